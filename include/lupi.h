@@ -1,0 +1,729 @@
+/*
+ * lupi.h - liblupi, learning using privileged information in C.
+ *
+ * A host program has training samples with regular features X (available
+ * when the model is used) and privileged features X* (available only while
+ * training). liblupi trains a teacher on X*, then a student on X that learns
+ * from the labels and from the teacher (generalized distillation, Lopez-Paz,
+ * Bottou, Schoelkopf & Vapnik 2016; Hinton, Vinyals & Dean 2015).
+ *
+ * Conventions that hold for every function below:
+ * - Fallible functions return LUPI_OK (0) or a negative LUPI_E* code, and
+ *   set a message for the calling thread, read with lupi_errmsg().
+ * - Constructors take an `out` pointer, set it to the new object on success
+ *   and to NULL on failure (when `out` itself is not NULL).
+ * - Every *_free() function accepts NULL and returns nothing.
+ * - Data passed in is copied, unless the documentation says it is borrowed.
+ * - A handle is used by one thread at a time. lupi_model_predict() and the
+ *   other functions taking a `const lupi_model *` may be called from several
+ *   threads at once on a model that nobody modifies.
+ * - Columns and LIBSVM feature indices are numbered from 1, lines from 1,
+ *   sample indices and layer indices from 0.
+ *
+ * The library never aborts, exits or prints because of what a caller passes.
+ * MIT licensed; see COPYING.
+ */
+#ifndef LUPI_H
+#define LUPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef LUPI_API
+#if defined(_WIN32)
+#define LUPI_API
+#else
+#define LUPI_API __attribute__((visibility("default")))
+#endif
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define LUPI_VERSION_MAJOR 0
+#define LUPI_VERSION_MINOR 1
+#define LUPI_VERSION_PATCH 0
+/** MAJOR*10000 + MINOR*100 + PATCH, compare with lupi_version_number(). */
+#define LUPI_VERSION_NUMBER \
+	(LUPI_VERSION_MAJOR * 10000 + LUPI_VERSION_MINOR * 100 + LUPI_VERSION_PATCH)
+
+/** Version of the library actually loaded, as LUPI_VERSION_NUMBER. @since 0.1 */
+LUPI_API unsigned lupi_version_number(void);
+/** "MAJOR.MINOR.PATCH" of the loaded library; static storage. @since 0.1 */
+LUPI_API const char *lupi_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors. Codes are never renumbered or reused.                              */
+/* ------------------------------------------------------------------------ */
+
+#define LUPI_OK 0
+#define LUPI_EINVAL (-1)          /* an argument is NULL, zero or malformed */
+#define LUPI_ENOMEM (-2)          /* an allocation failed */
+#define LUPI_EIO (-3)             /* a file could not be opened, read or written */
+#define LUPI_EFORMAT (-4)         /* a file's content is malformed */
+#define LUPI_EVERSION (-5)        /* a model file from an unsupported version */
+#define LUPI_ECHECKSUM (-6)       /* a model file's checksum does not match */
+#define LUPI_ERANGE (-7)          /* an option value is out of its range */
+#define LUPI_EUNKNOWN_OPTION (-8) /* an option key this library does not know */
+#define LUPI_ESHAPE (-9)          /* dimensions of two arguments disagree */
+#define LUPI_ENONFINITE (-10)     /* NaN or infinity in data, loss or gradient */
+#define LUPI_ESTATE (-11)         /* the object is not in a state for this call */
+#define LUPI_ENOTSUP (-12)        /* valid, but not supported by this build or object */
+#define LUPI_EMISMATCH (-13)      /* an object belongs to another dataset */
+
+/**
+ * Static English text for any code, including unknown ones ("unknown error").
+ * Needs no handle and never fails. @since 0.1
+ */
+LUPI_API const char *lupi_strerror(int code);
+
+/**
+ * Detail of the calling thread's last failure, e.g.
+ * "data.csv:17:3: 'abc' is not a number". Thread-local storage, valid until
+ * the next failing liblupi call in the same thread. Never NULL; "" when no
+ * call has failed yet in this thread. @since 0.1
+ */
+LUPI_API const char *lupi_errmsg(void);
+
+/* ------------------------------------------------------------------------ */
+/* Threads                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Sets the number of threads the BLAS and the library's own loops use,
+ * process-wide (OpenBLAS has one pool per process). 0 means all cores.
+ * @return LUPI_OK, LUPI_ERANGE when n < 0 or n > 1024. @since 0.1
+ */
+LUPI_API int lupi_set_num_threads(int n);
+/** The thread count currently in effect (>= 1). @since 0.1 */
+LUPI_API int lupi_get_num_threads(void);
+
+/* ------------------------------------------------------------------------ */
+/* Datasets                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lupi_dataset lupi_dataset;
+
+/* Tasks (frozen values). */
+#define LUPI_TASK_NONE 0           /* features only, no targets yet */
+#define LUPI_TASK_CLASSIFICATION 1 /* labels in [0, K), softmax cross-entropy */
+#define LUPI_TASK_BINARY 2         /* labels in {0, 1}, one sigmoid output */
+#define LUPI_TASK_REGRESSION 3     /* m real targets per sample, squared error */
+
+/* Views of a dataset's features (frozen values). */
+#define LUPI_VIEW_REGULAR 0    /* X */
+#define LUPI_VIEW_PRIVILEGED 1 /* X* */
+#define LUPI_VIEW_BOTH 2       /* [X, X*] concatenated */
+
+/**
+ * Creates a dataset of n samples with d regular features, copying x
+ * (row-major, n*d floats). It has no targets (LUPI_TASK_NONE) and no
+ * privileged features until the setters below add them.
+ * @return LUPI_OK; LUPI_EINVAL if x or out is NULL or n or d is 0;
+ *         LUPI_ENONFINITE if x holds NaN/Inf (message: sample and feature);
+ *         LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_create(size_t n, size_t d, const float *x,
+				 lupi_dataset **out);
+/** Frees a dataset; NULL is a no-op. @since 0.1 */
+LUPI_API void lupi_dataset_free(lupi_dataset *ds);
+
+/**
+ * Adds privileged features: x_priv is n*d_priv floats, copied. mask, when not
+ * NULL, has n bytes: 0 means sample i has no X* (its row of x_priv is
+ * ignored and may hold anything), non-zero means present. NULL means all
+ * present. Replaces earlier privileged features.
+ * @return LUPI_OK; LUPI_EINVAL (NULL x_priv, d_priv 0); LUPI_ENONFINITE for
+ *         NaN/Inf in a present row; LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
+					 const float *x_priv,
+					 const uint8_t *mask);
+/**
+ * Sets class labels (n int32 values in [0, k), copied); task becomes
+ * LUPI_TASK_CLASSIFICATION, or LUPI_TASK_BINARY when binary is non-zero (then
+ * k must be 2). @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE naming the first
+ * label out of range; LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_set_labels(lupi_dataset *ds, size_t k,
+				     const int32_t *labels, int binary);
+/**
+ * Sets real targets (n*m floats, copied); task becomes LUPI_TASK_REGRESSION.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_set_targets(lupi_dataset *ds, size_t m,
+				      const float *targets);
+/**
+ * Sets per-sample weights (n finite floats >= 0, copied); NULL removes them.
+ * Losses are weighted means: sum(w_i * l_i) / sum(w_i).
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE for a negative or non-finite
+ *         weight; LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_set_weights(lupi_dataset *ds, const float *weights);
+
+/* Accessors. On a NULL dataset they return 0 / NULL. @since 0.1 */
+LUPI_API size_t lupi_dataset_rows(const lupi_dataset *ds);
+LUPI_API size_t lupi_dataset_dim(const lupi_dataset *ds, int view);
+LUPI_API int lupi_dataset_task(const lupi_dataset *ds);
+/** K for classification (2 for binary), m for regression, 0 otherwise. */
+LUPI_API size_t lupi_dataset_outputs(const lupi_dataset *ds);
+/** Number of samples whose X* is present. */
+LUPI_API size_t lupi_dataset_privileged_count(const lupi_dataset *ds);
+/**
+ * Borrowed pointers into the dataset, valid until it is freed or modified:
+ * features of a view (REGULAR or PRIVILEGED, n*dim floats, NULL if absent),
+ * the mask (n bytes, NULL when all X* are present or X* is absent), labels
+ * (n int32), targets (n*m floats), weights (n floats). @since 0.1
+ */
+LUPI_API const float *lupi_dataset_features(const lupi_dataset *ds, int view);
+LUPI_API const uint8_t *lupi_dataset_mask(const lupi_dataset *ds);
+LUPI_API const int32_t *lupi_dataset_labels(const lupi_dataset *ds);
+LUPI_API const float *lupi_dataset_targets(const lupi_dataset *ds);
+LUPI_API const float *lupi_dataset_weights(const lupi_dataset *ds);
+
+/**
+ * A new dataset holding samples idx[0..n) of ds, in that order (indices may
+ * repeat). @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE for an
+ * index >= rows; LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_subset(const lupi_dataset *ds, const size_t *idx,
+				 size_t n, lupi_dataset **out);
+/**
+ * Splits ds into a first part with round(fraction * n) samples and a second
+ * with the rest, after a shuffle fixed by seed. With stratified non-zero
+ * (classification only) each class is split in the same proportion.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE unless 0 < fraction < 1 and both
+ *         parts are non-empty; LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_split(const lupi_dataset *ds, double fraction,
+				uint64_t seed, int stratified,
+				lupi_dataset **first, lupi_dataset **second);
+/** Permutes the samples in place, fixed by seed. @since 0.1 */
+LUPI_API int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed);
+/**
+ * Computes per-feature mean and standard deviation of a view (REGULAR or
+ * PRIVILEGED; privileged rows absent from the mask are skipped) into
+ * mean[dim] and std[dim]. A constant feature gets std 1.
+ * @since 0.1
+ */
+LUPI_API int lupi_dataset_fit_standardizer(const lupi_dataset *ds, int view,
+					   float *mean, float *std);
+/**
+ * Replaces each feature v of a view by (v - mean[j]) / std[j], e.g. with
+ * statistics fitted on a training set. @return LUPI_OK; LUPI_EINVAL;
+ * LUPI_ERANGE for a std that is not finite and > 0. @since 0.1
+ */
+LUPI_API int lupi_dataset_standardize(lupi_dataset *ds, int view,
+				      const float *mean, const float *std);
+
+/* ------------------------------------------------------------------------ */
+/* Loading datasets from files                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Options for the file loaders; NULL stands for all defaults. */
+typedef struct lupi_reader lupi_reader;
+
+/* Column roles (frozen values). */
+#define LUPI_ROLE_REGULAR 0    /* a feature of X (default for CSV columns) */
+#define LUPI_ROLE_PRIVILEGED 1 /* a feature of X*; empty cells mark X* absent */
+#define LUPI_ROLE_TARGET 2     /* the label, or one of the regression targets */
+#define LUPI_ROLE_WEIGHT 3     /* the per-sample weight */
+#define LUPI_ROLE_IGNORE 4     /* skipped */
+
+/* Integer options of a reader (frozen keys); defaults in brackets. */
+#define LUPI_READER_HEADER 1          /* CSV first line names columns: 0/1 [1] */
+#define LUPI_READER_DELIMITER 2       /* CSV field separator, a byte [','] */
+#define LUPI_READER_TASK 3            /* LUPI_TASK_* of the targets [CLASSIFICATION] */
+#define LUPI_READER_CLASSES 4         /* K; 0 = max label + 1 [0] */
+#define LUPI_READER_ALLOW_NONFINITE 5 /* accept nan/inf values: 0/1 [0] */
+#define LUPI_READER_IDX_POOL 6        /* IDX: X = mean over p x p blocks, X* = the
+                                         image; 1 = X is the image, no X* [1] */
+#define LUPI_READER_IDX_SCALE 7       /* IDX: divide bytes by 255: 0/1 [1] */
+#define LUPI_READER_MAX_ROWS 8        /* stop after this many samples; 0 = all [0] */
+
+/** @return LUPI_OK or LUPI_ENOMEM. @since 0.1 */
+LUPI_API int lupi_reader_create(lupi_reader **out);
+LUPI_API void lupi_reader_free(lupi_reader *r);
+/** @return LUPI_OK; LUPI_EUNKNOWN_OPTION; LUPI_ERANGE naming the range. */
+LUPI_API int lupi_reader_set_int(lupi_reader *r, int key, int64_t value);
+/**
+ * Gives columns first..last (1-based, inclusive) a role. For LIBSVM files
+ * the numbers are feature indices, and only REGULAR, PRIVILEGED and IGNORE
+ * apply. Later calls override earlier ones where they overlap.
+ * @return LUPI_OK; LUPI_EINVAL (first 0 or > last, unknown role);
+ *         LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_reader_set_role(lupi_reader *r, size_t first, size_t last,
+				  int role);
+/**
+ * Gives the CSV column whose header is `name` a role (needs HEADER 1).
+ * Unknown names are reported by the loader. @since 0.1
+ */
+LUPI_API int lupi_reader_set_role_name(lupi_reader *r, const char *name,
+				       int role);
+
+/**
+ * Loads a CSV file (RFC 4180 quoting; gzip'd when the file starts with the
+ * gzip magic). Columns without a role are REGULAR, except that when no
+ * column is a TARGET the last column is the target. An empty PRIVILEGED cell
+ * marks that sample's X* absent (the whole row's X* then). Errors name
+ * file:line:column: a bad number, a ragged row, a label out of range or not
+ * an integer, NaN/Inf unless allowed, an unknown column name.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_EIO; LUPI_EFORMAT; LUPI_ERANGE;
+ *         LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_dataset_load_csv(const char *path, const lupi_reader *r,
+				   lupi_dataset **out);
+/**
+ * Loads LIBSVM/svmlight text ("label idx:value ..." per line, indices
+ * increasing from 1, '#' comments), gzip'd or not. Feature indices given the
+ * PRIVILEGED role form X* (in index order), the others X; the dimension is
+ * the largest index seen. A line with no privileged pair has X* absent when
+ * any privileged role is set. Errors name file:line:column for malformed
+ * pairs, zero or non-increasing indices, bad labels.
+ * @since 0.1
+ */
+LUPI_API int lupi_dataset_load_libsvm(const char *path, const lupi_reader *r,
+				      lupi_dataset **out);
+/**
+ * Loads an IDX image file and its IDX label file (the MNIST and
+ * Fashion-MNIST format; gzip'd or not). Images are flattened row-major;
+ * with IDX_POOL p > 1 the regular view is the (rows/p) x (cols/p) image of
+ * p x p block means and X* is the full image. labels_path may be NULL.
+ * @since 0.1
+ */
+LUPI_API int lupi_dataset_load_idx(const char *images_path,
+				   const char *labels_path,
+				   const lupi_reader *r, lupi_dataset **out);
+
+/* ------------------------------------------------------------------------ */
+/* Models (dense networks)                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lupi_model lupi_model;
+
+/* Activations (frozen ids, also stored in model files). */
+#define LUPI_ACT_IDENTITY 0
+#define LUPI_ACT_RELU 1
+#define LUPI_ACT_TANH 2
+#define LUPI_ACT_SIGMOID 3
+#define LUPI_ACT_GELU 4 /* tanh approximation */
+
+/* Initialisers. */
+#define LUPI_INIT_HE 0     /* normal(0, 2/fan_in) - default for relu/gelu */
+#define LUPI_INIT_XAVIER 1 /* uniform(+-sqrt(6/(fan_in+fan_out))) */
+
+/* Optimisers. */
+#define LUPI_OPTIM_SGD 0
+#define LUPI_OPTIM_ADAM 1
+#define LUPI_OPTIM_ADAMW 2
+
+/* Learning-rate schedules, by epoch. */
+#define LUPI_SCHEDULE_CONSTANT 0
+#define LUPI_SCHEDULE_STEP 1   /* lr * gamma^(floor(epoch / step_size)) */
+#define LUPI_SCHEDULE_COSINE 2 /* min_lr + (lr-min_lr)(1+cos(pi e/E))/2 */
+
+/* Integer options of a model (frozen keys); defaults in brackets. */
+#define LUPI_OPT_ACTIVATION 1    /* hidden activation, all layers [RELU] */
+#define LUPI_OPT_INIT 2          /* LUPI_INIT_* [HE] */
+#define LUPI_OPT_OPTIMIZER 3     /* LUPI_OPTIM_* [ADAM] */
+#define LUPI_OPT_SCHEDULE 4      /* LUPI_SCHEDULE_* [CONSTANT] */
+#define LUPI_OPT_EPOCHS 5        /* fit: epochs [10], 1..1000000 */
+#define LUPI_OPT_BATCH 6         /* fit: batch size [128], 1..1048576 */
+#define LUPI_OPT_SEED 7          /* initialisation, shuffling, dropout [0] */
+#define LUPI_OPT_SHUFFLE 8       /* fit: shuffle each epoch 0/1 [1] */
+#define LUPI_OPT_PATIENCE 9      /* fit: early stop after this many epochs
+                                    without improvement, 0 = never [0] */
+#define LUPI_OPT_VIEW 10         /* input: LUPI_VIEW_* [REGULAR] */
+#define LUPI_OPT_STANDARDIZE 11  /* store and apply input standardisation 0/1 [1] */
+#define LUPI_OPT_NESTEROV 12     /* SGD: Nesterov momentum 0/1 [0] */
+#define LUPI_OPT_STEP_SIZE 13    /* STEP schedule: epochs per decay [10] */
+#define LUPI_OPT_RESTORE_BEST 14 /* fit: keep best validation weights 0/1 [1] */
+#define LUPI_OPT_PROGRESS_STEPS 15 /* fit: also call progress every this many
+                                      steps, 0 = only at epoch ends [0] */
+
+/* Real options of a model (frozen keys). */
+#define LUPI_OPT_LR 101           /* learning rate [1e-3], (0, 1e3] */
+#define LUPI_OPT_MOMENTUM 102     /* SGD momentum [0], [0, 1) */
+#define LUPI_OPT_BETA1 103        /* Adam [0.9], [0, 1) */
+#define LUPI_OPT_BETA2 104        /* Adam [0.999], [0, 1) */
+#define LUPI_OPT_EPSILON 105      /* Adam [1e-8], (0, 1] */
+#define LUPI_OPT_WEIGHT_DECAY 106 /* L2 (SGD, Adam) or decoupled (AdamW) [0] */
+#define LUPI_OPT_DROPOUT 107      /* dropout on hidden activations [0], [0, 1) */
+#define LUPI_OPT_CLIP_NORM 108    /* clip gradient global norm, 0 = off [0] */
+#define LUPI_OPT_GAMMA 109        /* STEP schedule factor [0.1], (0, 1] */
+#define LUPI_OPT_MIN_LR 110       /* COSINE schedule floor [0], >= 0 */
+
+/**
+ * Creates a network with n_in inputs, n_hidden hidden layers of the given
+ * sizes, and n_out outputs, for a task (LUPI_TASK_CLASSIFICATION with
+ * n_out = K >= 2, LUPI_TASK_BINARY with n_out = 1, LUPI_TASK_REGRESSION with
+ * n_out = m). n_hidden 0 gives softmax, logistic or linear regression.
+ * Weights are initialised from LUPI_OPT_SEED when training starts, or by
+ * lupi_model_init(). hidden is copied.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (a size 0 or > 1048576);
+ *         LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_model_create(int task, size_t n_in, const size_t *hidden,
+			       size_t n_hidden, size_t n_out,
+			       lupi_model **out);
+LUPI_API void lupi_model_free(lupi_model *m);
+/** A deep copy: weights, options, optimiser state, standardisation. @since 0.1 */
+LUPI_API int lupi_model_clone(const lupi_model *m, lupi_model **out);
+
+/**
+ * Typed option setters and getters. Setting an option that shapes the
+ * network or optimiser state (ACTIVATION, INIT, OPTIMIZER, VIEW,
+ * STANDARDIZE) after training started returns LUPI_ESTATE.
+ * @return LUPI_OK; LUPI_EUNKNOWN_OPTION; LUPI_ERANGE with the allowed range.
+ * @since 0.1
+ */
+LUPI_API int lupi_model_set_int(lupi_model *m, int key, int64_t value);
+LUPI_API int lupi_model_set_double(lupi_model *m, int key, double value);
+LUPI_API int lupi_model_get_int(const lupi_model *m, int key, int64_t *value);
+LUPI_API int lupi_model_get_double(const lupi_model *m, int key, double *value);
+/** Activation of hidden layer `layer` (0-based) only. @since 0.1 */
+LUPI_API int lupi_model_set_layer_activation(lupi_model *m, size_t layer,
+					     int act);
+
+/**
+ * (Re)initialises weights from LUPI_OPT_SEED and clears the optimiser state
+ * and standardisation. Training calls it implicitly the first time.
+ * @since 0.1
+ */
+LUPI_API int lupi_model_init(lupi_model *m);
+
+/* Shape accessors; 0 on NULL. Layers count the output layer. @since 0.1 */
+LUPI_API int lupi_model_task(const lupi_model *m);
+LUPI_API size_t lupi_model_inputs(const lupi_model *m);
+LUPI_API size_t lupi_model_outputs(const lupi_model *m);
+LUPI_API size_t lupi_model_layers(const lupi_model *m);
+/** Output width of layer i (hidden layers, then the output layer). */
+LUPI_API size_t lupi_model_layer_size(const lupi_model *m, size_t i);
+/** Activation id of layer i (the output layer reports IDENTITY). */
+LUPI_API int lupi_model_layer_activation(const lupi_model *m, size_t i);
+/** Number of trainable parameters (weights and biases). */
+LUPI_API size_t lupi_model_num_params(const lupi_model *m);
+/**
+ * Copies all parameters, layer by layer (weights row-major out x in, then
+ * biases), into or out of a host array of num_params floats. Setting them
+ * marks the model initialised. @since 0.1
+ */
+LUPI_API int lupi_model_get_params(const lupi_model *m, float *params,
+				   size_t n);
+LUPI_API int lupi_model_set_params(lupi_model *m, const float *params,
+				   size_t n);
+/**
+ * Stored input standardisation (LUPI_OPT_STANDARDIZE): copies mean and std
+ * (inputs floats each) out, or sets them. Get returns LUPI_ESTATE when the
+ * model has none yet. @since 0.1
+ */
+LUPI_API int lupi_model_get_standardizer(const lupi_model *m, float *mean,
+					 float *std);
+LUPI_API int lupi_model_set_standardizer(lupi_model *m, const float *mean,
+					 const float *std);
+
+/**
+ * Progress of lupi_model_fit() and lupi_student_fit(), passed to the
+ * callback. The library owns it; read it during the call only. Fields may be
+ * appended in later versions, never removed or reordered.
+ */
+typedef struct lupi_progress {
+	unsigned epoch;         /* 1-based current epoch */
+	unsigned epochs;        /* planned epochs */
+	size_t step;            /* steps done in this epoch */
+	size_t steps_per_epoch; /* steps in one epoch */
+	double loss;            /* mean training loss of this epoch so far */
+	double valid_metric;    /* at epoch end with a validation set: accuracy
+	                           (classification, binary) or MSE
+	                           (regression); NaN otherwise */
+	int epoch_end;          /* 1 at the end of an epoch, else 0 */
+} lupi_progress;
+
+/** Return non-zero to stop training after this call (fit returns LUPI_OK). */
+typedef int (*lupi_progress_fn)(void *user, const lupi_progress *p);
+
+/**
+ * One optimisation step with the task's label loss on samples idx[0..n) of
+ * ds, seen through the model's view. Stores the mean loss (weighted when ds
+ * has weights) in *loss when loss is not NULL. After the first step with a
+ * given batch size, a step allocates nothing.
+ * The first step initialises the model if needed and, with STANDARDIZE,
+ * fits the standardisation on all of ds.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (an index); LUPI_ESHAPE (ds's
+ *         view dimension or outputs differ from the model's); LUPI_ESTATE
+ *         (ds has no targets of the model's task, or the view is privileged
+ *         and a sample of the batch has no X*); LUPI_ENONFINITE (names the
+ *         tensor; the weights and optimiser state are left as they were);
+ *         LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_model_step(lupi_model *m, const lupi_dataset *ds,
+			     const size_t *idx, size_t n, double *loss);
+/**
+ * Trains for LUPI_OPT_EPOCHS epochs of batches of LUPI_OPT_BATCH samples of
+ * train (shuffled each epoch with SHUFFLE), evaluating valid (may be NULL)
+ * after each epoch, with early stopping (PATIENCE) and progress callbacks
+ * (progress may be NULL). Samples without X* are skipped when the view
+ * needs X*. Errors as lupi_model_step(). @since 0.1
+ */
+LUPI_API int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
+			    const lupi_dataset *valid,
+			    lupi_progress_fn progress, void *user);
+
+/* What lupi_model_predict() writes. */
+#define LUPI_PREDICT_OUTPUT 0 /* probabilities (classification, binary: P(y=1))
+                                 or values (regression) */
+#define LUPI_PREDICT_LOGITS 1 /* pre-softmax / pre-sigmoid outputs */
+
+/**
+ * Predicts n samples of raw features x (n * inputs floats, row-major; for
+ * VIEW_BOTH rows are [X, X*]) into out (n * outputs floats). Applies the
+ * stored standardisation. Safe to call concurrently on a model nobody
+ * modifies. @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (never initialised);
+ * LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
+				int what, float *out);
+/** Most probable class per sample (classification and binary). @since 0.1 */
+LUPI_API int lupi_model_predict_class(const lupi_model *m, const float *x,
+				      size_t n, int32_t *classes);
+
+/* Metrics. */
+#define LUPI_METRIC_ACCURACY 0 /* classification, binary */
+#define LUPI_METRIC_LOGLOSS 1  /* classification, binary: mean -log p(y) */
+#define LUPI_METRIC_MSE 2      /* regression: mean over samples and outputs */
+#define LUPI_METRIC_MAE 3      /* regression */
+
+/**
+ * Evaluates a metric on ds through the model's view (samples without a
+ * needed X* are skipped; weights are not used). @return LUPI_OK;
+ * LUPI_EINVAL; LUPI_ESHAPE; LUPI_ESTATE; LUPI_ENOTSUP (metric and task do
+ * not fit). @since 0.1
+ */
+LUPI_API int lupi_model_evaluate(const lupi_model *m, const lupi_dataset *ds,
+				 int metric, double *value);
+/**
+ * Confusion matrix counts[true * K + predicted] (K*K entries, K = 2 for
+ * binary). @since 0.1
+ */
+LUPI_API int lupi_model_confusion(const lupi_model *m, const lupi_dataset *ds,
+				  uint64_t *counts);
+
+/**
+ * Saves the model (weights, shapes, options, standardisation; not the
+ * optimiser state) to path atomically: a temporary file in the same
+ * directory is written, fsynced and renamed over path, so a failed save
+ * leaves any old file intact. @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE
+ * (never initialised); LUPI_EIO with the system's reason. @since 0.1
+ */
+LUPI_API int lupi_model_save(const lupi_model *m, const char *path);
+/**
+ * Loads a model file. The file is checked before anything is allocated:
+ * LUPI_EFORMAT (bad magic, header, dimension or size, unknown activation,
+ * truncated), LUPI_EVERSION (unknown major version or flag bits),
+ * LUPI_ECHECKSUM (CRC32C mismatch), LUPI_EIO, LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_model_load(const char *path, lupi_model **out);
+/** As lupi_model_load() from a buffer of size bytes (borrowed for the call). */
+LUPI_API int lupi_model_load_memory(const void *data, size_t size,
+				    lupi_model **out);
+/**
+ * Serialises into a buffer allocated with malloc(), returned in *data with
+ * its size; the caller frees it with free(). @since 0.1
+ */
+LUPI_API int lupi_model_save_memory(const lupi_model *m, void **data,
+				    size_t *size);
+
+/* ------------------------------------------------------------------------ */
+/* Distillation losses                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lupi_loss lupi_loss;
+
+/* Loss kinds (frozen). s = student logits, t = teacher logits, y = label. */
+#define LUPI_LOSS_HARD 0       /* CE(y, p(s)); regression 1/2 |f - y|^2 */
+#define LUPI_LOSS_KD 1         /* (1-l) CE(y,p(s)) + l c D(p(t/T), p(s/Ts)) */
+#define LUPI_LOSS_LOGITS 2     /* (1-l) CE(y,p(s)) + l 1/2 |s - t|^2 (Ba & Caruana 2014) */
+#define LUPI_LOSS_SEL 3        /* (1-l) CE(y,p(s)) + l 1/2 (log p(s)_y - log p(t)_y)^2 */
+#define LUPI_LOSS_REGRESSION 4 /* (1-l) 1/2 |f-y|^2 + l 1/2 |f - f_t|^2 */
+
+/* Divergences D for LUPI_LOSS_KD. */
+#define LUPI_DIV_CE 0          /* cross-entropy -sum q log p (Hinton) */
+#define LUPI_DIV_KL 1          /* KL(q || p): CE minus the teacher entropy */
+#define LUPI_DIV_REVERSE_KL 2  /* KL(p || q) */
+#define LUPI_DIV_JS 3          /* Jensen-Shannon */
+
+/* Teacher filters: what to do with samples an imperfect teacher gets wrong. */
+#define LUPI_FILTER_NONE 0
+#define LUPI_FILTER_DROP_WRONG 1  /* teacher term 0 where argmax t != y */
+#define LUPI_FILTER_CONFIDENCE 2  /* teacher term times p(t)_y */
+
+/* Feature losses between hidden layers (added with weight beta). */
+#define LUPI_FEATURE_NONE 0
+#define LUPI_FEATURE_HINT 1      /* FitNets: 1/2 |W f_s + b - f_t|^2, W learned */
+#define LUPI_FEATURE_RKD_DIST 2  /* RKD distance (Park et al. 2019) */
+#define LUPI_FEATURE_RKD_ANGLE 3 /* RKD angle */
+#define LUPI_FEATURE_PKT 4       /* probabilistic knowledge transfer */
+#define LUPI_FEATURE_SP 5        /* similarity preserving (Tung & Mori 2019) */
+#define LUPI_FEATURE_CRD 6       /* contrastive (Tian et al. 2020), bounded queue */
+
+/* Integer options of a loss (frozen keys); defaults in brackets. */
+#define LUPI_LOSS_DIVERGENCE 1      /* LUPI_DIV_* [CE] */
+#define LUPI_LOSS_SCALE_T2 2        /* c = T^2 (1) or c = 1 (0) [1] */
+#define LUPI_LOSS_STUDENT_T 3       /* Ts = T (0, Hinton) or Ts = 1 (1, Lopez-Paz) [0] */
+#define LUPI_LOSS_FILTER 4          /* LUPI_FILTER_* [NONE] */
+#define LUPI_LOSS_FEATURE 5         /* LUPI_FEATURE_* [NONE] */
+#define LUPI_LOSS_STUDENT_LAYER 6   /* hidden layer whose output is f_s [last] */
+#define LUPI_LOSS_TEACHER_LAYER 7   /* hidden layer of the teacher [last] */
+#define LUPI_LOSS_QUEUE 8           /* CRD negatives kept [4096], 1..65536 */
+#define LUPI_LOSS_EMBED 9           /* CRD embedding size [128] */
+#define LUPI_LOSS_SEED 10           /* hint regressor / CRD init [0] */
+
+/* Real options of a loss (frozen keys). */
+#define LUPI_LOSS_TEMPERATURE 101   /* T [1], (0, 1000] */
+#define LUPI_LOSS_LAMBDA 102        /* imitation weight [0.5], [0, 1] */
+#define LUPI_LOSS_BETA 103          /* feature loss weight [1], >= 0 */
+#define LUPI_LOSS_CRD_TEMPERATURE 104 /* CRD softmax temperature [0.07] */
+#define LUPI_LOSS_FEATURE_LR 105    /* hint / CRD head learning rate [1e-3] */
+
+/** @return LUPI_OK; LUPI_EINVAL (unknown kind); LUPI_ENOMEM. @since 0.1 */
+LUPI_API int lupi_loss_create(int kind, lupi_loss **out);
+LUPI_API void lupi_loss_free(lupi_loss *loss);
+LUPI_API int lupi_loss_kind(const lupi_loss *loss);
+/** @return LUPI_OK; LUPI_EUNKNOWN_OPTION; LUPI_ERANGE. @since 0.1 */
+LUPI_API int lupi_loss_set_int(lupi_loss *loss, int key, int64_t value);
+LUPI_API int lupi_loss_set_double(lupi_loss *loss, int key, double value);
+LUPI_API int lupi_loss_get_int(const lupi_loss *loss, int key, int64_t *value);
+LUPI_API int lupi_loss_get_double(const lupi_loss *loss, int key,
+				  double *value);
+/**
+ * Restricts the teacher term to output columns cols[0..n) (copied); NULL or
+ * n 0 restores all columns. For KD the restricted columns are renormalised
+ * as their own distribution. @since 0.1
+ */
+LUPI_API int lupi_loss_set_columns(lupi_loss *loss, const size_t *cols,
+				   size_t n);
+
+/**
+ * The output loss as a pure function of host arrays, usable with any model.
+ * n samples, k outputs: s (student outputs, n*k), t (teacher logits n*k, or
+ * regression outputs; may be NULL for LUPI_LOSS_HARD), labels (n int32,
+ * classification) or targets (n*k floats, regression) - the other NULL;
+ * weights (n, or NULL for 1), has_teacher (n bytes, or NULL for all: where 0
+ * the teacher term is skipped for that sample and it contributes its label
+ * term with weight 1 instead of 1-l, so the mean stays a mean of per-sample
+ * losses). Writes the weighted mean loss to *value and, when grad is not
+ * NULL, d value / d s (n*k floats).
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (a label); LUPI_ENONFINITE.
+ * @since 0.1
+ */
+LUPI_API int lupi_loss_eval(const lupi_loss *loss, size_t n, size_t k,
+			    const float *s, const float *t,
+			    const int32_t *labels, const float *targets,
+			    const float *weights, const uint8_t *has_teacher,
+			    double *value, float *grad);
+/**
+ * The feature loss (LUPI_LOSS_FEATURE) as a function of host arrays: student
+ * features fs (n*ds), teacher features ft (n*dt), mask as above. Writes the
+ * loss (already times BETA) and d/d fs. For HINT and CRD, the loss's own
+ * parameters are updated by one step when update is non-zero (it then is
+ * not a pure function). @since 0.1
+ */
+LUPI_API int lupi_loss_eval_features(lupi_loss *loss, size_t n, size_t ds,
+				     const float *fs, size_t dt,
+				     const float *ft, const uint8_t *has_teacher,
+				     int update, double *value, float *grad);
+
+/* ------------------------------------------------------------------------ */
+/* Teachers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lupi_teacher lupi_teacher;
+
+/* Kinds of external teacher outputs. */
+#define LUPI_OUTPUTS_LOGITS 0
+#define LUPI_OUTPUTS_PROBS 1
+
+/** An empty teacher; add members below. @since 0.1 */
+LUPI_API int lupi_teacher_create(lupi_teacher **out);
+LUPI_API void lupi_teacher_free(lupi_teacher *t);
+/**
+ * Adds a trained model as a member (copied, so the host may free m), with a
+ * positive weight. It sees each sample through its own view.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (m untrained); LUPI_ESHAPE
+ *         (outputs differ from earlier members); LUPI_ENOMEM. @since 0.1
+ */
+LUPI_API int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
+				    double weight);
+/**
+ * Adds external outputs computed anywhere for the n samples of ds (n*k
+ * floats, logits or probabilities, copied and checked: finite, and rows of
+ * probabilities non-negative summing to 1 within 1e-3). They are tied to ds:
+ * using the teacher with another dataset returns LUPI_EMISMATCH.
+ * @since 0.1
+ */
+LUPI_API int lupi_teacher_add_outputs(lupi_teacher *t, const lupi_dataset *ds,
+				      const float *outputs, size_t k, int kind,
+				      double weight);
+/**
+ * Computes all members' outputs on ds once and caches them; later steps on
+ * ds read the cache. A teacher holds one cache, tied to ds. @since 0.1
+ */
+LUPI_API int lupi_teacher_prepare(lupi_teacher *t, const lupi_dataset *ds);
+/**
+ * Combined teacher logits for samples idx[0..n) of ds into out (n*k):
+ * log of the weight-averaged member probabilities (for regression: the
+ * weighted mean of outputs). has_output (n bytes, may be NULL) receives 0
+ * where no member could see the sample (X* absent). @since 0.1
+ */
+LUPI_API int lupi_teacher_outputs(lupi_teacher *t, const lupi_dataset *ds,
+				  const size_t *idx, size_t n, float *out,
+				  uint8_t *has_output);
+/** Number of outputs k (0 for an empty teacher). @since 0.1 */
+LUPI_API size_t lupi_teacher_num_outputs(const lupi_teacher *t);
+/**
+ * Cross-fitted teacher: trains k_folds clones of proto (untrained; its
+ * options apply) on ds, each leaving one fold out, and stores each sample's
+ * logits from the clone that did not see it, tied to ds. @since 0.1
+ */
+LUPI_API int lupi_teacher_create_crossfit(const lupi_model *proto,
+					  const lupi_dataset *ds,
+					  unsigned k_folds, uint64_t seed,
+					  lupi_teacher **out);
+
+/* ------------------------------------------------------------------------ */
+/* Students                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A student is a lupi_model (usually on LUPI_VIEW_REGULAR) trained with a
+ * loss and a teacher; at prediction time it is an ordinary model, saved and
+ * loaded alone. Teacher and loss are passed on every call; the student keeps
+ * no reference to them.
+ */
+
+/**
+ * One step on samples idx[0..n) of ds: student forward, teacher outputs for
+ * the same samples (cached if prepared), loss, backward, update. teacher may
+ * be NULL (label loss only). Samples without a teacher output get the label
+ * term only. Errors as lupi_model_step(), plus LUPI_ESHAPE (teacher outputs
+ * differ from the student's), LUPI_EMISMATCH. @since 0.1
+ */
+LUPI_API int lupi_student_step(lupi_model *student, lupi_teacher *teacher,
+			       lupi_loss *loss, const lupi_dataset *ds,
+			       const size_t *idx, size_t n, double *value);
+/** As lupi_model_fit() with a teacher and a loss. @since 0.1 */
+LUPI_API int lupi_student_fit(lupi_model *student, lupi_teacher *teacher,
+			      lupi_loss *loss, const lupi_dataset *train,
+			      const lupi_dataset *valid,
+			      lupi_progress_fn progress, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LUPI_H */

@@ -1,0 +1,116 @@
+/* Internal API of lib/core, shared by all of liblupi's modules. Not installed. */
+#ifndef LUPI_CORE_INTERNAL_H
+#define LUPI_CORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lupi.h"
+
+#if defined(__GNUC__)
+#define LUPI__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LUPI__PRINTF(a, b)
+#endif
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Sets the thread's message from a printf format and returns code, so an
+ * error path is one line: return lupi__err(LUPI_EINVAL, "x is NULL"); */
+int lupi__err(int code, const char *fmt, ...) LUPI__PRINTF(2, 3);
+/* Prefixes the thread's current message with "prefix: " (keeps the code). */
+int lupi__err_prefix(int code, const char *prefix);
+
+#define LUPI__CHECK_NULL(p)                                                   \
+	do {                                                                  \
+		if ((p) == NULL)                                              \
+			return lupi__err(LUPI_EINVAL, "%s: %s is NULL",       \
+					 __func__, #p);                       \
+	} while (0)
+
+#define LUPI__TRY(expr)                                                       \
+	do {                                                                  \
+		int lupi__rc = (expr);                                        \
+		if (lupi__rc < 0)                                             \
+			return lupi__rc;                                      \
+	} while (0)
+
+/* ---- allocation (alloc.c) ------------------------------------------------ */
+
+/* All heap memory of the library goes through these, so that tests can count
+ * allocations and make the k-th one fail. They do not set a message. */
+void *lupi__malloc(size_t size);
+void *lupi__calloc(size_t n, size_t size);
+void *lupi__realloc(void *p, size_t size);
+void lupi__free(void *p);
+/* malloc of n*size bytes with overflow check; NULL on overflow. */
+void *lupi__malloc_array(size_t n, size_t size);
+char *lupi__strdup(const char *s);
+
+/* Test hook: the gate is asked before every allocation; returning 0 makes it
+ * fail. NULL restores plain malloc. Process-wide, not thread-safe: tests only. */
+typedef int (*lupi__alloc_gate_fn)(size_t size, void *user);
+void lupi__set_alloc_gate(lupi__alloc_gate_fn gate, void *user);
+
+/* a*b into *out; returns 1 on overflow. */
+int lupi__mul_overflow(size_t a, size_t b, size_t *out);
+
+/* A scratch arena: reserve() is the only call that may allocate; after a
+ * reserve of at least the same size, allocations are pointer bumps. Blocks
+ * are 64-byte aligned. */
+typedef struct lupi__arena {
+	unsigned char *base;
+	size_t cap;
+	size_t used;
+} lupi__arena;
+
+int lupi__arena_reserve(lupi__arena *a, size_t bytes); /* resets used */
+void *lupi__arena_alloc(lupi__arena *a, size_t bytes);  /* NULL if full */
+void lupi__arena_reset(lupi__arena *a);
+void lupi__arena_free(lupi__arena *a);
+/* Bytes an arena needs for a block of `bytes` (rounded up to alignment). */
+size_t lupi__arena_size(size_t bytes);
+
+/* ---- random numbers (rng.c): xoshiro256** seeded by splitmix64 ---------- */
+
+typedef struct lupi__rng {
+	uint64_t s[4];
+} lupi__rng;
+
+void lupi__rng_seed(lupi__rng *r, uint64_t seed);
+uint64_t lupi__rng_next(lupi__rng *r);
+double lupi__rng_uniform(lupi__rng *r);          /* [0, 1) */
+double lupi__rng_normal(lupi__rng *r);           /* N(0, 1) */
+uint64_t lupi__rng_below(lupi__rng *r, uint64_t n); /* [0, n), unbiased */
+void lupi__rng_shuffle(lupi__rng *r, size_t *v, size_t n);
+
+/* ---- dense float32 linear algebra (gemm.c: the only caller of BLAS) ------ */
+
+/* Row-major C = alpha * op(A) op(B) + beta * C, op = transpose when ta/tb.
+ * op(A) is m x k, op(B) is k x n. */
+void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+		const float *a, size_t lda, const float *b, size_t ldb,
+		float beta, float *c, size_t ldc);
+/* Sets the BLAS thread count where the provider allows it. */
+void lupi__blas_set_threads(int n);
+
+/* ---- numerics (tensor.c) ------------------------------------------------ */
+
+/* log(sum_i exp(x_i * scale)) over k values, stable, in double. */
+double lupi__logsumexp(const float *x, size_t k, double scale);
+/* p_i = softmax(x * scale)_i in double; returns the log-sum-exp. */
+double lupi__softmax(const float *x, size_t k, double scale, double *p);
+/* Index of the largest value (first on ties). */
+size_t lupi__argmax(const float *x, size_t k);
+/* 1 when all n values are finite; else 0 and *where = first bad index. */
+int lupi__all_finite(const float *x, size_t n, size_t *where);
+/* Sum of squares in double. */
+double lupi__sumsq(const float *x, size_t n);
+
+/* ---- checksums (crc32c.c) ----------------------------------------------- */
+
+/* CRC-32C (Castagnoli), as in iSCSI; start with crc = 0. */
+uint32_t lupi__crc32c(uint32_t crc, const void *buf, size_t n);
+
+#endif

@@ -1,0 +1,57 @@
+/* Status codes, their texts and the thread's last error message. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core_internal.h"
+
+/* The one piece of hidden state in the library, by design (STYLE.md). */
+static _Thread_local char errmsg[512];
+
+const char *lupi_strerror(int code)
+{
+	switch (code) {
+	case LUPI_OK: return "success";
+	case LUPI_EINVAL: return "invalid argument";
+	case LUPI_ENOMEM: return "out of memory";
+	case LUPI_EIO: return "input/output error";
+	case LUPI_EFORMAT: return "malformed file";
+	case LUPI_EVERSION: return "unsupported file version";
+	case LUPI_ECHECKSUM: return "checksum mismatch";
+	case LUPI_ERANGE: return "value out of range";
+	case LUPI_EUNKNOWN_OPTION: return "unknown option";
+	case LUPI_ESHAPE: return "shape mismatch";
+	case LUPI_ENONFINITE: return "non-finite value";
+	case LUPI_ESTATE: return "object not ready for this call";
+	case LUPI_ENOTSUP: return "not supported";
+	case LUPI_EMISMATCH: return "object belongs to another dataset";
+	default: return "unknown error";
+	}
+}
+
+const char *lupi_errmsg(void)
+{
+	return errmsg;
+}
+
+int lupi__err(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int lupi__err_prefix(int code, const char *prefix)
+{
+	/* Truncation is fine here: the message stays a valid prefix. */
+	size_t len = strlen(prefix);
+	if (len > sizeof errmsg - 3)
+		len = sizeof errmsg - 3;
+	memmove(errmsg + len + 2, errmsg, sizeof errmsg - len - 2);
+	errmsg[sizeof errmsg - 1] = '\0';
+	memcpy(errmsg, prefix, len);
+	errmsg[len] = ':';
+	errmsg[len + 1] = ' ';
+	return code;
+}
