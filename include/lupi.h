@@ -723,6 +723,62 @@ LUPI_API int lupi_student_fit(lupi_model *student, lupi_teacher *teacher,
 			      const lupi_dataset *valid,
 			      lupi_progress_fn progress, void *user);
 
+/* ------------------------------------------------------------------------ */
+/* Evaluation: teacher vs hard-label student vs distilled students            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lupi_compare lupi_compare;
+
+/* Row kinds of a comparison table (frozen). */
+#define LUPI_COMPARE_BASELINE 0  /* majority class, or the training mean */
+#define LUPI_COMPARE_TEACHER 1   /* the teacher, on its own view of test */
+#define LUPI_COMPARE_HARD 2      /* student trained on labels only */
+#define LUPI_COMPARE_DISTILLED 3 /* student distilled with one (lambda, T) */
+
+/**
+ * The standard LUPI experiment. For each of n_seeds runs r (seed =
+ * LUPI_OPT_SEED of the prototypes + r): trains a clone of teacher_proto on
+ * train (on the prototype's view, usually PRIVILEGED), a clone of
+ * student_proto on labels only, and for every (lambdas[i], temps[j]) a clone
+ * of student_proto with the same initial weights as the hard-label one,
+ * distilled from the teacher with a copy of loss_proto (KD if NULL) whose
+ * LAMBDA and TEMPERATURE are set; and scores each on test with accuracy
+ * (classification, binary) or MSE (regression), and the baseline.
+ * progress, when not NULL, is called after each trained model with epoch =
+ * models done and epochs = models in all; returning non-zero cancels
+ * (LUPI_ESTATE "cancelled").
+ * Rows: BASELINE, TEACHER, HARD, then DISTILLED for each lambda (outer) and
+ * temperature (inner). @since 0.1
+ */
+LUPI_API int lupi_compare_run(const lupi_model *teacher_proto,
+			      const lupi_model *student_proto,
+			      const lupi_loss *loss_proto,
+			      const lupi_dataset *train,
+			      const lupi_dataset *test, const double *lambdas,
+			      size_t n_lambdas, const double *temps,
+			      size_t n_temps, unsigned n_seeds,
+			      lupi_progress_fn progress, void *user,
+			      lupi_compare **out);
+LUPI_API void lupi_compare_free(lupi_compare *c);
+LUPI_API size_t lupi_compare_rows(const lupi_compare *c);
+LUPI_API unsigned lupi_compare_seeds(const lupi_compare *c);
+/** LUPI_METRIC_ACCURACY or LUPI_METRIC_MSE. */
+LUPI_API int lupi_compare_metric(const lupi_compare *c);
+/**
+ * One row: kind, lambda and temperature (NaN unless DISTILLED), mean and
+ * sample standard deviation of the metric over seeds, and the mean and
+ * standard deviation of the paired difference (this row minus HARD, per
+ * seed). Any output pointer may be NULL. @return LUPI_OK; LUPI_EINVAL;
+ * LUPI_ERANGE (row). @since 0.1
+ */
+LUPI_API int lupi_compare_row(const lupi_compare *c, size_t row, int *kind,
+			      double *lambda, double *temperature,
+			      double *mean, double *std, double *diff_mean,
+			      double *diff_std);
+/** The metric of one row in one seed's run. @since 0.1 */
+LUPI_API int lupi_compare_value(const lupi_compare *c, size_t row,
+				unsigned seed, double *value);
+
 #ifdef __cplusplus
 }
 #endif

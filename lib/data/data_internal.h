@@ -19,6 +19,9 @@ struct lupi_dataset {
 	float *weights;   /* n or NULL */
 };
 
+/* Bound on classes K and regression outputs m. */
+#define LUPI__MAX_CLASSES 1048576u
+
 /* A fresh process-unique dataset id. */
 uint64_t lupi__dataset_new_id(void);
 
@@ -34,5 +37,78 @@ size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view);
 /* Copies the features of sample i in `view` into row (view_dim floats).
  * Returns 0 when the sample has no X* and the view needs it. */
 int lupi__dataset_row(const lupi_dataset *ds, int view, size_t i, float *row);
+
+/* ---- loaders (reader.c, fileio.c, csv.c, libsvm.c, idx.c) --------------- */
+
+/* Bound on a file's (uncompressed) size: loaders hold it in memory. */
+#define LUPI__MAX_FILE_BYTES ((size_t)1 << 31)
+
+/* Bound on the dense features a sparse (LIBSVM) file may expand to. */
+#define LUPI__MAX_DENSE_BYTES ((size_t)1 << 30)
+/* Bound on a LIBSVM feature index. */
+#define LUPI__MAX_INDEX ((size_t)1 << 24)
+
+/* One set_role / set_role_name call; name != NULL for the by-name kind.
+ * Calls apply in order, so later ones override earlier ones. */
+struct lupi__role {
+	size_t first, last; /* 1-based inclusive */
+	char *name;
+	int role;
+};
+
+struct lupi_reader {
+	int header, delimiter, task, allow_nonfinite, idx_pool, idx_scale;
+	size_t classes, max_rows;
+	struct lupi__role *roles;
+	size_t n_roles, cap_roles;
+};
+
+/* r, or the defaults when r is NULL. */
+const lupi_reader *lupi__reader_or_default(const lupi_reader *r);
+
+/* Reads a whole file (gunzipping it when it is gzip'd) into a malloc'd
+ * buffer with a NUL after the last byte. Errors (EIO with strerror, EFORMAT
+ * for corrupt gzip or a file above LUPI__MAX_FILE_BYTES) name the path. */
+int lupi__read_file(const char *path, unsigned char **data, size_t *len);
+
+/* A growable array of elem-byte elements. */
+typedef struct lupi__vec {
+	unsigned char *p;
+	size_t len, cap, elem;
+} lupi__vec;
+
+/* Room for `count` more elements at the end (len grows by count); returns
+ * a pointer to them or NULL (and the vector unchanged) on failure. */
+void *lupi__vec_push(lupi__vec *v, size_t count);
+
+/* What a text loader collects, row by row, before it becomes a dataset. */
+typedef struct lupi__table {
+	size_t n, d, d_priv, m; /* m: targets per row for regression */
+	int task;               /* LUPI_TASK_* */
+	size_t k;               /* classes, 0 = max label + 1 */
+	int has_priv, has_weights;
+	int32_t max_label;
+	lupi__vec x, x_priv, mask, labels, targets, weights;
+} lupi__table;
+
+void lupi__table_init(lupi__table *t, const lupi_reader *r);
+void lupi__table_free(lupi__table *t);
+/* Moves the table's arrays into a new dataset (the table is left empty). */
+int lupi__table_finish(lupi__table *t, const char *path, lupi_dataset **out);
+
+/* Parses a number at s (strtod, C syntax incl. nan/inf); *end is set past
+ * it. Returns 0 when no number starts at s. */
+int lupi__parse_double(const char *s, const char **end, double *v);
+
+/* Checks a parsed label against task and classes: binary accepts 0/1 (and
+ * -1/+1 when pm1), classification integers in [0, K). Sets *label or the
+ * message "label ... " (without location) and returns the error code. */
+int lupi__check_label(const lupi__table *t, double v, int pm1, int32_t *label);
+
+/* An empty dataset with a fresh id; NULL when out of memory. */
+lupi_dataset *lupi__dataset_alloc(void);
+/* Given x_priv and a full n-byte mask (taken over), sets n_priv, zeroes
+ * absent rows and drops the mask when every row is present. */
+void lupi__dataset_settle_mask(lupi_dataset *ds, uint8_t *mask);
 
 #endif

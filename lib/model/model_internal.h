@@ -50,21 +50,47 @@ struct lupi_model {
 	size_t batch_cap;      /* rows the arena was reserved for */
 	size_t batch_n;        /* rows of the last forward pass */
 	float **acts;          /* n_layers+1 pointers into arena: acts[0] the
-	                          gathered input, acts[l+1] the output of layer l */
-	float **pre;           /* pre-activations per layer (for backward) */
-	uint8_t **drop;        /* dropout masks per hidden layer or NULL */
+	                          gathered input, acts[l+1] the output of layer l
+	                          (hidden outputs after dropout) */
+	float **pre;           /* per hidden layer: d act / d pre-activation,
+	                          times the dropout mask and 1/(1-p), so that
+	                          backward is one multiplication (NULL for the
+	                          output layer) */
+	uint8_t **drop;        /* unused: masks are folded into pre */
 	float *delta, *delta2; /* backward scratch, batch_cap x widest */
+	/* Targets of the rows of the last forward pass, gathered from the
+	 * dataset when it has them (else NULL), and the loss gradient buffer
+	 * (batch_n x n_out), all in the arena. */
+	int32_t *y_labels;
+	float *y_targets, *y_weights, *dlogits;
 };
 
-/* Bytes of an allocation holding all parameter and option data, and the
- * layer table; shared by create, clone and load. Allocates everything but
- * the training state. hidden_act applies to all hidden layers. */
+/* Allocates a model with zeroed parameters (not initialised), the layer
+ * table, default options (ACTIVATION = hidden_act) and room for the
+ * standardisation; shared by create, clone and load. The training state
+ * (gradients, optimiser moments, arena) is allocated by the first step.
+ * hidden_act applies to all hidden layers. Errors as lupi_model_create. */
 int lupi__model_alloc(int task, size_t n_in, const size_t *hidden,
 		      size_t n_hidden, size_t n_out, int hidden_act,
 		      lupi_model **out);
 
 /* Default options. */
 void lupi__model_opts_default(lupi__model_opts *o);
+/* 1 when act is a LUPI_ACT_* id. */
+int lupi__act_valid(int act);
+/* 1 when a view reads X*. */
+int lupi__view_needs_priv(int view);
+/* ds matches the model: view width (LUPI_ESHAPE) and, with need_targets,
+ * task (LUPI_ESTATE) and outputs (LUPI_ESHAPE). */
+int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
+			      int need_targets);
+/* Sample i of ds in the model's view, standardised, into dst (n_in). The
+ * caller checks that the sample has the X* the view needs. */
+void lupi__model_gather_row(const lupi_model *m, const lupi_dataset *ds,
+			    size_t i, float *dst);
+/* Raw (unstandardised) row of sample i in a view. */
+void lupi__view_row(const lupi_dataset *ds, int view, size_t i,
+			    float *dst);
 
 /* Initialises weights from opt.seed (He or Xavier). */
 void lupi__model_init_weights(lupi_model *m);
@@ -74,7 +100,11 @@ void lupi__model_init_weights(lupi_model *m);
  * check ds matches the model (view width, task, outputs). */
 int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds);
 /* Gathers rows idx[0..n) of ds (standardised) and runs the forward pass with
- * dropout when train is set. Returns the logits (n x n_out) in *logits. */
+ * dropout when train is set. Returns the logits (n x n_out) in *logits.
+ * Checks the indices (LUPI_ERANGE) and that their X* is present when the
+ * view needs it (LUPI_ESTATE). Also gathers the rows' labels, targets and
+ * weights into m->y_* when ds has them. Allocates only when n is larger
+ * than any earlier batch. */
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 			const size_t *idx, size_t n, int train,
 			const float **logits);
@@ -88,11 +118,15 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 /* Checks gradients are finite (LUPI_ENONFINITE naming the tensor, nothing
  * changed), clips, and applies one optimiser update. */
 int lupi__model_update(lupi_model *m);
+/* Learning rate of the schedule at m->epoch. */
+double lupi__model_lr(const lupi_model *m);
 
 /* Label loss of the model's task on logits s (n x k): weighted mean into
  * *value, d value / d s into grad (n x k) when grad is not NULL. weights may
- * be NULL. Classification: softmax CE; binary: sigmoid BCE (k = 1);
- * regression: 1/2 |s - y|^2 summed over outputs. */
+ * be NULL (all 1; all zero gives 0). Classification: softmax CE; binary:
+ * sigmoid BCE (k = 1); regression: 1/2 |s - y|^2 summed over outputs.
+ * Checks labels (LUPI_ERANGE); a non-finite s gives a non-finite *value and
+ * LUPI_OK: the caller decides (lupi_model_step returns LUPI_ENONFINITE). */
 int lupi__objective_hard(int task, size_t n, size_t k, const float *s,
 			 const int32_t *labels, const float *targets,
 			 const float *weights, double *value, float *grad);

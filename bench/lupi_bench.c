@@ -1,0 +1,373 @@
+/*
+ * lupi_bench: liblupi on the recipe of ../shared/bench/torch_fmnist_lupi.py.
+ * Fashion-MNIST, X* = the 28x28 image, X = 7x7 means of 4x4 blocks; a
+ * teacher MLP on X*, a hard-label and a distilled student (KD, T, lambda) of
+ * the same shape on X; Adam, constant learning rate, shuffled minibatches.
+ * Prints a table on stderr and one JSON line on stdout.
+ *
+ * The GEMM roofline: the same run times cblas_sgemm alone on the exact
+ * shapes of one teacher epoch (forward, weight gradients, the one input
+ * gradient that backprop needs); roofline_fraction = that time / the
+ * measured epoch time.
+ */
+#include <cblas.h>
+#include <errno.h>
+#include <lupi.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define MAX_EPOCHS 1000
+
+struct args {
+	size_t n, batch;
+	int epochs, threads;
+	size_t hidden[8], n_hidden;
+	double lr, temperature, lambda;
+	unsigned long seed;
+	const char *dir;
+};
+
+struct timing {
+	double t_last;
+	double epoch_s[MAX_EPOCHS];
+	unsigned n;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	return n == 0 ? NAN : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static int on_progress(void *user, const lupi_progress *p)
+{
+	struct timing *tm = user;
+	if (p->epoch_end && tm->n < MAX_EPOCHS) {
+		double t = now();
+		tm->epoch_s[tm->n++] = t - tm->t_last;
+		tm->t_last = t;
+	}
+	return 0;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "lupi_bench: %s: %s (%s)\n", what, lupi_strerror(rc),
+		lupi_errmsg());
+	exit(1);
+}
+
+static lupi_model *make_mlp(const struct args *a, size_t n_in, int view,
+			    unsigned long seed)
+{
+	lupi_model *m;
+	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, a->hidden,
+				   a->n_hidden, 10, &m);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(m, LUPI_OPT_VIEW, view);
+	if (rc == LUPI_OK) /* the peer feeds raw [0,1] pixels */
+		rc = lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(m, LUPI_OPT_EPOCHS, a->epochs);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(m, LUPI_OPT_BATCH, (int64_t)a->batch);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(m, LUPI_OPT_SEED, (int64_t)seed);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_double(m, LUPI_OPT_LR, a->lr);
+	if (rc != LUPI_OK)
+		die("model", rc);
+	return m;
+}
+
+static double accuracy(const lupi_model *m, const lupi_dataset *test)
+{
+	double acc;
+	int rc = lupi_model_evaluate(m, test, LUPI_METRIC_ACCURACY, &acc);
+	if (rc != LUPI_OK)
+		die("evaluate", rc);
+	return acc;
+}
+
+/* Seconds cblas_sgemm alone needs for the GEMMs of one teacher epoch. */
+static double gemm_epoch_seconds(const struct args *a, size_t d_in)
+{
+	size_t widths[10], nl = 0;
+	widths[nl++] = d_in;
+	for (size_t i = 0; i < a->n_hidden; i++)
+		widths[nl++] = a->hidden[i];
+	widths[nl++] = 10;
+	size_t b = a->batch, maxw = 0;
+	for (size_t i = 0; i < nl; i++)
+		maxw = widths[i] > maxw ? widths[i] : maxw;
+	float *x = calloc(b * maxw, sizeof *x), *y = calloc(b * maxw, sizeof *y);
+	float *w = calloc(maxw * maxw, sizeof *w), *g = calloc(maxw * maxw, sizeof *g);
+	if (!x || !y || !w || !g)
+		die("gemm buffers", LUPI_ENOMEM);
+	for (size_t i = 0; i < b * maxw; i++)
+		x[i] = (float)(i % 7) * 0.1f;
+	for (size_t i = 0; i < maxw * maxw; i++)
+		w[i] = (float)(i % 5) * 0.01f;
+	size_t steps = (a->n + b - 1) / b;
+	double best = INFINITY;
+	for (int rep = 0; rep < 3; rep++) {
+		double t0 = now();
+		for (size_t s = 0; s < steps; s++) {
+			for (size_t l = 0; l + 1 < nl; l++) { /* forward */
+				int in = (int)widths[l], out = (int)widths[l + 1];
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b,
+					    out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+			}
+			for (size_t l = nl - 1; l-- > 0;) { /* backward */
+				int in = (int)widths[l], out = (int)widths[l + 1];
+				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in,
+					    (int)b, 1.0f, y, out, x, in, 0.0f, g, in);
+				if (l > 0)
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+						    (int)b, in, out, 1.0f, y, out, w, in, 0.0f,
+						    x, in);
+			}
+		}
+		double t = now() - t0;
+		best = t < best ? t : best;
+	}
+	free(x), free(y), free(w), free(g);
+	return best;
+}
+
+static double epoch_flops(const struct args *a, size_t d_in)
+{
+	double f = 0, prev = (double)d_in;
+	for (size_t i = 0; i <= a->n_hidden; i++) {
+		double out = i < a->n_hidden ? (double)a->hidden[i] : 10.0;
+		/* forward and weight gradient always, input gradient past layer 0 */
+		f += 2.0 * prev * out * (i > 0 ? 3 : 2);
+		prev = out;
+	}
+	return f * (double)a->n;
+}
+
+static void parse_hidden(struct args *a, const char *s)
+{
+	a->n_hidden = 0;
+	while (*s && a->n_hidden < 8) {
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+		if (end == s || v == 0) {
+			fprintf(stderr, "lupi_bench: bad --hidden '%s'\n", s);
+			exit(2);
+		}
+		a->hidden[a->n_hidden++] = v;
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+static void usage(void)
+{
+	fputs("usage: lupi_bench [--n N] [--epochs E] [--hidden 256] [--batch 128]\n"
+	      "  [--lr 1e-3] [--threads 1] [--T 4] [--lam 0.5] [--seed 0]\n"
+	      "  [--data /usr/share/datasets/fashion-mnist]\n", stderr);
+	exit(2);
+}
+
+static void parse(struct args *a, int argc, char **argv)
+{
+	*a = (struct args){60000, 128, 5, 1, {256}, 1, 1e-3, 4.0, 0.5, 0,
+			   "/usr/share/datasets/fashion-mnist"};
+	for (int i = 1; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (v == NULL)
+			usage();
+		if (!strcmp(k, "--n"))
+			a->n = strtoul(v, NULL, 10);
+		else if (!strcmp(k, "--epochs"))
+			a->epochs = atoi(v);
+		else if (!strcmp(k, "--hidden"))
+			parse_hidden(a, v);
+		else if (!strcmp(k, "--batch"))
+			a->batch = strtoul(v, NULL, 10);
+		else if (!strcmp(k, "--lr"))
+			a->lr = atof(v);
+		else if (!strcmp(k, "--threads"))
+			a->threads = atoi(v);
+		else if (!strcmp(k, "--T"))
+			a->temperature = atof(v);
+		else if (!strcmp(k, "--lam"))
+			a->lambda = atof(v);
+		else if (!strcmp(k, "--seed"))
+			a->seed = strtoul(v, NULL, 10);
+		else if (!strcmp(k, "--data"))
+			a->dir = v;
+		else
+			usage();
+		i++;
+	}
+	if (a->n == 0 || a->batch == 0 || a->epochs < 1 || a->epochs > MAX_EPOCHS)
+		usage();
+}
+
+static lupi_dataset *load(const struct args *a, const char *split, size_t max)
+{
+	char img[1024], lab[1024];
+	snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte.gz", a->dir, split);
+	snprintf(lab, sizeof lab, "%s/%s-labels-idx1-ubyte.gz", a->dir, split);
+	lupi_reader *r;
+	lupi_dataset *ds;
+	int rc = lupi_reader_create(&r);
+	if (rc == LUPI_OK)
+		rc = lupi_reader_set_int(r, LUPI_READER_IDX_POOL, 4);
+	if (rc == LUPI_OK && max)
+		rc = lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, (int64_t)max);
+	if (rc == LUPI_OK)
+		rc = lupi_dataset_load_idx(img, lab, r, &ds);
+	lupi_reader_free(r);
+	if (rc != LUPI_OK) {
+		fprintf(stderr, "lupi_bench: %s\n", lupi_errmsg());
+		exit(rc == LUPI_EIO ? 77 : 1);
+	}
+	return ds;
+}
+
+static double train(lupi_model *m, lupi_teacher *t, lupi_loss *loss,
+		    const lupi_dataset *ds)
+{
+	struct timing tm = {now(), {0}, 0};
+	int rc = t ? lupi_student_fit(m, t, loss, ds, NULL, on_progress, &tm)
+		   : lupi_model_fit(m, ds, NULL, on_progress, &tm);
+	if (rc != LUPI_OK)
+		die("fit", rc);
+	return median(tm.epoch_s, tm.n);
+}
+
+/* Mean microseconds of one single-sample predict, as the peer measures. */
+static double latency_us(const lupi_model *m, const lupi_dataset *test)
+{
+	const float *x = lupi_dataset_features(test, LUPI_VIEW_REGULAR);
+	size_t d = lupi_dataset_dim(test, LUPI_VIEW_REGULAR);
+	size_t n = lupi_dataset_rows(test);
+	float out[10];
+	for (int i = 0; i < 100; i++)
+		lupi_model_predict(m, x + (size_t)i * d, 1, LUPI_PREDICT_OUTPUT, out);
+	const int reps = 20000;
+	double t0 = now();
+	for (int i = 0; i < reps; i++)
+		lupi_model_predict(m, x + (size_t)(i % n) * d, 1,
+				   LUPI_PREDICT_OUTPUT, out);
+	return (now() - t0) / reps * 1e6;
+}
+
+static double throughput(const lupi_model *m, const lupi_dataset *test)
+{
+	const float *x = lupi_dataset_features(test, LUPI_VIEW_REGULAR);
+	size_t n = lupi_dataset_rows(test);
+	float *out = malloc(n * 10 * sizeof *out);
+	if (!out)
+		die("predict buffer", LUPI_ENOMEM);
+	double best = INFINITY;
+	for (int rep = 0; rep < 5; rep++) {
+		double t0 = now();
+		if (lupi_model_predict(m, x, n, LUPI_PREDICT_OUTPUT, out))
+			die("predict", LUPI_EINVAL);
+		double t = now() - t0;
+		best = t < best ? t : best;
+	}
+	free(out);
+	return (double)n / best;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	parse(&a, argc, argv);
+	int rc = lupi_set_num_threads(a.threads);
+	if (rc != LUPI_OK)
+		die("threads", rc);
+	lupi_dataset *train_ds = load(&a, "train", a.n);
+	lupi_dataset *test_ds = load(&a, "t10k", 0);
+	a.n = lupi_dataset_rows(train_ds);
+	size_t d_priv = lupi_dataset_dim(train_ds, LUPI_VIEW_PRIVILEGED);
+	size_t d_reg = lupi_dataset_dim(train_ds, LUPI_VIEW_REGULAR);
+
+	lupi_model *teacher = make_mlp(&a, d_priv, LUPI_VIEW_PRIVILEGED, a.seed);
+	double teacher_s = train(teacher, NULL, NULL, train_ds);
+	double teacher_acc = accuracy(teacher, test_ds);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double teacher_rss_mib = ru.ru_maxrss / 1024.0;
+	double data_mib = (double)a.n * (double)(d_priv + d_reg) * 4 / 1048576.0 +
+			  10000.0 * (double)(d_priv + d_reg) * 4 / 1048576.0;
+
+	double gemm_s = gemm_epoch_seconds(&a, d_priv);
+	double flops = epoch_flops(&a, d_priv);
+
+	lupi_model *hard = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
+	double hard_s = train(hard, NULL, NULL, train_ds);
+	double hard_acc = accuracy(hard, test_ds);
+
+	lupi_teacher *t;
+	lupi_loss *kd;
+	if ((rc = lupi_teacher_create(&t)) ||
+	    (rc = lupi_teacher_add_model(t, teacher, 1.0)) ||
+	    (rc = lupi_teacher_prepare(t, train_ds)) ||
+	    (rc = lupi_loss_create(LUPI_LOSS_KD, &kd)) ||
+	    (rc = lupi_loss_set_double(kd, LUPI_LOSS_TEMPERATURE, a.temperature)) ||
+	    (rc = lupi_loss_set_double(kd, LUPI_LOSS_LAMBDA, a.lambda)))
+		die("teacher", rc);
+	lupi_model *student = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
+	double dist_s = train(student, t, kd, train_ds);
+	double dist_acc = accuracy(student, test_ds);
+	double lat = latency_us(student, test_ds);
+	double tput = throughput(student, test_ds);
+
+	fprintf(stderr,
+		"liblupi %s, n=%zu, epochs=%d, batch=%zu, threads=%d\n"
+		"%-20s %10s %9s\n"
+		"%-20s %10.3f %9.4f\n%-20s %10.3f %9.4f\n%-20s %10.3f %9.4f\n"
+		"GEMM-only teacher epoch %.3f s (%.1f GFLOP/s): %.0f%% of epoch\n"
+		"predict: %.2f us/sample (single), %.0f samples/s (batch)\n"
+		"peak RSS %.1f MiB, float data %.1f MiB\n",
+		lupi_version_string(), a.n, a.epochs, a.batch, a.threads,
+		"model", "epoch s", "accuracy", "teacher", teacher_s, teacher_acc,
+		"student_hard", hard_s, hard_acc, "student_distilled", dist_s,
+		dist_acc, gemm_s, flops / gemm_s * 1e-9, 100 * gemm_s / teacher_s,
+		lat, tput, teacher_rss_mib, data_mib);
+	printf("{\"lib\": \"liblupi %s\", \"n\": %zu, \"epochs\": %d, \"batch\": %zu, "
+	       "\"threads\": %d, \"T\": %g, \"lam\": %g, "
+	       "\"teacher_epoch_s\": %.6f, \"teacher_acc\": %.4f, "
+	       "\"student_hard_epoch_s\": %.6f, \"student_hard_acc\": %.4f, "
+	       "\"student_distilled_epoch_s\": %.6f, \"student_distilled_acc\": %.4f, "
+	       "\"student_predict_latency_us\": %.3f, \"predict_samples_per_s\": %.0f, "
+	       "\"gemm_epoch_s\": %.6f, \"epoch_gflop\": %.4f, "
+	       "\"roofline_fraction\": %.4f, \"peak_rss_mib\": %.1f, "
+	       "\"data_mib\": %.1f}\n",
+	       lupi_version_string(), a.n, a.epochs, a.batch, a.threads,
+	       a.temperature, a.lambda, teacher_s, teacher_acc, hard_s, hard_acc,
+	       dist_s, dist_acc, lat, tput, gemm_s, flops * 1e-9,
+	       gemm_s / teacher_s, teacher_rss_mib, data_mib);
+
+	lupi_model_free(student);
+	lupi_loss_free(kd);
+	lupi_teacher_free(t);
+	lupi_model_free(hard);
+	lupi_model_free(teacher);
+	lupi_dataset_free(test_ds);
+	lupi_dataset_free(train_ds);
+	return 0;
+}

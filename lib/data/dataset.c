@@ -1,0 +1,655 @@
+/* The dataset handle: host arrays in, borrowed views out, subsets, splits,
+ * shuffles and standardisation statistics. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_internal.h"
+
+uint64_t lupi__dataset_new_id(void)
+{
+	static atomic_uint_fast64_t next = 1;
+	return (uint64_t)atomic_fetch_add(&next, 1);
+}
+
+/* Reports the first non-finite value of an n x w block as sample/feature. */
+static int check_finite(const float *v, size_t n, size_t w, const char *what)
+{
+	size_t total = n * w, where;
+	if (lupi__all_finite(v, total, &where))
+		return LUPI_OK;
+	return lupi__err(LUPI_ENONFINITE, "sample %zu, %s %zu: %g is not finite",
+			 where / w, what, where % w, (double)v[where]);
+}
+
+/* A copy of n*w floats, NULL on overflow or allocation failure. */
+static float *copy_floats(const float *src, size_t n, size_t w)
+{
+	size_t count;
+	if (lupi__mul_overflow(n, w, &count))
+		return NULL;
+	float *dst = lupi__malloc_array(count, sizeof *dst);
+	if (dst != NULL && src != NULL)
+		memcpy(dst, src, count * sizeof *dst);
+	return dst;
+}
+
+int lupi_dataset_create(size_t n, size_t d, const float *x, lupi_dataset **out)
+{
+	LUPI__CHECK_NULL(out);
+	*out = NULL;
+	LUPI__CHECK_NULL(x);
+	if (n == 0 || d == 0)
+		return lupi__err(LUPI_EINVAL, "dataset of %zu samples and %zu "
+				 "features: both must be positive", n, d);
+	size_t count;
+	if (lupi__mul_overflow(n, d, &count) ||
+	    lupi__mul_overflow(count, sizeof(float), &count))
+		return lupi__err(LUPI_ENOMEM, "%zu x %zu features overflow",
+				 n, d);
+	LUPI__TRY(check_finite(x, n, d, "feature"));
+	lupi_dataset *ds = lupi__dataset_alloc();
+	if (ds == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for a dataset");
+	ds->x = copy_floats(x, n, d);
+	if (ds->x == NULL) {
+		lupi__free(ds);
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu x %zu "
+				 "features", n, d);
+	}
+	ds->n = n;
+	ds->d = d;
+	ds->task = LUPI_TASK_NONE;
+	*out = ds;
+	return LUPI_OK;
+}
+
+void lupi_dataset_free(lupi_dataset *ds)
+{
+	if (ds == NULL)
+		return;
+	lupi__free(ds->x);
+	lupi__free(ds->x_priv);
+	lupi__free(ds->mask);
+	lupi__free(ds->labels);
+	lupi__free(ds->targets);
+	lupi__free(ds->weights);
+	lupi__free(ds);
+}
+
+lupi_dataset *lupi__dataset_alloc(void)
+{
+	lupi_dataset *ds = lupi__calloc(1, sizeof *ds);
+	if (ds != NULL)
+		ds->id = lupi__dataset_new_id();
+	return ds;
+}
+
+/* Absent rows are zeroed and the mask is kept only when a row is absent, so
+ * that "mask == NULL" always means "every X* present". */
+void lupi__dataset_settle_mask(lupi_dataset *ds, uint8_t *mask)
+{
+	ds->n_priv = 0;
+	for (size_t i = 0; i < ds->n; i++) {
+		mask[i] = mask[i] != 0;
+		ds->n_priv += mask[i];
+		if (!mask[i])
+			memset(ds->x_priv + i * ds->d_priv, 0,
+			       ds->d_priv * sizeof *ds->x_priv);
+	}
+	lupi__free(ds->mask);
+	ds->mask = NULL;
+	if (ds->n_priv < ds->n)
+		ds->mask = mask;
+	else
+		lupi__free(mask);
+}
+
+int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
+				const float *x_priv, const uint8_t *mask)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(x_priv);
+	if (d_priv == 0)
+		return lupi__err(LUPI_EINVAL, "d_priv is 0");
+	for (size_t i = 0; i < ds->n; i++) {
+		size_t where;
+		if (mask != NULL && mask[i] == 0)
+			continue;
+		if (!lupi__all_finite(x_priv + i * d_priv, d_priv, &where))
+			return lupi__err(LUPI_ENONFINITE, "sample %zu, "
+					 "privileged feature %zu: %g is not "
+					 "finite", i, where,
+					 (double)x_priv[i * d_priv + where]);
+	}
+	float *xp = copy_floats(x_priv, ds->n, d_priv);
+	uint8_t *m = xp != NULL ? lupi__malloc(ds->n) : NULL;
+	if (m == NULL) {
+		lupi__free(xp);
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu x %zu "
+				 "privileged features", ds->n, d_priv);
+	}
+	if (mask != NULL)
+		memcpy(m, mask, ds->n);
+	else
+		memset(m, 1, ds->n);
+	lupi__free(ds->x_priv);
+	ds->x_priv = xp;
+	ds->d_priv = d_priv;
+	lupi__dataset_settle_mask(ds, m);
+	/* The features changed: caches tied to the old id are stale. */
+	ds->id = lupi__dataset_new_id();
+	return LUPI_OK;
+}
+
+int lupi_dataset_set_labels(lupi_dataset *ds, size_t k, const int32_t *labels,
+			    int binary)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(labels);
+	if (k < 2 || k > LUPI__MAX_CLASSES)
+		return lupi__err(LUPI_EINVAL, "%zu classes: k must be in "
+				 "[2, %u]", k, LUPI__MAX_CLASSES);
+	if (binary && k != 2)
+		return lupi__err(LUPI_EINVAL, "a binary task has 2 classes, "
+				 "not %zu", k);
+	for (size_t i = 0; i < ds->n; i++)
+		if (labels[i] < 0 || (size_t)labels[i] >= k)
+			return lupi__err(LUPI_ERANGE, "sample %zu: label %d "
+					 "is not in [0, %zu)", i,
+					 (int)labels[i], k);
+	int32_t *copy = lupi__malloc_array(ds->n, sizeof *copy);
+	if (copy == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu labels",
+				 ds->n);
+	memcpy(copy, labels, ds->n * sizeof *copy);
+	lupi__free(ds->labels);
+	lupi__free(ds->targets);
+	ds->labels = copy;
+	ds->targets = NULL;
+	ds->k = k;
+	ds->task = binary ? LUPI_TASK_BINARY : LUPI_TASK_CLASSIFICATION;
+	return LUPI_OK;
+}
+
+int lupi_dataset_set_targets(lupi_dataset *ds, size_t m, const float *targets)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(targets);
+	if (m == 0 || m > LUPI__MAX_CLASSES)
+		return lupi__err(LUPI_EINVAL, "%zu targets: m must be in "
+				 "[1, %u]", m, LUPI__MAX_CLASSES);
+	LUPI__TRY(check_finite(targets, ds->n, m, "target"));
+	float *copy = copy_floats(targets, ds->n, m);
+	if (copy == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu x %zu "
+				 "targets", ds->n, m);
+	lupi__free(ds->labels);
+	lupi__free(ds->targets);
+	ds->labels = NULL;
+	ds->targets = copy;
+	ds->k = m;
+	ds->task = LUPI_TASK_REGRESSION;
+	return LUPI_OK;
+}
+
+int lupi_dataset_set_weights(lupi_dataset *ds, const float *weights)
+{
+	LUPI__CHECK_NULL(ds);
+	if (weights == NULL) {
+		lupi__free(ds->weights);
+		ds->weights = NULL;
+		return LUPI_OK;
+	}
+	for (size_t i = 0; i < ds->n; i++)
+		if (!isfinite(weights[i]) || weights[i] < 0.0f)
+			return lupi__err(LUPI_ERANGE, "sample %zu: weight %g "
+					 "is not finite and >= 0", i,
+					 (double)weights[i]);
+	float *copy = copy_floats(weights, ds->n, 1);
+	if (copy == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu weights",
+				 ds->n);
+	lupi__free(ds->weights);
+	ds->weights = copy;
+	return LUPI_OK;
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view)
+{
+	switch (view) {
+	case LUPI_VIEW_REGULAR:
+		return ds->d;
+	case LUPI_VIEW_PRIVILEGED:
+		return ds->x_priv != NULL ? ds->d_priv : 0;
+	case LUPI_VIEW_BOTH:
+		return ds->x_priv != NULL ? ds->d + ds->d_priv : 0;
+	default:
+		return 0;
+	}
+}
+
+int lupi__dataset_row(const lupi_dataset *ds, int view, size_t i, float *row)
+{
+	if (view == LUPI_VIEW_REGULAR) {
+		memcpy(row, ds->x + i * ds->d, ds->d * sizeof *row);
+		return 1;
+	}
+	if (!lupi__dataset_has_priv(ds, i))
+		return 0;
+	const float *xp = ds->x_priv + i * ds->d_priv;
+	if (view == LUPI_VIEW_PRIVILEGED) {
+		memcpy(row, xp, ds->d_priv * sizeof *row);
+		return 1;
+	}
+	if (view != LUPI_VIEW_BOTH)
+		return 0;
+	memcpy(row, ds->x + i * ds->d, ds->d * sizeof *row);
+	memcpy(row + ds->d, xp, ds->d_priv * sizeof *row);
+	return 1;
+}
+
+size_t lupi_dataset_rows(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->n : 0;
+}
+
+size_t lupi_dataset_dim(const lupi_dataset *ds, int view)
+{
+	return ds != NULL ? lupi__dataset_view_dim(ds, view) : 0;
+}
+
+int lupi_dataset_task(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->task : LUPI_TASK_NONE;
+}
+
+size_t lupi_dataset_outputs(const lupi_dataset *ds)
+{
+	if (ds == NULL || ds->task == LUPI_TASK_NONE)
+		return 0;
+	return ds->k;
+}
+
+size_t lupi_dataset_privileged_count(const lupi_dataset *ds)
+{
+	return ds != NULL && ds->x_priv != NULL ? ds->n_priv : 0;
+}
+
+const float *lupi_dataset_features(const lupi_dataset *ds, int view)
+{
+	if (ds == NULL)
+		return NULL;
+	if (view == LUPI_VIEW_REGULAR)
+		return ds->x;
+	if (view == LUPI_VIEW_PRIVILEGED)
+		return ds->x_priv;
+	return NULL;
+}
+
+const uint8_t *lupi_dataset_mask(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->mask : NULL;
+}
+
+const int32_t *lupi_dataset_labels(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->labels : NULL;
+}
+
+const float *lupi_dataset_targets(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->targets : NULL;
+}
+
+const float *lupi_dataset_weights(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->weights : NULL;
+}
+
+/* ---- subsets, splits, shuffles ----------------------------------------- */
+
+/* Rows idx[0..n) of an n_src x w block into a new n x w block. */
+static void *gather(const void *src, size_t w, const size_t *idx, size_t n,
+		    size_t elem)
+{
+	size_t row = w * elem; /* fits: the source block exists */
+	unsigned char *dst = lupi__malloc_array(n, row);
+	if (dst == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		memcpy(dst + i * row, (const unsigned char *)src + idx[i] * row,
+		       row);
+	return dst;
+}
+
+/* The samples idx[0..n) (checked) of ds as a new dataset. */
+static int subset_of(const lupi_dataset *ds, const size_t *idx, size_t n,
+		     lupi_dataset **out)
+{
+	lupi_dataset *s = lupi__dataset_alloc();
+	if (s == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for a dataset");
+	s->n = n;
+	s->d = ds->d;
+	s->d_priv = ds->d_priv;
+	s->task = ds->task;
+	s->k = ds->k;
+	int fail = (s->x = gather(ds->x, ds->d, idx, n, sizeof(float))) == NULL;
+	if (!fail && ds->x_priv != NULL) {
+		s->x_priv = gather(ds->x_priv, ds->d_priv, idx, n,
+				   sizeof(float));
+		fail = s->x_priv == NULL;
+	}
+	if (!fail && ds->labels != NULL)
+		fail = (s->labels = gather(ds->labels, 1, idx, n,
+					   sizeof(int32_t))) == NULL;
+	if (!fail && ds->targets != NULL)
+		fail = (s->targets = gather(ds->targets, ds->k, idx, n,
+					    sizeof(float))) == NULL;
+	if (!fail && ds->weights != NULL)
+		fail = (s->weights = gather(ds->weights, 1, idx, n,
+					    sizeof(float))) == NULL;
+	if (!fail && ds->x_priv != NULL) {
+		for (size_t i = 0; i < n; i++)
+			s->n_priv += lupi__dataset_has_priv(ds, idx[i]);
+		if (s->n_priv < n) {
+			fail = (s->mask = gather(ds->mask, 1, idx, n, 1)) ==
+			       NULL;
+		}
+	}
+	if (fail) {
+		lupi_dataset_free(s);
+		return lupi__err(LUPI_ENOMEM, "out of memory for a subset of "
+				 "%zu samples", n);
+	}
+	*out = s;
+	return LUPI_OK;
+}
+
+int lupi_dataset_subset(const lupi_dataset *ds, const size_t *idx, size_t n,
+			lupi_dataset **out)
+{
+	LUPI__CHECK_NULL(out);
+	*out = NULL;
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(idx);
+	if (n == 0)
+		return lupi__err(LUPI_EINVAL, "subset of 0 samples");
+	for (size_t i = 0; i < n; i++)
+		if (idx[i] >= ds->n)
+			return lupi__err(LUPI_ERANGE, "idx[%zu] = %zu is not "
+					 "below %zu rows", i, idx[i], ds->n);
+	return subset_of(ds, idx, n, out);
+}
+
+/* 0..n-1 in an order fixed by seed. */
+static size_t *permutation(size_t n, uint64_t seed)
+{
+	size_t *perm = lupi__malloc_array(n, sizeof *perm);
+	if (perm == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	lupi__rng rng;
+	lupi__rng_seed(&rng, seed);
+	lupi__rng_shuffle(&rng, perm, n);
+	return perm;
+}
+
+struct class_share {
+	double rem;
+	size_t c;
+};
+
+static int by_remainder(const void *a, const void *b)
+{
+	const struct class_share *x = a, *y = b;
+	if (x->rem != y->rem)
+		return x->rem > y->rem ? -1 : 1;
+	return x->c < y->c ? -1 : x->c > y->c;
+}
+
+/* How many samples of each class go to the first part: floor(fraction * n_c)
+ * each, then the remaining seats of `total` to the largest remainders
+ * (Hamilton's method), so the total is exact and every class is within one
+ * sample of its proportion. */
+static int class_quotas(const lupi_dataset *ds, double fraction, size_t total,
+			size_t *quota)
+{
+	size_t k = ds->k;
+	size_t *count = lupi__calloc(k, sizeof *count);
+	struct class_share *share = lupi__malloc_array(k, sizeof *share);
+	if (count == NULL || share == NULL) {
+		lupi__free(count);
+		lupi__free(share);
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu classes",
+				 k);
+	}
+	for (size_t i = 0; i < ds->n; i++)
+		count[ds->labels[i]]++;
+	size_t assigned = 0;
+	for (size_t c = 0; c < k; c++) {
+		double want = fraction * (double)count[c];
+		quota[c] = (size_t)floor(want);
+		if (quota[c] > count[c])
+			quota[c] = count[c];
+		assigned += quota[c];
+		share[c].rem = want - (double)quota[c];
+		share[c].c = c;
+	}
+	qsort(share, k, sizeof *share, by_remainder);
+	for (size_t j = 0; assigned < total && j < k; j++) {
+		size_t c = share[j].c;
+		if (quota[c] < count[c]) {
+			quota[c]++;
+			assigned++;
+		}
+	}
+	lupi__free(count);
+	lupi__free(share);
+	return LUPI_OK;
+}
+
+/* Reorders perm so that the first `total` entries hold each class's quota,
+ * keeping the shuffled order within each part. */
+static int stratify(const lupi_dataset *ds, double fraction, size_t total,
+		    size_t *perm)
+{
+	size_t n = ds->n;
+	size_t *quota = lupi__malloc_array(ds->k, sizeof *quota);
+	size_t *rest = lupi__malloc_array(n, sizeof *rest);
+	int rc = quota && rest ? class_quotas(ds, fraction, total, quota)
+			       : lupi__err(LUPI_ENOMEM, "out of memory");
+	if (rc == LUPI_OK) {
+		size_t a = 0, b = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t c = (size_t)ds->labels[perm[i]];
+			if (quota[c] > 0) {
+				quota[c]--;
+				perm[a++] = perm[i];
+			} else {
+				rest[b++] = perm[i];
+			}
+		}
+		memcpy(perm + a, rest, b * sizeof *perm);
+	}
+	lupi__free(quota);
+	lupi__free(rest);
+	return rc;
+}
+
+int lupi_dataset_split(const lupi_dataset *ds, double fraction, uint64_t seed,
+		       int stratified, lupi_dataset **first,
+		       lupi_dataset **second)
+{
+	LUPI__CHECK_NULL(first);
+	LUPI__CHECK_NULL(second);
+	*first = *second = NULL;
+	LUPI__CHECK_NULL(ds);
+	if (!(fraction > 0.0 && fraction < 1.0))
+		return lupi__err(LUPI_ERANGE, "fraction %g is not in (0, 1)",
+				 fraction);
+	size_t n1 = (size_t)floor(fraction * (double)ds->n + 0.5);
+	if (n1 == 0 || n1 >= ds->n)
+		return lupi__err(LUPI_ERANGE, "fraction %g of %zu samples "
+				 "leaves a part empty", fraction, ds->n);
+	if (stratified && ds->labels == NULL)
+		return lupi__err(LUPI_EINVAL, "a stratified split needs class "
+				 "labels");
+	size_t *perm = permutation(ds->n, seed);
+	if (perm == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu indices",
+				 ds->n);
+	int rc = stratified ? stratify(ds, fraction, n1, perm) : LUPI_OK;
+	if (rc == LUPI_OK)
+		rc = subset_of(ds, perm, n1, first);
+	if (rc == LUPI_OK)
+		rc = subset_of(ds, perm + n1, ds->n - n1, second);
+	if (rc != LUPI_OK) {
+		lupi_dataset_free(*first);
+		*first = NULL;
+	}
+	lupi__free(perm);
+	return rc;
+}
+
+int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed)
+{
+	LUPI__CHECK_NULL(ds);
+	size_t *perm = permutation(ds->n, seed);
+	if (perm == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for %zu indices",
+				 ds->n);
+	lupi_dataset *s = NULL;
+	int rc = subset_of(ds, perm, ds->n, &s);
+	lupi__free(perm);
+	if (rc != LUPI_OK)
+		return rc;
+	/* Swap the permuted arrays in; s takes the old ones to free. */
+	lupi_dataset tmp = *ds;
+	*ds = *s;
+	*s = tmp;
+	lupi_dataset_free(s);
+	return LUPI_OK;
+}
+
+/* ---- standardisation ---------------------------------------------------- */
+
+static int check_view(const lupi_dataset *ds, int view)
+{
+	if (view != LUPI_VIEW_REGULAR && view != LUPI_VIEW_PRIVILEGED &&
+	    view != LUPI_VIEW_BOTH)
+		return lupi__err(LUPI_EINVAL, "unknown view %d", view);
+	if (lupi__dataset_view_dim(ds, view) == 0)
+		return lupi__err(LUPI_EINVAL, "the dataset has no privileged "
+				 "features");
+	return LUPI_OK;
+}
+
+/* Value j of sample i in a view (j < view dim). */
+static float view_value(const lupi_dataset *ds, int view, size_t i, size_t j)
+{
+	if (view == LUPI_VIEW_PRIVILEGED)
+		return ds->x_priv[i * ds->d_priv + j];
+	if (j < ds->d)
+		return ds->x[i * ds->d + j];
+	return ds->x_priv[i * ds->d_priv + (j - ds->d)];
+}
+
+static float *view_slot(lupi_dataset *ds, int view, size_t i, size_t j)
+{
+	if (view == LUPI_VIEW_PRIVILEGED)
+		return &ds->x_priv[i * ds->d_priv + j];
+	if (j < ds->d)
+		return &ds->x[i * ds->d + j];
+	return &ds->x_priv[i * ds->d_priv + (j - ds->d)];
+}
+
+/* Whether value j of sample i exists: X* values of absent rows do not. */
+static int present(const lupi_dataset *ds, int view, size_t i, size_t j)
+{
+	if (view == LUPI_VIEW_REGULAR || (view == LUPI_VIEW_BOTH && j < ds->d))
+		return 1;
+	return lupi__dataset_has_priv(ds, i);
+}
+
+/* Two passes in double (mean, then squared deviations): stable for data far
+ * from the origin, unlike the one-pass sum of squares. Population std. */
+int lupi_dataset_fit_standardizer(const lupi_dataset *ds, int view,
+				  float *mean, float *std)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(mean);
+	LUPI__CHECK_NULL(std);
+	LUPI__TRY(check_view(ds, view));
+	size_t dim = lupi__dataset_view_dim(ds, view);
+	if (view != LUPI_VIEW_REGULAR && ds->n_priv == 0)
+		return lupi__err(LUPI_EINVAL, "no sample has privileged "
+				 "features");
+	for (size_t j = 0; j < dim; j++) {
+		double sum = 0.0;
+		size_t rows = 0;
+		for (size_t i = 0; i < ds->n; i++) {
+			if (present(ds, view, i, j)) {
+				sum += view_value(ds, view, i, j);
+				rows++;
+			}
+		}
+		double mu = sum / (double)rows, ss = 0.0;
+		for (size_t i = 0; i < ds->n; i++) {
+			if (!present(ds, view, i, j))
+				continue;
+			double dev = view_value(ds, view, i, j) - mu;
+			ss += dev * dev;
+		}
+		float sd = (float)sqrt(ss / (double)rows);
+		mean[j] = (float)mu;
+		std[j] = sd > 0.0f && isfinite(sd) ? sd : 1.0f;
+	}
+	return LUPI_OK;
+}
+
+int lupi_dataset_standardize(lupi_dataset *ds, int view, const float *mean,
+			     const float *std)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(mean);
+	LUPI__CHECK_NULL(std);
+	LUPI__TRY(check_view(ds, view));
+	size_t dim = lupi__dataset_view_dim(ds, view);
+	for (size_t j = 0; j < dim; j++) {
+		if (!(isfinite(std[j]) && std[j] > 0.0f))
+			return lupi__err(LUPI_ERANGE, "std[%zu] = %g is not "
+					 "finite and > 0", j, (double)std[j]);
+		if (!isfinite(mean[j]))
+			return lupi__err(LUPI_ERANGE, "mean[%zu] = %g is not "
+					 "finite", j, (double)mean[j]);
+	}
+	/* A check pass first, so that a failure leaves the data unchanged. */
+	for (size_t i = 0; i < ds->n; i++) {
+		for (size_t j = 0; j < dim; j++) {
+			if (!present(ds, view, i, j))
+				continue;
+			float v = (view_value(ds, view, i, j) - mean[j]) /
+				  std[j];
+			if (!isfinite(v))
+				return lupi__err(LUPI_ENONFINITE, "sample "
+						 "%zu, feature %zu overflows "
+						 "when standardised", i, j);
+		}
+	}
+	for (size_t i = 0; i < ds->n; i++) {
+		for (size_t j = 0; j < dim; j++) {
+			if (!present(ds, view, i, j))
+				continue;
+			float *v = view_slot(ds, view, i, j);
+			*v = (*v - mean[j]) / std[j];
+		}
+	}
+	ds->id = lupi__dataset_new_id();
+	return LUPI_OK;
+}

@@ -1,0 +1,292 @@
+/* Loader options (lupi_reader) and what the text loaders share: number and
+ * label parsing, growable arrays, and turning collected rows into a
+ * dataset. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_internal.h"
+
+#define MAX_POOL 64
+
+static const lupi_reader defaults = {
+	.header = 1,
+	.delimiter = ',',
+	.task = LUPI_TASK_CLASSIFICATION,
+	.allow_nonfinite = 0,
+	.idx_pool = 1,
+	.idx_scale = 1,
+	.classes = 0,
+	.max_rows = 0,
+};
+
+const lupi_reader *lupi__reader_or_default(const lupi_reader *r)
+{
+	return r != NULL ? r : &defaults;
+}
+
+int lupi_reader_create(lupi_reader **out)
+{
+	LUPI__CHECK_NULL(out);
+	*out = lupi__malloc(sizeof **out);
+	if (*out == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for a reader");
+	**out = defaults;
+	return LUPI_OK;
+}
+
+void lupi_reader_free(lupi_reader *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_roles; i++)
+		lupi__free(r->roles[i].name);
+	lupi__free(r->roles);
+	lupi__free(r);
+}
+
+static int out_of_range(const char *what, int64_t v, int64_t lo, int64_t hi)
+{
+	return lupi__err(LUPI_ERANGE, "%s = %lld is not in [%lld, %lld]", what,
+			 (long long)v, (long long)lo, (long long)hi);
+}
+
+int lupi_reader_set_int(lupi_reader *r, int key, int64_t value)
+{
+	LUPI__CHECK_NULL(r);
+	switch (key) {
+	case LUPI_READER_HEADER:
+		if (value < 0 || value > 1)
+			return out_of_range("HEADER", value, 0, 1);
+		r->header = (int)value;
+		return LUPI_OK;
+	case LUPI_READER_DELIMITER:
+		/* A quote or line break cannot separate RFC 4180 fields. */
+		if (value < 1 || value > 255 || value == '"' ||
+		    value == '\n' || value == '\r')
+			return lupi__err(LUPI_ERANGE, "DELIMITER = %lld is not "
+					 "a byte in [1, 255] other than a "
+					 "quote, CR or LF", (long long)value);
+		r->delimiter = (int)value;
+		return LUPI_OK;
+	case LUPI_READER_TASK:
+		if (value < LUPI_TASK_NONE || value > LUPI_TASK_REGRESSION)
+			return out_of_range("TASK", value, LUPI_TASK_NONE,
+					    LUPI_TASK_REGRESSION);
+		r->task = (int)value;
+		return LUPI_OK;
+	case LUPI_READER_CLASSES:
+		if (value < 0 || value > LUPI__MAX_CLASSES || value == 1)
+			return lupi__err(LUPI_ERANGE, "CLASSES = %lld is not 0 "
+					 "or in [2, %u]", (long long)value,
+					 LUPI__MAX_CLASSES);
+		r->classes = (size_t)value;
+		return LUPI_OK;
+	case LUPI_READER_ALLOW_NONFINITE:
+		if (value < 0 || value > 1)
+			return out_of_range("ALLOW_NONFINITE", value, 0, 1);
+		r->allow_nonfinite = (int)value;
+		return LUPI_OK;
+	case LUPI_READER_IDX_POOL:
+		if (value < 1 || value > MAX_POOL)
+			return out_of_range("IDX_POOL", value, 1, MAX_POOL);
+		r->idx_pool = (int)value;
+		return LUPI_OK;
+	case LUPI_READER_IDX_SCALE:
+		if (value < 0 || value > 1)
+			return out_of_range("IDX_SCALE", value, 0, 1);
+		r->idx_scale = (int)value;
+		return LUPI_OK;
+	case LUPI_READER_MAX_ROWS:
+		if (value < 0 || (uint64_t)value > SIZE_MAX)
+			return out_of_range("MAX_ROWS", value, 0, INT64_MAX);
+		r->max_rows = (size_t)value;
+		return LUPI_OK;
+	default:
+		return lupi__err(LUPI_EUNKNOWN_OPTION, "unknown reader option "
+				 "%d", key);
+	}
+}
+
+static int add_role(lupi_reader *r, struct lupi__role role)
+{
+	if (role.role < LUPI_ROLE_REGULAR || role.role > LUPI_ROLE_IGNORE)
+		return lupi__err(LUPI_EINVAL, "unknown role %d", role.role);
+	if (r->n_roles == r->cap_roles) {
+		size_t cap = r->cap_roles ? 2 * r->cap_roles : 8;
+		size_t bytes;
+		if (lupi__mul_overflow(cap, sizeof *r->roles, &bytes))
+			return lupi__err(LUPI_ENOMEM, "too many roles");
+		struct lupi__role *p = lupi__realloc(r->roles, bytes);
+		if (p == NULL)
+			return lupi__err(LUPI_ENOMEM, "out of memory for a "
+					 "role");
+		r->roles = p;
+		r->cap_roles = cap;
+	}
+	r->roles[r->n_roles++] = role;
+	return LUPI_OK;
+}
+
+int lupi_reader_set_role(lupi_reader *r, size_t first, size_t last, int role)
+{
+	LUPI__CHECK_NULL(r);
+	if (first == 0 || first > last)
+		return lupi__err(LUPI_EINVAL, "columns %zu..%zu: need "
+				 "1 <= first <= last", first, last);
+	struct lupi__role ro = {first, last, NULL, role};
+	return add_role(r, ro);
+}
+
+int lupi_reader_set_role_name(lupi_reader *r, const char *name, int role)
+{
+	LUPI__CHECK_NULL(r);
+	LUPI__CHECK_NULL(name);
+	if (role < LUPI_ROLE_REGULAR || role > LUPI_ROLE_IGNORE)
+		return lupi__err(LUPI_EINVAL, "unknown role %d", role);
+	struct lupi__role ro = {0, 0, lupi__strdup(name), role};
+	if (ro.name == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for a name");
+	int rc = add_role(r, ro);
+	if (rc != LUPI_OK)
+		lupi__free(ro.name);
+	return rc;
+}
+
+/* ---- growable arrays ---------------------------------------------------- */
+
+void *lupi__vec_push(lupi__vec *v, size_t count)
+{
+	if (count > SIZE_MAX - v->len)
+		return NULL;
+	size_t need = v->len + count;
+	if (need > v->cap) {
+		size_t cap = v->cap > SIZE_MAX / 2 ? need : 2 * v->cap;
+		if (cap < need)
+			cap = need;
+		if (cap < 16)
+			cap = 16;
+		size_t bytes;
+		if (lupi__mul_overflow(cap, v->elem, &bytes))
+			return NULL;
+		unsigned char *p = lupi__realloc(v->p, bytes);
+		if (p == NULL)
+			return NULL;
+		v->p = p;
+		v->cap = cap;
+	}
+	void *at = v->p + v->len * v->elem;
+	v->len = need;
+	return at;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+int lupi__parse_double(const char *s, const char **end, double *v)
+{
+	char *e;
+	/* strtod skips leading white space; a field of spaces is no number. */
+	while (*s == ' ' || *s == '\t')
+		s++;
+	/* Other white space would let strtod read on past a line break. */
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return 0;
+	errno = 0;
+	*v = strtod(s, &e);
+	if (e == s)
+		return 0;
+	*end = e;
+	return 1;
+}
+
+int lupi__check_label(const lupi__table *t, double v, int pm1, int32_t *label)
+{
+	if (t->task == LUPI_TASK_BINARY) {
+		if (v == 0.0 || v == 1.0 || (pm1 && (v == -1.0))) {
+			*label = v == 1.0;
+			return LUPI_OK;
+		}
+		return lupi__err(LUPI_ERANGE, "label %g is not %s", v,
+				 pm1 ? "0/1 or -1/+1" : "0 or 1");
+	}
+	if (v != floor(v) || !isfinite(v))
+		return lupi__err(LUPI_EFORMAT, "label %g is not an integer", v);
+	size_t k = t->k ? t->k : LUPI__MAX_CLASSES;
+	if (v < 0.0 || v >= (double)k)
+		return lupi__err(LUPI_ERANGE, "label %g is out of range "
+				 "[0, %zu)", v, k);
+	*label = (int32_t)v;
+	return LUPI_OK;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+void lupi__table_init(lupi__table *t, const lupi_reader *r)
+{
+	memset(t, 0, sizeof *t);
+	t->task = r->task;
+	t->k = r->task == LUPI_TASK_BINARY ? 2 : r->classes;
+	t->max_label = -1;
+	t->x.elem = t->x_priv.elem = sizeof(float);
+	t->targets.elem = t->weights.elem = sizeof(float);
+	t->labels.elem = sizeof(int32_t);
+	t->mask.elem = 1;
+}
+
+void lupi__table_free(lupi__table *t)
+{
+	lupi__free(t->x.p);
+	lupi__free(t->x_priv.p);
+	lupi__free(t->mask.p);
+	lupi__free(t->labels.p);
+	lupi__free(t->targets.p);
+	lupi__free(t->weights.p);
+	memset(&t->x, 0, sizeof t->x);
+	t->x_priv = t->mask = t->labels = t->targets = t->weights = t->x;
+}
+
+/* Takes a vector's array, or NULL when it was not used. */
+static void *take(lupi__vec *v)
+{
+	void *p = v->p;
+	v->p = NULL;
+	v->len = v->cap = 0;
+	return p;
+}
+
+int lupi__table_finish(lupi__table *t, const char *path, lupi_dataset **out)
+{
+	if (t->n == 0)
+		return lupi__err(LUPI_EFORMAT, "%s: no samples", path);
+	if (t->d == 0)
+		return lupi__err(LUPI_EFORMAT, "%s: no regular features",
+				 path);
+	lupi_dataset *ds = lupi__dataset_alloc();
+	if (ds == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for a dataset");
+	ds->n = t->n;
+	ds->d = t->d;
+	ds->task = t->task;
+	ds->x = take(&t->x);
+	if (t->task == LUPI_TASK_REGRESSION) {
+		ds->k = t->m;
+		ds->targets = take(&t->targets);
+	} else if (t->task != LUPI_TASK_NONE) {
+		ds->k = t->k ? t->k : (size_t)t->max_label + 1;
+		if (ds->k < 2)
+			ds->k = 2;
+		ds->labels = take(&t->labels);
+	}
+	if (t->has_weights)
+		ds->weights = take(&t->weights);
+	if (t->has_priv && t->d_priv > 0) {
+		ds->d_priv = t->d_priv;
+		ds->x_priv = take(&t->x_priv);
+		lupi__dataset_settle_mask(ds, take(&t->mask));
+	}
+	lupi__table_free(t);
+	*out = ds;
+	return LUPI_OK;
+}

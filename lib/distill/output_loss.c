@@ -1,0 +1,393 @@
+/*
+ * Output losses: lupi_loss_eval.
+ *
+ * Per sample i with student logits s, teacher logits t, label y:
+ *   l_i = a_i CE(y, p(s)) + b_i D_i
+ * where a_i = 1 - lambda and b_i = lambda (times p(t)_y with the confidence
+ * filter) when the sample has a teacher term, and a_i = 1, b_i = 0 when it
+ * has none (has_teacher 0, t NULL, or dropped by LUPI_FILTER_DROP_WRONG:
+ * a dropped sample is treated exactly like one without a teacher, so it
+ * learns from its label at full weight). The value is sum w_i l_i / sum w_i
+ * (0, with a zero gradient, when the weights sum to 0).
+ *
+ * Teacher terms D_i (columns C: all, or those of lupi_loss_set_columns):
+ * - KD (Hinton, Vinyals & Dean 2015; Lopez-Paz et al. 2016):
+ *   c D(q, p), q = softmax_C(t / T), p = softmax_C(s / Ts), c = T^2 or 1.
+ *   CE: -sum q log p; KL: sum q (log q - log p) (gradient as CE);
+ *   reverse KL: sum p (log p - log q); JS: 1/2 KL(p || m) + 1/2 KL(q || m)
+ *   with m = (p + q) / 2. Gradients w.r.t. z = s / Ts, then times c / Ts:
+ *   CE, KL: p - q; reverse KL: p_j (log p_j - log q_j - KL(p || q));
+ *   JS: 1/2 p_j (log p_j - log m_j - KL(p || m)).
+ * - LOGITS (Ba & Caruana 2014): 1/2 sum_C (s_j - t_j)^2.
+ * - SEL (Zhao & Zhu 2023): 1/2 (log p_C(s)_y - log p_C(t)_y)^2 at
+ *   temperature 1; a sample whose label is not in C has no teacher term.
+ * - REGRESSION: (1 - lambda) 1/2 |f - y|^2 + lambda 1/2 sum_C (f_j - t_j)^2.
+ * The temperature is used by KD only. Binary tasks (k = 1 with labels) use
+ * the two-class logits (0, s), so that softmax is (1 - sigmoid, sigmoid):
+ * the label term is the binary cross-entropy on logits, KD compares the
+ * two-class distributions; columns do not apply there.
+ *
+ * Everything is computed in double with log-sum-exp, value and gradient in
+ * one pass per sample, without allocating: exponentials are recomputed
+ * instead of kept in a buffer, so any k works.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "distill_internal.h"
+
+typedef struct ctx {
+	const lupi_loss *l;
+	size_t k;           /* logits per sample (2 for binary) */
+	const size_t *cols; /* teacher-term columns or NULL for 0..k-1 */
+	size_t nc;
+	double inv_t, inv_ts, c;
+} ctx;
+
+static size_t col(const ctx *cx, size_t i)
+{
+	return cx->cols ? cx->cols[i] : i;
+}
+
+/* log sum_C exp(x_j * scale), stable. */
+static double col_lse(const ctx *cx, const float *x, double scale)
+{
+	if (cx->cols == NULL)
+		return lupi__logsumexp(x, cx->k, scale);
+	double mx = -INFINITY, sum = 0.0;
+	for (size_t i = 0; i < cx->nc; i++)
+		if (x[col(cx, i)] * scale > mx)
+			mx = x[col(cx, i)] * scale;
+	for (size_t i = 0; i < cx->nc; i++)
+		sum += exp(x[col(cx, i)] * scale - mx);
+	return mx + log(sum);
+}
+
+static double log_add_exp(double a, double b)
+{
+	double mx = a > b ? a : b;
+	return mx + log1p(exp(-fabs(a - b)));
+}
+
+/* D(q, p) of KD; adds gs * dD/dz_j to g[j] (z = s / Ts). */
+static double kd_term(const ctx *cx, const float *s, const float *t,
+		      double gs, float *g)
+{
+	int div = cx->l->divergence;
+	double lx = col_lse(cx, s, cx->inv_ts), lu = col_lse(cx, t, cx->inv_t);
+	double v = 0.0, b = 0.0; /* b: KL(p || m) for JS */
+	for (size_t i = 0; i < cx->nc; i++) {
+		size_t j = col(cx, i);
+		double lp = s[j] * cx->inv_ts - lx, lq = t[j] * cx->inv_t - lu;
+		double p = exp(lp), q = exp(lq), lm;
+		switch (div) {
+		case LUPI_DIV_CE: v -= q * lp; break;
+		case LUPI_DIV_KL: v += q * (lq - lp); break;
+		case LUPI_DIV_REVERSE_KL: v += p * (lp - lq); break;
+		default:
+			lm = log_add_exp(lp, lq) - M_LN2;
+			b += p * (lp - lm);
+			v += 0.5 * (p * (lp - lm) + q * (lq - lm));
+			break;
+		}
+	}
+	if (g == NULL)
+		return v;
+	for (size_t i = 0; i < cx->nc; i++) {
+		size_t j = col(cx, i);
+		double lp = s[j] * cx->inv_ts - lx, lq = t[j] * cx->inv_t - lu;
+		double p = exp(lp), d;
+		switch (div) {
+		case LUPI_DIV_CE:
+		case LUPI_DIV_KL: d = p - exp(lq); break;
+		case LUPI_DIV_REVERSE_KL: d = p * (lp - lq - v); break;
+		default:
+			d = 0.5 * p * (lp - log_add_exp(lp, lq) + M_LN2 - b);
+			break;
+		}
+		g[j] += (float)(gs * d);
+	}
+	return v;
+}
+
+static double logits_term(const ctx *cx, const float *s, const float *t,
+			  double gs, float *g)
+{
+	double v = 0.0;
+	for (size_t i = 0; i < cx->nc; i++) {
+		size_t j = col(cx, i);
+		double d = (double)s[j] - t[j];
+		v += 0.5 * d * d;
+		if (g)
+			g[j] += (float)(gs * d);
+	}
+	return v;
+}
+
+static double sel_term(const ctx *cx, const float *s, const float *t,
+		       size_t y, double gs, float *g)
+{
+	double ls = col_lse(cx, s, 1.0);
+	double d = ((double)s[y] - ls) - ((double)t[y] - col_lse(cx, t, 1.0));
+	if (g) {
+		for (size_t i = 0; i < cx->nc; i++) {
+			size_t j = col(cx, i);
+			double p = exp(s[j] - ls);
+			g[j] += (float)(gs * d * ((j == y) - p));
+		}
+	}
+	return 0.5 * d * d;
+}
+
+static int has_col(const ctx *cx, size_t y)
+{
+	for (size_t i = 0; i < cx->nc; i++)
+		if (col(cx, i) == y)
+			return 1;
+	return 0;
+}
+
+/* Whether sample's teacher term applies after the filters, and its extra
+ * weight (the teacher's probability of y for LUPI_FILTER_CONFIDENCE). */
+static int teacher_applies(const ctx *cx, const float *t, size_t y,
+			   double *conf)
+{
+	const lupi_loss *l = cx->l;
+	*conf = 1.0;
+	if (l->kind == LUPI_LOSS_SEL && !has_col(cx, y))
+		return 0;
+	if (l->filter == LUPI_FILTER_DROP_WRONG)
+		return lupi__argmax(t, cx->k) == y;
+	if (l->filter == LUPI_FILTER_CONFIDENCE)
+		*conf = exp(t[y] - lupi__logsumexp(t, cx->k, 1.0));
+	return 1;
+}
+
+/* One classification sample; w is its share of the mean (w_i / sum w). */
+static double sample_class(const ctx *cx, const float *s, const float *t,
+			   size_t y, double w, float *g)
+{
+	const lupi_loss *l = cx->l;
+	double conf = 1.0;
+	double lam = t && l->kind != LUPI_LOSS_HARD &&
+				     teacher_applies(cx, t, y, &conf)
+			     ? l->lambda
+			     : 0.0;
+	double lse = lupi__logsumexp(s, cx->k, 1.0);
+	double v = (1.0 - lam) * (lse - s[y]);
+	if (g)
+		for (size_t j = 0; j < cx->k; j++)
+			g[j] = (float)(w * (1.0 - lam) *
+				       (exp(s[j] - lse) - (j == y)));
+	double b = lam * conf;
+	if (b == 0.0)
+		return v;
+	switch (l->kind) {
+	case LUPI_LOSS_KD:
+		return v + b * cx->c *
+				   kd_term(cx, s, t, w * b * cx->c * cx->inv_ts,
+					   g);
+	case LUPI_LOSS_LOGITS:
+		return v + b * logits_term(cx, s, t, w * b, g);
+	default:
+		return v + b * sel_term(cx, s, t, y, w * b, g);
+	}
+}
+
+/* Binary (k = 1): the two-class logits (0, s). */
+static double sample_binary(const ctx *cx, const float *s, const float *t,
+			    size_t y, double w, float *g)
+{
+	float s2[2] = {0.0f, s[0]}, t2[2] = {0.0f, t ? t[0] : 0.0f};
+	float g2[2];
+	double v = sample_class(cx, s2, t ? t2 : NULL, y, w, g ? g2 : NULL);
+	if (g)
+		g[0] = g2[1];
+	return v;
+}
+
+static double sample_regression(const ctx *cx, const float *f, const float *t,
+				const float *y, double w, float *g)
+{
+	double lam = t && cx->l->kind == LUPI_LOSS_REGRESSION ? cx->l->lambda
+							      : 0.0;
+	double v = 0.0;
+	for (size_t j = 0; j < cx->k; j++) {
+		double d = (double)f[j] - y[j];
+		v += 0.5 * d * d;
+		if (g)
+			g[j] = (float)(w * (1.0 - lam) * d);
+	}
+	v *= 1.0 - lam;
+	if (lam > 0.0)
+		v += lam * logits_term(cx, f, t, w * lam, g);
+	return v;
+}
+
+/* ---- argument checks ---------------------------------------------------- */
+
+static int check_kind_targets(const lupi_loss *l, size_t k,
+			      const int32_t *labels, const float *targets)
+{
+	if ((labels == NULL) == (targets == NULL))
+		return lupi__err(LUPI_EINVAL, "give either labels or targets "
+				 "(exactly one of them)");
+	if (targets && l->kind != LUPI_LOSS_HARD &&
+	    l->kind != LUPI_LOSS_REGRESSION)
+		return lupi__err(LUPI_EINVAL, "loss kind %d needs class "
+				 "labels, not targets", l->kind);
+	if (labels && l->kind == LUPI_LOSS_REGRESSION)
+		return lupi__err(LUPI_EINVAL, "LUPI_LOSS_REGRESSION needs "
+				 "targets, not labels");
+	if (targets && l->filter != LUPI_FILTER_NONE &&
+	    l->kind == LUPI_LOSS_REGRESSION)
+		return lupi__err(LUPI_EINVAL, "teacher filters need class "
+				 "labels");
+	for (size_t i = 0; i < l->n_cols; i++)
+		if (l->cols[i] >= k)
+			return lupi__err(LUPI_ESHAPE, "column %zu is outside "
+					 "the %zu outputs", l->cols[i], k);
+	return LUPI_OK;
+}
+
+static int check_rows(const char *what, const float *x, size_t n, size_t k,
+		      const uint8_t *mask)
+{
+	size_t where;
+	for (size_t i = 0; i < n; i++) {
+		if (mask && !mask[i])
+			continue;
+		if (!lupi__all_finite(x + i * k, k, &where))
+			return lupi__err(LUPI_ENONFINITE, "%s: sample %zu, "
+					 "column %zu is not finite", what, i,
+					 where);
+	}
+	return LUPI_OK;
+}
+
+static int check_labels(const int32_t *labels, size_t n, size_t k)
+{
+	size_t classes = k == 1 ? 2 : k;
+	for (size_t i = 0; i < n; i++)
+		if (labels[i] < 0 || (size_t)labels[i] >= classes)
+			return lupi__err(LUPI_ERANGE, "sample %zu: label %d "
+					 "is outside [0, %zu)", i,
+					 (int)labels[i], classes);
+	return LUPI_OK;
+}
+
+static int check_weights(const float *w, size_t n, double *total)
+{
+	*total = (double)n;
+	if (w == NULL)
+		return LUPI_OK;
+	*total = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		if (!(w[i] >= 0.0f) || !isfinite(w[i]))
+			return lupi__err(LUPI_ERANGE, "sample %zu: weight %g "
+					 "is not a finite value >= 0", i,
+					 (double)w[i]);
+		*total += w[i];
+	}
+	return LUPI_OK;
+}
+
+static int check_args(const lupi_loss *l, size_t n, size_t k,
+		      const float *s, const float *t, const int32_t *labels,
+		      const float *targets, const float *weights,
+		      const uint8_t *has_teacher, double *total)
+{
+	size_t nk;
+	if (n == 0 || k == 0)
+		return lupi__err(LUPI_EINVAL, "n = %zu, k = %zu (neither may "
+				 "be 0)", n, k);
+	if (lupi__mul_overflow(n, k, &nk) ||
+	    lupi__mul_overflow(nk, sizeof(float), &nk))
+		return lupi__err(LUPI_EINVAL, "%zu x %zu outputs overflow",
+				 n, k);
+	LUPI__TRY(check_kind_targets(l, k, labels, targets));
+	if (labels)
+		LUPI__TRY(check_labels(labels, n, k));
+	LUPI__TRY(check_weights(weights, n, total));
+	LUPI__TRY(check_rows("student outputs", s, n, k, NULL));
+	if (targets)
+		LUPI__TRY(check_rows("targets", targets, n, k, NULL));
+	if (t && l->kind != LUPI_LOSS_HARD)
+		LUPI__TRY(check_rows("teacher outputs", t, n, k,
+				     has_teacher));
+	return LUPI_OK;
+}
+
+static void init_ctx(ctx *cx, const lupi_loss *l, size_t k, int binary)
+{
+	cx->l = l;
+	cx->k = binary ? 2 : k;
+	cx->cols = binary ? NULL : l->cols;
+	cx->nc = cx->cols ? l->n_cols : cx->k;
+	cx->inv_t = 1.0 / l->temperature;
+	cx->inv_ts = l->student_t ? 1.0 : cx->inv_t;
+	cx->c = l->scale_t2 ? l->temperature * l->temperature : 1.0;
+}
+
+int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
+			   const float *s, const float *t,
+			   const int32_t *labels, const float *targets,
+			   const float *weights, const uint8_t *has_teacher,
+			   double *value, float *grad)
+{
+	LUPI__CHECK_NULL(l);
+	LUPI__CHECK_NULL(s);
+	LUPI__CHECK_NULL(value);
+	double total = 0.0;
+	LUPI__TRY(check_args(l, n, k, s, t, labels, targets, weights,
+			     has_teacher, &total));
+	*value = 0.0;
+	if (total == 0.0) {
+		if (grad)
+			memset(grad, 0, n * k * sizeof *grad);
+		return LUPI_OK;
+	}
+	ctx cx;
+	init_ctx(&cx, l, k, labels && k == 1);
+	double sum = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		double w = weights ? weights[i] : 1.0;
+		const float *ti = t && (!has_teacher || has_teacher[i])
+					  ? t + i * k
+					  : NULL;
+		float *g = grad ? grad + i * k : NULL;
+		double li;
+		if (targets)
+			li = sample_regression(&cx, s + i * k, ti,
+					       targets + i * k, w / total, g);
+		else if (k == 1)
+			li = sample_binary(&cx, s + i, ti, (size_t)labels[i],
+					   w / total, g);
+		else
+			li = sample_class(&cx, s + i * k, ti,
+					  (size_t)labels[i], w / total, g);
+		sum += w * li;
+	}
+	size_t where;
+	if (!isfinite(sum))
+		return lupi__err(LUPI_ENONFINITE, "the loss is not finite");
+	if (grad && !lupi__all_finite(grad, n * k, &where))
+		return lupi__err(LUPI_ENONFINITE, "loss gradient: sample %zu, "
+				 "column %zu is not finite", where / k,
+				 where % k);
+	*value = sum / total;
+	return LUPI_OK;
+}
+
+int lupi_loss_eval(const lupi_loss *l, size_t n, size_t k, const float *s,
+		   const float *t, const int32_t *labels,
+		   const float *targets, const float *weights,
+		   const uint8_t *has_teacher, double *value, float *grad)
+{
+	LUPI__CHECK_NULL(l);
+	if (t == NULL && l->kind != LUPI_LOSS_HARD)
+		return lupi__err(LUPI_EINVAL, "t (teacher outputs) is NULL; "
+				 "loss kind %d needs it", l->kind);
+	return lupi__loss_eval_output(l, n, k, s, t, labels, targets, weights,
+				      has_teacher, value, grad);
+}

@@ -1,0 +1,138 @@
+/* The epoch loop shared by lupi_model_fit and lupi_student_fit. */
+#include <math.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+struct fit_state {
+	size_t *idx;   /* eligible samples of train */
+	size_t n;
+	float *best;   /* best parameters (RESTORE_BEST with valid) or NULL */
+	int have_best;
+	double best_metric;
+	unsigned best_epoch;
+};
+
+/* The samples that have the X* the view needs, listed once. */
+static int eligible(const lupi_model *m, const lupi_dataset *ds,
+		    struct fit_state *st)
+{
+	int need = lupi__view_needs_priv(m->opt.view);
+	st->idx = lupi__malloc_array(ds->n, sizeof *st->idx);
+	if (st->idx == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu indices",
+				 ds->n);
+	st->n = 0;
+	for (size_t i = 0; i < ds->n; i++)
+		if (!need || lupi__dataset_has_priv(ds, i))
+			st->idx[st->n++] = i;
+	if (st->n == 0)
+		return lupi__err(LUPI_ESTATE, "no training sample has the "
+				 "privileged features the view needs");
+	return LUPI_OK;
+}
+
+/* Accuracy (higher is better) or MSE (lower is better). */
+static int valid_metric(const lupi_model *m, const lupi_dataset *valid,
+			double *value, int *higher)
+{
+	*higher = m->task != LUPI_TASK_REGRESSION;
+	return lupi_model_evaluate(m, valid,
+				   *higher ? LUPI_METRIC_ACCURACY :
+					     LUPI_METRIC_MSE, value);
+}
+
+/* Records the epoch's validation metric; returns 1 when training should
+ * stop early (PATIENCE epochs without improvement). */
+static int track_best(lupi_model *m, struct fit_state *st, unsigned epoch,
+		      double v, int higher)
+{
+	int better = !st->have_best ||
+		     (higher ? v > st->best_metric : v < st->best_metric);
+	if (better) {
+		st->have_best = 1;
+		st->best_metric = v;
+		st->best_epoch = epoch;
+		if (st->best)
+			memcpy(st->best, m->params,
+			       m->n_params * sizeof *st->best);
+		return 0;
+	}
+	return m->opt.patience > 0 &&
+	       (int64_t)(epoch - st->best_epoch) >= m->opt.patience;
+}
+
+/* One epoch; sets *stop when the callback asked to stop. */
+static int run_epoch(lupi_model *m, const lupi_dataset *train,
+		     const lupi_dataset *valid, struct fit_state *st,
+		     lupi__step_fn step, void *ctx, lupi_progress_fn progress,
+		     void *user, int *stop)
+{
+	const lupi__model_opts *o = &m->opt;
+	size_t batch = (size_t)o->batch < st->n ? (size_t)o->batch : st->n;
+	lupi_progress p = {0};
+	p.epoch = m->epoch + 1;
+	p.epochs = (unsigned)o->epochs;
+	p.steps_per_epoch = (st->n + batch - 1) / batch;
+	p.valid_metric = NAN;
+	if (o->shuffle)
+		lupi__rng_shuffle(&m->rng, st->idx, st->n);
+	double sum = 0.0;
+	size_t seen = 0;
+	for (size_t off = 0; off < st->n; off += batch) {
+		size_t nb = st->n - off < batch ? st->n - off : batch;
+		double l = 0.0;
+		LUPI__TRY(step(ctx, m, train, st->idx + off, nb, &l));
+		sum += l * (double)nb;
+		seen += nb;
+		p.step++;
+		p.loss = sum / (double)seen;
+		int last = off + nb >= st->n;
+		if (progress && o->progress_steps > 0 && !last &&
+		    p.step % (uint64_t)o->progress_steps == 0 &&
+		    progress(user, &p)) {
+			*stop = 1;
+			return LUPI_OK;
+		}
+	}
+	p.epoch_end = 1;
+	if (valid) {
+		int higher;
+		LUPI__TRY(valid_metric(m, valid, &p.valid_metric, &higher));
+		*stop = track_best(m, st, m->epoch, p.valid_metric, higher);
+	}
+	if (progress && progress(user, &p))
+		*stop = 1;
+	return LUPI_OK;
+}
+
+int lupi__fit(lupi_model *m, const lupi_dataset *train,
+	      const lupi_dataset *valid, lupi__step_fn step, void *ctx,
+	      lupi_progress_fn progress, void *user)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(train);
+	LUPI__CHECK_NULL(step);
+	LUPI__TRY(lupi__model_prepare(m, train));
+	if (valid)
+		LUPI__TRY(lupi__model_check_dataset(m, valid, 1));
+	struct fit_state st = {0};
+	int rc = eligible(m, train, &st);
+	if (rc == LUPI_OK && valid && m->opt.restore_best) {
+		st.best = lupi__malloc_array(m->n_params, sizeof *st.best);
+		if (st.best == NULL)
+			rc = lupi__err(LUPI_ENOMEM, "cannot allocate a copy of "
+				       "%zu parameters", m->n_params);
+	}
+	int stop = 0;
+	for (int64_t e = 0; rc == LUPI_OK && !stop && e < m->opt.epochs; e++) {
+		m->epoch = (unsigned)e;
+		rc = run_epoch(m, train, valid, &st, step, ctx, progress, user,
+			       &stop);
+	}
+	if (rc == LUPI_OK && st.best && st.have_best)
+		memcpy(m->params, st.best, m->n_params * sizeof *m->params);
+	lupi__free(st.best);
+	lupi__free(st.idx);
+	return rc;
+}

@@ -1,0 +1,811 @@
+/*
+ * Model files: a versioned, little-endian container (doc/formats.md, "Model
+ * files"). Every field is packed byte by byte, never by fwrite of a struct.
+ * The loader checks the whole file - shape, bounds, sizes and checksums -
+ * before it allocates anything, so a file cannot make it allocate more than
+ * the model it describes, whose tensors the file must itself hold.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model_internal.h"
+#include "model_io_internal.h"
+
+/* PNG style: a non-ASCII byte catches 7-bit transfers, CR LF catches line
+ * ending conversion, ^Z stops a DOS `type`. Eight bytes, so "LUPI" leaves
+ * no room for PNG's final LF. */
+static const unsigned char magic[8] = {0x89, 'L', 'U', 'P', 'I', '\r', '\n',
+				       0x1a};
+
+#define IO_MAJOR 1
+#define IO_MINOR 0
+#define KNOWN_FLAGS 0u
+#define PREAMBLE 24u       /* magic, major, minor, flags, header length */
+#define HEADER_CAP 1048576u /* bound on the header length */
+#define KIND_MODEL 1u
+#define FIXED_HEADER 32u   /* kind, task, n_in, n_out, n_layers, has_std */
+#define LAYER_RECORD 20u   /* in, out, activation */
+#define OPTION_RECORD 16u  /* key, type, value */
+#define BLOB_OVERHEAD 12u  /* element count and checksum */
+#define TYPE_INT 1u        /* value: int64, two's complement */
+#define TYPE_REAL 2u       /* value: IEEE 754 binary64 bits */
+#define MAX_TENSORS (2 * LUPI__MAX_LAYERS + 2)
+
+/* ---- options: every public LUPI_OPT_* key and the type of its value ----- */
+
+static const struct option_key {
+	uint32_t key, type;
+} option_keys[] = {
+	{LUPI_OPT_ACTIVATION, TYPE_INT},     {LUPI_OPT_INIT, TYPE_INT},
+	{LUPI_OPT_OPTIMIZER, TYPE_INT},      {LUPI_OPT_SCHEDULE, TYPE_INT},
+	{LUPI_OPT_EPOCHS, TYPE_INT},         {LUPI_OPT_BATCH, TYPE_INT},
+	{LUPI_OPT_SEED, TYPE_INT},           {LUPI_OPT_SHUFFLE, TYPE_INT},
+	{LUPI_OPT_PATIENCE, TYPE_INT},       {LUPI_OPT_VIEW, TYPE_INT},
+	{LUPI_OPT_STANDARDIZE, TYPE_INT},    {LUPI_OPT_NESTEROV, TYPE_INT},
+	{LUPI_OPT_STEP_SIZE, TYPE_INT},      {LUPI_OPT_RESTORE_BEST, TYPE_INT},
+	{LUPI_OPT_PROGRESS_STEPS, TYPE_INT}, {LUPI_OPT_LR, TYPE_REAL},
+	{LUPI_OPT_MOMENTUM, TYPE_REAL},      {LUPI_OPT_BETA1, TYPE_REAL},
+	{LUPI_OPT_BETA2, TYPE_REAL},         {LUPI_OPT_EPSILON, TYPE_REAL},
+	{LUPI_OPT_WEIGHT_DECAY, TYPE_REAL},  {LUPI_OPT_DROPOUT, TYPE_REAL},
+	{LUPI_OPT_CLIP_NORM, TYPE_REAL},     {LUPI_OPT_GAMMA, TYPE_REAL},
+	{LUPI_OPT_MIN_LR, TYPE_REAL},
+};
+
+#define N_OPTIONS (sizeof option_keys / sizeof option_keys[0])
+
+static const struct option_key *find_option(uint32_t key)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (option_keys[i].key == key)
+			return &option_keys[i];
+	return NULL;
+}
+
+/* The option's value as the 64 bits the file stores, read through the
+ * public getters (the seed, a uint64, comes back as its int64 bits). */
+static uint64_t option_bits(const lupi_model *m, const struct option_key *o)
+{
+	int64_t i = 0;
+	double d = 0.0;
+	uint64_t bits;
+	if (o->type == TYPE_INT) {
+		lupi_model_get_int(m, (int)o->key, &i);
+		return (uint64_t)i;
+	}
+	lupi_model_get_double(m, (int)o->key, &d);
+	memcpy(&bits, &d, sizeof bits);
+	return bits;
+}
+
+/* ---- little-endian packing ---------------------------------------------- */
+
+static unsigned char *put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	return p + 2;
+}
+
+static unsigned char *put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return p + 4;
+}
+
+static unsigned char *put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return p + 8;
+}
+
+static uint16_t get_u16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+/* ---- the shape shared by writer and reader ------------------------------ */
+
+typedef struct shape {
+	int task;
+	size_t n_in, n_out, n_layers;
+	size_t in[LUPI__MAX_LAYERS], out[LUPI__MAX_LAYERS];
+	int act[LUPI__MAX_LAYERS];
+	int has_std;
+} shape;
+
+static void shape_of(const lupi_model *m, shape *s)
+{
+	s->task = m->task;
+	s->n_in = m->n_in;
+	s->n_out = m->n_out;
+	s->n_layers = m->n_layers;
+	for (size_t l = 0; l < m->n_layers; l++) {
+		s->in[l] = m->layers[l].in;
+		s->out[l] = m->layers[l].out;
+		s->act[l] = m->layers[l].act;
+	}
+	s->has_std = m->has_std != 0;
+}
+
+/* Tensors in file order: per layer its weights and biases, then the
+ * standardisation mean and inverse standard deviation when present. */
+static size_t n_tensors(const shape *s)
+{
+	return 2 * s->n_layers + (s->has_std ? 2 : 0);
+}
+
+/* Elements of tensor i; returns 1 when the count overflows a size_t. */
+static int tensor_count(const shape *s, size_t i, size_t *count)
+{
+	if (i < 2 * s->n_layers && i % 2 == 0)
+		return lupi__mul_overflow(s->in[i / 2], s->out[i / 2], count);
+	*count = i < 2 * s->n_layers ? s->out[i / 2] : s->n_in;
+	return 0;
+}
+
+static float *tensor_data(const lupi_model *m, size_t i)
+{
+	if (i < 2 * m->n_layers)
+		return i % 2 == 0 ? m->layers[i / 2].w : m->layers[i / 2].b;
+	return i == 2 * m->n_layers ? m->mean : m->inv_std;
+}
+
+static void tensor_name(const shape *s, size_t i, char *buf, size_t n)
+{
+	if (i < 2 * s->n_layers)
+		snprintf(buf, n, "layer %zu %s", i / 2,
+			 i % 2 == 0 ? "weights" : "biases");
+	else
+		snprintf(buf, n, "standardisation %s",
+			 i == 2 * s->n_layers ? "mean" : "inverse std");
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static size_t header_len(const shape *s)
+{
+	return FIXED_HEADER + LAYER_RECORD * s->n_layers + 4 +
+	       OPTION_RECORD * N_OPTIONS;
+}
+
+static unsigned char *put_header(unsigned char *p, const lupi_model *m,
+				 const shape *s)
+{
+	p = put_u32(p, KIND_MODEL);
+	p = put_u32(p, (uint32_t)s->task);
+	p = put_u64(p, s->n_in);
+	p = put_u64(p, s->n_out);
+	p = put_u32(p, (uint32_t)s->n_layers);
+	p = put_u32(p, (uint32_t)s->has_std);
+	for (size_t l = 0; l < s->n_layers; l++) {
+		p = put_u64(p, s->in[l]);
+		p = put_u64(p, s->out[l]);
+		p = put_u32(p, (uint32_t)s->act[l]);
+	}
+	p = put_u32(p, (uint32_t)N_OPTIONS);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		p = put_u32(p, option_keys[i].key);
+		p = put_u32(p, option_keys[i].type);
+		p = put_u64(p, option_bits(m, &option_keys[i]));
+	}
+	return p;
+}
+
+/* One tensor: element count, float32 values, CRC32C of both. */
+static unsigned char *put_blob(unsigned char *p, const float *x, size_t n)
+{
+	unsigned char *start = p;
+	p = put_u64(p, n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits;
+		memcpy(&bits, &x[i], sizeof bits);
+		p = put_u32(p, bits);
+	}
+	return put_u32(p, lupi__crc32c(0, start, (size_t)(p - start)));
+}
+
+static int serialise(const lupi_model *m, unsigned char **data, size_t *size)
+{
+	if (!m->initialized)
+		return lupi__err(LUPI_ESTATE, "the model has no weights yet: "
+				 "train it or call lupi_model_init() first");
+	shape s;
+	shape_of(m, &s);
+	size_t hlen = header_len(&s);
+	/* The tensors are in memory already, so these sums cannot overflow. */
+	size_t total = PREAMBLE + hlen + 4;
+	for (size_t i = 0; i < n_tensors(&s); i++) {
+		size_t count;
+		tensor_count(&s, i, &count);
+		total += BLOB_OVERHEAD + 4 * count;
+	}
+	unsigned char *buf = lupi__malloc(total);
+	if (buf == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu bytes for "
+				 "the model file", total);
+	unsigned char *p = buf;
+	memcpy(p, magic, sizeof magic);
+	p = put_u16(p + sizeof magic, IO_MAJOR);
+	p = put_u16(p, IO_MINOR);
+	p = put_u32(p, KNOWN_FLAGS);
+	p = put_u64(p, hlen);
+	p = put_header(p, m, &s);
+	/* The header checksum starts at byte 0, so that a flipped minor
+	 * version or header length cannot pass unnoticed. */
+	p = put_u32(p, lupi__crc32c(0, buf, (size_t)(p - buf)));
+	for (size_t i = 0; i < n_tensors(&s); i++) {
+		size_t count;
+		tensor_count(&s, i, &count);
+		p = put_blob(p, tensor_data(m, i), count);
+	}
+	*data = buf;
+	*size = total;
+	return LUPI_OK;
+}
+
+int lupi_model_save_memory(const lupi_model *m, void **data, size_t *size)
+{
+	if (data)
+		*data = NULL;
+	if (size)
+		*size = 0;
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(data);
+	LUPI__CHECK_NULL(size);
+	unsigned char *buf;
+	LUPI__TRY(serialise(m, &buf, size));
+	*data = buf;
+	return LUPI_OK;
+}
+
+/* ---- reading: checks, all before any allocation -------------------------- */
+
+typedef struct reader {
+	const unsigned char *d;
+	size_t pos, end;
+} reader;
+
+static int need(const reader *r, uint64_t n, const char *what)
+{
+	if ((uint64_t)(r->end - r->pos) < n)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: the header ends "
+				 "inside %s", r->pos, what);
+	return LUPI_OK;
+}
+
+static uint32_t rd_u32(reader *r)
+{
+	uint32_t v = get_u32(r->d + r->pos);
+	r->pos += 4;
+	return v;
+}
+
+static uint64_t rd_u64(reader *r)
+{
+	uint64_t v = get_u64(r->d + r->pos);
+	r->pos += 8;
+	return v;
+}
+
+/* A width read at byte pos: 1..LUPI__MAX_WIDTH. */
+static int check_width(size_t pos, uint64_t v, const char *what, size_t *out)
+{
+	if (v == 0)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: %s has width 0", pos,
+				 what);
+	if (v > LUPI__MAX_WIDTH)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: %s has width %" PRIu64
+				 ", more than %u", pos, what, v,
+				 LUPI__MAX_WIDTH);
+	*out = (size_t)v;
+	return LUPI_OK;
+}
+
+static int check_task(size_t pos, uint32_t task, size_t n_out)
+{
+	switch (task) {
+	case LUPI_TASK_CLASSIFICATION:
+		if (n_out < 2)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: a classifier "
+					 "needs at least 2 outputs, not %zu",
+					 pos, n_out);
+		return LUPI_OK;
+	case LUPI_TASK_BINARY:
+		if (n_out != 1)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: a binary "
+					 "model has 1 output, not %zu", pos,
+					 n_out);
+		return LUPI_OK;
+	case LUPI_TASK_REGRESSION:
+		return LUPI_OK;
+	default:
+		return lupi__err(LUPI_EFORMAT, "byte %u: unknown task %" PRIu32,
+				 PREAMBLE + 4, task);
+	}
+}
+
+/* One layer record at r->pos; chains with the previous layer. */
+static int parse_layer(reader *r, shape *s, size_t l)
+{
+	char in[32], out[32];
+	size_t at = r->pos;
+	snprintf(in, sizeof in, "the input of layer %zu", l);
+	snprintf(out, sizeof out, "layer %zu", l);
+	LUPI__TRY(check_width(at, rd_u64(r), in, &s->in[l]));
+	LUPI__TRY(check_width(at + 8, rd_u64(r), out, &s->out[l]));
+	uint32_t act = rd_u32(r);
+	size_t want = l == 0 ? s->n_in : s->out[l - 1];
+	if (s->in[l] != want)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: layer %zu has %zu "
+				 "inputs, but %s %zu", at, l, s->in[l],
+				 l == 0 ? "the model has" : "the layer before "
+				 "gives", want);
+	if (act > INT_MAX || !lupi__act_valid((int)act))
+		return lupi__err(LUPI_EFORMAT, "byte %zu: layer %zu has "
+				 "unknown activation id %" PRIu32, at + 16, l,
+				 act);
+	if (l + 1 == s->n_layers && act != LUPI_ACT_IDENTITY)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: the output layer has "
+				 "activation %" PRIu32 ", not 0 (identity)",
+				 at + 16, act);
+	s->act[l] = (int)act;
+	return LUPI_OK;
+}
+
+static int parse_options(reader *r, size_t *opt_pos, uint32_t *n_opts)
+{
+	LUPI__TRY(need(r, 4, "the option count"));
+	*n_opts = rd_u32(r);
+	LUPI__TRY(need(r, (uint64_t)OPTION_RECORD * *n_opts,
+		       "the option records"));
+	*opt_pos = r->pos;
+	for (uint32_t i = 0; i < *n_opts; i++) {
+		size_t at = r->pos;
+		uint32_t key = rd_u32(r), type = rd_u32(r);
+		r->pos += 8;
+		/* Unknown keys are skipped (a newer library wrote them), but
+		 * a value of unknown type has no meaning here. */
+		if (type != TYPE_INT && type != TYPE_REAL)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: option %"
+					 PRIu32 " has unknown type %" PRIu32,
+					 at + 4, key, type);
+		const struct option_key *o = find_option(key);
+		if (o != NULL && o->type != type)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: option %"
+					 PRIu32 " must have type %" PRIu32
+					 ", not %" PRIu32, at + 4, key, o->type,
+					 type);
+	}
+	return LUPI_OK;
+}
+
+static int parse_header(const unsigned char *d, size_t hend, unsigned minor,
+			shape *s, size_t *opt_pos, uint32_t *n_opts)
+{
+	reader r = {d, PREAMBLE, hend};
+	LUPI__TRY(need(&r, FIXED_HEADER, "the model description"));
+	uint32_t kind = rd_u32(&r);
+	if (kind != KIND_MODEL)
+		return lupi__err(LUPI_EFORMAT, "byte %u: kind %" PRIu32 " is "
+				 "not a model (1)", PREAMBLE, kind);
+	uint32_t task = rd_u32(&r);
+	LUPI__TRY(check_width(PREAMBLE + 8, rd_u64(&r), "the model input",
+			      &s->n_in));
+	LUPI__TRY(check_width(PREAMBLE + 16, rd_u64(&r), "the model output",
+			      &s->n_out));
+	LUPI__TRY(check_task(PREAMBLE + 16, task, s->n_out));
+	s->task = (int)task;
+	uint32_t n_layers = rd_u32(&r);
+	if (n_layers == 0 || n_layers > LUPI__MAX_LAYERS)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: %" PRIu32 " layers, "
+				 "allowed 1..%u", r.pos - 4, n_layers,
+				 LUPI__MAX_LAYERS);
+	s->n_layers = n_layers;
+	uint32_t has_std = rd_u32(&r);
+	if (has_std > 1)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: standardisation flag "
+				 "%" PRIu32 " is neither 0 nor 1", r.pos - 4,
+				 has_std);
+	s->has_std = (int)has_std;
+	LUPI__TRY(need(&r, (uint64_t)LAYER_RECORD * n_layers,
+		       "the layer table"));
+	for (size_t l = 0; l < n_layers; l++)
+		LUPI__TRY(parse_layer(&r, s, l));
+	if (s->out[n_layers - 1] != s->n_out)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: the output layer has "
+				 "width %zu, the model %zu outputs",
+				 r.pos - LAYER_RECORD + 8,
+				 s->out[n_layers - 1], s->n_out);
+	LUPI__TRY(parse_options(&r, opt_pos, n_opts));
+	/* A newer minor version may append fields to the header. */
+	if (r.pos != hend && minor <= IO_MINOR)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: %zu unexpected bytes "
+				 "at the end of the header", r.pos,
+				 hend - r.pos);
+	return LUPI_OK;
+}
+
+/* Walks the tensors after the header: counts, bounds and checksums. */
+static int check_blobs(const unsigned char *d, size_t size, size_t pos,
+		       const shape *s, size_t *blob_pos)
+{
+	for (size_t i = 0; i < n_tensors(s); i++) {
+		char name[48];
+		size_t want, bytes;
+		tensor_name(s, i, name, sizeof name);
+		if (tensor_count(s, i, &want) ||
+		    lupi__mul_overflow(want, 4, &bytes))
+			return lupi__err(LUPI_EFORMAT, "byte %zu: %s is too "
+					 "large for this machine", pos, name);
+		if (size - pos < 8)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: the file "
+					 "ends before %s", pos, name);
+		uint64_t count = get_u64(d + pos);
+		if (count != want)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: %s has %"
+					 PRIu64 " elements, the header says "
+					 "%zu", pos, name, count, want);
+		if (size - pos - 8 < bytes || size - pos - 8 - bytes < 4)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: %s (%zu "
+					 "bytes) runs past the end of the file",
+					 pos, name, bytes + BLOB_OVERHEAD);
+		uint32_t crc = lupi__crc32c(0, d + pos, 8 + bytes);
+		uint32_t stored = get_u32(d + pos + 8 + bytes);
+		if (crc != stored)
+			return lupi__err(LUPI_ECHECKSUM, "byte %zu: %s has "
+					 "checksum 0x%08" PRIx32 ", the file "
+					 "says 0x%08" PRIx32, pos, name, crc,
+					 stored);
+		blob_pos[i] = pos + 8;
+		pos += BLOB_OVERHEAD + bytes;
+	}
+	if (pos != size)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: %zu trailing bytes "
+				 "after the last tensor", pos, size - pos);
+	return LUPI_OK;
+}
+
+/* Magic, version, flags and header length; *hend = end of the header. */
+static int check_preamble(const unsigned char *d, size_t size, size_t *hend)
+{
+	size_t n = size < sizeof magic ? size : sizeof magic;
+	if (memcmp(d, magic, n) != 0)
+		return lupi__err(LUPI_EFORMAT, "byte 0: not a liblupi model "
+				 "file (bad magic)");
+	if (size < PREAMBLE)
+		return lupi__err(LUPI_EFORMAT, "byte %zu: the file ends inside "
+				 "the %u-byte preamble", size, PREAMBLE);
+	unsigned major = get_u16(d + 8);
+	if (major != IO_MAJOR)
+		return lupi__err(LUPI_EVERSION, "byte 8: format version %u.%u, "
+				 "this library reads %u.x", major,
+				 (unsigned)get_u16(d + 10), IO_MAJOR);
+	uint32_t flags = get_u32(d + 12);
+	if (flags & ~KNOWN_FLAGS)
+		return lupi__err(LUPI_EVERSION, "byte 12: unknown flag bits "
+				 "0x%08" PRIx32, flags & ~KNOWN_FLAGS);
+	uint64_t hlen = get_u64(d + 16);
+	if (hlen > HEADER_CAP)
+		return lupi__err(LUPI_EFORMAT, "byte 16: header length %" PRIu64
+				 " exceeds %u", hlen, HEADER_CAP);
+	if (size - PREAMBLE < hlen + 4)
+		return lupi__err(LUPI_EFORMAT, "byte %u: the file ends inside "
+				 "the %" PRIu64 "-byte header", PREAMBLE, hlen);
+	*hend = PREAMBLE + (size_t)hlen;
+	uint32_t crc = lupi__crc32c(0, d, *hend);
+	uint32_t stored = get_u32(d + *hend);
+	if (crc != stored)
+		return lupi__err(LUPI_ECHECKSUM, "byte %zu: header checksum "
+				 "0x%08" PRIx32 ", the file says 0x%08" PRIx32,
+				 *hend, crc, stored);
+	return LUPI_OK;
+}
+
+/* ---- reading: building the model ----------------------------------------- */
+
+static int apply_options(lupi_model *m, const unsigned char *d, size_t pos,
+			 uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++, pos += OPTION_RECORD) {
+		uint32_t key = get_u32(d + pos);
+		uint64_t bits = get_u64(d + pos + 8);
+		const struct option_key *o = find_option(key);
+		if (o == NULL)
+			continue;
+		/* Through the public setters, so that a file can only set
+		 * what a caller could. */
+		int rc;
+		if (o->type == TYPE_REAL) {
+			double v;
+			memcpy(&v, &bits, sizeof v);
+			rc = lupi_model_set_double(m, (int)key, v);
+		} else {
+			rc = lupi_model_set_int(m, (int)key, (int64_t)bits);
+		}
+		if (rc < 0) {
+			char where[48];
+			snprintf(where, sizeof where,
+				 "byte %zu: option %" PRIu32, pos + 8, key);
+			return lupi__err_prefix(LUPI_EFORMAT, where);
+		}
+	}
+	return LUPI_OK;
+}
+
+static void read_floats(float *x, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t bits = get_u32(p + 4 * i);
+		memcpy(&x[i], &bits, sizeof bits);
+	}
+}
+
+static int build(const unsigned char *d, const shape *s, size_t opt_pos,
+		 uint32_t n_opts, const size_t *blob_pos, lupi_model **out)
+{
+	size_t hidden[LUPI__MAX_LAYERS];
+	for (size_t l = 0; l + 1 < s->n_layers; l++)
+		hidden[l] = s->out[l];
+	int hidden_act = s->n_layers > 1 ? s->act[0] : LUPI_ACT_RELU;
+	lupi_model *m;
+	LUPI__TRY(lupi__model_alloc(s->task, s->n_in, hidden, s->n_layers - 1,
+				    s->n_out, hidden_act, &m));
+	int rc = apply_options(m, d, opt_pos, n_opts);
+	if (rc < 0) {
+		lupi_model_free(m);
+		return rc;
+	}
+	for (size_t l = 0; l < s->n_layers; l++)
+		m->layers[l].act = s->act[l];
+	for (size_t i = 0; i < n_tensors(s); i++) {
+		size_t count;
+		tensor_count(s, i, &count);
+		read_floats(tensor_data(m, i), d + blob_pos[i], count);
+	}
+	m->has_std = s->has_std;
+	m->initialized = 1;
+	*out = m;
+	return LUPI_OK;
+}
+
+int lupi_model_load_memory(const void *data, size_t size, lupi_model **out)
+{
+	if (out)
+		*out = NULL;
+	LUPI__CHECK_NULL(data);
+	LUPI__CHECK_NULL(out);
+	const unsigned char *d = data;
+	/* Initialised for the compiler's sake: each check sets what the
+	 * next one reads, or returns. */
+	size_t hend = 0, opt_pos = 0, blob_pos[MAX_TENSORS];
+	uint32_t n_opts = 0;
+	shape s = {0};
+	LUPI__TRY(check_preamble(d, size, &hend));
+	LUPI__TRY(parse_header(d, hend, get_u16(d + 10), &s, &opt_pos,
+			       &n_opts));
+	LUPI__TRY(check_blobs(d, size, hend + 4, &s, blob_pos));
+	return build(d, &s, opt_pos, n_opts, blob_pos, out);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+static int fail_next = LUPI__IO_FAIL_NONE;
+
+void lupi__io_set_fail(int which)
+{
+	fail_next = which;
+}
+
+/* 1 when the test hook says this call fails; sets errno like the system. */
+static int injected(int which, int err)
+{
+	if (fail_next != which)
+		return 0;
+	fail_next = LUPI__IO_FAIL_NONE;
+	errno = err;
+	return 1;
+}
+
+static int io_err(const char *path, const char *what, int err)
+{
+	return lupi__err(LUPI_EIO, "%s: %s: %s", path, what, strerror(err));
+}
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		if (injected(LUPI__IO_FAIL_WRITE, ENOSPC))
+			return -1;
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int sync_fd(int fd)
+{
+	if (injected(LUPI__IO_FAIL_FSYNC, EIO))
+		return -1;
+	return fsync(fd);
+}
+
+static int rename_file(const char *from, const char *to)
+{
+	if (injected(LUPI__IO_FAIL_RENAME, EACCES))
+		return -1;
+	return rename(from, to);
+}
+
+/* The directory part of path into dir (room for strlen(path) + 2). */
+static void dir_of(const char *path, char *dir)
+{
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else if (slash == path) {
+		strcpy(dir, "/");
+	} else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+}
+
+/* Makes the rename durable. File systems that cannot sync a directory
+ * report EINVAL; that is not a failure of the save. */
+static int sync_dir(const char *path, const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return io_err(path, "saved, but cannot open its directory",
+			      errno);
+	int rc = LUPI_OK;
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = io_err(path, "saved, but cannot sync its directory",
+			    errno);
+	close(fd);
+	return rc;
+}
+
+/* The temporary file gets the old file's permissions, or 0644. */
+static int write_temp(int fd, const char *path, const unsigned char *buf,
+		      size_t size)
+{
+	struct stat st;
+	mode_t mode = 0644;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		mode = st.st_mode & 07777;
+	if (write_all(fd, buf, size) != 0)
+		return io_err(path, "cannot write", errno);
+	if (fchmod(fd, mode) != 0)
+		return io_err(path, "cannot set permissions", errno);
+	if (sync_fd(fd) != 0)
+		return io_err(path, "cannot sync", errno);
+	return LUPI_OK;
+}
+
+static int write_atomic(const char *path, const unsigned char *buf,
+			size_t size)
+{
+	static const char suffix[] = ".XXXXXX";
+	size_t len = strlen(path);
+	/* One allocation holds "<path>.XXXXXX" and the directory name, so
+	 * that nothing can run out of memory once the file is renamed. */
+	char *tmp = lupi__malloc(2 * len + sizeof suffix + 2);
+	if (tmp == NULL)
+		return lupi__err(LUPI_ENOMEM, "%s: out of memory", path);
+	char *dir = tmp + len + sizeof suffix;
+	memcpy(tmp, path, len);
+	memcpy(tmp + len, suffix, sizeof suffix);
+	dir_of(path, dir);
+	int rc = LUPI_OK, fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = io_err(path, "cannot create a temporary file", errno);
+		lupi__free(tmp);
+		return rc;
+	}
+	rc = write_temp(fd, path, buf, size);
+	if (close(fd) != 0 && rc == LUPI_OK)
+		rc = io_err(path, "cannot close", errno);
+	if (rc == LUPI_OK && rename_file(tmp, path) != 0)
+		rc = io_err(path, "cannot replace", errno);
+	if (rc != LUPI_OK)
+		unlink(tmp);
+	else
+		rc = sync_dir(path, dir);
+	lupi__free(tmp);
+	return rc;
+}
+
+int lupi_model_save(const lupi_model *m, const char *path)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(path);
+	if (path[0] == '\0')
+		return lupi__err(LUPI_EINVAL, "lupi_model_save: empty path");
+	unsigned char *buf;
+	size_t size;
+	LUPI__TRY(serialise(m, &buf, &size));
+	int rc = write_atomic(path, buf, size);
+	lupi__free(buf);
+	return rc;
+}
+
+/* The whole file in one buffer of its own size. */
+static int read_file(const char *path, unsigned char **buf, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return io_err(path, "cannot open", errno);
+	struct stat st;
+	int rc = LUPI_OK;
+	if (fstat(fd, &st) != 0)
+		rc = io_err(path, "cannot stat", errno);
+	else if (!S_ISREG(st.st_mode))
+		rc = lupi__err(LUPI_EIO, "%s: not a regular file", path);
+	else if ((uintmax_t)st.st_size > SIZE_MAX)
+		rc = lupi__err(LUPI_EFORMAT, "%s: too large", path);
+	unsigned char *p = NULL;
+	size_t n = rc == LUPI_OK ? (size_t)st.st_size : 0, got = 0;
+	if (rc == LUPI_OK && (p = lupi__malloc(n)) == NULL)
+		rc = lupi__err(LUPI_ENOMEM, "%s: cannot allocate %zu bytes",
+			       path, n);
+	while (rc == LUPI_OK && got < n) {
+		ssize_t k = read(fd, p + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			rc = io_err(path, "cannot read", errno);
+		else if (k == 0)
+			rc = lupi__err(LUPI_EIO, "%s: the file shrank while "
+				       "being read", path);
+		else
+			got += (size_t)k;
+	}
+	close(fd);
+	if (rc != LUPI_OK) {
+		lupi__free(p);
+		return rc;
+	}
+	*buf = p;
+	*size = n;
+	return LUPI_OK;
+}
+
+int lupi_model_load(const char *path, lupi_model **out)
+{
+	if (out)
+		*out = NULL;
+	LUPI__CHECK_NULL(path);
+	LUPI__CHECK_NULL(out);
+	unsigned char *buf = NULL;
+	size_t size = 0;
+	LUPI__TRY(read_file(path, &buf, &size));
+	int rc = lupi_model_load_memory(buf, size, out);
+	lupi__free(buf);
+	return rc < 0 ? lupi__err_prefix(rc, path) : rc;
+}

@@ -1,0 +1,764 @@
+/* Dense networks: allocation, initialisation, activations, the training
+ * forward and backward passes, and the thread-safe prediction pass. */
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+/* ---- options and allocation --------------------------------------------- */
+
+void lupi__model_opts_default(lupi__model_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->activation = LUPI_ACT_RELU;
+	o->init = LUPI_INIT_HE;
+	o->optimizer = LUPI_OPTIM_ADAM;
+	o->schedule = LUPI_SCHEDULE_CONSTANT;
+	o->epochs = 10;
+	o->batch = 128;
+	o->patience = 0;
+	o->step_size = 10;
+	o->progress_steps = 0;
+	o->seed = 0;
+	o->shuffle = 1;
+	o->view = LUPI_VIEW_REGULAR;
+	o->standardize = 1;
+	o->nesterov = 0;
+	o->restore_best = 1;
+	o->lr = 1e-3;
+	o->momentum = 0.0;
+	o->beta1 = 0.9;
+	o->beta2 = 0.999;
+	o->epsilon = 1e-8;
+	o->weight_decay = 0.0;
+	o->dropout = 0.0;
+	o->clip_norm = 0.0;
+	o->gamma = 0.1;
+	o->min_lr = 0.0;
+}
+
+int lupi__act_valid(int act)
+{
+	return act >= LUPI_ACT_IDENTITY && act <= LUPI_ACT_GELU;
+}
+
+static int check_shape(int task, size_t n_in, const size_t *hidden,
+		       size_t n_hidden, size_t n_out)
+{
+	if (task == LUPI_TASK_CLASSIFICATION && n_out < 2)
+		return lupi__err(LUPI_EINVAL,
+				 "classification needs at least 2 outputs, "
+				 "got %zu", n_out);
+	if (task == LUPI_TASK_BINARY && n_out != 1)
+		return lupi__err(LUPI_EINVAL,
+				 "a binary model has 1 output, got %zu", n_out);
+	if (task != LUPI_TASK_CLASSIFICATION && task != LUPI_TASK_BINARY &&
+	    task != LUPI_TASK_REGRESSION)
+		return lupi__err(LUPI_EINVAL, "unknown task %d", task);
+	if (n_hidden > 0 && hidden == NULL)
+		return lupi__err(LUPI_EINVAL, "hidden is NULL with %zu layers",
+				 n_hidden);
+	if (n_hidden >= LUPI__MAX_LAYERS)
+		return lupi__err(LUPI_ERANGE,
+				 "%zu hidden layers, at most %u allowed",
+				 n_hidden, LUPI__MAX_LAYERS - 1);
+	if (n_in == 0 || n_in > LUPI__MAX_WIDTH)
+		return lupi__err(LUPI_ERANGE, "%zu inputs, allowed 1..%u",
+				 n_in, LUPI__MAX_WIDTH);
+	if (n_out == 0 || n_out > LUPI__MAX_WIDTH)
+		return lupi__err(LUPI_ERANGE, "%zu outputs, allowed 1..%u",
+				 n_out, LUPI__MAX_WIDTH);
+	for (size_t i = 0; i < n_hidden; i++)
+		if (hidden[i] == 0 || hidden[i] > LUPI__MAX_WIDTH)
+			return lupi__err(LUPI_ERANGE,
+					 "hidden layer %zu has size %zu, "
+					 "allowed 1..%u",
+					 i, hidden[i], LUPI__MAX_WIDTH);
+	return LUPI_OK;
+}
+
+/* Lays the layers out over m->params; returns 1 on size overflow. */
+static int layout_params(lupi_model *m)
+{
+	size_t total = 0;
+	for (size_t l = 0; l < m->n_layers; l++) {
+		lupi__layer *ly = &m->layers[l];
+		size_t nw;
+		if (lupi__mul_overflow(ly->in, ly->out, &nw) ||
+		    nw > SIZE_MAX - ly->out - total)
+			return 1;
+		total += nw + ly->out;
+	}
+	m->n_params = total;
+	return 0;
+}
+
+static void point_layers(lupi_model *m)
+{
+	float *p = m->params;
+	for (size_t l = 0; l < m->n_layers; l++) {
+		lupi__layer *ly = &m->layers[l];
+		ly->w = p;
+		p += ly->in * ly->out;
+		ly->b = p;
+		p += ly->out;
+	}
+}
+
+int lupi__model_alloc(int task, size_t n_in, const size_t *hidden,
+		      size_t n_hidden, size_t n_out, int hidden_act,
+		      lupi_model **out)
+{
+	LUPI__CHECK_NULL(out);
+	*out = NULL;
+	LUPI__TRY(check_shape(task, n_in, hidden, n_hidden, n_out));
+	if (!lupi__act_valid(hidden_act))
+		return lupi__err(LUPI_ERANGE, "unknown activation %d",
+				 hidden_act);
+
+	lupi_model *m = lupi__calloc(1, sizeof *m);
+	if (m == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate a model");
+	m->task = task;
+	m->n_in = n_in;
+	m->n_out = n_out;
+	m->n_layers = n_hidden + 1;
+	lupi__model_opts_default(&m->opt);
+	m->opt.activation = hidden_act;
+	lupi__rng_seed(&m->rng, m->opt.seed);
+
+	m->layers = lupi__calloc(m->n_layers, sizeof *m->layers);
+	m->acts = lupi__calloc(m->n_layers + 1, sizeof *m->acts);
+	m->pre = lupi__calloc(m->n_layers, sizeof *m->pre);
+	m->drop = lupi__calloc(m->n_layers, sizeof *m->drop);
+	m->mean = lupi__malloc_array(n_in, sizeof *m->mean);
+	m->inv_std = lupi__malloc_array(n_in, sizeof *m->inv_std);
+	if (m->layers == NULL || m->acts == NULL || m->pre == NULL ||
+	    m->drop == NULL || m->mean == NULL || m->inv_std == NULL) {
+		lupi_model_free(m);
+		return lupi__err(LUPI_ENOMEM, "cannot allocate a model");
+	}
+	size_t prev = n_in;
+	for (size_t l = 0; l < m->n_layers; l++) {
+		lupi__layer *ly = &m->layers[l];
+		ly->in = prev;
+		ly->out = l < n_hidden ? hidden[l] : n_out;
+		ly->act = l < n_hidden ? hidden_act : LUPI_ACT_IDENTITY;
+		prev = ly->out;
+	}
+	if (layout_params(m)) {
+		lupi_model_free(m);
+		return lupi__err(LUPI_ERANGE, "the network is too large");
+	}
+	size_t n_params = m->n_params;
+	m->params = lupi__calloc(n_params, sizeof *m->params);
+	if (m->params == NULL) {
+		lupi_model_free(m);
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu parameters",
+				 n_params);
+	}
+	point_layers(m);
+	*out = m;
+	return LUPI_OK;
+}
+
+void lupi_model_free(lupi_model *m)
+{
+	if (m == NULL)
+		return;
+	lupi__free(m->layers);
+	lupi__free(m->acts);
+	lupi__free(m->pre);
+	lupi__free(m->drop);
+	lupi__free(m->mean);
+	lupi__free(m->inv_std);
+	lupi__free(m->params);
+	lupi__free(m->grads);
+	lupi__free(m->opt_m);
+	lupi__free(m->opt_v);
+	lupi__arena_free(&m->arena);
+	lupi__free(m);
+}
+
+/* ---- initialisation ----------------------------------------------------- */
+
+void lupi__model_init_weights(lupi_model *m)
+{
+	lupi__rng_seed(&m->rng, m->opt.seed);
+	for (size_t l = 0; l < m->n_layers; l++) {
+		lupi__layer *ly = &m->layers[l];
+		size_t nw = ly->in * ly->out;
+		if (m->opt.init == LUPI_INIT_XAVIER) {
+			/* Glorot & Bengio 2010: U(-a, a), a = sqrt(6/(in+out)). */
+			double a = sqrt(6.0 / (double)(ly->in + ly->out));
+			for (size_t i = 0; i < nw; i++)
+				ly->w[i] = (float)(a * (2.0 *
+					lupi__rng_uniform(&m->rng) - 1.0));
+		} else {
+			/* He et al. 2015: N(0, 2 / fan_in). */
+			double sd = sqrt(2.0 / (double)ly->in);
+			for (size_t i = 0; i < nw; i++)
+				ly->w[i] = (float)(sd *
+					lupi__rng_normal(&m->rng));
+		}
+		memset(ly->b, 0, ly->out * sizeof *ly->b);
+	}
+	m->initialized = 1;
+}
+
+/* ---- activations -------------------------------------------------------- */
+
+#define GELU_C 0.7978845608028654f /* sqrt(2 / pi) */
+#define GELU_A 0.044715f
+
+static inline float sigmoid_f(float z)
+{
+	return 1.0f / (1.0f + expf(-z));
+}
+
+/* GELU, tanh approximation (Hendrycks & Gimpel 2016):
+ * 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))). */
+static inline float gelu_f(float z)
+{
+	return 0.5f * z * (1.0f + tanhf(GELU_C * (z + GELU_A * z * z * z)));
+}
+
+static inline float gelu_d(float z)
+{
+	float t = tanhf(GELU_C * (z + GELU_A * z * z * z));
+	return 0.5f * (1.0f + t) +
+	       0.5f * z * (1.0f - t * t) * GELU_C *
+		       (1.0f + 3.0f * GELU_A * z * z);
+}
+
+/* y = act(y + b) over n rows of k values; one pass after the GEMM. */
+static void bias_act(float *restrict y, const float *restrict b, size_t n,
+		     size_t k, int act)
+{
+	switch (act) {
+	case LUPI_ACT_RELU:
+		for (size_t i = 0; i < n; i++, y += k)
+			for (size_t j = 0; j < k; j++) {
+				float z = y[j] + b[j];
+				y[j] = z < 0.0f ? 0.0f : z; /* NaN stays NaN */
+			}
+		break;
+	case LUPI_ACT_TANH:
+		for (size_t i = 0; i < n; i++, y += k)
+			for (size_t j = 0; j < k; j++)
+				y[j] = tanhf(y[j] + b[j]);
+		break;
+	case LUPI_ACT_SIGMOID:
+		for (size_t i = 0; i < n; i++, y += k)
+			for (size_t j = 0; j < k; j++)
+				y[j] = sigmoid_f(y[j] + b[j]);
+		break;
+	case LUPI_ACT_GELU:
+		for (size_t i = 0; i < n; i++, y += k)
+			for (size_t j = 0; j < k; j++)
+				y[j] = gelu_f(y[j] + b[j]);
+		break;
+	default:
+		for (size_t i = 0; i < n; i++, y += k)
+			for (size_t j = 0; j < k; j++)
+				y[j] += b[j];
+		break;
+	}
+}
+
+/* As bias_act, and d = act'(pre-activation) for backward. */
+static void bias_act_train(float *restrict y, float *restrict d,
+			   const float *restrict b, size_t n, size_t k, int act)
+{
+	switch (act) {
+	case LUPI_ACT_RELU:
+		for (size_t i = 0; i < n; i++, y += k, d += k)
+			for (size_t j = 0; j < k; j++) {
+				float z = y[j] + b[j];
+				y[j] = z < 0.0f ? 0.0f : z; /* NaN stays NaN */
+				d[j] = z > 0.0f ? 1.0f : 0.0f;
+			}
+		break;
+	case LUPI_ACT_TANH:
+		for (size_t i = 0; i < n; i++, y += k, d += k)
+			for (size_t j = 0; j < k; j++) {
+				float t = tanhf(y[j] + b[j]);
+				y[j] = t;
+				d[j] = 1.0f - t * t;
+			}
+		break;
+	case LUPI_ACT_SIGMOID:
+		for (size_t i = 0; i < n; i++, y += k, d += k)
+			for (size_t j = 0; j < k; j++) {
+				float s = sigmoid_f(y[j] + b[j]);
+				y[j] = s;
+				d[j] = s * (1.0f - s);
+			}
+		break;
+	case LUPI_ACT_GELU:
+		for (size_t i = 0; i < n; i++, y += k, d += k)
+			for (size_t j = 0; j < k; j++) {
+				float z = y[j] + b[j];
+				y[j] = gelu_f(z);
+				d[j] = gelu_d(z);
+			}
+		break;
+	default:
+		for (size_t i = 0; i < n; i++, y += k, d += k)
+			for (size_t j = 0; j < k; j++) {
+				y[j] += b[j];
+				d[j] = 1.0f;
+			}
+		break;
+	}
+}
+
+/* Inverted dropout (Srivastava et al. 2014): a kept unit is scaled by
+ * 1/(1-p) so that prediction needs no rescaling. The mask goes into the
+ * activation and into its derivative. */
+static void dropout(lupi__rng *rng, float *restrict y, float *restrict d,
+		    size_t count, double p)
+{
+	/* keep when a 53-bit uniform integer is >= p * 2^53 */
+	uint64_t thresh = (uint64_t)(p * 9007199254740992.0);
+	float scale = (float)(1.0 / (1.0 - p));
+	for (size_t i = 0; i < count; i++) {
+		float s = (lupi__rng_next(rng) >> 11) >= thresh ? scale : 0.0f;
+		y[i] *= s;
+		d[i] *= s;
+	}
+}
+
+/* ---- standardisation and gathering -------------------------------------- */
+
+int lupi__view_needs_priv(int view)
+{
+	return view == LUPI_VIEW_PRIVILEGED || view == LUPI_VIEW_BOTH;
+}
+
+/* Pointers to the (up to two) segments of sample i's row in a view. */
+static size_t row_segments(const lupi_dataset *ds, int view, size_t i,
+			   const float *seg[2], size_t len[2])
+{
+	switch (view) {
+	case LUPI_VIEW_PRIVILEGED:
+		seg[0] = ds->x_priv + i * ds->d_priv;
+		len[0] = ds->d_priv;
+		return 1;
+	case LUPI_VIEW_BOTH:
+		seg[0] = ds->x + i * ds->d;
+		len[0] = ds->d;
+		seg[1] = ds->x_priv + i * ds->d_priv;
+		len[1] = ds->d_priv;
+		return 2;
+	default:
+		seg[0] = ds->x + i * ds->d;
+		len[0] = ds->d;
+		return 1;
+	}
+}
+
+/* dst = (src - mean) * inv_std, or a copy without standardisation. */
+static void standardize_copy(const lupi_model *m, float *restrict dst,
+			     const float *restrict src, size_t off, size_t len)
+{
+	if (!m->has_std) {
+		memcpy(dst, src, len * sizeof *dst);
+		return;
+	}
+	const float *mu = m->mean + off, *is = m->inv_std + off;
+	for (size_t j = 0; j < len; j++)
+		dst[j] = (src[j] - mu[j]) * is[j];
+}
+
+void lupi__model_gather_row(const lupi_model *m, const lupi_dataset *ds,
+			    size_t i, float *dst)
+{
+	const float *seg[2];
+	size_t len[2], off = 0;
+	size_t ns = row_segments(ds, m->opt.view, i, seg, len);
+	for (size_t s = 0; s < ns; s++) {
+		standardize_copy(m, dst + off, seg[s], off, len[s]);
+		off += len[s];
+	}
+}
+
+/* Raw copy of sample i's row (for evaluation through predict). */
+void lupi__view_row(const lupi_dataset *ds, int view, size_t i,
+			    float *dst)
+{
+	const float *seg[2];
+	size_t len[2], off = 0;
+	size_t ns = row_segments(ds, view, i, seg, len);
+	for (size_t s = 0; s < ns; s++) {
+		memcpy(dst + off, seg[s], len[s] * sizeof *dst);
+		off += len[s];
+	}
+}
+
+/* Per-input mean and std over the samples of ds that have the view, in
+ * double, two passes (exact for constant features, which get std 1). */
+static int fit_standardizer(lupi_model *m, const lupi_dataset *ds)
+{
+	size_t d = m->n_in;
+	int need = lupi__view_needs_priv(m->opt.view);
+	double *acc = lupi__calloc(2 * d, sizeof *acc);
+	if (acc == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate statistics");
+	double *mu = acc, *ss = acc + d;
+	size_t cnt = 0;
+	for (size_t i = 0; i < ds->n; i++) {
+		if (need && !lupi__dataset_has_priv(ds, i))
+			continue;
+		const float *seg[2];
+		size_t len[2], off = 0;
+		size_t ns = row_segments(ds, m->opt.view, i, seg, len);
+		for (size_t s = 0; s < ns; off += len[s], s++)
+			for (size_t j = 0; j < len[s]; j++)
+				mu[off + j] += seg[s][j];
+		cnt++;
+	}
+	if (cnt == 0) {
+		lupi__free(acc);
+		return lupi__err(LUPI_ESTATE,
+				 "no sample of the dataset has privileged "
+				 "features");
+	}
+	for (size_t j = 0; j < d; j++)
+		mu[j] /= (double)cnt;
+	for (size_t i = 0; i < ds->n; i++) {
+		if (need && !lupi__dataset_has_priv(ds, i))
+			continue;
+		const float *seg[2];
+		size_t len[2], off = 0;
+		size_t ns = row_segments(ds, m->opt.view, i, seg, len);
+		for (size_t s = 0; s < ns; off += len[s], s++)
+			for (size_t j = 0; j < len[s]; j++) {
+				double e = seg[s][j] - mu[off + j];
+				ss[off + j] += e * e;
+			}
+	}
+	for (size_t j = 0; j < d; j++) {
+		double sd = sqrt(ss[j] / (double)cnt);
+		float inv = (float)(1.0 / sd);
+		m->mean[j] = (float)mu[j];
+		m->inv_std[j] = sd > 0.0 && isfinite(inv) ? inv : 1.0f;
+	}
+	m->has_std = 1;
+	lupi__free(acc);
+	return LUPI_OK;
+}
+
+/* ---- dataset checks and preparation ------------------------------------- */
+
+int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
+			      int need_targets)
+{
+	int view = m->opt.view;
+	if (lupi__view_needs_priv(view) && ds->x_priv == NULL)
+		return lupi__err(LUPI_ESHAPE,
+				 "the model's view needs privileged features "
+				 "and the dataset has none");
+	size_t dim = lupi__dataset_view_dim(ds, view);
+	if (dim != m->n_in)
+		return lupi__err(LUPI_ESHAPE,
+				 "dataset view has %zu features, model has %zu "
+				 "inputs", dim, m->n_in);
+	if (!need_targets)
+		return LUPI_OK;
+	if (ds->task != m->task)
+		return lupi__err(LUPI_ESTATE,
+				 "dataset has no targets of the model's task "
+				 "(dataset task %d, model task %d)",
+				 ds->task, m->task);
+	size_t k = m->task == LUPI_TASK_BINARY ? 2 : m->n_out;
+	if (ds->k != k)
+		return lupi__err(LUPI_ESHAPE,
+				 "dataset has %zu %s, model has %zu outputs",
+				 ds->k, m->task == LUPI_TASK_REGRESSION ?
+				 "targets" : "classes", m->n_out);
+	return LUPI_OK;
+}
+
+int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(ds);
+	LUPI__TRY(lupi__model_check_dataset(m, ds, 1));
+	if (m->grads == NULL) {
+		m->grads = lupi__calloc(m->n_params, sizeof *m->grads);
+		if (m->grads == NULL)
+			return lupi__err(LUPI_ENOMEM,
+					 "cannot allocate %zu gradients",
+					 m->n_params);
+	}
+	if (m->opt.standardize && !m->has_std)
+		LUPI__TRY(fit_standardizer(m, ds));
+	if (!m->initialized)
+		lupi__model_init_weights(m);
+	return LUPI_OK;
+}
+
+/* ---- training forward and backward -------------------------------------- */
+
+/* Carves the arena for n rows; with base NULL only measures. */
+struct plan {
+	unsigned char *base;
+	size_t used;
+	int overflow;
+};
+
+static void *take(struct plan *p, size_t rows, size_t cols, size_t elt)
+{
+	size_t cells, bytes;
+	if (lupi__mul_overflow(rows, cols, &cells) ||
+	    lupi__mul_overflow(cells, elt, &bytes) ||
+	    bytes > SIZE_MAX / 2 - p->used) {
+		p->overflow = 1;
+		return NULL;
+	}
+	void *r = p->base ? p->base + p->used : NULL;
+	p->used += lupi__arena_size(bytes);
+	return r;
+}
+
+static size_t widest(const lupi_model *m)
+{
+	size_t w = 0;
+	for (size_t l = 0; l < m->n_layers; l++)
+		if (m->layers[l].out > w)
+			w = m->layers[l].out;
+	return w;
+}
+
+static void carve(lupi_model *m, size_t n, struct plan *p)
+{
+	size_t w = widest(m);
+	m->acts[0] = take(p, n, m->n_in, sizeof(float));
+	for (size_t l = 0; l < m->n_layers; l++) {
+		size_t k = m->layers[l].out;
+		m->acts[l + 1] = take(p, n, k, sizeof(float));
+		m->pre[l] = l + 1 < m->n_layers ?
+			take(p, n, k, sizeof(float)) : NULL;
+	}
+	m->delta = take(p, n, w, sizeof(float));
+	m->delta2 = take(p, n, w, sizeof(float));
+	m->dlogits = take(p, n, m->n_out, sizeof(float));
+	m->y_labels = take(p, n, 1, sizeof(int32_t));
+	m->y_targets = take(p, n, m->n_out, sizeof(float));
+	m->y_weights = take(p, n, 1, sizeof(float));
+}
+
+/* Makes the arena hold n rows, allocating only when n exceeds every earlier
+ * batch, and points the buffers into it. */
+static int reserve_batch(lupi_model *m, size_t n)
+{
+	if (n > m->batch_cap || m->arena.base == NULL) {
+		struct plan p = {NULL, 0, 0};
+		carve(m, n, &p);
+		if (p.overflow)
+			return lupi__err(LUPI_ENOMEM,
+					 "a batch of %zu rows is too large", n);
+		LUPI__TRY(lupi__arena_reserve(&m->arena, p.used));
+		m->batch_cap = n;
+	}
+	struct plan p = {m->arena.base, 0, 0};
+	carve(m, n, &p);
+	return LUPI_OK;
+}
+
+static int check_batch(const lupi_model *m, const lupi_dataset *ds,
+		       const size_t *idx, size_t n)
+{
+	int need = lupi__view_needs_priv(m->opt.view);
+	for (size_t i = 0; i < n; i++) {
+		if (idx[i] >= ds->n)
+			return lupi__err(LUPI_ERANGE,
+					 "index %zu is %zu, the dataset has "
+					 "%zu samples", i, idx[i], ds->n);
+		if (need && !lupi__dataset_has_priv(ds, idx[i]))
+			return lupi__err(LUPI_ESTATE,
+					 "sample %zu has no privileged "
+					 "features and the model's view "
+					 "needs them", idx[i]);
+	}
+	return LUPI_OK;
+}
+
+static void gather_targets(lupi_model *m, const lupi_dataset *ds,
+			   const size_t *idx, size_t n)
+{
+	int32_t *yl = m->y_labels;
+	float *yt = m->y_targets, *yw = m->y_weights;
+	m->y_labels = NULL;
+	m->y_targets = NULL;
+	m->y_weights = NULL;
+	if (ds->labels && ds->task == m->task) {
+		for (size_t i = 0; i < n; i++)
+			yl[i] = ds->labels[idx[i]];
+		m->y_labels = yl;
+	}
+	if (ds->targets && ds->task == m->task && ds->k == m->n_out) {
+		for (size_t i = 0; i < n; i++)
+			memcpy(yt + i * m->n_out, ds->targets + idx[i] * ds->k,
+			       m->n_out * sizeof *yt);
+		m->y_targets = yt;
+	}
+	if (ds->weights) {
+		for (size_t i = 0; i < n; i++)
+			yw[i] = ds->weights[idx[i]];
+		m->y_weights = yw;
+	}
+}
+
+/* y (n x out) = act(x W^T + b); d gets the derivative when not NULL. */
+static void layer_forward(const lupi__layer *ly, const float *x, size_t n,
+			  float *y, float *d)
+{
+	lupi__gemm(0, 1, n, ly->out, ly->in, 1.0f, x, ly->in, ly->w, ly->in,
+		   0.0f, y, ly->out);
+	if (d)
+		bias_act_train(y, d, ly->b, n, ly->out, ly->act);
+	else
+		bias_act(y, ly->b, n, ly->out, ly->act);
+}
+
+int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
+			const size_t *idx, size_t n, int train,
+			const float **logits)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(idx);
+	LUPI__CHECK_NULL(logits);
+	*logits = NULL;
+	if (n == 0)
+		return lupi__err(LUPI_EINVAL, "empty batch");
+	if (n > INT_MAX) /* BLAS takes int dimensions */
+		return lupi__err(LUPI_ERANGE, "a batch of %zu rows, at most %d",
+				 n, INT_MAX);
+	if (!m->initialized)
+		return lupi__err(LUPI_ESTATE, "the model is not initialised");
+	LUPI__TRY(check_batch(m, ds, idx, n));
+	m->batch_n = 0;
+	LUPI__TRY(reserve_batch(m, n));
+	for (size_t i = 0; i < n; i++)
+		lupi__model_gather_row(m, ds, idx[i],
+				       m->acts[0] + i * m->n_in);
+	gather_targets(m, ds, idx, n);
+	double p = train ? m->opt.dropout : 0.0;
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		layer_forward(ly, m->acts[l], n, m->acts[l + 1], m->pre[l]);
+		if (m->pre[l] && p > 0.0)
+			dropout(&m->rng, m->acts[l + 1], m->pre[l],
+				n * ly->out, p);
+	}
+	m->batch_n = n;
+	*logits = m->acts[m->n_layers];
+	return LUPI_OK;
+}
+
+const float *lupi__model_hidden(const lupi_model *m, size_t layer)
+{
+	if (m == NULL || layer + 1 >= m->n_layers || m->batch_n == 0)
+		return NULL;
+	return m->acts[layer + 1];
+}
+
+/* Bias gradient: column sums of delta (n x k). */
+static void column_sums(const float *restrict delta, size_t n, size_t k,
+			float *restrict gb)
+{
+	memset(gb, 0, k * sizeof *gb);
+	for (size_t i = 0; i < n; i++, delta += k)
+		for (size_t j = 0; j < k; j++)
+			gb[j] += delta[j];
+}
+
+int lupi__model_backward(lupi_model *m, const float *dlogits,
+			 const float *dhidden, size_t layer)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(dlogits);
+	if (m->batch_n == 0 || m->grads == NULL)
+		return lupi__err(LUPI_ESTATE, "backward without a forward pass");
+	if (dhidden && layer + 1 >= m->n_layers)
+		return lupi__err(LUPI_ERANGE,
+				 "hidden layer %zu, the model has %zu", layer,
+				 m->n_layers - 1);
+	size_t n = m->batch_n;
+	const float *cur = dlogits; /* d loss / d pre-activation of layer l */
+	for (size_t l = m->n_layers; l-- > 0;) {
+		const lupi__layer *ly = &m->layers[l];
+		float *gw = m->grads + (ly->w - m->params);
+		float *gb = m->grads + (ly->b - m->params);
+		lupi__gemm(1, 0, ly->out, ly->in, n, 1.0f, cur, ly->out,
+			   m->acts[l], ly->in, 0.0f, gw, ly->in);
+		column_sums(cur, n, ly->out, gb);
+		if (l == 0)
+			break; /* no gradient for the network's input */
+		float *nxt = cur == m->delta ? m->delta2 : m->delta;
+		lupi__gemm(0, 0, n, ly->in, ly->out, 1.0f, cur, ly->out,
+			   ly->w, ly->in, 0.0f, nxt, ly->in);
+		const float *d = m->pre[l - 1];
+		size_t cnt = n * ly->in;
+		if (dhidden && layer == l - 1)
+			for (size_t i = 0; i < cnt; i++)
+				nxt[i] = (nxt[i] + dhidden[i]) * d[i];
+		else
+			for (size_t i = 0; i < cnt; i++)
+				nxt[i] *= d[i];
+		cur = nxt;
+	}
+	return LUPI_OK;
+}
+
+/* ---- prediction ---------------------------------------------------------- */
+
+#define PREDICT_ROWS 256    /* rows per chunk */
+#define PREDICT_STACK 2048  /* floats of scratch kept on the stack */
+
+int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
+			       float *logits)
+{
+	size_t wh = 0; /* widest hidden layer */
+	for (size_t l = 0; l + 1 < m->n_layers; l++)
+		if (m->layers[l].out > wh)
+			wh = m->layers[l].out;
+	size_t rows = n < PREDICT_ROWS ? n : PREDICT_ROWS;
+	size_t per_row = (m->has_std ? m->n_in : 0) + 2 * wh;
+	size_t need = rows * per_row; /* bounded: 256 * 3 * 2^20 */
+	float stack[PREDICT_STACK];
+	float *scratch = stack;
+	if (need > PREDICT_STACK) {
+		scratch = lupi__malloc_array(need, sizeof *scratch);
+		if (scratch == NULL)
+			return lupi__err(LUPI_ENOMEM,
+					 "cannot allocate %zu floats of "
+					 "scratch", need);
+	}
+	float *xs = scratch, *h[2];
+	h[0] = scratch + (m->has_std ? rows * m->n_in : 0);
+	h[1] = h[0] + rows * wh;
+	for (size_t r = 0; r < n; r += rows) {
+		size_t nr = n - r < rows ? n - r : rows;
+		const float *in = x + r * m->n_in;
+		if (m->has_std) {
+			for (size_t i = 0; i < nr; i++)
+				standardize_copy(m, xs + i * m->n_in,
+						 in + i * m->n_in, 0, m->n_in);
+			in = xs;
+		}
+		for (size_t l = 0; l < m->n_layers; l++) {
+			float *o = l + 1 < m->n_layers ?
+				h[l & 1] : logits + r * m->n_out;
+			layer_forward(&m->layers[l], in, nr, o, NULL);
+			in = o;
+		}
+	}
+	if (scratch != stack)
+		lupi__free(scratch);
+	return LUPI_OK;
+}

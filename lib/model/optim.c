@@ -1,0 +1,152 @@
+/* Optimisers: SGD (momentum, Nesterov), Adam, AdamW; learning-rate
+ * schedules; gradient clipping by global norm.
+ *
+ * Weight decay applies to every parameter, biases included (as PyTorch does
+ * when a model's parameters are passed as one group): for SGD and Adam it is
+ * the L2 term wd * p added to the gradient, for AdamW the decoupled
+ * p *= 1 - lr * wd (Loshchilov & Hutter 2019). Each update is one loop over
+ * m->params whose coefficients are computed before it, so that the loop has
+ * no branches on options and vectorises. */
+#include <math.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+double lupi__model_lr(const lupi_model *m)
+{
+	const lupi__model_opts *o = &m->opt;
+	double e = (double)m->epoch;
+	switch (o->schedule) {
+	case LUPI_SCHEDULE_STEP:
+		return o->lr * pow(o->gamma, floor(e / (double)o->step_size));
+	case LUPI_SCHEDULE_COSINE: {
+		/* Loshchilov & Hutter 2017, SGDR without restarts. */
+		double big_e = (double)o->epochs;
+		if (e > big_e)
+			e = big_e;
+		return o->min_lr + (o->lr - o->min_lr) *
+			(1.0 + cos(M_PI * e / big_e)) / 2.0;
+	}
+	default:
+		return o->lr;
+	}
+}
+
+/* LUPI_ENONFINITE naming the first tensor with a NaN or infinity. */
+static int check_finite(const lupi_model *m)
+{
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		const float *gw = m->grads + (ly->w - m->params);
+		const float *gb = m->grads + (ly->b - m->params);
+		if (!lupi__all_finite(gw, ly->in * ly->out, NULL))
+			return lupi__err(LUPI_ENONFINITE,
+					 "gradient of layer %zu weights is not "
+					 "finite", l);
+		if (!lupi__all_finite(gb, ly->out, NULL))
+			return lupi__err(LUPI_ENONFINITE,
+					 "gradient of layer %zu biases is not "
+					 "finite", l);
+	}
+	return LUPI_OK;
+}
+
+/* Allocates the moments the optimiser needs (zero), before any change. */
+static int ensure_state(lupi_model *m)
+{
+	int need_m = m->opt.optimizer != LUPI_OPTIM_SGD ||
+		     m->opt.momentum > 0.0;
+	int need_v = m->opt.optimizer != LUPI_OPTIM_SGD;
+	if (need_m && m->opt_m == NULL)
+		m->opt_m = lupi__calloc(m->n_params, sizeof *m->opt_m);
+	if (need_v && m->opt_v == NULL)
+		m->opt_v = lupi__calloc(m->n_params, sizeof *m->opt_v);
+	if ((need_m && m->opt_m == NULL) || (need_v && m->opt_v == NULL))
+		return lupi__err(LUPI_ENOMEM,
+				 "cannot allocate optimiser state");
+	return LUPI_OK;
+}
+
+/* Factor that scales the gradient to global norm clip_norm when it is
+ * larger (Pascanu et al. 2013); 1 otherwise. */
+static float clip_scale(const lupi_model *m, double sumsq)
+{
+	if (m->opt.clip_norm <= 0.0)
+		return 1.0f;
+	double norm = sqrt(sumsq);
+	return norm > m->opt.clip_norm ? (float)(m->opt.clip_norm / norm)
+				       : 1.0f;
+}
+
+static void sgd(lupi_model *m, float lr, float gs)
+{
+	float *restrict p = m->params;
+	const float *restrict g = m->grads;
+	float wd = (float)m->opt.weight_decay;
+	size_t n = m->n_params;
+	if (m->opt_m == NULL) {
+		for (size_t i = 0; i < n; i++)
+			p[i] -= lr * (g[i] * gs + wd * p[i]);
+		return;
+	}
+	/* PyTorch's form (no dampening): v = mu v + g; the step is v, or
+	 * g + mu v with Nesterov (Sutskever et al. 2013). */
+	float *restrict v = m->opt_m;
+	float mu = (float)m->opt.momentum;
+	float a = m->opt.nesterov ? 1.0f : 0.0f;
+	float c = m->opt.nesterov ? mu : 1.0f;
+	for (size_t i = 0; i < n; i++) {
+		float gi = g[i] * gs + wd * p[i];
+		v[i] = mu * v[i] + gi;
+		p[i] -= lr * (a * gi + c * v[i]);
+	}
+}
+
+/* Adam (Kingma & Ba 2015) in PyTorch's form:
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). AdamW first
+ * multiplies p by 1 - lr wd and adds no L2 term. */
+static void adam(lupi_model *m, float lr, float gs)
+{
+	float *restrict p = m->params;
+	const float *restrict g = m->grads;
+	float *restrict mo = m->opt_m, *restrict vo = m->opt_v;
+	const lupi__model_opts *o = &m->opt;
+	int w = o->optimizer == LUPI_OPTIM_ADAMW;
+	float l2 = w ? 0.0f : (float)o->weight_decay;
+	float decay = w ? (float)(1.0 - (double)lr * o->weight_decay) : 1.0f;
+	double t = (double)m->t;
+	float b1 = (float)o->beta1, b2 = (float)o->beta2;
+	float c1 = 1.0f - b1, c2 = 1.0f - b2;
+	float step = (float)((double)lr / (1.0 - pow(o->beta1, t)));
+	float ibc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, t)));
+	float eps = (float)o->epsilon;
+	size_t n = m->n_params;
+	for (size_t i = 0; i < n; i++) {
+		float gi = g[i] * gs + l2 * p[i];
+		mo[i] = b1 * mo[i] + c1 * gi;
+		vo[i] = b2 * vo[i] + c2 * gi * gi;
+		p[i] = p[i] * decay -
+		       step * mo[i] / (sqrtf(vo[i]) * ibc2 + eps);
+	}
+}
+
+int lupi__model_update(lupi_model *m)
+{
+	LUPI__CHECK_NULL(m);
+	if (m->grads == NULL)
+		return lupi__err(LUPI_ESTATE, "update without gradients");
+	/* One pass: a sum of squares of finite floats is finite in double,
+	 * so a non-finite sum means a NaN or infinity somewhere. */
+	double sumsq = lupi__sumsq(m->grads, m->n_params);
+	if (!isfinite(sumsq))
+		return check_finite(m);
+	LUPI__TRY(ensure_state(m));
+	float gs = clip_scale(m, sumsq);
+	float lr = (float)lupi__model_lr(m);
+	m->t++;
+	if (m->opt.optimizer == LUPI_OPTIM_SGD)
+		sgd(m, lr, gs);
+	else
+		adam(m, lr, gs);
+	return LUPI_OK;
+}

@@ -1,0 +1,463 @@
+/* Networks: forward pass and gradients against an independent reference
+ * written here in double precision, with central finite differences. */
+#include <math.h>
+#include <stdint.h>
+
+#include "model/model_internal.h"
+#include "testutil.h"
+
+#define N 6   /* samples */
+#define D 4   /* inputs */
+
+/* ---- the reference network, in double ----------------------------------- */
+
+struct ref {
+	int task;
+	size_t nl, in[4], out[4];
+	int act[4];
+	size_t k; /* outputs */
+};
+
+static void ref_of(const lupi_model *m, struct ref *r)
+{
+	r->task = lupi_model_task(m);
+	r->nl = lupi_model_layers(m);
+	size_t prev = lupi_model_inputs(m);
+	for (size_t l = 0; l < r->nl; l++) {
+		r->in[l] = prev;
+		r->out[l] = lupi_model_layer_size(m, l);
+		r->act[l] = lupi_model_layer_activation(m, l);
+		prev = r->out[l];
+	}
+	r->k = lupi_model_outputs(m);
+}
+
+static double ref_act(int act, double z)
+{
+	switch (act) {
+	case LUPI_ACT_RELU:
+		return z > 0 ? z : 0;
+	case LUPI_ACT_TANH:
+		return tanh(z);
+	case LUPI_ACT_SIGMOID:
+		return 1.0 / (1.0 + exp(-z));
+	case LUPI_ACT_GELU: {
+		double c = sqrt(2.0 / M_PI);
+		return 0.5 * z * (1.0 + tanh(c * (z + 0.044715 * z * z * z)));
+	}
+	default:
+		return z;
+	}
+}
+
+/* Per-sample loss on outputs f (k values). */
+static double ref_sample_loss(const struct ref *r, const double *f,
+			      int32_t y, const float *t)
+{
+	if (r->task == LUPI_TASK_CLASSIFICATION) {
+		double mx = f[0], s = 0;
+		for (size_t j = 1; j < r->k; j++)
+			mx = f[j] > mx ? f[j] : mx;
+		for (size_t j = 0; j < r->k; j++)
+			s += exp(f[j] - mx);
+		return mx + log(s) - f[y];
+	}
+	if (r->task == LUPI_TASK_BINARY) {
+		double p = 1.0 / (1.0 + exp(-f[0]));
+		return y ? -log(p) : -log(1.0 - p);
+	}
+	double l = 0;
+	for (size_t j = 0; j < r->k; j++)
+		l += 0.5 * (f[j] - t[j]) * (f[j] - t[j]);
+	return l;
+}
+
+/* Weighted mean label loss of the reference network with parameters p
+ * (weights w may be NULL), plus sum(G * h) at hidden layer gl when G is not
+ * NULL (the library adds G to the gradient as is); mask (N x out[0])
+ * multiplies the activations of hidden layer 0. */
+static double ref_loss(const struct ref *r, const double *p, const float *x,
+		       const int32_t *y, const float *t, const float *w,
+		       const float *G, size_t gl, const double *mask)
+{
+	double total = 0, wsum = 0, extra = 0;
+	for (size_t i = 0; i < N; i++) {
+		double a[64], b[64];
+		for (size_t j = 0; j < D; j++)
+			a[j] = x[i * D + j];
+		const double *q = p;
+		for (size_t l = 0; l < r->nl; l++) {
+			for (size_t o = 0; o < r->out[l]; o++) {
+				double z = q[r->in[l] * r->out[l] + o];
+				for (size_t j = 0; j < r->in[l]; j++)
+					z += q[o * r->in[l] + j] * a[j];
+				b[o] = ref_act(r->act[l], z);
+				if (mask && l == 0)
+					b[o] *= mask[i * r->out[0] + o];
+				if (G && l == gl && l + 1 < r->nl)
+					extra += G[i * r->out[l] + o] * b[o];
+			}
+			q += r->in[l] * r->out[l] + r->out[l];
+			for (size_t o = 0; o < r->out[l]; o++)
+				a[o] = b[o];
+		}
+		double wi = w ? w[i] : 1.0;
+		total += wi * ref_sample_loss(r, a, y ? y[i] : 0,
+					      t ? t + i * r->k : NULL);
+		wsum += wi;
+	}
+	return total / wsum + extra;
+}
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static float X[N * D];
+static int32_t Y[N] = {0, 1, 2, 1, 0, 2};
+static int32_t YB[N] = {0, 1, 1, 0, 1, 0};
+static float T[N * 2];
+static float W[N] = {1.0f, 0.5f, 2.0f, 0.0f, 1.5f, 1.0f};
+
+static void fill(float *v, size_t n, lupi__rng *rng, double scale)
+{
+	for (size_t i = 0; i < n; i++)
+		v[i] = (float)(scale * lupi__rng_normal(rng));
+}
+
+static lupi_dataset *make_ds(int task, int weighted)
+{
+	lupi__rng rng;
+	lupi__rng_seed(&rng, 11);
+	fill(X, N * D, &rng, 1.0);
+	fill(T, N * 2, &rng, 1.0);
+	lupi_dataset *ds;
+	ck_assert_int_eq(lupi_dataset_create(N, D, X, &ds), LUPI_OK);
+	if (task == LUPI_TASK_CLASSIFICATION)
+		ck_assert_int_eq(lupi_dataset_set_labels(ds, 3, Y, 0), LUPI_OK);
+	else if (task == LUPI_TASK_BINARY)
+		ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, YB, 1), LUPI_OK);
+	else
+		ck_assert_int_eq(lupi_dataset_set_targets(ds, 2, T), LUPI_OK);
+	if (weighted)
+		ck_assert_int_eq(lupi_dataset_set_weights(ds, W), LUPI_OK);
+	return ds;
+}
+
+static lupi_model *make_model(int task, size_t n_hidden, int act)
+{
+	static const size_t hidden[] = {5, 3};
+	size_t k = task == LUPI_TASK_CLASSIFICATION ? 3 :
+		   task == LUPI_TASK_BINARY ? 1 : 2;
+	lupi_model *m;
+	ck_assert_int_eq(lupi_model_create(task, D, hidden, n_hidden, k, &m),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_ACTIVATION, act),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	size_t np = lupi_model_num_params(m);
+	float *p = malloc(np * sizeof *p);
+	lupi__rng rng;
+	lupi__rng_seed(&rng, 5 + n_hidden * 7 + (size_t)act);
+	fill(p, np, &rng, 0.7);
+	ck_assert_int_eq(lupi_model_set_params(m, p, np), LUPI_OK);
+	free(p);
+	return m;
+}
+
+static const size_t all_idx[N] = {0, 1, 2, 3, 4, 5};
+
+/* Library gradient of the mean loss (+ hidden term) into g. */
+static void lib_grad(lupi_model *m, const lupi_dataset *ds, const float *G,
+		     size_t gl, int train, double *loss)
+{
+	ck_assert_int_eq(lupi__model_prepare(m, ds), LUPI_OK);
+	const float *s;
+	ck_assert_int_eq(lupi__model_forward(m, ds, all_idx, N, train, &s),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi__objective_hard(m->task, N, m->n_out, s,
+					      m->y_labels, m->y_targets,
+					      m->y_weights, loss, m->dlogits),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi__model_backward(m, m->dlogits, G, gl), LUPI_OK);
+}
+
+/* Central differences of the reference in double against the library. */
+static void compare_fd(lupi_model *m, const float *G, size_t gl,
+		       const double *mask, double lib_loss, int weighted)
+{
+	struct ref r;
+	ref_of(m, &r);
+	size_t np = m->n_params;
+	double *p = malloc(np * sizeof *p);
+	for (size_t i = 0; i < np; i++)
+		p[i] = m->params[i];
+	const float *w = weighted ? W : NULL;
+	const int32_t *y = r.task == LUPI_TASK_CLASSIFICATION ? Y :
+			   r.task == LUPI_TASK_BINARY ? YB : NULL;
+	const float *t = r.task == LUPI_TASK_REGRESSION ? T : NULL;
+	double base = ref_loss(&r, p, X, y, t, w, NULL, 0, mask);
+	ck_assert_double_eq_tol(lib_loss, base, 1e-5 * (1 + fabs(base)));
+	const double h = 1e-6;
+	for (size_t i = 0; i < np; i++) {
+		double keep = p[i];
+		p[i] = keep + h;
+		double lp = ref_loss(&r, p, X, y, t, w, G, gl, mask);
+		p[i] = keep - h;
+		double lm = ref_loss(&r, p, X, y, t, w, G, gl, mask);
+		p[i] = keep;
+		double fd = (lp - lm) / (2 * h);
+		double g = m->grads[i];
+		if (fabs(g - fd) > 1e-3 * fmax(fabs(fd), 1e-2))
+			ck_abort_msg("task %d, %zu layers, act %d: grad[%zu] "
+				     "library %.7g, finite differences %.7g",
+				     r.task, r.nl, r.act[0], i, g, fd);
+	}
+	free(p);
+}
+
+/* Every task x activation x depth (0, 1, 2 hidden layers). */
+START_TEST(gradients_match_finite_differences)
+{
+	int task = 1 + _i % 3;
+	int act = (_i / 3) % 5;
+	size_t depth = (size_t)(_i / 15);
+	for (int weighted = 0; weighted < 2; weighted++) {
+		lupi_dataset *ds = make_ds(task, weighted);
+		lupi_model *m = make_model(task, depth, act);
+		double loss;
+		lib_grad(m, ds, NULL, 0, 1, &loss);
+		compare_fd(m, NULL, 0, NULL, loss, weighted);
+		lupi_model_free(m);
+		lupi_dataset_free(ds);
+	}
+}
+END_TEST
+
+/* An extra gradient at a hidden layer (feature losses use it). */
+START_TEST(hidden_gradient_is_added)
+{
+	int act = _i % 5;
+	size_t gl = (size_t)(_i / 5);
+	lupi_dataset *ds = make_ds(LUPI_TASK_CLASSIFICATION, 0);
+	lupi_model *m = make_model(LUPI_TASK_CLASSIFICATION, 2, act);
+	size_t width = gl == 0 ? 5 : 3;
+	float G[N * 5];
+	lupi__rng rng;
+	lupi__rng_seed(&rng, 3);
+	fill(G, N * width, &rng, 0.3);
+	double loss;
+	lib_grad(m, ds, G, gl, 0, &loss);
+	compare_fd(m, G, gl, NULL, loss, 0);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* Dropout: the mask seen in the hidden output enters the gradient. */
+START_TEST(dropout_gradient_uses_the_mask)
+{
+	lupi_dataset *ds = make_ds(LUPI_TASK_REGRESSION, 0);
+	lupi_model *m = make_model(LUPI_TASK_REGRESSION, 1, LUPI_ACT_TANH);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_DROPOUT, 0.5),
+			 LUPI_OK);
+	double loss;
+	lib_grad(m, ds, NULL, 0, 1, &loss);
+	/* tanh of a random pre-activation is never exactly 0: zeros are
+	 * dropped units, the others are scaled by 1/(1-p) = 2 */
+	const float *h = lupi__model_hidden(m, 0);
+	ck_assert_ptr_nonnull(h);
+	double mask[N * 5];
+	int dropped = 0;
+	for (size_t i = 0; i < N * 5; i++) {
+		mask[i] = h[i] == 0.0f ? 0.0 : 2.0;
+		dropped += h[i] == 0.0f;
+	}
+	ck_assert_int_gt(dropped, 3);
+	ck_assert_int_lt(dropped, 27);
+	compare_fd(m, NULL, 0, mask, loss, 0);
+
+	/* without train, no unit is dropped */
+	const float *s;
+	ck_assert_int_eq(lupi__model_forward(m, ds, all_idx, N, 0, &s),
+			 LUPI_OK);
+	h = lupi__model_hidden(m, 0);
+	for (size_t i = 0; i < N * 5; i++)
+		ck_assert(h[i] != 0.0f);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* Training forward and the thread-safe prediction pass agree, and both
+ * agree with the reference. */
+START_TEST(forward_matches_reference_and_predict)
+{
+	int act = _i % 5;
+	lupi_dataset *ds = make_ds(LUPI_TASK_REGRESSION, 0);
+	lupi_model *m = make_model(LUPI_TASK_REGRESSION, 2, act);
+	ck_assert_int_eq(lupi__model_prepare(m, ds), LUPI_OK);
+	const float *s;
+	ck_assert_int_eq(lupi__model_forward(m, ds, all_idx, N, 0, &s),
+			 LUPI_OK);
+	float out[N * 2];
+	ck_assert_int_eq(lupi__model_predict_logits(m, X, N, out), LUPI_OK);
+	struct ref r;
+	ref_of(m, &r);
+	double *p = malloc(m->n_params * sizeof *p);
+	for (size_t i = 0; i < m->n_params; i++)
+		p[i] = m->params[i];
+	for (size_t i = 0; i < N; i++) {
+		ck_assert_float_eq_tol(s[i * 2], out[i * 2], 1e-6);
+		ck_assert_float_eq_tol(s[i * 2 + 1], out[i * 2 + 1], 1e-6);
+	}
+	/* mean 1/2 |f - T|^2: library outputs against the reference */
+	double ref = ref_loss(&r, p, X, NULL, T, NULL, NULL, 0, NULL);
+	double lib = 0;
+	for (size_t i = 0; i < N * 2; i++)
+		lib += 0.5 * ((double)out[i] - T[i]) * ((double)out[i] - T[i]) /
+		       N;
+	ck_assert_double_eq_tol(lib, ref, 1e-5 * (1 + fabs(ref)));
+	free(p);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* GELU's derivative at a few points against the double formula. */
+START_TEST(activation_derivatives)
+{
+	/* one hidden unit, identity output with weight 1: d out / d b0 is
+	 * act'(w x + b0) */
+	const size_t hid[] = {1};
+	lupi_model *m;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_REGRESSION, 1, hid, 1, 1,
+					   &m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	const float zs[] = {-3.0f, -0.5f, 0.0f, 0.3f, 2.5f};
+	for (int act = 0; act < 5; act++) {
+		ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_ACTIVATION,
+						    act), LUPI_OK);
+		for (size_t z = 0; z < 5; z++) {
+			if (act == LUPI_ACT_RELU && zs[z] == 0.0f)
+				continue; /* the kink */
+			float x = 1.0f, tgt = 0.0f;
+			lupi_dataset *ds;
+			ck_assert_int_eq(lupi_dataset_create(1, 1, &x, &ds),
+					 LUPI_OK);
+			ck_assert_int_eq(lupi_dataset_set_targets(ds, 1, &tgt),
+					 LUPI_OK);
+			/* w1 = 0 (x contributes nothing), b1 = z, w2 = 1 */
+			float p[4] = {0.0f, zs[z], 1.0f, 0.0f};
+			ck_assert_int_eq(lupi_model_set_params(m, p, 4),
+					 LUPI_OK);
+			const size_t i0 = 0;
+			const float *s;
+			ck_assert_int_eq(lupi__model_prepare(m, ds), LUPI_OK);
+			ck_assert_int_eq(lupi__model_forward(m, ds, &i0, 1, 0,
+							     &s), LUPI_OK);
+			ck_assert_double_eq_tol(s[0], ref_act(act, zs[z]),
+						1e-6);
+			float one = 1.0f;
+			ck_assert_int_eq(lupi__model_backward(m, &one, NULL, 0),
+					 LUPI_OK);
+			double h = 1e-6;
+			double fd = (ref_act(act, zs[z] + h) -
+				     ref_act(act, zs[z] - h)) / (2 * h);
+			ck_assert_double_eq_tol(m->grads[1], fd, 1e-5);
+			lupi_dataset_free(ds);
+		}
+	}
+	lupi_model_free(m);
+}
+END_TEST
+
+START_TEST(backward_needs_forward_and_valid_layer)
+{
+	lupi_dataset *ds = make_ds(LUPI_TASK_CLASSIFICATION, 0);
+	lupi_model *m = make_model(LUPI_TASK_CLASSIFICATION, 1,
+				   LUPI_ACT_RELU);
+	float g[N * 3] = {0};
+	ck_assert_int_eq(lupi__model_backward(m, g, NULL, 0), LUPI_ESTATE);
+	ck_assert_int_eq(lupi__model_backward(m, NULL, NULL, 0), LUPI_EINVAL);
+	double loss;
+	lib_grad(m, ds, NULL, 0, 0, &loss);
+	ck_assert_int_eq(lupi__model_backward(m, g, g, 1), LUPI_ERANGE);
+	ck_assert_ptr_null(lupi__model_hidden(m, 1));
+	ck_assert_ptr_nonnull(lupi__model_hidden(m, 0));
+	const float *s;
+	const size_t bad[] = {0, 6};
+	ck_assert_int_eq(lupi__model_forward(m, ds, bad, 2, 1, &s),
+			 LUPI_ERANGE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "6"));
+	ck_assert_int_eq(lupi__model_forward(m, ds, bad, 0, 1, &s),
+			 LUPI_EINVAL);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(alloc_rejects_bad_shapes)
+{
+	lupi_model *m = (lupi_model *)1;
+	size_t h[] = {3, 0};
+	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, h, 2, 1,
+					   LUPI_ACT_RELU, &m), LUPI_ERANGE);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, h, 1, 1,
+					   99, &m), LUPI_ERANGE);
+	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, h, 1, 1,
+					   LUPI_ACT_TANH, &m), LUPI_OK);
+	ck_assert_int_eq(m->layers[0].act, LUPI_ACT_TANH);
+	ck_assert_int_eq(m->layers[1].act, LUPI_ACT_IDENTITY);
+	ck_assert_int_eq(m->opt.activation, LUPI_ACT_TANH);
+	ck_assert_ptr_eq(m->layers[0].w, m->params);
+	ck_assert_ptr_eq(m->layers[0].b, m->params + 6);
+	ck_assert_ptr_eq(m->layers[1].w, m->params + 9);
+	ck_assert_ptr_eq(m->layers[1].b, m->params + 12);
+	ck_assert_uint_eq(m->n_params, 13);
+	ck_assert_int_eq(m->initialized, 0);
+	lupi_model_free(m);
+	size_t many[LUPI__MAX_LAYERS];
+	for (size_t i = 0; i < LUPI__MAX_LAYERS; i++)
+		many[i] = 2;
+	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, many,
+					   LUPI__MAX_LAYERS, 1, LUPI_ACT_RELU,
+					   &m), LUPI_ERANGE);
+}
+END_TEST
+
+static int fail_all(size_t size, void *user)
+{
+	(void)size;
+	(void)user;
+	return 0;
+}
+
+START_TEST(alloc_failure_is_enomem)
+{
+	lupi_model *m;
+	lupi__set_alloc_gate(fail_all, NULL);
+	int rc = lupi__model_alloc(LUPI_TASK_REGRESSION, 2, NULL, 0, 1,
+				   LUPI_ACT_RELU, &m);
+	lupi__set_alloc_gate(NULL, NULL);
+	ck_assert_int_eq(rc, LUPI_ENOMEM);
+	ck_assert_ptr_null(m);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("network");
+	TCase *tc = tcase_create("network");
+	tcase_add_loop_test(tc, gradients_match_finite_differences, 0, 45);
+	tcase_add_loop_test(tc, hidden_gradient_is_added, 0, 10);
+	tcase_add_test(tc, dropout_gradient_uses_the_mask);
+	tcase_add_loop_test(tc, forward_matches_reference_and_predict, 0, 5);
+	tcase_add_test(tc, activation_derivatives);
+	tcase_add_test(tc, backward_needs_forward_and_valid_layer);
+	tcase_add_test(tc, alloc_rejects_bad_shapes);
+	tcase_add_test(tc, alloc_failure_is_enomem);
+	suite_add_tcase(s, tc);
+	return lupi_test_run(s);
+}

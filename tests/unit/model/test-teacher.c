@@ -1,0 +1,749 @@
+/* Teachers: external outputs, models, averaging in probability space,
+ * masks, the cache and cross-fitting. */
+#include <math.h>
+#include <stdint.h>
+
+#include "model/teacher_internal.h"
+#include "testutil.h"
+
+/* A dataset of n samples, d = 2 regular features, d* = 2 privileged ones
+ * (mask may be NULL), labels in [0, k). Values are a fixed pattern. */
+static lupi_dataset *make_ds(size_t n, size_t k, const uint8_t *mask)
+{
+	float x[2 * 64], xs[2 * 64];
+	int32_t y[64];
+	ck_assert_uint_le(n, 64);
+	for (size_t i = 0; i < n; i++) {
+		x[2 * i] = (float)i / 8.0f - 1.0f;
+		x[2 * i + 1] = (float)((i * 7) % 5) - 2.0f;
+		xs[2 * i] = (float)((i * 3) % 11) / 4.0f - 1.2f;
+		xs[2 * i + 1] = (float)(i % 3) - 0.7f;
+		y[i] = (int32_t)(i % k);
+	}
+	lupi_dataset *ds = NULL;
+	ck_assert_int_eq(lupi_dataset_create(n, 2, x, &ds), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_privileged(ds, 2, xs, mask),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, k, y, 0), LUPI_OK);
+	return ds;
+}
+
+/* A linear model (no hidden layer, no standardisation) with given params:
+ * logits = W x + b, so its outputs can be computed by hand. */
+static lupi_model *linear(int task, size_t n_in, size_t n_out, int view,
+			  const float *params)
+{
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_create(task, n_in, NULL, 0, n_out, &m),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW, view), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_params(m, params,
+					       n_in * n_out + n_out),
+			 LUPI_OK);
+	return m;
+}
+
+/* Logits of the linear model of linear() on row x. */
+static void linear_logits(const float *params, size_t n_in, size_t n_out,
+			  const float *x, double *z)
+{
+	for (size_t o = 0; o < n_out; o++) {
+		z[o] = params[n_in * n_out + o];
+		for (size_t j = 0; j < n_in; j++)
+			z[o] += (double)params[o * n_in + j] * x[j];
+	}
+}
+
+static const float P3[] = {0.5f, -1.0f, 0.25f, 2.0f, -0.75f, 1.5f,
+			   0.1f, -0.2f, 0.3f}; /* 3 x 2 weights, 3 biases */
+
+START_TEST(external_logits_pass_through)
+{
+	lupi_dataset *ds = make_ds(4, 3, NULL);
+	float z[12];
+	for (int i = 0; i < 12; i++)
+		z[i] = (float)i * 0.37f - 2.0f;
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_uint_eq(lupi_teacher_num_outputs(t), 0);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, z, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_OK);
+	ck_assert_uint_eq(lupi_teacher_num_outputs(t), 3);
+	size_t idx[3] = {2, 0, 2};
+	float out[9];
+	uint8_t has[3] = {9, 9, 9};
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, 3, out, has),
+			 LUPI_OK);
+	for (int p = 0; p < 3; p++) {
+		ck_assert_int_eq(has[p], 1);
+		for (int c = 0; c < 3; c++)
+			ck_assert_float_eq(out[p * 3 + c], z[idx[p] * 3 + c]);
+	}
+	/* The host's array was copied. */
+	z[0] = 100.0f;
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx + 1, 1, out, NULL),
+			 LUPI_OK);
+	ck_assert_float_eq(out[0], -2.0f);
+	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(external_probabilities)
+{
+	lupi_dataset *ds = make_ds(2, 3, NULL);
+	float p[6] = {0.2f, 0.3f, 0.5f, 1.0f, 0.0f, 0.0f};
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, p, 3,
+						  LUPI_OUTPUTS_PROBS, 2.0),
+			 LUPI_OK);
+	size_t idx[2] = {0, 1};
+	float out[6];
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, 2, out, NULL),
+			 LUPI_OK);
+	/* log p, with 0 clamped at 1e-30 so the logits stay finite. */
+	for (int i = 0; i < 6; i++) {
+		double want = log(p[i] > 0 ? (double)p[i] : 1e-30);
+		ck_assert_float_eq(out[i], (float)want);
+	}
+	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(bad_external_outputs_rejected)
+{
+	lupi_dataset *ds = make_ds(2, 3, NULL);
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	float neg[6] = {0.5f, 0.5f, 0.0f, 1.1f, -0.1f, 0.0f};
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, neg, 3,
+						  LUPI_OUTPUTS_PROBS, 1.0),
+			 LUPI_EINVAL);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "sample 1, output 1"));
+	float sum[6] = {0.5f, 0.5f, 0.0f, 0.3f, 0.3f, 0.3f};
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, sum, 3,
+						  LUPI_OUTPUTS_PROBS, 1.0),
+			 LUPI_EINVAL);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "sum to 0.9"));
+	float nan[6] = {0, 0, 0, 0, NAN, 0};
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, nan, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_ENONFINITE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "sample 1, output 1"));
+	float ok[6] = {0};
+	/* 2 columns for a 3-class dataset. */
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, ok, 2,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_ESHAPE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "2 columns"));
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, ok, 3, 7, 1.0),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, ok, 3,
+						  LUPI_OUTPUTS_LOGITS, 0.0),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, ok, 3,
+						  LUPI_OUTPUTS_LOGITS, NAN),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_outputs(NULL, ds, ok, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, NULL, ok, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, NULL, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, ok, 0,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_EINVAL);
+	/* Nothing was added by the failures. */
+	ck_assert_uint_eq(lupi_teacher_num_outputs(t), 0);
+	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+
+	/* Probabilities make no sense for regression. */
+	float x[2] = {1, 2}, y[2] = {0.5f, 0.25f};
+	lupi_dataset *rd = NULL;
+	ck_assert_int_eq(lupi_dataset_create(2, 1, x, &rd), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_targets(rd, 1, y), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, rd, y, 1,
+						  LUPI_OUTPUTS_PROBS, 1.0),
+			 LUPI_EINVAL);
+	lupi_teacher_free(t);
+	lupi_dataset_free(rd);
+}
+END_TEST
+
+START_TEST(outputs_tied_to_their_dataset)
+{
+	lupi_dataset *a = make_ds(4, 3, NULL), *b = make_ds(4, 3, NULL);
+	float z[12] = {0};
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, a, z, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_OK);
+	size_t idx[1] = {0};
+	float out[3];
+	/* Same shape, another dataset. */
+	ck_assert_int_eq(lupi_teacher_outputs(t, b, idx, 1, out, NULL),
+			 LUPI_EMISMATCH);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "another dataset"));
+	ck_assert_int_eq(lupi_teacher_prepare(t, b), LUPI_EMISMATCH);
+	/* A subset is another dataset too. */
+	lupi_dataset *sub = NULL;
+	ck_assert_int_eq(lupi_dataset_subset(a, idx, 1, &sub), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_outputs(t, sub, idx, 1, out, NULL),
+			 LUPI_EMISMATCH);
+	/* Preparing a, then asking for b, still fails. */
+	ck_assert_int_eq(lupi_teacher_prepare(t, a), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_outputs(t, b, idx, 1, out, NULL),
+			 LUPI_EMISMATCH);
+	size_t bad[1] = {4};
+	ck_assert_int_eq(lupi_teacher_outputs(t, a, bad, 1, out, NULL),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_teacher_outputs(t, a, idx, 0, out, NULL),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_outputs(t, a, NULL, 1, out, NULL),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_outputs(t, a, idx, 1, NULL, NULL),
+			 LUPI_EINVAL);
+	lupi_teacher_free(t);
+	lupi_dataset_free(sub);
+	lupi_dataset_free(a);
+	lupi_dataset_free(b);
+}
+END_TEST
+
+START_TEST(two_teachers_average_probabilities)
+{
+	lupi_dataset *ds = make_ds(3, 3, NULL);
+	float za[9] = {1, 2, 3, -1, 0, 4, 0.5f, 0.5f, -8};
+	float zb[9] = {3, 1, -2, 2, 2, 2, -30, 10, 0};
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, za, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, zb, 3,
+						  LUPI_OUTPUTS_LOGITS, 3.0),
+			 LUPI_OK);
+	size_t idx[3] = {0, 1, 2};
+	float out[9];
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, 3, out, NULL),
+			 LUPI_OK);
+	/* By hand: log((1 softmax(za) + 3 softmax(zb)) / 4), not the
+	 * softmax of averaged logits. */
+	for (int i = 0; i < 3; i++) {
+		double sa = 0, sb = 0;
+		for (int c = 0; c < 3; c++) {
+			sa += exp(za[i * 3 + c]);
+			sb += exp(zb[i * 3 + c]);
+		}
+		for (int c = 0; c < 3; c++) {
+			double p = (exp(za[i * 3 + c]) / sa +
+				    3 * exp(zb[i * 3 + c]) / sb) / 4;
+			ck_assert_double_eq_tol(out[i * 3 + c], log(p),
+						1e-5 * fabs(log(p)) + 1e-6);
+		}
+	}
+	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(binary_and_regression_combination)
+{
+	/* Binary: sigmoid probabilities averaged, returned as a logit. */
+	float x[2] = {0, 1};
+	int32_t y[2] = {0, 1};
+	lupi_dataset *bd = NULL;
+	ck_assert_int_eq(lupi_dataset_create(2, 1, x, &bd), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(bd, 2, y, 1), LUPI_OK);
+	lupi_teacher *t = NULL;
+	float la[2] = {2.0f, -1.0f};
+	float pb[2] = {0.25f, 0.5f};
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, bd, la, 1,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, bd, pb, 1,
+						  LUPI_OUTPUTS_PROBS, 1.0),
+			 LUPI_OK);
+	size_t idx[2] = {0, 1};
+	float out[2];
+	ck_assert_int_eq(lupi_teacher_outputs(t, bd, idx, 2, out, NULL),
+			 LUPI_OK);
+	for (int i = 0; i < 2; i++) {
+		double q = (1 / (1 + exp(-la[i])) + pb[i]) / 2;
+		ck_assert_double_eq_tol(out[i], log(q / (1 - q)), 1e-6);
+	}
+	/* 3 columns for a binary task. */
+	float z3[6] = {0};
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, bd, z3, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_ESHAPE);
+	lupi_teacher_free(t);
+	lupi_dataset_free(bd);
+
+	/* Regression: the weighted mean of outputs. */
+	float tg[4] = {1, 2, 3, 4};
+	lupi_dataset *rd = NULL;
+	ck_assert_int_eq(lupi_dataset_create(2, 1, x, &rd), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_targets(rd, 2, tg), LUPI_OK);
+	float ra[4] = {1, 1, 1, 1}, rb[4] = {5, -3, 2, 0};
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, rd, ra, 2,
+						  LUPI_OUTPUTS_LOGITS, 3.0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, rd, rb, 2,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_OK);
+	float ro[4];
+	ck_assert_int_eq(lupi_teacher_outputs(t, rd, idx, 2, ro, NULL),
+			 LUPI_OK);
+	for (int i = 0; i < 4; i++)
+		ck_assert_double_eq_tol(ro[i], (3.0 * ra[i] + rb[i]) / 4,
+					1e-6);
+	lupi_teacher_free(t);
+	lupi_dataset_free(rd);
+}
+END_TEST
+
+START_TEST(model_member_and_masks)
+{
+	/* Sample 1 and 3 have no X*: the privileged model cannot see them,
+	 * the external member can. */
+	uint8_t mask[5] = {1, 0, 1, 0, 1};
+	lupi_dataset *ds = make_ds(5, 3, mask);
+	lupi_model *m = linear(LUPI_TASK_CLASSIFICATION, 2, 3,
+			       LUPI_VIEW_PRIVILEGED, P3);
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(t, m, 1.0), LUPI_OK);
+	lupi_model_free(m); /* the teacher holds its own copy */
+	size_t idx[5] = {0, 1, 2, 3, 4};
+	float out[15];
+	uint8_t has[5];
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, 5, out, has),
+			 LUPI_OK);
+	const float *xs = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(has[i], mask[i]);
+		if (!mask[i]) {
+			for (int c = 0; c < 3; c++)
+				ck_assert_float_eq(out[i * 3 + c], 0.0f);
+			continue;
+		}
+		double z[3];
+		linear_logits(P3, 2, 3, xs + 2 * i, z);
+		for (int c = 0; c < 3; c++)
+			ck_assert_double_eq_tol(out[i * 3 + c], z[c], 1e-5);
+	}
+
+	/* With an external member, the masked samples get its logits
+	 * unchanged; the others the average of both. */
+	float ze[15];
+	for (int i = 0; i < 15; i++)
+		ze[i] = (float)(i % 4) - 1.5f;
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, ze, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_OK);
+	float out2[15];
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, 5, out2, has),
+			 LUPI_OK);
+	for (int i = 0; i < 5; i++) {
+		ck_assert_int_eq(has[i], 1);
+		if (!mask[i]) {
+			for (int c = 0; c < 3; c++)
+				ck_assert_float_eq(out2[i * 3 + c],
+						   ze[i * 3 + c]);
+			continue;
+		}
+		double lm = log(exp(out[i * 3]) + exp(out[i * 3 + 1]) +
+				exp(out[i * 3 + 2]));
+		double le = log(exp(ze[i * 3]) + exp(ze[i * 3 + 1]) +
+				exp(ze[i * 3 + 2]));
+		for (int c = 0; c < 3; c++) {
+			double p = (exp(out[i * 3 + c] - lm) +
+				    exp(ze[i * 3 + c] - le)) / 2;
+			ck_assert_double_eq_tol(out2[i * 3 + c], log(p), 1e-5);
+		}
+	}
+	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+static int count_allocs(size_t size, void *user)
+{
+	(void)size;
+	(*(int *)user)++;
+	return 1;
+}
+
+START_TEST(cache_matches_fresh_outputs)
+{
+	uint8_t mask[6] = {1, 1, 0, 1, 1, 1};
+	lupi_dataset *ds = make_ds(6, 3, mask);
+	lupi_model *m = linear(LUPI_TASK_CLASSIFICATION, 2, 3,
+			       LUPI_VIEW_PRIVILEGED, P3);
+	lupi_teacher *cached = NULL, *fresh = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&cached), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_create(&fresh), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(cached, m, 1.0), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(fresh, m, 1.0), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_prepare(cached, ds), LUPI_OK);
+	uint64_t passes = cached->n_forward;
+	ck_assert_uint_eq(passes, 1); /* one batched pass over 6 rows */
+	/* A second prepare on the same dataset computes nothing. */
+	ck_assert_int_eq(lupi_teacher_prepare(cached, ds), LUPI_OK);
+	ck_assert_uint_eq(cached->n_forward, passes);
+
+	size_t idx[4] = {5, 2, 0, 5};
+	float a[12], b[12];
+	uint8_t ha[4], hb[4];
+	int allocs = 0;
+	lupi__set_alloc_gate(count_allocs, &allocs);
+	int rc = lupi_teacher_outputs(cached, ds, idx, 4, a, ha);
+	lupi__set_alloc_gate(NULL, NULL);
+	ck_assert_int_eq(rc, LUPI_OK);
+	ck_assert_int_eq(allocs, 0);
+	ck_assert_uint_eq(cached->n_forward, passes);
+	ck_assert_int_eq(lupi_teacher_outputs(fresh, ds, idx, 4, b, hb),
+			 LUPI_OK);
+	ck_assert_uint_eq(fresh->n_forward, 1);
+	ck_assert_mem_eq(a, b, sizeof a);
+	ck_assert_mem_eq(ha, hb, sizeof ha);
+	ck_assert_int_eq(ha[1], 0);
+
+	/* Another dataset is computed, not read from the cache. */
+	lupi_dataset *other = make_ds(6, 3, NULL);
+	ck_assert_int_eq(lupi_teacher_outputs(cached, other, idx, 4, a, ha),
+			 LUPI_OK);
+	ck_assert_uint_eq(cached->n_forward, passes + 1);
+	ck_assert_int_eq(ha[1], 1);
+	/* Adding a member drops the cache. */
+	ck_assert_int_eq(lupi_teacher_add_model(cached, m, 1.0), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_prepare(cached, ds), LUPI_OK);
+	ck_assert_uint_eq(cached->n_forward, passes + 3);
+	lupi_dataset_free(other);
+	lupi_teacher_free(cached);
+	lupi_teacher_free(fresh);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(add_model_errors)
+{
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(NULL), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	lupi_model *untrained = NULL;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, 2, NULL,
+					   0, 3, &untrained),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(t, untrained, 1.0),
+			 LUPI_ESTATE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "not trained"));
+	lupi_model *m3 = linear(LUPI_TASK_CLASSIFICATION, 2, 3,
+				LUPI_VIEW_PRIVILEGED, P3);
+	ck_assert_int_eq(lupi_teacher_add_model(NULL, m3, 1.0), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_model(t, NULL, 1.0), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_model(t, m3, -1.0), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_model(t, m3, INFINITY), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_add_model(t, m3, 1.0), LUPI_OK);
+	float p2[6] = {1, 0, 0, 1, 0, 0};
+	lupi_model *m2 = linear(LUPI_TASK_CLASSIFICATION, 2, 2,
+				LUPI_VIEW_PRIVILEGED, p2);
+	ck_assert_int_eq(lupi_teacher_add_model(t, m2, 1.0), LUPI_ESHAPE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "2 outputs, teacher 3"));
+	ck_assert_uint_eq(lupi_teacher_num_outputs(t), 3);
+
+	/* An empty teacher has nothing to give. */
+	lupi_teacher *empty = NULL;
+	lupi_dataset *ds = make_ds(3, 3, NULL);
+	size_t idx[1] = {0};
+	float out[3];
+	ck_assert_int_eq(lupi_teacher_create(&empty), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_outputs(empty, ds, idx, 1, out, NULL),
+			 LUPI_ESTATE);
+	ck_assert_int_eq(lupi_teacher_prepare(empty, ds), LUPI_ESTATE);
+	ck_assert_int_eq(lupi_teacher_prepare(NULL, ds), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_prepare(t, NULL), LUPI_EINVAL);
+	/* A member whose inputs do not fit the dataset's view. */
+	float p4[12] = {0};
+	lupi_model *wide = linear(LUPI_TASK_CLASSIFICATION, 3, 3,
+				  LUPI_VIEW_PRIVILEGED, p4);
+	lupi_teacher *tw = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&tw), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(tw, wide, 1.0), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_prepare(tw, ds), LUPI_ESHAPE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "3 inputs"));
+	ck_assert_uint_eq(lupi_teacher_num_outputs(NULL), 0);
+	lupi_teacher_free(NULL);
+	lupi_teacher_free(tw);
+	lupi_teacher_free(empty);
+	lupi_teacher_free(t);
+	lupi_model_free(wide);
+	lupi_model_free(m2);
+	lupi_model_free(m3);
+	lupi_model_free(untrained);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* 40 samples: y depends on X* only (two Gaussian blobs in X*). */
+static lupi_dataset *blobs(const uint8_t *mask)
+{
+	enum { N = 40 };
+	float x[N * 2], xs[N * 2];
+	int32_t y[N];
+	lupi__rng r;
+	lupi__rng_seed(&r, 11);
+	for (int i = 0; i < N; i++) {
+		y[i] = i % 2;
+		xs[2 * i] = (float)(lupi__rng_normal(&r) + (y[i] ? 1.5 : -1.5));
+		xs[2 * i + 1] = (float)lupi__rng_normal(&r);
+		x[2 * i] = (float)lupi__rng_normal(&r);
+		x[2 * i + 1] = (float)lupi__rng_normal(&r);
+	}
+	lupi_dataset *ds = NULL;
+	ck_assert_int_eq(lupi_dataset_create(N, 2, x, &ds), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_privileged(ds, 2, xs, mask), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 0), LUPI_OK);
+	return ds;
+}
+
+static lupi_model *proto_priv(void)
+{
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, 2, NULL,
+					   0, 2, &m),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW,
+					    LUPI_VIEW_PRIVILEGED),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 15), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 8), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.05), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, 3), LUPI_OK);
+	return m;
+}
+
+START_TEST(crossfit_outputs_come_from_held_out_models)
+{
+	uint8_t mask[40];
+	for (int i = 0; i < 40; i++)
+		mask[i] = i % 10 != 9; /* 4 samples without X* */
+	lupi_dataset *ds = blobs(mask);
+	lupi_model *proto = proto_priv();
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create_crossfit(proto, ds, 3, 99, &t),
+			 LUPI_OK);
+	ck_assert_uint_eq(lupi_teacher_num_outputs(t), 2);
+	size_t idx[40], fold[40];
+	for (size_t i = 0; i < 40; i++)
+		idx[i] = i;
+	float out[80];
+	uint8_t has[40];
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, 40, out, has),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi__crossfit_folds(ds, LUPI_VIEW_PRIVILEGED, 3, 99,
+					      fold),
+			 LUPI_OK);
+
+	/* Retrain each fold model by hand: it predicts exactly the stored
+	 * logits of its held-out samples. */
+	lupi_model *full = NULL;
+	ck_assert_int_eq(lupi_model_clone(proto, &full), LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit(full, ds, NULL, NULL, NULL), LUPI_OK);
+	const float *xs = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
+	size_t differ = 0, per_fold[3] = {0};
+	for (size_t f = 0; f < 3; f++) {
+		size_t tr[40], ntr = 0;
+		for (size_t i = 0; i < 40; i++)
+			if (fold[i] != SIZE_MAX && fold[i] != f)
+				tr[ntr++] = i;
+		lupi_dataset *sub = NULL;
+		lupi_model *m = NULL;
+		ck_assert_int_eq(lupi_dataset_subset(ds, tr, ntr, &sub),
+				 LUPI_OK);
+		ck_assert_int_eq(lupi_model_clone(proto, &m), LUPI_OK);
+		ck_assert_int_eq(lupi_model_fit(m, sub, NULL, NULL, NULL),
+				 LUPI_OK);
+		for (size_t i = 0; i < 40; i++) {
+			if (fold[i] != f)
+				continue;
+			per_fold[f]++;
+			float z[2], zf[2];
+			ck_assert_int_eq(lupi_model_predict(m, xs + 2 * i, 1,
+							    LUPI_PREDICT_LOGITS,
+							    z),
+					 LUPI_OK);
+			ck_assert_int_eq(has[i], 1);
+			ck_assert_float_eq(out[2 * i], z[0]);
+			ck_assert_float_eq(out[2 * i + 1], z[1]);
+			ck_assert_int_eq(lupi_model_predict(full, xs + 2 * i,
+							    1,
+							    LUPI_PREDICT_LOGITS,
+							    zf),
+					 LUPI_OK);
+			differ += zf[0] != z[0] || zf[1] != z[1];
+		}
+		lupi_model_free(m);
+		lupi_dataset_free(sub);
+	}
+	/* 36 visible samples dealt round-robin: 12 per fold. */
+	for (size_t f = 0; f < 3; f++)
+		ck_assert_uint_eq(per_fold[f], 12);
+	ck_assert_uint_eq(differ, 36);
+	for (size_t i = 0; i < 40; i++)
+		if (!mask[i]) {
+			ck_assert_int_eq(has[i], 0);
+			ck_assert_uint_eq(fold[i], SIZE_MAX);
+		}
+	/* Tied to ds. */
+	lupi_dataset *other = blobs(NULL);
+	ck_assert_int_eq(lupi_teacher_outputs(t, other, idx, 1, out, NULL),
+			 LUPI_EMISMATCH);
+	lupi_dataset_free(other);
+	lupi_teacher_free(t);
+	lupi_model_free(full);
+	lupi_model_free(proto);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(crossfit_errors)
+{
+	lupi_dataset *ds = blobs(NULL);
+	lupi_model *proto = proto_priv();
+	lupi_teacher *t = (lupi_teacher *)1;
+	ck_assert_int_eq(lupi_teacher_create_crossfit(proto, ds, 1, 0, &t),
+			 LUPI_ERANGE);
+	ck_assert_ptr_null(t);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "k_folds 1"));
+	ck_assert_int_eq(lupi_teacher_create_crossfit(proto, ds, 41, 0, &t),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_teacher_create_crossfit(NULL, ds, 3, 0, &t),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_create_crossfit(proto, NULL, 3, 0, &t),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_teacher_create_crossfit(proto, ds, 3, 0, NULL),
+			 LUPI_EINVAL);
+	/* A model on a view of another width. */
+	lupi_model *wide = NULL;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, 5, NULL,
+					   0, 2, &wide),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_create_crossfit(wide, ds, 3, 0, &t),
+			 LUPI_ESHAPE);
+	/* Only two samples have X*: too few for three folds. */
+	uint8_t mask[40] = {1, 1};
+	lupi_dataset *few = blobs(mask);
+	ck_assert_int_eq(lupi_teacher_create_crossfit(proto, few, 3, 0, &t),
+			 LUPI_ERANGE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "has 2"));
+	lupi_dataset_free(few);
+	lupi_model_free(wide);
+	lupi_model_free(proto);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(features_need_one_model)
+{
+	lupi_dataset *ds = make_ds(3, 3, NULL);
+	float z[9] = {0};
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, z, 3,
+						  LUPI_OUTPUTS_LOGITS, 1.0),
+			 LUPI_OK);
+	size_t idx[1] = {0}, sub[1];
+	float ft[4];
+	uint8_t has[1];
+	ck_assert_int_eq(lupi__teacher_features(t, ds, idx, 1, 0, ft, has,
+						sub),
+			 LUPI_ENOTSUP);
+	ck_assert_ptr_null(lupi__teacher_model(t));
+	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+static int budget_gate(size_t size, void *user)
+{
+	(void)size;
+	int *budget = user;
+	if (*budget == 0)
+		return 0;
+	(*budget)--;
+	return 1;
+}
+
+/* Every allocation of add, prepare and cross-fitting failing in turn: each
+ * call returns LUPI_ENOMEM or succeeds, and nothing leaks (valgrind). */
+START_TEST(allocation_failures)
+{
+	lupi_dataset *ds = blobs(NULL);
+	lupi_model *proto = proto_priv();
+	ck_assert_int_eq(lupi_model_set_int(proto, LUPI_OPT_EPOCHS, 1),
+			 LUPI_OK);
+	float z[80] = {0};
+	int ok = 0;
+	for (int fail = 0; fail < 400 && !ok; fail++) {
+		int budget = fail;
+		lupi_teacher *t = NULL, *cf = NULL;
+		lupi__set_alloc_gate(budget_gate, &budget);
+		int rc = lupi_teacher_create(&t);
+		if (rc == LUPI_OK)
+			rc = lupi_teacher_add_outputs(t, ds, z, 2,
+						      LUPI_OUTPUTS_LOGITS, 1.0);
+		if (rc == LUPI_OK)
+			rc = lupi_teacher_prepare(t, ds);
+		if (rc == LUPI_OK)
+			rc = lupi_teacher_create_crossfit(proto, ds, 2, 1, &cf);
+		if (rc == LUPI_OK)
+			rc = lupi_teacher_prepare(cf, ds);
+		lupi__set_alloc_gate(NULL, NULL);
+		ck_assert_msg(rc == LUPI_OK || rc == LUPI_ENOMEM,
+			      "failure %d: %d (%s)", fail, rc, lupi_errmsg());
+		ok = rc == LUPI_OK;
+		lupi_teacher_free(t);
+		lupi_teacher_free(cf);
+	}
+	ck_assert_int_eq(ok, 1);
+	lupi_model_free(proto);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("teacher");
+	TCase *tc = tcase_create("teacher");
+	tcase_add_test(tc, external_logits_pass_through);
+	tcase_add_test(tc, external_probabilities);
+	tcase_add_test(tc, bad_external_outputs_rejected);
+	tcase_add_test(tc, outputs_tied_to_their_dataset);
+	tcase_add_test(tc, two_teachers_average_probabilities);
+	tcase_add_test(tc, binary_and_regression_combination);
+	tcase_add_test(tc, model_member_and_masks);
+	tcase_add_test(tc, cache_matches_fresh_outputs);
+	tcase_add_test(tc, add_model_errors);
+	tcase_add_test(tc, crossfit_outputs_come_from_held_out_models);
+	tcase_add_test(tc, crossfit_errors);
+	tcase_add_test(tc, features_need_one_model);
+	tcase_add_test(tc, allocation_failures);
+	suite_add_tcase(s, tc);
+	return lupi_test_run(s);
+}

@@ -1,0 +1,218 @@
+/*
+ * cmd_compare.c - `lupi compare`: lupi_compare_run over a lambda x T grid
+ * and several seeds; a table of mean +- std and the paired difference to
+ * the hard-label student; --plot draws the metric against lambda per T.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+static const char *row_name(int kind)
+{
+	switch (kind) {
+	case LUPI_COMPARE_BASELINE: return "baseline";
+	case LUPI_COMPARE_TEACHER: return "teacher (X*)";
+	case LUPI_COMPARE_HARD: return "student, labels only";
+	default: return "student, distilled";
+	}
+}
+
+static const char *kind_key(int kind)
+{
+	switch (kind) {
+	case LUPI_COMPARE_BASELINE: return "baseline";
+	case LUPI_COMPARE_TEACHER: return "teacher";
+	case LUPI_COMPARE_HARD: return "hard";
+	default: return "distilled";
+	}
+}
+
+struct row {
+	int kind;
+	double lambda, temp, mean, std, dmean, dstd;
+};
+
+static int print_table(const struct cli *c, const lupi_compare *cmp,
+		       struct cli_json *j)
+{
+	size_t n = lupi_compare_rows(cmp);
+	const char *metric = cli_metric_name(lupi_compare_metric(cmp));
+
+	if (j) {
+		cli_json_str(j, "metric", metric);
+		cli_json_int(j, "seeds", lupi_compare_seeds(cmp));
+		cli_json_array(j, "rows");
+	} else {
+		printf("%-22s %6s %6s  %-18s %s\n", "model", "lambda", "T",
+		       metric, "vs labels only (paired)");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct row r;
+		int rc = lupi_compare_row(cmp, i, &r.kind, &r.lambda, &r.temp,
+					  &r.mean, &r.std, &r.dmean, &r.dstd);
+
+		if (rc != LUPI_OK)
+			return cli_fail(rc, NULL);
+		if (j) {
+			cli_json_object(j, NULL);
+			cli_json_str(j, "kind", kind_key(r.kind));
+			cli_json_num(j, "lambda", r.lambda);
+			cli_json_num(j, "temperature", r.temp);
+			cli_json_num(j, "mean", r.mean);
+			cli_json_num(j, "std", r.std);
+			cli_json_num(j, "diff_mean", r.dmean);
+			cli_json_num(j, "diff_std", r.dstd);
+			cli_json_close(j, '}');
+			continue;
+		}
+		printf("%-22s ", row_name(r.kind));
+		if (r.kind == LUPI_COMPARE_DISTILLED)
+			printf("%6.2f %6g  ", r.lambda, r.temp);
+		else
+			printf("%6s %6s  ", "", "");
+		printf("%.4f +- %.4f   ", r.mean, r.std);
+		if (r.kind == LUPI_COMPARE_DISTILLED)
+			printf("%+.4f +- %.4f", r.dmean, r.dstd);
+		putchar('\n');
+	}
+	if (j)
+		cli_json_close(j, ']');
+	else
+		printf("(%u seeds; +- is the sample standard deviation)\n",
+		       lupi_compare_seeds(cmp));
+	(void)c;
+	return 0;
+}
+
+/* The metric against lambda, one line per T, the hard student dashed. */
+static int plot(const struct cli *c, const lupi_compare *cmp)
+{
+	size_t nl = c->n_lambdas, nt = c->n_temps;
+	double *y = malloc((nt + 1) * nl * sizeof(*y));
+	struct svg_series *s = malloc((nt + 1) * sizeof(*s));
+	char (*names)[32] = malloc((nt + 1) * sizeof(*names));
+	struct svg_panel p;
+	double hard = NAN;
+	int rc = CLI_EXIT_ERROR;
+
+	if (!y || !s || !names) {
+		cli_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < lupi_compare_rows(cmp); i++) {
+		int kind;
+		double lambda, temp, mean;
+
+		lupi_compare_row(cmp, i, &kind, &lambda, &temp, &mean, NULL,
+				 NULL, NULL);
+		if (kind == LUPI_COMPARE_HARD)
+			hard = mean;
+		if (kind != LUPI_COMPARE_DISTILLED)
+			continue;
+		for (size_t a = 0; a < nl; a++)
+			for (size_t b = 0; b < nt; b++)
+				if (c->lambdas[a] == lambda &&
+				    c->temps[b] == temp)
+					y[b * nl + a] = mean;
+	}
+	for (size_t b = 0; b < nt; b++) {
+		snprintf(names[b], sizeof(names[b]), "distilled, T = %g",
+			 c->temps[b]);
+		s[b] = (struct svg_series){names[b], c->lambdas, y + b * nl,
+					   nl, 0};
+	}
+	for (size_t a = 0; a < nl; a++)
+		y[nt * nl + a] = hard;
+	s[nt] = (struct svg_series){"labels only", c->lambdas, y + nt * nl,
+				    nl, 1};
+	p = (struct svg_panel){"Distilled student against lambda",
+			       "imitation weight lambda",
+			       cli_metric_name(lupi_compare_metric(cmp)), s,
+			       nt + 1};
+	rc = svg_write(c->plot, &p, 1);
+out:
+	free(y);
+	free(s);
+	free(names);
+	return rc;
+}
+
+static int run(const struct cli *c, lupi_dataset *train, lupi_dataset *test,
+	       struct cli_json *j)
+{
+	lupi_model *tp = NULL, *sp = NULL;
+	lupi_loss *loss = NULL;
+	lupi_compare *cmp = NULL;
+	struct cli_progress prog;
+	int rc = CLI_EXIT_ERROR;
+
+	if (cli_make_model(c, train, LUPI_VIEW_PRIVILEGED, 1, &tp) ||
+	    cli_make_model(c, train, LUPI_VIEW_REGULAR, 0, &sp) ||
+	    cli_make_loss(c, lupi_dataset_task(train), &loss))
+		goto out;
+	cli_progress_init(&prog, c, "compare", lupi_dataset_rows(train));
+	rc = lupi_compare_run(tp, sp, loss, train, test, c->lambdas,
+			      c->n_lambdas, c->temps, c->n_temps,
+			      c->seeds ? c->seeds : 3, cli_progress_models_fn,
+			      &prog, &cmp);
+	cli_progress_done(&prog);
+	if (rc != LUPI_OK) {
+		rc = cli_fail(rc, c->args[0]);
+		goto out;
+	}
+	if (j) {
+		cli_json_int(j, "train_samples", (int64_t)lupi_dataset_rows(train));
+		cli_json_int(j, "test_samples", (int64_t)lupi_dataset_rows(test));
+		cli_json_num(j, "seconds", cli_now() - prog.t0);
+	} else if (!c->quiet) {
+		printf("%zu training and %zu test samples; %zu regular and "
+		       "%zu privileged features; %.1f s\n",
+		       lupi_dataset_rows(train), lupi_dataset_rows(test),
+		       lupi_dataset_dim(train, LUPI_VIEW_REGULAR),
+		       lupi_dataset_dim(train, LUPI_VIEW_PRIVILEGED),
+		       cli_now() - prog.t0);
+	}
+	rc = print_table(c, cmp, j);
+	if (rc == 0 && c->plot)
+		rc = plot(c, cmp);
+out:
+	lupi_compare_free(cmp);
+	lupi_loss_free(loss);
+	lupi_model_free(sp);
+	lupi_model_free(tp);
+	return rc;
+}
+
+int cmd_compare(struct cli *c)
+{
+	lupi_dataset *all = NULL, *train = NULL, *test = NULL;
+	struct cli_json json, *j = c->json ? &json : NULL;
+	int rc;
+
+	if (j)
+		cli_json_begin(j, stdout);
+	if (j)
+		cli_json_str(j, "command", "compare");
+	if (cli_load_data(c, c->args[0], &all)) {
+		rc = CLI_EXIT_ERROR;
+	} else if (c->test) {
+		train = all;
+		all = NULL;
+		rc = cli_load_data(c, c->test, &test);
+	} else {
+		rc = cli_split_dataset(all, c->test_fraction,
+				       c->seed >= 0 ? (uint64_t)c->seed : 0,
+				       &train, &test);
+	}
+	if (rc == 0)
+		rc = run(c, train, test, j);
+	if (j) {
+		cli_json_int(j, "exit", rc);
+		cli_json_end(j);
+	}
+	lupi_dataset_free(test);
+	lupi_dataset_free(train);
+	lupi_dataset_free(all);
+	return rc;
+}

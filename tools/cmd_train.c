@@ -1,0 +1,263 @@
+/*
+ * cmd_train.c - `lupi teacher` and `lupi distill`: load the data, hold out
+ * a validation part, train with a progress bar, report, save, plot.
+ */
+#include <stdlib.h>
+
+#include "cli.h"
+
+struct run {
+	lupi_dataset *all, *train, *valid;
+	size_t *idx_train, n_train;
+	struct cli_json json, *j;
+	struct cli_progress prog;
+	double seconds;
+};
+
+static void run_free(struct run *r)
+{
+	if (r->train != r->all)
+		lupi_dataset_free(r->train);
+	lupi_dataset_free(r->valid);
+	lupi_dataset_free(r->all);
+	free(r->idx_train);
+	cli_progress_free(&r->prog);
+}
+
+static uint64_t seed_of(const struct cli *c)
+{
+	return c->seed >= 0 ? (uint64_t)c->seed : 0;
+}
+
+/* Loads DATA and splits off --valid; idx_train maps train rows to DATA's. */
+static int load_split(const struct cli *c, struct run *r)
+{
+	size_t *iv = NULL, nv = 0;
+	int rc;
+
+	if (cli_load_data(c, c->args[0], &r->all))
+		return CLI_EXIT_ERROR;
+	if (lupi_dataset_task(r->all) == LUPI_TASK_NONE)
+		return cli_error("%s: no labels or targets", c->args[0]);
+	if (c->valid <= 0) {
+		r->train = r->all;
+		return 0;
+	}
+	if (cli_split(r->all, c->valid, seed_of(c), &r->idx_train,
+		      &r->n_train, &iv, &nv))
+		return CLI_EXIT_ERROR;
+	rc = lupi_dataset_subset(r->all, r->idx_train, r->n_train, &r->train);
+	if (rc == LUPI_OK)
+		rc = lupi_dataset_subset(r->all, iv, nv, &r->valid);
+	free(iv);
+	return rc == LUPI_OK ? 0 : cli_fail(rc, NULL);
+}
+
+static void describe(const struct cli *c, const struct run *r,
+		     const char *role, const lupi_model *m, int view)
+{
+	size_t k = lupi_model_outputs(m);
+	int task = lupi_model_task(m);
+
+	if (r->j) {
+		cli_json_str(r->j, "command", c->command);
+		cli_json_str(r->j, "task", cli_task_name(task));
+		cli_json_str(r->j, "view", cli_view_name(view));
+		cli_json_int(r->j, "inputs", (int64_t)lupi_model_inputs(m));
+		cli_json_int(r->j, "outputs", (int64_t)k);
+		cli_json_int(r->j, "train_samples",
+			     (int64_t)lupi_dataset_rows(r->train));
+		return;
+	}
+	if (c->quiet)
+		return;
+	printf("%s on %s features (%zu) -> %s", role, cli_view_name(view),
+	       lupi_model_inputs(m), cli_task_name(task));
+	if (task == LUPI_TASK_CLASSIFICATION)
+		printf(", %zu classes", k);
+	printf("; %zu training samples", lupi_dataset_rows(r->train));
+	if (r->valid)
+		printf(", %zu validation", lupi_dataset_rows(r->valid));
+	putchar('\n');
+}
+
+static int finish(const struct cli *c, struct run *r, const lupi_model *m,
+		  const char *default_label)
+{
+	int rc;
+
+	if (r->j)
+		cli_json_num(r->j, "seconds", r->seconds);
+	else if (!c->quiet)
+		printf("trained %u epochs in %.2f s\n", r->prog.n_epochs,
+		       r->seconds);
+	if (cli_print_metrics(r->j, "train", m, r->train))
+		return CLI_EXIT_ERROR;
+	if (r->valid && cli_print_metrics(r->j, "valid", m, r->valid))
+		return CLI_EXIT_ERROR;
+	if (c->output) {
+		rc = lupi_model_save(m, c->output);
+		if (rc != LUPI_OK)
+			return cli_fail(rc, c->output);
+		if (r->j)
+			cli_json_str(r->j, "output", c->output);
+		else if (!c->quiet)
+			printf("saved %s\n", c->output);
+	} else if (!r->j && !c->quiet) {
+		printf("%s not saved (no -o FILE)\n", default_label);
+	}
+	if (c->plot &&
+	    cli_plot_curves(c->plot, &r->prog, 1,
+			    cli_primary_metric(lupi_model_task(m))))
+		return CLI_EXIT_ERROR;
+	return 0;
+}
+
+static int train_teacher(const struct cli *c, struct run *r)
+{
+	lupi_model *m = NULL;
+	double t0;
+	int rc;
+
+	if (load_split(c, r))
+		return CLI_EXIT_ERROR;
+	if (cli_make_model(c, r->train, c->view, 1, &m))
+		return CLI_EXIT_ERROR;
+	describe(c, r, "teacher", m, c->view);
+	cli_progress_init(&r->prog, c, "teacher", lupi_dataset_rows(r->train));
+	t0 = cli_now();
+	rc = lupi_model_fit(m, r->train, r->valid, cli_progress_fn, &r->prog);
+	cli_progress_done(&r->prog);
+	r->seconds = cli_now() - t0;
+	if (rc != LUPI_OK)
+		rc = cli_fail(rc, c->args[0]);
+	else
+		rc = finish(c, r, m, "teacher");
+	lupi_model_free(m);
+	return rc;
+}
+
+static void begin(const struct cli *c, struct run *r)
+{
+	r->j = NULL;
+	if (c->json) {
+		r->j = &r->json;
+		cli_json_begin(r->j, stdout);
+	}
+}
+
+static int end(struct run *r, int rc)
+{
+	if (r->j) {
+		cli_json_int(r->j, "exit", rc);
+		cli_json_end(r->j);
+	}
+	run_free(r);
+	return rc;
+}
+
+int cmd_teacher(struct cli *c)
+{
+	struct run r = {0};
+
+	begin(c, &r);
+	return end(&r, train_teacher(c, &r));
+}
+
+/* Teacher outputs from a CSV file: one row per sample of DATA. */
+static int add_external(const struct cli *c, struct run *r, lupi_teacher *t)
+{
+	float *all = NULL, *rows = NULL;
+	size_t n, k, n_all = lupi_dataset_rows(r->all);
+	int rc;
+
+	if (cli_read_matrix(c->teacher_outputs, &all, &n, &k))
+		return CLI_EXIT_ERROR;
+	if (n != n_all) {
+		free(all);
+		return cli_error("%s: %zu rows, but %s has %zu samples",
+				 c->teacher_outputs, n, c->args[0], n_all);
+	}
+	rows = all;
+	if (r->idx_train) {
+		rows = malloc(r->n_train * k * sizeof(*rows));
+		if (!rows) {
+			free(all);
+			return cli_error("out of memory");
+		}
+		for (size_t i = 0; i < r->n_train; i++)
+			for (size_t q = 0; q < k; q++)
+				rows[i * k + q] = all[r->idx_train[i] * k + q];
+	}
+	rc = lupi_teacher_add_outputs(t, r->train, rows, k, c->outputs_kind,
+				      1.0);
+	if (rows != all)
+		free(rows);
+	free(all);
+	return rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher_outputs);
+}
+
+static int make_teacher(const struct cli *c, struct run *r,
+			lupi_teacher **t, lupi_model **tm)
+{
+	int rc = lupi_teacher_create(t);
+
+	if (rc != LUPI_OK)
+		return cli_fail(rc, NULL);
+	if (c->teacher_outputs)
+		return add_external(c, r, *t);
+	rc = lupi_model_load(c->teacher, tm);
+	if (rc != LUPI_OK)
+		return cli_fail(rc, c->teacher);
+	rc = lupi_teacher_add_model(*t, *tm, 1.0);
+	if (rc == LUPI_OK)
+		rc = lupi_teacher_prepare(*t, r->train);
+	return rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher);
+}
+
+static int train_student(const struct cli *c, struct run *r)
+{
+	lupi_teacher *t = NULL;
+	lupi_model *tm = NULL, *m = NULL;
+	lupi_loss *loss = NULL;
+	double t0;
+	int rc = CLI_EXIT_ERROR;
+
+	if (load_split(c, r) || make_teacher(c, r, &t, &tm) ||
+	    cli_make_model(c, r->train, LUPI_VIEW_REGULAR, 0, &m) ||
+	    cli_make_loss(c, lupi_dataset_task(r->train), &loss))
+		goto out;
+	describe(c, r, "student", m, LUPI_VIEW_REGULAR);
+	if (tm && r->valid &&
+	    cli_print_metrics(r->j, "teacher_valid", tm, r->valid))
+		goto out;
+	cli_progress_init(&r->prog, c, "student", lupi_dataset_rows(r->train));
+	t0 = cli_now();
+	rc = lupi_student_fit(m, t, loss, r->train, r->valid, cli_progress_fn,
+			      &r->prog);
+	cli_progress_done(&r->prog);
+	r->seconds = cli_now() - t0;
+	if (rc != LUPI_OK)
+		rc = cli_fail(rc, c->args[0]);
+	else
+		rc = finish(c, r, m, "student");
+out:
+	lupi_loss_free(loss);
+	lupi_model_free(m);
+	lupi_model_free(tm);
+	lupi_teacher_free(t);
+	return rc;
+}
+
+int cmd_distill(struct cli *c)
+{
+	struct run r = {0};
+
+	if (!c->teacher == !c->teacher_outputs) {
+		cli_usage_error("distill: give --teacher FILE or "
+				"--teacher-outputs FILE (one of them)");
+		return CLI_EXIT_USAGE;
+	}
+	begin(c, &r);
+	return end(&r, train_student(c, &r));
+}

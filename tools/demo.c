@@ -1,0 +1,93 @@
+/*
+ * demo.c - `lupi demo`: runs the built-in experiments and prints teacher,
+ * hard-label student and distilled student side by side.
+ */
+#include <math.h>
+
+#include "cli.h"
+
+/* Teacher, hard and the single distilled row of a comparison. */
+int demo_from_compare(const lupi_compare *cmp, struct demo_result *r)
+{
+	static const int kinds[3] = {LUPI_COMPARE_TEACHER, LUPI_COMPARE_HARD,
+				     LUPI_COMPARE_DISTILLED};
+
+	r->seeds = lupi_compare_seeds(cmp);
+	for (size_t i = 0; i < lupi_compare_rows(cmp); i++) {
+		int kind, rc;
+		double mean, std, dm, ds;
+
+		rc = lupi_compare_row(cmp, i, &kind, NULL, NULL, &mean, &std,
+				      &dm, &ds);
+		if (rc != LUPI_OK)
+			return cli_fail(rc, NULL);
+		for (int k = 0; k < 3; k++) {
+			if (kind != kinds[k])
+				continue;
+			r->mean[k] = mean;
+			r->std[k] = std;
+			if (k == 2) {
+				r->diff_mean = dm;
+				r->diff_std = ds;
+			}
+		}
+	}
+	return 0;
+}
+
+void demo_print(struct cli_json *j, const char *key,
+		const struct demo_result *r)
+{
+	static const char *keys[3] = {"teacher", "hard", "distilled"};
+
+	if (j) {
+		cli_json_object(j, key);
+		cli_json_int(j, "seeds", r->seeds);
+		for (int k = 0; k < 3; k++) {
+			cli_json_object(j, keys[k]);
+			cli_json_str(j, "model", r->name[k]);
+			cli_json_num(j, "mean", r->mean[k]);
+			cli_json_num(j, "std", r->std[k]);
+			cli_json_close(j, '}');
+		}
+		cli_json_num(j, "diff_mean", r->diff_mean);
+		cli_json_num(j, "diff_std", r->diff_std);
+		cli_json_close(j, '}');
+		return;
+	}
+	printf("  %-44s test accuracy, %u seeds\n", "", r->seeds);
+	for (int k = 0; k < 3; k++)
+		printf("  %-44s %.4f +- %.4f\n", r->name[k], r->mean[k],
+		       r->std[k]);
+	printf("  %-44s %+.4f +- %.4f\n", "distilled minus labels only "
+	       "(paired)", r->diff_mean, r->diff_std);
+}
+
+int cmd_demo(struct cli *c)
+{
+	struct cli_json json, *j = c->json ? &json : NULL;
+	double t0 = cli_now();
+	int rc;
+
+	if (j) {
+		cli_json_begin(j, stdout);
+		cli_json_str(j, "command", "demo");
+	}
+	if (c->fashion) {
+		rc = demo_fashion(c, j);
+	} else {
+		rc = demo_digits(c, j);
+		if (rc == 0 && !j)
+			putchar('\n');
+		if (rc == 0)
+			rc = demo_synthetic(c, j);
+	}
+	if (j) {
+		cli_json_num(j, "seconds", cli_now() - t0);
+		cli_json_int(j, "exit", rc);
+		cli_json_end(j);
+	} else if (rc == 0 && !c->quiet) {
+		printf("\n(%.1f s)\n", cli_now() - t0);
+	}
+	return rc;
+}

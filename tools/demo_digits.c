@@ -1,0 +1,226 @@
+/*
+ * demo_digits.c - the digits part of `lupi demo`: the 8x8 image is the
+ * privileged view X*, a coarse 4x4 image of 2x2 block means is the regular
+ * view X. A teacher on X*, a student on X from labels only, and a student
+ * on X distilled from the teacher; lambda and T are chosen on a validation
+ * split of the training set, then all three are scored on the test set.
+ */
+#include <stdlib.h>
+
+#include "cli.h"
+#include "digits.h"
+
+#define COARSE 4 /* the regular view is COARSE x COARSE */
+#define BLOCK (LUPI_DIGITS_SIDE / COARSE)
+#define D_REG (COARSE * COARSE)
+#define EPOCHS 60
+#define BATCH 32
+#define LR 3e-3
+#define HIDDEN 64
+#define SPLIT_SEED 2016
+#define TEST_FRACTION 0.3
+#define NOISE_SEED 77
+
+struct view {
+	const char *key, *title;
+	double noise;
+};
+
+static const struct view views[] = {
+	{"digits", "X = 4x4 block means", 0},
+	{"digits_noisy", "X = 4x4 block means + noise (sd 0.2)", 0.2},
+};
+
+static const double grid_lambda[] = {0.25, 0.5, 0.75, 1.0};
+static const double grid_temp[] = {1, 2, 4, 8};
+#define N_GL (sizeof(grid_lambda) / sizeof(grid_lambda[0]))
+#define N_GT (sizeof(grid_temp) / sizeof(grid_temp[0]))
+
+/* Mean of the BLOCK x BLOCK block (r, c) of an 8x8 image. */
+static float block_mean(const float *img, size_t r, size_t c)
+{
+	float s = 0;
+
+	for (size_t a = 0; a < BLOCK; a++)
+		for (size_t b = 0; b < BLOCK; b++)
+			s += img[(r * BLOCK + a) * LUPI_DIGITS_SIDE +
+				 c * BLOCK + b];
+	return s / (BLOCK * BLOCK);
+}
+
+static int make_digits(double noise, lupi_dataset **out)
+{
+	size_t n = LUPI_DIGITS_N;
+	float *xs = malloc(n * LUPI_DIGITS_D * sizeof(*xs));
+	float *x = malloc(n * D_REG * sizeof(*x));
+	int32_t *y = malloc(n * sizeof(*y));
+	uint64_t rng = NOISE_SEED;
+	int rc = LUPI_ENOMEM;
+
+	*out = NULL;
+	if (xs && x && y) {
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *img = lupi_digits_pixels +
+					     i * LUPI_DIGITS_D;
+
+			y[i] = lupi_digits_labels[i];
+			for (size_t p = 0; p < LUPI_DIGITS_D; p++)
+				xs[i * LUPI_DIGITS_D + p] =
+					img[p] / (float)LUPI_DIGITS_MAX;
+			for (size_t k = 0; k < D_REG; k++)
+				x[i * D_REG + k] = block_mean(
+					xs + i * LUPI_DIGITS_D, k / COARSE,
+					k % COARSE) +
+					(float)(noise * cli_rand_normal(&rng));
+		}
+		rc = lupi_dataset_create(n, D_REG, x, out);
+	}
+	if (rc == LUPI_OK)
+		rc = lupi_dataset_set_privileged(*out, LUPI_DIGITS_D, xs, NULL);
+	if (rc == LUPI_OK)
+		rc = lupi_dataset_set_labels(*out, 10, y, 0);
+	free(xs);
+	free(x);
+	free(y);
+	if (rc != LUPI_OK) {
+		lupi_dataset_free(*out);
+		*out = NULL;
+		return cli_fail(rc, "digits");
+	}
+	return 0;
+}
+
+static int make_model(size_t n_in, int view, uint64_t seed, lupi_model **m)
+{
+	size_t hidden = HIDDEN;
+	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, &hidden, 1,
+				   10, m);
+
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_VIEW, view);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_EPOCHS, EPOCHS);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_BATCH, BATCH);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_SEED, (int64_t)seed);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_double(*m, LUPI_OPT_LR, LR);
+	return rc == LUPI_OK ? 0 : cli_fail(rc, "digits");
+}
+
+/* Best (lambda, T) by mean validation accuracy, ties to the earlier one. */
+static void best_cell(const lupi_compare *cmp, double *lambda, double *temp)
+{
+	double best = -1;
+
+	for (size_t i = 0; i < lupi_compare_rows(cmp); i++) {
+		int kind;
+		double l, t, mean;
+
+		if (lupi_compare_row(cmp, i, &kind, &l, &t, &mean, NULL, NULL,
+				     NULL) != LUPI_OK ||
+		    kind != LUPI_COMPARE_DISTILLED || mean <= best)
+			continue;
+		best = mean;
+		*lambda = l;
+		*temp = t;
+	}
+}
+
+static int run(const struct cli *c, struct cli_json *j, const struct view *v,
+	       lupi_dataset *train, lupi_dataset *test, lupi_model *tp,
+	       lupi_model *sp)
+{
+	lupi_dataset *fit = NULL, *valid = NULL;
+	lupi_compare *cmp = NULL;
+	struct cli_progress prog;
+	struct demo_result res = {.name = {"teacher, MLP on X* (8x8 image)",
+					   "student, MLP on X, labels only",
+					   "student, MLP on X, distilled"}};
+	double lambda = 0.5, temp = 2;
+	int rc;
+
+	/* choose lambda and T on a split of the training set only */
+	if (cli_split_dataset(train, 0.25, SPLIT_SEED + 1, &fit, &valid))
+		return CLI_EXIT_ERROR;
+	cli_progress_init(&prog, c, "digits: choosing lambda, T",
+			  lupi_dataset_rows(fit));
+	rc = lupi_compare_run(tp, sp, NULL, fit, valid, grid_lambda, N_GL,
+			      grid_temp, N_GT, 1, cli_progress_models_fn, &prog,
+			      &cmp);
+	if (rc == LUPI_OK)
+		best_cell(cmp, &lambda, &temp);
+	lupi_compare_free(cmp);
+	cmp = NULL;
+	lupi_dataset_free(fit);
+	lupi_dataset_free(valid);
+	if (rc == LUPI_OK) {
+		prog.label = "digits: test runs";
+		rc = lupi_compare_run(tp, sp, NULL, train, test, &lambda, 1,
+				      &temp, 1, c->seeds ? c->seeds : 5,
+				      cli_progress_models_fn, &prog, &cmp);
+	}
+	cli_progress_done(&prog);
+	if (rc != LUPI_OK)
+		return cli_fail(rc, "digits");
+	rc = demo_from_compare(cmp, &res);
+	lupi_compare_free(cmp);
+	if (rc)
+		return rc;
+	if (j) {
+		cli_json_object(j, v->key);
+		cli_json_str(j, "regular_view", v->title);
+		cli_json_num(j, "lambda", lambda);
+		cli_json_num(j, "temperature", temp);
+		demo_print(j, "results", &res);
+		cli_json_close(j, '}');
+		return 0;
+	}
+	printf("%s\n  lambda %g, T %g (chosen on a validation split of the "
+	       "training set)\n", v->title, lambda, temp);
+	demo_print(j, v->key, &res);
+	return 0;
+}
+
+static int one_view(const struct cli *c, struct cli_json *j,
+		    const struct view *v)
+{
+	lupi_dataset *all = NULL, *train = NULL, *test = NULL;
+	lupi_model *tp = NULL, *sp = NULL;
+	uint64_t seed = c->seed >= 0 ? (uint64_t)c->seed : 0;
+	int rc = CLI_EXIT_ERROR;
+
+	if (make_digits(v->noise, &all) ||
+	    cli_split_dataset(all, TEST_FRACTION, SPLIT_SEED, &train, &test) ||
+	    make_model(LUPI_DIGITS_D, LUPI_VIEW_PRIVILEGED, seed, &tp) ||
+	    make_model(D_REG, LUPI_VIEW_REGULAR, seed, &sp))
+		goto out;
+	if (!j && v == views)
+		printf("Handwritten digits (UCI, Alpaydin & Kaynak; %zu "
+		       "images): %zu train, %zu test;\n"
+		       "X* = the 8x8 image (64 features), X = 16 features.\n\n",
+		       lupi_dataset_rows(all), lupi_dataset_rows(train),
+		       lupi_dataset_rows(test));
+	rc = run(c, j, v, train, test, tp, sp);
+out:
+	lupi_model_free(tp);
+	lupi_model_free(sp);
+	lupi_dataset_free(test);
+	lupi_dataset_free(train);
+	lupi_dataset_free(all);
+	return rc;
+}
+
+int demo_digits(const struct cli *c, struct cli_json *j)
+{
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		int rc = one_view(c, j, &views[i]);
+
+		if (rc)
+			return rc;
+		if (!j && i + 1 < sizeof(views) / sizeof(views[0]))
+			putchar('\n');
+	}
+	return 0;
+}

@@ -1,0 +1,137 @@
+/*
+ * model.c - models and losses built from the command line's options, and
+ * the names the tool prints for the library's constants.
+ */
+#include <math.h>
+
+#include "cli.h"
+
+/* Binary tasks have one sigmoid output; the dataset reports K = 2. */
+size_t cli_model_outputs(const lupi_dataset *ds)
+{
+	if (lupi_dataset_task(ds) == LUPI_TASK_BINARY)
+		return 1;
+	return lupi_dataset_outputs(ds);
+}
+
+static int set_int(lupi_model *m, int key, int64_t v, int *rc)
+{
+	if (*rc == LUPI_OK && v >= 0)
+		*rc = lupi_model_set_int(m, key, v);
+	return *rc;
+}
+
+static int set_double(lupi_model *m, int key, double v, int *rc)
+{
+	if (*rc == LUPI_OK && !isnan(v))
+		*rc = lupi_model_set_double(m, key, v);
+	return *rc;
+}
+
+/*
+ * A model on `view` of ds with the command line's training options; the
+ * teacher's hidden layers come from --teacher-hidden when given.
+ */
+int cli_make_model(const struct cli *c, const lupi_dataset *ds, int view,
+		   int teacher, lupi_model **out)
+{
+	const size_t *hidden = c->hidden;
+	size_t nh = c->n_hidden, n_in;
+	int task = lupi_dataset_task(ds), rc;
+
+	*out = NULL;
+	if (task == LUPI_TASK_NONE)
+		return cli_error("the data has no labels or targets");
+	if (teacher && c->teacher_hidden_set) {
+		hidden = c->teacher_hidden;
+		nh = c->n_teacher_hidden;
+	}
+	if (view == LUPI_VIEW_BOTH)
+		n_in = lupi_dataset_dim(ds, LUPI_VIEW_REGULAR) +
+		       lupi_dataset_dim(ds, LUPI_VIEW_PRIVILEGED);
+	else
+		n_in = lupi_dataset_dim(ds, view);
+	if (n_in == 0)
+		return cli_error("the data has no %s features%s",
+				 cli_view_name(view),
+				 view == LUPI_VIEW_REGULAR ? "" :
+				 " (name them with --privileged COLS)");
+	rc = lupi_model_create(task, n_in, hidden, nh, cli_model_outputs(ds),
+			       out);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*out, LUPI_OPT_VIEW, view);
+	set_int(*out, LUPI_OPT_EPOCHS, c->epochs, &rc);
+	set_int(*out, LUPI_OPT_BATCH, c->batch, &rc);
+	set_int(*out, LUPI_OPT_SEED, c->seed, &rc);
+	set_int(*out, LUPI_OPT_PATIENCE, c->patience, &rc);
+	set_int(*out, LUPI_OPT_ACTIVATION, c->activation, &rc);
+	set_int(*out, LUPI_OPT_OPTIMIZER, c->optimizer, &rc);
+	set_double(*out, LUPI_OPT_LR, c->lr, &rc);
+	if (rc != LUPI_OK) {
+		lupi_model_free(*out);
+		*out = NULL;
+		return cli_fail(rc, NULL);
+	}
+	return 0;
+}
+
+/* The loss of --loss; KD on a regression task is regression distillation. */
+int cli_make_loss(const struct cli *c, int task, lupi_loss **out)
+{
+	int kind = c->loss, rc;
+
+	if (task == LUPI_TASK_REGRESSION && kind == LUPI_LOSS_KD)
+		kind = LUPI_LOSS_REGRESSION;
+	rc = lupi_loss_create(kind, out);
+	if (rc == LUPI_OK && !isnan(c->temperature))
+		rc = lupi_loss_set_double(*out, LUPI_LOSS_TEMPERATURE,
+					  c->temperature);
+	else if (rc == LUPI_OK && kind == LUPI_LOSS_KD)
+		rc = lupi_loss_set_double(*out, LUPI_LOSS_TEMPERATURE, 2.0);
+	if (rc == LUPI_OK && !isnan(c->lambda))
+		rc = lupi_loss_set_double(*out, LUPI_LOSS_LAMBDA, c->lambda);
+	if (rc == LUPI_OK && c->divergence >= 0)
+		rc = lupi_loss_set_int(*out, LUPI_LOSS_DIVERGENCE,
+				       c->divergence);
+	if (rc != LUPI_OK) {
+		lupi_loss_free(*out);
+		*out = NULL;
+		return cli_fail(rc, "--loss");
+	}
+	return 0;
+}
+
+int cli_primary_metric(int task)
+{
+	return task == LUPI_TASK_REGRESSION ? LUPI_METRIC_MSE :
+					      LUPI_METRIC_ACCURACY;
+}
+
+const char *cli_metric_name(int metric)
+{
+	switch (metric) {
+	case LUPI_METRIC_ACCURACY: return "accuracy";
+	case LUPI_METRIC_LOGLOSS: return "logloss";
+	case LUPI_METRIC_MSE: return "mse";
+	case LUPI_METRIC_MAE: return "mae";
+	default: return "metric";
+	}
+}
+
+const char *cli_activation_name(int act)
+{
+	static const char *names[] = {"identity", "relu", "tanh", "sigmoid",
+				      "gelu"};
+
+	return act >= 0 && act < 5 ? names[act] : "unknown";
+}
+
+const char *cli_view_name(int view)
+{
+	switch (view) {
+	case LUPI_VIEW_REGULAR: return "regular";
+	case LUPI_VIEW_PRIVILEGED: return "privileged";
+	case LUPI_VIEW_BOTH: return "regular+privileged";
+	default: return "unknown";
+	}
+}
