@@ -1,12 +1,13 @@
 /*
  * external_teacher.c - distilling from a teacher that lives elsewhere.
  *
- * examples/data/external_teacher.csv holds 240 samples: four features, the
+ * examples/data/external_teacher.csv holds 400 samples: four features, the
  * label, and three class probabilities p0..p2 computed by some other
  * program (think of a large model in another framework, or a simulator;
- * here they are the true class probabilities the labels were drawn from).
- * The student sees only the features, learns from labels and from those
- * soft targets, and is compared with a student trained on labels alone.
+ * here they are the true class probabilities softmax(3 W x) the labels
+ * were drawn from). The first 40 rows train a linear student from labels
+ * and those soft targets; it is compared on the other 360 with a student
+ * trained on the labels alone.
  *
  * usage: external_teacher [FILE.csv]
  */
@@ -18,7 +19,7 @@
 #define N_MAX 1000
 #define D 4
 #define K 3
-#define N_TRAIN 120
+#define N_TRAIN 40
 
 static float x[N_MAX * D], probs[N_MAX * K];
 static int32_t y[N_MAX];

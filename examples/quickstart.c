@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <lupi.h>
 
-#define N 400 /* samples; X: 10 features, the first noisy; X*: 2 clean ones */
+#define N 2000 /* samples; X: 10 features, the first noisy; X*: 2 clean ones */
 
 static void check(int rc)
 {

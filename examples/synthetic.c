@@ -190,7 +190,7 @@ static void experiment(const struct settings *s, int e, const char *name)
 			sq[k] += acc[k] * acc[k];
 		}
 	}
-	printf("%d %-28s", e, name);
+	printf("%d %-30s", e, name);
 	for (int k = 0; k < 3; k++) {
 		double m = sum[k] / s->reps;
 		double var = s->reps > 1 ?
@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 	}
 	printf("d = %d, n = %d, %d test samples, %d repetitions, lambda %g, "
 	       "T %g\n", D, s.n, N_TEST, s.reps, s.lambda, s.temp);
-	printf("%-30s  %-14s  %-14s  %-14s\n", "experiment", "teacher",
+	printf("%-32s  %-14s  %-14s  %s\n", "experiment", "teacher",
 	       "student", "distilled");
 	experiment(&s, 1, "clean labels as PI");
 	experiment(&s, 2, "clean features as PI");

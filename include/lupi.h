@@ -678,7 +678,8 @@ LUPI_API int lupi_teacher_prepare(lupi_teacher *t, const lupi_dataset *ds);
 /**
  * Combined teacher logits for samples idx[0..n) of ds into out (n*k):
  * log of the weight-averaged member probabilities (for regression: the
- * weighted mean of outputs). has_output (n bytes, may be NULL) receives 0
+ * weighted mean of outputs); where a single member sees a sample, its logits
+ * pass through unchanged (the same probabilities, exact logits). has_output (n bytes, may be NULL) receives 0
  * where no member could see the sample (X* absent). @since 0.1
  */
 LUPI_API int lupi_teacher_outputs(lupi_teacher *t, const lupi_dataset *ds,

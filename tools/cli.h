@@ -115,7 +115,7 @@ struct cli_progress {
 	const char *label;
 	int bar;           /* draw a bar on stderr */
 	size_t n_train;    /* samples per epoch */
-	double t0;
+	double t0, last_draw;
 	unsigned n_epochs; /* recorded epoch ends */
 	double *loss, *valid;
 	size_t cap;
@@ -125,6 +125,7 @@ void cli_progress_init(struct cli_progress *p, const struct cli *c,
 		       const char *label, size_t n_train);
 int cli_progress_fn(void *user, const lupi_progress *p);
 int cli_progress_models_fn(void *user, const lupi_progress *p);
+void cli_progress_watch(struct cli_progress *p, lupi_model *m);
 void cli_progress_done(struct cli_progress *p);
 void cli_progress_free(struct cli_progress *p);
 int cli_show_progress(const struct cli *c);

@@ -125,6 +125,7 @@ static int train_teacher(const struct cli *c, struct run *r)
 		return CLI_EXIT_ERROR;
 	describe(c, r, "teacher", m, c->view);
 	cli_progress_init(&r->prog, c, "teacher", lupi_dataset_rows(r->train));
+	cli_progress_watch(&r->prog, m);
 	t0 = cli_now();
 	rc = lupi_model_fit(m, r->train, r->valid, cli_progress_fn, &r->prog);
 	cli_progress_done(&r->prog);
@@ -232,6 +233,7 @@ static int train_student(const struct cli *c, struct run *r)
 	    cli_print_metrics(r->j, "teacher_valid", tm, r->valid))
 		goto out;
 	cli_progress_init(&r->prog, c, "student", lupi_dataset_rows(r->train));
+	cli_progress_watch(&r->prog, m);
 	t0 = cli_now();
 	rc = lupi_student_fit(m, t, loss, r->train, r->valid, cli_progress_fn,
 			      &r->prog);

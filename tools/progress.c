@@ -32,6 +32,7 @@ void cli_progress_init(struct cli_progress *p, const struct cli *c,
 	p->bar = cli_show_progress(c);
 	p->n_train = n_train;
 	p->t0 = cli_now();
+	p->last_draw = 0;
 	p->n_epochs = 0;
 	p->loss = p->valid = NULL;
 	p->cap = 0;
@@ -101,8 +102,10 @@ int cli_progress_fn(void *user, const lupi_progress *e)
 
 	if (e->epoch_end)
 		record(p, e);
-	if (!p->bar)
+	/* at most ten redraws a second, and every epoch end */
+	if (!p->bar || (!e->epoch_end && cli_now() - p->last_draw < 0.1))
 		return 0;
+	p->last_draw = cli_now();
 	done = (double)(e->epoch - 1) + (e->steps_per_epoch ?
 		(double)e->step / (double)e->steps_per_epoch : 1.0);
 	total = (double)e->epochs;
@@ -124,6 +127,19 @@ int cli_progress_models_fn(void *user, const lupi_progress *e)
 	snprintf(what, sizeof(what), "model %u/%u", e->epoch, e->epochs);
 	draw(p, e->epoch, e->epochs, what, NULL, 0);
 	return 0;
+}
+
+/* Asks for calls within epochs too, about 50 per epoch, when drawing. */
+void cli_progress_watch(struct cli_progress *p, lupi_model *m)
+{
+	int64_t batch = 128;
+	size_t steps;
+
+	if (!p->bar || lupi_model_get_int(m, LUPI_OPT_BATCH, &batch) != LUPI_OK)
+		return;
+	steps = (p->n_train + (size_t)batch - 1) / (size_t)batch;
+	lupi_model_set_int(m, LUPI_OPT_PROGRESS_STEPS,
+			   steps >= 100 ? (int64_t)(steps / 50) : 0);
 }
 
 void cli_progress_done(struct cli_progress *p)

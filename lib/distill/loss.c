@@ -1,4 +1,6 @@
-/* The loss handle: options, columns, and the feature-loss dispatcher. */
+/* The loss handle: options, columns, and the feature-loss dispatcher.
+ * A lupi_loss is used by one thread at a time (feature losses keep scratch
+ * and learned state in it). */
 #include <math.h>
 #include <string.h>
 

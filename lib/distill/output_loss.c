@@ -27,14 +27,19 @@
  * the label term is the binary cross-entropy on logits, KD compares the
  * two-class distributions; columns do not apply there.
  *
- * Everything is computed in double with log-sum-exp, value and gradient in
- * one pass per sample, without allocating: exponentials are recomputed
- * instead of kept in a buffer, so any k works.
+ * Everything is computed in double with log-sum-exp, value and gradient
+ * together per sample, without allocating (see CACHE_K), so a training step
+ * can call this on every batch.
  */
 #include <math.h>
 #include <string.h>
 
 #include "distill_internal.h"
+
+/* Probabilities are cached on the stack for up to CACHE_K outputs (3
+ * distributions: 24 KB); above that they are recomputed from the logits,
+ * so that no k ever needs an allocation. */
+#define CACHE_K 1024
 
 typedef struct ctx {
 	const lupi_loss *l;
@@ -42,25 +47,62 @@ typedef struct ctx {
 	const size_t *cols; /* teacher-term columns or NULL for 0..k-1 */
 	size_t nc;
 	double inv_t, inv_ts, c;
+	double *cache;      /* 3 * CACHE_K doubles, NULL when k > CACHE_K */
 } ctx;
 
-static size_t col(const ctx *cx, size_t i)
+/* A softmax of x * scale over n columns, for log p_i and p_i. */
+typedef struct dist {
+	const float *x;
+	const size_t *cols; /* NULL for 0..n-1 */
+	size_t n;
+	double scale, lse;
+	double *p;          /* cached p_i, or NULL */
+} dist;
+
+static size_t dcol(const dist *d, size_t i)
 {
-	return cx->cols ? cx->cols[i] : i;
+	return d->cols ? d->cols[i] : i;
 }
 
-/* log sum_C exp(x_j * scale), stable. */
-static double col_lse(const ctx *cx, const float *x, double scale)
+/* One pass for the log-sum-exp (stable: shifted by the maximum); with a
+ * cache, the shifted exponentials become the probabilities. */
+static void dist_init(dist *d, const float *x, const size_t *cols, size_t n,
+		      double scale, double *cache)
 {
-	if (cx->cols == NULL)
-		return lupi__logsumexp(x, cx->k, scale);
+	d->x = x;
+	d->cols = cols;
+	d->n = n;
+	d->scale = scale;
+	d->p = cache;
 	double mx = -INFINITY, sum = 0.0;
-	for (size_t i = 0; i < cx->nc; i++)
-		if (x[col(cx, i)] * scale > mx)
-			mx = x[col(cx, i)] * scale;
-	for (size_t i = 0; i < cx->nc; i++)
-		sum += exp(x[col(cx, i)] * scale - mx);
-	return mx + log(sum);
+	for (size_t i = 0; i < n; i++)
+		if (x[dcol(d, i)] * scale > mx)
+			mx = x[dcol(d, i)] * scale;
+	for (size_t i = 0; i < n; i++) {
+		double e = exp(x[dcol(d, i)] * scale - mx);
+		if (cache)
+			cache[i] = e;
+		sum += e;
+	}
+	d->lse = mx + log(sum);
+	if (cache)
+		for (size_t i = 0; i < n; i++)
+			cache[i] /= sum;
+}
+
+static double dist_lp(const dist *d, size_t i)
+{
+	return d->x[dcol(d, i)] * d->scale - d->lse;
+}
+
+static double dist_p(const dist *d, size_t i)
+{
+	return d->p ? d->p[i] : exp(dist_lp(d, i));
+}
+
+static double *cache_slot(const ctx *cx, size_t slot)
+{
+	return cx->cache ? cx->cache + slot * CACHE_K : NULL;
 }
 
 static double log_add_exp(double a, double b)
@@ -74,12 +116,13 @@ static double kd_term(const ctx *cx, const float *s, const float *t,
 		      double gs, float *g)
 {
 	int div = cx->l->divergence;
-	double lx = col_lse(cx, s, cx->inv_ts), lu = col_lse(cx, t, cx->inv_t);
+	dist ps, qt;
+	dist_init(&ps, s, cx->cols, cx->nc, cx->inv_ts, cache_slot(cx, 1));
+	dist_init(&qt, t, cx->cols, cx->nc, cx->inv_t, cache_slot(cx, 2));
 	double v = 0.0, b = 0.0; /* b: KL(p || m) for JS */
 	for (size_t i = 0; i < cx->nc; i++) {
-		size_t j = col(cx, i);
-		double lp = s[j] * cx->inv_ts - lx, lq = t[j] * cx->inv_t - lu;
-		double p = exp(lp), q = exp(lq), lm;
+		double lp = dist_lp(&ps, i), lq = dist_lp(&qt, i);
+		double p = dist_p(&ps, i), q = dist_p(&qt, i), lm;
 		switch (div) {
 		case LUPI_DIV_CE: v -= q * lp; break;
 		case LUPI_DIV_KL: v += q * (lq - lp); break;
@@ -94,18 +137,17 @@ static double kd_term(const ctx *cx, const float *s, const float *t,
 	if (g == NULL)
 		return v;
 	for (size_t i = 0; i < cx->nc; i++) {
-		size_t j = col(cx, i);
-		double lp = s[j] * cx->inv_ts - lx, lq = t[j] * cx->inv_t - lu;
-		double p = exp(lp), d;
+		double lp = dist_lp(&ps, i), lq = dist_lp(&qt, i);
+		double p = dist_p(&ps, i), d;
 		switch (div) {
 		case LUPI_DIV_CE:
-		case LUPI_DIV_KL: d = p - exp(lq); break;
+		case LUPI_DIV_KL: d = p - dist_p(&qt, i); break;
 		case LUPI_DIV_REVERSE_KL: d = p * (lp - lq - v); break;
 		default:
 			d = 0.5 * p * (lp - log_add_exp(lp, lq) + M_LN2 - b);
 			break;
 		}
-		g[j] += (float)(gs * d);
+		g[dcol(&ps, i)] += (float)(gs * d);
 	}
 	return v;
 }
@@ -115,7 +157,7 @@ static double logits_term(const ctx *cx, const float *s, const float *t,
 {
 	double v = 0.0;
 	for (size_t i = 0; i < cx->nc; i++) {
-		size_t j = col(cx, i);
+		size_t j = cx->cols ? cx->cols[i] : i;
 		double d = (double)s[j] - t[j];
 		v += 0.5 * d * d;
 		if (g)
@@ -124,27 +166,30 @@ static double logits_term(const ctx *cx, const float *s, const float *t,
 	return v;
 }
 
+/* yi: the position of the label among the columns. */
 static double sel_term(const ctx *cx, const float *s, const float *t,
-		       size_t y, double gs, float *g)
+		       size_t yi, double gs, float *g)
 {
-	double ls = col_lse(cx, s, 1.0);
-	double d = ((double)s[y] - ls) - ((double)t[y] - col_lse(cx, t, 1.0));
-	if (g) {
-		for (size_t i = 0; i < cx->nc; i++) {
-			size_t j = col(cx, i);
-			double p = exp(s[j] - ls);
-			g[j] += (float)(gs * d * ((j == y) - p));
-		}
-	}
+	dist ps, pt;
+	dist_init(&ps, s, cx->cols, cx->nc, 1.0, cache_slot(cx, 1));
+	dist_init(&pt, t, cx->cols, cx->nc, 1.0, NULL);
+	double d = dist_lp(&ps, yi) - dist_lp(&pt, yi);
+	if (g)
+		for (size_t i = 0; i < cx->nc; i++)
+			g[dcol(&ps, i)] += (float)(gs * d *
+						   ((i == yi) - dist_p(&ps, i)));
 	return 0.5 * d * d;
 }
 
-static int has_col(const ctx *cx, size_t y)
+/* Position of y among the teacher-term columns, or nc when absent. */
+static size_t col_index(const ctx *cx, size_t y)
 {
+	if (cx->cols == NULL)
+		return y;
 	for (size_t i = 0; i < cx->nc; i++)
-		if (col(cx, i) == y)
-			return 1;
-	return 0;
+		if (cx->cols[i] == y)
+			return i;
+	return cx->nc;
 }
 
 /* Whether sample's teacher term applies after the filters, and its extra
@@ -154,7 +199,7 @@ static int teacher_applies(const ctx *cx, const float *t, size_t y,
 {
 	const lupi_loss *l = cx->l;
 	*conf = 1.0;
-	if (l->kind == LUPI_LOSS_SEL && !has_col(cx, y))
+	if (l->kind == LUPI_LOSS_SEL && col_index(cx, y) == cx->nc)
 		return 0;
 	if (l->filter == LUPI_FILTER_DROP_WRONG)
 		return lupi__argmax(t, cx->k) == y;
@@ -173,12 +218,13 @@ static double sample_class(const ctx *cx, const float *s, const float *t,
 				     teacher_applies(cx, t, y, &conf)
 			     ? l->lambda
 			     : 0.0;
-	double lse = lupi__logsumexp(s, cx->k, 1.0);
-	double v = (1.0 - lam) * (lse - s[y]);
+	dist ps;
+	dist_init(&ps, s, NULL, cx->k, 1.0, cache_slot(cx, 0));
+	double v = -(1.0 - lam) * dist_lp(&ps, y);
 	if (g)
 		for (size_t j = 0; j < cx->k; j++)
 			g[j] = (float)(w * (1.0 - lam) *
-				       (exp(s[j] - lse) - (j == y)));
+				       (dist_p(&ps, j) - (j == y)));
 	double b = lam * conf;
 	if (b == 0.0)
 		return v;
@@ -190,7 +236,7 @@ static double sample_class(const ctx *cx, const float *s, const float *t,
 	case LUPI_LOSS_LOGITS:
 		return v + b * logits_term(cx, s, t, w * b, g);
 	default:
-		return v + b * sel_term(cx, s, t, y, w * b, g);
+		return v + b * sel_term(cx, s, t, col_index(cx, y), w * b, g);
 	}
 }
 
@@ -243,6 +289,9 @@ static int check_kind_targets(const lupi_loss *l, size_t k,
 	    l->kind == LUPI_LOSS_REGRESSION)
 		return lupi__err(LUPI_EINVAL, "teacher filters need class "
 				 "labels");
+	/* Columns select teacher-term outputs; binary tasks have none. */
+	if (l->kind == LUPI_LOSS_HARD || (labels && k == 1))
+		return LUPI_OK;
 	for (size_t i = 0; i < l->n_cols; i++)
 		if (l->cols[i] >= k)
 			return lupi__err(LUPI_ESHAPE, "column %zu is outside "
@@ -347,8 +396,10 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 			memset(grad, 0, n * k * sizeof *grad);
 		return LUPI_OK;
 	}
+	double cache[3 * CACHE_K];
 	ctx cx;
 	init_ctx(&cx, l, k, labels && k == 1);
+	cx.cache = cx.k <= CACHE_K ? cache : NULL;
 	double sum = 0.0;
 	for (size_t i = 0; i < n; i++) {
 		double w = weights ? weights[i] : 1.0;

@@ -7,7 +7,8 @@
  * i != j; L = 1/m^2 sum_ij l_d(psi^s_ij - psi^t_ij) (the diagonal is 0 on
  * both sides). With h_ij = l_d'(.) / m^2 and S = sum_ij h_ij d_ij:
  * dL/dd_ij = h_ij / mu - S / (mu^2 m (m - 1)), then through d_ij = |x_i-x_j|.
- * A set with all points equal (mu = 0) has psi = 0.
+ * A set with all points equal (mu = 0) has psi = 0. (The authors' code
+ * averages the non-zero distances; the two differ only for duplicates.)
  *
  * Angle: e_ab = (x_b - x_a) / |x_b - x_a| (0 when b = a), angle
  * <e_ab, e_ac>; L = 1/m^3 sum_abc l_d(angle^s_abc - angle^t_abc). It is

@@ -2,7 +2,6 @@
  * baseline, the teacher, a hard-label student and distilled students over a
  * grid of (lambda, T), repeated over seeds with paired differences. */
 #include <math.h>
-#include <string.h>
 
 #include "../distill/distill_internal.h"
 #include "teacher_internal.h"
@@ -17,7 +16,7 @@ struct lupi_compare {
 	double *values;  /* rows x seeds */
 };
 
-/* Everything one run needs, freed by run_free. */
+/* The arguments of one lupi_compare_run() and its progress. */
 typedef struct run {
 	const lupi_model *tproto, *sproto;
 	const lupi_dataset *train, *test;
@@ -26,7 +25,7 @@ typedef struct run {
 	const lupi_loss *loss_proto; /* NULL for KD */
 	lupi_progress_fn progress;
 	void *user;
-	size_t done, total;       /* models trained, in all */
+	size_t done, total;          /* models trained, in all */
 	lupi_compare *c;
 } run;
 

@@ -146,7 +146,8 @@ int lupi_model_set_int(lupi_model *m, int key, int64_t value)
 				 "unknown integer model option %d", key);
 	if (value < o->lo || value > o->hi)
 		return lupi__err(LUPI_ERANGE,
-				 "LUPI_OPT_%s must be in [%lld, %lld], got %lld",
+				 "LUPI_OPT_%s must be in [%lld, %lld], "
+				 "got %lld",
 				 o->name, (long long)o->lo, (long long)o->hi,
 				 (long long)value);
 	if (o->shapes && training_started(m))
@@ -163,6 +164,10 @@ int lupi_model_set_int(lupi_model *m, int key, int64_t value)
 	if (key == LUPI_OPT_ACTIVATION)
 		for (size_t l = 0; l + 1 < m->n_layers; l++)
 			m->layers[l].act = (int)value;
+	/* shuffling and dropout follow the seed also for a model whose
+	 * parameters were set rather than initialised */
+	if (key == LUPI_OPT_SEED)
+		lupi__rng_seed(&m->rng, m->opt.seed);
 	return LUPI_OK;
 }
 
@@ -320,7 +325,8 @@ int lupi_model_get_standardizer(const lupi_model *m, float *mean, float *std)
 	LUPI__CHECK_NULL(mean);
 	LUPI__CHECK_NULL(std);
 	if (!m->has_std)
-		return lupi__err(LUPI_ESTATE, "the model has no standardisation");
+		return lupi__err(LUPI_ESTATE,
+				 "the model has no standardisation");
 	for (size_t j = 0; j < m->n_in; j++) {
 		mean[j] = m->mean[j];
 		std[j] = (float)(1.0 / (double)m->inv_std[j]);
@@ -551,7 +557,8 @@ static void eval_row(void *ctx, size_t i, const float *s)
 		const float *y = ds->targets + i * ds->k;
 		for (size_t j = 0; j < k; j++) {
 			double d = (double)s[j] - y[j];
-			e->sum += e->metric == LUPI_METRIC_MSE ? d * d : fabs(d);
+			e->sum += e->metric == LUPI_METRIC_MSE ? d * d
+							       : fabs(d);
 		}
 	}
 }

@@ -43,15 +43,16 @@ struct lupi_model {
 	/* Training state (not saved in model files). */
 	float *grads;          /* n_params */
 	float *opt_m, *opt_v;  /* optimiser moments, n_params each, lazily */
-	uint64_t t;            /* optimiser steps taken */
+	uint64_t t;            /* optimiser steps taken; > 0 means "training
+	                          started" for the shaping options */
 	unsigned epoch;        /* current epoch for the schedule (0-based) */
 	lupi__rng rng;         /* dropout and shuffling */
 	lupi__arena arena;     /* activations of the last forward pass */
 	size_t batch_cap;      /* rows the arena was reserved for */
 	size_t batch_n;        /* rows of the last forward pass */
 	float **acts;          /* n_layers+1 pointers into arena: acts[0] the
-	                          gathered input, acts[l+1] the output of layer l
-	                          (hidden outputs after dropout) */
+	                          gathered input, acts[l+1] the output of
+	                          layer l (hidden outputs after dropout) */
 	float **pre;           /* per hidden layer: d act / d pre-activation,
 	                          times the dropout mask and 1/(1-p), so that
 	                          backward is one multiplication (NULL for the
@@ -89,30 +90,36 @@ int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
 void lupi__model_gather_row(const lupi_model *m, const lupi_dataset *ds,
 			    size_t i, float *dst);
 /* Raw (unstandardised) row of sample i in a view. */
-void lupi__view_row(const lupi_dataset *ds, int view, size_t i,
-			    float *dst);
+void lupi__view_row(const lupi_dataset *ds, int view, size_t i, float *dst);
 
-/* Initialises weights from opt.seed (He or Xavier). */
+/* Seeds m->rng from opt.seed, draws the weights from it (He or Xavier by
+ * opt.init), zeroes the biases and marks the model initialised. Leaves the
+ * optimiser state and standardisation alone (lupi_model_init clears them). */
 void lupi__model_init_weights(lupi_model *m);
 
 /* Training building blocks, used by lupi_model_step and lupi_student_step.
- * prepare: initialise if needed, fit standardisation on ds (first time),
- * check ds matches the model (view width, task, outputs). */
+ * prepare: check ds matches the model (view width, task, outputs, as
+ * lupi__model_check_dataset with targets), allocate m->grads, fit the
+ * standardisation on ds (STANDARDIZE on and none stored yet) and initialise
+ * the weights if needed. Cheap after the first call. */
 int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds);
 /* Gathers rows idx[0..n) of ds (standardised) and runs the forward pass with
  * dropout when train is set. Returns the logits (n x n_out) in *logits.
  * Checks the indices (LUPI_ERANGE) and that their X* is present when the
  * view needs it (LUPI_ESTATE). Also gathers the rows' labels, targets and
  * weights into m->y_* when ds has them. Allocates only when n is larger
- * than any earlier batch. */
+ * than any earlier batch. Without train there is no dropout, and backward
+ * still works. */
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 			const size_t *idx, size_t n, int train,
 			const float **logits);
 /* Output of hidden layer `layer` of the last forward pass (n x width). */
 const float *lupi__model_hidden(const lupi_model *m, size_t layer);
 /* Backward pass of the last forward: dlogits (n x n_out), and optionally an
- * extra gradient dhidden added at hidden layer `layer` (NULL for none).
- * Writes m->grads (overwrites). */
+ * extra gradient dhidden (n x width) added at the output of hidden layer
+ * `layer` (NULL for none). Writes m->grads (overwrites). Gradients are of
+ * whatever dlogits is the gradient of: for a mean loss, dlogits carries the
+ * 1/n. dlogits may be m->dlogits. */
 int lupi__model_backward(lupi_model *m, const float *dlogits,
 			 const float *dhidden, size_t layer);
 /* Checks gradients are finite (LUPI_ENONFINITE naming the tensor, nothing
@@ -131,16 +138,24 @@ int lupi__objective_hard(int task, size_t n, size_t k, const float *s,
 			 const int32_t *labels, const float *targets,
 			 const float *weights, double *value, float *grad);
 
-/* The training loop shared by lupi_model_fit and lupi_student_fit: step is
- * called with each batch; see lupi_model_fit for the rest. */
+/* The training loop shared by lupi_model_fit and lupi_student_fit: prepares
+ * m on train, lists the samples that have the X* the view needs once, and
+ * for each epoch e sets m->epoch = e, shuffles them with m->rng (SHUFFLE),
+ * calls step on batches of BATCH (the last one smaller), evaluates valid
+ * with lupi_model_evaluate (accuracy or MSE), and applies PATIENCE,
+ * RESTORE_BEST and the progress callback; see lupi_model_fit. The epoch
+ * loss is the mean of the batch losses weighted by batch size. */
 typedef int (*lupi__step_fn)(void *ctx, lupi_model *m, const lupi_dataset *ds,
 			     const size_t *idx, size_t n, double *loss);
 int lupi__fit(lupi_model *m, const lupi_dataset *train,
 	      const lupi_dataset *valid, lupi__step_fn step, void *ctx,
 	      lupi_progress_fn progress, void *user);
 
-/* Forward pass for prediction on raw rows x (n x n_in) with caller scratch;
- * used by predict and by teachers. Thread-safe on a const model. */
+/* Forward pass for prediction on raw rows x (n x n_in; standardised here
+ * when the model stores statistics) into logits (n x n_out); used by
+ * predict and by teachers. Scratch is per call (stack when small, else
+ * lupi__malloc: LUPI_ENOMEM), so it is thread-safe on a const model. The
+ * caller checks m->initialized and n > 0. */
 int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 			       float *logits);
 

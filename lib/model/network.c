@@ -190,7 +190,8 @@ void lupi__model_init_weights(lupi_model *m)
 		lupi__layer *ly = &m->layers[l];
 		size_t nw = ly->in * ly->out;
 		if (m->opt.init == LUPI_INIT_XAVIER) {
-			/* Glorot & Bengio 2010: U(-a, a), a = sqrt(6/(in+out)). */
+			/* Glorot & Bengio 2010: U(-a, a),
+			 * a = sqrt(6 / (in + out)). */
 			double a = sqrt(6.0 / (double)(ly->in + ly->out));
 			for (size_t i = 0; i < nw; i++)
 				ly->w[i] = (float)(a * (2.0 *
@@ -683,7 +684,8 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 	LUPI__CHECK_NULL(m);
 	LUPI__CHECK_NULL(dlogits);
 	if (m->batch_n == 0 || m->grads == NULL)
-		return lupi__err(LUPI_ESTATE, "backward without a forward pass");
+		return lupi__err(LUPI_ESTATE,
+				 "backward without a forward pass");
 	if (dhidden && layer + 1 >= m->n_layers)
 		return lupi__err(LUPI_ERANGE,
 				 "hidden layer %zu, the model has %zu", layer,

@@ -104,7 +104,8 @@ static void sgd(lupi_model *m, float lr, float gs)
 
 /* Adam (Kingma & Ba 2015) in PyTorch's form:
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). AdamW first
- * multiplies p by 1 - lr wd and adds no L2 term. */
+ * multiplies p by 1 - lr wd and adds no L2 term. The loop vectorises only
+ * with -fno-math-errno (otherwise sqrtf may set errno). */
 static void adam(lupi_model *m, float lr, float gs)
 {
 	float *restrict p = m->params;
@@ -138,8 +139,11 @@ int lupi__model_update(lupi_model *m)
 	/* One pass: a sum of squares of finite floats is finite in double,
 	 * so a non-finite sum means a NaN or infinity somewhere. */
 	double sumsq = lupi__sumsq(m->grads, m->n_params);
-	if (!isfinite(sumsq))
-		return check_finite(m);
+	if (!isfinite(sumsq)) {
+		int rc = check_finite(m);
+		return rc < 0 ? rc : lupi__err(LUPI_ENONFINITE,
+					       "gradient norm is not finite");
+	}
 	LUPI__TRY(ensure_state(m));
 	float gs = clip_scale(m, sumsq);
 	float lr = (float)lupi__model_lr(m);

@@ -379,7 +379,11 @@ static int check_dataset(const lupi_teacher *t, const lupi_dataset *ds)
 						 j);
 			continue;
 		}
-		size_t dim = lupi__dataset_view_dim(ds, mb->model->opt.view);
+		/* Without any X*, a privileged member sees no sample. */
+		int view = mb->model->opt.view;
+		if (lupi__view_needs_priv(view) && ds->x_priv == NULL)
+			continue;
+		size_t dim = lupi__dataset_view_dim(ds, view);
 		if (dim != mb->model->n_in)
 			return lupi__err(LUPI_ESHAPE,
 					 "teacher member %zu has %zu inputs, "

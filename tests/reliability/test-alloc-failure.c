@@ -44,10 +44,15 @@ typedef struct scenario {
 	void (*teardown)(void *ctx);
 } scenario;
 
-/* Returns the number of allocations the successful call made. */
+/* Allocations allowed in the current attempt, for messages. */
+static unsigned current_k;
+
+/* Returns the number of allocations the successful call made. With
+ * LUPI_TEST_VERBOSE set, prints it. */
 static unsigned run_scenario(const scenario *s, void *ctx)
 {
 	for (unsigned k = 0; k < 100000; k++) {
+		current_k = k;
 		if (s->setup)
 			s->setup(ctx);
 		gate g = {k, 0};
@@ -61,6 +66,8 @@ static unsigned run_scenario(const scenario *s, void *ctx)
 				s->teardown(ctx);
 			ck_assert_msg(k > 0, "%s: no allocation was gated",
 				      s->name);
+			if (getenv("LUPI_TEST_VERBOSE"))
+				printf("%s: %u allocations\n", s->name, k);
 			return k;
 		}
 		ck_assert_msg(rc == LUPI_ENOMEM,
@@ -156,7 +163,9 @@ static void assert_same_params(const lupi_model *a, const lupi_model *b)
 	float *pa = params(a), *pb = params(b);
 	ck_assert_msg(memcmp(pa, pb, lupi_model_num_params(a) * sizeof *pa) ==
 			      0,
-		      "parameters differ from a run without failures");
+		      "parameters differ from a run without failures "
+		      "(allocation %u failed before)",
+		      current_k + 1);
 	free(pa);
 	free(pb);
 }
@@ -478,7 +487,6 @@ static void saved_same(void *p)
 
 static void save_failed(void *p)
 {
-	ctx *c = p;
 	ck_assert_int_eq(call_save_memory(p), LUPI_OK);
 	saved_same(p);
 }

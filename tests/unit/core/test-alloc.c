@@ -52,6 +52,7 @@ START_TEST(arena_allocates_only_on_growth)
 	/* A larger one needs memory and fails cleanly with the gate closed. */
 	ck_assert_int_eq(lupi__arena_reserve(&a, 5000), LUPI_ENOMEM);
 	lupi__set_alloc_gate(NULL, NULL);
+	lupi__arena_free(&a);
 
 	ck_assert_int_eq(lupi__arena_reserve(&a, lupi__arena_size(100) + 64),
 			 LUPI_OK);

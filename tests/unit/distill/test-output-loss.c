@@ -86,12 +86,18 @@ static double eval(const lupi_loss *l, const problem *p, float *grad)
 	return v;
 }
 
-static void check_fd(const lupi_loss *l, problem *p, const char *what)
+/* Checks every stride-th entry (and each sample's label entry). */
+static void check_fd_stride(const lupi_loss *l, problem *p, const char *what,
+			    size_t stride)
 {
 	size_t nk = p->n * p->k;
 	float *g = malloc(nk * sizeof *g);
 	eval(l, p, g);
 	for (size_t i = 0; i < nk; i++) {
+		int label = p->labels && p->k > 1 &&
+			    (size_t)p->labels[i / p->k] == i % p->k;
+		if (i % stride != 0 && !label)
+			continue;
 		float s0 = p->s[i];
 		p->s[i] = (float)(s0 + FD_H);
 		double vp = eval(l, p, NULL);
@@ -105,6 +111,11 @@ static void check_fd(const lupi_loss *l, problem *p, const char *what)
 			      what, p->n, p->k, i, (double)g[i], fd);
 	}
 	free(g);
+}
+
+static void check_fd(const lupi_loss *l, problem *p, const char *what)
+{
+	check_fd_stride(l, p, what, 1);
 }
 
 static lupi_loss *make_loss(int kind, double lambda, double t)
@@ -250,6 +261,32 @@ START_TEST(fd_regression)
 		check_fd(l, &p, "regression, columns");
 		lupi_loss_free(l);
 		free_problem(&p);
+	}
+}
+END_TEST
+
+START_TEST(fd_large_k)
+{
+	/* k above the stack cache (1024): probabilities are recomputed. */
+	size_t cols[1030];
+	for (size_t i = 0; i < 1030; i++)
+		cols[i] = 1099 - 1 - i;
+	for (int kind = LUPI_LOSS_KD; kind <= LUPI_LOSS_SEL; kind++) {
+		for (int div = LUPI_DIV_CE; div <= LUPI_DIV_JS; div++) {
+			problem p = make_problem(800 + (uint64_t)div, 2, 1100,
+						 0);
+			lupi_loss *l = make_loss(kind, 0.5, 2.0);
+			lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, div);
+			lupi_loss_set_int(l, LUPI_LOSS_FILTER,
+					  LUPI_FILTER_CONFIDENCE);
+			if (div == LUPI_DIV_JS)
+				lupi_loss_set_columns(l, cols, 1030);
+			check_fd_stride(l, &p, "k 1100", 53);
+			lupi_loss_free(l);
+			free_problem(&p);
+			if (kind != LUPI_LOSS_KD)
+				break;
+		}
 	}
 }
 END_TEST
@@ -726,6 +763,7 @@ int main(void)
 	tcase_add_loop_test(fd, fd_columns, 0, 3);
 	tcase_add_loop_test(fd, fd_binary, 0, 3);
 	tcase_add_loop_test(fd, fd_regression, 0, 6);
+	tcase_add_test(fd, fd_large_k);
 	suite_add_tcase(s, fd);
 	TCase *cf = tcase_create("closed-forms");
 	tcase_add_test(cf, kd_with_teacher_equal_student);

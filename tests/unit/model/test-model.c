@@ -524,7 +524,7 @@ END_TEST
 
 START_TEST(predict_outputs)
 {
-	/* softmax regression with W = [[1, 0], [0, 1], [0, 0]], b = (0, 0, 1) */
+	/* softmax regression: W = [[1, 0], [0, 1], [0, 0]], b = (0, 0, 1) */
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 3);
 	float p[9] = {1, 0, 0, 1, 0, 0, 0, 0, 1};
 	ck_assert_int_eq(lupi_model_set_params(m, p, 9), LUPI_OK);

@@ -134,7 +134,8 @@ static lupi_dataset *make_ds(int task, int weighted)
 	if (task == LUPI_TASK_CLASSIFICATION)
 		ck_assert_int_eq(lupi_dataset_set_labels(ds, 3, Y, 0), LUPI_OK);
 	else if (task == LUPI_TASK_BINARY)
-		ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, YB, 1), LUPI_OK);
+		ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, YB, 1),
+				 LUPI_OK);
 	else
 		ck_assert_int_eq(lupi_dataset_set_targets(ds, 2, T), LUPI_OK);
 	if (weighted)

@@ -376,6 +376,24 @@ START_TEST(model_member_and_masks)
 			ck_assert_double_eq_tol(out2[i * 3 + c], log(p), 1e-5);
 		}
 	}
+	/* A dataset without any X*: the privileged member sees nothing, the
+	 * external one is tied to ds anyway, so use a fresh teacher. */
+	float xr[4] = {1, 2, 3, 4};
+	int32_t yr[2] = {0, 2};
+	lupi_dataset *plain = NULL;
+	ck_assert_int_eq(lupi_dataset_create(2, 2, xr, &plain), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(plain, 3, yr, 0), LUPI_OK);
+	lupi_teacher *tp = NULL;
+	m = linear(LUPI_TASK_CLASSIFICATION, 2, 3, LUPI_VIEW_PRIVILEGED, P3);
+	ck_assert_int_eq(lupi_teacher_create(&tp), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(tp, m, 1.0), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_outputs(tp, plain, idx, 2, out, has),
+			 LUPI_OK);
+	ck_assert_int_eq(has[0], 0);
+	ck_assert_int_eq(has[1], 0);
+	lupi_teacher_free(tp);
+	lupi_model_free(m);
+	lupi_dataset_free(plain);
 	lupi_teacher_free(t);
 	lupi_dataset_free(ds);
 }

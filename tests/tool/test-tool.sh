@@ -1,0 +1,185 @@
+#!/bin/sh
+# End-to-end test of the lupi command-line tool: every subcommand, exit
+# codes, outputs, error messages. usage: test-tool.sh path/to/lupi
+set -u
+LUPI=${1:?usage: test-tool.sh path/to/lupi}
+T=$(mktemp -d "${TMPDIR:-/tmp}/lupi-tool.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# run EXPECTED_RC NAME CMD...: runs CMD with stdout in $T/out, stderr in
+# $T/err and checks the exit code
+run() {
+	want=$1 name=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		ok
+	else
+		fail "$name: exit $rc, expected $want"
+		sed 's/^/  stderr: /' "$T/err" | head -5
+	fi
+}
+
+# has FILE NAME PATTERN: FILE contains a line matching the regex
+has() {
+	if grep -q -e "$3" "$1"; then ok; else
+		fail "$2: '$3' not in $(basename "$1")"
+		sed 's/^/  | /' "$1" | head -8
+	fi
+}
+
+# ---- data: 240 samples, X = 4 noisy columns, X* = 3 clean ones, 3 classes
+awk 'BEGIN {
+	srand(7); print "a,b,c,d,p1,p2,p3,y"
+	for (i = 0; i < 240; i++) {
+		p1 = 2 * rand() - 1; p2 = 2 * rand() - 1; p3 = 2 * rand() - 1
+		y = p1 + p2 > 0 ? 1 : 0; if (p3 > 0.4) y = 2
+		printf "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%d\n",
+			p1 + rand() - 0.5, p2 + rand() - 0.5, p3 + rand() - 0.5,
+			rand(), p1, p2, p3, y
+	}
+}' >"$T/d.csv"
+n=240
+cut -d, -f1-7 "$T/d.csv" >"$T/nolabel.csv"
+# LIBSVM copy of the same samples
+awk -F, 'NR > 1 { printf "%s", $8; for (i = 1; i <= 7; i++)
+	printf " %d:%s", i, $i; print "" }' "$T/d.csv" >"$T/d.libsvm"
+# a bad number on line 17 (the header is line 1), column 3
+awk -F, 'BEGIN { OFS = "," } NR == 17 { $3 = "abc" } { print }' \
+	"$T/d.csv" >"$T/bad.csv"
+
+FAST="--epochs 30 --batch 32 --lr 0.01 --hidden 16"
+
+# ---- help and version
+run 0 "--help" "$LUPI" --help
+has "$T/out" "--help" "Exit status"
+has "$T/out" "--help" "distill"
+for c in demo teacher distill compare eval predict info; do
+	run 0 "$c --help" "$LUPI" "$c" --help
+	has "$T/out" "$c --help" "Usage: lupi $c"
+done
+run 0 "--version" "$LUPI" --version
+has "$T/out" "--version" "^lupi [0-9]"
+
+# ---- usage errors: exit 2
+run 2 "no command" "$LUPI"
+run 2 "unknown command" "$LUPI" frobnicate
+has "$T/err" "unknown command" "unknown command 'frobnicate'"
+run 2 "unknown option" "$LUPI" teacher "$T/d.csv" --no-such-option
+has "$T/err" "unknown option" "^lupi: unknown option '--no-such-option'"
+run 2 "bad value" "$LUPI" teacher "$T/d.csv" --epochs abc
+has "$T/err" "bad value" "--epochs"
+run 2 "missing argument" "$LUPI" eval "$T/x.lupi"
+run 2 "distill without teacher" "$LUPI" distill "$T/d.csv"
+
+# ---- teacher
+run 0 "teacher" "$LUPI" teacher "$T/d.csv" --privileged 5-7 $FAST \
+	-o "$T/teacher.lupi" --plot "$T/teacher.svg"
+[ -s "$T/teacher.lupi" ] && ok || fail "teacher: no model file"
+[ -s "$T/err" ] && fail "teacher: stderr not empty off a terminal" || ok
+has "$T/out" "teacher" "valid"
+has "$T/teacher.svg" "teacher plot" "<svg"
+has "$T/teacher.svg" "teacher plot" "Training loss"
+run 0 "teacher --json" "$LUPI" teacher "$T/d.csv" -p p1,p2,p3 $FAST --json
+has "$T/out" "teacher --json" '^{"command":"teacher".*"valid":{"accuracy":'
+run 1 "teacher without X*" "$LUPI" teacher "$T/d.csv" $FAST
+has "$T/err" "teacher without X*" "^lupi: .*privileged"
+run 0 "teacher libsvm" "$LUPI" teacher "$T/d.libsvm" --privileged 5-7 $FAST \
+	-o "$T/teacher2.lupi"
+
+# ---- info
+run 0 "info" "$LUPI" info "$T/teacher.lupi"
+has "$T/out" "info" "checksums verified"
+has "$T/out" "info" "3 privileged features"
+has "$T/out" "info" "3 inputs, 3 outputs"
+has "$T/out" "info" "3 -> 16 (relu) -> 3 (identity)"
+has "$T/out" "info" "parameters: *115$"
+run 0 "info --json" "$LUPI" info --json "$T/teacher.lupi"
+has "$T/out" "info --json" '"parameters":115'
+
+# ---- distill from the model, and from outputs computed "elsewhere"
+run 0 "distill" "$LUPI" distill "$T/d.csv" -p 5-7 --teacher "$T/teacher.lupi" \
+	$FAST --temperature 2 --lambda 0.5 -o "$T/student.lupi" \
+	--plot "$T/student.svg"
+[ -s "$T/student.lupi" ] && ok || fail "distill: no model file"
+has "$T/out" "distill" "teacher_valid"
+has "$T/student.svg" "student plot" "</svg>"
+run 0 "predict teacher" "$LUPI" predict "$T/teacher.lupi" "$T/d.csv" -p 5-7 \
+	-o "$T/tpred.csv"
+cut -d, -f1-3 "$T/tpred.csv" >"$T/probs.csv"
+run 0 "distill --teacher-outputs" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher-outputs "$T/probs.csv" --outputs-kind probs $FAST \
+	--loss kd --divergence kl -o "$T/student2.lupi"
+head -5 "$T/probs.csv" >"$T/short.csv"
+run 1 "distill short outputs" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher-outputs "$T/short.csv" $FAST
+has "$T/err" "distill short outputs" "^lupi: .*rows"
+run 1 "distill missing teacher" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher "$T/none.lupi"
+has "$T/err" "distill missing teacher" "none.lupi"
+
+# ---- eval
+run 0 "eval" "$LUPI" eval "$T/student.lupi" "$T/d.csv" -p 5-7
+has "$T/out" "eval" "accuracy 0\.[0-9]"
+run 0 "eval --json" "$LUPI" eval "$T/student.lupi" "$T/d.csv" -p 5-7 --json
+has "$T/out" "eval --json" '"test":{"accuracy":[0-9.]*,"logloss":'
+run 1 "eval wrong shape" "$LUPI" eval "$T/student.lupi" "$T/d.csv"
+has "$T/err" "eval wrong shape" "^lupi: "
+
+# ---- predict
+run 0 "predict" "$LUPI" predict "$T/student.lupi" "$T/d.csv" -p 5-7 \
+	-o "$T/pred.csv"
+lines=$(wc -l <"$T/pred.csv")
+[ "$lines" -eq $((n + 1)) ] && ok || fail "predict: $lines lines, want $((n + 1))"
+has "$T/pred.csv" "predict" "^p0,p1,p2,class$"
+has "$T/pred.csv" "predict" "^0\.[0-9e-]*,[0-9.e-]*,[0-9.e-]*,[012]$"
+run 0 "predict stdout" "$LUPI" predict "$T/student.lupi" "$T/nolabel.csv" \
+	--no-target -p 5-7
+lines=$(wc -l <"$T/out")
+[ "$lines" -eq $((n + 1)) ] && ok || fail "predict stdout: $lines lines"
+
+# ---- compare
+run 0 "compare" "$LUPI" compare "$T/d.csv" -p 5-7 $FAST --seeds 2 \
+	--lambdas 0.5,1 --temperatures 1,4 --plot "$T/compare.svg"
+has "$T/out" "compare" "^teacher (X\*)"
+has "$T/out" "compare" "^student, labels only"
+has "$T/out" "compare" "^student, distilled *1.00 *4 "
+has "$T/out" "compare" "+- "
+has "$T/compare.svg" "compare plot" "stroke-dasharray"
+has "$T/compare.svg" "compare plot" "distilled, T = 4"
+run 0 "compare --json" "$LUPI" compare "$T/d.csv" -p 5-7 $FAST --seeds 2 \
+	--lambdas 0.5 --temperatures 2 --json --test-fraction 0.25
+has "$T/out" "compare --json" '"rows":\[{"kind":"baseline"'
+has "$T/out" "compare --json" '"kind":"distilled","lambda":0.5,"temperature":2'
+
+# ---- data errors: exit 1, "lupi: FILE:LINE:COL: ..."
+run 1 "bad number" "$LUPI" teacher "$T/bad.csv" -p 5-7 $FAST
+has "$T/err" "bad number" "^lupi: .*bad.csv:17:3: .*abc"
+run 1 "missing file" "$LUPI" eval "$T/student.lupi" "$T/missing.csv"
+has "$T/err" "missing file" "^lupi: .*missing.csv"
+run 1 "not a model" "$LUPI" info "$T/d.csv"
+has "$T/err" "not a model" "^lupi: .*d.csv"
+cp "$T/student.lupi" "$T/corrupt.lupi"
+size=$(wc -c <"$T/corrupt.lupi")
+printf 'X' | dd of="$T/corrupt.lupi" bs=1 seek=$((size - 3)) conv=notrunc \
+	2>/dev/null
+run 1 "corrupt model" "$LUPI" info "$T/corrupt.lupi"
+has "$T/err" "corrupt model" "^lupi: "
+
+# ---- demo
+run 0 "demo" "$LUPI" demo --seeds 2
+has "$T/out" "demo" "teacher, MLP on X\* (8x8 image) *0\.[0-9]* +- "
+has "$T/out" "demo" "labels only *0\.[0-9]* +- "
+has "$T/out" "demo" "distilled *0\.[0-9]* +- "
+has "$T/out" "demo" "Relevant features"
+run 0 "demo --json" "$LUPI" demo --seeds 2 --json --quiet
+has "$T/out" "demo --json" '"synthetic":{"seeds":2,"teacher":{'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
