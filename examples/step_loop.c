@@ -89,7 +89,8 @@ int main(int argc, char **argv)
 		epochs = atoi(argv[2]) > 0 ? atoi(argv[2]) : 1;
 	if (lupi_model_fit(tm, ds, NULL, NULL, NULL) ||
 	    lupi_teacher_create(&t) || lupi_teacher_add_model(t, tm, 1) ||
-	    lupi_teacher_prepare(t, ds) || lupi_loss_create(LUPI_LOSS_KD, &kd) ||
+	    lupi_teacher_prepare(t, ds) ||
+	    lupi_loss_create(LUPI_LOSS_KD, &kd) ||
 	    lupi_loss_set_double(kd, LUPI_LOSS_TEMPERATURE, 4) ||
 	    lupi_loss_set_double(kd, LUPI_LOSS_LAMBDA, 0.7))
 		die("teacher");
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
 		idx[i] = i;
 	for (int e = 0; e < epochs; e++) {
 		/* the host's schedule: cosine decay from 0.01 to 0.0005 */
-		double lr = 0.0005 + 0.0095 * 0.5 * (1 + cos(3.141592653589793 * e / epochs));
+		double lr = 0.0005 + 0.0095 * 0.5 *
+			    (1 + cos(3.141592653589793 * e / epochs));
 		double sum = 0;
 
 		if (lupi_model_set_double(sm, LUPI_OPT_LR, lr))

@@ -110,7 +110,8 @@ static void check(int rc, const char *what)
 
 static lupi_dataset *dataset(int e, const double *alpha, size_t n)
 {
-	float *x = malloc(n * D * sizeof(*x)), *xs = malloc(n * D * sizeof(*xs));
+	float *x = malloc(n * D * sizeof(*x));
+	float *xs = malloc(n * D * sizeof(*xs));
 	int32_t *y = malloc(n * sizeof(*y));
 	lupi_dataset *ds;
 	size_t dstar;

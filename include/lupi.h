@@ -604,7 +604,9 @@ LUPI_API int lupi_loss_get_double(const lupi_loss *loss, int key,
 /**
  * Restricts the teacher term to output columns cols[0..n) (copied); NULL or
  * n 0 restores all columns. For KD the restricted columns are renormalised
- * as their own distribution. @since 0.1
+ * as their own distribution. @return LUPI_OK; LUPI_EINVAL (NULL loss,
+ * cols NULL with n > 0, a repeated column); LUPI_ENOMEM. A column >= k is
+ * reported by lupi_loss_eval (LUPI_ESHAPE). @since 0.1
  */
 LUPI_API int lupi_loss_set_columns(lupi_loss *loss, const size_t *cols,
 				   size_t n);
@@ -632,7 +634,9 @@ LUPI_API int lupi_loss_eval(const lupi_loss *loss, size_t n, size_t k,
  * features fs (n*ds), teacher features ft (n*dt), mask as above. Writes the
  * loss (already times BETA) and d/d fs. For HINT and CRD, the loss's own
  * parameters are updated by one step when update is non-zero (it then is
- * not a pure function). @since 0.1
+ * not a pure function). @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (no
+ * feature loss set); LUPI_ESHAPE (widths differ from the learned regressor
+ * or heads); LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_loss_eval_features(lupi_loss *loss, size_t n, size_t ds,
 				     const float *fs, size_t dt,

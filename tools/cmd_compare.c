@@ -162,8 +162,10 @@ static int run(const struct cli *c, lupi_dataset *train, lupi_dataset *test,
 		goto out;
 	}
 	if (j) {
-		cli_json_int(j, "train_samples", (int64_t)lupi_dataset_rows(train));
-		cli_json_int(j, "test_samples", (int64_t)lupi_dataset_rows(test));
+		cli_json_int(j, "train_samples",
+			     (int64_t)lupi_dataset_rows(train));
+		cli_json_int(j, "test_samples",
+			     (int64_t)lupi_dataset_rows(test));
 		cli_json_num(j, "seconds", cli_now() - prog.t0);
 	} else if (!c->quiet) {
 		printf("%zu training and %zu test samples; %zu regular and "

@@ -235,7 +235,8 @@ int cmd_info(struct cli *c)
 {
 	lupi_model *m = NULL;
 	struct stat st;
-	long long size = stat(c->args[0], &st) == 0 ? (long long)st.st_size : -1;
+	long long size = stat(c->args[0], &st) == 0 ? (long long)st.st_size :
+						       -1;
 	char layers[1024];
 	int task;
 

@@ -23,7 +23,8 @@
 static int make_set(size_t n, const double *alpha, uint64_t *rng,
 		    lupi_dataset **out)
 {
-	float *x = malloc(n * D * sizeof(*x)), *xs = malloc(n * J * sizeof(*xs));
+	float *x = malloc(n * D * sizeof(*x));
+	float *xs = malloc(n * J * sizeof(*xs));
 	int32_t *y = malloc(n * sizeof(*y));
 	int rc = LUPI_ENOMEM;
 
@@ -140,9 +141,10 @@ int demo_synthetic(const struct cli *c, struct cli_json *j)
 	unsigned reps = c->seeds ? c->seeds : 10;
 	uint64_t seed = c->seed >= 0 ? (uint64_t)c->seed : 0;
 	double *acc = malloc(4 * reps * sizeof(*acc));
-	struct demo_result res = {.name = {"teacher, logistic regression on x* (3)",
-				   "student, logistic regression on x (50)",
-				   "student, distilled (T = 1, lambda = 1)"}};
+	struct demo_result res = {
+		.name = {"teacher, logistic regression on x* (3)",
+			 "student, logistic regression on x (50)",
+			 "student, distilled (T = 1, lambda = 1)"}};
 	struct cli_progress prog;
 	lupi_progress e = {0};
 

@@ -113,7 +113,8 @@ static const struct opt_def opts[] = {
 	 "classification, binary or regression [classification]"},
 	{"plot", 0, "FILE.svg", O_PLOT, G_PLOT, "draw an SVG plot"},
 	{"fashion-mnist", 0, NULL, O_FASHION, G_DEMO,
-	 "run the Fashion-MNIST demo (needs /usr/share/datasets/fashion-mnist)"},
+	 "run the Fashion-MNIST demo instead (needs\n"
+	 "                             /usr/share/datasets/fashion-mnist)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -128,10 +129,11 @@ struct command {
 
 static const struct command commands[] = {
 	{"demo", "demo [--fashion-mnist]", 0, 0, G_COMMON | G_DEMO,
-	 "Runs the built-in experiments: handwritten digits with the 8x8 image\n"
-	 "as privileged information and a 4x4 image as the regular view, and\n"
-	 "the 'relevant features' experiment of Lopez-Paz et al. (2016). Needs\n"
-	 "no files and no network."},
+	 "Runs the built-in experiments: handwritten digits with the 8x8\n"
+	 "image as privileged information and a 4x4 image (clean, then\n"
+	 "noisy) as the regular view, and the 'relevant features'\n"
+	 "experiment of Lopez-Paz et al. (2016). Needs no files and no\n"
+	 "network."},
 	{"teacher", "teacher DATA -o teacher.lupi", 1, 1,
 	 G_COMMON | G_TRAIN | G_DATA | G_OUT | G_PLOT,
 	 "Trains a teacher on the privileged features X* of DATA (or on X and\n"
@@ -218,9 +220,9 @@ void cli_print_help(FILE *f, const char *command)
 		print_options(f, cmd->groups);
 		if (cmd->groups & G_DATA)
 			fputs("\nDATA is a CSV file (the last column is the "
-			      "label unless --target says\notherwise), a LIBSVM "
-			      "file, or an IDX image file with --labels; .gz\n"
-			      "files are read directly.\n",
+			      "label unless --target says\notherwise), a "
+			      "LIBSVM file, or an IDX image file with --labels;"
+			      "\n.gz files are read directly.\n",
 			      f);
 		print_exit_codes(f);
 		return;

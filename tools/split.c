@@ -77,8 +77,8 @@ int cli_split(const lupi_dataset *ds, double second_fraction, uint64_t seed,
 	if (n1 == 0 || n2 == 0) {
 		free(a);
 		free(b);
-		return cli_error("%zu samples are too few to hold out %g of them",
-				 n, second_fraction);
+		return cli_error("%zu samples are too few to hold out %g of "
+				 "them", n, second_fraction);
 	}
 	shuffle(a, n1, &s);
 	shuffle(b, n2, &s);

@@ -176,9 +176,9 @@ int svg_write(const char *path, const struct svg_panel *panels,
 		return cli_error("%s: %s", path, strerror(errno));
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%zu\" "
-		"height=\"%d\" viewBox=\"0 0 %zu %d\" font-family=\"sans-serif\" "
-		"font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" "
-		"fill=\"white\"/>\n", PANEL_W * n_panels, PANEL_H,
+		"height=\"%d\" viewBox=\"0 0 %zu %d\" "
+		"font-family=\"sans-serif\" font-size=\"12\">\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", PANEL_W * n_panels, PANEL_H,
 		PANEL_W * n_panels, PANEL_H);
 	for (size_t k = 0; k < n_panels; k++) {
 		const struct svg_panel *p = &panels[k];

@@ -70,9 +70,9 @@ static char *quoted_field(struct csv *c, int *code)
 	char *start = c->p, *w = c->p, *p = c->p + 1;
 	for (;;) {
 		if (p >= c->end) {
-			*code = lupi__err(LUPI_EFORMAT, "%s:%zu:%zu: unterminated "
-					  "quoted field", c->path, c->rec_line,
-					  c->n_fields + 1);
+			*code = lupi__err(LUPI_EFORMAT, "%s:%zu:%zu: "
+					  "unterminated quoted field", c->path,
+					  c->rec_line, c->n_fields + 1);
 			return NULL;
 		}
 		if (*p == '"') {
@@ -412,7 +412,10 @@ int lupi_dataset_load_csv(const char *path, const lupi_reader *r,
 	c.line = 1;
 	lupi__table t;
 	lupi__table_init(&t, r);
+	lupi__c_numeric loc;
+	lupi__c_numeric_enter(&loc);
 	int rc = load(&c, &t, out);
+	lupi__c_numeric_leave(&loc);
 	lupi__table_free(&t);
 	lupi__free(c.fields);
 	lupi__free(data);

@@ -96,6 +96,16 @@ void lupi__table_free(lupi__table *t);
 /* Moves the table's arrays into a new dataset (the table is left empty). */
 int lupi__table_finish(lupi__table *t, const char *path, lupi_dataset **out);
 
+/* Text loaders parse numbers in the "C" locale whatever the host set with
+ * setlocale(), so "1.5" means the same everywhere. Enter returns the
+ * thread's previous locale (or 0 when the switch failed, then leave is a
+ * no-op). */
+typedef struct lupi__c_numeric {
+	void *c, *old; /* locale_t, kept opaque here */
+} lupi__c_numeric;
+void lupi__c_numeric_enter(lupi__c_numeric *s);
+void lupi__c_numeric_leave(lupi__c_numeric *s);
+
 /* Parses a number at s (strtod, C syntax incl. nan/inf); *end is set past
  * it. Returns 0 when no number starts at s. */
 int lupi__parse_double(const char *s, const char **end, double *v);

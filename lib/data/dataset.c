@@ -19,8 +19,9 @@ static int check_finite(const float *v, size_t n, size_t w, const char *what)
 	size_t total = n * w, where;
 	if (lupi__all_finite(v, total, &where))
 		return LUPI_OK;
-	return lupi__err(LUPI_ENONFINITE, "sample %zu, %s %zu: %g is not finite",
-			 where / w, what, where % w, (double)v[where]);
+	return lupi__err(LUPI_ENONFINITE, "sample %zu, %s %zu: %g is not "
+			 "finite", where / w, what, where % w,
+			 (double)v[where]);
 }
 
 /* A copy of n*w floats, NULL on overflow or allocation failure. */

@@ -21,47 +21,46 @@ static int read_error(gzFile f, const char *path)
 	return lupi__err(LUPI_EFORMAT, "%s: corrupt gzip data: %s", path, msg);
 }
 
+/* Doubles the buffer (keeping room for the final NUL), up to the bound. */
+static int grow(unsigned char **buf, size_t *cap, const char *path)
+{
+	if (*cap >= LUPI__MAX_FILE_BYTES)
+		return lupi__err(LUPI_EFORMAT, "%s: larger than %zu bytes",
+				 path, LUPI__MAX_FILE_BYTES);
+	size_t ncap = *cap ? 2 * *cap : FIRST_CHUNK;
+	unsigned char *p = lupi__realloc(*buf, ncap + 1);
+	if (p == NULL)
+		return lupi__err(LUPI_ENOMEM, "%s: out of memory for %zu bytes",
+				 path, ncap);
+	*buf = p;
+	*cap = ncap;
+	return LUPI_OK;
+}
+
 static int read_all(gzFile f, const char *path, unsigned char **data,
 		    size_t *len)
 {
 	unsigned char *buf = NULL;
 	size_t cap = 0, used = 0;
-	for (;;) {
-		if (used == cap) {
-			if (cap >= LUPI__MAX_FILE_BYTES) {
-				lupi__free(buf);
-				return lupi__err(LUPI_EFORMAT, "%s: larger than "
-						 "%zu bytes", path,
-						 LUPI__MAX_FILE_BYTES);
-			}
-			size_t ncap = cap ? 2 * cap : FIRST_CHUNK;
-			unsigned char *p = lupi__realloc(buf, ncap + 1);
-			if (p == NULL) {
-				lupi__free(buf);
-				return lupi__err(LUPI_ENOMEM, "%s: out of memory "
-						 "for %zu bytes", path, ncap);
-			}
-			buf = p;
-			cap = ncap;
-		}
-		size_t want = cap - used;
-		if (want > MAX_READ)
-			want = MAX_READ;
-		int got = gzread(f, buf + used, (unsigned)want);
-		if (got < 0) {
-			lupi__free(buf);
-			return read_error(f, path);
-		}
-		if (got == 0)
+	int rc = LUPI_OK, got;
+	do {
+		if (used == cap && (rc = grow(&buf, &cap, path)) != LUPI_OK)
 			break;
-		used += (size_t)got;
-	}
+		size_t want = cap - used < MAX_READ ? cap - used : MAX_READ;
+		got = gzread(f, buf + used, (unsigned)want);
+		if (got < 0)
+			rc = read_error(f, path);
+		else
+			used += (size_t)got;
+	} while (rc == LUPI_OK && got > 0);
 	/* A gzip stream cut short ends like a file, with Z_BUF_ERROR. */
 	int zerr = Z_OK;
 	gzerror(f, &zerr);
-	if (zerr == Z_BUF_ERROR) {
+	if (rc == LUPI_OK && zerr == Z_BUF_ERROR)
+		rc = lupi__err(LUPI_EFORMAT, "%s: truncated gzip data", path);
+	if (rc != LUPI_OK) {
 		lupi__free(buf);
-		return lupi__err(LUPI_EFORMAT, "%s: truncated gzip data", path);
+		return rc;
 	}
 	buf[used] = '\0';
 	*data = buf;

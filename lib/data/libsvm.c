@@ -312,7 +312,10 @@ int lupi_dataset_load_libsvm(const char *path, const lupi_reader *r,
 	lupi__table t;
 	lupi__table_init(&t, r);
 	t.m = r->task == LUPI_TASK_REGRESSION; /* the label is the target */
+	lupi__c_numeric loc;
+	lupi__c_numeric_enter(&loc);
 	int rc = load(&s, (const char *)data, len, &t, out);
+	lupi__c_numeric_leave(&loc);
 	lupi__table_free(&t);
 	lupi__free(s.pairs.p);
 	lupi__free(s.row_end.p);

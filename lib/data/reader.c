@@ -3,6 +3,7 @@
  * dataset. */
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,23 @@ void *lupi__vec_push(lupi__vec *v, size_t count)
 }
 
 /* ---- parsing ------------------------------------------------------------ */
+
+void lupi__c_numeric_enter(lupi__c_numeric *s)
+{
+	s->old = NULL;
+	s->c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	if (s->c != NULL)
+		s->old = uselocale((locale_t)s->c);
+}
+
+void lupi__c_numeric_leave(lupi__c_numeric *s)
+{
+	if (s->c == NULL)
+		return;
+	uselocale((locale_t)s->old);
+	freelocale((locale_t)s->c);
+	s->c = NULL;
+}
 
 int lupi__parse_double(const char *s, const char **end, double *v)
 {

@@ -426,7 +426,7 @@ static int each_logits(const lupi_model *m, const lupi_dataset *ds,
 	int rc = LUPI_OK;
 	for (size_t i = 0; i < n && rc == LUPI_OK;) {
 		size_t nr = 0;
-		const float *in = x + (ds ? 0 : i * m->n_in);
+		const float *in = ds ? xb : x + i * m->n_in;
 		if (ds) {
 			for (; i < n && nr < rows; i++) {
 				if (need_priv && !lupi__dataset_has_priv(ds, i))
@@ -435,7 +435,6 @@ static int each_logits(const lupi_model *m, const lupi_dataset *ds,
 					       xb + nr * m->n_in);
 				idx[nr++] = i;
 			}
-			in = xb;
 		} else {
 			nr = n - i < rows ? n - i : rows;
 			for (size_t r = 0; r < nr; r++)

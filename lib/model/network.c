@@ -398,16 +398,12 @@ void lupi__view_row(const lupi_dataset *ds, int view, size_t i,
 	}
 }
 
-/* Per-input mean and std over the samples of ds that have the view, in
- * double, two passes (exact for constant features, which get std 1). */
-static int fit_standardizer(lupi_model *m, const lupi_dataset *ds)
+/* One pass over the samples of ds that have the model's view: acc += x, or
+ * acc += (x - mu)^2 when mu is not NULL. Returns the samples seen. */
+static size_t view_pass(const lupi_model *m, const lupi_dataset *ds,
+			const double *mu, double *acc)
 {
-	size_t d = m->n_in;
 	int need = lupi__view_needs_priv(m->opt.view);
-	double *acc = lupi__calloc(2 * d, sizeof *acc);
-	if (acc == NULL)
-		return lupi__err(LUPI_ENOMEM, "cannot allocate statistics");
-	double *mu = acc, *ss = acc + d;
 	size_t cnt = 0;
 	for (size_t i = 0; i < ds->n; i++) {
 		if (need && !lupi__dataset_has_priv(ds, i))
@@ -416,10 +412,26 @@ static int fit_standardizer(lupi_model *m, const lupi_dataset *ds)
 		size_t len[2], off = 0;
 		size_t ns = row_segments(ds, m->opt.view, i, seg, len);
 		for (size_t s = 0; s < ns; off += len[s], s++)
-			for (size_t j = 0; j < len[s]; j++)
-				mu[off + j] += seg[s][j];
+			for (size_t j = 0; j < len[s]; j++) {
+				double e = seg[s][j] - (mu ? mu[off + j] : 0.0);
+				acc[off + j] += mu ? e * e : e;
+			}
 		cnt++;
 	}
+	return cnt;
+}
+
+/* Per-input mean and population std over the samples of ds that have the
+ * view, in double, two passes (exact for constant features, which get
+ * std 1). */
+static int fit_standardizer(lupi_model *m, const lupi_dataset *ds)
+{
+	size_t d = m->n_in;
+	double *acc = lupi__calloc(2 * d, sizeof *acc);
+	if (acc == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate statistics");
+	double *mu = acc, *ss = acc + d;
+	size_t cnt = view_pass(m, ds, NULL, mu);
 	if (cnt == 0) {
 		lupi__free(acc);
 		return lupi__err(LUPI_ESTATE,
@@ -428,18 +440,7 @@ static int fit_standardizer(lupi_model *m, const lupi_dataset *ds)
 	}
 	for (size_t j = 0; j < d; j++)
 		mu[j] /= (double)cnt;
-	for (size_t i = 0; i < ds->n; i++) {
-		if (need && !lupi__dataset_has_priv(ds, i))
-			continue;
-		const float *seg[2];
-		size_t len[2], off = 0;
-		size_t ns = row_segments(ds, m->opt.view, i, seg, len);
-		for (size_t s = 0; s < ns; off += len[s], s++)
-			for (size_t j = 0; j < len[s]; j++) {
-				double e = seg[s][j] - mu[off + j];
-				ss[off + j] += e * e;
-			}
-	}
+	view_pass(m, ds, mu, ss);
 	for (size_t j = 0; j < d; j++) {
 		double sd = sqrt(ss[j] / (double)cnt);
 		float inv = (float)(1.0 / sd);

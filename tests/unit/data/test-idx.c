@@ -37,7 +37,8 @@ static char *write_idx(const char *name, uint32_t magic, const uint32_t *dims,
 			     ndims > 2 ? dims[2] : 0};
 	for (size_t w = 0; w <= ndims; w++)
 		for (int b = 0; b < 4; b++)
-			buf[4 * w + b] = (unsigned char)(words[w] >> (24 - 8 * b));
+			buf[4 * w + b] =
+				(unsigned char)(words[w] >> (24 - 8 * b));
 	if (len)
 		memcpy(buf + hl, body, len);
 	char *path;
@@ -131,8 +132,9 @@ START_TEST(pooling_exact)
 	for (int i = 0; i < 3; i++)
 		for (int a = 0; a < 2; a++)
 			for (int b = 0; b < 2; b++)
-				ck_assert_float_eq(x[i * 4 + a * 2 + b],
-						   16 * i + 8 * a + 2 * b + 2.5f);
+				ck_assert_float_eq(
+					x[i * 4 + a * 2 + b],
+					16 * i + 8 * a + 2 * b + 2.5f);
 	const float *xp = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
 	for (int i = 0; i < 48; i++)
 		ck_assert_float_eq(xp[i], (float)i);
