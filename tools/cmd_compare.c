@@ -33,8 +33,7 @@ struct row {
 	double lambda, temp, mean, std, dmean, dstd;
 };
 
-static int print_table(const struct cli *c, const lupi_compare *cmp,
-		       struct cli_json *j)
+static int print_table(const lupi_compare *cmp, struct cli_json *j)
 {
 	size_t n = lupi_compare_rows(cmp);
 	const char *metric = cli_metric_name(lupi_compare_metric(cmp));
@@ -81,7 +80,6 @@ static int print_table(const struct cli *c, const lupi_compare *cmp,
 	else
 		printf("(%u seeds; +- is the sample standard deviation)\n",
 		       lupi_compare_seeds(cmp));
-	(void)c;
 	return 0;
 }
 
@@ -175,7 +173,7 @@ static int run(const struct cli *c, lupi_dataset *train, lupi_dataset *test,
 		       lupi_dataset_dim(train, LUPI_VIEW_PRIVILEGED),
 		       cli_now() - prog.t0);
 	}
-	rc = print_table(c, cmp, j);
+	rc = print_table(cmp, j);
 	if (rc == 0 && c->plot)
 		rc = plot(c, cmp);
 out:

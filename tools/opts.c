@@ -21,6 +21,7 @@
 #define G_DEMO (1u << 7)
 #define G_PLOT (1u << 8)
 #define G_PRED (1u << 9)
+#define G_VIEW (1u << 10)
 
 enum {
 	O_HELP, O_QUIET, O_JSON, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN,
@@ -64,7 +65,7 @@ static const struct opt_def opts[] = {
 	 "hold out this fraction for validation, 0 for none [0.1]"},
 	{"patience", 0, "N", O_PATIENCE, G_TRAIN,
 	 "stop after N epochs without validation gain, 0 = never [0]"},
-	{"view", 0, "VIEW", O_VIEW, G_TEACH,
+	{"view", 0, "VIEW", O_VIEW, G_VIEW,
 	 "teacher input: privileged or both (X and X*) [privileged]"},
 	{"teacher", 0, "FILE", O_TEACHER, G_TEACH,
 	 "the teacher model file (from `lupi teacher`)"},
@@ -84,8 +85,8 @@ static const struct opt_def opts[] = {
 	{"temperatures", 0, "T,T,...", O_TEMPS, G_CMP,
 	 "temperatures to compare [1,2,4]"},
 	{"seeds", 0, "N", O_SEEDS, G_CMP | G_DEMO,
-	 "runs with seeds seed, seed+1, ... [compare 3; demo 5,\n"
-	 "                             synthetic 10, Fashion-MNIST 1]"},
+	 "runs with seeds seed, seed+1, ... [compare 3; demo 5, synthetic 10, "
+	 "Fashion-MNIST 1]"},
 	{"test", 0, "FILE", O_TEST, G_CMP, "test data (same format options)"},
 	{"test-fraction", 0, "F", O_TESTFRAC, G_CMP,
 	 "without --test, hold out this fraction for testing [0.3]"},
@@ -113,8 +114,8 @@ static const struct opt_def opts[] = {
 	 "classification, binary or regression [classification]"},
 	{"plot", 0, "FILE.svg", O_PLOT, G_PLOT, "draw an SVG plot"},
 	{"fashion-mnist", 0, NULL, O_FASHION, G_DEMO,
-	 "run the Fashion-MNIST demo instead (needs\n"
-	 "                             /usr/share/datasets/fashion-mnist)"},
+	 "run the Fashion-MNIST demo instead (needs "
+	 "/usr/share/datasets/fashion-mnist)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -135,7 +136,7 @@ static const struct command commands[] = {
 	 "experiment of Lopez-Paz et al. (2016). Needs no files and no\n"
 	 "network."},
 	{"teacher", "teacher DATA -o teacher.lupi", 1, 1,
-	 G_COMMON | G_TRAIN | G_DATA | G_OUT | G_PLOT,
+	 G_COMMON | G_TRAIN | G_DATA | G_OUT | G_PLOT | G_VIEW,
 	 "Trains a teacher on the privileged features X* of DATA (or on X and\n"
 	 "X* with --view both) and saves it."},
 	{"distill", "distill DATA --teacher teacher.lupi -o student.lupi", 1, 1,
@@ -181,6 +182,32 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+#define HELP_COL 29 /* where option descriptions start */
+
+/* Prints text from column HELP_COL, wrapped at 80 columns. */
+static void print_wrapped(FILE *f, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t len = strlen(p), cut = len;
+
+		if (len > 80 - HELP_COL) {
+			cut = 80 - HELP_COL;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = 80 - HELP_COL;
+		}
+		fprintf(f, "%.*s\n", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			fprintf(f, "%*s", HELP_COL, "");
+	}
+}
+
 static void print_options(FILE *f, unsigned groups)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {
@@ -196,10 +223,11 @@ static void print_options(FILE *f, unsigned groups)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
-		if (strlen(left) > 26)
-			fprintf(f, "  %s\n  %-26s %s\n", left, "", o->help);
+		if (strlen(left) > HELP_COL - 3)
+			fprintf(f, "  %s\n%*s", left, HELP_COL, "");
 		else
-			fprintf(f, "  %-26s %s\n", left, o->help);
+			fprintf(f, "  %-*s ", HELP_COL - 3, left);
+		print_wrapped(f, o->help);
 	}
 }
 
@@ -245,7 +273,8 @@ void cli_print_help(FILE *f, const char *command)
 	      "\nCommon options:\n",
 	      f);
 	print_options(f, G_COMMON);
-	fputs("  -V, --version              print the version and exit\n", f);
+	fprintf(f, "  %-*s print the version and exit\n", HELP_COL - 3,
+		"-V, --version");
 	print_exit_codes(f);
 }
 

@@ -6,7 +6,9 @@
 
 struct lupi_dataset {
 	uint64_t id;      /* unique per process, new for every created dataset,
-	                     subset or split; caches are tied to it */
+	                     subset or split; caches are tied to it. Also
+	                     renewed when X, X* or the sample order change
+	                     (set_privileged, shuffle, standardize) */
 	size_t n, d, d_priv;
 	int task;         /* LUPI_TASK_* */
 	size_t k;         /* classes (2 for binary) or regression outputs m */
@@ -43,7 +45,7 @@ int lupi__dataset_row(const lupi_dataset *ds, int view, size_t i, float *row);
 /* Bound on a file's (uncompressed) size: loaders hold it in memory. */
 #define LUPI__MAX_FILE_BYTES ((size_t)1 << 31)
 
-/* Bound on the dense features a sparse (LIBSVM) file may expand to. */
+/* Bound on the dense features a LIBSVM or IDX file may expand to. */
 #define LUPI__MAX_DENSE_BYTES ((size_t)1 << 30)
 /* Bound on a LIBSVM feature index. */
 #define LUPI__MAX_INDEX ((size_t)1 << 24)
@@ -97,9 +99,9 @@ void lupi__table_free(lupi__table *t);
 int lupi__table_finish(lupi__table *t, const char *path, lupi_dataset **out);
 
 /* Text loaders parse numbers in the "C" locale whatever the host set with
- * setlocale(), so "1.5" means the same everywhere. Enter returns the
- * thread's previous locale (or 0 when the switch failed, then leave is a
- * no-op). */
+ * setlocale(), so "1.5" means the same everywhere. Enter switches the
+ * calling thread (when newlocale fails it stays, and leave is a no-op);
+ * leave restores the thread's previous locale. */
 typedef struct lupi__c_numeric {
 	void *c, *old; /* locale_t, kept opaque here */
 } lupi__c_numeric;
