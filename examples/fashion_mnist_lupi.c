@@ -75,6 +75,8 @@ static lupi_model *mlp(const struct settings *s, const lupi_dataset *ds,
 static int progress(void *user, const lupi_progress *p)
 {
 	(void)user;
+	if (!isatty(STDERR_FILENO))
+		return 0;
 	fprintf(stderr, "\rtrained %u of %u models", p->epoch, p->epochs);
 	if (p->epoch == p->epochs)
 		fputc('\n', stderr);

@@ -64,6 +64,7 @@ struct cli {
 	const char *labels;
 	int pool;
 	int task;
+	int64_t max_rows;
 	/* output */
 	const char *output, *plot;
 	int quiet, json, help;

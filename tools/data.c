@@ -100,6 +100,8 @@ static int setup_reader(const struct cli *c, int format, lupi_reader *r)
 		rc = lupi_reader_set_int(r, LUPI_READER_TASK, LUPI_TASK_NONE);
 	else if (rc == LUPI_OK && c->task >= 0)
 		rc = lupi_reader_set_int(r, LUPI_READER_TASK, c->task);
+	if (rc == LUPI_OK && c->max_rows > 0)
+		rc = lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, c->max_rows);
 	if (rc == LUPI_OK && format == CLI_FORMAT_IDX)
 		rc = lupi_reader_set_int(r, LUPI_READER_IDX_POOL, c->pool);
 	if (rc != LUPI_OK)

@@ -35,6 +35,17 @@ int demo_from_compare(const lupi_compare *cmp, struct demo_result *r)
 	return 0;
 }
 
+/* "mean +- std", or the value alone from a single seed. */
+static void print_value(const char *name, const char *fmt, double mean,
+			double std, unsigned seeds)
+{
+	printf("  %-44s ", name);
+	printf(fmt, mean);
+	if (seeds > 1)
+		printf(" +- %.4f", std);
+	putchar('\n');
+}
+
 void demo_print(struct cli_json *j, const char *key,
 		const struct demo_result *r)
 {
@@ -55,12 +66,13 @@ void demo_print(struct cli_json *j, const char *key,
 		cli_json_close(j, '}');
 		return;
 	}
-	printf("  %-44s test accuracy, %u seeds\n", "", r->seeds);
+	printf("  %-44s test accuracy, %u seed%s\n", "", r->seeds,
+	       r->seeds == 1 ? "" : "s");
 	for (int k = 0; k < 3; k++)
-		printf("  %-44s %.4f +- %.4f\n", r->name[k], r->mean[k],
-		       r->std[k]);
-	printf("  %-44s %+.4f +- %.4f\n", "distilled minus labels only "
-	       "(paired)", r->diff_mean, r->diff_std);
+		print_value(r->name[k], "%.4f", r->mean[k], r->std[k],
+			    r->seeds);
+	print_value("distilled minus labels only (paired)", "%+.4f",
+		    r->diff_mean, r->diff_std, r->seeds);
 }
 
 int cmd_demo(struct cli *c)

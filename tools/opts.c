@@ -29,7 +29,7 @@ enum {
 	O_LOSS, O_DIV, O_TEACHER, O_TOUT, O_OKIND, O_LAMBDAS, O_TEMPS,
 	O_SEEDS, O_TEST, O_TESTFRAC, O_THIDDEN, O_FORMAT, O_PRIV, O_TARGET,
 	O_WEIGHT, O_IGNORE, O_NOHEADER, O_DELIM, O_LABELS, O_POOL, O_TASK,
-	O_NOTARGET, O_OUTPUT, O_PLOT, O_FASHION
+	O_NOTARGET, O_OUTPUT, O_PLOT, O_FASHION, O_MAXROWS
 };
 
 struct opt_def {
@@ -110,6 +110,8 @@ static const struct opt_def opts[] = {
 	{"labels", 0, "FILE", O_LABELS, G_DATA, "IDX: the label file"},
 	{"pool", 0, "P", O_POOL, G_DATA,
 	 "IDX: X = P x P block means, X* = the image [1: no X*]"},
+	{"max-rows", 0, "N", O_MAXROWS, G_DATA,
+	 "read only the first N samples, 0 = all [0]"},
 	{"task", 0, "TASK", O_TASK, G_DATA,
 	 "classification, binary or regression [classification]"},
 	{"plot", 0, "FILE.svg", O_PLOT, G_PLOT, "draw an SVG plot"},
@@ -471,6 +473,7 @@ static int apply(struct cli *c, const struct opt_def *o, const char *v)
 	case O_BATCH: return parse_int(n, v, 1, 1048576, &c->batch);
 	case O_SEED: return parse_int(n, v, 0, INT64_MAX, &c->seed);
 	case O_PATIENCE: return parse_int(n, v, 0, 1000000, &c->patience);
+	case O_MAXROWS: return parse_int(n, v, 0, INT64_MAX, &c->max_rows);
 	case O_SEEDS:
 		if (parse_int(n, v, 1, 1000, &i))
 			return -1;

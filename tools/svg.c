@@ -1,7 +1,7 @@
 /*
  * svg.c - small hand-written SVG line charts for --plot: panels side by
- * side, each with axes, ticks at 1-2-5 steps, labels, a legend, and dashed
- * series for reference lines.
+ * side, each with axes, ticks at 1-2-5 steps, labels, a legend right of
+ * the plot, and dashed series for reference lines.
  */
 #include <errno.h>
 #include <math.h>
@@ -9,10 +9,10 @@
 
 #include "cli.h"
 
-#define PANEL_W 480
+#define PANEL_W 620
 #define PANEL_H 340
 #define ML 64 /* margins: left, right, top, bottom */
-#define MR 16
+#define MR 164 /* room for the legend */
 #define MT 36
 #define MB 48
 
@@ -149,7 +149,7 @@ static void series(FILE *f, double ox, struct range xr, struct range yr,
 
 static void legend(FILE *f, double ox, const struct svg_panel *p)
 {
-	double x = ox + PANEL_W - MR - 150, y = MT + 8;
+	double x = ox + PANEL_W - MR + 14, y = MT + 8;
 
 	fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"144\" height=\"%zu\" "
 		"fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n",
@@ -178,8 +178,8 @@ int svg_write(const char *path, const struct svg_panel *panels,
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%zu\" "
 		"height=\"%d\" viewBox=\"0 0 %zu %d\" "
 		"font-family=\"sans-serif\" font-size=\"12\">\n"
-		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", PANEL_W * n_panels, PANEL_H,
-		PANEL_W * n_panels, PANEL_H);
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+		PANEL_W * n_panels, PANEL_H, PANEL_W * n_panels, PANEL_H);
 	for (size_t k = 0; k < n_panels; k++) {
 		const struct svg_panel *p = &panels[k];
 		double ox = (double)(PANEL_W * k), lo, hi;
@@ -188,7 +188,8 @@ int svg_write(const char *path, const struct svg_panel *panels,
 		data_range(p, 0, &lo, &hi);
 		xr = nice_range(lo, hi);
 		data_range(p, 1, &lo, &hi);
-		yr = nice_range(lo, hi);
+		/* a margin, so that no line runs along the frame */
+		yr = nice_range(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo));
 		axes(f, ox, xr, yr, p);
 		for (size_t s = 0; s < p->n_series; s++)
 			series(f, ox, xr, yr, &p->series[s], colors[s % 8]);

@@ -15,6 +15,12 @@ if [ ! -f "$baseline" ]; then
 	echo "no ABI baseline at $baseline: skipped"
 	exit 77
 fi
+# Without DWARF (a release build) abidiff sees the ELF symbols only.
+if command -v readelf >/dev/null 2>&1 &&
+	! readelf -S "$lib" 2>/dev/null | grep -q '\.debug_info'; then
+	echo "note: $lib has no debug info: only exported symbols are compared"
+	echo "      (types too with --buildtype=debugoptimized or debug)"
+fi
 abidiff --no-corpus-path --headers-dir2 "$headers" --drop-private-types \
 	--no-added-syms "$baseline" "$lib"
 status=$?

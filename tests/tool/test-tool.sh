@@ -54,6 +54,21 @@ awk -F, 'NR > 1 { printf "%s", $8; for (i = 1; i <= 7; i++)
 awk -F, 'BEGIN { OFS = "," } NR == 17 { $3 = "abc" } { print }' \
 	"$T/d.csv" >"$T/bad.csv"
 
+# a tiny IDX pair: 40 images of 4x4 bytes (the class is the brighter half)
+# and their labels; with --pool 2, X is 2x2 block means and X* the image
+awk 'BEGIN {
+	srand(5); printf "\\000\\000\\010\\003\\000\\000\\000\\050"
+	printf "\\000\\000\\000\\004\\000\\000\\000\\004"
+	for (i = 0; i < 40; i++) for (p = 0; p < 16; p++)
+		printf "\\%03o", int(rand() * 100) + ((p % 4 < 2) == i % 2) * 150
+}' >"$T/img.esc"
+awk 'BEGIN { printf "\\000\\000\\010\\001\\000\\000\\000\\050"
+	for (i = 0; i < 40; i++) printf "\\%03o", i % 2 }' >"$T/lab.esc"
+printf "$(cat "$T/img.esc")" >"$T/images-idx3-ubyte"
+printf "$(cat "$T/lab.esc")" >"$T/labels-idx1-ubyte"
+head -121 "$T/d.csv" >"$T/train.csv"
+{ head -1 "$T/d.csv"; tail -120 "$T/d.csv"; } >"$T/test.csv"
+
 FAST="--epochs 30 --batch 32 --lr 0.01 --hidden 16"
 
 # ---- help and version
@@ -157,6 +172,18 @@ run 0 "compare --json" "$LUPI" compare "$T/d.csv" -p 5-7 $FAST --seeds 2 \
 	--lambdas 0.5 --temperatures 2 --json --test-fraction 0.25
 has "$T/out" "compare --json" '"rows":\[{"kind":"baseline"'
 has "$T/out" "compare --json" '"kind":"distilled","lambda":0.5,"temperature":2'
+
+run 0 "compare --test" "$LUPI" compare "$T/train.csv" --test "$T/test.csv" \
+	-p 5-7 $FAST --seeds 2 --lambdas 0.5 --temperatures 2
+has "$T/out" "compare --test" "^120 training and 120 test samples"
+
+# ---- IDX images and --max-rows
+run 0 "teacher idx" "$LUPI" teacher "$T/images-idx3-ubyte" --pool 2 \
+	--labels "$T/labels-idx1-ubyte" $FAST --valid 0 -o "$T/idx.lupi"
+has "$T/out" "teacher idx" "privileged features (16)"
+run 0 "eval idx" "$LUPI" eval "$T/idx.lupi" "$T/images-idx3-ubyte" --pool 2 \
+	--labels "$T/labels-idx1-ubyte" --max-rows 10
+has "$T/out" "eval idx" "(10 samples)"
 
 # ---- data errors: exit 1, "lupi: FILE:LINE:COL: ..."
 run 1 "bad number" "$LUPI" teacher "$T/bad.csv" -p 5-7 $FAST
