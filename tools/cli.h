@@ -23,6 +23,7 @@
 
 #define CLI_MAX_HIDDEN 16
 #define CLI_MAX_GRID 64
+#define CLI_MAX_POOL 64 /* the library's LUPI_READER_IDX_POOL range is 1..64 */
 
 /* Data formats. */
 #define CLI_FORMAT_GUESS 0
@@ -53,6 +54,7 @@ struct cli {
 	/* compare */
 	double lambdas[CLI_MAX_GRID], temps[CLI_MAX_GRID];
 	size_t n_lambdas, n_temps;
+	int lambdas_set, temps_set; /* given on the command line */
 	unsigned seeds;
 	const char *test;
 	double test_fraction;
@@ -83,8 +85,11 @@ int cli_fail(int code, const char *context);
 /* prints "lupi: " + a message of the tool's own, returns CLI_EXIT_ERROR */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* data.c */
-int cli_load_data(const struct cli *c, const char *path, lupi_dataset **out);
+/* data.c: model, when not NULL, is the model the data is for: without
+ * --task the data gets its task, and a classifier's class count (so a file
+ * that lacks the top class still matches the model's outputs) */
+int cli_load_data(const struct cli *c, const char *path,
+		  const lupi_model *model, lupi_dataset **out);
 const char *cli_task_name(int task);
 /* reads an n x k matrix of numbers from a CSV file (header line optional) */
 int cli_read_matrix(const char *path, float **out, size_t *rows,
@@ -147,6 +152,8 @@ void cli_json_int(struct cli_json *j, const char *key, int64_t v);
 void cli_json_str(struct cli_json *j, const char *key, const char *s);
 int cli_print_metrics(struct cli_json *j, const char *set,
 		      const lupi_model *m, const lupi_dataset *ds);
+/* the samples of ds that m reads: those with X* when its view needs X* */
+size_t cli_samples_used(const lupi_model *m, const lupi_dataset *ds);
 
 /* svg.c */
 struct svg_series {

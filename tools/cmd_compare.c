@@ -184,22 +184,46 @@ out:
 	return rc;
 }
 
+/*
+ * --lambda L and -T T are a grid of one value, as in `lupi distill`; given
+ * with the list they would replace, one of the two would be ignored.
+ * Returns 0, or -1 after a usage error.
+ */
+static int one_value_grid(const char *opt, const char *list, double v,
+			  int list_set, double *grid, size_t *n)
+{
+	if (isnan(v))
+		return 0;
+	if (list_set) {
+		cli_usage_error("compare: give %s or %s, not both", opt, list);
+		return -1;
+	}
+	grid[0] = v;
+	*n = 1;
+	return 0;
+}
+
 int cmd_compare(struct cli *c)
 {
 	lupi_dataset *all = NULL, *train = NULL, *test = NULL;
 	struct cli_json json, *j = c->json ? &json : NULL;
 	int rc;
 
+	if (one_value_grid("--lambda", "--lambdas", c->lambda,
+			   c->lambdas_set, c->lambdas, &c->n_lambdas) ||
+	    one_value_grid("--temperature", "--temperatures", c->temperature,
+			   c->temps_set, c->temps, &c->n_temps))
+		return CLI_EXIT_USAGE;
 	if (j)
 		cli_json_begin(j, stdout);
 	if (j)
 		cli_json_str(j, "command", "compare");
-	if (cli_load_data(c, c->args[0], &all)) {
+	if (cli_load_data(c, c->args[0], NULL, &all)) {
 		rc = CLI_EXIT_ERROR;
 	} else if (c->test) {
 		train = all;
 		all = NULL;
-		rc = cli_load_data(c, c->test, &test);
+		rc = cli_load_data(c, c->test, NULL, &test);
 	} else {
 		rc = cli_split_dataset(all, c->test_fraction,
 				       c->seed >= 0 ? (uint64_t)c->seed : 0,

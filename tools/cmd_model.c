@@ -38,7 +38,8 @@ int cmd_eval(struct cli *c)
 	struct cli_json json, *j = c->json ? &json : NULL;
 	int rc = CLI_EXIT_ERROR;
 
-	if (load_model(c->args[0], &m) || cli_load_data(c, c->args[1], &ds))
+	if (load_model(c->args[0], &m) ||
+	    cli_load_data(c, c->args[1], m, &ds))
 		goto out;
 	if (j) {
 		cli_json_begin(j, stdout);
@@ -176,7 +177,8 @@ int cmd_predict(struct cli *c)
 				"predictions are CSV");
 		return CLI_EXIT_USAGE;
 	}
-	if (!load_model(c->args[0], &m) && !cli_load_data(c, c->args[1], &ds))
+	if (!load_model(c->args[0], &m) &&
+	    !cli_load_data(c, c->args[1], m, &ds))
 		rc = predict(c, m, ds);
 	lupi_dataset_free(ds);
 	lupi_model_free(m);

@@ -29,13 +29,15 @@ static uint64_t seed_of(const struct cli *c)
 	return c->seed >= 0 ? (uint64_t)c->seed : 0;
 }
 
-/* Loads DATA and splits off --valid; idx_train maps train rows to DATA's. */
-static int load_split(const struct cli *c, struct run *r)
+/* Loads DATA (for the teacher model tm, when not NULL) and splits off
+ * --valid; idx_train maps train rows to DATA's. */
+static int load_split(const struct cli *c, struct run *r,
+		      const lupi_model *tm)
 {
 	size_t *iv = NULL, nv = 0;
 	int rc;
 
-	if (cli_load_data(c, c->args[0], &r->all))
+	if (cli_load_data(c, c->args[0], tm, &r->all))
 		return CLI_EXIT_ERROR;
 	if (lupi_dataset_task(r->all) == LUPI_TASK_NONE)
 		return cli_error("%s: no labels or targets", c->args[0]);
@@ -53,10 +55,14 @@ static int load_split(const struct cli *c, struct run *r)
 	return rc == LUPI_OK ? 0 : cli_fail(rc, NULL);
 }
 
+/* The samples counted are those m trains on (for a teacher on X*: those
+ * with X*), and the others are said to be skipped. */
 static void describe(const struct cli *c, const struct run *r,
 		     const char *role, const lupi_model *m, int view)
 {
 	size_t k = lupi_model_outputs(m);
+	size_t used = cli_samples_used(m, r->train);
+	size_t skipped = lupi_dataset_rows(r->train) - used;
 	int task = lupi_model_task(m);
 
 	if (r->j) {
@@ -65,8 +71,8 @@ static void describe(const struct cli *c, const struct run *r,
 		cli_json_str(r->j, "view", cli_view_name(view));
 		cli_json_int(r->j, "inputs", (int64_t)lupi_model_inputs(m));
 		cli_json_int(r->j, "outputs", (int64_t)k);
-		cli_json_int(r->j, "train_samples",
-			     (int64_t)lupi_dataset_rows(r->train));
+		cli_json_int(r->j, "train_samples", (int64_t)used);
+		cli_json_int(r->j, "train_skipped", (int64_t)skipped);
 		return;
 	}
 	if (c->quiet)
@@ -75,9 +81,11 @@ static void describe(const struct cli *c, const struct run *r,
 	       lupi_model_inputs(m), cli_task_name(task));
 	if (task == LUPI_TASK_CLASSIFICATION)
 		printf(", %zu classes", k);
-	printf("; %zu training samples", lupi_dataset_rows(r->train));
+	printf("; %zu training samples", used);
+	if (skipped)
+		printf(" (%zu skipped without X*)", skipped);
 	if (r->valid)
-		printf(", %zu validation", lupi_dataset_rows(r->valid));
+		printf(", %zu validation", cli_samples_used(m, r->valid));
 	putchar('\n');
 }
 
@@ -119,12 +127,13 @@ static int train_teacher(const struct cli *c, struct run *r)
 	double t0;
 	int rc;
 
-	if (load_split(c, r))
+	if (load_split(c, r, NULL))
 		return CLI_EXIT_ERROR;
 	if (cli_make_model(c, r->train, c->view, 1, &m))
 		return CLI_EXIT_ERROR;
 	describe(c, r, "teacher", m, c->view);
-	cli_progress_init(&r->prog, c, "teacher", lupi_dataset_rows(r->train));
+	cli_progress_init(&r->prog, c, "teacher",
+			  cli_samples_used(m, r->train));
 	cli_progress_watch(&r->prog, m);
 	t0 = cli_now();
 	rc = lupi_model_fit(m, r->train, r->valid, cli_progress_fn, &r->prog);
@@ -198,8 +207,19 @@ static int add_external(const struct cli *c, struct run *r, lupi_teacher *t)
 	return rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher_outputs);
 }
 
+/* The teacher model, loaded before DATA so that DATA is read for it. */
+static int load_teacher_model(const struct cli *c, lupi_model **tm)
+{
+	int rc;
+
+	if (!c->teacher)
+		return 0;
+	rc = lupi_model_load(c->teacher, tm);
+	return rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher);
+}
+
 static int make_teacher(const struct cli *c, struct run *r,
-			lupi_teacher **t, lupi_model **tm)
+			lupi_teacher **t, lupi_model *tm)
 {
 	int rc = lupi_teacher_create(t);
 
@@ -207,10 +227,7 @@ static int make_teacher(const struct cli *c, struct run *r,
 		return cli_fail(rc, NULL);
 	if (c->teacher_outputs)
 		return add_external(c, r, *t);
-	rc = lupi_model_load(c->teacher, tm);
-	if (rc != LUPI_OK)
-		return cli_fail(rc, c->teacher);
-	rc = lupi_teacher_add_model(*t, *tm, 1.0);
+	rc = lupi_teacher_add_model(*t, tm, 1.0);
 	if (rc == LUPI_OK)
 		rc = lupi_teacher_prepare(*t, r->train);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher);
@@ -224,7 +241,8 @@ static int train_student(const struct cli *c, struct run *r)
 	double t0;
 	int rc = CLI_EXIT_ERROR;
 
-	if (load_split(c, r) || make_teacher(c, r, &t, &tm) ||
+	if (load_teacher_model(c, &tm) || load_split(c, r, tm) ||
+	    make_teacher(c, r, &t, tm) ||
 	    cli_make_model(c, r->train, LUPI_VIEW_REGULAR, 0, &m) ||
 	    cli_make_loss(c, lupi_dataset_task(r->train), &loss))
 		goto out;

@@ -87,19 +87,49 @@ static int set_roles(lupi_reader *r, const char *opt, const char *spec,
 	return rc == LUPI_OK ? 0 : CLI_EXIT_ERROR;
 }
 
-static int setup_reader(const struct cli *c, int format, lupi_reader *r)
+/*
+ * The task of the data: none with --no-target, else --task, else the task
+ * of the model it is for, else the reader's default (classification).
+ */
+static int data_task(const struct cli *c, const lupi_model *model)
 {
-	int rc = LUPI_OK;
+	if (c->no_target)
+		return LUPI_TASK_NONE;
+	if (c->task >= 0)
+		return c->task;
+	return model ? lupi_model_task(model) : LUPI_TASK_CLASSIFICATION;
+}
 
-	if (c->no_header)
+/*
+ * Labels of data for a classifier are read as its K classes (binary: 2),
+ * not as max label + 1: a test file without the top class must still give
+ * K outputs. Data of another task is left to the library to report.
+ */
+static int64_t data_classes(const lupi_model *model, int task)
+{
+	if (!model || lupi_model_task(model) != task)
+		return 0;
+	if (task == LUPI_TASK_BINARY)
+		return 2;
+	if (task == LUPI_TASK_CLASSIFICATION)
+		return (int64_t)lupi_model_outputs(model);
+	return 0;
+}
+
+static int setup_reader(const struct cli *c, int format,
+			const lupi_model *model, lupi_reader *r)
+{
+	int task = data_task(c, model);
+	int64_t classes = data_classes(model, task);
+	int rc = lupi_reader_set_int(r, LUPI_READER_TASK, task);
+
+	if (rc == LUPI_OK && c->no_header)
 		rc = lupi_reader_set_int(r, LUPI_READER_HEADER, 0);
 	if (rc == LUPI_OK && c->delimiter != ',')
 		rc = lupi_reader_set_int(r, LUPI_READER_DELIMITER,
 					 (unsigned char)c->delimiter);
-	if (rc == LUPI_OK && c->no_target)
-		rc = lupi_reader_set_int(r, LUPI_READER_TASK, LUPI_TASK_NONE);
-	else if (rc == LUPI_OK && c->task >= 0)
-		rc = lupi_reader_set_int(r, LUPI_READER_TASK, c->task);
+	if (rc == LUPI_OK && classes > 0)
+		rc = lupi_reader_set_int(r, LUPI_READER_CLASSES, classes);
 	if (rc == LUPI_OK && c->max_rows > 0)
 		rc = lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, c->max_rows);
 	if (rc == LUPI_OK && format == CLI_FORMAT_IDX)
@@ -119,7 +149,8 @@ static int setup_reader(const struct cli *c, int format, lupi_reader *r)
 }
 
 /* Loads path; on failure prints the error and returns CLI_EXIT_ERROR. */
-int cli_load_data(const struct cli *c, const char *path, lupi_dataset **out)
+int cli_load_data(const struct cli *c, const char *path,
+		  const lupi_model *model, lupi_dataset **out)
 {
 	lupi_reader *r = NULL;
 	int format = c->format ? c->format : guess_format(path);
@@ -128,7 +159,7 @@ int cli_load_data(const struct cli *c, const char *path, lupi_dataset **out)
 	*out = NULL;
 	if (rc != LUPI_OK)
 		return cli_fail(rc, NULL);
-	if (setup_reader(c, format, r)) {
+	if (setup_reader(c, format, model, r)) {
 		lupi_reader_free(r);
 		return CLI_EXIT_ERROR;
 	}

@@ -22,6 +22,7 @@
 #define G_PLOT (1u << 8)
 #define G_PRED (1u << 9)
 #define G_VIEW (1u << 10)
+#define G_FIT (1u << 11) /* validation: not compare, which holds none out */
 
 enum {
 	O_HELP, O_QUIET, O_JSON, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN,
@@ -61,9 +62,9 @@ static const struct opt_def opts[] = {
 	 "sgd, adam or adamw [adam]"},
 	{"seed", 0, "N", O_SEED, G_TRAIN | G_DEMO,
 	 "seed of initialisation, shuffling and splits [0]"},
-	{"valid", 0, "FRACTION", O_VALID, G_TRAIN,
+	{"valid", 0, "FRACTION", O_VALID, G_FIT,
 	 "hold out this fraction for validation, 0 for none [0.1]"},
-	{"patience", 0, "N", O_PATIENCE, G_TRAIN,
+	{"patience", 0, "N", O_PATIENCE, G_FIT,
 	 "stop after N epochs without validation gain, 0 = never [0]"},
 	{"view", 0, "VIEW", O_VIEW, G_VIEW,
 	 "teacher input: privileged or both (X and X*) [privileged]"},
@@ -77,9 +78,12 @@ static const struct opt_def opts[] = {
 	 "kd, logits (Ba & Caruana), sel (Zhao & Zhu) or hard [kd]"},
 	{"divergence", 0, "NAME", O_DIV, G_KD,
 	 "kd divergence: ce, kl, reverse-kl or js [ce]"},
-	{"temperature", 'T', "T", O_TEMP, G_KD, "distillation temperature [2]"},
+	{"temperature", 'T', "T", O_TEMP, G_KD,
+	 "distillation temperature; compare: the one value of --temperatures "
+	 "[2]"},
 	{"lambda", 0, "L", O_LAMBDA, G_KD,
-	 "imitation weight in [0, 1], 0 = labels only [0.5]"},
+	 "imitation weight in [0, 1], 0 = labels only; compare: the one value "
+	 "of --lambdas [0.5]"},
 	{"lambdas", 0, "L,L,...", O_LAMBDAS, G_CMP,
 	 "imitation weights to compare [0.25,0.5,0.75]"},
 	{"temperatures", 0, "T,T,...", O_TEMPS, G_CMP,
@@ -109,11 +113,12 @@ static const struct opt_def opts[] = {
 	 "CSV field separator, one character or 'tab' [,]"},
 	{"labels", 0, "FILE", O_LABELS, G_DATA, "IDX: the label file"},
 	{"pool", 0, "P", O_POOL, G_DATA,
-	 "IDX: X = P x P block means, X* = the image [1: no X*]"},
+	 "IDX: X = P x P block means, X* = the image; 1 to 64 [1: no X*]"},
 	{"max-rows", 0, "N", O_MAXROWS, G_DATA,
 	 "read only the first N samples, 0 = all [0]"},
 	{"task", 0, "TASK", O_TASK, G_DATA,
-	 "classification, binary or regression [classification]"},
+	 "classification, binary or regression [eval, predict and distill "
+	 "--teacher: the model's; else classification]"},
 	{"plot", 0, "FILE.svg", O_PLOT, G_PLOT, "draw an SVG plot"},
 	{"fashion-mnist", 0, NULL, O_FASHION, G_DEMO,
 	 "run the Fashion-MNIST demo instead (needs "
@@ -138,11 +143,12 @@ static const struct command commands[] = {
 	 "experiment of Lopez-Paz et al. (2016). Needs no files and no\n"
 	 "network."},
 	{"teacher", "teacher DATA -o teacher.lupi", 1, 1,
-	 G_COMMON | G_TRAIN | G_DATA | G_OUT | G_PLOT | G_VIEW,
+	 G_COMMON | G_TRAIN | G_FIT | G_DATA | G_OUT | G_PLOT | G_VIEW,
 	 "Trains a teacher on the privileged features X* of DATA (or on X and\n"
 	 "X* with --view both) and saves it."},
 	{"distill", "distill DATA --teacher teacher.lupi -o student.lupi", 1, 1,
-	 G_COMMON | G_TRAIN | G_KD | G_DATA | G_OUT | G_TEACH | G_PLOT,
+	 G_COMMON | G_TRAIN | G_FIT | G_KD | G_DATA | G_OUT | G_TEACH |
+	 G_PLOT,
 	 "Trains a student on the regular features X of DATA from the labels\n"
 	 "and a teacher: a model file, or outputs computed elsewhere\n"
 	 "(--teacher-outputs, one CSV row per sample of DATA)."},
@@ -480,7 +486,7 @@ static int apply(struct cli *c, const struct opt_def *o, const char *v)
 		c->seeds = (unsigned)i;
 		return 0;
 	case O_POOL:
-		if (parse_int(n, v, 1, 1024, &i))
+		if (parse_int(n, v, 1, CLI_MAX_POOL, &i))
 			return -1;
 		c->pool = (int)i;
 		return 0;
@@ -491,8 +497,10 @@ static int apply(struct cli *c, const struct opt_def *o, const char *v)
 	case O_TEMP: return parse_double(n, v, 1e-6, 1000, &c->temperature);
 	case O_LAMBDA: return parse_double(n, v, 0, 1, &c->lambda);
 	case O_LAMBDAS:
+		c->lambdas_set = 1;
 		return parse_doubles(n, v, 0, 1, c->lambdas, &c->n_lambdas);
 	case O_TEMPS:
+		c->temps_set = 1;
 		return parse_doubles(n, v, 1e-6, 1000, c->temps, &c->n_temps);
 	case O_HIDDEN:
 		c->hidden_set = 1;

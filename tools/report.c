@@ -95,10 +95,22 @@ void cli_json_str(struct cli_json *j, const char *k, const char *s)
 	json_string(j->f, s);
 }
 
+size_t cli_samples_used(const lupi_model *m, const lupi_dataset *ds)
+{
+	int64_t view = LUPI_VIEW_REGULAR;
+
+	lupi_model_get_int(m, LUPI_OPT_VIEW, &view);
+	if (view == LUPI_VIEW_REGULAR)
+		return lupi_dataset_rows(ds);
+	return lupi_dataset_privileged_count(ds);
+}
+
 /*
  * Metrics of m on ds: accuracy and log-loss for classification, MSE and MAE
- * for regression; as text ("valid  accuracy 0.9722  logloss 0.0912") or as
- * a JSON object named set. Returns 0 or CLI_EXIT_ERROR.
+ * for regression; as text ("valid  accuracy 0.9722  logloss 0.0912  (36
+ * samples)") or as a JSON object named set. The sample count is of the
+ * samples scored: a model on X* skips those without X*, and says how many.
+ * Returns 0 or CLI_EXIT_ERROR.
  */
 int cli_print_metrics(struct cli_json *j, const char *set,
 		      const lupi_model *m, const lupi_dataset *ds)
@@ -106,6 +118,8 @@ int cli_print_metrics(struct cli_json *j, const char *set,
 	int task = lupi_model_task(m);
 	int metrics[2] = {LUPI_METRIC_ACCURACY, LUPI_METRIC_LOGLOSS};
 	double v[2];
+	size_t used = cli_samples_used(m, ds);
+	size_t skipped = lupi_dataset_rows(ds) - used;
 
 	if (task == LUPI_TASK_REGRESSION) {
 		metrics[0] = LUPI_METRIC_MSE;
@@ -121,13 +135,17 @@ int cli_print_metrics(struct cli_json *j, const char *set,
 		cli_json_object(j, set);
 		for (int i = 0; i < 2; i++)
 			cli_json_num(j, cli_metric_name(metrics[i]), v[i]);
-		cli_json_int(j, "samples", (int64_t)lupi_dataset_rows(ds));
+		cli_json_int(j, "samples", (int64_t)used);
+		cli_json_int(j, "skipped", (int64_t)skipped);
 		cli_json_close(j, '}');
 	} else {
 		printf("%-8s", set);
 		for (int i = 0; i < 2; i++)
 			printf("  %s %.4f", cli_metric_name(metrics[i]), v[i]);
-		printf("  (%zu samples)\n", lupi_dataset_rows(ds));
+		printf("  (%zu samples", used);
+		if (skipped)
+			printf(", %zu skipped without X*", skipped);
+		fputs(")\n", stdout);
 	}
 	return 0;
 }

@@ -67,6 +67,14 @@ awk 'BEGIN { printf "\\000\\000\\010\\001\\000\\000\\000\\050"
 printf "$(cat "$T/img.esc")" >"$T/images-idx3-ubyte"
 printf "$(cat "$T/lab.esc")" >"$T/labels-idx1-ubyte"
 head -121 "$T/d.csv" >"$T/train.csv"
+# the samples of classes 0 and 1 only: a file that lacks the top class
+awk -F, 'NR == 1 || $8 != 2' "$T/d.csv" >"$T/no2.csv"
+# every 4th sample without X* (empty privileged cells): 60 of 240
+awk -F, 'BEGIN { OFS = "," } NR > 1 && NR % 4 == 0 { $5 = $6 = $7 = "" }
+	{ print }' "$T/d.csv" >"$T/noxs.csv"
+# labels 0/1 for a binary task
+awk -F, 'BEGIN { OFS = "," } NR > 1 && $8 == 2 { $8 = 1 } { print }' \
+	"$T/d.csv" >"$T/bin.csv"
 { head -1 "$T/d.csv"; tail -120 "$T/d.csv"; } >"$T/test.csv"
 
 FAST="--epochs 30 --batch 32 --lr 0.01 --hidden 16"
@@ -92,6 +100,36 @@ run 2 "bad value" "$LUPI" teacher "$T/d.csv" --epochs abc
 has "$T/err" "bad value" "--epochs"
 run 2 "missing argument" "$LUPI" eval "$T/x.lupi"
 run 2 "distill without teacher" "$LUPI" distill "$T/d.csv"
+# --pool: the library's range is 1 to 64, so 65 is a usage error
+run 2 "pool 65" "$LUPI" teacher "$T/images-idx3-ubyte" --pool 65 \
+	--labels "$T/labels-idx1-ubyte"
+has "$T/err" "pool 65" "--pool: '65' is not an integer in \[1, 64\]"
+run 2 "pool 0" "$LUPI" teacher "$T/images-idx3-ubyte" --pool 0
+# compare trains without a validation part: --valid and --patience would be
+# ignored, so they are refused and not in its help
+run 2 "compare --valid" "$LUPI" compare "$T/d.csv" -p 5-7 --valid 0.2
+has "$T/err" "compare --valid" "unknown option '--valid' for compare"
+run 2 "compare --patience" "$LUPI" compare "$T/d.csv" -p 5-7 --patience 3
+has "$T/err" "compare --patience" "unknown option '--patience' for compare"
+run 0 "compare --help" "$LUPI" compare --help
+if grep -q -e "--valid\|--patience" "$T/out"; then
+	fail "compare --help lists --valid or --patience"
+else
+	ok
+fi
+for c in teacher distill; do
+	run 0 "$c --help" "$LUPI" "$c" --help
+	has "$T/out" "$c --help" "--valid FRACTION"
+	has "$T/out" "$c --help" "--patience N"
+done
+# --lambda and -T are one-value grids; with the list too, one would be lost
+run 2 "compare --lambda --lambdas" "$LUPI" compare "$T/d.csv" -p 5-7 \
+	--lambda 0.3 --lambdas 0.5
+has "$T/err" "compare --lambda --lambdas" "give --lambda or --lambdas"
+run 2 "compare -T --temperatures" "$LUPI" compare "$T/d.csv" -p 5-7 -T 3 \
+	--temperatures 1,2
+has "$T/err" "compare -T --temperatures" \
+	"give --temperature or --temperatures"
 
 # ---- teacher
 run 0 "teacher" "$LUPI" teacher "$T/d.csv" --privileged 5-7 $FAST \
@@ -146,6 +184,40 @@ run 0 "eval --json" "$LUPI" eval "$T/student.lupi" "$T/d.csv" -p 5-7 --json
 has "$T/out" "eval --json" '"test":{"accuracy":[0-9.]*,"logloss":'
 run 1 "eval wrong shape" "$LUPI" eval "$T/student.lupi" "$T/d.csv"
 has "$T/err" "eval wrong shape" "^lupi: "
+# data without the top class is read with the model's 3 classes
+run 0 "eval without class 2" "$LUPI" eval "$T/teacher.lupi" "$T/no2.csv" \
+	-p 5-7
+has "$T/out" "eval without class 2" "accuracy 0\.[0-9]"
+run 0 "predict without class 2" "$LUPI" predict "$T/teacher.lupi" \
+	"$T/no2.csv" -p 5-7
+has "$T/out" "predict without class 2" "^p0,p1,p2,class$"
+run 0 "distill without class 2" "$LUPI" distill "$T/no2.csv" -p 5-7 \
+	--teacher "$T/teacher.lupi" $FAST -o "$T/student3.lupi"
+run 0 "distill without class 2: info" "$LUPI" info "$T/student3.lupi"
+has "$T/out" "distill without class 2: info" "classification, 3 classes"
+# the count is of the samples scored: a teacher skips those without X*
+run 0 "eval skipped X*" "$LUPI" eval "$T/teacher.lupi" "$T/noxs.csv" -p 5-7
+has "$T/out" "eval skipped X*" "(180 samples, 60 skipped without X\*)$"
+run 0 "eval skipped X* --json" "$LUPI" eval "$T/teacher.lupi" \
+	"$T/noxs.csv" -p 5-7 --json
+has "$T/out" "eval skipped X* --json" '"samples":180,"skipped":60}'
+run 0 "eval student all X" "$LUPI" eval "$T/student.lupi" "$T/noxs.csv" \
+	-p 5-7
+has "$T/out" "eval student all X" "(240 samples)$"
+run 0 "teacher skipped X*" "$LUPI" teacher "$T/noxs.csv" -p 5-7 $FAST \
+	--valid 0
+has "$T/out" "teacher skipped X*" \
+	"; 180 training samples (60 skipped without X\*)$"
+has "$T/out" "teacher skipped X*" "^train .*(180 samples, 60 skipped"
+run 0 "teacher skipped X* --json" "$LUPI" teacher "$T/noxs.csv" -p 5-7 \
+	$FAST --valid 0 --json
+has "$T/out" "teacher skipped X* --json" \
+	'"train_samples":180,"train_skipped":60'
+# a binary model's data is read as binary without --task
+run 0 "teacher binary" "$LUPI" teacher "$T/bin.csv" -p 5-7 $FAST \
+	--task binary -o "$T/binary.lupi"
+run 0 "eval binary" "$LUPI" eval "$T/binary.lupi" "$T/bin.csv" -p 5-7
+has "$T/out" "eval binary" "accuracy 0\.[0-9]"
 
 # ---- predict
 run 0 "predict" "$LUPI" predict "$T/student.lupi" "$T/d.csv" -p 5-7 \
@@ -176,6 +248,11 @@ has "$T/out" "compare --json" '"kind":"distilled","lambda":0.5,"temperature":2'
 run 0 "compare --test" "$LUPI" compare "$T/train.csv" --test "$T/test.csv" \
 	-p 5-7 $FAST --seeds 2 --lambdas 0.5 --temperatures 2
 has "$T/out" "compare --test" "^120 training and 120 test samples"
+run 0 "compare --lambda -T" "$LUPI" compare "$T/d.csv" -p 5-7 $FAST \
+	--seeds 2 --lambda 0.3 -T 3
+has "$T/out" "compare --lambda -T" "^student, distilled *0.30 *3 "
+rows=$(grep -c "^student, distilled" "$T/out")
+[ "$rows" -eq 1 ] && ok || fail "compare --lambda -T: $rows distilled rows"
 
 # ---- IDX images and --max-rows
 run 0 "teacher idx" "$LUPI" teacher "$T/images-idx3-ubyte" --pool 2 \
@@ -184,6 +261,9 @@ has "$T/out" "teacher idx" "privileged features (16)"
 run 0 "eval idx" "$LUPI" eval "$T/idx.lupi" "$T/images-idx3-ubyte" --pool 2 \
 	--labels "$T/labels-idx1-ubyte" --max-rows 10
 has "$T/out" "eval idx" "(10 samples)"
+run 1 "pool 64" "$LUPI" teacher "$T/images-idx3-ubyte" --pool 64 \
+	--labels "$T/labels-idx1-ubyte" $FAST
+has "$T/err" "pool 64" "^lupi: .*64"
 
 # ---- data errors: exit 1, "lupi: FILE:LINE:COL: ..."
 run 1 "bad number" "$LUPI" teacher "$T/bad.csv" -p 5-7 $FAST
