@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = in.n;
 	const char *images = fuzz_file(0, in.p, len);
 	const char *labels =
-		no_labels ? NULL : fuzz_file(1, in.p + len, in.n - len);
+	    no_labels ? NULL : fuzz_file(1, in.p + len, in.n - len);
 	lupi_dataset *ds = (lupi_dataset *)1;
 	int rc = lupi_dataset_load_idx(images, labels, r, &ds);
 	fuzz_loaded("lupi_dataset_load_idx", rc, ds, &cfg);

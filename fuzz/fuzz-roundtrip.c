@@ -12,17 +12,17 @@
 #include "fuzz.h"
 
 static const int int_keys[] = {
-	LUPI_OPT_ACTIVATION, LUPI_OPT_INIT,	     LUPI_OPT_OPTIMIZER,
-	LUPI_OPT_SCHEDULE,   LUPI_OPT_EPOCHS,	     LUPI_OPT_BATCH,
-	LUPI_OPT_SEED,	     LUPI_OPT_SHUFFLE,	     LUPI_OPT_PATIENCE,
-	LUPI_OPT_VIEW,	     LUPI_OPT_STANDARDIZE,   LUPI_OPT_NESTEROV,
-	LUPI_OPT_STEP_SIZE,  LUPI_OPT_RESTORE_BEST,  LUPI_OPT_PROGRESS_STEPS,
+    LUPI_OPT_ACTIVATION, LUPI_OPT_INIT,         LUPI_OPT_OPTIMIZER,
+    LUPI_OPT_SCHEDULE,   LUPI_OPT_EPOCHS,       LUPI_OPT_BATCH,
+    LUPI_OPT_SEED,       LUPI_OPT_SHUFFLE,      LUPI_OPT_PATIENCE,
+    LUPI_OPT_VIEW,       LUPI_OPT_STANDARDIZE,  LUPI_OPT_NESTEROV,
+    LUPI_OPT_STEP_SIZE,  LUPI_OPT_RESTORE_BEST, LUPI_OPT_PROGRESS_STEPS,
 };
 static const int real_keys[] = {
-	LUPI_OPT_LR,	       LUPI_OPT_MOMENTUM,  LUPI_OPT_BETA1,
-	LUPI_OPT_BETA2,	       LUPI_OPT_EPSILON,   LUPI_OPT_WEIGHT_DECAY,
-	LUPI_OPT_DROPOUT,      LUPI_OPT_CLIP_NORM, LUPI_OPT_GAMMA,
-	LUPI_OPT_MIN_LR,
+    LUPI_OPT_LR,      LUPI_OPT_MOMENTUM,  LUPI_OPT_BETA1,
+    LUPI_OPT_BETA2,   LUPI_OPT_EPSILON,   LUPI_OPT_WEIGHT_DECAY,
+    LUPI_OPT_DROPOUT, LUPI_OPT_CLIP_NORM, LUPI_OPT_GAMMA,
+    LUPI_OPT_MIN_LR,
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -43,12 +43,13 @@ static void set_options(lupi_model *m, fuzz_in *in)
 		if (k & 0x80) {
 			double d;
 			memcpy(&d, &v, sizeof d);
-			lupi_model_set_double(m, real_keys[k % COUNT(real_keys)],
-					      d);
+			lupi_model_set_double(
+			    m, real_keys[k % COUNT(real_keys)], d);
 		} else {
 			/* small values hit the valid ranges more often */
 			int64_t iv = k & 0x40 ? (int64_t)v : (int64_t)(v % 8);
-			lupi_model_set_int(m, int_keys[k % COUNT(int_keys)], iv);
+			lupi_model_set_int(m, int_keys[k % COUNT(int_keys)],
+			                   iv);
 		}
 	}
 }
@@ -57,15 +58,15 @@ static void set_options(lupi_model *m, fuzz_in *in)
 static lupi_model *build(fuzz_in *in, int *initialized)
 {
 	static const int tasks[] = {LUPI_TASK_CLASSIFICATION, LUPI_TASK_BINARY,
-				    LUPI_TASK_REGRESSION};
+	                            LUPI_TASK_REGRESSION};
 	int task = tasks[fuzz_u8(in) % 3];
 	size_t n_in = 1 + fuzz_u8(in) % 6, nh = fuzz_u8(in) % 3, hidden[2];
 	for (size_t i = 0; i < nh; i++)
 		hidden[i] = 1 + fuzz_u8(in) % 5;
 	size_t n_out = fuzz_u8(in);
-	n_out = task == LUPI_TASK_BINARY ? 1
-		: task == LUPI_TASK_REGRESSION ? 1 + n_out % 3
-					       : 2 + n_out % 4;
+	n_out = task == LUPI_TASK_BINARY       ? 1
+	        : task == LUPI_TASK_REGRESSION ? 1 + n_out % 3
+	                                       : 2 + n_out % 4;
 	lupi_model *m = NULL;
 	int rc = lupi_model_create(task, n_in, hidden, nh, n_out, &m);
 	if (rc != LUPI_OK)
@@ -115,7 +116,7 @@ static void compare_options(const lupi_model *a, const lupi_model *b)
 		lupi_model_get_int(b, int_keys[i], &y);
 		if (x != y)
 			fuzz_fail("an int option changed in the round trip",
-				  int_keys[i]);
+			          int_keys[i]);
 	}
 	for (size_t i = 0; i < COUNT(real_keys); i++) {
 		double x = 0, y = 0;
@@ -123,13 +124,13 @@ static void compare_options(const lupi_model *a, const lupi_model *b)
 		lupi_model_get_double(b, real_keys[i], &y);
 		if (memcmp(&x, &y, sizeof x) != 0)
 			fuzz_fail("a real option changed in the round trip",
-				  real_keys[i]);
+			          real_keys[i]);
 	}
 }
 
 /* Both calls give the same code and, on success, the same bytes. */
 static void compare_arrays(const char *what, int ra, const float *a, int rb,
-			   const float *b, size_t n)
+                           const float *b, size_t n)
 {
 	if (ra != rb)
 		fuzz_fail(what, rb);
@@ -146,9 +147,10 @@ static void compare_models(const lupi_model *a, const lupi_model *b)
 	    lupi_model_outputs(a) != lupi_model_outputs(b))
 		fuzz_fail("the reloaded model has another shape", 0);
 	for (size_t i = 0; i < lupi_model_layers(a); i++)
-		if (lupi_model_layer_size(a, i) != lupi_model_layer_size(b, i) ||
+		if (lupi_model_layer_size(a, i) !=
+		        lupi_model_layer_size(b, i) ||
 		    lupi_model_layer_activation(a, i) !=
-			    lupi_model_layer_activation(b, i))
+		        lupi_model_layer_activation(b, i))
 			fuzz_fail("a layer changed in the round trip", (int)i);
 	compare_options(a, b);
 	size_t np = lupi_model_num_params(a), in = lupi_model_inputs(a);
@@ -158,24 +160,23 @@ static void compare_models(const lupi_model *a, const lupi_model *b)
 	if (pa == NULL || pb == NULL || buf == NULL)
 		abort();
 	compare_arrays("parameters changed in the round trip",
-		       lupi_model_get_params(a, pa, np), pa,
-		       lupi_model_get_params(b, pb, np), pb, np);
+	               lupi_model_get_params(a, pa, np), pa,
+	               lupi_model_get_params(b, pb, np), pb, np);
 	float *ma = buf, *sa = buf + in, *mb = buf + 2 * in, *sb = buf + 3 * in;
 	int ra = lupi_model_get_standardizer(a, ma, sa);
 	int rb = lupi_model_get_standardizer(b, mb, sb);
 	compare_arrays("standardisation changed in the round trip", ra, ma, rb,
-		       mb, in);
+	               mb, in);
 	compare_arrays("standardisation changed in the round trip", ra, sa, rb,
-		       sb, in);
+	               sb, in);
 	/* Same input for both models: the first row of buf, reused. */
 	for (size_t j = 0; j < in; j++)
 		buf[j] = (float)j * 0.25f - 1.0f;
 	float *ya = buf + 4 * in, *yb = ya + out;
-	compare_arrays("the reloaded model predicts other bits",
-		       lupi_model_predict(a, buf, 1, LUPI_PREDICT_LOGITS, ya),
-		       ya,
-		       lupi_model_predict(b, buf, 1, LUPI_PREDICT_LOGITS, yb),
-		       yb, out);
+	compare_arrays(
+	    "the reloaded model predicts other bits",
+	    lupi_model_predict(a, buf, 1, LUPI_PREDICT_LOGITS, ya), ya,
+	    lupi_model_predict(b, buf, 1, LUPI_PREDICT_LOGITS, yb), yb, out);
 	free(pa);
 	free(pb);
 	free(buf);

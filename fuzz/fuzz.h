@@ -24,6 +24,10 @@ uint64_t fuzz_u64(fuzz_in *in);
  * libFuzzer and the replay driver both report the input that did it. */
 void fuzz_fail(const char *what, int code) __attribute__((noreturn));
 
+/* With FUZZ_TRACE set in the environment, prints each checked call and
+ * its code to stderr (to see what a corpus file does). */
+void fuzz_trace(const char *call, int code);
+
 /* Aborts unless code is one of the n codes in ok[]; a failing code must
  * also leave a message in lupi_errmsg(). */
 void fuzz_expect(const char *call, int code, const int *ok, size_t n);
@@ -58,6 +62,6 @@ void fuzz_check_dataset(const lupi_dataset *ds, const fuzz_reader_cfg *cfg);
 /* Runs one loader's result through the checks: code among the loader
  * codes, out NULL on failure, dataset consistent on success; frees it. */
 void fuzz_loaded(const char *call, int rc, lupi_dataset *ds,
-		 const fuzz_reader_cfg *cfg);
+                 const fuzz_reader_cfg *cfg);
 
 #endif

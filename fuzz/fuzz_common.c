@@ -35,20 +35,32 @@ uint64_t fuzz_u64(fuzz_in *in)
 
 void fuzz_fail(const char *what, int code)
 {
-	fprintf(stderr, "fuzz: property broken: %s (code %d %s; errmsg \"%s\")\n",
-		what, code, lupi_strerror(code), lupi_errmsg());
+	fprintf(stderr,
+	        "fuzz: property broken: %s (code %d %s; errmsg \"%s\")\n", what,
+	        code, lupi_strerror(code), lupi_errmsg());
 	abort();
+}
+
+void fuzz_trace(const char *call, int code)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("FUZZ_TRACE") != NULL;
+	if (on)
+		fprintf(stderr, "fuzz: %s -> %d %s\n", call, code,
+			code < 0 ? lupi_errmsg() : "");
 }
 
 void fuzz_expect(const char *call, int code, const int *ok, size_t n)
 {
 	char what[160];
+	fuzz_trace(call, code);
 	for (size_t i = 0; i < n; i++) {
 		if (code != ok[i])
 			continue;
 		if (code < 0 && lupi_errmsg()[0] == '\0') {
-			snprintf(what, sizeof what, "%s failed without a message",
-				 call);
+			snprintf(what, sizeof what,
+			         "%s failed without a message", call);
 			fuzz_fail(what, code);
 		}
 		return;
@@ -57,7 +69,8 @@ void fuzz_expect(const char *call, int code, const int *ok, size_t n)
 	fuzz_fail(what, code);
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files ----------------------------------------------------------------
+ */
 
 static struct {
 	int fd;
@@ -67,7 +80,8 @@ static struct {
 static void remove_temp_files(void)
 {
 	for (int i = 0; i < 2; i++)
-		if (slots[i].fd >= 0 && strncmp(slots[i].path, "/proc/", 6) != 0)
+		if (slots[i].fd >= 0 &&
+		    strncmp(slots[i].path, "/proc/", 6) != 0)
 			unlink(slots[i].path);
 }
 
@@ -76,12 +90,12 @@ static int open_slot(int slot)
 	int fd = memfd_create("lupi-fuzz", 0);
 	if (fd >= 0) {
 		snprintf(slots[slot].path, sizeof slots[slot].path,
-			 "/proc/self/fd/%d", fd);
+		         "/proc/self/fd/%d", fd);
 		return fd;
 	}
 	const char *dir = getenv("TMPDIR");
-	snprintf(slots[slot].path, sizeof slots[slot].path, "%s/lupi-fuzz-XXXXXX",
-		 dir && strlen(dir) < 40 ? dir : "/tmp");
+	snprintf(slots[slot].path, sizeof slots[slot].path,
+	         "%s/lupi-fuzz-XXXXXX", dir && strlen(dir) < 40 ? dir : "/tmp");
 	fd = mkstemp(slots[slot].path);
 	if (fd >= 0)
 		atexit(remove_temp_files);
@@ -113,7 +127,8 @@ const char *fuzz_file(int slot, const uint8_t *data, size_t size)
 	return slots[slot].path;
 }
 
-/* ---- the reader prefix ----------------------------------------------------- */
+/* ---- the reader prefix -----------------------------------------------------
+ */
 
 lupi_reader *fuzz_reader(fuzz_in *in, fuzz_reader_cfg *cfg)
 {
@@ -127,8 +142,8 @@ lupi_reader *fuzz_reader(fuzz_in *in, fuzz_reader_cfg *cfg)
 	cfg->max_rows = 0;
 	/* The setters may refuse a value (ERANGE); the default then stays. */
 	lupi_reader_set_int(r, LUPI_READER_HEADER, b[0] & 1);
-	if (lupi_reader_set_int(r, LUPI_READER_ALLOW_NONFINITE, b[0] >> 1 & 1) ==
-	    LUPI_OK)
+	if (lupi_reader_set_int(r, LUPI_READER_ALLOW_NONFINITE,
+	                        b[0] >> 1 & 1) == LUPI_OK)
 		cfg->allow_nonfinite = b[0] >> 1 & 1;
 	lupi_reader_set_int(r, LUPI_READER_IDX_SCALE, b[0] >> 2 & 1);
 	if (b[0] & 0x08)
@@ -152,16 +167,16 @@ lupi_reader *fuzz_reader(fuzz_in *in, fuzz_reader_cfg *cfg)
 	return r;
 }
 
-/* ---- checks on a loaded dataset ------------------------------------------- */
+/* ---- checks on a loaded dataset -------------------------------------------
+ */
 
-const int fuzz_loader_codes[] = {LUPI_OK, LUPI_EINVAL, LUPI_EIO,
-				 LUPI_EFORMAT, LUPI_ERANGE, LUPI_ENONFINITE,
-				 LUPI_ENOMEM};
+const int fuzz_loader_codes[] = {LUPI_OK,      LUPI_EINVAL, LUPI_EIO,
+                                 LUPI_EFORMAT, LUPI_ERANGE, LUPI_ENONFINITE,
+                                 LUPI_ENOMEM};
 const size_t fuzz_loader_ncodes =
-	sizeof fuzz_loader_codes / sizeof fuzz_loader_codes[0];
+    sizeof fuzz_loader_codes / sizeof fuzz_loader_codes[0];
 
-static void check_finite(const float *v, size_t n, int allow,
-			 const char *what)
+static void check_finite(const float *v, size_t n, int allow, const char *what)
 {
 	for (size_t i = 0; i < n && !allow; i++)
 		if (!isfinite(v[i]))
@@ -169,7 +184,7 @@ static void check_finite(const float *v, size_t n, int allow,
 }
 
 static void check_privileged(const lupi_dataset *ds, size_t n,
-			     const fuzz_reader_cfg *cfg)
+                             const fuzz_reader_cfg *cfg)
 {
 	size_t dp = lupi_dataset_dim(ds, LUPI_VIEW_PRIVILEGED);
 	size_t count = lupi_dataset_privileged_count(ds);
@@ -188,14 +203,14 @@ static void check_privileged(const lupi_dataset *ds, size_t n,
 			continue;
 		present++;
 		check_finite(xp + i * dp, dp, cfg->allow_nonfinite,
-			     "non-finite X* value accepted");
+		             "non-finite X* value accepted");
 	}
 	if (present != count)
 		fuzz_fail("privileged count disagrees with the mask", 0);
 }
 
 static void check_targets(const lupi_dataset *ds, size_t n,
-			  const fuzz_reader_cfg *cfg)
+                          const fuzz_reader_cfg *cfg)
 {
 	int task = lupi_dataset_task(ds);
 	size_t k = lupi_dataset_outputs(ds);
@@ -218,8 +233,8 @@ static void check_targets(const lupi_dataset *ds, size_t n,
 		if (lupi_dataset_targets(ds) == NULL || k == 0)
 			fuzz_fail("regression dataset without targets", 0);
 		check_finite(lupi_dataset_targets(ds), n * k,
-			     cfg->allow_nonfinite,
-			     "non-finite target accepted");
+		             cfg->allow_nonfinite,
+		             "non-finite target accepted");
 		return;
 	default:
 		fuzz_fail("unknown task", task);
@@ -243,7 +258,7 @@ void fuzz_check_dataset(const lupi_dataset *ds, const fuzz_reader_cfg *cfg)
 		fuzz_fail("regular dimension without data", 0);
 	if (d > 0)
 		check_finite(x, n * d, cfg->allow_nonfinite,
-			     "non-finite feature accepted");
+		             "non-finite feature accepted");
 	check_privileged(ds, n, cfg);
 	check_targets(ds, n, cfg);
 	const float *w = lupi_dataset_weights(ds);
@@ -253,7 +268,7 @@ void fuzz_check_dataset(const lupi_dataset *ds, const fuzz_reader_cfg *cfg)
 }
 
 void fuzz_loaded(const char *call, int rc, lupi_dataset *ds,
-		 const fuzz_reader_cfg *cfg)
+                 const fuzz_reader_cfg *cfg)
 {
 	fuzz_expect(call, rc, fuzz_loader_codes, fuzz_loader_ncodes);
 	if (rc != LUPI_OK) {

@@ -18,8 +18,8 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void put(const char *target, const char *name, const void *a,
-		size_t na, const void *b, size_t nb)
+static void put(const char *target, const char *name, const void *a, size_t na,
+                const void *b, size_t nb)
 {
 	char path[1024];
 	snprintf(path, sizeof path, "%s/%s/%s", outdir, target, name);
@@ -32,7 +32,7 @@ static void put(const char *target, const char *name, const void *a,
 /* The reader prefix of fuzz_reader(): flags, delimiter, task, classes,
  * max rows, IDX pool, then up to three (first, last, role) ranges. */
 static void prefix(uint8_t *p, int flags, char delim, int task, int classes,
-		   int max_rows, int pool, const uint8_t roles[9])
+                   int max_rows, int pool, const uint8_t roles[9])
 {
 	memset(p, 0, PREFIX);
 	p[0] = (uint8_t)flags;
@@ -63,13 +63,22 @@ static size_t gzip(const void *in, size_t n, uint8_t *out, size_t cap)
 	return len;
 }
 
-/* ---- text loaders ---------------------------------------------------------- */
+/* ---- text loaders ----------------------------------------------------------
+ */
 
-enum { F_HEADER = 1, F_NONFINITE = 2, F_SCALE = 4, F_NAME_P = 8,
-       F_NAME_Y = 16, F_DELIM = 32, F_NO_LABELS = 64, F_NAME_W = 128 };
+enum {
+	F_HEADER = 1,
+	F_NONFINITE = 2,
+	F_SCALE = 4,
+	F_NAME_P = 8,
+	F_NAME_Y = 16,
+	F_DELIM = 32,
+	F_NO_LABELS = 64,
+	F_NAME_W = 128
+};
 
 static void text_seed(const char *target, const char *name, const uint8_t *p,
-		      const char *text)
+                      const char *text)
 {
 	put(target, name, p, PREFIX, text, strlen(text));
 }
@@ -80,23 +89,24 @@ static void csv_seeds(void)
 	prefix(p, F_HEADER, 0, LUPI_TASK_CLASSIFICATION, 0, 0, 1, NULL);
 	text_seed("csv", "plain", p, "a,b,y\n1,2,0\n3,4,1\n-5e-1,6,2\n");
 	text_seed("csv", "quoted", p,
-		  "\"a\",\"b,c\",y\r\n\"1\",\"2.5\",0\r\n\"3\"\"\",4,1\r\n");
+	          "\"a\",\"b,c\",y\r\n\"1\",\"2.5\",0\r\n\"3\"\"\",4,1\r\n");
 	prefix(p, F_HEADER | F_NAME_P | F_NAME_Y, 0, LUPI_TASK_CLASSIFICATION,
 	       3, 0, 1, NULL);
 	text_seed("csv", "named-roles", p,
-		  "x1,p,x2,y\n0.5,1,2,0\n1.5,,3,2\n2.5,3,4,1\n");
+	          "x1,p,x2,y\n0.5,1,2,0\n1.5,,3,2\n2.5,3,4,1\n");
 	static const uint8_t priv_range[9] = {3, 4, LUPI_ROLE_PRIVILEGED,
-					      5, 5, LUPI_ROLE_TARGET,
-					      6, 6, LUPI_ROLE_WEIGHT};
+	                                      5, 5, LUPI_ROLE_TARGET,
+	                                      6, 6, LUPI_ROLE_WEIGHT};
 	prefix(p, F_HEADER, 0, LUPI_TASK_CLASSIFICATION, 0, 0, 1, priv_range);
 	text_seed("csv", "privileged-weights", p,
-		  "a,b,p1,p2,y,w\n1,2,3,4,0,1\n5,6,,,1,0.5\n7,8,9,10,1,2\n");
+	          "a,b,p1,p2,y,w\n1,2,3,4,0,1\n5,6,,,1,0.5\n7,8,9,10,1,2\n");
 	prefix(p, 0, 0, LUPI_TASK_REGRESSION, 0, 2, 1, NULL);
 	text_seed("csv", "regression-noheader-maxrows", p,
-		  "1,2,3.5\n4,5,6.25\n7,8,9\n");
+	          "1,2,3.5\n4,5,6.25\n7,8,9\n");
 	prefix(p, F_HEADER | F_DELIM | F_NONFINITE, ';', LUPI_TASK_BINARY, 2, 0,
 	       1, NULL);
-	text_seed("csv", "semicolon-nan-binary", p, "a;b;y\nnan;inf;1\n1;2;0\n");
+	text_seed("csv", "semicolon-nan-binary", p,
+	          "a;b;y\nnan;inf;1\n1;2;0\n");
 	prefix(p, F_HEADER, 0, LUPI_TASK_CLASSIFICATION, 0, 0, 1, NULL);
 	text_seed("csv", "bad-number", p, "a,y\nabc,0\n");
 	text_seed("csv", "ragged", p, "a,b,y\n1,2\n");
@@ -111,11 +121,11 @@ static void libsvm_seeds(void)
 	uint8_t p[PREFIX];
 	prefix(p, 0, 0, LUPI_TASK_CLASSIFICATION, 0, 0, 1, NULL);
 	text_seed("libsvm", "plain", p,
-		  "0 1:0.5 3:1\n1 2:-1 3:2e-1\n2 1:1 # comment\n");
+	          "0 1:0.5 3:1\n1 2:-1 3:2e-1\n2 1:1 # comment\n");
 	static const uint8_t priv[9] = {3, 4, LUPI_ROLE_PRIVILEGED};
 	prefix(p, 0, 0, LUPI_TASK_CLASSIFICATION, 0, 0, 1, priv);
 	text_seed("libsvm", "privileged", p,
-		  "0 1:1 2:2 3:3 4:4\n1 1:0.5 2:1\n# x\n1 2:1 4:1\n");
+	          "0 1:1 2:2 3:3 4:4\n1 1:0.5 2:1\n# x\n1 2:1 4:1\n");
 	prefix(p, 0, 0, LUPI_TASK_REGRESSION, 0, 0, 1, NULL);
 	text_seed("libsvm", "regression", p, "1.5 1:1 2:2\n-0.25 2:3\n");
 	prefix(p, 0, 0, LUPI_TASK_BINARY, 2, 1, 1, NULL);
@@ -129,7 +139,8 @@ static void libsvm_seeds(void)
 	put("libsvm", "gzip", p, PREFIX, gz, n);
 }
 
-/* ---- IDX ------------------------------------------------------------------- */
+/* ---- IDX -------------------------------------------------------------------
+ */
 
 static size_t be32(uint8_t *p, uint32_t v)
 {
@@ -142,7 +153,7 @@ static size_t be32(uint8_t *p, uint32_t v)
 
 /* prefix | u32 LE image length | image file | label file */
 static void idx_seed(const char *name, int flags, int pool, uint32_t n,
-		     uint32_t rows, uint32_t cols, int with_labels)
+                     uint32_t rows, uint32_t cols, int with_labels)
 {
 	uint8_t buf[4096], *q = buf;
 	prefix(q, flags | (with_labels ? 0 : F_NO_LABELS), 0,
@@ -177,7 +188,8 @@ static void idx_seeds(void)
 	idx_seed("pool-not-dividing", F_SCALE, 3, 2, 4, 4, 1);
 }
 
-/* ---- model files ----------------------------------------------------------- */
+/* ---- model files -----------------------------------------------------------
+ */
 
 static void model_seed(const char *name, lupi_model *m)
 {
@@ -198,7 +210,7 @@ static void model_seed(const char *name, lupi_model *m)
 }
 
 static lupi_model *make_model(int task, size_t in, const size_t *hidden,
-			      size_t nh, size_t out)
+                              size_t nh, size_t out)
 {
 	lupi_model *m = NULL;
 	if (lupi_model_create(task, in, hidden, nh, out, &m) != LUPI_OK ||
@@ -237,78 +249,119 @@ static void model_seeds(void)
 	model_seed("view-both", m);
 }
 
-/* ---- option records -------------------------------------------------------- */
+/* ---- option records --------------------------------------------------------
+ */
 
-/* op: object | double << 2 | encoding << 3; key: k + 8 (k < 120) or k + 36 */
-static uint8_t key_byte(int k)
+enum { O_MODEL = 0, O_LOSS = 1, O_READER = 2 };
+enum { V_TABLE = 1, V_BYTE = 2 }; /* value encodings with one byte */
+
+/* A setter record: op (object | double << 2 | encoding << 3), the key
+ * byte (k + 8 below 92, k + 36 above) and a one-byte value. */
+static uint8_t *set(uint8_t *q, int obj, int dbl, int enc, int key, int v)
 {
-	return (uint8_t)(k < 92 ? k + 8 : k + 36);
+	*q++ = (uint8_t)(obj | dbl << 2 | enc << 3);
+	*q++ = (uint8_t)(key < 92 ? key + 8 : key + 36);
+	*q++ = (uint8_t)v;
+	return q;
 }
+
+/* An action record: op 3, the action, a little-endian u32 argument. */
+static uint8_t *act(uint8_t *q, int what, uint32_t arg)
+{
+	*q++ = 3;
+	*q++ = (uint8_t)what;
+	for (int i = 0; i < 4; i++)
+		*q++ = (uint8_t)(arg >> (8 * i));
+	return q;
+}
+
+enum {
+	A_STEP,
+	A_LOSS,
+	A_FEATURES,
+	A_INIT,
+	A_STUDENT,
+	A_ROLE,
+	A_LAYER_ACT,
+	A_COLUMNS,
+	A_CLONE,
+	A_PREDICT,
+	A_LOAD_CSV,
+	A_FIT,
+	A_EVALUATE
+};
 
 static void options_seeds(void)
 {
 	uint8_t b[256], *q;
-	memset(b, 0, sizeof b);
-	/* Classification, KD: lr, temperature, lambda, epochs, then a step,
-	 * a loss evaluation, a student step and a clone. */
+	/* Classification, KD (table entries: 16 = 1e-3, 4 = 0.5): options,
+	 * then a step, a loss evaluation, a student step and a clone. */
 	q = b;
 	*q++ = LUPI_LOSS_KD;
-	*q++ = 0 | 1 << 2 | 1 << 3; *q++ = key_byte(LUPI_OPT_LR); *q++ = 16;
-	*q++ = 1 | 1 << 2 | 2 << 3; *q++ = key_byte(LUPI_LOSS_TEMPERATURE);
-	*q++ = 4;
-	*q++ = 1 | 1 << 2 | 1 << 3; *q++ = key_byte(LUPI_LOSS_LAMBDA); *q++ = 4;
-	*q++ = 0 | 2 << 3; *q++ = key_byte(LUPI_OPT_EPOCHS); *q++ = 3;
-	*q++ = 3; *q++ = 0; q += 4;
-	*q++ = 3; *q++ = 1; q += 4;
-	*q++ = 3; *q++ = 4; *q++ = 1; q += 3;
-	*q++ = 3; *q++ = 8; q += 4;
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_LR, 16);
+	q = set(q, O_LOSS, 1, V_BYTE, LUPI_LOSS_TEMPERATURE, 4);
+	q = set(q, O_LOSS, 1, V_TABLE, LUPI_LOSS_LAMBDA, 4);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_EPOCHS, 3);
+	q = act(q, A_STEP, 0);
+	q = act(q, A_LOSS, 0);
+	q = act(q, A_STUDENT, 1);
+	q = act(q, A_CLONE, 0);
 	put("options", "kd-step", b, (size_t)(q - b), NULL, 0);
 
-	/* Regression, out-of-range values and a step with a huge rate. */
-	memset(b, 0, sizeof b);
+	/* Regression, SGD with momentum at the largest rate (12 = infinity,
+	 * refused; 8 = 1e3), dropout 0.5 refused or not, steps. */
 	q = b;
 	*q++ = LUPI_LOSS_REGRESSION | 2 << 3;
-	*q++ = 0 | 1 << 2 | 1 << 3; *q++ = key_byte(LUPI_OPT_LR); *q++ = 12;
-	*q++ = 0 | 1 << 2 | 1 << 3; *q++ = key_byte(LUPI_OPT_DROPOUT);
-	*q++ = 2;
-	*q++ = 0 | 2 << 3; *q++ = key_byte(LUPI_OPT_OPTIMIZER); *q++ = 0;
-	*q++ = 0 | 1 << 2 | 1 << 3; *q++ = key_byte(LUPI_OPT_MOMENTUM);
-	*q++ = 15;
-	*q++ = 3; *q++ = 0; q += 4;
-	*q++ = 3; *q++ = 0; q += 4;
-	*q++ = 3; *q++ = 9; q += 4;
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_LR, 12);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_LR, 8);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_DROPOUT, 4);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_OPTIMIZER, LUPI_OPTIM_SGD);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_MOMENTUM, 15);
+	q = act(q, A_STEP, 0);
+	q = act(q, A_STEP, 0);
+	q = act(q, A_PREDICT, 0);
 	put("options", "regression-large-lr", b, (size_t)(q - b), NULL, 0);
 
-	/* Binary, feature loss with a hint and the feature evaluation. */
-	memset(b, 0, sizeof b);
+	/* Binary, feature losses (hint, then CRD with a small queue), the
+	 * feature evaluation, a layer activation, a student step. */
 	q = b;
 	*q++ = LUPI_LOSS_KD | 1 << 3;
-	*q++ = 1 | 2 << 3; *q++ = key_byte(LUPI_LOSS_FEATURE);
-	*q++ = LUPI_FEATURE_HINT;
-	*q++ = 3; *q++ = 2; *q++ = 1; q += 3;
-	*q++ = 1 | 2 << 3; *q++ = key_byte(LUPI_LOSS_FEATURE);
-	*q++ = LUPI_FEATURE_CRD;
-	*q++ = 1 | 2 << 3; *q++ = key_byte(LUPI_LOSS_QUEUE); *q++ = 8;
-	*q++ = 3; *q++ = 2; *q++ = 1; q += 3;
-	*q++ = 3; *q++ = 6; *q++ = 0; *q++ = LUPI_ACT_SIGMOID; q += 2;
-	*q++ = 3; *q++ = 4; *q++ = 1; q += 3;
+	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_FEATURE, LUPI_FEATURE_HINT);
+	q = act(q, A_FEATURES, 1);
+	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_FEATURE, LUPI_FEATURE_CRD);
+	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_QUEUE, 8);
+	q = act(q, A_FEATURES, 1);
+	q = act(q, A_LAYER_ACT, (uint32_t)LUPI_ACT_SIGMOID << 8);
+	q = act(q, A_STUDENT, 1);
 	put("options", "binary-features", b, (size_t)(q - b), NULL, 0);
 
-	/* Reader options, then loading the fixed CSV. */
-	memset(b, 0, sizeof b);
+	/* SEL loss; reader options, a role, the fixed CSV loaded twice;
+	 * restricted columns and a loss evaluation. */
 	q = b;
 	*q++ = LUPI_LOSS_SEL;
-	*q++ = 2 | 2 << 3; *q++ = key_byte(LUPI_READER_HEADER); *q++ = 1;
-	*q++ = 2 | 2 << 3; *q++ = key_byte(LUPI_READER_ALLOW_NONFINITE);
-	*q++ = 1;
-	*q++ = 3; *q++ = 5; *q++ = 2; *q++ = 2; *q++ = LUPI_ROLE_PRIVILEGED;
-	*q++ = 0;
-	*q++ = 3; *q++ = 10; q += 4;
-	*q++ = 2 | 2 << 3; *q++ = key_byte(LUPI_READER_MAX_ROWS); *q++ = 2;
-	*q++ = 3; *q++ = 10; q += 4;
-	*q++ = 3; *q++ = 7; *q++ = 2; *q++ = 0x10; q += 2;
-	*q++ = 3; *q++ = 1; q += 4;
+	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_HEADER, 1);
+	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_ALLOW_NONFINITE, 1);
+	q = act(q, A_ROLE, 2 | 2 << 8 | LUPI_ROLE_PRIVILEGED << 16);
+	q = act(q, A_LOAD_CSV, 0);
+	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_MAX_ROWS, 2);
+	q = act(q, A_LOAD_CSV, 0);
+	q = act(q, A_COLUMNS, 2 | 2 << 12);
+	q = act(q, A_LOSS, 0);
 	put("options", "reader-load", b, (size_t)(q - b), NULL, 0);
+
+	/* Classification, cosine schedule, 3 epochs with patience 1, a
+	 * validation set and progress every step stopping after 5 calls;
+	 * then the metrics. */
+	q = b;
+	*q++ = LUPI_LOSS_HARD;
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_EPOCHS, 3);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_BATCH, 4);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_SCHEDULE, LUPI_SCHEDULE_COSINE);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_PATIENCE, 1);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_PROGRESS_STEPS, 1);
+	q = act(q, A_FIT, 5 | 8 | 16);
+	q = act(q, A_EVALUATE, 0);
+	put("options", "fit-evaluate", b, (size_t)(q - b), NULL, 0);
 }
 
 int main(int argc, char **argv)

@@ -17,8 +17,8 @@ for t in "$@"; do
 	mkdir -p "$work/$t"
 	echo "== $t: $runs runs"
 	if ! OPENBLAS_NUM_THREADS=1 "$build/fuzz/fuzz-$t" -runs="$runs" \
-		-max_len=4096 -timeout=20 -rss_limit_mb=2048 \
-		-print_final_stats=1 \
+		-max_len=4096 -timeout="${FUZZ_TIMEOUT:-60}" -rss_limit_mb=2560 \
+		-print_final_stats=1 -report_slow_units=100000 \
 		-artifact_prefix="$here/crashes/$t/" \
 		"$work/$t" "$here/corpus/$t" >"$work/$t.log" 2>&1; then
 		echo "   FINDING: see $work/$t.log and $here/crashes/$t/"

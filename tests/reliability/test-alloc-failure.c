@@ -65,18 +65,18 @@ static unsigned run_scenario(const scenario *s, void *ctx)
 			if (s->teardown)
 				s->teardown(ctx);
 			ck_assert_msg(k > 0, "%s: no allocation was gated",
-				      s->name);
+			              s->name);
 			if (getenv("LUPI_TEST_VERBOSE"))
 				printf("%s: %u allocations\n", s->name, k);
 			return k;
 		}
 		ck_assert_msg(rc == LUPI_ENOMEM,
-			      "%s with allocation %u failing returned %d (%s): "
-			      "%s",
-			      s->name, k + 1, rc, lupi_strerror(rc),
-			      lupi_errmsg());
+		              "%s with allocation %u failing returned %d (%s): "
+		              "%s",
+		              s->name, k + 1, rc, lupi_strerror(rc),
+		              lupi_errmsg());
 		ck_assert_msg(lupi_errmsg()[0] != '\0',
-			      "%s: ENOMEM without a message", s->name);
+		              "%s: ENOMEM without a message", s->name);
 		if (s->failed)
 			s->failed(ctx);
 		if (s->teardown)
@@ -119,7 +119,7 @@ static lupi_dataset *dataset(void)
 	lupi_dataset *ds = NULL;
 	ck_assert_int_eq(lupi_dataset_create(N, D, X, &ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_privileged(ds, DP, XP, MASK),
-			 LUPI_OK);
+	                 LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, Y, 0), LUPI_OK);
 	return ds;
 }
@@ -128,15 +128,14 @@ static lupi_model *model(int view, size_t in, uint64_t seed)
 {
 	static const size_t hidden[] = {5};
 	lupi_model *m = NULL;
-	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, in,
-					   hidden, 1, K, &m),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_create(LUPI_TASK_CLASSIFICATION, in, hidden, 1, K, &m),
+	    LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW, view), LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, (int64_t)seed),
-			 LUPI_OK);
+	                 LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 2), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, BATCH),
-			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, BATCH), LUPI_OK);
 	return m;
 }
 
@@ -162,10 +161,10 @@ static void assert_same_params(const lupi_model *a, const lupi_model *b)
 	ck_assert_uint_eq(lupi_model_num_params(a), lupi_model_num_params(b));
 	float *pa = params(a), *pb = params(b);
 	ck_assert_msg(memcmp(pa, pb, lupi_model_num_params(a) * sizeof *pa) ==
-			      0,
-		      "parameters differ from a run without failures "
-		      "(allocation %u failed before)",
-		      current_k + 1);
+	                  0,
+	              "parameters differ from a run without failures "
+	              "(allocation %u failed before)",
+	              current_k + 1);
 	free(pa);
 	free(pb);
 }
@@ -237,7 +236,7 @@ START_TEST(dataset_create)
 	ctx c;
 	ctx_init(&c);
 	scenario s = {"lupi_dataset_create", NULL, call_dataset_create,
-		      out_ds_null, NULL, out_ds_free};
+	              out_ds_null,           NULL, out_ds_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -250,9 +249,8 @@ static void setup_plain_ds(void *p)
 	ctx *c = p;
 	ck_assert_int_eq(lupi_dataset_create(N, D, X, &c->out_ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_privileged(c->out_ds, 1, XP1, NULL),
-			 LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(c->out_ds, 4, Y4, 0),
-			 LUPI_OK);
+	                 LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(c->out_ds, 4, Y4, 0), LUPI_OK);
 }
 
 static int call_set_privileged(void *p)
@@ -268,10 +266,10 @@ static void privileged_kept(void *p)
 	ck_assert_uint_eq(lupi_dataset_privileged_count(c->out_ds), N);
 	ck_assert_ptr_null(lupi_dataset_mask(c->out_ds));
 	ck_assert_mem_eq(lupi_dataset_features(c->out_ds, LUPI_VIEW_PRIVILEGED),
-			 XP1, sizeof XP1);
+	                 XP1, sizeof XP1);
 	ck_assert_int_eq(call_set_privileged(p), LUPI_OK);
 	ck_assert_uint_eq(lupi_dataset_dim(c->out_ds, LUPI_VIEW_PRIVILEGED),
-			  DP);
+	                  DP);
 }
 
 static void privileged_set(void *p)
@@ -287,9 +285,12 @@ START_TEST(dataset_set_privileged)
 {
 	ctx c;
 	ctx_init(&c);
-	scenario s = {"lupi_dataset_set_privileged", setup_plain_ds,
-		      call_set_privileged, privileged_kept, privileged_set,
-		      out_ds_free};
+	scenario s = {"lupi_dataset_set_privileged",
+	              setup_plain_ds,
+	              call_set_privileged,
+	              privileged_kept,
+	              privileged_set,
+	              out_ds_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -305,7 +306,7 @@ static void labels_kept(void *p)
 {
 	ctx *c = p;
 	ck_assert_int_eq(lupi_dataset_task(c->out_ds),
-			 LUPI_TASK_CLASSIFICATION);
+	                 LUPI_TASK_CLASSIFICATION);
 	ck_assert_uint_eq(lupi_dataset_outputs(c->out_ds), 4);
 	ck_assert_mem_eq(lupi_dataset_labels(c->out_ds), Y4, sizeof Y4);
 	ck_assert_int_eq(call_set_labels(p), LUPI_OK);
@@ -322,8 +323,12 @@ START_TEST(dataset_set_labels)
 {
 	ctx c;
 	ctx_init(&c);
-	scenario s = {"lupi_dataset_set_labels", setup_plain_ds,
-		      call_set_labels, labels_kept, labels_set, out_ds_free};
+	scenario s = {"lupi_dataset_set_labels",
+	              setup_plain_ds,
+	              call_set_labels,
+	              labels_kept,
+	              labels_set,
+	              out_ds_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -351,15 +356,19 @@ START_TEST(dataset_load_csv)
 	ctx_init(&c);
 	c.dir = lupi_test_tmpdir();
 	c.csv = lupi_test_write(c.dir, "d.csv",
-				"a,\"b\",p,y\n1,2,3,0\n4,5,,1\n"
-				"7,\"8.5\",9,2\n",
-				(size_t)-1);
+	                        "a,\"b\",p,y\n1,2,3,0\n4,5,,1\n"
+	                        "7,\"8.5\",9,2\n",
+	                        (size_t)-1);
 	ck_assert_int_eq(lupi_reader_create(&c.reader), LUPI_OK);
-	ck_assert_int_eq(lupi_reader_set_role_name(c.reader, "p",
-						   LUPI_ROLE_PRIVILEGED),
-			 LUPI_OK);
-	scenario s = {"lupi_dataset_load_csv", NULL, call_load_csv,
-		      out_ds_null, csv_loaded, out_ds_free};
+	ck_assert_int_eq(
+	    lupi_reader_set_role_name(c.reader, "p", LUPI_ROLE_PRIVILEGED),
+	    LUPI_OK);
+	scenario s = {"lupi_dataset_load_csv",
+	              NULL,
+	              call_load_csv,
+	              out_ds_null,
+	              csv_loaded,
+	              out_ds_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -385,7 +394,7 @@ static int call_model_create(void *p)
 	ctx *c = p;
 	c->out_m = SENTINEL;
 	return lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 2, K,
-				 &c->out_m);
+	                         &c->out_m);
 }
 
 START_TEST(model_create)
@@ -393,7 +402,7 @@ START_TEST(model_create)
 	ctx c;
 	ctx_init(&c);
 	scenario s = {"lupi_model_create", NULL, call_model_create,
-		      out_m_null, NULL, out_m_free};
+	              out_m_null,          NULL, out_m_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -422,9 +431,9 @@ static void clone_same(void *p)
 	lupi_model *orig = NULL;
 	ck_assert_int_eq(lupi_model_clone(c->ref, &orig), LUPI_OK);
 	ck_assert_int_eq(lupi_model_step(c->out_m, c->ds, IDX, BATCH, NULL),
-			 LUPI_OK);
+	                 LUPI_OK);
 	ck_assert_int_eq(lupi_model_step(orig, c->ds, IDX, BATCH, NULL),
-			 LUPI_OK);
+	                 LUPI_OK);
 	assert_same_params(orig, c->out_m);
 	lupi_model_free(orig);
 }
@@ -435,8 +444,8 @@ START_TEST(model_clone)
 	ctx_init(&c);
 	/* trained, so the clone copies optimiser state too */
 	c.ref = trained(LUPI_VIEW_REGULAR, D, c.ds);
-	scenario s = {"lupi_model_clone", NULL, call_model_clone, clone_failed,
-		      clone_same, out_m_free};
+	scenario s = {"lupi_model_clone", NULL,       call_model_clone,
+	              clone_failed,       clone_same, out_m_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -461,9 +470,13 @@ START_TEST(model_load_memory)
 	ctx_init(&c);
 	c.ref = trained(LUPI_VIEW_REGULAR, D, c.ds);
 	ck_assert_int_eq(lupi_model_save_memory(c.ref, &c.ref_buf, &c.ref_len),
-			 LUPI_OK);
-	scenario s = {"lupi_model_load_memory", NULL, call_load_memory,
-		      out_m_null, loaded_same, out_m_free};
+	                 LUPI_OK);
+	scenario s = {"lupi_model_load_memory",
+	              NULL,
+	              call_load_memory,
+	              out_m_null,
+	              loaded_same,
+	              out_m_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -497,9 +510,13 @@ START_TEST(model_save_memory)
 	ctx_init(&c);
 	c.ref = trained(LUPI_VIEW_REGULAR, D, c.ds);
 	ck_assert_int_eq(lupi_model_save_memory(c.ref, &c.ref_buf, &c.ref_len),
-			 LUPI_OK);
-	scenario s = {"lupi_model_save_memory", NULL, call_save_memory,
-		      save_failed, saved_same, NULL};
+	                 LUPI_OK);
+	scenario s = {"lupi_model_save_memory",
+	              NULL,
+	              call_save_memory,
+	              save_failed,
+	              saved_same,
+	              NULL};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -537,9 +554,9 @@ static void fit_failed(void *p)
 	/* fit may have trained part way; the handle must still train */
 	ck_assert_int_eq(call_fit(p), LUPI_OK);
 	double acc;
-	ck_assert_int_eq(lupi_model_evaluate(c->m, c->ds,
-					     LUPI_METRIC_ACCURACY, &acc),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_evaluate(c->m, c->ds, LUPI_METRIC_ACCURACY, &acc),
+	    LUPI_OK);
 }
 
 START_TEST(model_fit)
@@ -548,9 +565,9 @@ START_TEST(model_fit)
 	ctx_init(&c);
 	ck_assert_int_eq(lupi_model_clone(c.proto, &c.ref), LUPI_OK);
 	ck_assert_int_eq(lupi_model_fit(c.ref, c.ds, c.ds, NULL, NULL),
-			 LUPI_OK);
-	scenario s = {"lupi_model_fit", setup_fresh, call_fit, fit_failed,
-		      same_as_ref, teardown_fresh};
+	                 LUPI_OK);
+	scenario s = {"lupi_model_fit", setup_fresh, call_fit,
+	              fit_failed,       same_as_ref, teardown_fresh};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -576,9 +593,9 @@ START_TEST(model_step)
 	ctx_init(&c);
 	ck_assert_int_eq(lupi_model_clone(c.proto, &c.ref), LUPI_OK);
 	ck_assert_int_eq(lupi_model_step(c.ref, c.ds, IDX, BATCH, NULL),
-			 LUPI_OK);
-	scenario s = {"lupi_model_step", setup_fresh, call_step, step_failed,
-		      same_as_ref, teardown_fresh};
+	                 LUPI_OK);
+	scenario s = {"lupi_model_step", setup_fresh, call_step,
+	              step_failed,       same_as_ref, teardown_fresh};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -603,7 +620,8 @@ START_TEST(second_step_allocates_nothing)
 }
 END_TEST
 
-/* ---- losses, teachers, students -------------------------------------------- */
+/* ---- losses, teachers, students --------------------------------------------
+ */
 
 static void out_loss_null(void *p)
 {
@@ -629,7 +647,7 @@ START_TEST(loss_create)
 	ctx c;
 	ctx_init(&c);
 	scenario s = {"lupi_loss_create", NULL, call_loss_create,
-		      out_loss_null, NULL, out_loss_free};
+	              out_loss_null,      NULL, out_loss_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -667,9 +685,9 @@ static void add_model_done(void *p)
 	ctx *c = p;
 	float out[BATCH * K];
 	ck_assert_uint_eq(lupi_teacher_num_outputs(c->teacher), K);
-	ck_assert_int_eq(lupi_teacher_outputs(c->teacher, c->ds, IDX, BATCH,
-					      out, NULL),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_teacher_outputs(c->teacher, c->ds, IDX, BATCH, out, NULL),
+	    LUPI_OK);
 }
 
 START_TEST(teacher_add_model)
@@ -677,8 +695,9 @@ START_TEST(teacher_add_model)
 	ctx c;
 	ctx_init(&c);
 	c.teacher_model = trained(LUPI_VIEW_PRIVILEGED, DP, c.ds);
-	scenario s = {"lupi_teacher_add_model", setup_teacher, call_add_model,
-		      add_model_failed, add_model_done, teardown_teacher};
+	scenario s = {"lupi_teacher_add_model", setup_teacher,
+	              call_add_model,           add_model_failed,
+	              add_model_done,           teardown_teacher};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -691,9 +710,8 @@ static void setup_student(void *p)
 	ctx *c = p;
 	setup_fresh(p);
 	setup_teacher(p);
-	ck_assert_int_eq(lupi_teacher_add_model(c->teacher, c->teacher_model,
-						1.0),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_teacher_add_model(c->teacher, c->teacher_model, 1.0), LUPI_OK);
 }
 
 static void teardown_student(void *p)
@@ -706,7 +724,7 @@ static int call_student_step(void *p)
 {
 	ctx *c = p;
 	return lupi_student_step(c->m, c->teacher, c->loss, c->ds, IDX, BATCH,
-				 &c->value);
+	                         &c->value);
 }
 
 static void student_step_failed(void *p)
@@ -720,12 +738,10 @@ static void setup_student_loss(void *p)
 	ctx *c = p;
 	setup_student(p);
 	ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &c->loss), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(c->loss, LUPI_LOSS_TEMPERATURE,
-					      3.0),
-			 LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_int(c->loss, LUPI_LOSS_FEATURE,
-					   c->feature),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_loss_set_double(c->loss, LUPI_LOSS_TEMPERATURE, 3.0), LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_loss_set_int(c->loss, LUPI_LOSS_FEATURE, c->feature), LUPI_OK);
 }
 
 static void teardown_student_loss(void *p)
@@ -744,13 +760,13 @@ static void run_student(int feature)
 	c.teacher_model = trained(LUPI_VIEW_PRIVILEGED, DP, c.ds);
 	setup_student_loss(&c);
 	ck_assert_int_eq(lupi_model_clone(c.m, &c.ref), LUPI_OK);
-	ck_assert_int_eq(lupi_student_step(c.ref, c.teacher, c.loss, c.ds, IDX,
-					   BATCH, NULL),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_student_step(c.ref, c.teacher, c.loss, c.ds, IDX, BATCH, NULL),
+	    LUPI_OK);
 	teardown_student_loss(&c);
 	scenario s = {"lupi_student_step", setup_student_loss,
-		      call_student_step, student_step_failed, same_as_ref,
-		      teardown_student_loss};
+	              call_student_step,   student_step_failed,
+	              same_as_ref,         teardown_student_loss};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }

@@ -27,8 +27,8 @@ static void make_data(void)
 	}
 }
 
-static const size_t IDX[N] = {0, 1, 2, 3, 4, 5, 6, 7,
-			      8, 9, 10, 11, 12, 13, 14, 15};
+static const size_t IDX[N] = {0, 1, 2,  3,  4,  5,  6,  7,
+                              8, 9, 10, 11, 12, 13, 14, 15};
 
 static lupi_dataset *dataset(int regression)
 {
@@ -46,9 +46,9 @@ static lupi_model *classifier(void)
 {
 	static const size_t hidden[] = {5};
 	lupi_model *m = NULL;
-	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden,
-					   1, K, &m),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 1, K, &m),
+	    LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, 5), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
 	return m;
@@ -77,10 +77,10 @@ static void assert_names_tensor(void)
 	const char *msg = lupi_errmsg();
 	ck_assert_msg(strstr(msg, "finite") != NULL, "message: %s", msg);
 	ck_assert_msg(strstr(msg, "loss") || strstr(msg, "gradient") ||
-			      strstr(msg, "output") || strstr(msg, "weights") ||
-			      strstr(msg, "biases") || strstr(msg, "logits") ||
-			      strstr(msg, "parameter"),
-		      "message names no tensor: %s", msg);
+	                  strstr(msg, "output") || strstr(msg, "weights") ||
+	                  strstr(msg, "biases") || strstr(msg, "logits") ||
+	                  strstr(msg, "parameter"),
+	              "message names no tensor: %s", msg);
 }
 
 /* SGD at the largest allowed rate on targets of 1e15 without
@@ -92,14 +92,13 @@ START_TEST(huge_learning_rate)
 	lupi_set_num_threads(1);
 	lupi_dataset *ds = dataset(1);
 	lupi_model *m = NULL;
-	ck_assert_int_eq(lupi_model_create(LUPI_TASK_REGRESSION, D, NULL, 0, 1,
-					   &m),
-			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_OPTIMIZER,
-					    LUPI_OPTIM_SGD),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_create(LUPI_TASK_REGRESSION, D, NULL, 0, 1, &m),
+	    LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_set_int(m, LUPI_OPT_OPTIMIZER, LUPI_OPTIM_SGD), LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
-			 LUPI_OK);
+	                 LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 1e3), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
 	size_t np = lupi_model_num_params(m);
@@ -110,9 +109,9 @@ START_TEST(huge_learning_rate)
 		float *after = params(m);
 		if (rc == LUPI_OK) {
 			ck_assert_msg(all_finite(after, np),
-				      "step %d returned LUPI_OK and left "
-				      "non-finite parameters",
-				      steps + 1);
+			              "step %d returned LUPI_OK and left "
+			              "non-finite parameters",
+			              steps + 1);
 		} else {
 			ck_assert_int_eq(rc, LUPI_ENONFINITE);
 			assert_names_tensor();
@@ -126,7 +125,7 @@ START_TEST(huge_learning_rate)
 	/* the failed step did not make the model unusable */
 	float *y = malloc(N * sizeof *y);
 	ck_assert_int_eq(lupi_model_predict(m, X, N, LUPI_PREDICT_OUTPUT, y),
-			 LUPI_OK);
+	                 LUPI_OK);
 	free(y);
 	lupi_model_free(m);
 	lupi_dataset_free(ds);
@@ -148,16 +147,15 @@ static void nan_param_case(int student)
 		for (size_t i = 0; i < N * K; i++)
 			z[i] = (float)(i % 5) - 2.0f;
 		ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
-		ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, z, K,
-							  LUPI_OUTPUTS_LOGITS,
-							  1.0),
-				 LUPI_OK);
+		ck_assert_int_eq(lupi_teacher_add_outputs(
+		                     t, ds, z, K, LUPI_OUTPUTS_LOGITS, 1.0),
+		                 LUPI_OK);
 		ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &loss),
-				 LUPI_OK);
+		                 LUPI_OK);
 	}
-#define STEP(model)                                                           \
-	(student ? lupi_student_step(model, t, loss, ds, IDX, N, NULL)        \
-		 : lupi_model_step(model, ds, IDX, N, NULL))
+#define STEP(model)                                                            \
+	(student ? lupi_student_step(model, t, loss, ds, IDX, N, NULL)         \
+	         : lupi_model_step(model, ds, IDX, N, NULL))
 	/* one good step first, so that there is optimiser state to keep */
 	ck_assert_int_eq(STEP(m), LUPI_OK);
 	ck_assert_int_eq(lupi_model_clone(m, &copy), LUPI_OK);
@@ -215,16 +213,16 @@ START_TEST(infinite_teacher_output)
 		z[2 * K + 1] = kind == LUPI_OUTPUTS_LOGITS ? INFINITY : NAN;
 		int rc = lupi_teacher_add_outputs(t, ds, z, K, kind, 1.0);
 		ck_assert_msg(rc == LUPI_ENONFINITE || rc == LUPI_EINVAL,
-			      "kind %d: %d", kind, rc);
+		              "kind %d: %d", kind, rc);
 		ck_assert_msg(strstr(lupi_errmsg(), "sample 2") != NULL &&
-				      strstr(lupi_errmsg(), "1") != NULL,
-			      "message: %s", lupi_errmsg());
+		                  strstr(lupi_errmsg(), "1") != NULL,
+		              "message: %s", lupi_errmsg());
 		ck_assert_uint_eq(lupi_teacher_num_outputs(t), 0);
 	}
 	z[2 * K + 1] = 1.0f / K;
-	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, z, K,
-						  LUPI_OUTPUTS_PROBS, 1.0),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_teacher_add_outputs(t, ds, z, K, LUPI_OUTPUTS_PROBS, 1.0),
+	    LUPI_OK);
 	ck_assert_uint_eq(lupi_teacher_num_outputs(t), K);
 	lupi_teacher_free(t);
 	lupi_dataset_free(ds);
@@ -244,18 +242,19 @@ START_TEST(extreme_teacher_logits_stay_finite)
 	lupi_teacher *t = NULL;
 	lupi_loss *loss = NULL;
 	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
-	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, z, K,
-						  LUPI_OUTPUTS_LOGITS, 1.0),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_teacher_add_outputs(t, ds, z, K, LUPI_OUTPUTS_LOGITS, 1.0),
+	    LUPI_OK);
 	for (int div = LUPI_DIV_CE; div <= LUPI_DIV_JS; div++) {
-		ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &loss), LUPI_OK);
-		ck_assert_int_eq(lupi_loss_set_int(loss, LUPI_LOSS_DIVERGENCE,
-						   div),
-				 LUPI_OK);
+		ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &loss),
+		                 LUPI_OK);
+		ck_assert_int_eq(
+		    lupi_loss_set_int(loss, LUPI_LOSS_DIVERGENCE, div),
+		    LUPI_OK);
 		double v = NAN;
 		int rc = lupi_student_step(m, t, loss, ds, IDX, N, &v);
 		ck_assert_msg(rc == LUPI_OK, "divergence %d: %s", div,
-			      lupi_errmsg());
+		              lupi_errmsg());
 		ck_assert_msg(isfinite(v), "divergence %d: loss %g", div, v);
 		float *p = params(m);
 		ck_assert(all_finite(p, lupi_model_num_params(m)));
@@ -277,12 +276,12 @@ START_TEST(loss_eval_names_the_sample)
 	int32_t y[4] = {0, 1, 2, 0};
 	s[1 * K + 2] = NAN;
 	double v;
-	ck_assert_int_eq(lupi_loss_eval(loss, 4, K, s, t, y, NULL, NULL, NULL,
-					&v, g),
-			 LUPI_ENONFINITE);
+	ck_assert_int_eq(
+	    lupi_loss_eval(loss, 4, K, s, t, y, NULL, NULL, NULL, &v, g),
+	    LUPI_ENONFINITE);
 	ck_assert_msg(strstr(lupi_errmsg(), "sample 1") != NULL &&
-			      strstr(lupi_errmsg(), "student") != NULL,
-		      "message: %s", lupi_errmsg());
+	                  strstr(lupi_errmsg(), "student") != NULL,
+	              "message: %s", lupi_errmsg());
 	lupi_loss_free(loss);
 }
 END_TEST
@@ -298,8 +297,8 @@ START_TEST(nan_feature_in_dataset)
 	ck_assert_int_eq(lupi_dataset_create(N, D, x, &ds), LUPI_ENONFINITE);
 	ck_assert_ptr_null(ds);
 	ck_assert_msg(strstr(lupi_errmsg(), "sample 3") != NULL &&
-			      strstr(lupi_errmsg(), "feature") != NULL,
-		      "message: %s", lupi_errmsg());
+	                  strstr(lupi_errmsg(), "feature") != NULL,
+	              "message: %s", lupi_errmsg());
 }
 END_TEST
 

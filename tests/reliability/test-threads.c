@@ -22,13 +22,14 @@
 #define WORKERS 4
 #define ROUNDS 20
 
-/* ---- data and training ----------------------------------------------------- */
+/* ---- data and training -----------------------------------------------------
+ */
 
 typedef struct job {
 	uint32_t seed;
-	size_t np;        /* parameters of the student */
-	float *params;    /* its trained parameters */
-	int rc;           /* first failure, LUPI_OK if none */
+	size_t np;     /* parameters of the student */
+	float *params; /* its trained parameters */
+	int rc;        /* first failure, LUPI_OK if none */
 	char msg[256];
 } job;
 
@@ -40,12 +41,12 @@ static void fill(uint32_t seed, float *x, float *xp, int32_t *y)
 		for (size_t j = 0; j < D; j++) {
 			s = s * 1103515245u + 12345u;
 			x[i * D + j] = (float)(s >> 16 & 0xff) / 64.0f - 2.0f +
-				       (j == 0 ? (float)y[i] * 0.5f : 0.0f);
+			               (j == 0 ? (float)y[i] * 0.5f : 0.0f);
 		}
 		for (size_t j = 0; j < DP; j++) {
 			s = s * 1103515245u + 12345u;
 			xp[i * DP + j] = (float)(s >> 16 & 0xff) / 128.0f +
-					 (j == 0 ? (float)y[i] : 0.0f);
+			                 (j == 0 ? (float)y[i] : 0.0f);
 		}
 	}
 }
@@ -59,15 +60,15 @@ static int job_fail(job *j, int rc, const char *what)
 	return rc;
 }
 
-#define TRY(j, call)                                                          \
-	do {                                                                  \
-		int rc_ = (call);                                             \
-		if (rc_ != LUPI_OK)                                           \
-			return job_fail(j, rc_, #call);                           \
+#define TRY(j, call)                                                           \
+	do {                                                                   \
+		int rc_ = (call);                                              \
+		if (rc_ != LUPI_OK)                                            \
+			return job_fail(j, rc_, #call);                        \
 	} while (0)
 
-static int train_all(job *j, lupi_dataset *ds, lupi_model *tm,
-		     lupi_model *sm, lupi_teacher *t, lupi_loss *loss)
+static int train_all(job *j, lupi_dataset *ds, lupi_model *tm, lupi_model *sm,
+                     lupi_teacher *t, lupi_loss *loss)
 {
 	static const size_t hidden[] = {6};
 	float x[N * D], xp[N * DP];
@@ -77,8 +78,8 @@ static int train_all(job *j, lupi_dataset *ds, lupi_model *tm,
 	TRY(j, lupi_dataset_set_privileged(ds, DP, xp, NULL));
 	TRY(j, lupi_dataset_set_labels(ds, K, y, 0));
 	/* the teacher on X*, then a student on X distilled from it */
-	TRY(j, lupi_model_create(LUPI_TASK_CLASSIFICATION, DP, hidden, 1, K,
-				 &tm));
+	TRY(j,
+	    lupi_model_create(LUPI_TASK_CLASSIFICATION, DP, hidden, 1, K, &tm));
 	TRY(j, lupi_model_set_int(tm, LUPI_OPT_VIEW, LUPI_VIEW_PRIVILEGED));
 	TRY(j, lupi_model_set_int(tm, LUPI_OPT_SEED, j->seed));
 	TRY(j, lupi_model_set_int(tm, LUPI_OPT_EPOCHS, 5));
@@ -89,8 +90,8 @@ static int train_all(job *j, lupi_dataset *ds, lupi_model *tm,
 	TRY(j, lupi_teacher_prepare(t, ds));
 	TRY(j, lupi_loss_create(LUPI_LOSS_KD, &loss));
 	TRY(j, lupi_loss_set_double(loss, LUPI_LOSS_TEMPERATURE, 2.0));
-	TRY(j, lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 1, K,
-				 &sm));
+	TRY(j,
+	    lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 1, K, &sm));
 	TRY(j, lupi_model_set_int(sm, LUPI_OPT_SEED, j->seed + 1));
 	TRY(j, lupi_model_set_int(sm, LUPI_OPT_EPOCHS, 5));
 	TRY(j, lupi_model_set_int(sm, LUPI_OPT_BATCH, 8));
@@ -130,26 +131,26 @@ START_TEST(independent_training_matches_single_thread)
 	}
 	pthread_t th[WORKERS];
 	for (int w = 0; w < WORKERS; w++)
-		ck_assert_int_eq(pthread_create(&th[w], NULL, train_thread,
-						&par[w]),
-				 0);
+		ck_assert_int_eq(
+		    pthread_create(&th[w], NULL, train_thread, &par[w]), 0);
 	for (int w = 0; w < WORKERS; w++)
 		ck_assert_int_eq(pthread_join(th[w], NULL), 0);
 	for (int w = 0; w < WORKERS; w++) {
 		ck_assert_msg(par[w].rc == LUPI_OK, "%s", par[w].msg);
 		ck_assert_uint_eq(par[w].np, ref[w].np);
 		ck_assert_msg(memcmp(par[w].params, ref[w].params,
-				     ref[w].np * sizeof(float)) == 0,
-			      "worker %d trained other parameters than the "
-			      "same run in one thread",
-			      w);
+		                     ref[w].np * sizeof(float)) == 0,
+		              "worker %d trained other parameters than the "
+		              "same run in one thread",
+		              w);
 		free(par[w].params);
 		free(ref[w].params);
 	}
 }
 END_TEST
 
-/* ---- concurrent prediction on one model ----------------------------------- */
+/* ---- concurrent prediction on one model -----------------------------------
+ */
 
 typedef struct shared {
 	const lupi_model *m;
@@ -180,12 +181,12 @@ static void *predict_thread(void *arg)
 		for (size_t i = 0; i < N; i += chunk) {
 			size_t n = i + chunk <= N ? chunk : N - i;
 			int rc = lupi_model_predict(sh->m, sh->x + i * D, n,
-						    LUPI_PREDICT_OUTPUT,
-						    out + i * K);
+			                            LUPI_PREDICT_OUTPUT,
+			                            out + i * K);
 			if (rc != LUPI_OK) {
 				r->rc = rc;
 				snprintf(r->msg, sizeof r->msg, "predict: %s",
-					 lupi_errmsg());
+				         lupi_errmsg());
 				return NULL;
 			}
 		}
@@ -194,10 +195,10 @@ static void *predict_thread(void *arg)
 		double acc = -1;
 		if (lupi_model_predict_class(sh->m, sh->x, N, cls) != LUPI_OK ||
 		    lupi_model_evaluate(sh->m, sh->ds, LUPI_METRIC_ACCURACY,
-					&acc) != LUPI_OK) {
+		                        &acc) != LUPI_OK) {
 			r->rc = LUPI_EINVAL;
 			snprintf(r->msg, sizeof r->msg, "class/evaluate: %s",
-				 lupi_errmsg());
+			         lupi_errmsg());
 			return NULL;
 		}
 		if (memcmp(cls, sh->ref_cls, sizeof cls) != 0 ||
@@ -217,28 +218,27 @@ START_TEST(shared_model_predicts_concurrently)
 	lupi_model *m = NULL;
 	ck_assert_int_eq(lupi_dataset_create(N, D, x, &ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, y, 0), LUPI_OK);
-	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden,
-					   2, K, &m),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 2, K, &m),
+	    LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 5), LUPI_OK);
 	ck_assert_int_eq(lupi_model_fit(m, ds, NULL, NULL, NULL), LUPI_OK);
 
 	float ref_out[N * K];
 	int32_t ref_cls[N];
 	shared sh = {m, ds, x, ref_out, ref_cls, 0};
-	ck_assert_int_eq(lupi_model_predict(m, x, N, LUPI_PREDICT_OUTPUT,
-					    ref_out),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_predict(m, x, N, LUPI_PREDICT_OUTPUT, ref_out), LUPI_OK);
 	ck_assert_int_eq(lupi_model_predict_class(m, x, N, ref_cls), LUPI_OK);
-	ck_assert_int_eq(lupi_model_evaluate(m, ds, LUPI_METRIC_ACCURACY,
-					     &sh.ref_acc),
-			 LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_model_evaluate(m, ds, LUPI_METRIC_ACCURACY, &sh.ref_acc),
+	    LUPI_OK);
 	/* predicting one row at a time gives the same bits as a batch */
 	for (size_t i = 0; i < N; i++) {
 		float one[K];
 		ck_assert_int_eq(lupi_model_predict(m, x + i * D, 1,
-						    LUPI_PREDICT_OUTPUT, one),
-				 LUPI_OK);
+		                                    LUPI_PREDICT_OUTPUT, one),
+		                 LUPI_OK);
 		ck_assert_mem_eq(one, ref_out + i * K, sizeof one);
 	}
 
@@ -246,24 +246,24 @@ START_TEST(shared_model_predicts_concurrently)
 	reader_job rj[WORKERS];
 	for (int w = 0; w < WORKERS; w++) {
 		rj[w] = (reader_job){&sh, w, 0, LUPI_OK, ""};
-		ck_assert_int_eq(pthread_create(&th[w], NULL, predict_thread,
-						&rj[w]),
-				 0);
+		ck_assert_int_eq(
+		    pthread_create(&th[w], NULL, predict_thread, &rj[w]), 0);
 	}
 	for (int w = 0; w < WORKERS; w++)
 		ck_assert_int_eq(pthread_join(th[w], NULL), 0);
 	for (int w = 0; w < WORKERS; w++) {
 		ck_assert_msg(rj[w].rc == LUPI_OK, "%s", rj[w].msg);
 		ck_assert_msg(rj[w].mismatches == 0,
-			      "thread %d: %d rounds differ from one thread", w,
-			      rj[w].mismatches);
+		              "thread %d: %d rounds differ from one thread", w,
+		              rj[w].mismatches);
 	}
 	lupi_model_free(m);
 	lupi_dataset_free(ds);
 }
 END_TEST
 
-/* ---- the error message is per thread -------------------------------------- */
+/* ---- the error message is per thread --------------------------------------
+ */
 
 typedef struct msg_job {
 	int id;
@@ -294,15 +294,14 @@ START_TEST(error_messages_are_per_thread)
 	msg_job mj[WORKERS];
 	for (int w = 0; w < WORKERS; w++) {
 		mj[w] = (msg_job){w + 1, 0};
-		ck_assert_int_eq(pthread_create(&th[w], NULL, message_thread,
-						&mj[w]),
-				 0);
+		ck_assert_int_eq(
+		    pthread_create(&th[w], NULL, message_thread, &mj[w]), 0);
 	}
 	for (int w = 0; w < WORKERS; w++)
 		ck_assert_int_eq(pthread_join(th[w], NULL), 0);
 	for (int w = 0; w < WORKERS; w++)
-		ck_assert_msg(mj[w].ok, "thread %d saw another thread's message",
-			      w);
+		ck_assert_msg(mj[w].ok,
+		              "thread %d saw another thread's message", w);
 }
 END_TEST
 
