@@ -8,7 +8,13 @@
  * The GEMM roofline: the same run times cblas_sgemm alone on the exact
  * shapes of one teacher epoch (forward, weight gradients, the one input
  * gradient that backprop needs); roofline_fraction = that time / the
- * measured epoch time.
+ * measured epoch time, both medians (GEMM: of 5 repetitions; epochs: of the
+ * run's epochs). The *_cpu_s fields are the same medians in process CPU
+ * time, which a loaded machine disturbs less (1 thread; with 2 threads they
+ * add both threads' time, spinning included).
+ *
+ * --models picks what runs (a profiling run of the teacher alone:
+ * --models teacher); bench/scaling uses --models teacher,roofline.
  */
 #include <cblas.h>
 #include <errno.h>
@@ -29,11 +35,19 @@ struct args {
 	double lr, temperature, lambda;
 	unsigned long seed;
 	const char *dir;
+	unsigned models; /* RUN_* bits */
 };
 
+enum {
+	RUN_TEACHER = 1, RUN_HARD = 2, RUN_DISTILLED = 4, RUN_PREDICT = 8,
+	RUN_ROOFLINE = 16, RUN_ALL = 31
+};
+
+/* Wall-clock and process CPU seconds of each epoch: on a loaded machine
+ * the CPU time (1 thread) shows what the wall clock hides. */
 struct timing {
-	double t_last;
-	double epoch_s[MAX_EPOCHS];
+	double t_last, c_last;
+	double epoch_s[MAX_EPOCHS], epoch_cpu_s[MAX_EPOCHS];
 	unsigned n;
 };
 
@@ -41,6 +55,13 @@ static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -60,9 +81,11 @@ static int on_progress(void *user, const lupi_progress *p)
 {
 	struct timing *tm = user;
 	if (p->epoch_end && tm->n < MAX_EPOCHS) {
-		double t = now();
-		tm->epoch_s[tm->n++] = t - tm->t_last;
+		double t = now(), c = cpu_now();
+		tm->epoch_s[tm->n] = t - tm->t_last;
+		tm->epoch_cpu_s[tm->n++] = c - tm->c_last;
 		tm->t_last = t;
+		tm->c_last = c;
 	}
 	return 0;
 }
@@ -92,6 +115,10 @@ static lupi_model *make_mlp(const struct args *a, size_t n_in, int view,
 		rc = lupi_model_set_int(m, LUPI_OPT_SEED, (int64_t)seed);
 	if (rc == LUPI_OK)
 		rc = lupi_model_set_double(m, LUPI_OPT_LR, a->lr);
+	/* initialised before the clock starts, as the peer's modules are (the
+	 * same weights fit would draw from SEED) */
+	if (rc == LUPI_OK)
+		rc = lupi_model_init(m);
 	if (rc != LUPI_OK)
 		die("model", rc);
 	return m;
@@ -106,8 +133,11 @@ static double accuracy(const lupi_model *m, const lupi_dataset *test)
 	return acc;
 }
 
-/* Seconds cblas_sgemm alone needs for the GEMMs of one teacher epoch. */
-static double gemm_epoch_seconds(const struct args *a, size_t d_in)
+/* Seconds cblas_sgemm alone needs for the GEMMs of one teacher epoch: the
+ * median of 5 repetitions (the statistic of the epoch times), wall clock and
+ * process CPU time into *cpu. */
+static double gemm_epoch_seconds(const struct args *a, size_t d_in,
+				 double *cpu)
 {
 	size_t widths[10], nl = 0;
 	widths[nl++] = d_in;
@@ -126,9 +156,9 @@ static double gemm_epoch_seconds(const struct args *a, size_t d_in)
 	for (size_t i = 0; i < maxw * maxw; i++)
 		w[i] = (float)(i % 5) * 0.01f;
 	size_t steps = (a->n + b - 1) / b;
-	double best = INFINITY;
-	for (int rep = 0; rep < 3; rep++) {
-		double t0 = now();
+	double wall[5], cpus[5];
+	for (int rep = 0; rep < 5; rep++) {
+		double t0 = now(), c0 = cpu_now();
 		for (size_t s = 0; s < steps; s++) {
 			for (size_t l = 0; l + 1 < nl; l++) { /* forward */
 				int in = (int)widths[l], out = (int)widths[l + 1];
@@ -145,11 +175,12 @@ static double gemm_epoch_seconds(const struct args *a, size_t d_in)
 						    x, in);
 			}
 		}
-		double t = now() - t0;
-		best = t < best ? t : best;
+		wall[rep] = now() - t0;
+		cpus[rep] = cpu_now() - c0;
 	}
 	free(x), free(y), free(w), free(g);
-	return best;
+	*cpu = median(cpus, 5);
+	return median(wall, 5);
 }
 
 static double epoch_flops(const struct args *a, size_t d_in)
@@ -183,14 +214,39 @@ static void usage(void)
 {
 	fputs("usage: lupi_bench [--n N] [--epochs E] [--hidden 256] [--batch 128]\n"
 	      "  [--lr 1e-3] [--threads 1] [--T 4] [--lam 0.5] [--seed 0]\n"
-	      "  [--data /usr/share/datasets/fashion-mnist]\n", stderr);
+	      "  [--data /usr/share/datasets/fashion-mnist]\n"
+	      "  [--models teacher,hard,distilled,predict,roofline]\n"
+	      "(distilled and predict need teacher, resp. distilled)\n", stderr);
 	exit(2);
+}
+
+static unsigned parse_models(const char *s)
+{
+	static const char *names[] = {"teacher", "hard", "distilled",
+				      "predict", "roofline"};
+	unsigned mask = 0;
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		size_t i = 0;
+		while (i < 5 && (strlen(names[i]) != len ||
+				 strncmp(s, names[i], len)))
+			i++;
+		if (i == 5)
+			usage();
+		mask |= 1u << i;
+		s += len + (s[len] == ',');
+	}
+	if ((mask & RUN_DISTILLED) && !(mask & RUN_TEACHER))
+		usage();
+	if ((mask & RUN_PREDICT) && !(mask & RUN_DISTILLED))
+		usage();
+	return mask;
 }
 
 static void parse(struct args *a, int argc, char **argv)
 {
 	*a = (struct args){60000, 128, 5, 1, {256}, 1, 1e-3, 4.0, 0.5, 0,
-			   "/usr/share/datasets/fashion-mnist"};
+			   "/usr/share/datasets/fashion-mnist", RUN_ALL};
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (v == NULL)
@@ -215,6 +271,8 @@ static void parse(struct args *a, int argc, char **argv)
 			a->seed = strtoul(v, NULL, 10);
 		else if (!strcmp(k, "--data"))
 			a->dir = v;
+		else if (!strcmp(k, "--models"))
+			a->models = parse_models(v);
 		else
 			usage();
 		i++;
@@ -245,14 +303,16 @@ static lupi_dataset *load(const struct args *a, const char *split, size_t max)
 	return ds;
 }
 
+/* Median epoch seconds, wall clock; CPU seconds into *cpu. */
 static double train(lupi_model *m, lupi_teacher *t, lupi_loss *loss,
-		    const lupi_dataset *ds)
+		    const lupi_dataset *ds, double *cpu)
 {
-	struct timing tm = {now(), {0}, 0};
+	struct timing tm = {now(), cpu_now(), {0}, {0}, 0};
 	int rc = t ? lupi_student_fit(m, t, loss, ds, NULL, on_progress, &tm)
 		   : lupi_model_fit(m, ds, NULL, on_progress, &tm);
 	if (rc != LUPI_OK)
 		die("fit", rc);
+	*cpu = median(tm.epoch_cpu_s, tm.n);
 	return median(tm.epoch_s, tm.n);
 }
 
@@ -292,6 +352,18 @@ static double throughput(const lupi_model *m, const lupi_dataset *test)
 	return (double)n / best;
 }
 
+/* Appends one JSON member to the output line. */
+static char json[4096];
+
+static void put(const char *key, const char *fmt, double v)
+{
+	size_t len = strlen(json);
+	int w = snprintf(json + len, sizeof json - len, ", \"%s\": ", key);
+	if (w > 0 && (size_t)w < sizeof json - len)
+		snprintf(json + len + (size_t)w, sizeof json - len - (size_t)w,
+			 isfinite(v) ? fmt : "null", v);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -304,37 +376,49 @@ int main(int argc, char **argv)
 	a.n = lupi_dataset_rows(train_ds);
 	size_t d_priv = lupi_dataset_dim(train_ds, LUPI_VIEW_PRIVILEGED);
 	size_t d_reg = lupi_dataset_dim(train_ds, LUPI_VIEW_REGULAR);
-
-	lupi_model *teacher = make_mlp(&a, d_priv, LUPI_VIEW_PRIVILEGED, a.seed);
-	double teacher_s = train(teacher, NULL, NULL, train_ds);
-	double teacher_acc = accuracy(teacher, test_ds);
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	double teacher_rss_mib = ru.ru_maxrss / 1024.0;
 	double data_mib = (double)a.n * (double)(d_priv + d_reg) * 4 / 1048576.0 +
 			  10000.0 * (double)(d_priv + d_reg) * 4 / 1048576.0;
-
-	double gemm_s = gemm_epoch_seconds(&a, d_priv);
+	double teacher_s = NAN, teacher_acc = NAN, teacher_rss_mib = NAN;
+	double gemm_s = NAN, hard_s = NAN, hard_acc = NAN, dist_s = NAN;
+	double dist_acc = NAN, lat = NAN, tput = NAN, teacher_cpu = NAN;
+	double gemm_cpu = NAN, hard_cpu = NAN, dist_cpu = NAN;
 	double flops = epoch_flops(&a, d_priv);
 
-	lupi_model *hard = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
-	double hard_s = train(hard, NULL, NULL, train_ds);
-	double hard_acc = accuracy(hard, test_ds);
-
-	lupi_teacher *t;
-	lupi_loss *kd;
-	if ((rc = lupi_teacher_create(&t)) ||
-	    (rc = lupi_teacher_add_model(t, teacher, 1.0)) ||
-	    (rc = lupi_teacher_prepare(t, train_ds)) ||
-	    (rc = lupi_loss_create(LUPI_LOSS_KD, &kd)) ||
-	    (rc = lupi_loss_set_double(kd, LUPI_LOSS_TEMPERATURE, a.temperature)) ||
-	    (rc = lupi_loss_set_double(kd, LUPI_LOSS_LAMBDA, a.lambda)))
-		die("teacher", rc);
-	lupi_model *student = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
-	double dist_s = train(student, t, kd, train_ds);
-	double dist_acc = accuracy(student, test_ds);
-	double lat = latency_us(student, test_ds);
-	double tput = throughput(student, test_ds);
+	lupi_model *teacher = NULL, *hard = NULL, *student = NULL;
+	lupi_teacher *t = NULL;
+	lupi_loss *kd = NULL;
+	if (a.models & RUN_TEACHER) {
+		teacher = make_mlp(&a, d_priv, LUPI_VIEW_PRIVILEGED, a.seed);
+		teacher_s = train(teacher, NULL, NULL, train_ds, &teacher_cpu);
+		teacher_acc = accuracy(teacher, test_ds);
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		teacher_rss_mib = ru.ru_maxrss / 1024.0;
+	}
+	if (a.models & RUN_ROOFLINE)
+		gemm_s = gemm_epoch_seconds(&a, d_priv, &gemm_cpu);
+	if (a.models & RUN_HARD) {
+		hard = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
+		hard_s = train(hard, NULL, NULL, train_ds, &hard_cpu);
+		hard_acc = accuracy(hard, test_ds);
+	}
+	if (a.models & RUN_DISTILLED) {
+		if ((rc = lupi_teacher_create(&t)) ||
+		    (rc = lupi_teacher_add_model(t, teacher, 1.0)) ||
+		    (rc = lupi_teacher_prepare(t, train_ds)) ||
+		    (rc = lupi_loss_create(LUPI_LOSS_KD, &kd)) ||
+		    (rc = lupi_loss_set_double(kd, LUPI_LOSS_TEMPERATURE,
+					       a.temperature)) ||
+		    (rc = lupi_loss_set_double(kd, LUPI_LOSS_LAMBDA, a.lambda)))
+			die("teacher", rc);
+		student = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
+		dist_s = train(student, t, kd, train_ds, &dist_cpu);
+		dist_acc = accuracy(student, test_ds);
+	}
+	if (a.models & RUN_PREDICT) {
+		lat = latency_us(student, test_ds);
+		tput = throughput(student, test_ds);
+	}
 
 	fprintf(stderr,
 		"liblupi %s, n=%zu, epochs=%d, batch=%zu, threads=%d\n"
@@ -348,19 +432,34 @@ int main(int argc, char **argv)
 		"student_hard", hard_s, hard_acc, "student_distilled", dist_s,
 		dist_acc, gemm_s, flops / gemm_s * 1e-9, 100 * gemm_s / teacher_s,
 		lat, tput, teacher_rss_mib, data_mib);
-	printf("{\"lib\": \"liblupi %s\", \"n\": %zu, \"epochs\": %d, \"batch\": %zu, "
-	       "\"threads\": %d, \"T\": %g, \"lam\": %g, "
-	       "\"teacher_epoch_s\": %.6f, \"teacher_acc\": %.4f, "
-	       "\"student_hard_epoch_s\": %.6f, \"student_hard_acc\": %.4f, "
-	       "\"student_distilled_epoch_s\": %.6f, \"student_distilled_acc\": %.4f, "
-	       "\"student_predict_latency_us\": %.3f, \"predict_samples_per_s\": %.0f, "
-	       "\"gemm_epoch_s\": %.6f, \"epoch_gflop\": %.4f, "
-	       "\"roofline_fraction\": %.4f, \"peak_rss_mib\": %.1f, "
-	       "\"data_mib\": %.1f}\n",
-	       lupi_version_string(), a.n, a.epochs, a.batch, a.threads,
-	       a.temperature, a.lambda, teacher_s, teacher_acc, hard_s, hard_acc,
-	       dist_s, dist_acc, lat, tput, gemm_s, flops * 1e-9,
-	       gemm_s / teacher_s, teacher_rss_mib, data_mib);
+	snprintf(json, sizeof json,
+		 "{\"lib\": \"liblupi %s\", \"n\": %zu, \"epochs\": %d, "
+		 "\"batch\": %zu, \"threads\": %d, \"T\": %g, \"lam\": %g",
+		 lupi_version_string(), a.n, a.epochs, a.batch, a.threads,
+		 a.temperature, a.lambda);
+	size_t hidden = 0;
+	for (size_t i = 0; i < a.n_hidden; i++)
+		hidden = a.hidden[i] > hidden ? a.hidden[i] : hidden;
+	put("widest_hidden", "%.0f", (double)hidden);
+	put("teacher_epoch_s", "%.6f", teacher_s);
+	put("teacher_acc", "%.4f", teacher_acc);
+	put("student_hard_epoch_s", "%.6f", hard_s);
+	put("student_hard_acc", "%.4f", hard_acc);
+	put("student_distilled_epoch_s", "%.6f", dist_s);
+	put("student_distilled_acc", "%.4f", dist_acc);
+	put("student_predict_latency_us", "%.3f", lat);
+	put("predict_samples_per_s", "%.0f", tput);
+	put("gemm_epoch_s", "%.6f", gemm_s);
+	put("epoch_gflop", "%.4f", flops * 1e-9);
+	put("roofline_fraction", "%.4f", gemm_s / teacher_s);
+	put("teacher_epoch_cpu_s", "%.6f", teacher_cpu);
+	put("student_hard_epoch_cpu_s", "%.6f", hard_cpu);
+	put("student_distilled_epoch_cpu_s", "%.6f", dist_cpu);
+	put("gemm_epoch_cpu_s", "%.6f", gemm_cpu);
+	put("roofline_fraction_cpu", "%.4f", gemm_cpu / teacher_cpu);
+	put("peak_rss_mib", "%.1f", teacher_rss_mib);
+	put("data_mib", "%.1f", data_mib);
+	printf("%s}\n", json);
 
 	lupi_model_free(student);
 	lupi_loss_free(kd);

@@ -34,6 +34,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../model/model_internal.h"
 #include "distill_internal.h"
 
 /* Probabilities are cached on the stack for up to CACHE_K outputs (3
@@ -208,6 +209,20 @@ static int teacher_applies(const ctx *cx, const float *t, size_t y,
 	return 1;
 }
 
+/* The label loss of one sample is the model's own objective (one copy of
+ * the code, so a HARD loss and lupi_model_step agree): its value, and its
+ * gradient times gs into g when g is not NULL. The labels were checked. */
+static double label_term(int task, const float *s, size_t k, int32_t y,
+			 const float *target, double gs, float *g)
+{
+	double v = 0.0;
+	lupi__objective_hard(task, 1, k, s, &y, target, NULL, &v, g);
+	if (g)
+		for (size_t j = 0; j < k; j++)
+			g[j] = (float)(gs * g[j]);
+	return v;
+}
+
 /* One classification sample; w is its share of the mean (w_i / sum w). */
 static double sample_class(const ctx *cx, const float *s, const float *t,
 			   size_t y, double w, float *g)
@@ -218,13 +233,9 @@ static double sample_class(const ctx *cx, const float *s, const float *t,
 				     teacher_applies(cx, t, y, &conf)
 			     ? l->lambda
 			     : 0.0;
-	dist ps;
-	dist_init(&ps, s, NULL, cx->k, 1.0, cache_slot(cx, 0));
-	double v = -(1.0 - lam) * dist_lp(&ps, y);
-	if (g)
-		for (size_t j = 0; j < cx->k; j++)
-			g[j] = (float)(w * (1.0 - lam) *
-				       (dist_p(&ps, j) - (j == y)));
+	double v = (1.0 - lam) * label_term(LUPI_TASK_CLASSIFICATION, s, cx->k,
+					    (int32_t)y, NULL, w * (1.0 - lam),
+					    g);
 	double b = lam * conf;
 	if (b == 0.0)
 		return v;
@@ -257,14 +268,8 @@ static double sample_regression(const ctx *cx, const float *f, const float *t,
 {
 	double lam = t && cx->l->kind == LUPI_LOSS_REGRESSION ? cx->l->lambda
 							      : 0.0;
-	double v = 0.0;
-	for (size_t j = 0; j < cx->k; j++) {
-		double d = (double)f[j] - y[j];
-		v += 0.5 * d * d;
-		if (g)
-			g[j] = (float)(w * (1.0 - lam) * d);
-	}
-	v *= 1.0 - lam;
+	double v = (1.0 - lam) * label_term(LUPI_TASK_REGRESSION, f, cx->k, 0,
+					    y, w * (1.0 - lam), g);
 	if (lam > 0.0)
 		v += lam * logits_term(cx, f, t, w * lam, g);
 	return v;

@@ -470,9 +470,20 @@ static int check_predict(const lupi_model *m, const float *x, size_t n,
 static void to_output(int task, float *s, size_t k)
 {
 	if (task == LUPI_TASK_CLASSIFICATION) {
-		double lse = lupi__logsumexp(s, k, 1.0);
+		/* one exponential per output, shifted by the maximum; a NaN
+		 * logit makes the sum and so every output NaN */
+		float mx = s[0];
+		for (size_t j = 1; j < k; j++)
+			mx = s[j] > mx ? s[j] : mx;
+		double sum = 0.0;
+		for (size_t j = 0; j < k; j++) {
+			double e = exp((double)s[j] - mx);
+			s[j] = (float)e;
+			sum += e;
+		}
+		double inv = 1.0 / sum;
 		for (size_t j = 0; j < k; j++)
-			s[j] = (float)exp(s[j] - lse);
+			s[j] = (float)(s[j] * inv);
 	} else if (task == LUPI_TASK_BINARY) {
 		double e = exp(-fabs((double)s[0]));
 		s[0] = (float)(s[0] >= 0.0f ? 1.0 / (1.0 + e) : e / (1.0 + e));

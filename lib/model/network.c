@@ -614,12 +614,29 @@ static void gather_targets(lupi_model *m, const lupi_dataset *ds,
 	}
 }
 
+/* OpenBLAS splits a GEMM over all its threads once it exceeds a small fixed
+ * size; below a few million multiply-adds the hand-off costs more than the
+ * second core saves (on a loaded machine, far more). So each GEMM here runs
+ * on one thread when small, on lupi_get_num_threads() otherwise. */
+#define GEMM_PARALLEL_MACS (4u << 20)
+
+static void gemm(int ta, int tb, size_t m, size_t n, size_t k,
+		 const float *a, size_t lda, const float *b, size_t ldb,
+		 float *c, size_t ldc)
+{
+	int want = lupi_get_num_threads();
+	if (want > 1) {
+		double macs = (double)m * (double)n * (double)k;
+		lupi__blas_set_threads(macs < GEMM_PARALLEL_MACS ? 1 : want);
+	}
+	lupi__gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
 /* y (n x out) = act(x W^T + b); d gets the derivative when not NULL. */
 static void layer_forward(const lupi__layer *ly, const float *x, size_t n,
 			  float *y, float *d)
 {
-	lupi__gemm(0, 1, n, ly->out, ly->in, 1.0f, x, ly->in, ly->w, ly->in,
-		   0.0f, y, ly->out);
+	gemm(0, 1, n, ly->out, ly->in, x, ly->in, ly->w, ly->in, y, ly->out);
 	if (d)
 		bias_act_train(y, d, ly->b, n, ly->out, ly->act);
 	else
@@ -697,14 +714,14 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 		const lupi__layer *ly = &m->layers[l];
 		float *gw = m->grads + (ly->w - m->params);
 		float *gb = m->grads + (ly->b - m->params);
-		lupi__gemm(1, 0, ly->out, ly->in, n, 1.0f, cur, ly->out,
-			   m->acts[l], ly->in, 0.0f, gw, ly->in);
+		gemm(1, 0, ly->out, ly->in, n, cur, ly->out, m->acts[l], ly->in,
+		     gw, ly->in);
 		column_sums(cur, n, ly->out, gb);
 		if (l == 0)
 			break; /* no gradient for the network's input */
 		float *nxt = cur == m->delta ? m->delta2 : m->delta;
-		lupi__gemm(0, 0, n, ly->in, ly->out, 1.0f, cur, ly->out,
-			   ly->w, ly->in, 0.0f, nxt, ly->in);
+		gemm(0, 0, n, ly->in, ly->out, cur, ly->out, ly->w, ly->in, nxt,
+		     ly->in);
 		const float *d = m->pre[l - 1];
 		size_t cnt = n * ly->in;
 		if (dhidden && layer == l - 1)
@@ -723,15 +740,112 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 #define PREDICT_ROWS 256    /* rows per chunk */
 #define PREDICT_STACK 2048  /* floats of scratch kept on the stack */
 
-int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
-			       float *logits)
+/* Accumulators of the matrix-vector dot products: independent partial
+ * sums, so that the loop vectorises without reassociating floats (the
+ * reduction in matvec is written for 16). */
+#define MV_LANES 16
+
+/* Hot loops get a clone per vector width, picked once at load time (GNU
+ * ifunc): the library is built for baseline x86-64 (SSE2). The clones give
+ * identical results: ISO C mode contracts no multiply-add into an FMA. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && \
+	!defined(__SANITIZE_ADDRESS__)
+#define VEC_CLONES __attribute__((target_clones("avx512f", "avx2", \
+						  "default")))
+#else
+#define VEC_CLONES
+#endif
+
+/* y = W x for one sample over the row-major out x in W of a layer. */
+VEC_CLONES static void matvec(const lupi__layer *ly, const float *restrict x,
+			      float *restrict y)
 {
-	size_t wh = 0; /* widest hidden layer */
+	size_t in = ly->in, body = in - in % MV_LANES;
+	const float *restrict w = ly->w;
+	for (size_t o = 0; o < ly->out; o++, w += in) {
+		float acc[MV_LANES] = {0};
+		for (size_t i = 0; i < body; i += MV_LANES)
+			for (size_t j = 0; j < MV_LANES; j++)
+				acc[j] += w[i + j] * x[i + j];
+		/* a tree of vector additions, not 16 dependent ones; constant
+		 * trip counts, so that each level is straight-line code */
+		for (size_t j = 0; j < 8; j++)
+			acc[j] += acc[j + 8];
+		for (size_t j = 0; j < 4; j++)
+			acc[j] += acc[j + 4];
+		for (size_t j = 0; j < 2; j++)
+			acc[j] += acc[j + 2];
+		float s = acc[0] + acc[1];
+		for (size_t i = body; i < in; i++)
+			s += w[i] * x[i];
+		y[o] = s;
+	}
+}
+
+/* Models up to this many multiply-adds per sample predict row by row
+ * with matvec, for every batch size: a sample's outputs must not depend on
+ * the batch it comes in (teachers compare held-out rows bit for bit), and
+ * for one sample a GEMM call costs more than the arithmetic. */
+#define MATVEC_MAX_MACS 65536
+
+/* Widest hidden layer. */
+static size_t widest_hidden(const lupi_model *m)
+{
+	size_t wh = 0;
 	for (size_t l = 0; l + 1 < m->n_layers; l++)
 		if (m->layers[l].out > wh)
 			wh = m->layers[l].out;
+	return wh;
+}
+
+/* Floats of scratch one row needs: the standardised input and two hidden
+ * rows. */
+static size_t row_scratch(const lupi_model *m)
+{
+	return (m->has_std ? m->n_in : 0) + 2 * widest_hidden(m);
+}
+
+static int predict_by_rows(const lupi_model *m)
+{
+	size_t macs = 0;
+	for (size_t l = 0; l < m->n_layers; l++)
+		macs += m->layers[l].in * m->layers[l].out;
+	return macs <= MATVEC_MAX_MACS && row_scratch(m) <= PREDICT_STACK;
+}
+
+/* Row by row: no GEMM call, no allocation. */
+static void predict_rows(const lupi_model *m, const float *x, size_t n,
+			 float *logits)
+{
+	size_t wh = widest_hidden(m);
+	float stack[PREDICT_STACK];
+	float *h[2] = {stack, stack + wh}, *xs = stack + 2 * wh;
+	for (size_t r = 0; r < n; r++, x += m->n_in, logits += m->n_out) {
+		const float *in = x;
+		if (m->has_std) {
+			standardize_copy(m, xs, x, 0, m->n_in);
+			in = xs;
+		}
+		for (size_t l = 0; l < m->n_layers; l++) {
+			const lupi__layer *ly = &m->layers[l];
+			float *o = l + 1 < m->n_layers ? h[l & 1] : logits;
+			matvec(ly, in, o);
+			bias_act(o, ly->b, 1, ly->out, ly->act);
+			in = o;
+		}
+	}
+}
+
+int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
+			       float *logits)
+{
+	if (predict_by_rows(m)) {
+		predict_rows(m, x, n, logits);
+		return LUPI_OK;
+	}
+	size_t wh = widest_hidden(m);
 	size_t rows = n < PREDICT_ROWS ? n : PREDICT_ROWS;
-	size_t per_row = (m->has_std ? m->n_in : 0) + 2 * wh;
+	size_t per_row = row_scratch(m);
 	size_t need = rows * per_row; /* bounded: 256 * 3 * 2^20 */
 	float stack[PREDICT_STACK];
 	float *scratch = stack;

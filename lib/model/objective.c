@@ -4,16 +4,32 @@
 #include "model_internal.h"
 
 /* Softmax cross-entropy of one sample: lse(s) - s_y; gradient p - e_y
- * times wi. */
-static double ce_row(const float *s, size_t k, int32_t y, double wi,
-		     float *g)
+ * times wi. One exponential per output: the shifted exponentials wait in g
+ * (as floats, the precision of the gradient) until their sum is known. */
+static double ce_row(const float *restrict s, size_t k, int32_t y, double wi,
+		     float *restrict g)
 {
-	double lse = lupi__logsumexp(s, k, 1.0);
-	if (g)
+	float mx = s[0];
+	for (size_t j = 1; j < k; j++)
+		mx = s[j] > mx ? s[j] : mx;
+	double sum = 0.0, ey = 0.0;
+	for (size_t j = 0; j < k; j++) {
+		double e = exp((double)s[j] - mx);
+		if (g)
+			g[j] = (float)e;
+		if (j == (size_t)y)
+			ey = e;
+		sum += e;
+	}
+	if (g) {
+		double a = wi / sum;
 		for (size_t j = 0; j < k; j++)
-			g[j] = (float)(wi * (exp(s[j] - lse) -
-					     (j == (size_t)y ? 1.0 : 0.0)));
-	return lse - s[y];
+			g[j] = (float)(a * g[j]);
+		g[y] = (float)(wi * (ey / sum - 1.0));
+	}
+	/* a NaN or +infinity among s (or s_y = -infinity) makes the value
+	 * non-finite, which the callers report */
+	return (double)mx + log(sum) - s[y];
 }
 
 /* Binary cross-entropy on a logit z: softplus(z) - y z, written as
