@@ -22,6 +22,24 @@ int lupi__err(int code, const char *fmt, ...) LUPI__PRINTF(2, 3);
 /* Prefixes the thread's current message with "prefix: " (keeps the code). */
 int lupi__err_prefix(int code, const char *prefix);
 
+/* Hot loops get one clone per vector width, picked once at load time (GNU
+ * ifunc), because the library is built for baseline x86-64. The clones give
+ * identical results (ISO C mode contracts no FMA). Sanitizer runtimes
+ * cannot run ifunc resolvers that early, so sanitized builds go without. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define LUPI__NO_CLONES 1
+#endif
+#endif
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) &&      \
+	!defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) &&  \
+	!defined(LUPI__NO_CLONES)
+#define LUPI__VEC_CLONES                                                      \
+	__attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LUPI__VEC_CLONES
+#endif
+
 #define LUPI__CHECK_NULL(p)                                                   \
 	do {                                                                  \
 		if ((p) == NULL)                                              \

@@ -122,8 +122,12 @@ const float *lupi__model_hidden(const lupi_model *m, size_t layer);
  * 1/n. dlogits may be m->dlogits. */
 int lupi__model_backward(lupi_model *m, const float *dlogits,
 			 const float *dhidden, size_t layer);
+/* Allocates the moments the optimiser needs (zeroed) if missing; called
+ * by prepare, so that a step fails for memory before it changes anything. */
+int lupi__model_optim_state(lupi_model *m);
 /* Checks gradients are finite (LUPI_ENONFINITE naming the tensor, nothing
- * changed), clips, and applies one optimiser update. */
+ * changed), clips, and applies one optimiser update; an update that would
+ * make a weight or moment non-finite fails and changes nothing. */
 int lupi__model_update(lupi_model *m);
 /* Learning rate of the schedule at m->epoch. */
 double lupi__model_lr(const lupi_model *m);

@@ -495,6 +495,9 @@ int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds)
 					 "cannot allocate %zu gradients",
 					 m->n_params);
 	}
+	/* Every allocation of a step happens before anything changes, also in
+	 * a student step whose feature loss updates its own regressor. */
+	LUPI__TRY(lupi__model_optim_state(m));
 	if (m->opt.standardize && !m->has_std)
 		LUPI__TRY(fit_standardizer(m, ds));
 	if (!m->initialized)
@@ -745,20 +748,9 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
  * reduction in matvec is written for 16). */
 #define MV_LANES 16
 
-/* Hot loops get a clone per vector width, picked once at load time (GNU
- * ifunc): the library is built for baseline x86-64 (SSE2). The clones give
- * identical results: ISO C mode contracts no multiply-add into an FMA. */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && \
-	!defined(__SANITIZE_ADDRESS__)
-#define VEC_CLONES __attribute__((target_clones("avx512f", "avx2", \
-						  "default")))
-#else
-#define VEC_CLONES
-#endif
-
 /* y = W x for one sample over the row-major out x in W of a layer. */
-VEC_CLONES static void matvec(const lupi__layer *ly, const float *restrict x,
-			      float *restrict y)
+LUPI__VEC_CLONES static void matvec(const lupi__layer *ly,
+				    const float *restrict x, float *restrict y)
 {
 	size_t in = ly->in, body = in - in % MV_LANES;
 	const float *restrict w = ly->w;

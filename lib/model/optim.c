@@ -12,17 +12,6 @@
 
 #include "model_internal.h"
 
-/* The update loops get a clone per vector width, picked once at load time
- * (GNU ifunc), as in network.c: the library is built for baseline x86-64.
- * The clones give identical results (ISO C mode contracts no FMA). */
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && \
-	!defined(__SANITIZE_ADDRESS__)
-#define VEC_CLONES __attribute__((target_clones("avx512f", "avx2", \
-						  "default")))
-#else
-#define VEC_CLONES
-#endif
-
 double lupi__model_lr(const lupi_model *m)
 {
 	const lupi__model_opts *o = &m->opt;
@@ -62,8 +51,7 @@ static int check_finite(const lupi_model *m)
 	return LUPI_OK;
 }
 
-/* Allocates the moments the optimiser needs (zero), before any change. */
-static int ensure_state(lupi_model *m)
+int lupi__model_optim_state(lupi_model *m)
 {
 	int need_m = m->opt.optimizer != LUPI_OPTIM_SGD ||
 		     m->opt.momentum > 0.0;
@@ -89,16 +77,37 @@ static float clip_scale(const lupi_model *m, double sumsq)
 				       : 1.0f;
 }
 
-VEC_CLONES static void sgd(lupi_model *m, float lr, float gs)
+/* Bits that reach bit 31 when x is infinite or NaN: an exponent field of all
+ * ones carries into it when 2^23 is added. Integer ORs vectorise, where a
+ * float test would need an ordered early exit. */
+static inline uint32_t nonfinite_bits(float x)
+{
+	uint32_t b;
+	memcpy(&b, &x, sizeof b);
+	return (b & 0x7f800000u) + 0x00800000u;
+}
+
+/* Each optimiser computes the new parameters and moments of every element.
+ * With commit 0 it only tells whether they are all finite, so that a step
+ * that would overflow fails before it changes anything; with commit 1 it
+ * stores them. The branch on commit is loop-invariant (GCC unswitches it). */
+LUPI__VEC_CLONES static int sgd(lupi_model *m, float lr, float gs,
+				int commit)
 {
 	float *restrict p = m->params;
 	const float *restrict g = m->grads;
 	float wd = (float)m->opt.weight_decay;
 	size_t n = m->n_params;
+	uint32_t bad = 0;
 	if (m->opt_m == NULL) {
-		for (size_t i = 0; i < n; i++)
-			p[i] -= lr * (g[i] * gs + wd * p[i]);
-		return;
+		for (size_t i = 0; i < n; i++) {
+			float pi = p[i] - lr * (g[i] * gs + wd * p[i]);
+			if (commit)
+				p[i] = pi;
+			else
+				bad |= nonfinite_bits(pi);
+		}
+		return !(bad & 0x80000000u);
 	}
 	/* PyTorch's form (no dampening): v = mu v + g; the step is v, or
 	 * g + mu v with Nesterov (Sutskever et al. 2013). */
@@ -108,16 +117,24 @@ VEC_CLONES static void sgd(lupi_model *m, float lr, float gs)
 	float c = m->opt.nesterov ? mu : 1.0f;
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + wd * p[i];
-		v[i] = mu * v[i] + gi;
-		p[i] -= lr * (a * gi + c * v[i]);
+		float vi = mu * v[i] + gi;
+		float pi = p[i] - lr * (a * gi + c * vi);
+		if (commit) {
+			v[i] = vi;
+			p[i] = pi;
+		} else {
+			bad |= nonfinite_bits(vi) | nonfinite_bits(pi);
+		}
 	}
+	return !(bad & 0x80000000u);
 }
 
 /* Adam (Kingma & Ba 2015) in PyTorch's form:
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). AdamW first
  * multiplies p by 1 - lr wd and adds no L2 term. The loop vectorises only
  * with -fno-math-errno (otherwise sqrtf may set errno). */
-VEC_CLONES static void adam(lupi_model *m, float lr, float gs)
+LUPI__VEC_CLONES static int adam(lupi_model *m, float lr, float gs,
+				 int commit)
 {
 	float *restrict p = m->params;
 	const float *restrict g = m->grads;
@@ -133,34 +150,40 @@ VEC_CLONES static void adam(lupi_model *m, float lr, float gs)
 	float ibc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, t)));
 	float eps = (float)o->epsilon;
 	size_t n = m->n_params;
+	uint32_t bad = 0;
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + l2 * p[i];
-		mo[i] = b1 * mo[i] + c1 * gi;
-		vo[i] = b2 * vo[i] + c2 * gi * gi;
-		p[i] = p[i] * decay -
-		       step * mo[i] / (sqrtf(vo[i]) * ibc2 + eps);
+		float mi = b1 * mo[i] + c1 * gi;
+		float vi = b2 * vo[i] + c2 * gi * gi;
+		float pi = p[i] * decay - step * mi / (sqrtf(vi) * ibc2 + eps);
+		if (commit) {
+			mo[i] = mi;
+			vo[i] = vi;
+			p[i] = pi;
+		} else {
+			bad |= nonfinite_bits(mi) | nonfinite_bits(vi) |
+			       nonfinite_bits(pi);
+		}
 	}
+	return !(bad & 0x80000000u);
 }
 
-/* 1 when all n floats are finite. An exponent field of all ones (infinity
- * or NaN) carries into bit 31 when 2^23 is added to it; integer ORs
- * vectorise, where a float test would need an ordered early exit. */
-VEC_CLONES static int all_finite_fast(const float *restrict x, size_t n)
+/* 1 when all n floats are finite. */
+LUPI__VEC_CLONES static int all_finite_fast(const float *restrict x,
+					    size_t n)
 {
-	uint32_t acc = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t b;
-		memcpy(&b, x + i, sizeof b);
-		acc |= (b & 0x7f800000u) + 0x00800000u;
-	}
-	return !(acc & 0x80000000u);
+	uint32_t bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad |= nonfinite_bits(x[i]);
+	return !(bad & 0x80000000u);
 }
 
 /* Sum of squares in double over LANES independent accumulators, so that the
  * loop vectorises without reassociating (lupi__sumsq is one serial chain of
  * dependent additions). */
 #define LANES 8
-VEC_CLONES static double sumsq_lanes(const float *restrict x, size_t n)
+LUPI__VEC_CLONES static double sumsq_lanes(const float *restrict x,
+					     size_t n)
 {
 	double acc[LANES] = {0};
 	size_t i = 0;
@@ -202,13 +225,19 @@ int lupi__model_update(lupi_model *m)
 		return lupi__err(LUPI_ESTATE, "update without gradients");
 	double sumsq;
 	LUPI__TRY(check_grads(m, &sumsq));
-	LUPI__TRY(ensure_state(m));
+	LUPI__TRY(lupi__model_optim_state(m));
 	float gs = clip_scale(m, sumsq);
 	float lr = (float)lupi__model_lr(m);
+	int (*rule)(lupi_model *, float, float, int) =
+		m->opt.optimizer == LUPI_OPTIM_SGD ? sgd : adam;
 	m->t++;
-	if (m->opt.optimizer == LUPI_OPTIM_SGD)
-		sgd(m, lr, gs);
-	else
-		adam(m, lr, gs);
+	if (!rule(m, lr, gs, 0)) {
+		m->t--;
+		return lupi__err(LUPI_ENONFINITE,
+				 "the update would make the weights or the "
+				 "optimiser state not finite (learning rate "
+				 "%g)", (double)lr);
+	}
+	rule(m, lr, gs, 1);
 	return LUPI_OK;
 }
