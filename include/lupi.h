@@ -317,6 +317,8 @@ typedef struct lupi_model lupi_model;
 /* Initialisers. */
 #define LUPI_INIT_HE 0     /* normal(0, 2/fan_in) - default for relu/gelu */
 #define LUPI_INIT_XAVIER 1 /* uniform(+-sqrt(6/(fan_in+fan_out))) */
+#define LUPI_INIT_UNIFORM 2 /* weights and biases uniform(+-1/sqrt(fan_in)),
+                               the default of PyTorch's nn.Linear */
 
 /* Optimisers. */
 #define LUPI_OPTIM_SGD 0

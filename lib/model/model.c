@@ -73,7 +73,7 @@ struct int_opt {
 #define O(f) offsetof(lupi__model_opts, f)
 static const struct int_opt int_opts[] = {
 	{LUPI_OPT_ACTIVATION, "ACTIVATION", 0, 4, 1, F_INT, O(activation)},
-	{LUPI_OPT_INIT, "INIT", 0, 1, 1, F_INT, O(init)},
+	{LUPI_OPT_INIT, "INIT", 0, 2, 1, F_INT, O(init)},
 	{LUPI_OPT_OPTIMIZER, "OPTIMIZER", 0, 2, 1, F_INT, O(optimizer)},
 	{LUPI_OPT_SCHEDULE, "SCHEDULE", 0, 2, 0, F_INT, O(schedule)},
 	{LUPI_OPT_EPOCHS, "EPOCHS", 1, 1000000, 0, F_I64, O(epochs)},

@@ -196,6 +196,18 @@ void lupi__model_init_weights(lupi_model *m)
 			for (size_t i = 0; i < nw; i++)
 				ly->w[i] = (float)(a * (2.0 *
 					lupi__rng_uniform(&m->rng) - 1.0));
+		} else if (m->opt.init == LUPI_INIT_UNIFORM) {
+			/* PyTorch's nn.Linear: kaiming_uniform(a = sqrt(5))
+			 * is U(-a, a) with a = 1 / sqrt(fan_in), for the
+			 * biases too. */
+			double a = 1.0 / sqrt((double)ly->in);
+			for (size_t i = 0; i < nw; i++)
+				ly->w[i] = (float)(a * (2.0 *
+					lupi__rng_uniform(&m->rng) - 1.0));
+			for (size_t i = 0; i < ly->out; i++)
+				ly->b[i] = (float)(a * (2.0 *
+					lupi__rng_uniform(&m->rng) - 1.0));
+			continue;
 		} else {
 			/* He et al. 2015: N(0, 2 / fan_in). */
 			double sd = sqrt(2.0 / (double)ly->in);

@@ -215,7 +215,7 @@ START_TEST(option_ranges)
 	} ints[] = {
 		{LUPI_OPT_ACTIVATION, 5, "ACTIVATION"},
 		{LUPI_OPT_ACTIVATION, -1, "ACTIVATION"},
-		{LUPI_OPT_INIT, 2, "INIT"},
+		{LUPI_OPT_INIT, 3, "INIT"},
 		{LUPI_OPT_OPTIMIZER, 3, "OPTIMIZER"},
 		{LUPI_OPT_SCHEDULE, 3, "SCHEDULE"},
 		{LUPI_OPT_EPOCHS, 0, "EPOCHS"},
@@ -1324,6 +1324,57 @@ START_TEST(allocation_failures_are_clean)
 }
 END_TEST
 
+/* Each initialiser draws from its documented distribution: first layer of
+ * a 400-300-10 network (120,000 weights), moments against closed forms
+ * within about 5 standard errors. */
+START_TEST(initialisers_have_their_distributions)
+{
+	const size_t in = 400, out = 300, hidden[1] = {300};
+	const struct {
+		int init;
+		double var, max_abs, bias_var;
+	} cases[] = {
+		/* He: N(0, 2/in). */
+		{LUPI_INIT_HE, 2.0 / 400, INFINITY, 0.0},
+		/* Xavier: U(+-a), a^2 = 6/(in+out), variance a^2/3. */
+		{LUPI_INIT_XAVIER, 2.0 / 700, sqrt(6.0 / 700), 0.0},
+		/* Uniform: U(+-1/sqrt(in)) for weights and biases. */
+		{LUPI_INIT_UNIFORM, 1.0 / 1200, 1.0 / 20, 1.0 / 1200},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		lupi_model *m = model(LUPI_TASK_CLASSIFICATION, in, hidden, 1,
+				      10);
+		ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_INIT,
+						    cases[c].init), LUPI_OK);
+		ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+		size_t np = lupi_model_num_params(m);
+		float *p = malloc(np * sizeof *p);
+		ck_assert_int_eq(lupi_model_get_params(m, p, np), LUPI_OK);
+		size_t nw = in * out;
+		double sum = 0, sq = 0, bsq = 0, mx = 0;
+		for (size_t i = 0; i < nw; i++) {
+			sum += p[i];
+			sq += (double)p[i] * p[i];
+			mx = fabs(p[i]) > mx ? fabs(p[i]) : mx;
+		}
+		for (size_t i = 0; i < out; i++)
+			bsq += (double)p[nw + i] * p[nw + i];
+		double var = cases[c].var;
+		ck_assert_double_eq_tol(sum / nw, 0.0, 5 * sqrt(var / nw));
+		ck_assert_double_eq_tol(sq / nw, var, 5 * var * sqrt(2.0 / nw));
+		ck_assert(mx <= cases[c].max_abs);
+		if (cases[c].bias_var == 0.0)
+			ck_assert_double_eq(bsq, 0.0);
+		else
+			ck_assert_double_eq_tol(bsq / out, cases[c].bias_var,
+						5 * cases[c].bias_var *
+							sqrt(2.0 / out));
+		free(p);
+		lupi_model_free(m);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("model");
@@ -1336,6 +1387,7 @@ int main(void)
 	tcase_add_test(tc, shape_options_after_training);
 	tcase_add_test(tc, layer_activation);
 	tcase_add_test(tc, init_from_seed);
+	tcase_add_test(tc, initialisers_have_their_distributions);
 	tcase_add_test(tc, params_get_set);
 	tcase_add_test(tc, standardizer_get_set);
 	tcase_add_test(tc, standardizer_fitted_by_first_step);
