@@ -107,8 +107,6 @@ static lupi_model *make_mlp(const struct args *a, size_t n_in, int view,
 		rc = lupi_model_set_int(m, LUPI_OPT_VIEW, view);
 	if (rc == LUPI_OK) /* the peer feeds raw [0,1] pixels */
 		rc = lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0);
-	if (rc == LUPI_OK) /* and initialises as nn.Linear does */
-		rc = lupi_model_set_int(m, LUPI_OPT_INIT, LUPI_INIT_UNIFORM);
 	if (rc == LUPI_OK)
 		rc = lupi_model_set_int(m, LUPI_OPT_EPOCHS, a->epochs);
 	if (rc == LUPI_OK)
