@@ -37,8 +37,8 @@
 #include "../model/model_internal.h"
 #include "distill_internal.h"
 
-/* Probabilities are cached on the stack for up to CACHE_K outputs (3
- * distributions: 24 KB); above that they are recomputed from the logits,
+/* Probabilities are cached on the stack for up to CACHE_K outputs (the
+ * student's and the teacher's distributions: 16 KB); above that they are recomputed from the logits,
  * so that no k ever needs an allocation. */
 #define CACHE_K 1024
 
@@ -48,7 +48,7 @@ typedef struct ctx {
 	const size_t *cols; /* teacher-term columns or NULL for 0..k-1 */
 	size_t nc;
 	double inv_t, inv_ts, c;
-	double *cache;      /* 3 * CACHE_K doubles, NULL when k > CACHE_K */
+	double *cache;      /* 2 * CACHE_K doubles, NULL when k > CACHE_K */
 } ctx;
 
 /* A softmax of x * scale over n columns, for log p_i and p_i. */
@@ -118,8 +118,8 @@ static double kd_term(const ctx *cx, const float *s, const float *t,
 {
 	int div = cx->l->divergence;
 	dist ps, qt;
-	dist_init(&ps, s, cx->cols, cx->nc, cx->inv_ts, cache_slot(cx, 1));
-	dist_init(&qt, t, cx->cols, cx->nc, cx->inv_t, cache_slot(cx, 2));
+	dist_init(&ps, s, cx->cols, cx->nc, cx->inv_ts, cache_slot(cx, 0));
+	dist_init(&qt, t, cx->cols, cx->nc, cx->inv_t, cache_slot(cx, 1));
 	double v = 0.0, b = 0.0; /* b: KL(p || m) for JS */
 	for (size_t i = 0; i < cx->nc; i++) {
 		double lp = dist_lp(&ps, i), lq = dist_lp(&qt, i);
@@ -172,7 +172,7 @@ static double sel_term(const ctx *cx, const float *s, const float *t,
 		       size_t yi, double gs, float *g)
 {
 	dist ps, pt;
-	dist_init(&ps, s, cx->cols, cx->nc, 1.0, cache_slot(cx, 1));
+	dist_init(&ps, s, cx->cols, cx->nc, 1.0, cache_slot(cx, 0));
 	dist_init(&pt, t, cx->cols, cx->nc, 1.0, NULL);
 	double d = dist_lp(&ps, yi) - dist_lp(&pt, yi);
 	if (g)
@@ -401,7 +401,7 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 			memset(grad, 0, n * k * sizeof *grad);
 		return LUPI_OK;
 	}
-	double cache[3 * CACHE_K];
+	double cache[2 * CACHE_K];
 	ctx cx;
 	init_ctx(&cx, l, k, labels && k == 1);
 	cx.cache = cx.k <= CACHE_K ? cache : NULL;
