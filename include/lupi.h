@@ -460,9 +460,11 @@ typedef int (*lupi_progress_fn)(void *user, const lupi_progress *p);
  * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (an index); LUPI_ESHAPE (ds's
  *         view dimension or outputs differ from the model's); LUPI_ESTATE
  *         (ds has no targets of the model's task, or the view is privileged
- *         and a sample of the batch has no X*); LUPI_ENONFINITE (names the
- *         tensor; the weights and optimiser state are left as they were);
- *         LUPI_ENOMEM. @since 0.1
+ *         and a sample of the batch has no X*); LUPI_ENONFINITE (a NaN or
+ *         infinity in the loss or a gradient, named in the message, or an
+ *         update that would make a weight or optimiser moment non-finite;
+ *         the weights and optimiser state are left as they were);
+ *         LUPI_ENOMEM (nothing changed either). @since 0.1
  */
 LUPI_API int lupi_model_step(lupi_model *m, const lupi_dataset *ds,
 			     const size_t *idx, size_t n, double *loss);
