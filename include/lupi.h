@@ -285,7 +285,10 @@ LUPI_API int lupi_dataset_load_csv(const char *path, const lupi_reader *r,
  * PRIVILEGED role form X* (in index order), the others X; the dimension is
  * the largest index seen. A line with no privileged pair has X* absent when
  * any privileged role is set. Errors name file:line:column for malformed
- * pairs, zero or non-increasing indices, bad labels.
+ * pairs, zero or non-increasing indices, bad labels. The data is expanded
+ * to dense rows: indices are capped at 2^24 and X plus X* at 1 GiB
+ * (LUPI_EFORMAT beyond), so a small untrusted file can still cost up to
+ * 1 GiB of memory.
  * @since 0.1
  */
 LUPI_API int lupi_dataset_load_libsvm(const char *path, const lupi_reader *r,
