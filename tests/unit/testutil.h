@@ -18,6 +18,18 @@ static inline int lupi_test_run(Suite *s)
 	return failed ? 1 : 0;
 }
 
+/* An allocation gate (lupi__set_alloc_gate) that lets *user allocations
+ * through, counting them down, and refuses every later one. */
+static inline int lupi_test_budget_gate(size_t size, void *user)
+{
+	(void)size;
+	int *budget = user;
+	if (*budget == 0)
+		return 0;
+	(*budget)--;
+	return 1;
+}
+
 /* A fresh temporary directory, removed by lupi_test_rmdir. */
 static inline char *lupi_test_tmpdir(void)
 {

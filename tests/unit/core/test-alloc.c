@@ -4,20 +4,10 @@
 #include "core/core_internal.h"
 #include "testutil.h"
 
-static int count_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 START_TEST(gate_fails_allocations)
 {
 	int budget = 1;
-	lupi__set_alloc_gate(count_gate, &budget);
+	lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 	void *a = lupi__malloc(16);
 	void *b = lupi__malloc(16);
 	lupi__set_alloc_gate(NULL, NULL);
@@ -43,7 +33,7 @@ START_TEST(arena_allocates_only_on_growth)
 {
 	lupi__arena a = {0};
 	int budget = 1;
-	lupi__set_alloc_gate(count_gate, &budget);
+	lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 	ck_assert_int_eq(lupi__arena_reserve(&a, 1000), LUPI_OK);
 	ck_assert_int_eq(budget, 0);
 	/* Smaller or equal reservations reuse the block: no allocation. */

@@ -573,16 +573,6 @@ START_TEST(standardizer_errors)
 }
 END_TEST
 
-static int count_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 /* Every allocation of subset and split failing in turn: ENOMEM, no leak
  * (valgrind), outputs NULL. */
 START_TEST(allocation_failures)
@@ -591,7 +581,7 @@ START_TEST(allocation_failures)
 	for (int k = 0; k < 20; k++) {
 		int budget = k;
 		lupi_dataset *a = NULL, *b = NULL;
-		lupi__set_alloc_gate(count_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		int rc = lupi_dataset_split(ds, 0.5, 1, 1, &a, &b);
 		lupi__set_alloc_gate(NULL, NULL);
 		ck_assert(rc == LUPI_OK || rc == LUPI_ENOMEM);
@@ -602,7 +592,7 @@ START_TEST(allocation_failures)
 		lupi_dataset_free(a);
 		lupi_dataset_free(b);
 		budget = k;
-		lupi__set_alloc_gate(count_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		rc = lupi_dataset_shuffle(ds, 2);
 		lupi__set_alloc_gate(NULL, NULL);
 		ck_assert(rc == LUPI_OK || rc == LUPI_ENOMEM);

@@ -156,16 +156,6 @@ START_TEST(corrupt_and_truncated_gzip)
 }
 END_TEST
 
-static int count_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 START_TEST(allocation_failure)
 {
 	size_t n = 200000;
@@ -175,7 +165,7 @@ START_TEST(allocation_failure)
 		int budget = k;
 		unsigned char *got = NULL;
 		size_t len;
-		lupi__set_alloc_gate(count_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		int rc = lupi__read_file(path, &got, &len);
 		lupi__set_alloc_gate(NULL, NULL);
 		ck_assert_int_eq(rc, LUPI_ENOMEM);

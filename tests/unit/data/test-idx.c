@@ -300,16 +300,6 @@ START_TEST(truncated_gzip_prefixes)
 }
 END_TEST
 
-static int count_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 START_TEST(allocation_failures)
 {
 	char *img = write_images("img.gz"), *lab = write_labels("lab",
@@ -320,7 +310,7 @@ START_TEST(allocation_failures)
 	for (int k = 0; k < 30; k++) {
 		int budget = k;
 		lupi_dataset *ds = NULL;
-		lupi__set_alloc_gate(count_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		int rc = lupi_dataset_load_idx(img, lab, r, &ds);
 		lupi__set_alloc_gate(NULL, NULL);
 		ck_assert(rc == LUPI_OK || rc == LUPI_ENOMEM);

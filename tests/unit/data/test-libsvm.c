@@ -308,16 +308,6 @@ START_TEST(robust_to_mangled_input)
 }
 END_TEST
 
-static int count_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 START_TEST(allocation_failures)
 {
 	lupi_reader *r = reader(LUPI_TASK_CLASSIFICATION);
@@ -329,7 +319,7 @@ START_TEST(allocation_failures)
 	for (int k = 0; k < 40; k++) {
 		int budget = k;
 		lupi_dataset *ds = NULL;
-		lupi__set_alloc_gate(count_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		int rc = lupi_dataset_load_libsvm(path, r, &ds);
 		lupi__set_alloc_gate(NULL, NULL);
 		ck_assert(rc == LUPI_OK || rc == LUPI_ENOMEM);

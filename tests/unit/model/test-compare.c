@@ -379,16 +379,6 @@ START_TEST(run_errors)
 }
 END_TEST
 
-static int budget_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 /* Each allocation of a small run failing in turn: LUPI_ENOMEM and no table,
  * or a full table; no leaks (valgrind). */
 START_TEST(allocation_failures)
@@ -405,7 +395,7 @@ START_TEST(allocation_failures)
 	for (int fail = 0; fail < 1000 && !ok; fail++) {
 		int budget = fail;
 		lupi_compare *c = (lupi_compare *)1;
-		lupi__set_alloc_gate(budget_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		int rc = lupi_compare_run(tp, sp, NULL, train, test, l1, 1, t1,
 					  1, 1, NULL, NULL, &c);
 		lupi__set_alloc_gate(NULL, NULL);

@@ -794,16 +794,6 @@ START_TEST(step_errors)
 }
 END_TEST
 
-static int budget_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 /* Each allocation of a first step and a fit failing in turn: LUPI_ENOMEM or
  * success, never a crash or a leak (valgrind). */
 START_TEST(allocation_failures)
@@ -821,7 +811,7 @@ START_TEST(allocation_failures)
 				 LUPI_OK);
 		size_t idx[3] = {0, 4, 8};
 		int budget = fail;
-		lupi__set_alloc_gate(budget_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		int rc = lupi_student_step(s, t, NULL, ds, idx, 3, NULL);
 		if (rc == LUPI_OK)
 			rc = lupi_student_fit(s, t, NULL, ds, NULL, NULL,

@@ -698,16 +698,6 @@ START_TEST(features_need_one_model)
 }
 END_TEST
 
-static int budget_gate(size_t size, void *user)
-{
-	(void)size;
-	int *budget = user;
-	if (*budget == 0)
-		return 0;
-	(*budget)--;
-	return 1;
-}
-
 /* Every allocation of add, prepare and cross-fitting failing in turn: each
  * call returns LUPI_ENOMEM or succeeds, and nothing leaks (valgrind). */
 START_TEST(allocation_failures)
@@ -721,7 +711,7 @@ START_TEST(allocation_failures)
 	for (int fail = 0; fail < 400 && !ok; fail++) {
 		int budget = fail;
 		lupi_teacher *t = NULL, *cf = NULL;
-		lupi__set_alloc_gate(budget_gate, &budget);
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
 		int rc = lupi_teacher_create(&t);
 		if (rc == LUPI_OK)
 			rc = lupi_teacher_add_outputs(t, ds, z, 2,
