@@ -642,7 +642,9 @@ LUPI_API int lupi_loss_eval(const lupi_loss *loss, size_t n, size_t k,
  * loss (already times BETA) and d/d fs. For HINT and CRD, the loss's own
  * parameters are updated by one step when update is non-zero (it then is
  * not a pure function). @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (no
- * feature loss set); LUPI_ESHAPE (widths differ from the learned regressor
+ * feature loss set); LUPI_ERANGE (RKD, PKT and SP compare every pair of
+ * samples: more than 65536 samples with a teacher in one call);
+ * LUPI_ESHAPE (widths differ from the learned regressor
  * or heads); LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_loss_eval_features(lupi_loss *loss, size_t n, size_t ds,

@@ -413,6 +413,9 @@ static void scatter_grad(size_t n, size_t ds, const uint8_t *mask,
 	}
 }
 
+/* Samples with a teacher in one call of a relational feature loss. */
+#define MAX_PAIR_ROWS 65536u
+
 static int check_overflow(size_t n, size_t ds, size_t dt)
 {
 	size_t a, b;
@@ -448,6 +451,13 @@ int lupi_loss_eval_features(lupi_loss *l, size_t n, size_t ds,
 			memset(grad, 0, n * ds * sizeof *grad);
 		return LUPI_OK;
 	}
+	/* The relational losses hold m x m matrices (and RKD angle does m^3
+	 * work): the bound keeps their sizes far from overflow. */
+	if (l->feature != LUPI_FEATURE_HINT && l->feature != LUPI_FEATURE_CRD &&
+	    m > MAX_PAIR_ROWS)
+		return lupi__err(LUPI_ERANGE, "relational feature losses compare "
+				 "every pair of a batch: %zu samples, at most "
+				 "%u", m, MAX_PAIR_ROWS);
 	float *gs, *gt, *gg;
 	LUPI__TRY(gather_rows(l, n, m, ds, fs, dt, ft, mask, &gs, &gt, &gg));
 	double v;

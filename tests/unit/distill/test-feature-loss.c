@@ -481,6 +481,36 @@ START_TEST(feature_allocation_failures)
 }
 END_TEST
 
+/* The relational losses refuse batches whose pair matrices would be huge;
+ * HINT, which has no pair matrix, takes the same batch. */
+START_TEST(relational_batch_is_bounded)
+{
+	const size_t n = 65537;
+	float *f = calloc(n, sizeof *f);
+	ck_assert_ptr_nonnull(f);
+	for (size_t i = 0; i < n; i++)
+		f[i] = (float)(i % 7);
+	const int kinds[] = {LUPI_FEATURE_RKD_DIST, LUPI_FEATURE_RKD_ANGLE,
+			     LUPI_FEATURE_PKT, LUPI_FEATURE_SP};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		lupi_loss *l = feature_loss(kinds[i], 1.0);
+		double v = -1.0;
+		ck_assert_int_eq(lupi_loss_eval_features(l, n, 1, f, 1, f, NULL,
+							 0, &v, NULL),
+				 LUPI_ERANGE);
+		ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "65537 samples"));
+		lupi_loss_free(l);
+	}
+	lupi_loss *l = feature_loss(LUPI_FEATURE_HINT, 1.0);
+	double v = -1.0;
+	ck_assert_int_eq(lupi_loss_eval_features(l, n, 1, f, 1, f, NULL, 0, &v,
+						 NULL), LUPI_OK);
+	ck_assert(v >= 0.0);
+	lupi_loss_free(l);
+	free(f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("distill-feature-loss");
@@ -500,6 +530,7 @@ int main(void)
 	suite_add_tcase(s, st);
 	TCase *er = tcase_create("errors");
 	tcase_add_test(er, feature_errors);
+	tcase_add_test(er, relational_batch_is_bounded);
 	tcase_add_test(er, feature_allocation_failures);
 	suite_add_tcase(s, er);
 	return lupi_test_run(s);
