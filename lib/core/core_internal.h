@@ -106,11 +106,13 @@ void lupi__rng_shuffle(lupi__rng *r, size_t *v, size_t n);
 /* ---- dense float32 linear algebra (gemm.c: the only caller of BLAS) ------ */
 
 /* Row-major C = alpha * op(A) op(B) + beta * C, op = transpose when ta/tb.
- * op(A) is m x k, op(B) is k x n. */
+ * op(A) is m x k, op(B) is k x n. Small GEMMs run on one BLAS thread, the
+ * others on lupi_get_num_threads(). */
 void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 		const float *a, size_t lda, const float *b, size_t ldb,
 		float beta, float *c, size_t ldc);
-/* Sets the BLAS thread count where the provider allows it. */
+/* Sets the BLAS thread count where the provider allows it (a call with the
+ * count already in effect does nothing). */
 void lupi__blas_set_threads(int n);
 
 /* ---- numerics (tensor.c) ------------------------------------------------ */

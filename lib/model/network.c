@@ -629,21 +629,11 @@ static void gather_targets(lupi_model *m, const lupi_dataset *ds,
 	}
 }
 
-/* OpenBLAS splits a GEMM over all its threads once it exceeds a small fixed
- * size; below a few million multiply-adds the hand-off costs more than the
- * second core saves (on a loaded machine, far more). So each GEMM here runs
- * on one thread when small, on lupi_get_num_threads() otherwise. */
-#define GEMM_PARALLEL_MACS (4u << 20)
-
+/* C = op(A) op(B), the only form the network needs. */
 static void gemm(int ta, int tb, size_t m, size_t n, size_t k,
 		 const float *a, size_t lda, const float *b, size_t ldb,
 		 float *c, size_t ldc)
 {
-	int want = lupi_get_num_threads();
-	if (want > 1) {
-		double macs = (double)m * (double)n * (double)k;
-		lupi__blas_set_threads(macs < GEMM_PARALLEL_MACS ? 1 : want);
-	}
 	lupi__gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
