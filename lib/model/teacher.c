@@ -558,7 +558,7 @@ int lupi__teacher_features(lupi_teacher *t, const lupi_dataset *ds,
 	size_t width = m->layers[layer].out;
 	size_t nv = 0;
 	for (size_t p = 0; p < n; p++) {
-		has[p] = m->opt.view == LUPI_VIEW_REGULAR ||
+		has[p] = !lupi__view_needs_priv(m->opt.view) ||
 			 lupi__dataset_has_priv(ds, idx[p]);
 		if (has[p])
 			sub[nv++] = idx[p];
@@ -588,7 +588,8 @@ int lupi__crossfit_folds(const lupi_dataset *ds, int view, unsigned k,
 	size_t nv = 0;
 	for (size_t i = 0; i < ds->n; i++) {
 		fold[i] = SIZE_MAX;
-		if (view == LUPI_VIEW_REGULAR || lupi__dataset_has_priv(ds, i))
+		if (!lupi__view_needs_priv(view) ||
+		    lupi__dataset_has_priv(ds, i))
 			vis[nv++] = i;
 	}
 	if (nv < k) {
