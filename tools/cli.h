@@ -194,5 +194,15 @@ struct demo_result {
 void demo_print(struct cli_json *j, const char *key,
 		const struct demo_result *r);
 int demo_from_compare(const lupi_compare *cmp, struct demo_result *r);
+/* The classifier of one demo experiment: hidden 0 means no hidden layer. */
+struct demo_net {
+	size_t hidden, classes;
+	int64_t epochs, batch;
+	double lr;
+};
+/* A model on n_in inputs of view with the net's settings and the seed;
+ * returns a LUPI_* status. */
+int demo_model(const struct demo_net *net, size_t n_in, int view,
+	       uint64_t seed, lupi_model **m);
 
 #endif

@@ -6,6 +6,25 @@
 
 #include "cli.h"
 
+int demo_model(const struct demo_net *net, size_t n_in, int view,
+	       uint64_t seed, lupi_model **m)
+{
+	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in,
+				   &net->hidden, net->hidden ? 1 : 0,
+				   net->classes, m);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_VIEW, view);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_EPOCHS, net->epochs);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_BATCH, net->batch);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(*m, LUPI_OPT_SEED, (int64_t)seed);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_double(*m, LUPI_OPT_LR, net->lr);
+	return rc;
+}
+
 /* Teacher, hard and the single distilled row of a comparison. */
 int demo_from_compare(const lupi_compare *cmp, struct demo_result *r)
 {

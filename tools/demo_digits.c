@@ -26,6 +26,8 @@
 #define BATCH 32
 #define LR 3e-3
 #define HIDDEN 64
+
+static const struct demo_net NET = {HIDDEN, 10, EPOCHS, BATCH, LR};
 #define SPLIT_SEED 2016
 #define TEST_FRACTION 0.3
 #define NOISE_SEED 77
@@ -97,25 +99,6 @@ static int make_digits(double noise, lupi_dataset **out)
 		return cli_fail(rc, "digits");
 	}
 	return 0;
-}
-
-static int make_model(size_t n_in, int view, uint64_t seed, lupi_model **m)
-{
-	size_t hidden = HIDDEN;
-	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, &hidden, 1,
-				   10, m);
-
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_VIEW, view);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_EPOCHS, EPOCHS);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_BATCH, BATCH);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_SEED, (int64_t)seed);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_double(*m, LUPI_OPT_LR, LR);
-	return rc == LUPI_OK ? 0 : cli_fail(rc, "digits");
 }
 
 /* Best (lambda, T) by mean validation accuracy, ties to the earlier one. */
@@ -201,10 +184,16 @@ static int one_view(const struct cli *c, struct cli_json *j,
 	int rc = CLI_EXIT_ERROR;
 
 	if (make_digits(v->noise, &all) ||
-	    cli_split_dataset(all, TEST_FRACTION, SPLIT_SEED, &train, &test) ||
-	    make_model(LUPI_DIGITS_D, LUPI_VIEW_PRIVILEGED, seed, &tp) ||
-	    make_model(D_REG, LUPI_VIEW_REGULAR, seed, &sp))
+	    cli_split_dataset(all, TEST_FRACTION, SPLIT_SEED, &train, &test))
 		goto out;
+	int lrc = demo_model(&NET, LUPI_DIGITS_D, LUPI_VIEW_PRIVILEGED, seed,
+			     &tp);
+	if (lrc == LUPI_OK)
+		lrc = demo_model(&NET, D_REG, LUPI_VIEW_REGULAR, seed, &sp);
+	if (lrc != LUPI_OK) {
+		cli_fail(lrc, "digits");
+		goto out;
+	}
 	if (!j && v == views)
 		printf("Handwritten digits (UCI, Alpaydin & Kaynak; %zu "
 		       "images): %zu train, %zu test;\n"

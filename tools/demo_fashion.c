@@ -27,20 +27,13 @@ static int load(const char *images, const char *labels, lupi_dataset **out)
 	return rc == LUPI_OK ? 0 : cli_fail(rc, images);
 }
 
+/* The recipe of the benchmark: batch 128 and Adam at 1e-3. */
+static const struct demo_net NET = {HIDDEN, 10, EPOCHS, 128, 1e-3};
+
 static int make_model(const lupi_dataset *ds, int view, uint64_t seed,
 		      lupi_model **m)
 {
-	size_t hidden = HIDDEN;
-	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION,
-				   lupi_dataset_dim(ds, view), &hidden, 1, 10,
-				   m);
-
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_VIEW, view);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_EPOCHS, EPOCHS);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_SEED, (int64_t)seed);
+	int rc = demo_model(&NET, lupi_dataset_dim(ds, view), view, seed, m);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, "fashion-mnist");
 }
 

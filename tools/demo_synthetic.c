@@ -20,6 +20,9 @@
 #define BATCH 20
 #define LR 0.01
 
+/* Logistic regression, as in the paper. */
+static const struct demo_net NET = {0, 2, EPOCHS, BATCH, LR};
+
 static int make_set(size_t n, const double *alpha, uint64_t *rng,
 		    lupi_dataset **out)
 {
@@ -57,24 +60,6 @@ static int make_set(size_t n, const double *alpha, uint64_t *rng,
 	return rc;
 }
 
-static int make_model(size_t n_in, int view, uint64_t seed, lupi_model **m)
-{
-	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, NULL, 0, 2,
-				   m);
-
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_VIEW, view);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_EPOCHS, EPOCHS);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_BATCH, BATCH);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_SEED, (int64_t)seed);
-	if (rc == LUPI_OK)
-		rc = lupi_model_set_double(*m, LUPI_OPT_LR, LR);
-	return rc;
-}
-
 /* One repetition: new alpha and data, the three models, test accuracies. */
 static int repetition(uint64_t seed, double acc[3])
 {
@@ -94,9 +79,9 @@ static int repetition(uint64_t seed, double acc[3])
 	if (rc == LUPI_OK)
 		rc = make_set(N_TEST, alpha, &rng, &test);
 	if (rc == LUPI_OK)
-		rc = make_model(J, LUPI_VIEW_PRIVILEGED, seed, &tp);
+		rc = demo_model(&NET, J, LUPI_VIEW_PRIVILEGED, seed, &tp);
 	if (rc == LUPI_OK)
-		rc = make_model(D, LUPI_VIEW_REGULAR, seed, &sp);
+		rc = demo_model(&NET, D, LUPI_VIEW_REGULAR, seed, &sp);
 	if (rc == LUPI_OK)
 		rc = lupi_loss_create(LUPI_LOSS_KD, &loss);
 	/* the student sees the teacher's softened outputs at T_s = 1 */
