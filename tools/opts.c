@@ -636,7 +636,8 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		return -1;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("lupi %s (liblupi %s)\n", LUPI_TOOL_VERSION,
+		printf("lupi %d.%d.%d (liblupi %s)\n", LUPI_VERSION_MAJOR,
+		       LUPI_VERSION_MINOR, LUPI_VERSION_PATCH,
 		       lupi_version_string());
 		return 1;
 	}

@@ -14,6 +14,11 @@
 #define LUPI__PRINTF(a, b)
 #endif
 
+/* Bounds shared by every layer: any layer width, and the number of layers
+ * of a network (a loss names layers by index too). */
+#define LUPI__MAX_WIDTH 1048576u
+#define LUPI__MAX_LAYERS 64u
+
 /* ---- errors (error.c) ---------------------------------------------------- */
 
 /* Sets the thread's message from a printf format and returns code, so an
@@ -111,9 +116,6 @@ void lupi__rng_shuffle(lupi__rng *r, size_t *v, size_t n);
 void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 		const float *a, size_t lda, const float *b, size_t ldb,
 		float beta, float *c, size_t ldc);
-/* Sets the BLAS thread count where the provider allows it (a call with the
- * count already in effect does nothing). */
-void lupi__blas_set_threads(int n);
 
 /* ---- numerics (tensor.c) ------------------------------------------------ */
 
@@ -132,5 +134,33 @@ double lupi__sumsq(const float *x, size_t n);
 
 /* CRC-32C (Castagnoli), as in iSCSI; start with crc = 0. */
 uint32_t lupi__crc32c(uint32_t crc, const void *buf, size_t n);
+
+/* ---- files (file.c) ------------------------------------------------------ */
+
+/* Bound on a data file's (uncompressed) size: loaders hold it in memory. */
+#define LUPI__MAX_FILE_BYTES ((size_t)1 << 31)
+
+/* Reads a whole file (gunzipping it when it is gzip'd) into a malloc'd
+ * buffer with a NUL after the last byte. Errors (EIO with strerror, EFORMAT
+ * for corrupt gzip or a file above LUPI__MAX_FILE_BYTES) name the path. */
+int lupi__read_file(const char *path, unsigned char **data, size_t *len);
+/* Reads a regular file as it is (no gunzip, no NUL) into a buffer of its
+ * own size. Errors name the path. */
+int lupi__read_whole(const char *path, unsigned char **buf, size_t *size);
+/* Writes buf to path atomically: a temporary file in the same directory,
+ * written, fsynced and renamed over path, then the directory synced; a
+ * failure leaves any old file intact. The new file keeps an old regular
+ * file's permissions, else 0644. */
+int lupi__write_atomic(const char *path, const unsigned char *buf,
+		       size_t size);
+
+/* Test hook: which system call of the next lupi__write_atomic fails (once),
+ * as if the system had refused it; then the hook resets itself to NONE.
+ * Process-wide, not thread-safe: tests only. */
+#define LUPI__IO_FAIL_NONE 0
+#define LUPI__IO_FAIL_WRITE 1  /* write() of the temporary file: ENOSPC */
+#define LUPI__IO_FAIL_FSYNC 2  /* fsync() of the temporary file: EIO */
+#define LUPI__IO_FAIL_RENAME 3 /* rename() over the target: EACCES */
+void lupi__io_set_fail(int which);
 
 #endif

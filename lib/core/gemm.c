@@ -1,6 +1,9 @@
-/* The only file that calls BLAS, and where its thread count is decided. */
+/* The only file that calls BLAS, and where its thread count is decided:
+ * the process-wide count of lupi_set_num_threads() lives here too. */
 #include <cblas.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "core_internal.h"
 
@@ -18,7 +21,7 @@ void openblas_set_num_threads(int n);
  * only when the count changes. */
 static atomic_int blas_threads;
 
-void lupi__blas_set_threads(int n)
+static void blas_set_threads(int n)
 {
 	if (atomic_exchange_explicit(&blas_threads, n, memory_order_relaxed) ==
 	    n)
@@ -26,6 +29,40 @@ void lupi__blas_set_threads(int n)
 #ifdef LUPI_HAVE_OPENBLAS_THREADS
 	openblas_set_num_threads(n);
 #endif
+}
+
+/* 0 = not set: all cores. Read by every GEMM, possibly in several threads. */
+static atomic_int num_threads;
+static int cores;
+static pthread_once_t cores_once = PTHREAD_ONCE_INIT;
+
+static void count_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cores = n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+}
+
+/* Counted once: sysconf reads /sys, and lupi__gemm asks on every call. */
+static int all_cores(void)
+{
+	pthread_once(&cores_once, count_cores);
+	return cores;
+}
+
+int lupi_set_num_threads(int n)
+{
+	if (n < 0 || n > 1024)
+		return lupi__err(LUPI_ERANGE,
+				 "thread count %d is outside [0, 1024]", n);
+	atomic_store(&num_threads, n);
+	blas_set_threads(n ? n : all_cores());
+	return LUPI_OK;
+}
+
+int lupi_get_num_threads(void)
+{
+	int n = atomic_load_explicit(&num_threads, memory_order_relaxed);
+	return n ? n : all_cores();
 }
 
 void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
@@ -37,7 +74,7 @@ void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 	int want = lupi_get_num_threads();
 	if (want > 1) {
 		double macs = (double)m * (double)n * (double)k;
-		lupi__blas_set_threads(macs < PARALLEL_MACS ? 1 : want);
+		blas_set_threads(macs < PARALLEL_MACS ? 1 : want);
 	}
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
 		    tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha,

@@ -40,10 +40,7 @@ size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view);
  * Returns 0 when the sample has no X* and the view needs it. */
 int lupi__dataset_row(const lupi_dataset *ds, int view, size_t i, float *row);
 
-/* ---- loaders (reader.c, fileio.c, csv.c, libsvm.c, idx.c) --------------- */
-
-/* Bound on a file's (uncompressed) size: loaders hold it in memory. */
-#define LUPI__MAX_FILE_BYTES ((size_t)1 << 31)
+/* ---- loaders (reader.c, csv.c, libsvm.c, idx.c) --------------- */
 
 /* Bound on the dense features a LIBSVM or IDX file may expand to. */
 #define LUPI__MAX_DENSE_BYTES ((size_t)1 << 30)
@@ -68,12 +65,7 @@ struct lupi_reader {
 /* r, or the defaults when r is NULL. */
 const lupi_reader *lupi__reader_or_default(const lupi_reader *r);
 
-/* Reads a whole file (gunzipping it when it is gzip'd) into a malloc'd
- * buffer with a NUL after the last byte. Errors (EIO with strerror, EFORMAT
- * for corrupt gzip or a file above LUPI__MAX_FILE_BYTES) name the path. */
-int lupi__read_file(const char *path, unsigned char **data, size_t *len);
-
-/* A growable array of elem-byte elements. */
+/* Reads able array of elem-byte elements. */
 typedef struct lupi__vec {
 	unsigned char *p;
 	size_t len, cap, elem;

@@ -1,5 +1,5 @@
-/* Internal API of lib/distill, used by the student step (lib/model) and the
- * comparison runner. Not installed.
+/* Internal API of lib/distill, used by lib/model (the label loss) and
+ * lib/train (student steps, the comparison runner). Not installed.
  *
  * A lupi_loss is used by one thread at a time: lupi_loss_eval_features keeps
  * scratch and learned state (hint regressor, CRD heads and queue) in it.
@@ -143,5 +143,15 @@ static inline double lupi__huber(double x, double *dx)
 	*dx = x;
 	return 0.5 * x * x;
 }
+
+/* Label loss of a task on logits s (n x k): weighted mean into
+ * *value, d value / d s into grad (n x k) when grad is not NULL. weights may
+ * be NULL (all 1; all zero gives 0). Classification: softmax CE; binary:
+ * sigmoid BCE (k = 1); regression: 1/2 |s - y|^2 summed over outputs.
+ * Checks labels (LUPI_ERANGE); a non-finite s gives a non-finite *value and
+ * LUPI_OK: the caller decides (lupi_model_step returns LUPI_ENONFINITE). */
+int lupi__objective_hard(int task, size_t n, size_t k, const float *s,
+			 const int32_t *labels, const float *targets,
+			 const float *weights, double *value, float *grad);
 
 #endif

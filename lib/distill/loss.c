@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "distill_internal.h"
-#include "../model/model_internal.h"
 
 #define MAX_EMBED 4096
 #define MAX_QUEUE 65536

@@ -34,7 +34,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "../model/model_internal.h"
 #include "distill_internal.h"
 
 /* Probabilities are cached on the stack for up to CACHE_K outputs (the

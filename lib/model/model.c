@@ -384,20 +384,6 @@ int lupi_model_step(lupi_model *m, const lupi_dataset *ds, const size_t *idx,
 	return LUPI_OK;
 }
 
-static int model_step(void *ctx, lupi_model *m, const lupi_dataset *ds,
-		      const size_t *idx, size_t n, double *loss)
-{
-	(void)ctx;
-	return lupi_model_step(m, ds, idx, n, loss);
-}
-
-int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
-		   const lupi_dataset *valid, lupi_progress_fn progress,
-		   void *user)
-{
-	return lupi__fit(m, train, valid, model_step, NULL, progress, user);
-}
-
 /* ---- prediction --------------------------------------------------------- */
 
 #define CHUNK 256         /* rows per prediction chunk */

@@ -1,12 +1,10 @@
-/* Internal API of lib/model, used by lib/distill too. Not installed. */
+/* Internal API of lib/model, used by lib/train. Not installed. */
 #ifndef LUPI_MODEL_INTERNAL_H
 #define LUPI_MODEL_INTERNAL_H
 
 #include "../core/core_internal.h"
 #include "../data/data_internal.h"
-
-#define LUPI__MAX_WIDTH 1048576u /* bound on any layer width */
-#define LUPI__MAX_LAYERS 64u     /* bound on the number of layers */
+#include "../distill/distill_internal.h"
 
 /* One dense layer: y = act(x W^T + b). W and b point into model->params. */
 typedef struct lupi__layer {
@@ -132,28 +130,6 @@ int lupi__model_update(lupi_model *m);
 /* Learning rate of the schedule at m->epoch. */
 double lupi__model_lr(const lupi_model *m);
 
-/* Label loss of the model's task on logits s (n x k): weighted mean into
- * *value, d value / d s into grad (n x k) when grad is not NULL. weights may
- * be NULL (all 1; all zero gives 0). Classification: softmax CE; binary:
- * sigmoid BCE (k = 1); regression: 1/2 |s - y|^2 summed over outputs.
- * Checks labels (LUPI_ERANGE); a non-finite s gives a non-finite *value and
- * LUPI_OK: the caller decides (lupi_model_step returns LUPI_ENONFINITE). */
-int lupi__objective_hard(int task, size_t n, size_t k, const float *s,
-			 const int32_t *labels, const float *targets,
-			 const float *weights, double *value, float *grad);
-
-/* The training loop shared by lupi_model_fit and lupi_student_fit: prepares
- * m on train, lists the samples that have the X* the view needs once, and
- * for each epoch e sets m->epoch = e, shuffles them with m->rng (SHUFFLE),
- * calls step on batches of BATCH (the last one smaller), evaluates valid
- * with lupi_model_evaluate (accuracy or MSE), and applies PATIENCE,
- * RESTORE_BEST and the progress callback; see lupi_model_fit. The epoch
- * loss is the mean of the batch losses weighted by batch size. */
-typedef int (*lupi__step_fn)(void *ctx, lupi_model *m, const lupi_dataset *ds,
-			     const size_t *idx, size_t n, double *loss);
-int lupi__fit(lupi_model *m, const lupi_dataset *train,
-	      const lupi_dataset *valid, lupi__step_fn step, void *ctx,
-	      lupi_progress_fn progress, void *user);
 
 /* Forward pass for prediction on raw rows x (n x n_in; standardised here
  * when the model stores statistics) into logits (n x n_out); used by

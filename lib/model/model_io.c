@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "model_internal.h"
-#include "model_io_internal.h"
 
 /* PNG style: a non-ASCII byte catches 7-bit transfers, CR LF catches line
  * ending conversion, ^Z stops a DOS `type`. Eight bytes, so "LUPI" leaves
@@ -609,138 +608,6 @@ int lupi_model_load_memory(const void *data, size_t size, lupi_model **out)
 
 /* ---- files --------------------------------------------------------------- */
 
-static int fail_next = LUPI__IO_FAIL_NONE;
-
-void lupi__io_set_fail(int which)
-{
-	fail_next = which;
-}
-
-/* 1 when the test hook says this call fails; sets errno like the system. */
-static int injected(int which, int err)
-{
-	if (fail_next != which)
-		return 0;
-	fail_next = LUPI__IO_FAIL_NONE;
-	errno = err;
-	return 1;
-}
-
-static int io_err(const char *path, const char *what, int err)
-{
-	return lupi__err(LUPI_EIO, "%s: %s: %s", path, what, strerror(err));
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		if (injected(LUPI__IO_FAIL_WRITE, ENOSPC))
-			return -1;
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int sync_fd(int fd)
-{
-	if (injected(LUPI__IO_FAIL_FSYNC, EIO))
-		return -1;
-	return fsync(fd);
-}
-
-static int rename_file(const char *from, const char *to)
-{
-	if (injected(LUPI__IO_FAIL_RENAME, EACCES))
-		return -1;
-	return rename(from, to);
-}
-
-/* The directory part of path into dir (room for strlen(path) + 2). */
-static void dir_of(const char *path, char *dir)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL) {
-		strcpy(dir, ".");
-	} else if (slash == path) {
-		strcpy(dir, "/");
-	} else {
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-}
-
-/* Makes the rename durable. File systems that cannot sync a directory
- * report EINVAL; that is not a failure of the save. */
-static int sync_dir(const char *path, const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return io_err(path, "saved, but cannot open its directory",
-			      errno);
-	int rc = LUPI_OK;
-	if (fsync(fd) != 0 && errno != EINVAL)
-		rc = io_err(path, "saved, but cannot sync its directory",
-			    errno);
-	close(fd);
-	return rc;
-}
-
-/* The temporary file gets the old file's permissions, or 0644. */
-static int write_temp(int fd, const char *path, const unsigned char *buf,
-		      size_t size)
-{
-	struct stat st;
-	mode_t mode = 0644;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		mode = st.st_mode & 07777;
-	if (write_all(fd, buf, size) != 0)
-		return io_err(path, "cannot write", errno);
-	if (fchmod(fd, mode) != 0)
-		return io_err(path, "cannot set permissions", errno);
-	if (sync_fd(fd) != 0)
-		return io_err(path, "cannot sync", errno);
-	return LUPI_OK;
-}
-
-static int write_atomic(const char *path, const unsigned char *buf,
-			size_t size)
-{
-	static const char suffix[] = ".XXXXXX";
-	size_t len = strlen(path);
-	/* One allocation holds "<path>.XXXXXX" and the directory name, so
-	 * that nothing can run out of memory once the file is renamed. */
-	char *tmp = lupi__malloc(2 * len + sizeof suffix + 2);
-	if (tmp == NULL)
-		return lupi__err(LUPI_ENOMEM, "%s: out of memory", path);
-	char *dir = tmp + len + sizeof suffix;
-	memcpy(tmp, path, len);
-	memcpy(tmp + len, suffix, sizeof suffix);
-	dir_of(path, dir);
-	int rc = LUPI_OK, fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = io_err(path, "cannot create a temporary file", errno);
-		lupi__free(tmp);
-		return rc;
-	}
-	rc = write_temp(fd, path, buf, size);
-	if (close(fd) != 0 && rc == LUPI_OK)
-		rc = io_err(path, "cannot close", errno);
-	if (rc == LUPI_OK && rename_file(tmp, path) != 0)
-		rc = io_err(path, "cannot replace", errno);
-	if (rc != LUPI_OK)
-		unlink(tmp);
-	else
-		rc = sync_dir(path, dir);
-	lupi__free(tmp);
-	return rc;
-}
-
 int lupi_model_save(const lupi_model *m, const char *path)
 {
 	LUPI__CHECK_NULL(m);
@@ -750,50 +617,9 @@ int lupi_model_save(const lupi_model *m, const char *path)
 	unsigned char *buf;
 	size_t size;
 	LUPI__TRY(serialise(m, &buf, &size));
-	int rc = write_atomic(path, buf, size);
+	int rc = lupi__write_atomic(path, buf, size);
 	lupi__free(buf);
 	return rc;
-}
-
-/* The whole file in one buffer of its own size. */
-static int read_file(const char *path, unsigned char **buf, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return io_err(path, "cannot open", errno);
-	struct stat st;
-	int rc = LUPI_OK;
-	if (fstat(fd, &st) != 0)
-		rc = io_err(path, "cannot stat", errno);
-	else if (!S_ISREG(st.st_mode))
-		rc = lupi__err(LUPI_EIO, "%s: not a regular file", path);
-	else if ((uintmax_t)st.st_size > SIZE_MAX)
-		rc = lupi__err(LUPI_EFORMAT, "%s: too large", path);
-	unsigned char *p = NULL;
-	size_t n = rc == LUPI_OK ? (size_t)st.st_size : 0, got = 0;
-	if (rc == LUPI_OK && (p = lupi__malloc(n)) == NULL)
-		rc = lupi__err(LUPI_ENOMEM, "%s: cannot allocate %zu bytes",
-			       path, n);
-	while (rc == LUPI_OK && got < n) {
-		ssize_t k = read(fd, p + got, n - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			rc = io_err(path, "cannot read", errno);
-		else if (k == 0)
-			rc = lupi__err(LUPI_EIO, "%s: the file shrank while "
-				       "being read", path);
-		else
-			got += (size_t)k;
-	}
-	close(fd);
-	if (rc != LUPI_OK) {
-		lupi__free(p);
-		return rc;
-	}
-	*buf = p;
-	*size = n;
-	return LUPI_OK;
 }
 
 int lupi_model_load(const char *path, lupi_model **out)
@@ -804,7 +630,7 @@ int lupi_model_load(const char *path, lupi_model **out)
 	LUPI__CHECK_NULL(out);
 	unsigned char *buf = NULL;
 	size_t size = 0;
-	LUPI__TRY(read_file(path, &buf, &size));
+	LUPI__TRY(lupi__read_whole(path, &buf, &size));
 	int rc = lupi_model_load_memory(buf, size, out);
 	lupi__free(buf);
 	return rc < 0 ? lupi__err_prefix(rc, path) : rc;

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "model/model_internal.h"
-#include "model/model_io_internal.h"
+#include "core/core_internal.h"
 #include "testutil.h"
 
 /* ---- little-endian access, written here independently of model_io.c ------ */

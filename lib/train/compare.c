@@ -3,8 +3,7 @@
  * grid of (lambda, T), repeated over seeds with paired differences. */
 #include <math.h>
 
-#include "../distill/distill_internal.h"
-#include "teacher_internal.h"
+#include "train_internal.h"
 
 struct lupi_compare {
 	size_t rows;

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "model/model_internal.h"
+#include "distill/distill_internal.h"
 #include "testutil.h"
 
 START_TEST(ce_uniform_logits)

@@ -2,8 +2,7 @@
  * Bottou, Schoelkopf & Vapnik 2016) and the fit loop around it. */
 #include <string.h>
 
-#include "../distill/distill_internal.h"
-#include "teacher_internal.h"
+#include "train_internal.h"
 
 /* Feature-loss layers of one step: widths and indices (valid when on). */
 typedef struct feature_plan {

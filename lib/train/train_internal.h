@@ -1,9 +1,9 @@
-/* Internal API of teachers, shared by teacher.c, student.c and the tests.
- * Not installed. */
-#ifndef LUPI_TEACHER_INTERNAL_H
-#define LUPI_TEACHER_INTERNAL_H
+/* Internal API of lib/train (teachers, students, fit loops, comparisons),
+ * shared by its files and the tests. Not installed. */
+#ifndef LUPI_TRAIN_INTERNAL_H
+#define LUPI_TRAIN_INTERNAL_H
 
-#include "model_internal.h"
+#include "../model/model_internal.h"
 
 /* Probabilities are clamped here before a log, so an averaged probability
  * of 0 gives a large finite logit instead of -inf. */
@@ -86,5 +86,18 @@ lupi_model *lupi__teacher_model(const lupi_teacher *t);
  * seed and dealt round-robin. LUPI_ERANGE when fewer than k are visible. */
 int lupi__crossfit_folds(const lupi_dataset *ds, int view, unsigned k,
 			 uint64_t seed, size_t *fold);
+
+/* The training loop shared by lupi_model_fit and lupi_student_fit: prepares
+ * m on train, lists the samples that have the X* the view needs once, and
+ * for each epoch e sets m->epoch = e, shuffles them with m->rng (SHUFFLE),
+ * calls step on batches of BATCH (the last one smaller), evaluates valid
+ * with lupi_model_evaluate (accuracy or MSE), and applies PATIENCE,
+ * RESTORE_BEST and the progress callback; see lupi_model_fit. The epoch
+ * loss is the mean of the batch losses weighted by batch size. */
+typedef int (*lupi__step_fn)(void *ctx, lupi_model *m, const lupi_dataset *ds,
+			     const size_t *idx, size_t n, double *loss);
+int lupi__fit(lupi_model *m, const lupi_dataset *train,
+	      const lupi_dataset *valid, lupi__step_fn step, void *ctx,
+	      lupi_progress_fn progress, void *user);
 
 #endif

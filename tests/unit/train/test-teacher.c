@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "model/teacher_internal.h"
+#include "train/train_internal.h"
 #include "testutil.h"
 
 /* A dataset of n samples, d = 2 regular features, d* = 2 privileged ones

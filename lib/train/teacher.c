@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "teacher_internal.h"
+#include "train_internal.h"
 
 /* Rows per batched forward when a whole dataset is prepared. */
 #define PREPARE_CHUNK 1024u

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "train_internal.h"
 
 struct fit_state {
 	size_t *idx;   /* eligible samples of train */
@@ -135,4 +135,18 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 	lupi__free(st.best);
 	lupi__free(st.idx);
 	return rc;
+}
+
+static int model_step(void *ctx, lupi_model *m, const lupi_dataset *ds,
+		      const size_t *idx, size_t n, double *loss)
+{
+	(void)ctx;
+	return lupi_model_step(m, ds, idx, n, loss);
+}
+
+int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
+		   const lupi_dataset *valid, lupi_progress_fn progress,
+		   void *user)
+{
+	return lupi__fit(m, train, valid, model_step, NULL, progress, user);
 }

@@ -1,7 +1,7 @@
 /* The label loss of each task, as a weighted mean over samples. */
 #include <math.h>
 
-#include "model_internal.h"
+#include "distill_internal.h"
 
 /* Softmax cross-entropy of one sample: lse(s) - s_y; gradient p - e_y
  * times wi. One exponential per output: the shifted exponentials wait in g

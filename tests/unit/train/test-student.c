@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "model/teacher_internal.h"
+#include "train/train_internal.h"
 #include "testutil.h"
 
 static lupi_model *mlp(int task, size_t n_in, const size_t *hidden,

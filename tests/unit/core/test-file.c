@@ -1,7 +1,7 @@
 /* Reading whole files, plain or gzip'd, and the errors that name the path. */
 #include <zlib.h>
 
-#include "data/data_internal.h"
+#include "core/core_internal.h"
 #include "testutil.h"
 
 #define ck_assert_msg_has(sub) \
@@ -179,8 +179,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("fileio");
-	TCase *tc = tcase_create("fileio");
+	Suite *s = suite_create("file");
+	TCase *tc = tcase_create("file");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, plain_file_exact);
 	tcase_add_test(tc, gzip_file_and_members);
