@@ -104,17 +104,17 @@ static lupi_model *make_mlp(const struct args *a, size_t n_in, int view,
 	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, a->hidden,
 				   a->n_hidden, 10, &m);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(m, LUPI_OPT_VIEW, view);
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view);
 	if (rc == LUPI_OK) /* the peer feeds raw [0,1] pixels */
-		rc = lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0);
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(m, LUPI_OPT_EPOCHS, a->epochs);
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, a->epochs);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(m, LUPI_OPT_BATCH, (int64_t)a->batch);
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, (int64_t)a->batch);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(m, LUPI_OPT_SEED, (int64_t)seed);
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, (int64_t)seed);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_double(m, LUPI_OPT_LR, a->lr);
+		rc = lupi_model_set_double(m, LUPI_MODEL_OPT_LR, a->lr);
 	/* initialised before the clock starts, as the peer's modules are (the
 	 * same weights fit would draw from SEED) */
 	if (rc == LUPI_OK)
@@ -290,9 +290,9 @@ static lupi_dataset *load(const struct args *a, const char *split, size_t max)
 	lupi_dataset *ds;
 	int rc = lupi_reader_create(&r);
 	if (rc == LUPI_OK)
-		rc = lupi_reader_set_int(r, LUPI_READER_IDX_POOL, 4);
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, 4);
 	if (rc == LUPI_OK && max)
-		rc = lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, (int64_t)max);
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, (int64_t)max);
 	if (rc == LUPI_OK)
 		rc = lupi_dataset_load_idx(img, lab, r, &ds);
 	lupi_reader_free(r);
@@ -407,9 +407,9 @@ int main(int argc, char **argv)
 		    (rc = lupi_teacher_add_model(t, teacher, 1.0)) ||
 		    (rc = lupi_teacher_prepare(t, train_ds)) ||
 		    (rc = lupi_loss_create(LUPI_LOSS_KD, &kd)) ||
-		    (rc = lupi_loss_set_double(kd, LUPI_LOSS_TEMPERATURE,
+		    (rc = lupi_loss_set_double(kd, LUPI_LOSS_OPT_TEMPERATURE,
 					       a.temperature)) ||
-		    (rc = lupi_loss_set_double(kd, LUPI_LOSS_LAMBDA, a.lambda)))
+		    (rc = lupi_loss_set_double(kd, LUPI_LOSS_OPT_LAMBDA, a.lambda)))
 			die("teacher", rc);
 		student = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
 		dist_s = train(student, t, kd, train_ds, &dist_cpu);

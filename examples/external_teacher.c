@@ -65,12 +65,12 @@ static double train_student(const lupi_dataset *train,
 
 	check(lupi_model_create(LUPI_TASK_CLASSIFICATION, D, NULL, 0, K, &m),
 	      "model");
-	check(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 100), "epochs");
-	check(lupi_model_set_int(m, LUPI_OPT_BATCH, 20), "batch");
-	check(lupi_model_set_double(m, LUPI_OPT_LR, 0.01), "lr");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 100), "epochs");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 20), "batch");
+	check(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.01), "lr");
 	check(lupi_loss_create(t ? LUPI_LOSS_KD : LUPI_LOSS_HARD, &loss),
 	      "loss");
-	check(lupi_loss_set_double(loss, LUPI_LOSS_LAMBDA, 0.8), "lambda");
+	check(lupi_loss_set_double(loss, LUPI_LOSS_OPT_LAMBDA, 0.8), "lambda");
 	check(lupi_student_fit(m, t, loss, train, NULL, NULL, NULL), "fit");
 	check(lupi_model_evaluate(m, test, LUPI_METRIC_ACCURACY, &acc),
 	      "evaluate");

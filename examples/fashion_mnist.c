@@ -1,7 +1,7 @@
 /*
  * fashion_mnist.c - MLPs on Fashion-MNIST (Xiao, Rasul & Vollgraf 2017):
  * 784-256-10 on the 28x28 images and 49-256-10 on 7x7 images of 4x4 block
- * means, both read by lupi_dataset_load_idx() with LUPI_READER_IDX_POOL 4
+ * means, both read by lupi_dataset_load_idx() with LUPI_READER_OPT_IDX_POOL 4
  * (the 28x28 image is the privileged view X*, the 7x7 image the regular
  * view X). Prints test accuracy and the time of each epoch.
  *
@@ -61,8 +61,8 @@ static lupi_dataset *load(const char *dir, const char *set, long n)
 	snprintf(labels, sizeof(labels), "%s/%s-labels-idx1-ubyte.gz", dir,
 		 set);
 	check(lupi_reader_create(&r), "reader");
-	check(lupi_reader_set_int(r, LUPI_READER_IDX_POOL, 4), "pool");
-	check(lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, n), "rows");
+	check(lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, 4), "pool");
+	check(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, n), "rows");
 	check(lupi_dataset_load_idx(images, labels, r, &ds), images);
 	lupi_reader_free(r);
 	return ds;
@@ -79,8 +79,8 @@ static void run(const char *name, int view, const lupi_dataset *train,
 	check(lupi_model_create(LUPI_TASK_CLASSIFICATION,
 				lupi_dataset_dim(train, view), &hidden, 1, 10,
 				&m), "model");
-	check(lupi_model_set_int(m, LUPI_OPT_VIEW, view), "view");
-	check(lupi_model_set_int(m, LUPI_OPT_EPOCHS, epochs), "epochs");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), "view");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, epochs), "epochs");
 	printf("%s (%zu-256-10), %zu training samples:\n", name,
 	       lupi_dataset_dim(train, view), lupi_dataset_rows(train));
 	t0 = t.last = now();

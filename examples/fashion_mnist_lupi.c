@@ -51,8 +51,8 @@ static lupi_dataset *load(const char *dir, const char *set, long n)
 	snprintf(labels, sizeof(labels), "%s/%s-labels-idx1-ubyte.gz", dir,
 		 set);
 	check(lupi_reader_create(&r), "reader");
-	check(lupi_reader_set_int(r, LUPI_READER_IDX_POOL, 4), "pool");
-	check(lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, n), "rows");
+	check(lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, 4), "pool");
+	check(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, n), "rows");
 	check(lupi_dataset_load_idx(images, labels, r, &ds), images);
 	lupi_reader_free(r);
 	return ds;
@@ -67,8 +67,8 @@ static lupi_model *mlp(const struct settings *s, const lupi_dataset *ds,
 	check(lupi_model_create(LUPI_TASK_CLASSIFICATION,
 				lupi_dataset_dim(ds, view), &hidden, 1, 10,
 				&m), "model");
-	check(lupi_model_set_int(m, LUPI_OPT_VIEW, view), "view");
-	check(lupi_model_set_int(m, LUPI_OPT_EPOCHS, s->epochs), "epochs");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), "view");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, s->epochs), "epochs");
 	return m;
 }
 

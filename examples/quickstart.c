@@ -38,14 +38,14 @@ int main(void)
 	check(lupi_dataset_set_labels(ds, 2, y, 0));
 
 	check(lupi_model_create(cls, 2, &hidden, 1, 2, &tm));
-	check(lupi_model_set_int(tm, LUPI_OPT_VIEW, LUPI_VIEW_PRIVILEGED));
+	check(lupi_model_set_int(tm, LUPI_MODEL_OPT_VIEW, LUPI_VIEW_PRIVILEGED));
 	check(lupi_model_fit(tm, ds, NULL, NULL, NULL));
 	check(lupi_teacher_create(&t));
 	check(lupi_teacher_add_model(t, tm, 1.0));
 
 	check(lupi_model_create(cls, 10, &hidden, 1, 2, &sm));
 	check(lupi_loss_create(LUPI_LOSS_KD, &kd));
-	check(lupi_loss_set_double(kd, LUPI_LOSS_TEMPERATURE, 2.0));
+	check(lupi_loss_set_double(kd, LUPI_LOSS_OPT_TEMPERATURE, 2.0));
 	check(lupi_student_fit(sm, t, kd, ds, NULL, NULL, NULL));
 
 	check(lupi_model_predict(sm, x, 1, LUPI_PREDICT_OUTPUT, prob)); /* X */

@@ -58,8 +58,8 @@ static lupi_model *make_model(size_t n_in, int view)
 
 	if (lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, &hidden, 1, 3,
 			      &m) ||
-	    lupi_model_set_int(m, LUPI_OPT_VIEW, view) ||
-	    lupi_model_set_double(m, LUPI_OPT_LR, 0.01))
+	    lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view) ||
+	    lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.01))
 		die("model");
 	return m;
 }
@@ -91,8 +91,8 @@ int main(int argc, char **argv)
 	    lupi_teacher_create(&t) || lupi_teacher_add_model(t, tm, 1) ||
 	    lupi_teacher_prepare(t, ds) ||
 	    lupi_loss_create(LUPI_LOSS_KD, &kd) ||
-	    lupi_loss_set_double(kd, LUPI_LOSS_TEMPERATURE, 4) ||
-	    lupi_loss_set_double(kd, LUPI_LOSS_LAMBDA, 0.7))
+	    lupi_loss_set_double(kd, LUPI_LOSS_OPT_TEMPERATURE, 4) ||
+	    lupi_loss_set_double(kd, LUPI_LOSS_OPT_LAMBDA, 0.7))
 		die("teacher");
 	for (size_t i = 0; i < N; i++)
 		idx[i] = i;
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 			    (1 + cos(3.141592653589793 * e / epochs));
 		double sum = 0;
 
-		if (lupi_model_set_double(sm, LUPI_OPT_LR, lr))
+		if (lupi_model_set_double(sm, LUPI_MODEL_OPT_LR, lr))
 			die("lr");
 		shuffle(idx, N);
 		for (size_t b = 0; b < N; b += BATCH) {

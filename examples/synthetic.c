@@ -137,11 +137,11 @@ static lupi_model *logreg(const struct settings *s, size_t n_in, int view,
 
 	check(lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, NULL, 0, 2,
 				&m), "model");
-	check(lupi_model_set_int(m, LUPI_OPT_VIEW, view), "view");
-	check(lupi_model_set_int(m, LUPI_OPT_EPOCHS, s->epochs), "epochs");
-	check(lupi_model_set_int(m, LUPI_OPT_BATCH, 20), "batch");
-	check(lupi_model_set_int(m, LUPI_OPT_SEED, seed), "seed");
-	check(lupi_model_set_double(m, LUPI_OPT_LR, 0.01), "lr");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), "view");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, s->epochs), "epochs");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 20), "batch");
+	check(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, seed), "seed");
+	check(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.01), "lr");
 	return m;
 }
 
@@ -163,7 +163,7 @@ static void repetition(const struct settings *s, int e, int rep,
 		    LUPI_VIEW_PRIVILEGED, rep);
 	sp = logreg(s, D, LUPI_VIEW_REGULAR, rep);
 	check(lupi_loss_create(LUPI_LOSS_KD, &kd), "loss");
-	check(lupi_loss_set_int(kd, LUPI_LOSS_STUDENT_T, 1), "student T");
+	check(lupi_loss_set_int(kd, LUPI_LOSS_OPT_STUDENT_T, 1), "student T");
 	check(lupi_compare_run(tp, sp, kd, train, test, &s->lambda, 1,
 			       &s->temp, 1, 1, NULL, NULL, &cmp), "compare");
 	/* rows: baseline, teacher, hard, distilled */

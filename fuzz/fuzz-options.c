@@ -225,9 +225,9 @@ static void set_reader(world *w, int is_double, int key, int64_t iv, double dv)
 	int rc = lupi_reader_set_int(w->reader, key, iv);
 	fuzz_expect("lupi_reader_set_int", rc, loss_set_codes,
 	            COUNT(loss_set_codes));
-	if (rc == LUPI_OK && key == LUPI_READER_ALLOW_NONFINITE)
+	if (rc == LUPI_OK && key == LUPI_READER_OPT_ALLOW_NONFINITE)
 		w->cfg.allow_nonfinite = iv != 0;
-	if (rc == LUPI_OK && key == LUPI_READER_MAX_ROWS)
+	if (rc == LUPI_OK && key == LUPI_READER_OPT_MAX_ROWS)
 		w->cfg.max_rows = iv;
 }
 
@@ -355,7 +355,7 @@ static int progress(void *user, const lupi_progress *p)
 static void act_fit(world *w, uint32_t arg)
 {
 	int64_t epochs = 0;
-	lupi_model_get_int(w->model, LUPI_OPT_EPOCHS, &epochs);
+	lupi_model_get_int(w->model, LUPI_MODEL_OPT_EPOCHS, &epochs);
 	if (epochs > 4)
 		return;
 	uint32_t left = arg & 7;

@@ -42,8 +42,8 @@ const char *fuzz_file(int slot, const uint8_t *data, size_t size);
 
 /* What the reader was told, for the checks on a loaded dataset. */
 typedef struct fuzz_reader_cfg {
-	int allow_nonfinite; /* LUPI_READER_ALLOW_NONFINITE took 1 */
-	int64_t max_rows;    /* LUPI_READER_MAX_ROWS in effect (0 = all) */
+	int allow_nonfinite; /* LUPI_READER_OPT_ALLOW_NONFINITE took 1 */
+	int64_t max_rows;    /* LUPI_READER_OPT_MAX_ROWS in effect (0 = all) */
 } fuzz_reader_cfg;
 
 /* Builds a reader from the first FUZZ_READER_PREFIX bytes of in (layout in

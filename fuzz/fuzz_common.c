@@ -141,24 +141,24 @@ lupi_reader *fuzz_reader(fuzz_in *in, fuzz_reader_cfg *cfg)
 	cfg->allow_nonfinite = 0;
 	cfg->max_rows = 0;
 	/* The setters may refuse a value (ERANGE); the default then stays. */
-	lupi_reader_set_int(r, LUPI_READER_HEADER, b[0] & 1);
-	if (lupi_reader_set_int(r, LUPI_READER_ALLOW_NONFINITE,
+	lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, b[0] & 1);
+	if (lupi_reader_set_int(r, LUPI_READER_OPT_ALLOW_NONFINITE,
 	                        b[0] >> 1 & 1) == LUPI_OK)
 		cfg->allow_nonfinite = b[0] >> 1 & 1;
-	lupi_reader_set_int(r, LUPI_READER_IDX_SCALE, b[0] >> 2 & 1);
+	lupi_reader_set_int(r, LUPI_READER_OPT_IDX_SCALE, b[0] >> 2 & 1);
 	if (b[0] & 0x08)
 		lupi_reader_set_role_name(r, "p", LUPI_ROLE_PRIVILEGED);
 	if (b[0] & 0x10)
 		lupi_reader_set_role_name(r, "y", LUPI_ROLE_TARGET);
 	if (b[0] & 0x20)
-		lupi_reader_set_int(r, LUPI_READER_DELIMITER, b[1]);
+		lupi_reader_set_int(r, LUPI_READER_OPT_DELIMITER, b[1]);
 	if (b[0] & 0x80)
 		lupi_reader_set_role_name(r, "w", LUPI_ROLE_WEIGHT);
-	lupi_reader_set_int(r, LUPI_READER_TASK, b[2] % 5);
-	lupi_reader_set_int(r, LUPI_READER_CLASSES, b[3]);
-	if (lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, b[4]) == LUPI_OK)
+	lupi_reader_set_int(r, LUPI_READER_OPT_TASK, b[2] % 5);
+	lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, b[3]);
+	if (lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, b[4]) == LUPI_OK)
 		cfg->max_rows = b[4];
-	lupi_reader_set_int(r, LUPI_READER_IDX_POOL, b[5]);
+	lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, b[5]);
 	for (int i = 0; i < 3; i++) {
 		const uint8_t *rr = b + 6 + 3 * i;
 		if (rr[0] != 0)
@@ -249,7 +249,7 @@ void fuzz_check_dataset(const lupi_dataset *ds, const fuzz_reader_cfg *cfg)
 	if (n == 0)
 		fuzz_fail("a loaded dataset has no rows", 0);
 	if (cfg->max_rows > 0 && n > (size_t)cfg->max_rows)
-		fuzz_fail("more rows than LUPI_READER_MAX_ROWS", 0);
+		fuzz_fail("more rows than LUPI_READER_OPT_MAX_ROWS", 0);
 	/* Without X* the BOTH view does not exist (dimension 0). */
 	if (lupi_dataset_dim(ds, LUPI_VIEW_BOTH) != (dp ? d + dp : 0))
 		fuzz_fail("dim(BOTH) != dim(REGULAR) + dim(PRIVILEGED)", 0);

@@ -214,7 +214,7 @@ static lupi_model *make_model(int task, size_t in, const size_t *hidden,
 {
 	lupi_model *m = NULL;
 	if (lupi_model_create(task, in, hidden, nh, out, &m) != LUPI_OK ||
-	    lupi_model_set_int(m, LUPI_OPT_SEED, 7) != LUPI_OK)
+	    lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 7) != LUPI_OK)
 		die("lupi_model_create");
 	return m;
 }
@@ -223,7 +223,7 @@ static void model_seeds(void)
 {
 	static const size_t h4[] = {4}, h32[] = {3, 2};
 	lupi_model *m = make_model(LUPI_TASK_CLASSIFICATION, 3, h4, 1, 3);
-	if (lupi_model_set_int(m, LUPI_OPT_ACTIVATION, LUPI_ACT_TANH) ||
+	if (lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION, LUPI_ACT_TANH) ||
 	    lupi_model_init(m))
 		die("classifier");
 	model_seed("classifier", m);
@@ -243,7 +243,7 @@ static void model_seeds(void)
 	model_seed("regression-standardized", m);
 
 	m = make_model(LUPI_TASK_CLASSIFICATION, 5, h4, 1, 2);
-	if (lupi_model_set_int(m, LUPI_OPT_VIEW, LUPI_VIEW_BOTH) ||
+	if (lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, LUPI_VIEW_BOTH) ||
 	    lupi_model_init(m))
 		die("view both");
 	model_seed("view-both", m);
@@ -298,10 +298,10 @@ static void options_seeds(void)
 	 * then a step, a loss evaluation, a student step and a clone. */
 	q = b;
 	*q++ = LUPI_LOSS_KD;
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_LR, 16);
-	q = set(q, O_LOSS, 1, V_BYTE, LUPI_LOSS_TEMPERATURE, 4);
-	q = set(q, O_LOSS, 1, V_TABLE, LUPI_LOSS_LAMBDA, 4);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_EPOCHS, 3);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_LR, 16);
+	q = set(q, O_LOSS, 1, V_BYTE, LUPI_LOSS_OPT_TEMPERATURE, 4);
+	q = set(q, O_LOSS, 1, V_TABLE, LUPI_LOSS_OPT_LAMBDA, 4);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_EPOCHS, 3);
 	q = act(q, A_STEP, 0);
 	q = act(q, A_LOSS, 0);
 	q = act(q, A_STUDENT, 1);
@@ -312,11 +312,11 @@ static void options_seeds(void)
 	 * refused; 8 = 1e3), dropout 0.5 refused or not, steps. */
 	q = b;
 	*q++ = LUPI_LOSS_REGRESSION | 2 << 3;
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_LR, 12);
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_LR, 8);
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_DROPOUT, 4);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_OPTIMIZER, LUPI_OPTIM_SGD);
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_OPT_MOMENTUM, 15);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_LR, 12);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_LR, 8);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_DROPOUT, 4);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_OPTIMIZER, LUPI_OPTIM_SGD);
+	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_MOMENTUM, 15);
 	q = act(q, A_STEP, 0);
 	q = act(q, A_STEP, 0);
 	q = act(q, A_PREDICT, 0);
@@ -326,10 +326,10 @@ static void options_seeds(void)
 	 * feature evaluation, a layer activation, a student step. */
 	q = b;
 	*q++ = LUPI_LOSS_KD | 1 << 3;
-	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_FEATURE, LUPI_FEATURE_HINT);
+	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_HINT);
 	q = act(q, A_FEATURES, 1);
-	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_FEATURE, LUPI_FEATURE_CRD);
-	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_QUEUE, 8);
+	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_CRD);
+	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_OPT_QUEUE, 8);
 	q = act(q, A_FEATURES, 1);
 	q = act(q, A_LAYER_ACT, (uint32_t)LUPI_ACT_SIGMOID << 8);
 	q = act(q, A_STUDENT, 1);
@@ -339,11 +339,11 @@ static void options_seeds(void)
 	 * restricted columns and a loss evaluation. */
 	q = b;
 	*q++ = LUPI_LOSS_SEL;
-	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_HEADER, 1);
-	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_ALLOW_NONFINITE, 1);
+	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_OPT_HEADER, 1);
+	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_OPT_ALLOW_NONFINITE, 1);
 	q = act(q, A_ROLE, 2 | 2 << 8 | LUPI_ROLE_PRIVILEGED << 16);
 	q = act(q, A_LOAD_CSV, 0);
-	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_MAX_ROWS, 2);
+	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_OPT_MAX_ROWS, 2);
 	q = act(q, A_LOAD_CSV, 0);
 	q = act(q, A_COLUMNS, 2 | 2 << 12);
 	q = act(q, A_LOSS, 0);
@@ -354,11 +354,11 @@ static void options_seeds(void)
 	 * then the metrics. */
 	q = b;
 	*q++ = LUPI_LOSS_HARD;
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_EPOCHS, 3);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_BATCH, 4);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_SCHEDULE, LUPI_SCHEDULE_COSINE);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_PATIENCE, 1);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_OPT_PROGRESS_STEPS, 1);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_EPOCHS, 3);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_BATCH, 4);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_SCHEDULE, LUPI_SCHEDULE_COSINE);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_PATIENCE, 1);
+	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_PROGRESS_STEPS, 1);
 	q = act(q, A_FIT, 5 | 8 | 16);
 	q = act(q, A_EVALUATE, 0);
 	put("options", "fit-evaluate", b, (size_t)(q - b), NULL, 0);

@@ -46,7 +46,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define LUPI_VERSION_MAJOR 0
-#define LUPI_VERSION_MINOR 1
+#define LUPI_VERSION_MINOR 2
 #define LUPI_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, compare with lupi_version_number(). */
 #define LUPI_VERSION_NUMBER \
@@ -75,6 +75,7 @@ LUPI_API const char *lupi_version_string(void);
 #define LUPI_ESTATE (-11)         /* the object is not in a state for this call */
 #define LUPI_ENOTSUP (-12)        /* valid, but not supported by this build or object */
 #define LUPI_EMISMATCH (-13)      /* an object belongs to another dataset */
+#define LUPI_ECANCELLED (-14)     /* a progress callback asked to stop */
 
 /**
  * Static English text for any code, including unknown ones ("unknown error").
@@ -83,12 +84,90 @@ LUPI_API const char *lupi_version_string(void);
 LUPI_API const char *lupi_strerror(int code);
 
 /**
+ * The name of a code's macro, e.g. "LUPI_EINVAL" for LUPI_EINVAL, for
+ * bindings that map codes to exception names; static storage. NULL for a
+ * code this library does not know. @since 0.2
+ */
+LUPI_API const char *lupi_errname(int code);
+
+/**
  * Detail of the calling thread's last failure, e.g.
  * "data.csv:17:3: 'abc' is not a number". Thread-local storage, valid until
  * the next failing liblupi call in the same thread. Never NULL; "" when no
  * call has failed yet in this thread. @since 0.1
  */
 LUPI_API const char *lupi_errmsg(void);
+
+/**
+ * Frees a buffer the library allocated and handed over, such as the one of
+ * lupi_model_save_memory(); NULL is a no-op. Use it rather than free(): the
+ * library and the host may not share an allocator. @since 0.2
+ */
+LUPI_API void lupi_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Options: typed keys, one number range per handle, and introspection        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every handle with options (model, layer, loss, reader, comparison) has
+ * typed setters and getters, lupi_<handle>_set_int(h, key, value) and so on.
+ * A key is handle * 1000 + n: keys of different handles never share a
+ * number, and a key of another handle, or one set through the setter of
+ * the other type, returns LUPI_EUNKNOWN_OPTION. Keys and defaults are
+ * frozen. The introspection below describes every option, so bindings and
+ * tools need not restate names, ranges or defaults.
+ */
+
+/* Handles with options (also key / 1000). */
+#define LUPI_HANDLE_MODEL 1
+#define LUPI_HANDLE_LOSS 2
+#define LUPI_HANDLE_READER 3
+#define LUPI_HANDLE_COMPARE 4
+#define LUPI_HANDLE_LAYER 5
+
+/* Option value types. */
+#define LUPI_TYPE_INT 1    /* set with *_set_int, int64_t */
+#define LUPI_TYPE_DOUBLE 2 /* set with *_set_double */
+
+/**
+ * The description of one option, in static storage owned by the library.
+ * Fields may be appended in later versions, never removed or reordered;
+ * `size` is sizeof(lupi_option) of the loaded library.
+ */
+typedef struct lupi_option {
+	size_t size;
+	int handle;          /* LUPI_HANDLE_* */
+	int key;             /* e.g. LUPI_MODEL_OPT_EPOCHS */
+	int type;            /* LUPI_TYPE_* */
+	const char *name;    /* the key's macro name after "LUPI_<HANDLE>_OPT_",
+	                        e.g. "EPOCHS" */
+	const char *doc;     /* one line of documentation */
+	/* LUPI_TYPE_INT: inclusive range and default. */
+	int64_t int_min, int_max, int_default;
+	/* LUPI_TYPE_DOUBLE: range, its open ends, and default. */
+	double real_min, real_max, real_default;
+	int real_min_open, real_max_open; /* 1: the bound is excluded */
+	/* Integer options whose values are named constants 0, 1, ...: their
+	   lower-case names separated by commas, e.g. "sgd,adam,adamw,rmsprop";
+	   NULL otherwise. */
+	const char *values;
+} lupi_option;
+
+/** The option with this key, or NULL when no handle has it. @since 0.2 */
+LUPI_API const lupi_option *lupi_option_by_key(int key);
+/**
+ * The option of a handle by name, or NULL. Case is ignored and '-' matches
+ * '_', so "epochs", "EPOCHS", "weight-decay" and the full macro name
+ * "LUPI_MODEL_OPT_EPOCHS" all work. @since 0.2
+ */
+LUPI_API const lupi_option *lupi_option_by_name(int handle, const char *name);
+/**
+ * Iterates over a handle's options in key order: prev NULL gives the first,
+ * NULL marks the end (also for an unknown handle). @since 0.2
+ */
+LUPI_API const lupi_option *lupi_option_next(int handle,
+					     const lupi_option *prev);
 
 /* ------------------------------------------------------------------------ */
 /* Threads                                                                   */
@@ -145,13 +224,21 @@ LUPI_API int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
 					 const float *x_priv,
 					 const uint8_t *mask);
 /**
- * Sets class labels (n int32 values in [0, k), copied); task becomes
- * LUPI_TASK_CLASSIFICATION, or LUPI_TASK_BINARY when binary is non-zero (then
- * k must be 2). @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE naming the first
- * label out of range; LUPI_ENOMEM. @since 0.1
+ * Sets class labels (n int32 values in [0, k), k >= 2, copied); the task
+ * becomes LUPI_TASK_CLASSIFICATION. @return LUPI_OK; LUPI_EINVAL (NULL ds
+ * or labels, k < 2); LUPI_ERANGE naming the first label out of range or k
+ * above 1048576; LUPI_ENOMEM. @since 0.2
  */
 LUPI_API int lupi_dataset_set_labels(lupi_dataset *ds, size_t k,
-				     const int32_t *labels, int binary);
+				     const int32_t *labels);
+/**
+ * Sets binary labels (n int32 values, 0 or 1, copied); the task becomes
+ * LUPI_TASK_BINARY (one sigmoid output, 2 classes). @return LUPI_OK;
+ * LUPI_EINVAL; LUPI_ERANGE naming the first label that is not 0 or 1;
+ * LUPI_ENOMEM. @since 0.2
+ */
+LUPI_API int lupi_dataset_set_binary_labels(lupi_dataset *ds,
+					    const int32_t *labels);
 /**
  * Sets real targets (n*m floats, copied); task becomes LUPI_TASK_REGRESSION.
  * @return LUPI_OK; LUPI_EINVAL; LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
@@ -193,16 +280,41 @@ LUPI_API const float *lupi_dataset_weights(const lupi_dataset *ds);
  */
 LUPI_API int lupi_dataset_subset(const lupi_dataset *ds, const size_t *idx,
 				 size_t n, lupi_dataset **out);
+/* How lupi_dataset_split() and lupi_dataset_split_indices() deal samples. */
+#define LUPI_SPLIT_RANDOM 0     /* one shuffle of all samples */
+#define LUPI_SPLIT_STRATIFIED 1 /* each class split in the same proportion
+                                   (classification and binary only) */
+
 /**
- * Splits ds into a first part with round(fraction * n) samples and a second
- * with the rest, after a shuffle fixed by seed. With stratified non-zero
- * (classification only) each class is split in the same proportion.
- * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE unless 0 < fraction < 1 and both
- *         parts are non-empty; LUPI_ENOMEM. @since 0.1
+ * The split of ds as indices: writes a permutation of 0..n-1 into idx (n =
+ * rows entries) whose first *n_first entries form the first part, about
+ * round(fraction * n) samples, fixed by seed and mode (LUPI_SPLIT_*).
+ * @return LUPI_OK; LUPI_EINVAL (NULL argument, unknown mode, STRATIFIED
+ *         without labels); LUPI_ERANGE unless 0 < fraction < 1 and both
+ *         parts are non-empty; LUPI_ENOMEM. @since 0.2
+ */
+LUPI_API int lupi_dataset_split_indices(const lupi_dataset *ds,
+					double fraction, uint64_t seed,
+					int mode, size_t *idx,
+					size_t *n_first);
+/**
+ * Splits ds into two new datasets by lupi_dataset_split_indices(), each in
+ * the order of the indices. @return as lupi_dataset_split_indices().
+ * @since 0.2
  */
 LUPI_API int lupi_dataset_split(const lupi_dataset *ds, double fraction,
-				uint64_t seed, int stratified,
-				lupi_dataset **first, lupi_dataset **second);
+				uint64_t seed, int mode, lupi_dataset **first,
+				lupi_dataset **second);
+/*
+ * What changes a dataset's identity: lupi_dataset_shuffle(),
+ * lupi_dataset_standardize() and lupi_dataset_set_privileged() change the
+ * samples or their features, so they detach the dataset from everything
+ * tied to it before: a teacher's prepared cache, external teacher outputs
+ * and cross-fitted outputs then return LUPI_EMISMATCH, and the borrowed
+ * pointers below become invalid. Setting labels, targets or weights keeps
+ * the identity (teacher outputs do not depend on them).
+ */
+
 /** Permutes the samples in place, fixed by seed. @since 0.1 */
 LUPI_API int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed);
 /**
@@ -236,21 +348,28 @@ typedef struct lupi_reader lupi_reader;
 #define LUPI_ROLE_IGNORE 4     /* skipped */
 
 /* Integer options of a reader (frozen keys); defaults in brackets. */
-#define LUPI_READER_HEADER 1          /* CSV first line names columns: 0/1 [1] */
-#define LUPI_READER_DELIMITER 2       /* CSV field separator, a byte [','] */
-#define LUPI_READER_TASK 3            /* LUPI_TASK_* of the targets [CLASSIFICATION] */
-#define LUPI_READER_CLASSES 4         /* K; 0 = max label + 1 [0] */
-#define LUPI_READER_ALLOW_NONFINITE 5 /* accept nan/inf values: 0/1 [0] */
-#define LUPI_READER_IDX_POOL 6        /* IDX: X = mean over p x p blocks, X* = the
-                                         image; 1 = X is the image, no X* [1] */
-#define LUPI_READER_IDX_SCALE 7       /* IDX: divide bytes by 255: 0/1 [1] */
-#define LUPI_READER_MAX_ROWS 8        /* stop after this many samples; 0 = all [0] */
+#define LUPI_READER_OPT_HEADER 3001     /* CSV first line names columns: 0/1 [1] */
+#define LUPI_READER_OPT_DELIMITER 3002  /* CSV field separator, a byte [','] */
+#define LUPI_READER_OPT_TASK 3003       /* LUPI_TASK_* of the targets [CLASSIFICATION] */
+#define LUPI_READER_OPT_CLASSES 3004    /* K; 0 = max label + 1 [0] */
+#define LUPI_READER_OPT_ALLOW_NONFINITE 3005 /* accept nan/inf values: 0/1 [0] */
+#define LUPI_READER_OPT_IDX_POOL 3006   /* IDX: X = mean over p x p blocks, X* =
+                                           the image; 1 = X is the image, no X* [1] */
+#define LUPI_READER_OPT_IDX_SCALE 3007  /* IDX: divide bytes by 255: 0/1 [1] */
+#define LUPI_READER_OPT_MAX_ROWS 3008   /* stop after this many samples; 0 = all [0] */
 
-/** @return LUPI_OK or LUPI_ENOMEM. @since 0.1 */
+/** @return LUPI_OK; LUPI_EINVAL (out NULL); LUPI_ENOMEM. @since 0.1 */
 LUPI_API int lupi_reader_create(lupi_reader **out);
+/** Frees a reader; NULL is a no-op. @since 0.1 */
 LUPI_API void lupi_reader_free(lupi_reader *r);
-/** @return LUPI_OK; LUPI_EUNKNOWN_OPTION; LUPI_ERANGE naming the range. */
+/**
+ * Sets / reads an integer option (LUPI_READER_OPT_*).
+ * @return LUPI_OK; LUPI_EINVAL (NULL r or value); LUPI_EUNKNOWN_OPTION (not
+ *         a reader key); LUPI_ERANGE naming the range (set). @since 0.2
+ */
 LUPI_API int lupi_reader_set_int(lupi_reader *r, int key, int64_t value);
+LUPI_API int lupi_reader_get_int(const lupi_reader *r, int key,
+				 int64_t *value);
 /**
  * Gives columns first..last (1-based, inclusive) a role. For LIBSVM files
  * the numbers are feature indices, and only REGULAR, PRIVILEGED and IGNORE
@@ -327,6 +446,9 @@ typedef struct lupi_model lupi_model;
 #define LUPI_OPTIM_SGD 0
 #define LUPI_OPTIM_ADAM 1
 #define LUPI_OPTIM_ADAMW 2
+#define LUPI_OPTIM_RMSPROP 3 /* v = a v + (1-a) g^2; w -= lr g / (sqrt(v) + eps),
+                                a = RMS_DECAY, eps = EPSILON (Tieleman &
+                                Hinton 2012, as PyTorch's RMSprop) */
 
 /* Learning-rate schedules, by epoch. */
 #define LUPI_SCHEDULE_CONSTANT 0
@@ -334,35 +456,48 @@ typedef struct lupi_model lupi_model;
 #define LUPI_SCHEDULE_COSINE 2 /* min_lr + (lr-min_lr)(1+cos(pi e/E))/2 */
 
 /* Integer options of a model (frozen keys); defaults in brackets. */
-#define LUPI_OPT_ACTIVATION 1    /* hidden activation, all layers [RELU] */
-#define LUPI_OPT_INIT 2          /* LUPI_INIT_* [HE] */
-#define LUPI_OPT_OPTIMIZER 3     /* LUPI_OPTIM_* [ADAM] */
-#define LUPI_OPT_SCHEDULE 4      /* LUPI_SCHEDULE_* [CONSTANT] */
-#define LUPI_OPT_EPOCHS 5        /* fit: epochs [10], 1..1000000 */
-#define LUPI_OPT_BATCH 6         /* fit: batch size [128], 1..1048576 */
-#define LUPI_OPT_SEED 7          /* initialisation, shuffling, dropout [0] */
-#define LUPI_OPT_SHUFFLE 8       /* fit: shuffle each epoch 0/1 [1] */
-#define LUPI_OPT_PATIENCE 9      /* fit: early stop after this many epochs
-                                    without improvement, 0 = never [0] */
-#define LUPI_OPT_VIEW 10         /* input: LUPI_VIEW_* [REGULAR] */
-#define LUPI_OPT_STANDARDIZE 11  /* store and apply input standardisation 0/1 [1] */
-#define LUPI_OPT_NESTEROV 12     /* SGD: Nesterov momentum 0/1 [0] */
-#define LUPI_OPT_STEP_SIZE 13    /* STEP schedule: epochs per decay [10] */
-#define LUPI_OPT_RESTORE_BEST 14 /* fit: keep best validation weights 0/1 [1] */
-#define LUPI_OPT_PROGRESS_STEPS 15 /* fit: also call progress every this many
-                                      steps, 0 = only at epoch ends [0] */
+#define LUPI_MODEL_OPT_ACTIVATION 1001  /* hidden activation, all layers [RELU] */
+#define LUPI_MODEL_OPT_INIT 1002        /* LUPI_INIT_* [HE] */
+#define LUPI_MODEL_OPT_OPTIMIZER 1003   /* LUPI_OPTIM_* [ADAM] */
+#define LUPI_MODEL_OPT_SCHEDULE 1004    /* LUPI_SCHEDULE_* [CONSTANT] */
+#define LUPI_MODEL_OPT_EPOCHS 1005      /* fit: epochs [10], 1..1000000 */
+#define LUPI_MODEL_OPT_BATCH 1006       /* fit: batch size [128], 1..1048576 */
+#define LUPI_MODEL_OPT_SEED 1007        /* initialisation, shuffling, dropout [0] */
+#define LUPI_MODEL_OPT_SHUFFLE 1008     /* fit: shuffle each epoch 0/1 [1] */
+#define LUPI_MODEL_OPT_PATIENCE 1009    /* fit: early stop after this many epochs
+                                           without improvement, 0 = never [0] */
+#define LUPI_MODEL_OPT_VIEW 1010        /* input: LUPI_VIEW_* [REGULAR] */
+#define LUPI_MODEL_OPT_STANDARDIZE 1011 /* store and apply input standardisation 0/1 [1] */
+#define LUPI_MODEL_OPT_NESTEROV 1012    /* SGD: Nesterov momentum 0/1 [0] */
+#define LUPI_MODEL_OPT_STEP_SIZE 1013   /* STEP schedule: epochs per decay [10] */
+#define LUPI_MODEL_OPT_RESTORE_BEST 1014 /* fit: keep best validation weights 0/1 [1] */
+#define LUPI_MODEL_OPT_PROGRESS_STEPS 1015 /* fit: also call progress every this
+                                              many steps, 0 = only at epoch ends [0] */
 
 /* Real options of a model (frozen keys). */
-#define LUPI_OPT_LR 101           /* learning rate [1e-3], (0, 1e3] */
-#define LUPI_OPT_MOMENTUM 102     /* SGD momentum [0], [0, 1) */
-#define LUPI_OPT_BETA1 103        /* Adam [0.9], [0, 1) */
-#define LUPI_OPT_BETA2 104        /* Adam [0.999], [0, 1) */
-#define LUPI_OPT_EPSILON 105      /* Adam [1e-8], (0, 1] */
-#define LUPI_OPT_WEIGHT_DECAY 106 /* L2 (SGD, Adam) or decoupled (AdamW) [0] */
-#define LUPI_OPT_DROPOUT 107      /* dropout on hidden activations [0], [0, 1) */
-#define LUPI_OPT_CLIP_NORM 108    /* clip gradient global norm, 0 = off [0] */
-#define LUPI_OPT_GAMMA 109        /* STEP schedule factor [0.1], (0, 1] */
-#define LUPI_OPT_MIN_LR 110       /* COSINE schedule floor [0], >= 0 */
+#define LUPI_MODEL_OPT_LR 1101           /* learning rate [1e-3], (0, 1e3] */
+#define LUPI_MODEL_OPT_MOMENTUM 1102     /* SGD momentum [0], [0, 1) */
+#define LUPI_MODEL_OPT_BETA1 1103        /* Adam [0.9], [0, 1) */
+#define LUPI_MODEL_OPT_BETA2 1104        /* Adam [0.999], [0, 1) */
+#define LUPI_MODEL_OPT_EPSILON 1105      /* Adam, RMSprop [1e-8], (0, 1] */
+#define LUPI_MODEL_OPT_WEIGHT_DECAY 1106 /* L2 (SGD, Adam, RMSprop) or decoupled
+                                            (AdamW) [0] */
+#define LUPI_MODEL_OPT_DROPOUT 1107      /* dropout on hidden activations [0], [0, 1) */
+#define LUPI_MODEL_OPT_CLIP_NORM 1108    /* clip gradient global norm, 0 = off [0] */
+#define LUPI_MODEL_OPT_GAMMA 1109        /* STEP schedule factor [0.1], (0, 1] */
+#define LUPI_MODEL_OPT_MIN_LR 1110       /* COSINE schedule floor [0], >= 0 */
+#define LUPI_MODEL_OPT_RMS_DECAY 1111    /* RMSprop smoothing a [0.99], [0, 1) */
+
+/* Integer options of one layer (lupi_model_set_layer_int); layers are
+ * numbered from 0, the output layer last. */
+#define LUPI_LAYER_OPT_ACTIVATION 5001 /* LUPI_ACT_* of a hidden layer [the
+                                          model's ACTIVATION]; the output
+                                          layer is always IDENTITY */
+#define LUPI_LAYER_OPT_BIAS 5002       /* the layer has a bias 0/1 [1]; set
+                                          before training, stored in files */
+#define LUPI_LAYER_OPT_FROZEN 5003     /* 1: updates leave the layer's
+                                          parameters alone and its gradient
+                                          is reported as 0 [0] */
 
 /**
  * Creates a network with n_in inputs, n_hidden hidden layers of the given
@@ -377,24 +512,37 @@ typedef struct lupi_model lupi_model;
 LUPI_API int lupi_model_create(int task, size_t n_in, const size_t *hidden,
 			       size_t n_hidden, size_t n_out,
 			       lupi_model **out);
+/** Frees a model; NULL is a no-op. @since 0.1 */
 LUPI_API void lupi_model_free(lupi_model *m);
-/** A deep copy: weights, options, optimiser state, standardisation. @since 0.1 */
+/**
+ * A deep copy: weights, options, layer options, optimiser state,
+ * standardisation. @return LUPI_OK; LUPI_EINVAL; LUPI_ENOMEM. @since 0.1
+ */
 LUPI_API int lupi_model_clone(const lupi_model *m, lupi_model **out);
 
 /**
- * Typed option setters and getters. Setting an option that shapes the
- * network or optimiser state (ACTIVATION, INIT, OPTIMIZER, VIEW,
- * STANDARDIZE) after training started returns LUPI_ESTATE.
- * @return LUPI_OK; LUPI_EUNKNOWN_OPTION; LUPI_ERANGE with the allowed range.
- * @since 0.1
+ * Typed option setters and getters (LUPI_MODEL_OPT_*). Setting an option
+ * that shapes the network or optimiser state (ACTIVATION, INIT, OPTIMIZER,
+ * VIEW, STANDARDIZE) after training started returns LUPI_ESTATE.
+ * @return LUPI_OK; LUPI_EINVAL (NULL m or value); LUPI_EUNKNOWN_OPTION (not
+ *         a model key of that type); LUPI_ERANGE with the allowed range;
+ *         LUPI_ESTATE. @since 0.2
  */
 LUPI_API int lupi_model_set_int(lupi_model *m, int key, int64_t value);
 LUPI_API int lupi_model_set_double(lupi_model *m, int key, double value);
 LUPI_API int lupi_model_get_int(const lupi_model *m, int key, int64_t *value);
 LUPI_API int lupi_model_get_double(const lupi_model *m, int key, double *value);
-/** Activation of hidden layer `layer` (0-based) only. @since 0.1 */
-LUPI_API int lupi_model_set_layer_activation(lupi_model *m, size_t layer,
-					     int act);
+/**
+ * Options of one layer (LUPI_LAYER_OPT_*), layer 0 first, the output layer
+ * last. ACTIVATION applies to hidden layers only; BIAS cannot change after
+ * training started (LUPI_ESTATE).
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (layer >= lupi_model_layers(),
+ *         or the value); LUPI_EUNKNOWN_OPTION; LUPI_ESTATE. @since 0.2
+ */
+LUPI_API int lupi_model_set_layer_int(lupi_model *m, size_t layer, int key,
+				      int64_t value);
+LUPI_API int lupi_model_get_layer_int(const lupi_model *m, size_t layer,
+				      int key, int64_t *value);
 
 /**
  * (Re)initialises weights from LUPI_OPT_SEED and clears the optimiser state
@@ -410,14 +558,14 @@ LUPI_API size_t lupi_model_outputs(const lupi_model *m);
 LUPI_API size_t lupi_model_layers(const lupi_model *m);
 /** Output width of layer i (hidden layers, then the output layer). */
 LUPI_API size_t lupi_model_layer_size(const lupi_model *m, size_t i);
-/** Activation id of layer i (the output layer reports IDENTITY). */
-LUPI_API int lupi_model_layer_activation(const lupi_model *m, size_t i);
-/** Number of trainable parameters (weights and biases). */
+/** Number of parameters (weights and biases of layers that have one). */
 LUPI_API size_t lupi_model_num_params(const lupi_model *m);
 /**
  * Copies all parameters, layer by layer (weights row-major out x in, then
- * biases), into or out of a host array of num_params floats. Setting them
- * marks the model initialised. @since 0.1
+ * the biases of a layer that has them), into or out of a host array of
+ * n = num_params floats. Setting them marks the model initialised.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ESHAPE (n differs from num_params);
+ *         LUPI_ENONFINITE (set: a NaN or infinity). @since 0.1
  */
 LUPI_API int lupi_model_get_params(const lupi_model *m, float *params,
 				   size_t n);
@@ -439,6 +587,7 @@ LUPI_API int lupi_model_set_standardizer(lupi_model *m, const float *mean,
  * appended in later versions, never removed or reordered.
  */
 typedef struct lupi_progress {
+	size_t size;            /* sizeof(lupi_progress) of the library */
 	unsigned epoch;         /* 1-based current epoch */
 	unsigned epochs;        /* planned epochs */
 	size_t step;            /* steps done in this epoch */
@@ -450,7 +599,10 @@ typedef struct lupi_progress {
 	int epoch_end;          /* 1 at the end of an epoch, else 0 */
 } lupi_progress;
 
-/** Return non-zero to stop training after this call (fit returns LUPI_OK). */
+/**
+ * Return non-zero to stop: the call that reported progress stops there and
+ * returns LUPI_ECANCELLED (a fit keeps the weights trained so far).
+ */
 typedef int (*lupi_progress_fn)(void *user, const lupi_progress *p);
 
 /**
@@ -472,6 +624,28 @@ typedef int (*lupi_progress_fn)(void *user, const lupi_progress *p);
 LUPI_API int lupi_model_step(lupi_model *m, const lupi_dataset *ds,
 			     const size_t *idx, size_t n, double *loss);
 /**
+ * The gradient of lupi_model_step()'s loss with respect to the parameters,
+ * without an update: for host optimisers, all-reduce over processes, or
+ * per-sample clipping. Writes n_grad = num_params floats in the layout of
+ * lupi_model_get_params() (0 for frozen layers) and the loss into *loss
+ * when not NULL. Dropout is applied as in a step and the model's random
+ * state advances; weights and optimiser state are unchanged.
+ * @return as lupi_model_step(), plus LUPI_ESHAPE (n_grad). @since 0.2
+ */
+LUPI_API int lupi_model_gradient(lupi_model *m, const lupi_dataset *ds,
+				 const size_t *idx, size_t n, double *loss,
+				 float *grad, size_t n_grad);
+/**
+ * One optimiser update with a gradient computed elsewhere (n_grad =
+ * num_params floats, layout of lupi_model_get_params()): clipping, weight
+ * decay, the schedule and the optimiser state apply as in a step; frozen
+ * layers are left alone. The model must be initialised (LUPI_ESTATE).
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ESHAPE; LUPI_ESTATE; LUPI_ENONFINITE
+ *         (nothing changed); LUPI_ENOMEM. @since 0.2
+ */
+LUPI_API int lupi_model_apply_gradient(lupi_model *m, const float *grad,
+				       size_t n_grad);
+/**
  * Trains for LUPI_OPT_EPOCHS epochs of batches of LUPI_OPT_BATCH samples of
  * train (shuffled each epoch with SHUFFLE), evaluating valid (may be NULL)
  * after each epoch, with early stopping (PATIENCE) and progress callbacks
@@ -488,17 +662,22 @@ LUPI_API int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
 #define LUPI_PREDICT_LOGITS 1 /* pre-softmax / pre-sigmoid outputs */
 
 /**
- * Predicts n samples of raw features x (n * inputs floats, row-major; for
- * VIEW_BOTH rows are [X, X*]) into out (n * outputs floats). Applies the
- * stored standardisation. Safe to call concurrently on a model nobody
- * modifies. @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (never initialised);
- * LUPI_ENOMEM. @since 0.1
+ * Predicts n samples of raw features x (n rows of d floats, row-major; d
+ * must equal lupi_model_inputs(); for VIEW_BOTH rows are [X, X*]) into out
+ * (n * outputs floats). Applies the stored standardisation. Safe to call
+ * concurrently on a model nobody modifies. @return LUPI_OK; LUPI_EINVAL
+ * (NULL, n 0, unknown `what`); LUPI_ESHAPE (d differs from the inputs);
+ * LUPI_ESTATE (never initialised); LUPI_ENOMEM. @since 0.2
  */
 LUPI_API int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
-				int what, float *out);
-/** Most probable class per sample (classification and binary). @since 0.1 */
+				size_t d, int what, float *out);
+/**
+ * Most probable class per sample (classification and binary), x as in
+ * lupi_model_predict(). @return as lupi_model_predict(), plus LUPI_ENOTSUP
+ * for a regression model. @since 0.2
+ */
 LUPI_API int lupi_model_predict_class(const lupi_model *m, const float *x,
-				      size_t n, int32_t *classes);
+				      size_t n, size_t d, int32_t *classes);
 
 /* Metrics. */
 #define LUPI_METRIC_ACCURACY 0 /* classification, binary */
@@ -540,8 +719,9 @@ LUPI_API int lupi_model_load(const char *path, lupi_model **out);
 LUPI_API int lupi_model_load_memory(const void *data, size_t size,
 				    lupi_model **out);
 /**
- * Serialises into a buffer allocated with malloc(), returned in *data with
- * its size; the caller frees it with free(). @since 0.1
+ * Serialises into a buffer allocated by the library, returned in *data with
+ * its size; the caller frees it with lupi_free(). @return LUPI_OK;
+ * LUPI_EINVAL; LUPI_ESTATE (never initialised); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_model_save_memory(const lupi_model *m, void **data,
 				    size_t *size);
@@ -579,30 +759,59 @@ typedef struct lupi_loss lupi_loss;
 #define LUPI_FEATURE_SP 5        /* similarity preserving (Tung & Mori 2019) */
 #define LUPI_FEATURE_CRD 6       /* contrastive (Tian et al. 2020), bounded queue */
 
+/* How a batch's per-sample losses are averaged (LUPI_LOSS_OPT_NORMALIZE). */
+#define LUPI_NORMALIZE_WEIGHTS 0 /* sum(w_i l_i) / sum(w_i): a weighted mean */
+#define LUPI_NORMALIZE_COUNT 1   /* sum(w_i l_i) / n: weights not renormalised
+                                    within the batch (importance weights,
+                                    DP-SGD) */
+
 /* Integer options of a loss (frozen keys); defaults in brackets. */
-#define LUPI_LOSS_DIVERGENCE 1      /* LUPI_DIV_* [CE] */
-#define LUPI_LOSS_SCALE_T2 2        /* c = T^2 (1) or c = 1 (0) [1] */
-#define LUPI_LOSS_STUDENT_T 3       /* Ts = T (0, Hinton) or Ts = 1 (1, Lopez-Paz) [0] */
-#define LUPI_LOSS_FILTER 4          /* LUPI_FILTER_* [NONE] */
-#define LUPI_LOSS_FEATURE 5         /* LUPI_FEATURE_* [NONE] */
-#define LUPI_LOSS_STUDENT_LAYER 6   /* hidden layer whose output is f_s [last] */
-#define LUPI_LOSS_TEACHER_LAYER 7   /* hidden layer of the teacher [last] */
-#define LUPI_LOSS_QUEUE 8           /* CRD negatives kept [4096], 1..65536 */
-#define LUPI_LOSS_EMBED 9           /* CRD embedding size [128] */
-#define LUPI_LOSS_SEED 10           /* hint regressor / CRD init [0] */
+#define LUPI_LOSS_OPT_DIVERGENCE 2001    /* LUPI_DIV_* [CE] */
+#define LUPI_LOSS_OPT_SCALE_T2 2002      /* c = T^2 (1) or c = 1 (0) [1] */
+#define LUPI_LOSS_OPT_STUDENT_T 2003     /* Ts = T (0, Hinton) or Ts = 1 (1,
+                                            Lopez-Paz) [0] */
+#define LUPI_LOSS_OPT_FILTER 2004        /* LUPI_FILTER_* [NONE] */
+#define LUPI_LOSS_OPT_FEATURE 2005       /* LUPI_FEATURE_* [NONE] */
+#define LUPI_LOSS_OPT_STUDENT_LAYER 2006 /* hidden layer whose output is f_s
+                                            [-1: the last] */
+#define LUPI_LOSS_OPT_TEACHER_LAYER 2007 /* hidden layer of the teacher [-1] */
+#define LUPI_LOSS_OPT_QUEUE 2008         /* CRD negatives kept [4096], 1..65536 */
+#define LUPI_LOSS_OPT_EMBED 2009         /* CRD embedding size [128] */
+#define LUPI_LOSS_OPT_SEED 2010          /* hint regressor / CRD init [0] */
+#define LUPI_LOSS_OPT_NORMALIZE 2011     /* LUPI_NORMALIZE_* [WEIGHTS] */
 
 /* Real options of a loss (frozen keys). */
-#define LUPI_LOSS_TEMPERATURE 101   /* T [1], (0, 1000] */
-#define LUPI_LOSS_LAMBDA 102        /* imitation weight [0.5], [0, 1] */
-#define LUPI_LOSS_BETA 103          /* feature loss weight [1], >= 0 */
-#define LUPI_LOSS_CRD_TEMPERATURE 104 /* CRD softmax temperature [0.07] */
-#define LUPI_LOSS_FEATURE_LR 105    /* hint / CRD head learning rate [1e-3] */
+#define LUPI_LOSS_OPT_TEMPERATURE 2101   /* T [1], (0, 1000] */
+#define LUPI_LOSS_OPT_LAMBDA 2102        /* imitation weight [0.5], [0, 1] */
+#define LUPI_LOSS_OPT_BETA 2103          /* feature loss weight [1], >= 0 */
+#define LUPI_LOSS_OPT_CRD_TEMPERATURE 2104 /* CRD softmax temperature [0.07] */
+#define LUPI_LOSS_OPT_FEATURE_LR 2105    /* hint / CRD head learning rate [1e-3] */
+#define LUPI_LOSS_OPT_NO_TEACHER_WEIGHT 2106 /* weight of the label term of a
+                                            sample without a teacher output
+                                            (X* absent); 0 drops such samples
+                                            [1], [0, 1] */
 
-/** @return LUPI_OK; LUPI_EINVAL (unknown kind); LUPI_ENOMEM. @since 0.1 */
+/**
+ * A loss of a kind (LUPI_LOSS_*) with default options.
+ * @return LUPI_OK; LUPI_EINVAL (unknown kind, NULL out); LUPI_ENOMEM.
+ * @since 0.1
+ */
 LUPI_API int lupi_loss_create(int kind, lupi_loss **out);
+/**
+ * A copy with the same kind, options and columns, and a copy of the learned
+ * state of HINT and CRD (regressor, heads, queue). @return LUPI_OK;
+ * LUPI_EINVAL; LUPI_ENOMEM. @since 0.2
+ */
+LUPI_API int lupi_loss_clone(const lupi_loss *loss, lupi_loss **out);
+/** Frees a loss; NULL is a no-op. @since 0.1 */
 LUPI_API void lupi_loss_free(lupi_loss *loss);
+/** The kind (LUPI_LOSS_*), or LUPI_EINVAL for NULL. @since 0.1 */
 LUPI_API int lupi_loss_kind(const lupi_loss *loss);
-/** @return LUPI_OK; LUPI_EUNKNOWN_OPTION; LUPI_ERANGE. @since 0.1 */
+/**
+ * Typed option setters and getters (LUPI_LOSS_OPT_*).
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_EUNKNOWN_OPTION (not a loss key
+ *         of that type); LUPI_ERANGE with the allowed range. @since 0.2
+ */
 LUPI_API int lupi_loss_set_int(lupi_loss *loss, int key, int64_t value);
 LUPI_API int lupi_loss_set_double(lupi_loss *loss, int key, double value);
 LUPI_API int lupi_loss_get_int(const lupi_loss *loss, int key, int64_t *value);
@@ -625,9 +834,9 @@ LUPI_API int lupi_loss_set_columns(lupi_loss *loss, const size_t *cols,
  * classification) or targets (n*k floats, regression) - the other NULL;
  * weights (n, or NULL for 1), has_teacher (n bytes, or NULL for all: where 0
  * the teacher term is skipped for that sample and it contributes its label
- * term with weight 1 instead of 1-l, so the mean stays a mean of per-sample
- * losses). Writes the weighted mean loss to *value and, when grad is not
- * NULL, d value / d s (n*k floats).
+ * term alone, times NO_TEACHER_WEIGHT instead of 1-l). Writes the mean loss
+ * (normalised as NORMALIZE says) to *value and, when grad is not NULL,
+ * d value / d s (n*k floats).
  * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (a label); LUPI_ENONFINITE.
  * @since 0.1
  */
@@ -637,73 +846,111 @@ LUPI_API int lupi_loss_eval(const lupi_loss *loss, size_t n, size_t k,
 			    const float *weights, const uint8_t *has_teacher,
 			    double *value, float *grad);
 /**
- * The feature loss (LUPI_LOSS_FEATURE) as a function of host arrays: student
- * features fs (n*ds), teacher features ft (n*dt), mask as above. Writes the
- * loss (already times BETA) and d/d fs. For HINT and CRD, the loss's own
- * parameters are updated by one step when update is non-zero (it then is
- * not a pure function). @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (no
- * feature loss set); LUPI_ERANGE (RKD, PKT and SP compare every pair of
- * samples: more than 65536 samples with a teacher in one call);
- * LUPI_ESHAPE (widths differ from the learned regressor
- * or heads); LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
+ * The feature loss (LUPI_LOSS_OPT_FEATURE) as a function of host arrays:
+ * student features fs (n*ds), teacher features ft (n*dt), has_teacher as
+ * above. Writes the loss (already times BETA) and, when grad is not NULL,
+ * d/d fs. HINT and CRD create their learned parameters on the first call
+ * (from LUPI_LOSS_OPT_SEED); otherwise the loss is not changed.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (no feature loss set);
+ *         LUPI_ERANGE (RKD, PKT and SP compare every pair of samples: more
+ *         than 65536 samples with a teacher in one call); LUPI_ESHAPE
+ *         (widths differ from the learned regressor or heads);
+ *         LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.2
  */
 LUPI_API int lupi_loss_eval_features(lupi_loss *loss, size_t n, size_t ds,
 				     const float *fs, size_t dt,
-				     const float *ft, const uint8_t *has_teacher,
-				     int update, double *value, float *grad);
+				     const float *ft,
+				     const uint8_t *has_teacher,
+				     double *value, float *grad);
+/**
+ * As lupi_loss_eval_features(), then one step (Adam, FEATURE_LR) of the
+ * loss's own parameters (HINT regressor, CRD heads and queue); the same as
+ * eval for the parameter-free kinds. grad is required. @return as
+ * lupi_loss_eval_features(). @since 0.2
+ */
+LUPI_API int lupi_loss_update_features(lupi_loss *loss, size_t n, size_t ds,
+				       const float *fs, size_t dt,
+				       const float *ft,
+				       const uint8_t *has_teacher,
+				       double *value, float *grad);
 
 /* ------------------------------------------------------------------------ */
 /* Teachers                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A teacher combines members: trained models, each seeing a sample through
+ * its own view, and external outputs computed anywhere. Members are added,
+ * then the teacher is read-only: the functions taking a `const
+ * lupi_teacher *` (lupi_teacher_outputs, student steps, fits and losses)
+ * keep no scratch in it, so one teacher may serve several students on
+ * several threads at once, as long as nobody adds members or prepares it
+ * meanwhile.
+ */
 typedef struct lupi_teacher lupi_teacher;
 
 /* Kinds of external teacher outputs. */
 #define LUPI_OUTPUTS_LOGITS 0
 #define LUPI_OUTPUTS_PROBS 1
 
-/** An empty teacher; add members below. @since 0.1 */
+/** An empty teacher; add members below. @return LUPI_OK; LUPI_EINVAL;
+ * LUPI_ENOMEM. @since 0.1 */
 LUPI_API int lupi_teacher_create(lupi_teacher **out);
+/** Frees a teacher; NULL is a no-op. @since 0.1 */
 LUPI_API void lupi_teacher_free(lupi_teacher *t);
 /**
  * Adds a trained model as a member (copied, so the host may free m), with a
  * positive weight. It sees each sample through its own view.
- * @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (m untrained); LUPI_ESHAPE
- *         (outputs differ from earlier members); LUPI_ENOMEM. @since 0.1
+ * @return LUPI_OK; LUPI_EINVAL (NULL, weight not finite and > 0);
+ *         LUPI_ESTATE (m untrained); LUPI_ESHAPE (task or outputs differ
+ *         from earlier members); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
 				    double weight);
 /**
  * Adds external outputs computed anywhere for the n samples of ds (n*k
  * floats, logits or probabilities, copied and checked: finite, and rows of
- * probabilities non-negative summing to 1 within 1e-3). They are tied to ds:
- * using the teacher with another dataset returns LUPI_EMISMATCH.
- * @since 0.1
+ * probabilities non-negative summing to 1 within 1e-3; rows of samples
+ * without X* may hold anything and are ignored when ds has a mask). They
+ * are tied to ds: using the teacher with another dataset returns
+ * LUPI_EMISMATCH. @return LUPI_OK; LUPI_EINVAL (NULL, kind, weight);
+ * LUPI_ESHAPE (k differs from earlier members); LUPI_ENONFINITE;
+ * LUPI_ERANGE (a row of probabilities); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_teacher_add_outputs(lupi_teacher *t, const lupi_dataset *ds,
 				      const float *outputs, size_t k, int kind,
 				      double weight);
 /**
  * Computes all members' outputs on ds once and caches them; later steps on
- * ds read the cache. A teacher holds one cache, tied to ds. @since 0.1
+ * ds read the cache. A teacher holds one cache, tied to ds (a call with
+ * another dataset replaces it). @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE
+ * (no member); LUPI_ESHAPE (a member's view does not fit ds);
+ * LUPI_EMISMATCH (external outputs of another dataset); LUPI_ENOMEM.
+ * @since 0.1
  */
 LUPI_API int lupi_teacher_prepare(lupi_teacher *t, const lupi_dataset *ds);
 /**
  * Combined teacher logits for samples idx[0..n) of ds into out (n*k):
  * log of the weight-averaged member probabilities (for regression: the
- * weighted mean of outputs); where a single member sees a sample, its logits
- * pass through unchanged (the same probabilities, exact logits). has_output (n bytes, may be NULL) receives 0
- * where no member could see the sample (X* absent). @since 0.1
+ * weighted mean of outputs); where a single member sees a sample, its
+ * logits pass through unchanged (the same probabilities, exact logits).
+ * has_output (n bytes, may be NULL) receives 0 where no member could see
+ * the sample (X* absent). @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (no
+ * member); LUPI_ERANGE (an index); LUPI_ESHAPE; LUPI_EMISMATCH;
+ * LUPI_ENOMEM. @since 0.2
  */
-LUPI_API int lupi_teacher_outputs(lupi_teacher *t, const lupi_dataset *ds,
-				  const size_t *idx, size_t n, float *out,
-				  uint8_t *has_output);
-/** Number of outputs k (0 for an empty teacher). @since 0.1 */
+LUPI_API int lupi_teacher_outputs(const lupi_teacher *t,
+				  const lupi_dataset *ds, const size_t *idx,
+				  size_t n, float *out, uint8_t *has_output);
+/** Number of outputs k (0 for an empty or NULL teacher). @since 0.1 */
 LUPI_API size_t lupi_teacher_num_outputs(const lupi_teacher *t);
 /**
  * Cross-fitted teacher: trains k_folds clones of proto (untrained; its
  * options apply) on ds, each leaving one fold out, and stores each sample's
- * logits from the clone that did not see it, tied to ds. @since 0.1
+ * logits from the clone that did not see it, tied to ds. @return LUPI_OK;
+ * LUPI_EINVAL; LUPI_ERANGE (k_folds < 2 or more folds than samples the
+ * view sees); LUPI_ESHAPE; LUPI_ESTATE (ds has no targets of proto's
+ * task); errors of lupi_model_fit(). @since 0.1
  */
 LUPI_API int lupi_teacher_create_crossfit(const lupi_model *proto,
 					  const lupi_dataset *ds,
@@ -718,21 +965,49 @@ LUPI_API int lupi_teacher_create_crossfit(const lupi_model *proto,
  * A student is a lupi_model (usually on LUPI_VIEW_REGULAR) trained with a
  * loss and a teacher; at prediction time it is an ordinary model, saved and
  * loaded alone. Teacher and loss are passed on every call; the student keeps
- * no reference to them.
+ * no reference to them, and its own scratch holds what a step needs, so a
+ * step allocates nothing once it has seen its batch size.
  */
 
 /**
  * One step on samples idx[0..n) of ds: student forward, teacher outputs for
  * the same samples (cached if prepared), loss, backward, update. teacher may
- * be NULL (label loss only). Samples without a teacher output get the label
- * term only. Errors as lupi_model_step(), plus LUPI_ESHAPE (teacher outputs
- * differ from the student's), LUPI_EMISMATCH. @since 0.1
+ * be NULL (label loss only); loss NULL means LUPI_LOSS_KD with its defaults.
+ * Samples without a teacher output get the label term only (weighted by
+ * NO_TEACHER_WEIGHT). Errors as lupi_model_step(), plus LUPI_ESHAPE
+ * (teacher outputs differ from the student's), LUPI_EMISMATCH. @since 0.2
  */
-LUPI_API int lupi_student_step(lupi_model *student, lupi_teacher *teacher,
+LUPI_API int lupi_student_step(lupi_model *student,
+			       const lupi_teacher *teacher, lupi_loss *loss,
+			       const lupi_dataset *ds, const size_t *idx,
+			       size_t n, double *value);
+/**
+ * As lupi_student_step() without the update: the loss into *value and its
+ * gradient with respect to the student's parameters into grad (n_grad =
+ * num_params floats, layout of lupi_model_get_params(), 0 for frozen
+ * layers). The feature loss's own parameters are not updated. Errors as
+ * lupi_student_step(), plus LUPI_ESHAPE (n_grad). @since 0.2
+ */
+LUPI_API int lupi_student_gradient(lupi_model *student,
+				   const lupi_teacher *teacher,
+				   lupi_loss *loss, const lupi_dataset *ds,
+				   const size_t *idx, size_t n, double *value,
+				   float *grad, size_t n_grad);
+/**
+ * The value of a distillation loss over all samples of ds without training:
+ * the student in evaluation mode (no dropout), normalised as one batch of
+ * every sample the student's view sees; nothing is updated. teacher and
+ * loss as in lupi_student_step(). The student must be initialised
+ * (LUPI_ESTATE). @return errors as lupi_student_step(). @since 0.2
+ */
+LUPI_API int lupi_student_loss(lupi_model *student, const lupi_teacher *teacher,
 			       lupi_loss *loss, const lupi_dataset *ds,
-			       const size_t *idx, size_t n, double *value);
-/** As lupi_model_fit() with a teacher and a loss. @since 0.1 */
-LUPI_API int lupi_student_fit(lupi_model *student, lupi_teacher *teacher,
+			       double *value);
+/**
+ * As lupi_model_fit() with a teacher and a loss. @return as
+ * lupi_model_fit(), plus the errors of lupi_student_step(). @since 0.2
+ */
+LUPI_API int lupi_student_fit(lupi_model *student, const lupi_teacher *teacher,
 			      lupi_loss *loss, const lupi_dataset *train,
 			      const lupi_dataset *valid,
 			      lupi_progress_fn progress, void *user);
@@ -741,6 +1016,19 @@ LUPI_API int lupi_student_fit(lupi_model *student, lupi_teacher *teacher,
 /* Evaluation: teacher vs hard-label student vs distilled students            */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The standard LUPI experiment as a handle: create it from two prototypes,
+ * set the grid and options, run it on a train/test pair (or on a fresh pair
+ * per repetition from a callback), then read the table. For each repetition
+ * r (seed = LUPI_COMPARE_OPT_SEED + r, set as LUPI_MODEL_OPT_SEED of every
+ * clone) it trains a clone of the teacher prototype on train (on the
+ * prototype's view, usually PRIVILEGED), a clone of the student prototype on
+ * labels only, and for every (lambda, temperature) of the grid a clone of
+ * the student prototype with the same initial weights as the hard-label
+ * one, distilled from the teacher with a copy of the loss prototype whose
+ * LAMBDA and TEMPERATURE are set; and scores each on test with accuracy
+ * (classification, binary) or MSE (regression), and the baseline.
+ */
 typedef struct lupi_compare lupi_compare;
 
 /* Row kinds of a comparison table (frozen). */
@@ -749,49 +1037,90 @@ typedef struct lupi_compare lupi_compare;
 #define LUPI_COMPARE_HARD 2      /* student trained on labels only */
 #define LUPI_COMPARE_DISTILLED 3 /* student distilled with one (lambda, T) */
 
+/* Integer options of a comparison (frozen keys); defaults in brackets. */
+#define LUPI_COMPARE_OPT_REPEATS 4001 /* repetitions [5], 1..100000 */
+#define LUPI_COMPARE_OPT_SEED 4002    /* seed of repetition 0 [0] */
+
 /**
- * The standard LUPI experiment. For each of n_seeds runs r (seed =
- * LUPI_OPT_SEED of the prototypes + r): trains a clone of teacher_proto on
- * train (on the prototype's view, usually PRIVILEGED), a clone of
- * student_proto on labels only, and for every (lambdas[i], temps[j]) a clone
- * of student_proto with the same initial weights as the hard-label one,
- * distilled from the teacher with a copy of loss_proto (KD if NULL) whose
- * LAMBDA and TEMPERATURE are set; and scores each on test with accuracy
- * (classification, binary) or MSE (regression), and the baseline.
- * progress, when not NULL, is called after each trained model with epoch =
- * models done and epochs = models in all; returning non-zero cancels
- * (LUPI_ESTATE "cancelled").
- * Rows: BASELINE, TEACHER, HARD, then DISTILLED for each lambda (outer) and
- * temperature (inner). @since 0.1
+ * A comparison of clones of teacher_proto and student_proto (copied; both
+ * untrained or not, their options apply), with a KD loss prototype and the
+ * grid lambda = {0.5}, T = {1}. @return LUPI_OK; LUPI_EINVAL (NULL);
+ * LUPI_ESHAPE (task or outputs differ); LUPI_ENOMEM. @since 0.2
  */
-LUPI_API int lupi_compare_run(const lupi_model *teacher_proto,
-			      const lupi_model *student_proto,
-			      const lupi_loss *loss_proto,
-			      const lupi_dataset *train,
-			      const lupi_dataset *test, const double *lambdas,
-			      size_t n_lambdas, const double *temps,
-			      size_t n_temps, unsigned n_seeds,
-			      lupi_progress_fn progress, void *user,
-			      lupi_compare **out);
+LUPI_API int lupi_compare_create(const lupi_model *teacher_proto,
+				 const lupi_model *student_proto,
+				 lupi_compare **out);
+/** Frees a comparison; NULL is a no-op. @since 0.1 */
 LUPI_API void lupi_compare_free(lupi_compare *c);
+/** The loss prototype (copied). @return LUPI_OK; LUPI_EINVAL;
+ * LUPI_ENOMEM. @since 0.2 */
+LUPI_API int lupi_compare_set_loss(lupi_compare *c, const lupi_loss *loss);
+/**
+ * The grid of imitation weights and temperatures (copied; each list
+ * non-empty, values in the loss's ranges). @return LUPI_OK; LUPI_EINVAL;
+ * LUPI_ERANGE naming the value; LUPI_ENOMEM. @since 0.2
+ */
+LUPI_API int lupi_compare_set_grid(lupi_compare *c, const double *lambdas,
+				   size_t n_lambdas, const double *temps,
+				   size_t n_temps);
+/** Options (LUPI_COMPARE_OPT_*); errors as lupi_model_set_int(). @since 0.2 */
+LUPI_API int lupi_compare_set_int(lupi_compare *c, int key, int64_t value);
+LUPI_API int lupi_compare_get_int(const lupi_compare *c, int key,
+				  int64_t *value);
+
+/**
+ * Runs the comparison on one train/test pair (borrowed for the call),
+ * replacing the table of an earlier run. progress, when not NULL, is called
+ * after each trained model with epoch = models done and epochs = models in
+ * all; returning non-zero stops the run (LUPI_ECANCELLED, no table).
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ESHAPE and LUPI_ESTATE (a dataset does
+ *         not fit the prototypes); LUPI_ECANCELLED; errors of training.
+ * @since 0.2
+ */
+LUPI_API int lupi_compare_run(lupi_compare *c, const lupi_dataset *train,
+			      const lupi_dataset *test,
+			      lupi_progress_fn progress, void *user);
+
+/**
+ * Supplies the data of repetition `repeat` (with its seed): sets *train and
+ * *test to datasets the callback keeps alive until its next call or the end
+ * of the run, and returns LUPI_OK, or a negative code that stops the run
+ * and is returned by it.
+ */
+typedef int (*lupi_compare_data_fn)(void *user, unsigned repeat,
+				    uint64_t seed, const lupi_dataset **train,
+				    const lupi_dataset **test);
+/**
+ * As lupi_compare_run() with a fresh train/test pair per repetition, as
+ * papers that redraw the data each repetition do. @since 0.2
+ */
+LUPI_API int lupi_compare_run_each(lupi_compare *c, lupi_compare_data_fn data,
+				   void *data_user, lupi_progress_fn progress,
+				   void *user);
+
+/* The table of the last successful run; 0 / LUPI_ESTATE before one. */
+/** Rows: BASELINE, TEACHER, HARD, then DISTILLED for each lambda (outer) and
+ * temperature (inner). @since 0.1 */
 LUPI_API size_t lupi_compare_rows(const lupi_compare *c);
-LUPI_API unsigned lupi_compare_seeds(const lupi_compare *c);
-/** LUPI_METRIC_ACCURACY or LUPI_METRIC_MSE. */
+/** Repetitions run. @since 0.2 */
+LUPI_API unsigned lupi_compare_repeats(const lupi_compare *c);
+/** LUPI_METRIC_ACCURACY or LUPI_METRIC_MSE, or LUPI_ESTATE. @since 0.1 */
 LUPI_API int lupi_compare_metric(const lupi_compare *c);
 /**
  * One row: kind, lambda and temperature (NaN unless DISTILLED), mean and
- * sample standard deviation of the metric over seeds, and the mean and
- * standard deviation of the paired difference (this row minus HARD, per
- * seed). Any output pointer may be NULL. @return LUPI_OK; LUPI_EINVAL;
- * LUPI_ERANGE (row). @since 0.1
+ * sample standard deviation of the metric over repetitions, and the mean
+ * and standard deviation of the paired difference (this row minus HARD,
+ * per repetition). Any output pointer may be NULL. @return LUPI_OK;
+ * LUPI_EINVAL; LUPI_ESTATE (no table); LUPI_ERANGE (row). @since 0.1
  */
 LUPI_API int lupi_compare_row(const lupi_compare *c, size_t row, int *kind,
 			      double *lambda, double *temperature,
 			      double *mean, double *std, double *diff_mean,
 			      double *diff_std);
-/** The metric of one row in one seed's run. @since 0.1 */
+/** The metric of one row in one repetition. @return LUPI_OK; LUPI_EINVAL;
+ * LUPI_ESTATE; LUPI_ERANGE. @since 0.2 */
 LUPI_API int lupi_compare_value(const lupi_compare *c, size_t row,
-				unsigned seed, double *value);
+				unsigned repeat, double *value);
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,7 @@
 
 #define CLI_MAX_HIDDEN 16
 #define CLI_MAX_GRID 64
-#define CLI_MAX_POOL 64 /* the library's LUPI_READER_IDX_POOL range is 1..64 */
+#define CLI_MAX_POOL 64 /* the library's LUPI_READER_OPT_IDX_POOL range is 1..64 */
 
 /* Data formats. */
 #define CLI_FORMAT_GUESS 0

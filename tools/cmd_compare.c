@@ -40,7 +40,7 @@ static int print_table(const lupi_compare *cmp, struct cli_json *j)
 
 	if (j) {
 		cli_json_str(j, "metric", metric);
-		cli_json_int(j, "seeds", lupi_compare_seeds(cmp));
+		cli_json_int(j, "seeds", lupi_compare_repeats(cmp));
 		cli_json_array(j, "rows");
 	} else {
 		printf("%-22s %6s %6s  %-18s %s\n", "model", "lambda", "T",
@@ -79,7 +79,7 @@ static int print_table(const lupi_compare *cmp, struct cli_json *j)
 		cli_json_close(j, ']');
 	else
 		printf("(%u seeds; +- is the sample standard deviation)\n",
-		       lupi_compare_seeds(cmp));
+		       lupi_compare_repeats(cmp));
 	return 0;
 }
 

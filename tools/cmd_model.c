@@ -62,7 +62,7 @@ out:
 static int model_inputs(const lupi_model *m, const lupi_dataset *ds,
 			float **x, int *owned)
 {
-	int view = (int)get_int(m, LUPI_OPT_VIEW);
+	int view = (int)get_int(m, LUPI_MODEL_OPT_VIEW);
 	size_t n = lupi_dataset_rows(ds);
 	size_t d = lupi_dataset_dim(ds, LUPI_VIEW_REGULAR);
 	size_t dp = lupi_dataset_dim(ds, LUPI_VIEW_PRIVILEGED);
@@ -205,7 +205,7 @@ static void info_json(const lupi_model *m, const char *path, long long size)
 	cli_json_int(&j, "bytes", size);
 	cli_json_str(&j, "checksums", "verified");
 	cli_json_str(&j, "task", cli_task_name(lupi_model_task(m)));
-	cli_json_str(&j, "view", cli_view_name((int)get_int(m, LUPI_OPT_VIEW)));
+	cli_json_str(&j, "view", cli_view_name((int)get_int(m, LUPI_MODEL_OPT_VIEW)));
 	cli_json_int(&j, "inputs", (int64_t)lupi_model_inputs(m));
 	cli_json_int(&j, "outputs", (int64_t)lupi_model_outputs(m));
 	cli_json_array(&j, "layers");
@@ -218,11 +218,11 @@ static void info_json(const lupi_model *m, const char *path, long long size)
 	}
 	cli_json_close(&j, ']');
 	cli_json_int(&j, "parameters", (int64_t)lupi_model_num_params(m));
-	cli_json_int(&j, "epochs", get_int(m, LUPI_OPT_EPOCHS));
-	cli_json_int(&j, "batch", get_int(m, LUPI_OPT_BATCH));
-	cli_json_int(&j, "seed", get_int(m, LUPI_OPT_SEED));
-	cli_json_num(&j, "lr", get_double(m, LUPI_OPT_LR));
-	cli_json_int(&j, "standardize", get_int(m, LUPI_OPT_STANDARDIZE));
+	cli_json_int(&j, "epochs", get_int(m, LUPI_MODEL_OPT_EPOCHS));
+	cli_json_int(&j, "batch", get_int(m, LUPI_MODEL_OPT_BATCH));
+	cli_json_int(&j, "seed", get_int(m, LUPI_MODEL_OPT_SEED));
+	cli_json_num(&j, "lr", get_double(m, LUPI_MODEL_OPT_LR));
+	cli_json_int(&j, "standardize", get_int(m, LUPI_MODEL_OPT_STANDARDIZE));
 	cli_json_int(&j, "exit", 0);
 	cli_json_end(&j);
 }
@@ -259,21 +259,21 @@ int cmd_info(struct cli *c)
 	else if (task == LUPI_TASK_REGRESSION)
 		printf(", %zu targets", lupi_model_outputs(m));
 	printf("\ninputs:      %zu %s features%s\n", lupi_model_inputs(m),
-	       cli_view_name((int)get_int(m, LUPI_OPT_VIEW)),
-	       get_int(m, LUPI_OPT_STANDARDIZE) == 1 ? ", standardised" : "");
+	       cli_view_name((int)get_int(m, LUPI_MODEL_OPT_VIEW)),
+	       get_int(m, LUPI_MODEL_OPT_STANDARDIZE) == 1 ? ", standardised" : "");
 	printf("shape:       %zu inputs, %zu outputs\n", lupi_model_inputs(m),
 	       lupi_model_outputs(m));
 	printf("layers:      %s\n", layers);
 	printf("parameters:  %zu\n", lupi_model_num_params(m));
 	printf("training:    %s, lr %g, %lld epochs, batch %lld, seed %lld\n",
-	       optimizer_name(get_int(m, LUPI_OPT_OPTIMIZER)),
-	       get_double(m, LUPI_OPT_LR),
-	       (long long)get_int(m, LUPI_OPT_EPOCHS),
-	       (long long)get_int(m, LUPI_OPT_BATCH),
-	       (long long)get_int(m, LUPI_OPT_SEED));
+	       optimizer_name(get_int(m, LUPI_MODEL_OPT_OPTIMIZER)),
+	       get_double(m, LUPI_MODEL_OPT_LR),
+	       (long long)get_int(m, LUPI_MODEL_OPT_EPOCHS),
+	       (long long)get_int(m, LUPI_MODEL_OPT_BATCH),
+	       (long long)get_int(m, LUPI_MODEL_OPT_SEED));
 	printf("regularise:  weight decay %g, dropout %g\n",
-	       get_double(m, LUPI_OPT_WEIGHT_DECAY),
-	       get_double(m, LUPI_OPT_DROPOUT));
+	       get_double(m, LUPI_MODEL_OPT_WEIGHT_DECAY),
+	       get_double(m, LUPI_MODEL_OPT_DROPOUT));
 	lupi_model_free(m);
 	return CLI_EXIT_OK;
 }

@@ -121,19 +121,19 @@ static int setup_reader(const struct cli *c, int format,
 {
 	int task = data_task(c, model);
 	int64_t classes = data_classes(model, task);
-	int rc = lupi_reader_set_int(r, LUPI_READER_TASK, task);
+	int rc = lupi_reader_set_int(r, LUPI_READER_OPT_TASK, task);
 
 	if (rc == LUPI_OK && c->no_header)
-		rc = lupi_reader_set_int(r, LUPI_READER_HEADER, 0);
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, 0);
 	if (rc == LUPI_OK && c->delimiter != ',')
-		rc = lupi_reader_set_int(r, LUPI_READER_DELIMITER,
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_DELIMITER,
 					 (unsigned char)c->delimiter);
 	if (rc == LUPI_OK && classes > 0)
-		rc = lupi_reader_set_int(r, LUPI_READER_CLASSES, classes);
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, classes);
 	if (rc == LUPI_OK && c->max_rows > 0)
-		rc = lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, c->max_rows);
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, c->max_rows);
 	if (rc == LUPI_OK && format == CLI_FORMAT_IDX)
-		rc = lupi_reader_set_int(r, LUPI_READER_IDX_POOL, c->pool);
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, c->pool);
 	if (rc != LUPI_OK)
 		return cli_fail(rc, NULL);
 	if (c->privileged &&

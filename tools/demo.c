@@ -13,15 +13,15 @@ int demo_model(const struct demo_net *net, size_t n_in, int view,
 				   &net->hidden, net->hidden ? 1 : 0,
 				   net->classes, m);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_VIEW, view);
+		rc = lupi_model_set_int(*m, LUPI_MODEL_OPT_VIEW, view);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_EPOCHS, net->epochs);
+		rc = lupi_model_set_int(*m, LUPI_MODEL_OPT_EPOCHS, net->epochs);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_BATCH, net->batch);
+		rc = lupi_model_set_int(*m, LUPI_MODEL_OPT_BATCH, net->batch);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_OPT_SEED, (int64_t)seed);
+		rc = lupi_model_set_int(*m, LUPI_MODEL_OPT_SEED, (int64_t)seed);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_double(*m, LUPI_OPT_LR, net->lr);
+		rc = lupi_model_set_double(*m, LUPI_MODEL_OPT_LR, net->lr);
 	return rc;
 }
 
@@ -31,7 +31,7 @@ int demo_from_compare(const lupi_compare *cmp, struct demo_result *r)
 	static const int kinds[3] = {LUPI_COMPARE_TEACHER, LUPI_COMPARE_HARD,
 				     LUPI_COMPARE_DISTILLED};
 
-	r->seeds = lupi_compare_seeds(cmp);
+	r->seeds = lupi_compare_repeats(cmp);
 	for (size_t i = 0; i < lupi_compare_rows(cmp); i++) {
 		int kind, rc;
 		double mean, std, dm, ds;

@@ -20,7 +20,7 @@ static int load(const char *images, const char *labels, lupi_dataset **out)
 	int rc = lupi_reader_create(&r);
 
 	if (rc == LUPI_OK)
-		rc = lupi_reader_set_int(r, LUPI_READER_IDX_POOL, POOL);
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, POOL);
 	if (rc == LUPI_OK)
 		rc = lupi_dataset_load_idx(images, labels, r, out);
 	lupi_reader_free(r);

@@ -86,7 +86,7 @@ static int repetition(uint64_t seed, double acc[3])
 		rc = lupi_loss_create(LUPI_LOSS_KD, &loss);
 	/* the student sees the teacher's softened outputs at T_s = 1 */
 	if (rc == LUPI_OK)
-		rc = lupi_loss_set_int(loss, LUPI_LOSS_STUDENT_T, 1);
+		rc = lupi_loss_set_int(loss, LUPI_LOSS_OPT_STUDENT_T, 1);
 	if (rc == LUPI_OK)
 		rc = lupi_compare_run(tp, sp, loss, train, test, &lambda, 1,
 				      &temp, 1, 1, NULL, NULL, &cmp);

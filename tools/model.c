@@ -59,14 +59,14 @@ int cli_make_model(const struct cli *c, const lupi_dataset *ds, int view,
 	rc = lupi_model_create(task, n_in, hidden, nh, cli_model_outputs(ds),
 			       out);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*out, LUPI_OPT_VIEW, view);
-	set_int(*out, LUPI_OPT_EPOCHS, c->epochs, &rc);
-	set_int(*out, LUPI_OPT_BATCH, c->batch, &rc);
-	set_int(*out, LUPI_OPT_SEED, c->seed, &rc);
-	set_int(*out, LUPI_OPT_PATIENCE, c->patience, &rc);
-	set_int(*out, LUPI_OPT_ACTIVATION, c->activation, &rc);
-	set_int(*out, LUPI_OPT_OPTIMIZER, c->optimizer, &rc);
-	set_double(*out, LUPI_OPT_LR, c->lr, &rc);
+		rc = lupi_model_set_int(*out, LUPI_MODEL_OPT_VIEW, view);
+	set_int(*out, LUPI_MODEL_OPT_EPOCHS, c->epochs, &rc);
+	set_int(*out, LUPI_MODEL_OPT_BATCH, c->batch, &rc);
+	set_int(*out, LUPI_MODEL_OPT_SEED, c->seed, &rc);
+	set_int(*out, LUPI_MODEL_OPT_PATIENCE, c->patience, &rc);
+	set_int(*out, LUPI_MODEL_OPT_ACTIVATION, c->activation, &rc);
+	set_int(*out, LUPI_MODEL_OPT_OPTIMIZER, c->optimizer, &rc);
+	set_double(*out, LUPI_MODEL_OPT_LR, c->lr, &rc);
 	if (rc != LUPI_OK) {
 		lupi_model_free(*out);
 		*out = NULL;
@@ -84,14 +84,14 @@ int cli_make_loss(const struct cli *c, int task, lupi_loss **out)
 		kind = LUPI_LOSS_REGRESSION;
 	rc = lupi_loss_create(kind, out);
 	if (rc == LUPI_OK && !isnan(c->temperature))
-		rc = lupi_loss_set_double(*out, LUPI_LOSS_TEMPERATURE,
+		rc = lupi_loss_set_double(*out, LUPI_LOSS_OPT_TEMPERATURE,
 					  c->temperature);
 	else if (rc == LUPI_OK && kind == LUPI_LOSS_KD)
-		rc = lupi_loss_set_double(*out, LUPI_LOSS_TEMPERATURE, 2.0);
+		rc = lupi_loss_set_double(*out, LUPI_LOSS_OPT_TEMPERATURE, 2.0);
 	if (rc == LUPI_OK && !isnan(c->lambda))
-		rc = lupi_loss_set_double(*out, LUPI_LOSS_LAMBDA, c->lambda);
+		rc = lupi_loss_set_double(*out, LUPI_LOSS_OPT_LAMBDA, c->lambda);
 	if (rc == LUPI_OK && c->divergence >= 0)
-		rc = lupi_loss_set_int(*out, LUPI_LOSS_DIVERGENCE,
+		rc = lupi_loss_set_int(*out, LUPI_LOSS_OPT_DIVERGENCE,
 				       c->divergence);
 	if (rc != LUPI_OK) {
 		lupi_loss_free(*out);

@@ -135,10 +135,10 @@ void cli_progress_watch(struct cli_progress *p, lupi_model *m)
 	int64_t batch = 128;
 	size_t steps;
 
-	if (!p->bar || lupi_model_get_int(m, LUPI_OPT_BATCH, &batch) != LUPI_OK)
+	if (!p->bar || lupi_model_get_int(m, LUPI_MODEL_OPT_BATCH, &batch) != LUPI_OK)
 		return;
 	steps = (p->n_train + (size_t)batch - 1) / (size_t)batch;
-	lupi_model_set_int(m, LUPI_OPT_PROGRESS_STEPS,
+	lupi_model_set_int(m, LUPI_MODEL_OPT_PROGRESS_STEPS,
 			   steps >= 100 ? (int64_t)(steps / 50) : 0);
 }
 

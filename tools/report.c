@@ -99,7 +99,7 @@ size_t cli_samples_used(const lupi_model *m, const lupi_dataset *ds)
 {
 	int64_t view = LUPI_VIEW_REGULAR;
 
-	lupi_model_get_int(m, LUPI_OPT_VIEW, &view);
+	lupi_model_get_int(m, LUPI_MODEL_OPT_VIEW, &view);
 	if (view == LUPI_VIEW_REGULAR)
 		return lupi_dataset_rows(ds);
 	return lupi_dataset_privileged_count(ds);

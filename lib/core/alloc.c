@@ -122,3 +122,10 @@ void lupi__arena_free(lupi__arena *a)
 	a->base = NULL;
 	a->cap = a->used = 0;
 }
+
+/* Buffers handed to the host (lupi_model_save_memory) come from
+ * lupi__malloc, so they go back through lupi__free. */
+void lupi_free(void *p)
+{
+	lupi__free(p);
+}

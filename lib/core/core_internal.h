@@ -135,6 +135,80 @@ double lupi__sumsq(const float *x, size_t n);
 /* CRC-32C (Castagnoli), as in iSCSI; start with crc = 0. */
 uint32_t lupi__crc32c(uint32_t crc, const void *buf, size_t n);
 
+/* ---- options (option.c): the one table-driven engine of every handle ---- */
+
+/* C type of the field an option is stored in. */
+#define LUPI__STORE_INT 0    /* int */
+#define LUPI__STORE_I64 1    /* int64_t */
+#define LUPI__STORE_U64 2    /* uint64_t, set and read as its int64 bits */
+#define LUPI__STORE_DOUBLE 3 /* double */
+
+/* Flags of a row. */
+#define LUPI__OPT_SHAPING 1u /* refused once training started (the handle
+                                checks; the engine only records it) */
+
+/* One option: what introspection shows, and where the value lives. */
+typedef struct lupi__option {
+	lupi_option pub;  /* key, name, type, range, default, values, doc */
+	size_t offset;    /* of the field in the handle's options struct */
+	int store;        /* LUPI__STORE_* */
+	unsigned flags;   /* LUPI__OPT_* */
+	uint32_t file_id; /* frozen id in model files; 0 = not saved */
+} lupi__option;
+
+/* A handle's options, rows in key order. */
+typedef struct lupi__option_table {
+	int handle;         /* LUPI_HANDLE_* */
+	const char *prefix; /* "LUPI_MODEL_OPT_", for messages */
+	const lupi__option *rows;
+	size_t n;
+} lupi__option_table;
+
+/* Row initialisers, e.g. LUPI__OPT_INT(MODEL, EPOCHS, ...) for the key
+ * LUPI_MODEL_OPT_EPOCHS named "EPOCHS": F is the options struct type and
+ * field its member, st a LUPI__STORE_*, V the named values or NULL, fl the
+ * LUPI__OPT_* flags, fid the model-file id (0: not saved). */
+#define LUPI__OPT_INT(H, N, F, field, st, lo, hi, def, V, fl, fid, doc)      \
+	{{sizeof(lupi_option), LUPI_HANDLE_##H, LUPI_##H##_OPT_##N,           \
+	  LUPI_TYPE_INT, #N, doc, lo, hi, def, 0.0, 0.0, 0.0, 0, 0, V},        \
+	 offsetof(F, field), st, fl, fid}
+#define LUPI__OPT_REAL(H, N, F, field, lo, hi, lo_open, hi_open, def, fl,    \
+		       fid, doc)                                               \
+	{{sizeof(lupi_option), LUPI_HANDLE_##H, LUPI_##H##_OPT_##N,           \
+	  LUPI_TYPE_DOUBLE, #N, doc, 0, 0, 0, lo, hi, def, lo_open, hi_open,   \
+	  NULL},                                                               \
+	 offsetof(F, field), LUPI__STORE_DOUBLE, fl, fid}
+
+/* The row of key with the given type (LUPI_TYPE_*) in t into *row, or
+ * LUPI_EUNKNOWN_OPTION with a message naming the handle, or the right
+ * setter when the key has the other type. */
+int lupi__option_lookup(const lupi__option_table *t, int key, int type,
+			const lupi__option **row);
+/* Checks value against the row's range (LUPI_ERANGE naming the option and
+ * its range) and stores it in the options struct at base. */
+int lupi__option_store_int(const lupi__option_table *t, const lupi__option *o,
+			   void *base, int64_t value);
+int lupi__option_store_double(const lupi__option_table *t,
+			      const lupi__option *o, void *base, double value);
+/* The stored value. */
+int64_t lupi__option_load_int(const lupi__option *o, const void *base);
+double lupi__option_load_double(const lupi__option *o, const void *base);
+/* Writes every row's default into the options struct at base. */
+void lupi__option_defaults(const lupi__option_table *t, void *base);
+/* Get / set through a table in one call, for handles without side effects
+ * (NULL checks included). */
+int lupi__option_set_int(const lupi__option_table *t, void *base, int key,
+			 int64_t value);
+int lupi__option_set_double(const lupi__option_table *t, void *base, int key,
+			    double value);
+int lupi__option_get_int(const lupi__option_table *t, const void *base,
+			 int key, int64_t *value);
+int lupi__option_get_double(const lupi__option_table *t, const void *base,
+			    int key, double *value);
+/* The row with this model-file id, or NULL. */
+const lupi__option *lupi__option_by_file_id(const lupi__option_table *t,
+					    uint32_t file_id);
+
 /* ---- files (file.c) ------------------------------------------------------ */
 
 /* Bound on a data file's (uncompressed) size: loaders hold it in memory. */

@@ -24,7 +24,30 @@ const char *lupi_strerror(int code)
 	case LUPI_ESTATE: return "object not ready for this call";
 	case LUPI_ENOTSUP: return "not supported";
 	case LUPI_EMISMATCH: return "object belongs to another dataset";
+	case LUPI_ECANCELLED: return "cancelled";
 	default: return "unknown error";
+	}
+}
+
+const char *lupi_errname(int code)
+{
+	switch (code) {
+	case LUPI_OK: return "LUPI_OK";
+	case LUPI_EINVAL: return "LUPI_EINVAL";
+	case LUPI_ENOMEM: return "LUPI_ENOMEM";
+	case LUPI_EIO: return "LUPI_EIO";
+	case LUPI_EFORMAT: return "LUPI_EFORMAT";
+	case LUPI_EVERSION: return "LUPI_EVERSION";
+	case LUPI_ECHECKSUM: return "LUPI_ECHECKSUM";
+	case LUPI_ERANGE: return "LUPI_ERANGE";
+	case LUPI_EUNKNOWN_OPTION: return "LUPI_EUNKNOWN_OPTION";
+	case LUPI_ESHAPE: return "LUPI_ESHAPE";
+	case LUPI_ENONFINITE: return "LUPI_ENONFINITE";
+	case LUPI_ESTATE: return "LUPI_ESTATE";
+	case LUPI_ENOTSUP: return "LUPI_ENOTSUP";
+	case LUPI_EMISMATCH: return "LUPI_EMISMATCH";
+	case LUPI_ECANCELLED: return "LUPI_ECANCELLED";
+	default: return NULL;
 	}
 }
 

@@ -62,6 +62,9 @@ struct lupi_reader {
 	size_t n_roles, cap_roles;
 };
 
+/* The option table of a reader (reader.c). */
+extern const lupi__option_table lupi__reader_options;
+
 /* r, or the defaults when r is NULL. */
 const lupi_reader *lupi__reader_or_default(const lupi_reader *r);
 

@@ -58,12 +58,12 @@ int lupi_reader_set_int(lupi_reader *r, int key, int64_t value)
 {
 	LUPI__CHECK_NULL(r);
 	switch (key) {
-	case LUPI_READER_HEADER:
+	case LUPI_READER_OPT_HEADER:
 		if (value < 0 || value > 1)
 			return out_of_range("HEADER", value, 0, 1);
 		r->header = (int)value;
 		return LUPI_OK;
-	case LUPI_READER_DELIMITER:
+	case LUPI_READER_OPT_DELIMITER:
 		/* A quote or line break cannot separate RFC 4180 fields. */
 		if (value < 1 || value > 255 || value == '"' ||
 		    value == '\n' || value == '\r')
@@ -72,35 +72,35 @@ int lupi_reader_set_int(lupi_reader *r, int key, int64_t value)
 					 "quote, CR or LF", (long long)value);
 		r->delimiter = (int)value;
 		return LUPI_OK;
-	case LUPI_READER_TASK:
+	case LUPI_READER_OPT_TASK:
 		if (value < LUPI_TASK_NONE || value > LUPI_TASK_REGRESSION)
 			return out_of_range("TASK", value, LUPI_TASK_NONE,
 					    LUPI_TASK_REGRESSION);
 		r->task = (int)value;
 		return LUPI_OK;
-	case LUPI_READER_CLASSES:
+	case LUPI_READER_OPT_CLASSES:
 		if (value < 0 || value > LUPI__MAX_CLASSES || value == 1)
 			return lupi__err(LUPI_ERANGE, "CLASSES = %lld is not 0 "
 					 "or in [2, %u]", (long long)value,
 					 LUPI__MAX_CLASSES);
 		r->classes = (size_t)value;
 		return LUPI_OK;
-	case LUPI_READER_ALLOW_NONFINITE:
+	case LUPI_READER_OPT_ALLOW_NONFINITE:
 		if (value < 0 || value > 1)
 			return out_of_range("ALLOW_NONFINITE", value, 0, 1);
 		r->allow_nonfinite = (int)value;
 		return LUPI_OK;
-	case LUPI_READER_IDX_POOL:
+	case LUPI_READER_OPT_IDX_POOL:
 		if (value < 1 || value > MAX_POOL)
 			return out_of_range("IDX_POOL", value, 1, MAX_POOL);
 		r->idx_pool = (int)value;
 		return LUPI_OK;
-	case LUPI_READER_IDX_SCALE:
+	case LUPI_READER_OPT_IDX_SCALE:
 		if (value < 0 || value > 1)
 			return out_of_range("IDX_SCALE", value, 0, 1);
 		r->idx_scale = (int)value;
 		return LUPI_OK;
-	case LUPI_READER_MAX_ROWS:
+	case LUPI_READER_OPT_MAX_ROWS:
 		if (value < 0 || (uint64_t)value > SIZE_MAX)
 			return out_of_range("MAX_ROWS", value, 0, INT64_MAX);
 		r->max_rows = (size_t)value;

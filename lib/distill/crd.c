@@ -4,13 +4,13 @@
  * bounded queue of negatives (as MoCo, He et al. 2020) instead of the
  * paper's n x d memory bank:
  *   e_s,i = normalize(Ws f_s,i + bs), e_t,i = normalize(Wt f_t,i + bt)
- *   (embedding size LUPI_LOSS_EMBED), logits u_ij = e_s,i . e_t,j / tau over
+ *   (embedding size LUPI_LOSS_OPT_EMBED), logits u_ij = e_s,i . e_t,j / tau over
  *   the batch's teacher embeddings j and the queued ones,
  *   L = 1/m sum_i (log sum_j exp u_ij - u_ii)   (tau = CRD_TEMPERATURE).
  * The other samples of the batch are negatives too, so the loss is defined
  * from the first call on. With update set, the heads take one Adam step on
  * L (before BETA) and the batch's teacher embeddings (from before the step)
- * enter the FIFO queue of LUPI_LOSS_QUEUE entries: memory is queue x embed,
+ * enter the FIFO queue of LUPI_LOSS_OPT_QUEUE entries: memory is queue x embed,
  * whatever n is.
  */
 #include <math.h>

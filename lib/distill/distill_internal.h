@@ -10,7 +10,7 @@
 
 #include "../core/core_internal.h"
 
-/* LUPI_LOSS_STUDENT_LAYER / TEACHER_LAYER value meaning "last hidden layer". */
+/* LUPI_LOSS_OPT_STUDENT_LAYER / TEACHER_LAYER value meaning "last hidden layer". */
 #define LUPI__LAYER_LAST (-1)
 
 /* Parameters trained by Adam inside a feature loss: p, then the two moments,
@@ -55,6 +55,9 @@ struct lupi_loss {
 	lupi__arena gather; /* rows of samples with a teacher */
 	lupi__arena work;   /* the kernels' own scratch */
 };
+
+/* The option table of a loss (loss.c). */
+extern const lupi__option_table lupi__loss_options;
 
 /* What a training step needs to know about a loss. */
 static inline int lupi__loss_needs_teacher_outputs(const lupi_loss *l)
@@ -108,7 +111,7 @@ int lupi__feature_crd(lupi_loss *loss, size_t m, size_t ds, const float *fs,
 		      float *grad);
 
 /* Frees the learned state of HINT and CRD (it is re-initialised from
- * LUPI_LOSS_SEED on the next evaluation). */
+ * LUPI_LOSS_OPT_SEED on the next evaluation). */
 void lupi__loss_reset_state(lupi_loss *loss);
 
 /* Adam parameters: allocates n parameters with zero moments. */

@@ -2,8 +2,8 @@
  * FitNets hints (Romero et al. 2015, "FitNets: Hints for thin deep nets"):
  *   L = 1/2 mean_i |W f_s,i + b - f_t,i|^2
  * with a learned linear regressor W (dt x ds), b (dt), initialised from
- * LUPI_LOSS_SEED as nn.Linear (U(-1/sqrt(ds), 1/sqrt(ds)), b = 0), trained
- * by one Adam step of rate LUPI_LOSS_FEATURE_LR per evaluation with update
+ * LUPI_LOSS_OPT_SEED as nn.Linear (U(-1/sqrt(ds), 1/sqrt(ds)), b = 0), trained
+ * by one Adam step of rate LUPI_LOSS_OPT_FEATURE_LR per evaluation with update
  * set. The regressor learns from the hint loss before BETA, so that its pace
  * does not depend on the weight of the loss in the student's objective.
  * dL/df_s,i = W^T r_i / m with r_i = W f_s,i + b - f_t,i.

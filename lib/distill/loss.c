@@ -107,27 +107,27 @@ int lupi_loss_set_int(lupi_loss *l, int key, int64_t v)
 {
 	LUPI__CHECK_NULL(l);
 	switch (key) {
-	case LUPI_LOSS_DIVERGENCE:
+	case LUPI_LOSS_OPT_DIVERGENCE:
 		LUPI__TRY(int_range(key, v, LUPI_DIV_CE, LUPI_DIV_JS));
 		l->divergence = (int)v;
 		return LUPI_OK;
-	case LUPI_LOSS_SCALE_T2:
+	case LUPI_LOSS_OPT_SCALE_T2:
 		LUPI__TRY(int_range(key, v, 0, 1));
 		l->scale_t2 = (int)v;
 		return LUPI_OK;
-	case LUPI_LOSS_STUDENT_T:
+	case LUPI_LOSS_OPT_STUDENT_T:
 		LUPI__TRY(int_range(key, v, 0, 1));
 		l->student_t = (int)v;
 		return LUPI_OK;
-	case LUPI_LOSS_FILTER:
+	case LUPI_LOSS_OPT_FILTER:
 		LUPI__TRY(int_range(key, v, LUPI_FILTER_NONE,
 				    LUPI_FILTER_CONFIDENCE));
 		l->filter = (int)v;
 		return LUPI_OK;
-	case LUPI_LOSS_STUDENT_LAYER:
-	case LUPI_LOSS_TEACHER_LAYER:
+	case LUPI_LOSS_OPT_STUDENT_LAYER:
+	case LUPI_LOSS_OPT_TEACHER_LAYER:
 		LUPI__TRY(int_range(key, v, LUPI__LAYER_LAST, MAX_LAYER));
-		if (key == LUPI_LOSS_STUDENT_LAYER)
+		if (key == LUPI_LOSS_OPT_STUDENT_LAYER)
 			l->student_layer = v;
 		else
 			l->teacher_layer = v;
@@ -138,20 +138,20 @@ int lupi_loss_set_int(lupi_loss *l, int key, int64_t v)
 	/* The rest shape the learned state of HINT and CRD: a change starts
 	 * it afresh. */
 	switch (key) {
-	case LUPI_LOSS_FEATURE:
+	case LUPI_LOSS_OPT_FEATURE:
 		LUPI__TRY(int_range(key, v, LUPI_FEATURE_NONE,
 				    LUPI_FEATURE_CRD));
 		l->feature = (int)v;
 		break;
-	case LUPI_LOSS_QUEUE:
+	case LUPI_LOSS_OPT_QUEUE:
 		LUPI__TRY(int_range(key, v, 1, MAX_QUEUE));
 		l->queue = v;
 		break;
-	case LUPI_LOSS_EMBED:
+	case LUPI_LOSS_OPT_EMBED:
 		LUPI__TRY(int_range(key, v, 1, MAX_EMBED));
 		l->embed = v;
 		break;
-	case LUPI_LOSS_SEED:
+	case LUPI_LOSS_OPT_SEED:
 		l->seed = (uint64_t)v;
 		break;
 	default:
@@ -175,23 +175,23 @@ int lupi_loss_set_double(lupi_loss *l, int key, double v)
 {
 	LUPI__CHECK_NULL(l);
 	switch (key) {
-	case LUPI_LOSS_TEMPERATURE:
+	case LUPI_LOSS_OPT_TEMPERATURE:
 		LUPI__TRY(real_range(key, v, 0.0, 1, 1000.0));
 		l->temperature = v;
 		return LUPI_OK;
-	case LUPI_LOSS_LAMBDA:
+	case LUPI_LOSS_OPT_LAMBDA:
 		LUPI__TRY(real_range(key, v, 0.0, 0, 1.0));
 		l->lambda = v;
 		return LUPI_OK;
-	case LUPI_LOSS_BETA:
+	case LUPI_LOSS_OPT_BETA:
 		LUPI__TRY(real_range(key, v, 0.0, 0, 1e6));
 		l->beta = v;
 		return LUPI_OK;
-	case LUPI_LOSS_CRD_TEMPERATURE:
+	case LUPI_LOSS_OPT_CRD_TEMPERATURE:
 		LUPI__TRY(real_range(key, v, 0.0, 1, MAX_CRD_TEMPERATURE));
 		l->crd_temperature = v;
 		return LUPI_OK;
-	case LUPI_LOSS_FEATURE_LR:
+	case LUPI_LOSS_OPT_FEATURE_LR:
 		LUPI__TRY(real_range(key, v, 0.0, 0, MAX_FEATURE_LR));
 		l->feature_lr = v;
 		return LUPI_OK;
@@ -206,16 +206,16 @@ int lupi_loss_get_int(const lupi_loss *l, int key, int64_t *v)
 	LUPI__CHECK_NULL(l);
 	LUPI__CHECK_NULL(v);
 	switch (key) {
-	case LUPI_LOSS_DIVERGENCE: *v = l->divergence; break;
-	case LUPI_LOSS_SCALE_T2: *v = l->scale_t2; break;
-	case LUPI_LOSS_STUDENT_T: *v = l->student_t; break;
-	case LUPI_LOSS_FILTER: *v = l->filter; break;
-	case LUPI_LOSS_FEATURE: *v = l->feature; break;
-	case LUPI_LOSS_STUDENT_LAYER: *v = l->student_layer; break;
-	case LUPI_LOSS_TEACHER_LAYER: *v = l->teacher_layer; break;
-	case LUPI_LOSS_QUEUE: *v = l->queue; break;
-	case LUPI_LOSS_EMBED: *v = l->embed; break;
-	case LUPI_LOSS_SEED: *v = (int64_t)l->seed; break;
+	case LUPI_LOSS_OPT_DIVERGENCE: *v = l->divergence; break;
+	case LUPI_LOSS_OPT_SCALE_T2: *v = l->scale_t2; break;
+	case LUPI_LOSS_OPT_STUDENT_T: *v = l->student_t; break;
+	case LUPI_LOSS_OPT_FILTER: *v = l->filter; break;
+	case LUPI_LOSS_OPT_FEATURE: *v = l->feature; break;
+	case LUPI_LOSS_OPT_STUDENT_LAYER: *v = l->student_layer; break;
+	case LUPI_LOSS_OPT_TEACHER_LAYER: *v = l->teacher_layer; break;
+	case LUPI_LOSS_OPT_QUEUE: *v = l->queue; break;
+	case LUPI_LOSS_OPT_EMBED: *v = l->embed; break;
+	case LUPI_LOSS_OPT_SEED: *v = (int64_t)l->seed; break;
 	default:
 		return lupi__err(LUPI_EUNKNOWN_OPTION,
 				 "unknown integer loss option %d", key);
@@ -228,11 +228,11 @@ int lupi_loss_get_double(const lupi_loss *l, int key, double *v)
 	LUPI__CHECK_NULL(l);
 	LUPI__CHECK_NULL(v);
 	switch (key) {
-	case LUPI_LOSS_TEMPERATURE: *v = l->temperature; break;
-	case LUPI_LOSS_LAMBDA: *v = l->lambda; break;
-	case LUPI_LOSS_BETA: *v = l->beta; break;
-	case LUPI_LOSS_CRD_TEMPERATURE: *v = l->crd_temperature; break;
-	case LUPI_LOSS_FEATURE_LR: *v = l->feature_lr; break;
+	case LUPI_LOSS_OPT_TEMPERATURE: *v = l->temperature; break;
+	case LUPI_LOSS_OPT_LAMBDA: *v = l->lambda; break;
+	case LUPI_LOSS_OPT_BETA: *v = l->beta; break;
+	case LUPI_LOSS_OPT_CRD_TEMPERATURE: *v = l->crd_temperature; break;
+	case LUPI_LOSS_OPT_FEATURE_LR: *v = l->feature_lr; break;
 	default:
 		return lupi__err(LUPI_EUNKNOWN_OPTION,
 				 "unknown real loss option %d", key);
@@ -440,7 +440,7 @@ int lupi_loss_eval_features(lupi_loss *l, size_t n, size_t ds,
 	lupi__feature_fn fn = feature_kernel(l->feature);
 	if (fn == NULL)
 		return lupi__err(LUPI_ESTATE, "the loss has no feature loss "
-				 "(set LUPI_LOSS_FEATURE)");
+				 "(set LUPI_LOSS_OPT_FEATURE)");
 	LUPI__TRY(check_overflow(n, ds, dt));
 	size_t m;
 	LUPI__TRY(check_features(n, ds, fs, dt, ft, mask, &m));

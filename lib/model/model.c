@@ -72,22 +72,22 @@ struct int_opt {
 
 #define O(f) offsetof(lupi__model_opts, f)
 static const struct int_opt int_opts[] = {
-	{LUPI_OPT_ACTIVATION, "ACTIVATION", 0, 4, 1, F_INT, O(activation)},
-	{LUPI_OPT_INIT, "INIT", 0, 2, 1, F_INT, O(init)},
-	{LUPI_OPT_OPTIMIZER, "OPTIMIZER", 0, 2, 1, F_INT, O(optimizer)},
-	{LUPI_OPT_SCHEDULE, "SCHEDULE", 0, 2, 0, F_INT, O(schedule)},
-	{LUPI_OPT_EPOCHS, "EPOCHS", 1, 1000000, 0, F_I64, O(epochs)},
-	{LUPI_OPT_BATCH, "BATCH", 1, 1048576, 0, F_I64, O(batch)},
-	{LUPI_OPT_SEED, "SEED", INT64_MIN, INT64_MAX, 0, F_U64, O(seed)},
-	{LUPI_OPT_SHUFFLE, "SHUFFLE", 0, 1, 0, F_INT, O(shuffle)},
-	{LUPI_OPT_PATIENCE, "PATIENCE", 0, 1000000, 0, F_I64, O(patience)},
-	{LUPI_OPT_VIEW, "VIEW", 0, 2, 1, F_INT, O(view)},
-	{LUPI_OPT_STANDARDIZE, "STANDARDIZE", 0, 1, 1, F_INT, O(standardize)},
-	{LUPI_OPT_NESTEROV, "NESTEROV", 0, 1, 0, F_INT, O(nesterov)},
-	{LUPI_OPT_STEP_SIZE, "STEP_SIZE", 1, 1000000, 0, F_I64, O(step_size)},
-	{LUPI_OPT_RESTORE_BEST, "RESTORE_BEST", 0, 1, 0, F_INT,
+	{LUPI_MODEL_OPT_ACTIVATION, "ACTIVATION", 0, 4, 1, F_INT, O(activation)},
+	{LUPI_MODEL_OPT_INIT, "INIT", 0, 2, 1, F_INT, O(init)},
+	{LUPI_MODEL_OPT_OPTIMIZER, "OPTIMIZER", 0, 2, 1, F_INT, O(optimizer)},
+	{LUPI_MODEL_OPT_SCHEDULE, "SCHEDULE", 0, 2, 0, F_INT, O(schedule)},
+	{LUPI_MODEL_OPT_EPOCHS, "EPOCHS", 1, 1000000, 0, F_I64, O(epochs)},
+	{LUPI_MODEL_OPT_BATCH, "BATCH", 1, 1048576, 0, F_I64, O(batch)},
+	{LUPI_MODEL_OPT_SEED, "SEED", INT64_MIN, INT64_MAX, 0, F_U64, O(seed)},
+	{LUPI_MODEL_OPT_SHUFFLE, "SHUFFLE", 0, 1, 0, F_INT, O(shuffle)},
+	{LUPI_MODEL_OPT_PATIENCE, "PATIENCE", 0, 1000000, 0, F_I64, O(patience)},
+	{LUPI_MODEL_OPT_VIEW, "VIEW", 0, 2, 1, F_INT, O(view)},
+	{LUPI_MODEL_OPT_STANDARDIZE, "STANDARDIZE", 0, 1, 1, F_INT, O(standardize)},
+	{LUPI_MODEL_OPT_NESTEROV, "NESTEROV", 0, 1, 0, F_INT, O(nesterov)},
+	{LUPI_MODEL_OPT_STEP_SIZE, "STEP_SIZE", 1, 1000000, 0, F_I64, O(step_size)},
+	{LUPI_MODEL_OPT_RESTORE_BEST, "RESTORE_BEST", 0, 1, 0, F_INT,
 	 O(restore_best)},
-	{LUPI_OPT_PROGRESS_STEPS, "PROGRESS_STEPS", 0, INT64_MAX, 0, F_I64,
+	{LUPI_MODEL_OPT_PROGRESS_STEPS, "PROGRESS_STEPS", 0, INT64_MAX, 0, F_I64,
 	 O(progress_steps)},
 };
 
@@ -100,17 +100,17 @@ struct dbl_opt {
 };
 
 static const struct dbl_opt dbl_opts[] = {
-	{LUPI_OPT_LR, "LR", 0.0, 1e3, 1, 0, O(lr)},
-	{LUPI_OPT_MOMENTUM, "MOMENTUM", 0.0, 1.0, 0, 1, O(momentum)},
-	{LUPI_OPT_BETA1, "BETA1", 0.0, 1.0, 0, 1, O(beta1)},
-	{LUPI_OPT_BETA2, "BETA2", 0.0, 1.0, 0, 1, O(beta2)},
-	{LUPI_OPT_EPSILON, "EPSILON", 0.0, 1.0, 1, 0, O(epsilon)},
-	{LUPI_OPT_WEIGHT_DECAY, "WEIGHT_DECAY", 0.0, INFINITY, 0, 1,
+	{LUPI_MODEL_OPT_LR, "LR", 0.0, 1e3, 1, 0, O(lr)},
+	{LUPI_MODEL_OPT_MOMENTUM, "MOMENTUM", 0.0, 1.0, 0, 1, O(momentum)},
+	{LUPI_MODEL_OPT_BETA1, "BETA1", 0.0, 1.0, 0, 1, O(beta1)},
+	{LUPI_MODEL_OPT_BETA2, "BETA2", 0.0, 1.0, 0, 1, O(beta2)},
+	{LUPI_MODEL_OPT_EPSILON, "EPSILON", 0.0, 1.0, 1, 0, O(epsilon)},
+	{LUPI_MODEL_OPT_WEIGHT_DECAY, "WEIGHT_DECAY", 0.0, INFINITY, 0, 1,
 	 O(weight_decay)},
-	{LUPI_OPT_DROPOUT, "DROPOUT", 0.0, 1.0, 0, 1, O(dropout)},
-	{LUPI_OPT_CLIP_NORM, "CLIP_NORM", 0.0, INFINITY, 0, 1, O(clip_norm)},
-	{LUPI_OPT_GAMMA, "GAMMA", 0.0, 1.0, 1, 0, O(gamma)},
-	{LUPI_OPT_MIN_LR, "MIN_LR", 0.0, INFINITY, 0, 1, O(min_lr)},
+	{LUPI_MODEL_OPT_DROPOUT, "DROPOUT", 0.0, 1.0, 0, 1, O(dropout)},
+	{LUPI_MODEL_OPT_CLIP_NORM, "CLIP_NORM", 0.0, INFINITY, 0, 1, O(clip_norm)},
+	{LUPI_MODEL_OPT_GAMMA, "GAMMA", 0.0, 1.0, 1, 0, O(gamma)},
+	{LUPI_MODEL_OPT_MIN_LR, "MIN_LR", 0.0, INFINITY, 0, 1, O(min_lr)},
 };
 #undef O
 
@@ -161,12 +161,12 @@ int lupi_model_set_int(lupi_model *m, int key, int64_t value)
 		*(int64_t *)f = value;
 	else
 		*(uint64_t *)f = (uint64_t)value;
-	if (key == LUPI_OPT_ACTIVATION)
+	if (key == LUPI_MODEL_OPT_ACTIVATION)
 		for (size_t l = 0; l + 1 < m->n_layers; l++)
 			m->layers[l].act = (int)value;
 	/* shuffling and dropout follow the seed also for a model whose
 	 * parameters were set rather than initialised */
-	if (key == LUPI_OPT_SEED)
+	if (key == LUPI_MODEL_OPT_SEED)
 		lupi__rng_seed(&m->rng, m->opt.seed);
 	return LUPI_OK;
 }

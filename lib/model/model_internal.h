@@ -62,7 +62,18 @@ struct lupi_model {
 	 * (batch_n x n_out), all in the arena. */
 	int32_t *y_labels;
 	float *y_targets, *y_weights, *dlogits;
+
+	/* Scratch of a higher layer's steps on this model (lib/train: teacher
+	 * outputs and features of a student step), so that a const teacher
+	 * can serve several students. Owned: freed with the model through
+	 * aux_free; a clone starts without. */
+	void *aux;
+	void (*aux_free)(void *aux);
 };
+
+/* The option tables of a model and of its layers (model.c). */
+extern const lupi__option_table lupi__model_options;
+extern const lupi__option_table lupi__layer_options;
 
 /* Allocates a model with zeroed parameters (not initialised), the layer
  * table, default options (ACTIVATION = hidden_act) and room for the

@@ -178,6 +178,8 @@ void lupi_model_free(lupi_model *m)
 	lupi__free(m->opt_m);
 	lupi__free(m->opt_v);
 	lupi__arena_free(&m->arena);
+	if (m->aux_free != NULL)
+		m->aux_free(m->aux);
 	lupi__free(m);
 }
 

@@ -71,10 +71,10 @@ static int check_grid(lupi_loss *loss, const double *lambdas, size_t nl,
 				 "the lambda and temperature grids must not "
 				 "be empty");
 	for (size_t i = 0; i < nl; i++)
-		LUPI__TRY(lupi_loss_set_double(loss, LUPI_LOSS_LAMBDA,
+		LUPI__TRY(lupi_loss_set_double(loss, LUPI_LOSS_OPT_LAMBDA,
 					       lambdas[i]));
 	for (size_t j = 0; j < nt; j++)
-		LUPI__TRY(lupi_loss_set_double(loss, LUPI_LOSS_TEMPERATURE,
+		LUPI__TRY(lupi_loss_set_double(loss, LUPI_LOSS_OPT_TEMPERATURE,
 					       temps[j]));
 	return LUPI_OK;
 }
@@ -194,7 +194,7 @@ static int fresh_clone(const lupi_model *proto, uint64_t offset,
 		       lupi_model **out)
 {
 	LUPI__TRY(lupi_model_clone(proto, out));
-	int rc = lupi_model_set_int(*out, LUPI_OPT_SEED,
+	int rc = lupi_model_set_int(*out, LUPI_MODEL_OPT_SEED,
 				    (int64_t)(proto->opt.seed + offset));
 	if (rc == LUPI_OK)
 		rc = lupi_model_init(*out);
@@ -232,10 +232,10 @@ static int distill_row(run *r, size_t row, unsigned s,
 	if (rc == LUPI_OK)
 		rc = loss_copy(r->loss_proto, &loss);
 	if (rc == LUPI_OK)
-		rc = lupi_loss_set_double(loss, LUPI_LOSS_LAMBDA,
+		rc = lupi_loss_set_double(loss, LUPI_LOSS_OPT_LAMBDA,
 					  c->lambda[row]);
 	if (rc == LUPI_OK)
-		rc = lupi_loss_set_double(loss, LUPI_LOSS_TEMPERATURE,
+		rc = lupi_loss_set_double(loss, LUPI_LOSS_OPT_TEMPERATURE,
 					  c->temp[row]);
 	if (rc == LUPI_OK)
 		rc = fit_score(m, t, loss, r, &c->values[row * c->seeds + s]);
@@ -342,7 +342,7 @@ size_t lupi_compare_rows(const lupi_compare *c)
 	return c ? c->rows : 0;
 }
 
-unsigned lupi_compare_seeds(const lupi_compare *c)
+unsigned lupi_compare_repeats(const lupi_compare *c)
 {
 	return c ? c->seeds : 0;
 }

@@ -5,6 +5,9 @@
 
 #include "../model/model_internal.h"
 
+/* The option table of a comparison (compare.c). */
+extern const lupi__option_table lupi__compare_options;
+
 /* Probabilities are clamped here before a log, so an averaged probability
  * of 0 gives a large finite logit instead of -inf. */
 #define LUPI__TEACHER_PROB_FLOOR 1e-30

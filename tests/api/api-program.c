@@ -65,20 +65,20 @@ static int train(const char *model_path, const char *expected_path)
 		return fail("dataset", rc);
 	if ((rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, DP, hidden, 1, 2,
 				    &teacher)) ||
-	    (rc = lupi_model_set_int(teacher, LUPI_OPT_VIEW,
+	    (rc = lupi_model_set_int(teacher, LUPI_MODEL_OPT_VIEW,
 				     LUPI_VIEW_PRIVILEGED)) ||
-	    (rc = lupi_model_set_int(teacher, LUPI_OPT_EPOCHS, 30)) ||
-	    (rc = lupi_model_set_double(teacher, LUPI_OPT_LR, 0.01)) ||
+	    (rc = lupi_model_set_int(teacher, LUPI_MODEL_OPT_EPOCHS, 30)) ||
+	    (rc = lupi_model_set_double(teacher, LUPI_MODEL_OPT_LR, 0.01)) ||
 	    (rc = lupi_model_fit(teacher, ds, NULL, NULL, NULL)))
 		return fail("teacher", rc);
 	if ((rc = lupi_teacher_create(&t)) ||
 	    (rc = lupi_teacher_add_model(t, teacher, 1.0)) ||
 	    (rc = lupi_loss_create(LUPI_LOSS_KD, &loss)) ||
-	    (rc = lupi_loss_set_double(loss, LUPI_LOSS_TEMPERATURE, 2.0)) ||
+	    (rc = lupi_loss_set_double(loss, LUPI_LOSS_OPT_TEMPERATURE, 2.0)) ||
 	    (rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 1, 2,
 				    &student)) ||
-	    (rc = lupi_model_set_int(student, LUPI_OPT_EPOCHS, 30)) ||
-	    (rc = lupi_model_set_double(student, LUPI_OPT_LR, 0.01)) ||
+	    (rc = lupi_model_set_int(student, LUPI_MODEL_OPT_EPOCHS, 30)) ||
+	    (rc = lupi_model_set_double(student, LUPI_MODEL_OPT_LR, 0.01)) ||
 	    (rc = lupi_student_fit(student, t, loss, ds, NULL, NULL, NULL)))
 		return fail("student", rc);
 

@@ -131,11 +131,11 @@ static lupi_model *model(int view, size_t in, uint64_t seed)
 	ck_assert_int_eq(
 	    lupi_model_create(LUPI_TASK_CLASSIFICATION, in, hidden, 1, K, &m),
 	    LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW, view), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, (int64_t)seed),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, (int64_t)seed),
 	                 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 2), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, BATCH), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 2), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, BATCH), LUPI_OK);
 	return m;
 }
 
@@ -182,7 +182,7 @@ typedef struct ctx {
 	void *ref_buf;
 	size_t ref_len;
 	double value;
-	int feature; /* LUPI_LOSS_FEATURE of the student scenarios */
+	int feature; /* LUPI_LOSS_OPT_FEATURE of the student scenarios */
 } ctx;
 
 static void ctx_init(ctx *c)
@@ -739,9 +739,9 @@ static void setup_student_loss(void *p)
 	setup_student(p);
 	ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &c->loss), LUPI_OK);
 	ck_assert_int_eq(
-	    lupi_loss_set_double(c->loss, LUPI_LOSS_TEMPERATURE, 3.0), LUPI_OK);
+	    lupi_loss_set_double(c->loss, LUPI_LOSS_OPT_TEMPERATURE, 3.0), LUPI_OK);
 	ck_assert_int_eq(
-	    lupi_loss_set_int(c->loss, LUPI_LOSS_FEATURE, c->feature), LUPI_OK);
+	    lupi_loss_set_int(c->loss, LUPI_LOSS_OPT_FEATURE, c->feature), LUPI_OK);
 }
 
 static void teardown_student_loss(void *p)

@@ -49,7 +49,7 @@ static lupi_model *classifier(void)
 	ck_assert_int_eq(
 	    lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 1, K, &m),
 	    LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, 5), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 5), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
 	return m;
 }
@@ -96,10 +96,10 @@ START_TEST(huge_learning_rate)
 	    lupi_model_create(LUPI_TASK_REGRESSION, D, NULL, 0, 1, &m),
 	    LUPI_OK);
 	ck_assert_int_eq(
-	    lupi_model_set_int(m, LUPI_OPT_OPTIMIZER, LUPI_OPTIM_SGD), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	    lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER, LUPI_OPTIM_SGD), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 	                 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 1e3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 1e3), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
 	size_t np = lupi_model_num_params(m);
 	int rc = LUPI_OK, steps = 0;
@@ -251,7 +251,7 @@ START_TEST(extreme_teacher_logits_stay_finite)
 		ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &loss),
 		                 LUPI_OK);
 		ck_assert_int_eq(
-		    lupi_loss_set_int(loss, LUPI_LOSS_DIVERGENCE, div),
+		    lupi_loss_set_int(loss, LUPI_LOSS_OPT_DIVERGENCE, div),
 		    LUPI_OK);
 		double v = NAN;
 		float *before = params(m);

@@ -80,21 +80,21 @@ static int train_all(job *j, lupi_dataset *ds, lupi_model *tm, lupi_model *sm,
 	/* the teacher on X*, then a student on X distilled from it */
 	TRY(j,
 	    lupi_model_create(LUPI_TASK_CLASSIFICATION, DP, hidden, 1, K, &tm));
-	TRY(j, lupi_model_set_int(tm, LUPI_OPT_VIEW, LUPI_VIEW_PRIVILEGED));
-	TRY(j, lupi_model_set_int(tm, LUPI_OPT_SEED, j->seed));
-	TRY(j, lupi_model_set_int(tm, LUPI_OPT_EPOCHS, 5));
-	TRY(j, lupi_model_set_int(tm, LUPI_OPT_BATCH, 8));
+	TRY(j, lupi_model_set_int(tm, LUPI_MODEL_OPT_VIEW, LUPI_VIEW_PRIVILEGED));
+	TRY(j, lupi_model_set_int(tm, LUPI_MODEL_OPT_SEED, j->seed));
+	TRY(j, lupi_model_set_int(tm, LUPI_MODEL_OPT_EPOCHS, 5));
+	TRY(j, lupi_model_set_int(tm, LUPI_MODEL_OPT_BATCH, 8));
 	TRY(j, lupi_model_fit(tm, ds, NULL, NULL, NULL));
 	TRY(j, lupi_teacher_create(&t));
 	TRY(j, lupi_teacher_add_model(t, tm, 1.0));
 	TRY(j, lupi_teacher_prepare(t, ds));
 	TRY(j, lupi_loss_create(LUPI_LOSS_KD, &loss));
-	TRY(j, lupi_loss_set_double(loss, LUPI_LOSS_TEMPERATURE, 2.0));
+	TRY(j, lupi_loss_set_double(loss, LUPI_LOSS_OPT_TEMPERATURE, 2.0));
 	TRY(j,
 	    lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 1, K, &sm));
-	TRY(j, lupi_model_set_int(sm, LUPI_OPT_SEED, j->seed + 1));
-	TRY(j, lupi_model_set_int(sm, LUPI_OPT_EPOCHS, 5));
-	TRY(j, lupi_model_set_int(sm, LUPI_OPT_BATCH, 8));
+	TRY(j, lupi_model_set_int(sm, LUPI_MODEL_OPT_SEED, j->seed + 1));
+	TRY(j, lupi_model_set_int(sm, LUPI_MODEL_OPT_EPOCHS, 5));
+	TRY(j, lupi_model_set_int(sm, LUPI_MODEL_OPT_BATCH, 8));
 	TRY(j, lupi_student_fit(sm, t, loss, ds, ds, NULL, NULL));
 	j->np = lupi_model_num_params(sm);
 	j->params = malloc(j->np * sizeof *j->params);
@@ -221,7 +221,7 @@ START_TEST(shared_model_predicts_concurrently)
 	ck_assert_int_eq(
 	    lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 2, K, &m),
 	    LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 5), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 5), LUPI_OK);
 	ck_assert_int_eq(lupi_model_fit(m, ds, NULL, NULL, NULL), LUPI_OK);
 
 	float ref_out[N * K];

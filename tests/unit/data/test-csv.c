@@ -191,11 +191,11 @@ END_TEST
 START_TEST(no_header_delimiter_and_max_rows)
 {
 	lupi_reader *r = reader();
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_HEADER, 0),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, 0),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_DELIMITER, ';'),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_DELIMITER, ';'),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, 2),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, 2),
 			 LUPI_OK);
 	lupi_dataset *ds = NULL;
 	ck_assert_int_eq(load("1,5;2;0\n3;4;1\n5;6;1\nbad\n", r, &ds),
@@ -206,7 +206,7 @@ START_TEST(no_header_delimiter_and_max_rows)
 	ck_assert_uint_eq(lupi_dataset_rows(ds), 2);
 	ck_assert_float_eq(lupi_dataset_features(ds, 0)[0], 1.5f);
 	lupi_dataset_free(ds);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_DELIMITER, '\t'),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_DELIMITER, '\t'),
 			 LUPI_OK);
 	ck_assert_int_eq(load("1\t\t0\n", r, &ds), LUPI_EFORMAT);
 	ck_assert_msg_has("t.csv:1:2: '' is not a number");
@@ -217,7 +217,7 @@ END_TEST
 START_TEST(regression_and_binary)
 {
 	lupi_reader *r = reader();
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_TASK,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
 					      LUPI_TASK_REGRESSION), LUPI_OK);
 	ck_assert_int_eq(lupi_reader_set_role(r, 2, 3, LUPI_ROLE_TARGET),
 			 LUPI_OK);
@@ -230,7 +230,7 @@ START_TEST(regression_and_binary)
 	ck_assert_ptr_null(lupi_dataset_labels(ds));
 	lupi_dataset_free(ds);
 	/* Targets must be finite even with ALLOW_NONFINITE. */
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_ALLOW_NONFINITE,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_ALLOW_NONFINITE,
 					     1), LUPI_OK);
 	ck_assert_int_eq(load("x,t1,t2\n1,0.25,inf\n", r, &ds),
 			 LUPI_ENONFINITE);
@@ -238,7 +238,7 @@ START_TEST(regression_and_binary)
 	lupi_reader_free(r);
 
 	r = reader();
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_TASK,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
 					     LUPI_TASK_BINARY), LUPI_OK);
 	ck_assert_int_eq(load("x,y\n1,1\n2,0\n", r, &ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_task(ds), LUPI_TASK_BINARY);
@@ -258,7 +258,7 @@ START_TEST(label_errors)
 	ck_assert_int_eq(load("x,y\n1,-1\n", NULL, &ds), LUPI_ERANGE);
 	ck_assert_msg_has("t.csv:2:2: label -1 is out of range");
 	lupi_reader *r = reader();
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_CLASSES, 3),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, 3),
 			 LUPI_OK);
 	ck_assert_int_eq(load("x,y\n1,0\n1,2\n1,3\n", r, &ds), LUPI_ERANGE);
 	ck_assert_msg_has("t.csv:4:2: label 3 is out of range [0, 3)");
@@ -310,7 +310,7 @@ END_TEST
 START_TEST(nonfinite_allowed)
 {
 	lupi_reader *r = reader();
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_ALLOW_NONFINITE,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_ALLOW_NONFINITE,
 					     1), LUPI_OK);
 	lupi_dataset *ds = NULL;
 	ck_assert_int_eq(load("a,b,y\nnan,-inf,0\n", r, &ds), LUPI_OK);
@@ -329,7 +329,7 @@ START_TEST(role_errors)
 			 LUPI_OK);
 	ck_assert_int_eq(load("a,y\n1,0\n", r, &ds), LUPI_EINVAL);
 	ck_assert_msg_has("t.csv: no column named 'zz'");
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_HEADER, 0),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, 0),
 			 LUPI_OK);
 	ck_assert_int_eq(load("1,0\n", r, &ds), LUPI_EINVAL);
 	ck_assert_msg_has("HEADER is 0");
@@ -362,7 +362,7 @@ START_TEST(role_errors)
 	lupi_reader_free(r);
 
 	r = reader();
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_TASK,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
 					     LUPI_TASK_NONE), LUPI_OK);
 	ck_assert_int_eq(load("a,b\n1,2\n", r, &ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_task(ds), LUPI_TASK_NONE);
@@ -379,18 +379,18 @@ START_TEST(reader_options)
 		int key;
 		int64_t bad, good;
 	} cases[] = {
-		{LUPI_READER_HEADER, 2, 0},
-		{LUPI_READER_DELIMITER, '"', '|'},
-		{LUPI_READER_DELIMITER, 256, ' '},
-		{LUPI_READER_DELIMITER, '\n', '\t'},
-		{LUPI_READER_TASK, 4, LUPI_TASK_REGRESSION},
-		{LUPI_READER_CLASSES, 1, 10},
-		{LUPI_READER_CLASSES, -1, 0},
-		{LUPI_READER_ALLOW_NONFINITE, -1, 1},
-		{LUPI_READER_IDX_POOL, 0, 4},
-		{LUPI_READER_IDX_POOL, 65, 64},
-		{LUPI_READER_IDX_SCALE, 2, 0},
-		{LUPI_READER_MAX_ROWS, -1, 1000},
+		{LUPI_READER_OPT_HEADER, 2, 0},
+		{LUPI_READER_OPT_DELIMITER, '"', '|'},
+		{LUPI_READER_OPT_DELIMITER, 256, ' '},
+		{LUPI_READER_OPT_DELIMITER, '\n', '\t'},
+		{LUPI_READER_OPT_TASK, 4, LUPI_TASK_REGRESSION},
+		{LUPI_READER_OPT_CLASSES, 1, 10},
+		{LUPI_READER_OPT_CLASSES, -1, 0},
+		{LUPI_READER_OPT_ALLOW_NONFINITE, -1, 1},
+		{LUPI_READER_OPT_IDX_POOL, 0, 4},
+		{LUPI_READER_OPT_IDX_POOL, 65, 64},
+		{LUPI_READER_OPT_IDX_SCALE, 2, 0},
+		{LUPI_READER_OPT_MAX_ROWS, -1, 1000},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		ck_assert_int_eq(lupi_reader_set_int(r, cases[i].key,
@@ -399,7 +399,7 @@ START_TEST(reader_options)
 		ck_assert_int_eq(lupi_reader_set_int(r, cases[i].key,
 						     cases[i].good), LUPI_OK);
 	}
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_HEADER, 5),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, 5),
 			 LUPI_ERANGE);
 	ck_assert_msg_has("HEADER = 5 is not in [0, 1]");
 	ck_assert_int_eq(lupi_reader_set_int(r, 99, 0), LUPI_EUNKNOWN_OPTION);

@@ -81,9 +81,9 @@ static lupi_reader *reader(int pool, int scale)
 {
 	lupi_reader *r = NULL;
 	ck_assert_int_eq(lupi_reader_create(&r), LUPI_OK);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_IDX_POOL, pool),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, pool),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_IDX_SCALE, scale),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_IDX_SCALE, scale),
 			 LUPI_OK);
 	return r;
 }
@@ -165,7 +165,7 @@ START_TEST(gzipped_and_max_rows)
 	char *img = write_images("img.gz");
 	char *lab = write_labels("lab.gz", three_labels, 3);
 	lupi_reader *r = reader(1, 0);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, 2),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, 2),
 			 LUPI_OK);
 	lupi_dataset *ds = NULL;
 	ck_assert_int_eq(lupi_dataset_load_idx(img, lab, r, &ds), LUPI_OK);
@@ -185,19 +185,19 @@ START_TEST(label_tasks)
 	static const unsigned char bin[3] = {1, 0, 3};
 	char *lab = write_labels("lab", bin, 3);
 	lupi_reader *r = reader(1, 1);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_TASK,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
 					     LUPI_TASK_BINARY), LUPI_OK);
 	lupi_dataset *ds = NULL;
 	ck_assert_int_eq(lupi_dataset_load_idx(img, lab, r, &ds), LUPI_ERANGE);
 	ck_assert_msg_has("lab: sample 2: label 3 is not 0 or 1");
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_TASK,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
 					     LUPI_TASK_CLASSIFICATION),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_CLASSES, 3),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, 3),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_load_idx(img, lab, r, &ds), LUPI_ERANGE);
 	ck_assert_msg_has("label 3 is out of range [0, 3)");
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_TASK,
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
 					     LUPI_TASK_REGRESSION), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_load_idx(img, lab, r, &ds), LUPI_OK);
 	ck_assert_uint_eq(lupi_dataset_outputs(ds), 1);

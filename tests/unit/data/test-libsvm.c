@@ -37,7 +37,7 @@ static lupi_reader *reader(int task)
 {
 	lupi_reader *r = NULL;
 	ck_assert_int_eq(lupi_reader_create(&r), LUPI_OK);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_TASK, task),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK, task),
 			 LUPI_OK);
 	return r;
 }
@@ -150,7 +150,7 @@ START_TEST(regression_and_classes)
 	lupi_reader_free(r);
 
 	r = reader(LUPI_TASK_CLASSIFICATION);
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_CLASSES, 4),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, 4),
 			 LUPI_OK);
 	ck_assert_int_eq(load("3 1:1\n", r, &ds), LUPI_OK);
 	ck_assert_uint_eq(lupi_dataset_outputs(ds), 4);
@@ -159,7 +159,7 @@ START_TEST(regression_and_classes)
 	ck_assert_msg_has("t.svm:2:2: label 4 is out of range [0, 4)");
 	ck_assert_int_eq(load("1.5 1:1\n", r, &ds), LUPI_EFORMAT);
 	ck_assert_msg_has("t.svm:1:1: label 1.5 is not an integer");
-	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_MAX_ROWS, 1),
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, 1),
 			 LUPI_OK);
 	ck_assert_int_eq(load("3 1:1\nbad\n", r, &ds), LUPI_OK);
 	ck_assert_uint_eq(lupi_dataset_rows(ds), 1);

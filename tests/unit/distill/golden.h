@@ -121,7 +121,7 @@ static inline lupi_loss *golden_loss(const golden *g)
 	lupi_loss *l = NULL;
 	if (lupi_loss_create(kind ? (int)kind[0] : LUPI_LOSS_HARD, &l) != 0)
 		abort();
-	if (feat && lupi_loss_set_int(l, LUPI_LOSS_FEATURE, (int)feat[0]))
+	if (feat && lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, (int)feat[0]))
 		abort();
 	for (size_t i = 0; i < g->na; i++) {
 		const golden_arr *a = &g->a[i];

@@ -63,9 +63,9 @@ static lupi_loss *feature_loss(int feature, double beta)
 {
 	lupi_loss *l = NULL;
 	ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &l), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_FEATURE, feature),
+	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, feature),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_BETA, beta),
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_BETA, beta),
 			 LUPI_OK);
 	return l;
 }
@@ -146,8 +146,8 @@ START_TEST(fd_each_feature_loss)
 					   fshapes[sh][1], fshapes[sh][2],
 					   masked);
 		lupi_loss *l = feature_loss(f, 1.5);
-		lupi_loss_set_int(l, LUPI_LOSS_EMBED, 5);
-		lupi_loss_set_double(l, LUPI_LOSS_CRD_TEMPERATURE, 0.5);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 5);
+		lupi_loss_set_double(l, LUPI_LOSS_OPT_CRD_TEMPERATURE, 0.5);
 		char what[32];
 		snprintf(what, sizeof what, "feature %d", f);
 		check_feature_fd(l, &p, what);
@@ -162,9 +162,9 @@ START_TEST(fd_crd_with_queue)
 	/* Fill the queue with a few updates, then check the gradient. */
 	fproblem p = make_fproblem(1100, 6, 4, 3, 0);
 	lupi_loss *l = feature_loss(LUPI_FEATURE_CRD, 1.0);
-	lupi_loss_set_int(l, LUPI_LOSS_EMBED, 4);
-	lupi_loss_set_int(l, LUPI_LOSS_QUEUE, 9);
-	lupi_loss_set_double(l, LUPI_LOSS_CRD_TEMPERATURE, 0.3);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 4);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_QUEUE, 9);
+	lupi_loss_set_double(l, LUPI_LOSS_OPT_CRD_TEMPERATURE, 0.3);
 	for (int i = 0; i < 3; i++)
 		feval(l, &p, 1, NULL);
 	size_t len, cap;
@@ -244,7 +244,7 @@ START_TEST(hint_regressor_learns)
 			p.ft[i * 3 + j] = p.fs[i * 4 + j] -
 					  0.5f * p.fs[i * 4 + 3] + 0.25f;
 	lupi_loss *l = feature_loss(LUPI_FEATURE_HINT, 1.0);
-	lupi_loss_set_double(l, LUPI_LOSS_FEATURE_LR, 0.02);
+	lupi_loss_set_double(l, LUPI_LOSS_OPT_FEATURE_LR, 0.02);
 	double first = feval(l, &p, 0, NULL), last = first;
 	for (int i = 0; i < 500; i++)
 		last = feval(l, &p, 1, NULL);
@@ -264,7 +264,7 @@ START_TEST(hint_seed_fixes_regressor)
 	lupi_loss *b = feature_loss(LUPI_FEATURE_HINT, 1.0);
 	double va = feval(a, &p, 0, NULL);
 	ck_assert_double_eq(va, feval(b, &p, 0, NULL));
-	lupi_loss_set_int(b, LUPI_LOSS_SEED, 7);
+	lupi_loss_set_int(b, LUPI_LOSS_OPT_SEED, 7);
 	ck_assert_double_ne(va, feval(b, &p, 0, NULL));
 	/* Other dimensions than the regressor's: ESHAPE. */
 	ck_assert_int_eq(lupi_loss_eval_features(a, 5, 3, p.fs, 3, p.ft, NULL,
@@ -292,8 +292,8 @@ START_TEST(crd_queue_is_bounded)
 	 * the samples seen). */
 	fproblem p = make_fproblem(1300, 7, 5, 4, 0);
 	lupi_loss *l = feature_loss(LUPI_FEATURE_CRD, 1.0);
-	lupi_loss_set_int(l, LUPI_LOSS_QUEUE, 10);
-	lupi_loss_set_int(l, LUPI_LOSS_EMBED, 8);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_QUEUE, 10);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 8);
 	size_t len, cap;
 	lupi__loss_crd_queue(l, &len, &cap);
 	ck_assert_uint_eq(len, 0);
@@ -318,16 +318,16 @@ START_TEST(crd_queue_is_bounded)
 	ck_assert_uint_eq(cap, 10);
 	/* The heads learn: InfoNCE on a fixed batch goes down. */
 	lupi_loss *fresh = feature_loss(LUPI_FEATURE_CRD, 1.0);
-	lupi_loss_set_int(fresh, LUPI_LOSS_QUEUE, 10);
-	lupi_loss_set_int(fresh, LUPI_LOSS_EMBED, 8);
-	lupi_loss_set_double(fresh, LUPI_LOSS_FEATURE_LR, 0.01);
+	lupi_loss_set_int(fresh, LUPI_LOSS_OPT_QUEUE, 10);
+	lupi_loss_set_int(fresh, LUPI_LOSS_OPT_EMBED, 8);
+	lupi_loss_set_double(fresh, LUPI_LOSS_OPT_FEATURE_LR, 0.01);
 	double first = feval(fresh, &p, 0, NULL);
 	for (int i = 0; i < 100; i++)
 		feval(fresh, &p, 1, NULL);
 	(void)prev;
 	ck_assert_msg(feval(fresh, &p, 0, NULL) < first, "CRD did not learn");
 	/* Changing the embedding size starts afresh. */
-	lupi_loss_set_int(fresh, LUPI_LOSS_EMBED, 4);
+	lupi_loss_set_int(fresh, LUPI_LOSS_OPT_EMBED, 4);
 	lupi__loss_crd_queue(fresh, &len, &cap);
 	ck_assert_uint_eq(len, 0);
 	lupi_loss_free(fresh);
@@ -400,8 +400,8 @@ START_TEST(feature_errors)
 	lupi_loss *l = NULL;
 	lupi_loss_create(LUPI_LOSS_KD, &l);
 	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, 0, &v, NULL),
-	       LUPI_ESTATE, "LUPI_LOSS_FEATURE");
-	lupi_loss_set_int(l, LUPI_LOSS_FEATURE, LUPI_FEATURE_SP);
+	       LUPI_ESTATE, "LUPI_LOSS_OPT_FEATURE");
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_SP);
 	CK_ERR(lupi_loss_eval_features(NULL, 3, 2, fs, 2, ft, NULL, 0, &v,
 				       NULL),
 	       LUPI_EINVAL, "NULL");
@@ -432,7 +432,7 @@ START_TEST(feature_errors)
 	ck_assert_int_eq(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, mask, 0,
 						 &v, NULL),
 			 LUPI_OK);
-	lupi_loss_set_int(l, LUPI_LOSS_FEATURE, LUPI_FEATURE_CRD);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_CRD);
 	ft[5] = 1.0f;
 	ck_assert_int_eq(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, 1,
 						 &v, NULL),
@@ -459,7 +459,7 @@ START_TEST(feature_allocation_failures)
 	for (int f = LUPI_FEATURE_HINT; f <= LUPI_FEATURE_CRD; f++) {
 		for (fail_at = 0;; fail_at++) {
 			lupi_loss *l = feature_loss(f, 1.0);
-			lupi_loss_set_int(l, LUPI_LOSS_EMBED, 6);
+			lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 6);
 			double v;
 			seen = 0;
 			lupi__set_alloc_gate(fail_kth, NULL);

@@ -66,16 +66,16 @@ START_TEST(defaults)
 	static const struct {
 		int key;
 		int64_t v;
-	} ints[] = {{LUPI_LOSS_DIVERGENCE, LUPI_DIV_CE},
-		    {LUPI_LOSS_SCALE_T2, 1},
-		    {LUPI_LOSS_STUDENT_T, 0},
-		    {LUPI_LOSS_FILTER, LUPI_FILTER_NONE},
-		    {LUPI_LOSS_FEATURE, LUPI_FEATURE_NONE},
-		    {LUPI_LOSS_STUDENT_LAYER, LUPI__LAYER_LAST},
-		    {LUPI_LOSS_TEACHER_LAYER, LUPI__LAYER_LAST},
-		    {LUPI_LOSS_QUEUE, 4096},
-		    {LUPI_LOSS_EMBED, 128},
-		    {LUPI_LOSS_SEED, 0}};
+	} ints[] = {{LUPI_LOSS_OPT_DIVERGENCE, LUPI_DIV_CE},
+		    {LUPI_LOSS_OPT_SCALE_T2, 1},
+		    {LUPI_LOSS_OPT_STUDENT_T, 0},
+		    {LUPI_LOSS_OPT_FILTER, LUPI_FILTER_NONE},
+		    {LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_NONE},
+		    {LUPI_LOSS_OPT_STUDENT_LAYER, LUPI__LAYER_LAST},
+		    {LUPI_LOSS_OPT_TEACHER_LAYER, LUPI__LAYER_LAST},
+		    {LUPI_LOSS_OPT_QUEUE, 4096},
+		    {LUPI_LOSS_OPT_EMBED, 128},
+		    {LUPI_LOSS_OPT_SEED, 0}};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
 		int64_t v = -99;
 		ck_assert_int_eq(lupi_loss_get_int(l, ints[i].key, &v),
@@ -85,11 +85,11 @@ START_TEST(defaults)
 	static const struct {
 		int key;
 		double v;
-	} reals[] = {{LUPI_LOSS_TEMPERATURE, 1.0},
-		     {LUPI_LOSS_LAMBDA, 0.5},
-		     {LUPI_LOSS_BETA, 1.0},
-		     {LUPI_LOSS_CRD_TEMPERATURE, 0.07},
-		     {LUPI_LOSS_FEATURE_LR, 1e-3}};
+	} reals[] = {{LUPI_LOSS_OPT_TEMPERATURE, 1.0},
+		     {LUPI_LOSS_OPT_LAMBDA, 0.5},
+		     {LUPI_LOSS_OPT_BETA, 1.0},
+		     {LUPI_LOSS_OPT_CRD_TEMPERATURE, 0.07},
+		     {LUPI_LOSS_OPT_FEATURE_LR, 1e-3}};
 	for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
 		double v = -99;
 		ck_assert_int_eq(lupi_loss_get_double(l, reals[i].key, &v),
@@ -106,26 +106,26 @@ START_TEST(set_get_round_trip)
 	lupi_loss_create(LUPI_LOSS_KD, &l);
 	int64_t v;
 	double d;
-	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE,
+	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE,
 					   LUPI_DIV_JS), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_FEATURE,
+	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE,
 					   LUPI_FEATURE_PKT), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_STUDENT_LAYER, 2),
+	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_OPT_STUDENT_LAYER, 2),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_SEED, -5), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_TEMPERATURE, 1000.0),
+	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_OPT_SEED, -5), LUPI_OK);
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_TEMPERATURE, 1000.0),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_LAMBDA, 1.0),
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_LAMBDA, 1.0),
 			 LUPI_OK);
-	lupi_loss_get_int(l, LUPI_LOSS_DIVERGENCE, &v);
+	lupi_loss_get_int(l, LUPI_LOSS_OPT_DIVERGENCE, &v);
 	ck_assert_int_eq(v, LUPI_DIV_JS);
-	lupi_loss_get_int(l, LUPI_LOSS_STUDENT_LAYER, &v);
+	lupi_loss_get_int(l, LUPI_LOSS_OPT_STUDENT_LAYER, &v);
 	ck_assert_int_eq(v, 2);
-	lupi_loss_get_int(l, LUPI_LOSS_SEED, &v);
+	lupi_loss_get_int(l, LUPI_LOSS_OPT_SEED, &v);
 	ck_assert_int_eq(v, -5);
-	lupi_loss_get_double(l, LUPI_LOSS_TEMPERATURE, &d);
+	lupi_loss_get_double(l, LUPI_LOSS_OPT_TEMPERATURE, &d);
 	ck_assert_double_eq(d, 1000.0);
-	lupi_loss_get_double(l, LUPI_LOSS_LAMBDA, &d);
+	lupi_loss_get_double(l, LUPI_LOSS_OPT_LAMBDA, &d);
 	ck_assert_double_eq(d, 1.0);
 	ck_assert_int_eq(lupi__loss_needs_features(l), 1);
 	ck_assert_int_eq(l->student_layer, 2);
@@ -141,61 +141,61 @@ START_TEST(option_errors)
 	int64_t v;
 	double d;
 	CK_ERR(lupi_loss_set_int(l, 0, 1), LUPI_EUNKNOWN_OPTION, "option 0");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_TEMPERATURE, 1),
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_TEMPERATURE, 1),
 	       LUPI_EUNKNOWN_OPTION, "option 101");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_QUEUE, 1.0),
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_QUEUE, 1.0),
 	       LUPI_EUNKNOWN_OPTION, "option 8");
 	CK_ERR(lupi_loss_get_int(l, 999, &v), LUPI_EUNKNOWN_OPTION, "999");
 	CK_ERR(lupi_loss_get_double(l, 11, &d), LUPI_EUNKNOWN_OPTION, "11");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_TEMPERATURE, 0.0),
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_TEMPERATURE, 0.0),
 	       LUPI_ERANGE, "(0, 1000]");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_TEMPERATURE, 1000.5),
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_TEMPERATURE, 1000.5),
 	       LUPI_ERANGE, "outside");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_TEMPERATURE, NAN),
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_TEMPERATURE, NAN),
 	       LUPI_ERANGE, "outside");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_LAMBDA, 1.5), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_LAMBDA, 1.5), LUPI_ERANGE,
 	       "[0, 1]");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_LAMBDA, -0.1), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_LAMBDA, -0.1), LUPI_ERANGE,
 	       "[0, 1]");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_BETA, -1.0), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_BETA, -1.0), LUPI_ERANGE,
 	       "outside");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_BETA, INFINITY), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_BETA, INFINITY), LUPI_ERANGE,
 	       "outside");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_CRD_TEMPERATURE, 0.0),
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_CRD_TEMPERATURE, 0.0),
 	       LUPI_ERANGE, "outside");
-	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_FEATURE_LR, -1e-3),
+	CK_ERR(lupi_loss_set_double(l, LUPI_LOSS_OPT_FEATURE_LR, -1e-3),
 	       LUPI_ERANGE, "outside");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_QUEUE, 0), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_QUEUE, 0), LUPI_ERANGE,
 	       "[1, 65536]");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_QUEUE, 65537), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_QUEUE, 65537), LUPI_ERANGE,
 	       "[1, 65536]");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_EMBED, 0), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 0), LUPI_ERANGE,
 	       "outside");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, 4), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, 4), LUPI_ERANGE,
 	       "[0, 3]");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_SCALE_T2, 2), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_SCALE_T2, 2), LUPI_ERANGE,
 	       "[0, 1]");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_STUDENT_T, -1), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_STUDENT_T, -1), LUPI_ERANGE,
 	       "[0, 1]");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_FILTER, 3), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER, 3), LUPI_ERANGE,
 	       "[0, 2]");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_FEATURE, 7), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, 7), LUPI_ERANGE,
 	       "[0, 6]");
-	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_TEACHER_LAYER, -2), LUPI_ERANGE,
+	CK_ERR(lupi_loss_set_int(l, LUPI_LOSS_OPT_TEACHER_LAYER, -2), LUPI_ERANGE,
 	       "outside");
 	/* Failed sets change nothing. */
-	ck_assert_int_eq(lupi_loss_get_double(l, LUPI_LOSS_LAMBDA, &d),
+	ck_assert_int_eq(lupi_loss_get_double(l, LUPI_LOSS_OPT_LAMBDA, &d),
 			 LUPI_OK);
 	ck_assert_double_eq(d, 0.5);
-	lupi_loss_get_int(l, LUPI_LOSS_QUEUE, &v);
+	lupi_loss_get_int(l, LUPI_LOSS_OPT_QUEUE, &v);
 	ck_assert_int_eq(v, 4096);
-	CK_ERR(lupi_loss_set_int(NULL, LUPI_LOSS_QUEUE, 1), LUPI_EINVAL,
+	CK_ERR(lupi_loss_set_int(NULL, LUPI_LOSS_OPT_QUEUE, 1), LUPI_EINVAL,
 	       "NULL");
-	CK_ERR(lupi_loss_set_double(NULL, LUPI_LOSS_LAMBDA, 1), LUPI_EINVAL,
+	CK_ERR(lupi_loss_set_double(NULL, LUPI_LOSS_OPT_LAMBDA, 1), LUPI_EINVAL,
 	       "NULL");
-	CK_ERR(lupi_loss_get_int(l, LUPI_LOSS_QUEUE, NULL), LUPI_EINVAL,
+	CK_ERR(lupi_loss_get_int(l, LUPI_LOSS_OPT_QUEUE, NULL), LUPI_EINVAL,
 	       "NULL");
-	CK_ERR(lupi_loss_get_double(NULL, LUPI_LOSS_LAMBDA, &d), LUPI_EINVAL,
+	CK_ERR(lupi_loss_get_double(NULL, LUPI_LOSS_OPT_LAMBDA, &d), LUPI_EINVAL,
 	       "NULL");
 	lupi_loss_free(l);
 }
@@ -213,8 +213,8 @@ START_TEST(columns_and_copy)
 	cols[0] = 9; /* copied, not borrowed */
 	ck_assert_uint_eq(l->n_cols, 3);
 	ck_assert_uint_eq(l->cols[0], 4);
-	lupi_loss_set_double(l, LUPI_LOSS_LAMBDA, 0.25);
-	lupi_loss_set_int(l, LUPI_LOSS_FEATURE, LUPI_FEATURE_HINT);
+	lupi_loss_set_double(l, LUPI_LOSS_OPT_LAMBDA, 0.25);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_HINT);
 	ck_assert_int_eq(lupi__loss_copy(l, &c), LUPI_OK);
 	ck_assert_int_eq(lupi_loss_kind(c), LUPI_LOSS_SEL);
 	ck_assert_double_eq(c->lambda, 0.25);

@@ -122,9 +122,9 @@ static lupi_loss *make_loss(int kind, double lambda, double t)
 {
 	lupi_loss *l = NULL;
 	ck_assert_int_eq(lupi_loss_create(kind, &l), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_LAMBDA, lambda),
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_LAMBDA, lambda),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_TEMPERATURE, t),
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_TEMPERATURE, t),
 			 LUPI_OK);
 	return l;
 }
@@ -150,11 +150,11 @@ START_TEST(fd_kd_all_options)
 					lupi_loss *l = make_loss(
 						LUPI_LOSS_KD, 0.35, temps[ti]);
 					lupi_loss_set_int(l,
-						LUPI_LOSS_DIVERGENCE, div);
-					lupi_loss_set_int(l, LUPI_LOSS_SCALE_T2,
+						LUPI_LOSS_OPT_DIVERGENCE, div);
+					lupi_loss_set_int(l, LUPI_LOSS_OPT_SCALE_T2,
 							  sc);
 					lupi_loss_set_int(l,
-						LUPI_LOSS_STUDENT_T, st);
+						LUPI_LOSS_OPT_STUDENT_T, st);
 					char what[64];
 					snprintf(what, sizeof what,
 						 "KD div %d c %d ts %d T %g",
@@ -176,7 +176,7 @@ START_TEST(fd_every_kind_with_filters)
 						 shapes[sh][0], shapes[sh][1],
 						 0);
 			lupi_loss *l = make_loss(kind, 0.6, 2.0);
-			lupi_loss_set_int(l, LUPI_LOSS_FILTER, f);
+			lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER, f);
 			char what[64];
 			snprintf(what, sizeof what, "kind %d filter %d", kind,
 				 f);
@@ -195,7 +195,7 @@ START_TEST(fd_mask_and_weights)
 		problem p = make_problem(300 + (uint64_t)_i, shapes[sh][0] + 2,
 					 shapes[sh][1], 2 | 4);
 		lupi_loss *l = make_loss(kind, 0.45, 3.0);
-		lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, LUPI_DIV_JS);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, LUPI_DIV_JS);
 		check_fd(l, &p, "mask and weights");
 		lupi_loss_free(l);
 		free_problem(&p);
@@ -210,8 +210,8 @@ START_TEST(fd_columns)
 		for (int div = LUPI_DIV_CE; div <= LUPI_DIV_JS; div++) {
 			problem p = make_problem(400 + (uint64_t)_i, 6, 5, 2);
 			lupi_loss *l = make_loss(kind, 0.5, 2.5);
-			lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, div);
-			lupi_loss_set_int(l, LUPI_LOSS_FILTER,
+			lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, div);
+			lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER,
 					  _i % 2 ? LUPI_FILTER_CONFIDENCE
 						 : LUPI_FILTER_NONE);
 			ck_assert_int_eq(lupi_loss_set_columns(l, cols, 3),
@@ -233,10 +233,10 @@ START_TEST(fd_binary)
 							 5 + (size_t)_i, 1,
 							 _i % 2 ? 6 : 0);
 				lupi_loss *l = make_loss(kind, 0.4, 2.0);
-				lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE,
+				lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE,
 						  div);
-				lupi_loss_set_int(l, LUPI_LOSS_FILTER, f);
-				lupi_loss_set_int(l, LUPI_LOSS_STUDENT_T,
+				lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER, f);
+				lupi_loss_set_int(l, LUPI_LOSS_OPT_STUDENT_T,
 						  _i % 2);
 				check_fd(l, &p, "binary");
 				lupi_loss_free(l);
@@ -276,8 +276,8 @@ START_TEST(fd_large_k)
 			problem p = make_problem(800 + (uint64_t)div, 2, 1100,
 						 0);
 			lupi_loss *l = make_loss(kind, 0.5, 2.0);
-			lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, div);
-			lupi_loss_set_int(l, LUPI_LOSS_FILTER,
+			lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, div);
+			lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER,
 					  LUPI_FILTER_CONFIDENCE);
 			if (div == LUPI_DIV_JS)
 				lupi_loss_set_columns(l, cols, 1030);
@@ -306,7 +306,7 @@ START_TEST(kd_with_teacher_equal_student)
 		problem p = make_problem(700, 4, 6, 0);
 		memcpy(p.t, p.s, 24 * sizeof(float));
 		lupi_loss *l = make_loss(LUPI_LOSS_KD, 0.7, 3.0);
-		lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, div);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, div);
 		float g[24], gh[24];
 		double v = eval(l, &p, g);
 		double ref = 0.0;
@@ -370,7 +370,7 @@ START_TEST(kd_soft_labels)
 		}
 	}
 	ck_assert_double_eq_tol(v, ref, 1e-12);
-	lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, LUPI_DIV_KL);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, LUPI_DIV_KL);
 	ck_assert_double_eq_tol(eval(l, &p, NULL), ref - ent, 1e-12);
 	lupi_loss_free(l);
 	free_problem(&p);
@@ -384,12 +384,12 @@ START_TEST(kd_scale_and_student_temperature)
 	problem p = make_problem(703, 4, 3, 0);
 	lupi_loss *a = make_loss(LUPI_LOSS_KD, 1.0, 3.0);
 	lupi_loss *b = make_loss(LUPI_LOSS_KD, 1.0, 3.0);
-	lupi_loss_set_int(b, LUPI_LOSS_SCALE_T2, 0);
+	lupi_loss_set_int(b, LUPI_LOSS_OPT_SCALE_T2, 0);
 	ck_assert_double_eq_tol(eval(a, &p, NULL), 9.0 * eval(b, &p, NULL),
 				1e-12);
 	lupi_loss *c = make_loss(LUPI_LOSS_KD, 0.5, 1.0);
 	lupi_loss *d = make_loss(LUPI_LOSS_KD, 0.5, 1.0);
-	lupi_loss_set_int(d, LUPI_LOSS_STUDENT_T, 1);
+	lupi_loss_set_int(d, LUPI_LOSS_OPT_STUDENT_T, 1);
 	ck_assert_double_eq_tol(eval(c, &p, NULL), eval(d, &p, NULL), 1e-15);
 	lupi_loss_free(a);
 	lupi_loss_free(b);
@@ -451,7 +451,7 @@ START_TEST(binary_is_bce_and_two_class)
 	}
 	for (int div = LUPI_DIV_CE; div <= LUPI_DIV_JS; div++) {
 		lupi_loss *l = make_loss(LUPI_LOSS_KD, 0.6, 2.0);
-		lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, div);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, div);
 		double v2;
 		ck_assert_int_eq(lupi_loss_eval(l, 3, 1, s, t, y, NULL, NULL,
 						NULL, &v, g), LUPI_OK);
@@ -509,10 +509,10 @@ START_TEST(drop_wrong_is_like_no_teacher)
 	double a, b;
 	float ga[6], gb[6];
 	lupi_loss *l = make_loss(LUPI_LOSS_KD, 0.8, 2.0);
-	lupi_loss_set_int(l, LUPI_LOSS_FILTER, LUPI_FILTER_DROP_WRONG);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER, LUPI_FILTER_DROP_WRONG);
 	ck_assert_int_eq(lupi_loss_eval(l, 2, 3, s, t, y, NULL, NULL, NULL,
 					&a, ga), LUPI_OK);
-	lupi_loss_set_int(l, LUPI_LOSS_FILTER, LUPI_FILTER_NONE);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER, LUPI_FILTER_NONE);
 	ck_assert_int_eq(lupi_loss_eval(l, 2, 3, s, t, y, NULL, NULL, mask,
 					&b, gb), LUPI_OK);
 	ck_assert_double_eq_tol(a, b, 1e-15);
@@ -530,10 +530,10 @@ START_TEST(confidence_scales_teacher_term)
 	lupi_loss *l = make_loss(LUPI_LOSS_LOGITS, 0.5, 1.0);
 	ck_assert_int_eq(lupi_loss_eval(l, 1, 3, s, t, y, NULL, NULL, NULL,
 					&vn, NULL), LUPI_OK);
-	lupi_loss_set_int(l, LUPI_LOSS_FILTER, LUPI_FILTER_CONFIDENCE);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER, LUPI_FILTER_CONFIDENCE);
 	ck_assert_int_eq(lupi_loss_eval(l, 1, 3, s, t, y, NULL, NULL, NULL,
 					&vc, NULL), LUPI_OK);
-	lupi_loss_set_double(l, LUPI_LOSS_LAMBDA, 0.0);
+	lupi_loss_set_double(l, LUPI_LOSS_OPT_LAMBDA, 0.0);
 	ck_assert_int_eq(lupi_loss_eval(l, 1, 3, s, t, y, NULL, NULL, NULL,
 					&vh, NULL), LUPI_OK);
 	double pt = exp(3.0) / (1.0 + exp(3.0) + exp(1.0));
@@ -580,7 +580,7 @@ START_TEST(no_allocation_in_eval)
 	int calls = 0;
 	for (int div = LUPI_DIV_CE; div <= LUPI_DIV_JS; div++) {
 		lupi_loss *l = make_loss(LUPI_LOSS_KD, 0.5, 4.0);
-		lupi_loss_set_int(l, LUPI_LOSS_DIVERGENCE, div);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, div);
 		lupi__set_alloc_gate(count_allocs, &calls);
 		double v = eval(l, &p, g);
 		lupi__set_alloc_gate(NULL, NULL);
@@ -691,7 +691,7 @@ START_TEST(errors_arguments)
 	l = make_loss(LUPI_LOSS_REGRESSION, 0.5, 1.0);
 	CK_ERR(lupi_loss_eval(l, 2, 3, s, t, y, NULL, NULL, NULL, &v, NULL),
 	       LUPI_EINVAL, "needs targets");
-	lupi_loss_set_int(l, LUPI_LOSS_FILTER, LUPI_FILTER_DROP_WRONG);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_FILTER, LUPI_FILTER_DROP_WRONG);
 	CK_ERR(lupi_loss_eval(l, 2, 3, s, t, NULL, s, NULL, NULL, &v, NULL),
 	       LUPI_EINVAL, "filters");
 	lupi_loss_free(l);

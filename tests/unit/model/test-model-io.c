@@ -356,12 +356,12 @@ START_TEST(public_api_round_trip)
 	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden,
 					   1, K, &m),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, 11), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 3), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 8), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 11), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 8), LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_layer_activation(m, 0, LUPI_ACT_GELU),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.05), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05), LUPI_OK);
 	ck_assert_int_eq(lupi_model_fit(m, ds, NULL, NULL, NULL), LUPI_OK);
 
 	void *data;
@@ -378,10 +378,10 @@ START_TEST(public_api_round_trip)
 	ck_assert_int_eq(lupi_model_layer_activation(back, 0), LUPI_ACT_GELU);
 	int64_t iv;
 	double dv;
-	ck_assert_int_eq(lupi_model_get_int(back, LUPI_OPT_EPOCHS, &iv),
+	ck_assert_int_eq(lupi_model_get_int(back, LUPI_MODEL_OPT_EPOCHS, &iv),
 			 LUPI_OK);
 	ck_assert_int_eq(iv, 3);
-	ck_assert_int_eq(lupi_model_get_double(back, LUPI_OPT_LR, &dv),
+	ck_assert_int_eq(lupi_model_get_double(back, LUPI_MODEL_OPT_LR, &dv),
 			 LUPI_OK);
 	ck_assert(same_double(dv, 0.05));
 
@@ -759,7 +759,7 @@ static const bad_case bad_cases[] = {
 	{"wrong option type", LUPI_EFORMAT,
 	 "byte 168: option 5 must have type 1", 1, wrong_type},
 	{"option out of range", LUPI_EFORMAT,
-	 "byte 172: option 5: LUPI_OPT_EPOCHS", 1, option_out_of_range},
+	 "byte 172: option 5: LUPI_MODEL_OPT_EPOCHS", 1, option_out_of_range},
 	{"wrong kind", LUPI_EFORMAT, "byte 24: kind 2 is not a model", 1,
 	 wrong_kind},
 	{"unknown task", LUPI_EFORMAT, "byte 28: unknown task 7", 1,

@@ -146,16 +146,16 @@ START_TEST(option_defaults)
 {
 	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, NULL, 0, 1);
 	const int64_t want_i[][2] = {
-		{LUPI_OPT_ACTIVATION, LUPI_ACT_RELU},
-		{LUPI_OPT_INIT, LUPI_INIT_HE},
-		{LUPI_OPT_OPTIMIZER, LUPI_OPTIM_ADAM},
-		{LUPI_OPT_SCHEDULE, LUPI_SCHEDULE_CONSTANT},
-		{LUPI_OPT_EPOCHS, 10}, {LUPI_OPT_BATCH, 128},
-		{LUPI_OPT_SEED, 0}, {LUPI_OPT_SHUFFLE, 1},
-		{LUPI_OPT_PATIENCE, 0}, {LUPI_OPT_VIEW, LUPI_VIEW_REGULAR},
-		{LUPI_OPT_STANDARDIZE, 1}, {LUPI_OPT_NESTEROV, 0},
-		{LUPI_OPT_STEP_SIZE, 10}, {LUPI_OPT_RESTORE_BEST, 1},
-		{LUPI_OPT_PROGRESS_STEPS, 0},
+		{LUPI_MODEL_OPT_ACTIVATION, LUPI_ACT_RELU},
+		{LUPI_MODEL_OPT_INIT, LUPI_INIT_HE},
+		{LUPI_MODEL_OPT_OPTIMIZER, LUPI_OPTIM_ADAM},
+		{LUPI_MODEL_OPT_SCHEDULE, LUPI_SCHEDULE_CONSTANT},
+		{LUPI_MODEL_OPT_EPOCHS, 10}, {LUPI_MODEL_OPT_BATCH, 128},
+		{LUPI_MODEL_OPT_SEED, 0}, {LUPI_MODEL_OPT_SHUFFLE, 1},
+		{LUPI_MODEL_OPT_PATIENCE, 0}, {LUPI_MODEL_OPT_VIEW, LUPI_VIEW_REGULAR},
+		{LUPI_MODEL_OPT_STANDARDIZE, 1}, {LUPI_MODEL_OPT_NESTEROV, 0},
+		{LUPI_MODEL_OPT_STEP_SIZE, 10}, {LUPI_MODEL_OPT_RESTORE_BEST, 1},
+		{LUPI_MODEL_OPT_PROGRESS_STEPS, 0},
 	};
 	for (size_t i = 0; i < sizeof want_i / sizeof want_i[0]; i++) {
 		int64_t v = -99;
@@ -164,11 +164,11 @@ START_TEST(option_defaults)
 		ck_assert_int_eq(v, want_i[i][1]);
 	}
 	const double want_d[][2] = {
-		{LUPI_OPT_LR, 1e-3}, {LUPI_OPT_MOMENTUM, 0},
-		{LUPI_OPT_BETA1, 0.9}, {LUPI_OPT_BETA2, 0.999},
-		{LUPI_OPT_EPSILON, 1e-8}, {LUPI_OPT_WEIGHT_DECAY, 0},
-		{LUPI_OPT_DROPOUT, 0}, {LUPI_OPT_CLIP_NORM, 0},
-		{LUPI_OPT_GAMMA, 0.1}, {LUPI_OPT_MIN_LR, 0},
+		{LUPI_MODEL_OPT_LR, 1e-3}, {LUPI_MODEL_OPT_MOMENTUM, 0},
+		{LUPI_MODEL_OPT_BETA1, 0.9}, {LUPI_MODEL_OPT_BETA2, 0.999},
+		{LUPI_MODEL_OPT_EPSILON, 1e-8}, {LUPI_MODEL_OPT_WEIGHT_DECAY, 0},
+		{LUPI_MODEL_OPT_DROPOUT, 0}, {LUPI_MODEL_OPT_CLIP_NORM, 0},
+		{LUPI_MODEL_OPT_GAMMA, 0.1}, {LUPI_MODEL_OPT_MIN_LR, 0},
 	};
 	for (size_t i = 0; i < sizeof want_d / sizeof want_d[0]; i++) {
 		double v = -99;
@@ -184,22 +184,22 @@ START_TEST(option_round_trip)
 {
 	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, NULL, 0, 1);
 	int64_t v;
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, -5), LUPI_OK);
-	ck_assert_int_eq(lupi_model_get_int(m, LUPI_OPT_SEED, &v), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, -5), LUPI_OK);
+	ck_assert_int_eq(lupi_model_get_int(m, LUPI_MODEL_OPT_SEED, &v), LUPI_OK);
 	ck_assert_int_eq(v, -5);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 1048576),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 1048576),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_get_int(m, LUPI_OPT_BATCH, &v), LUPI_OK);
+	ck_assert_int_eq(lupi_model_get_int(m, LUPI_MODEL_OPT_BATCH, &v), LUPI_OK);
 	ck_assert_int_eq(v, 1048576);
 	double d;
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 1e3), LUPI_OK);
-	ck_assert_int_eq(lupi_model_get_double(m, LUPI_OPT_LR, &d), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 1e3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_get_double(m, LUPI_MODEL_OPT_LR, &d), LUPI_OK);
 	ck_assert_double_eq(d, 1e3);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_GAMMA, 1.0),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_GAMMA, 1.0),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_EPSILON, 1.0),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_EPSILON, 1.0),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_MOMENTUM, 0.0),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_MOMENTUM, 0.0),
 			 LUPI_OK);
 	lupi_model_free(m);
 }
@@ -213,23 +213,23 @@ START_TEST(option_ranges)
 		int64_t bad;
 		const char *name;
 	} ints[] = {
-		{LUPI_OPT_ACTIVATION, 5, "ACTIVATION"},
-		{LUPI_OPT_ACTIVATION, -1, "ACTIVATION"},
-		{LUPI_OPT_INIT, 3, "INIT"},
-		{LUPI_OPT_OPTIMIZER, 3, "OPTIMIZER"},
-		{LUPI_OPT_SCHEDULE, 3, "SCHEDULE"},
-		{LUPI_OPT_EPOCHS, 0, "EPOCHS"},
-		{LUPI_OPT_EPOCHS, 1000001, "EPOCHS"},
-		{LUPI_OPT_BATCH, 0, "BATCH"},
-		{LUPI_OPT_BATCH, 1048577, "BATCH"},
-		{LUPI_OPT_SHUFFLE, 2, "SHUFFLE"},
-		{LUPI_OPT_PATIENCE, -1, "PATIENCE"},
-		{LUPI_OPT_VIEW, 3, "VIEW"},
-		{LUPI_OPT_STANDARDIZE, -1, "STANDARDIZE"},
-		{LUPI_OPT_NESTEROV, 2, "NESTEROV"},
-		{LUPI_OPT_STEP_SIZE, 0, "STEP_SIZE"},
-		{LUPI_OPT_RESTORE_BEST, 2, "RESTORE_BEST"},
-		{LUPI_OPT_PROGRESS_STEPS, -1, "PROGRESS_STEPS"},
+		{LUPI_MODEL_OPT_ACTIVATION, 5, "ACTIVATION"},
+		{LUPI_MODEL_OPT_ACTIVATION, -1, "ACTIVATION"},
+		{LUPI_MODEL_OPT_INIT, 3, "INIT"},
+		{LUPI_MODEL_OPT_OPTIMIZER, 3, "OPTIMIZER"},
+		{LUPI_MODEL_OPT_SCHEDULE, 3, "SCHEDULE"},
+		{LUPI_MODEL_OPT_EPOCHS, 0, "EPOCHS"},
+		{LUPI_MODEL_OPT_EPOCHS, 1000001, "EPOCHS"},
+		{LUPI_MODEL_OPT_BATCH, 0, "BATCH"},
+		{LUPI_MODEL_OPT_BATCH, 1048577, "BATCH"},
+		{LUPI_MODEL_OPT_SHUFFLE, 2, "SHUFFLE"},
+		{LUPI_MODEL_OPT_PATIENCE, -1, "PATIENCE"},
+		{LUPI_MODEL_OPT_VIEW, 3, "VIEW"},
+		{LUPI_MODEL_OPT_STANDARDIZE, -1, "STANDARDIZE"},
+		{LUPI_MODEL_OPT_NESTEROV, 2, "NESTEROV"},
+		{LUPI_MODEL_OPT_STEP_SIZE, 0, "STEP_SIZE"},
+		{LUPI_MODEL_OPT_RESTORE_BEST, 2, "RESTORE_BEST"},
+		{LUPI_MODEL_OPT_PROGRESS_STEPS, -1, "PROGRESS_STEPS"},
 	};
 	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
 		ck_assert_int_eq(lupi_model_set_int(m, ints[i].key,
@@ -241,20 +241,20 @@ START_TEST(option_ranges)
 		double bad;
 		const char *name;
 	} dbls[] = {
-		{LUPI_OPT_LR, 0.0, "LR"}, {LUPI_OPT_LR, 1001.0, "LR"},
-		{LUPI_OPT_LR, NAN, "LR"},
-		{LUPI_OPT_MOMENTUM, 1.0, "MOMENTUM"},
-		{LUPI_OPT_MOMENTUM, -0.1, "MOMENTUM"},
-		{LUPI_OPT_BETA1, 1.0, "BETA1"}, {LUPI_OPT_BETA2, 1.0, "BETA2"},
-		{LUPI_OPT_EPSILON, 0.0, "EPSILON"},
-		{LUPI_OPT_EPSILON, 1.5, "EPSILON"},
-		{LUPI_OPT_WEIGHT_DECAY, -1e-9, "WEIGHT_DECAY"},
-		{LUPI_OPT_WEIGHT_DECAY, INFINITY, "WEIGHT_DECAY"},
-		{LUPI_OPT_DROPOUT, 1.0, "DROPOUT"},
-		{LUPI_OPT_CLIP_NORM, -1.0, "CLIP_NORM"},
-		{LUPI_OPT_GAMMA, 0.0, "GAMMA"}, {LUPI_OPT_GAMMA, 1.1, "GAMMA"},
-		{LUPI_OPT_MIN_LR, -1.0, "MIN_LR"},
-		{LUPI_OPT_MIN_LR, NAN, "MIN_LR"},
+		{LUPI_MODEL_OPT_LR, 0.0, "LR"}, {LUPI_MODEL_OPT_LR, 1001.0, "LR"},
+		{LUPI_MODEL_OPT_LR, NAN, "LR"},
+		{LUPI_MODEL_OPT_MOMENTUM, 1.0, "MOMENTUM"},
+		{LUPI_MODEL_OPT_MOMENTUM, -0.1, "MOMENTUM"},
+		{LUPI_MODEL_OPT_BETA1, 1.0, "BETA1"}, {LUPI_MODEL_OPT_BETA2, 1.0, "BETA2"},
+		{LUPI_MODEL_OPT_EPSILON, 0.0, "EPSILON"},
+		{LUPI_MODEL_OPT_EPSILON, 1.5, "EPSILON"},
+		{LUPI_MODEL_OPT_WEIGHT_DECAY, -1e-9, "WEIGHT_DECAY"},
+		{LUPI_MODEL_OPT_WEIGHT_DECAY, INFINITY, "WEIGHT_DECAY"},
+		{LUPI_MODEL_OPT_DROPOUT, 1.0, "DROPOUT"},
+		{LUPI_MODEL_OPT_CLIP_NORM, -1.0, "CLIP_NORM"},
+		{LUPI_MODEL_OPT_GAMMA, 0.0, "GAMMA"}, {LUPI_MODEL_OPT_GAMMA, 1.1, "GAMMA"},
+		{LUPI_MODEL_OPT_MIN_LR, -1.0, "MIN_LR"},
+		{LUPI_MODEL_OPT_MIN_LR, NAN, "MIN_LR"},
 	};
 	for (size_t i = 0; i < sizeof dbls / sizeof dbls[0]; i++) {
 		ck_assert_int_eq(lupi_model_set_double(m, dbls[i].key,
@@ -263,25 +263,25 @@ START_TEST(option_ranges)
 		has_msg(dbls[i].name);
 	}
 	double d;
-	ck_assert_int_eq(lupi_model_get_double(m, LUPI_OPT_LR, &d), LUPI_OK);
+	ck_assert_int_eq(lupi_model_get_double(m, LUPI_MODEL_OPT_LR, &d), LUPI_OK);
 	ck_assert_double_eq(d, 1e-3); /* unchanged by the failures */
 
 	int64_t v;
 	ck_assert_int_eq(lupi_model_set_int(m, 0, 1), LUPI_EUNKNOWN_OPTION);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_LR, 1),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_LR, 1),
 			 LUPI_EUNKNOWN_OPTION);
 	ck_assert_int_eq(lupi_model_get_int(m, 999, &v), LUPI_EUNKNOWN_OPTION);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_EPOCHS, 1),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_EPOCHS, 1),
 			 LUPI_EUNKNOWN_OPTION);
 	ck_assert_int_eq(lupi_model_get_double(m, 111, &d),
 			 LUPI_EUNKNOWN_OPTION);
-	ck_assert_int_eq(lupi_model_set_int(NULL, LUPI_OPT_EPOCHS, 1),
+	ck_assert_int_eq(lupi_model_set_int(NULL, LUPI_MODEL_OPT_EPOCHS, 1),
 			 LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_get_int(m, LUPI_OPT_EPOCHS, NULL),
+	ck_assert_int_eq(lupi_model_get_int(m, LUPI_MODEL_OPT_EPOCHS, NULL),
 			 LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_set_double(NULL, LUPI_OPT_LR, 1),
+	ck_assert_int_eq(lupi_model_set_double(NULL, LUPI_MODEL_OPT_LR, 1),
 			 LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_get_double(NULL, LUPI_OPT_LR, &d),
+	ck_assert_int_eq(lupi_model_get_double(NULL, LUPI_MODEL_OPT_LR, &d),
 			 LUPI_EINVAL);
 	lupi_model_free(m);
 }
@@ -294,9 +294,9 @@ START_TEST(shape_options_after_training)
 	lupi_dataset *ds = blobs(30, 3, 0, 1);
 	size_t idx[] = {0, 1, 2, 3};
 	ck_assert_int_eq(lupi_model_step(m, ds, idx, 4, NULL), LUPI_OK);
-	const int shaping[] = {LUPI_OPT_ACTIVATION, LUPI_OPT_INIT,
-			       LUPI_OPT_OPTIMIZER, LUPI_OPT_VIEW,
-			       LUPI_OPT_STANDARDIZE};
+	const int shaping[] = {LUPI_MODEL_OPT_ACTIVATION, LUPI_MODEL_OPT_INIT,
+			       LUPI_MODEL_OPT_OPTIMIZER, LUPI_MODEL_OPT_VIEW,
+			       LUPI_MODEL_OPT_STANDARDIZE};
 	for (size_t i = 0; i < 5; i++) {
 		ck_assert_int_eq(lupi_model_set_int(m, shaping[i], 0),
 				 LUPI_ESTATE);
@@ -305,11 +305,11 @@ START_TEST(shape_options_after_training)
 	ck_assert_int_eq(lupi_model_set_layer_activation(m, 0, LUPI_ACT_TANH),
 			 LUPI_ESTATE);
 	/* other options still change */
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 3), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.5), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.5), LUPI_OK);
 	/* init starts over */
 	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_OPTIMIZER,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER,
 					    LUPI_OPTIM_SGD), LUPI_OK);
 	lupi_model_free(m);
 	lupi_dataset_free(ds);
@@ -332,7 +332,7 @@ START_TEST(layer_activation)
 	ck_assert_int_eq(lupi_model_set_layer_activation(NULL, 0, 1),
 			 LUPI_EINVAL);
 	/* the ACTIVATION option sets every hidden layer */
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_ACTIVATION,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
 					    LUPI_ACT_SIGMOID), LUPI_OK);
 	ck_assert_int_eq(lupi_model_layer_activation(m, 0), LUPI_ACT_SIGMOID);
 	ck_assert_int_eq(lupi_model_layer_activation(m, 1), LUPI_ACT_SIGMOID);
@@ -348,8 +348,8 @@ START_TEST(init_from_seed)
 	size_t h[] = {400};
 	lupi_model *a = model(LUPI_TASK_REGRESSION, 200, h, 1, 1);
 	lupi_model *b = model(LUPI_TASK_REGRESSION, 200, h, 1, 1);
-	ck_assert_int_eq(lupi_model_set_int(a, LUPI_OPT_SEED, 42), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(b, LUPI_OPT_SEED, 42), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(a, LUPI_MODEL_OPT_SEED, 42), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(b, LUPI_MODEL_OPT_SEED, 42), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(a), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(b), LUPI_OK);
 	size_t np = lupi_model_num_params(a);
@@ -363,13 +363,13 @@ START_TEST(init_from_seed)
 	for (size_t i = 200 * 400; i < 200 * 400 + 400; i++)
 		ck_assert_float_eq(pa[i], 0.0f);
 	/* another seed, other weights */
-	ck_assert_int_eq(lupi_model_set_int(b, LUPI_OPT_SEED, 43), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(b, LUPI_MODEL_OPT_SEED, 43), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(b), LUPI_OK);
 	free(pb);
 	pb = params_of(b);
 	ck_assert(memcmp(pa, pb, np * sizeof *pa) != 0);
 	/* Xavier: uniform within sqrt(6 / (in + out)), variance a^2 / 3 */
-	ck_assert_int_eq(lupi_model_set_int(b, LUPI_OPT_INIT,
+	ck_assert_int_eq(lupi_model_set_int(b, LUPI_MODEL_OPT_INIT,
 					    LUPI_INIT_XAVIER), LUPI_OK);
 	ck_assert_int_eq(lupi_model_init(b), LUPI_OK);
 	free(pb);
@@ -477,7 +477,7 @@ START_TEST(standardizer_fitted_by_first_step)
 
 	/* STANDARDIZE 0: nothing fitted */
 	m = model(LUPI_TASK_REGRESSION, 2, NULL, 0, 1);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_model_step(m, ds, idx, 1, NULL), LUPI_OK);
 	ck_assert_int_eq(lupi_model_get_standardizer(m, mu, sd), LUPI_ESTATE);
@@ -497,7 +497,7 @@ START_TEST(standardizer_of_both_views_skips_missing)
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 1), LUPI_OK);
 	lupi_model *m = model(LUPI_TASK_BINARY, 2, NULL, 0, 1);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW, LUPI_VIEW_BOTH),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, LUPI_VIEW_BOTH),
 			 LUPI_OK);
 	size_t idx[] = {0, 1};
 	ck_assert_int_eq(lupi_model_step(m, ds, idx, 2, NULL), LUPI_OK);
@@ -766,7 +766,7 @@ START_TEST(step_errors)
 	lupi_model *m2 = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 2);
 	ck_assert_int_eq(lupi_model_step(m2, db, idx, 2, &loss), LUPI_ESTATE);
 	/* privileged view without X* */
-	ck_assert_int_eq(lupi_model_set_int(m2, LUPI_OPT_VIEW,
+	ck_assert_int_eq(lupi_model_set_int(m2, LUPI_MODEL_OPT_VIEW,
 					    LUPI_VIEW_PRIVILEGED), LUPI_OK);
 	ck_assert_int_eq(lupi_model_step(m2, db, idx, 2, &loss), LUPI_ESHAPE);
 	has_msg("privileged");
@@ -834,11 +834,11 @@ START_TEST(no_allocation_after_first_step)
 {
 	size_t h[] = {32, 16};
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 2, 3);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_DROPOUT, 0.2),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_DROPOUT, 0.2),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_CLIP_NORM, 1.0),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_CLIP_NORM, 1.0),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_ACTIVATION,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
 					    LUPI_ACT_GELU), LUPI_OK);
 	lupi_dataset *ds = blobs(100, 3, 0, 4);
 	size_t idx[64];
@@ -900,10 +900,10 @@ START_TEST(nonfinite_step_leaves_params)
 
 	/* a huge learning rate: the step that fails leaves the weights */
 	m = model(LUPI_TASK_REGRESSION, 2, h, 1, 1);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_OPTIMIZER,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER,
 					    LUPI_OPTIM_SGD), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 1000), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 1000), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
 	int rc = LUPI_OK;
 	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
@@ -929,9 +929,9 @@ START_TEST(fit_blobs_classification)
 {
 	size_t h[] = {16};
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 1, 3);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 40), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 32), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.01), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 40), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 32), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.01), LUPI_OK);
 	lupi_dataset *train = blobs(300, 3, 0, 10);
 	lupi_dataset *test = blobs(300, 3, 0, 11);
 	ck_assert_int_eq(lupi_model_fit(m, train, NULL, NULL, NULL), LUPI_OK);
@@ -948,14 +948,14 @@ END_TEST
 START_TEST(fit_blobs_binary_sgd)
 {
 	lupi_model *m = model(LUPI_TASK_BINARY, 2, NULL, 0, 1);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_OPTIMIZER,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER,
 					    LUPI_OPTIM_SGD), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_MOMENTUM, 0.9),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_MOMENTUM, 0.9),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_NESTEROV, 1), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.05), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 20), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 16), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_NESTEROV, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 20), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 16), LUPI_OK);
 	lupi_dataset *train = blobs(200, 2, 1, 12);
 	lupi_dataset *test = blobs(200, 2, 1, 13);
 	ck_assert_int_eq(lupi_model_fit(m, train, test, NULL, NULL), LUPI_OK);
@@ -972,10 +972,10 @@ END_TEST
 START_TEST(fit_linear_regression)
 {
 	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, NULL, 0, 2);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 60), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 16), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.05), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SCHEDULE,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 60), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 16), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SCHEDULE,
 					    LUPI_SCHEDULE_COSINE), LUPI_OK);
 	lupi_dataset *train = linear(400, 2, 20);
 	lupi_dataset *test = linear(100, 2, 21);
@@ -1023,10 +1023,10 @@ START_TEST(early_stopping_restores_best)
 	/* noisy labels: validation accuracy peaks early */
 	size_t h[] = {64};
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 1, 3);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 200), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_PATIENCE, 3), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 8), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.05), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 200), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_PATIENCE, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 8), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05), LUPI_OK);
 	lupi_dataset *train = blobs(60, 3, 0, 30);
 	lupi_dataset *valid = blobs(60, 3, 0, 31);
 	struct record r = {0};
@@ -1053,9 +1053,9 @@ END_TEST
 START_TEST(progress_and_stop)
 {
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 3);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 5), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 10), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_PROGRESS_STEPS, 3),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 5), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 10), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_PROGRESS_STEPS, 3),
 			 LUPI_OK);
 	lupi_dataset *train = blobs(95, 3, 0, 40);
 	struct record r = {0};
@@ -1096,11 +1096,11 @@ static lupi_model *fit_once(uint64_t seed, const lupi_dataset *train)
 {
 	size_t h[] = {16, 8};
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 2, 3);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, (int64_t)seed),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, (int64_t)seed),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 3), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 16), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_DROPOUT, 0.3),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 16), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_DROPOUT, 0.3),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_model_fit(m, train, NULL, NULL, NULL), LUPI_OK);
 	return m;
@@ -1143,11 +1143,11 @@ START_TEST(fit_privileged_view_skips_missing)
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 0), LUPI_OK);
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 2);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW,
 					    LUPI_VIEW_PRIVILEGED), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.05), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05), LUPI_OK);
 	struct record r = {0};
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 10), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 10), LUPI_OK);
 	ck_assert_int_eq(lupi_model_fit(m, ds, NULL, recorder, &r), LUPI_OK);
 	ck_assert_uint_eq(r.last.steps_per_epoch, 5); /* 50 eligible */
 	double acc;
@@ -1169,9 +1169,9 @@ START_TEST(clone_is_deep)
 {
 	size_t h[] = {8};
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 1, 3);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_ACTIVATION,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
 					    LUPI_ACT_TANH), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_DROPOUT, 0.1),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_DROPOUT, 0.1),
 			 LUPI_OK);
 	lupi_dataset *ds = blobs(40, 3, 0, 60);
 	size_t idx[] = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -1297,7 +1297,7 @@ START_TEST(allocation_failures_are_clean)
 		int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, 2, h, 1, 3,
 					   &m);
 		if (rc == LUPI_OK)
-			rc = lupi_model_set_int(m, LUPI_OPT_EPOCHS, 2);
+			rc = lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 2);
 		if (rc == LUPI_OK)
 			rc = lupi_model_fit(m, train, valid, NULL, NULL);
 		if (rc == LUPI_OK)
@@ -1344,7 +1344,7 @@ START_TEST(initialisers_have_their_distributions)
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		lupi_model *m = model(LUPI_TASK_CLASSIFICATION, in, hidden, 1,
 				      10);
-		ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_INIT,
+		ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_INIT,
 						    cases[c].init), LUPI_OK);
 		ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
 		size_t np = lupi_model_num_params(m);

@@ -151,9 +151,9 @@ static lupi_model *make_model(int task, size_t n_hidden, int act)
 	lupi_model *m;
 	ck_assert_int_eq(lupi_model_create(task, D, hidden, n_hidden, k, &m),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_ACTIVATION, act),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION, act),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
 	size_t np = lupi_model_num_params(m);
 	float *p = malloc(np * sizeof *p);
@@ -259,7 +259,7 @@ START_TEST(dropout_gradient_uses_the_mask)
 {
 	lupi_dataset *ds = make_ds(LUPI_TASK_REGRESSION, 0);
 	lupi_model *m = make_model(LUPI_TASK_REGRESSION, 1, LUPI_ACT_TANH);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_DROPOUT, 0.5),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_DROPOUT, 0.5),
 			 LUPI_OK);
 	double loss;
 	lib_grad(m, ds, NULL, 0, 1, &loss);
@@ -333,11 +333,11 @@ START_TEST(activation_derivatives)
 	lupi_model *m;
 	ck_assert_int_eq(lupi_model_create(LUPI_TASK_REGRESSION, 1, hid, 1, 1,
 					   &m), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
 	const float zs[] = {-3.0f, -0.5f, 0.0f, 0.3f, 2.5f};
 	for (int act = 0; act < 5; act++) {
-		ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_ACTIVATION,
+		ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
 						    act), LUPI_OK);
 		for (size_t z = 0; z < 5; z++) {
 			if (act == LUPI_ACT_RELU && zs[z] == 0.0f)

@@ -18,9 +18,9 @@ static lupi_model *make(int optimizer, double lr)
 	ck_assert_int_eq(lupi_model_create(LUPI_TASK_REGRESSION, 2, NULL, 0, 1,
 					   &m), LUPI_OK);
 	ck_assert_uint_eq(lupi_model_num_params(m), NP);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_OPTIMIZER, optimizer),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER, optimizer),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, lr), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, lr), LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_params(m, P0, NP), LUPI_OK);
 	m->grads = lupi__calloc(NP, sizeof *m->grads);
 	ck_assert_ptr_nonnull(m->grads);
@@ -49,7 +49,7 @@ START_TEST(sgd_plain_and_weight_decay)
 
 	/* L2: g + wd p, biases included */
 	m = make(LUPI_OPTIM_SGD, 0.1);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_WEIGHT_DECAY, 0.5),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_WEIGHT_DECAY, 0.5),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
 	for (size_t i = 0; i < NP; i++)
@@ -63,9 +63,9 @@ START_TEST(sgd_momentum_and_nesterov)
 {
 	for (int nesterov = 0; nesterov < 2; nesterov++) {
 		lupi_model *m = make(LUPI_OPTIM_SGD, 0.1);
-		ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_MOMENTUM,
+		ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_MOMENTUM,
 						       0.9), LUPI_OK);
-		ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_NESTEROV,
+		ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_NESTEROV,
 						    nesterov), LUPI_OK);
 		double p[NP], v[NP] = {0};
 		for (size_t i = 0; i < NP; i++)
@@ -109,7 +109,7 @@ START_TEST(adam_and_adamw)
 	int adamw = _i == 2;
 	double wd = _i == 0 ? 0.0 : 0.1;
 	lupi_model *m = make(adamw ? LUPI_OPTIM_ADAMW : LUPI_OPTIM_ADAM, 0.01);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_WEIGHT_DECAY, wd),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_WEIGHT_DECAY, wd),
 			 LUPI_OK);
 	for (int steps = 1; steps <= 4; steps++) {
 		ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
@@ -138,7 +138,7 @@ START_TEST(clipping_by_global_norm)
 	double norm = sqrt(0.01 + 0.04 + 0.09);
 	/* clip below the norm: the gradient is scaled to norm 0.1 */
 	lupi_model *m = make(LUPI_OPTIM_SGD, 1.0);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_CLIP_NORM, 0.1),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_CLIP_NORM, 0.1),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
 	double want[NP];
@@ -148,7 +148,7 @@ START_TEST(clipping_by_global_norm)
 	lupi_model_free(m);
 	/* clip above the norm: unchanged gradient */
 	m = make(LUPI_OPTIM_SGD, 1.0);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_CLIP_NORM, 1.0),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_CLIP_NORM, 1.0),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
 	for (size_t i = 0; i < NP; i++)
@@ -165,11 +165,11 @@ START_TEST(schedules)
 	m->epoch = 7;
 	ck_assert_double_eq_tol(lupi__model_lr(m), 0.1, 1e-15);
 	/* step: 0.1 * 0.5^floor(e / 2) */
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SCHEDULE,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SCHEDULE,
 					    LUPI_SCHEDULE_STEP), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STEP_SIZE, 2),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STEP_SIZE, 2),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_GAMMA, 0.5),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_GAMMA, 0.5),
 			 LUPI_OK);
 	const double step_want[] = {0.1, 0.1, 0.05, 0.05, 0.025};
 	for (unsigned e = 0; e < 5; e++) {
@@ -178,10 +178,10 @@ START_TEST(schedules)
 					1e-15);
 	}
 	/* cosine over 10 epochs from 0.1 to 0.01 */
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SCHEDULE,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SCHEDULE,
 					    LUPI_SCHEDULE_COSINE), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 10), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_MIN_LR, 0.01),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 10), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_MIN_LR, 0.01),
 			 LUPI_OK);
 	m->epoch = 0;
 	ck_assert_double_eq_tol(lupi__model_lr(m), 0.1, 1e-15);

@@ -51,11 +51,11 @@ static lupi_model *proto(int task, size_t n_in, size_t n_out, int view)
 	lupi_model *m = NULL;
 	ck_assert_int_eq(lupi_model_create(task, n_in, NULL, 0, n_out, &m),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW, view), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 8), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 16), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.02), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, 10), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 8), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 16), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.02), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 10), LUPI_OK);
 	return m;
 }
 
@@ -85,7 +85,7 @@ START_TEST(table_rows_and_statistics)
 					  2, temps, 2, 3, NULL, NULL, &c),
 			 LUPI_OK);
 	ck_assert_uint_eq(lupi_compare_rows(c), 7);
-	ck_assert_uint_eq(lupi_compare_seeds(c), 3);
+	ck_assert_uint_eq(lupi_compare_repeats(c), 3);
 	ck_assert_int_eq(lupi_compare_metric(c), LUPI_METRIC_ACCURACY);
 	const int kinds[7] = {LUPI_COMPARE_BASELINE, LUPI_COMPARE_TEACHER,
 			      LUPI_COMPARE_HARD, LUPI_COMPARE_DISTILLED,
@@ -177,7 +177,7 @@ START_TEST(one_seed_has_zero_std)
 			       LUPI_VIEW_REGULAR);
 	lupi_loss *lp = NULL;
 	ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &lp), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_int(lp, LUPI_LOSS_STUDENT_T, 1),
+	ck_assert_int_eq(lupi_loss_set_int(lp, LUPI_LOSS_OPT_STUDENT_T, 1),
 			 LUPI_OK);
 	const double lambdas[1] = {0.5}, temps[1] = {2.0};
 	lupi_compare *c = NULL;
@@ -187,7 +187,7 @@ START_TEST(one_seed_has_zero_std)
 	ck_assert_uint_eq(lupi_compare_rows(c), 4);
 	/* loss_proto was copied, not changed. */
 	double lam;
-	ck_assert_int_eq(lupi_loss_get_double(lp, LUPI_LOSS_LAMBDA, &lam),
+	ck_assert_int_eq(lupi_loss_get_double(lp, LUPI_LOSS_OPT_LAMBDA, &lam),
 			 LUPI_OK);
 	ck_assert_double_eq(lam, 0.5);
 	for (size_t row = 0; row < 4; row++) {
@@ -215,8 +215,8 @@ START_TEST(regression_uses_mse_and_training_mean)
 	lupi_model *tp = proto(LUPI_TASK_REGRESSION, DJ, 1,
 			       LUPI_VIEW_PRIVILEGED);
 	lupi_model *sp = proto(LUPI_TASK_REGRESSION, D, 1, LUPI_VIEW_REGULAR);
-	ck_assert_int_eq(lupi_model_set_int(tp, LUPI_OPT_EPOCHS, 80), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(tp, LUPI_OPT_LR, 0.05),
+	ck_assert_int_eq(lupi_model_set_int(tp, LUPI_MODEL_OPT_EPOCHS, 80), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(tp, LUPI_MODEL_OPT_LR, 0.05),
 			 LUPI_OK);
 	lupi_loss *lp = NULL;
 	ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_REGRESSION, &lp), LUPI_OK);
@@ -274,8 +274,8 @@ START_TEST(progress_counts_models_and_cancels)
 			       LUPI_VIEW_PRIVILEGED);
 	lupi_model *sp = proto(LUPI_TASK_CLASSIFICATION, D, 2,
 			       LUPI_VIEW_REGULAR);
-	ck_assert_int_eq(lupi_model_set_int(tp, LUPI_OPT_EPOCHS, 1), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(sp, LUPI_OPT_EPOCHS, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(tp, LUPI_MODEL_OPT_EPOCHS, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(sp, LUPI_MODEL_OPT_EPOCHS, 1), LUPI_OK);
 	const double lambdas[2] = {0.5, 1.0}, temps[1] = {2.0};
 	seen s = {0};
 	lupi_compare *c = NULL;
@@ -368,7 +368,7 @@ START_TEST(run_errors)
 					  t1, 1, 1, NULL, NULL, &c),
 			 LUPI_ESHAPE);
 	ck_assert_uint_eq(lupi_compare_rows(NULL), 0);
-	ck_assert_uint_eq(lupi_compare_seeds(NULL), 0);
+	ck_assert_uint_eq(lupi_compare_repeats(NULL), 0);
 	lupi_compare_free(NULL);
 	lupi_dataset_free(narrow);
 	lupi_model_free(t3);
@@ -388,8 +388,8 @@ START_TEST(allocation_failures)
 			       LUPI_VIEW_PRIVILEGED);
 	lupi_model *sp = proto(LUPI_TASK_CLASSIFICATION, D, 2,
 			       LUPI_VIEW_REGULAR);
-	ck_assert_int_eq(lupi_model_set_int(tp, LUPI_OPT_EPOCHS, 1), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(sp, LUPI_OPT_EPOCHS, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(tp, LUPI_MODEL_OPT_EPOCHS, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(sp, LUPI_MODEL_OPT_EPOCHS, 1), LUPI_OK);
 	const double l1[1] = {0.5}, t1[1] = {2.0};
 	int ok = 0;
 	for (int fail = 0; fail < 1000 && !ok; fail++) {

@@ -14,7 +14,7 @@ static lupi_model *mlp(int task, size_t n_in, const size_t *hidden,
 	ck_assert_int_eq(lupi_model_create(task, n_in, hidden, n_hidden, n_out,
 					   &m),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW, view), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), LUPI_OK);
 	return m;
 }
 
@@ -22,11 +22,11 @@ static lupi_model *mlp(int task, size_t n_in, const size_t *hidden,
  * by exactly -lr * gradient. */
 static void plain_sgd(lupi_model *m, double lr)
 {
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_OPTIMIZER,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER,
 					    LUPI_OPTIM_SGD),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, lr), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, lr), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
 }
 
@@ -34,9 +34,9 @@ static lupi_loss *kd(double lambda, double temp)
 {
 	lupi_loss *l = NULL;
 	ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &l), LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_LAMBDA, lambda),
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_LAMBDA, lambda),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_TEMPERATURE, temp),
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_TEMPERATURE, temp),
 			 LUPI_OK);
 	return l;
 }
@@ -74,7 +74,7 @@ static lupi_teacher *priv_teacher(void)
 				   0.2f, 0.0f, -0.4f};
 	lupi_model *m = mlp(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 3,
 			    LUPI_VIEW_PRIVILEGED);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_params(m, p, 9), LUPI_OK);
 	lupi_teacher *t = NULL;
@@ -163,7 +163,7 @@ START_TEST(step_matches_finite_differences)
 	const size_t hidden[1] = {NH};
 	lupi_model *s = mlp(LUPI_TASK_CLASSIFICATION, NI, hidden, 1, NO,
 			    LUPI_VIEW_REGULAR);
-	ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_ACTIVATION,
+	ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_ACTIVATION,
 					    LUPI_ACT_TANH),
 			 LUPI_OK);
 	const double lr = 0.1, lambda = 0.7, temp = 2.5;
@@ -355,7 +355,7 @@ START_TEST(binary_student_with_probabilities)
 	lupi_model *s = mlp(LUPI_TASK_BINARY, 1, NULL, 0, 1,
 			    LUPI_VIEW_REGULAR);
 	plain_sgd(s, 0.5);
-	ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_EPOCHS, 400),
+	ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_EPOCHS, 400),
 			 LUPI_OK);
 	lupi_loss *loss = kd(1.0, 1.0);
 	ck_assert_int_eq(lupi_student_fit(s, t, loss, ds, NULL, NULL, NULL),
@@ -408,8 +408,8 @@ START_TEST(steps_read_the_cache_without_allocating)
 
 	/* lupi_student_fit prepares once; every epoch reads the cache. */
 	lupi_teacher *t2 = priv_teacher();
-	ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_EPOCHS, 4), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_BATCH, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_EPOCHS, 4), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_BATCH, 3), LUPI_OK);
 	ck_assert_int_eq(lupi_student_fit(s, t2, NULL, ds, NULL, NULL, NULL),
 			 LUPI_OK);
 	ck_assert_uint_eq(t2->n_forward, 1);
@@ -508,12 +508,12 @@ static lupi_dataset *relevant(size_t n, uint64_t seed, const double *alpha)
 
 static void train_opts(lupi_model *m, uint64_t seed, int64_t epochs)
 {
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, (int64_t)seed),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, (int64_t)seed),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, epochs),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, epochs),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 32), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.01), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 32), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.01), LUPI_OK);
 }
 
 START_TEST(distillation_helps_on_relevant_features)
@@ -528,7 +528,7 @@ START_TEST(distillation_helps_on_relevant_features)
 		lupi_model *tm = mlp(LUPI_TASK_CLASSIFICATION, DJ, NULL, 0, 2,
 				     LUPI_VIEW_PRIVILEGED);
 		train_opts(tm, r, 60);
-		ck_assert_int_eq(lupi_model_set_double(tm, LUPI_OPT_LR, 0.05),
+		ck_assert_int_eq(lupi_model_set_double(tm, LUPI_MODEL_OPT_LR, 0.05),
 				 LUPI_OK);
 		ck_assert_int_eq(lupi_model_fit(tm, train, NULL, NULL, NULL),
 				 LUPI_OK);
@@ -588,8 +588,8 @@ START_TEST(saved_student_predicts_alone)
 	const size_t hidden[1] = {6};
 	lupi_model *s = mlp(LUPI_TASK_CLASSIFICATION, 3, hidden, 1, 3,
 			    LUPI_VIEW_REGULAR);
-	ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_EPOCHS, 3), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_BATCH, 7), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_EPOCHS, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_BATCH, 7), LUPI_OK);
 	lupi_loss *loss = kd(0.5, 3.0);
 	ck_assert_int_eq(lupi_student_fit(s, t, loss, ds, ds, NULL, NULL),
 			 LUPI_OK);
@@ -624,13 +624,13 @@ START_TEST(same_seed_same_student)
 		lupi_teacher *t = priv_teacher();
 		lupi_model *s = mlp(LUPI_TASK_CLASSIFICATION, 3, hidden, 1, 3,
 				    LUPI_VIEW_REGULAR);
-		ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_SEED, 42),
+		ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_SEED, 42),
 				 LUPI_OK);
-		ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_EPOCHS, 3),
+		ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_EPOCHS, 3),
 				 LUPI_OK);
-		ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_BATCH, 5),
+		ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_BATCH, 5),
 				 LUPI_OK);
-		ck_assert_int_eq(lupi_model_set_double(s, LUPI_OPT_DROPOUT,
+		ck_assert_int_eq(lupi_model_set_double(s, LUPI_MODEL_OPT_DROPOUT,
 						       0.2),
 				 LUPI_OK);
 		lupi_loss *loss = kd(0.5, 2.0);
@@ -667,7 +667,7 @@ START_TEST(feature_loss_needs_a_model_teacher)
 	lupi_model *b = NULL;
 	ck_assert_int_eq(lupi_model_clone(a, &b), LUPI_OK);
 	lupi_loss *plain = kd(0.5, 2.0), *hint = kd(0.5, 2.0);
-	ck_assert_int_eq(lupi_loss_set_int(hint, LUPI_LOSS_FEATURE,
+	ck_assert_int_eq(lupi_loss_set_int(hint, LUPI_LOSS_OPT_FEATURE,
 					   LUPI_FEATURE_HINT),
 			 LUPI_OK);
 	size_t idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -690,7 +690,7 @@ START_TEST(feature_loss_needs_a_model_teacher)
 	ck_assert_int_gt(moved, 12);
 
 	/* A student layer out of range. */
-	ck_assert_int_eq(lupi_loss_set_int(hint, LUPI_LOSS_STUDENT_LAYER, 2),
+	ck_assert_int_eq(lupi_loss_set_int(hint, LUPI_LOSS_OPT_STUDENT_LAYER, 2),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_student_step(b, t, hint, ds, idx, 8, &vb),
 			 LUPI_ERANGE);
@@ -698,10 +698,10 @@ START_TEST(feature_loss_needs_a_model_teacher)
 	/* Layer 0 (a fresh loss: the learned regressor has layer 1's
 	 * width). */
 	lupi_loss *hint0 = kd(0.5, 2.0);
-	ck_assert_int_eq(lupi_loss_set_int(hint0, LUPI_LOSS_FEATURE,
+	ck_assert_int_eq(lupi_loss_set_int(hint0, LUPI_LOSS_OPT_FEATURE,
 					   LUPI_FEATURE_HINT),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_loss_set_int(hint0, LUPI_LOSS_STUDENT_LAYER, 0),
+	ck_assert_int_eq(lupi_loss_set_int(hint0, LUPI_LOSS_OPT_STUDENT_LAYER, 0),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_student_step(b, t, hint0, ds, idx, 8, &vb),
 			 LUPI_OK);
@@ -805,9 +805,9 @@ START_TEST(allocation_failures)
 		lupi_teacher *t = priv_teacher();
 		lupi_model *s = mlp(LUPI_TASK_CLASSIFICATION, 3, hidden, 1, 3,
 				    LUPI_VIEW_REGULAR);
-		ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_EPOCHS, 2),
+		ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_EPOCHS, 2),
 				 LUPI_OK);
-		ck_assert_int_eq(lupi_model_set_int(s, LUPI_OPT_BATCH, 5),
+		ck_assert_int_eq(lupi_model_set_int(s, LUPI_MODEL_OPT_BATCH, 5),
 				 LUPI_OK);
 		size_t idx[3] = {0, 4, 8};
 		int budget = fail;

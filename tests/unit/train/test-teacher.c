@@ -36,8 +36,8 @@ static lupi_model *linear(int task, size_t n_in, size_t n_out, int view,
 	lupi_model *m = NULL;
 	ck_assert_int_eq(lupi_model_create(task, n_in, NULL, 0, n_out, &m),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW, view), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_STANDARDIZE, 0),
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_params(m, params,
 					       n_in * n_out + n_out),
@@ -546,13 +546,13 @@ static lupi_model *proto_priv(void)
 	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, 2, NULL,
 					   0, 2, &m),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_VIEW,
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW,
 					    LUPI_VIEW_PRIVILEGED),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_EPOCHS, 15), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_BATCH, 8), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_double(m, LUPI_OPT_LR, 0.05), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_int(m, LUPI_OPT_SEED, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 15), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 8), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 3), LUPI_OK);
 	return m;
 }
 
@@ -704,7 +704,7 @@ START_TEST(allocation_failures)
 {
 	lupi_dataset *ds = blobs(NULL);
 	lupi_model *proto = proto_priv();
-	ck_assert_int_eq(lupi_model_set_int(proto, LUPI_OPT_EPOCHS, 1),
+	ck_assert_int_eq(lupi_model_set_int(proto, LUPI_MODEL_OPT_EPOCHS, 1),
 			 LUPI_OK);
 	float z[80] = {0};
 	int ok = 0;
