@@ -257,9 +257,10 @@ LUPI_API int lupi_dataset_set_weights(lupi_dataset *ds, const float *weights);
 LUPI_API size_t lupi_dataset_rows(const lupi_dataset *ds);
 LUPI_API size_t lupi_dataset_dim(const lupi_dataset *ds, int view);
 LUPI_API int lupi_dataset_task(const lupi_dataset *ds);
-/** K for classification (2 for binary), m for regression, 0 otherwise. */
+/** K for classification (2 for binary), m for regression, 0 otherwise.
+ * @since 0.1 */
 LUPI_API size_t lupi_dataset_outputs(const lupi_dataset *ds);
-/** Number of samples whose X* is present. */
+/** Number of samples whose X* is present. @since 0.1 */
 LUPI_API size_t lupi_dataset_privileged_count(const lupi_dataset *ds);
 /**
  * Borrowed pointers into the dataset, valid until it is freed or modified:
@@ -315,13 +316,15 @@ LUPI_API int lupi_dataset_split(const lupi_dataset *ds, double fraction,
  * the identity (teacher outputs do not depend on them).
  */
 
-/** Permutes the samples in place, fixed by seed. @since 0.1 */
+/** Permutes the samples in place, fixed by seed. @return LUPI_OK;
+ * LUPI_EINVAL (NULL); LUPI_ENOMEM (the dataset is unchanged). @since 0.1 */
 LUPI_API int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed);
 /**
  * Computes per-feature mean and standard deviation of a view (REGULAR or
  * PRIVILEGED; privileged rows absent from the mask are skipped) into
  * mean[dim] and std[dim]. A constant feature gets std 1.
- * @since 0.1
+ * @return LUPI_OK; LUPI_EINVAL (NULL, unknown view, no X* for a view that
+ *         needs it). @since 0.1
  */
 LUPI_API int lupi_dataset_fit_standardizer(const lupi_dataset *ds, int view,
 					   float *mean, float *std);
@@ -381,7 +384,8 @@ LUPI_API int lupi_reader_set_role(lupi_reader *r, size_t first, size_t last,
 				  int role);
 /**
  * Gives the CSV column whose header is `name` a role (needs HEADER 1).
- * Unknown names are reported by the loader. @since 0.1
+ * Unknown names are reported by the loader. @return LUPI_OK; LUPI_EINVAL
+ * (NULL, empty name, unknown role); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_reader_set_role_name(lupi_reader *r, const char *name,
 				       int role);
@@ -408,7 +412,8 @@ LUPI_API int lupi_dataset_load_csv(const char *path, const lupi_reader *r,
  * to dense rows: indices are capped at 2^24 and X plus X* at 1 GiB
  * (LUPI_EFORMAT beyond), so a small untrusted file can still cost up to
  * 1 GiB of memory.
- * @since 0.1
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_EIO; LUPI_EFORMAT; LUPI_ERANGE (a
+ *         label); LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_dataset_load_libsvm(const char *path, const lupi_reader *r,
 				      lupi_dataset **out);
@@ -417,7 +422,10 @@ LUPI_API int lupi_dataset_load_libsvm(const char *path, const lupi_reader *r,
  * Fashion-MNIST format; gzip'd or not). Images are flattened row-major;
  * with IDX_POOL p > 1 the regular view is the (rows/p) x (cols/p) image of
  * p x p block means and X* is the full image. labels_path may be NULL.
- * @since 0.1
+ * @return LUPI_OK; LUPI_EINVAL (NULL path, IDX_POOL not dividing the image
+ *         size); LUPI_EIO; LUPI_EFORMAT (bad magic, type, dimensions, size,
+ *         or the two files disagree on the count); LUPI_ERANGE (a label);
+ *         LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_dataset_load_idx(const char *images_path,
 				   const char *labels_path,
@@ -504,8 +512,8 @@ typedef struct lupi_model lupi_model;
  * sizes, and n_out outputs, for a task (LUPI_TASK_CLASSIFICATION with
  * n_out = K >= 2, LUPI_TASK_BINARY with n_out = 1, LUPI_TASK_REGRESSION with
  * n_out = m). n_hidden 0 gives softmax, logistic or linear regression.
- * Weights are initialised from LUPI_OPT_SEED when training starts, or by
- * lupi_model_init(). hidden is copied.
+ * Weights are initialised from LUPI_MODEL_OPT_SEED when training starts, or
+ * by lupi_model_init(). hidden is copied.
  * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (a size 0 or > 1048576);
  *         LUPI_ENOMEM. @since 0.1
  */
@@ -545,9 +553,9 @@ LUPI_API int lupi_model_get_layer_int(const lupi_model *m, size_t layer,
 				      int key, int64_t *value);
 
 /**
- * (Re)initialises weights from LUPI_OPT_SEED and clears the optimiser state
- * and standardisation. Training calls it implicitly the first time.
- * @since 0.1
+ * (Re)initialises weights from LUPI_MODEL_OPT_SEED and clears the optimiser
+ * state and standardisation. Training calls it implicitly the first time.
+ * @return LUPI_OK; LUPI_EINVAL (NULL). @since 0.1
  */
 LUPI_API int lupi_model_init(lupi_model *m);
 
@@ -556,9 +564,11 @@ LUPI_API int lupi_model_task(const lupi_model *m);
 LUPI_API size_t lupi_model_inputs(const lupi_model *m);
 LUPI_API size_t lupi_model_outputs(const lupi_model *m);
 LUPI_API size_t lupi_model_layers(const lupi_model *m);
-/** Output width of layer i (hidden layers, then the output layer). */
+/** Output width of layer i (hidden layers, then the output layer); 0 when i
+ * is out of range. @since 0.1 */
 LUPI_API size_t lupi_model_layer_size(const lupi_model *m, size_t i);
-/** Number of parameters (weights and biases of layers that have one). */
+/** Number of parameters (weights and biases of layers that have one).
+ * @since 0.1 */
 LUPI_API size_t lupi_model_num_params(const lupi_model *m);
 /**
  * Copies all parameters, layer by layer (weights row-major out x in, then
@@ -572,9 +582,11 @@ LUPI_API int lupi_model_get_params(const lupi_model *m, float *params,
 LUPI_API int lupi_model_set_params(lupi_model *m, const float *params,
 				   size_t n);
 /**
- * Stored input standardisation (LUPI_OPT_STANDARDIZE): copies mean and std
- * (inputs floats each) out, or sets them. Get returns LUPI_ESTATE when the
- * model has none yet. @since 0.1
+ * Stored input standardisation (LUPI_MODEL_OPT_STANDARDIZE): copies mean
+ * and std (inputs floats each) out, or sets them. @return LUPI_OK; LUPI_EINVAL
+ * (NULL); LUPI_ESTATE (get: the model has none yet); LUPI_ERANGE (set: a
+ * std that is not finite and > 0, or a mean that is not finite).
+ * @since 0.1
  */
 LUPI_API int lupi_model_get_standardizer(const lupi_model *m, float *mean,
 					 float *std);
@@ -646,11 +658,12 @@ LUPI_API int lupi_model_gradient(lupi_model *m, const lupi_dataset *ds,
 LUPI_API int lupi_model_apply_gradient(lupi_model *m, const float *grad,
 				       size_t n_grad);
 /**
- * Trains for LUPI_OPT_EPOCHS epochs of batches of LUPI_OPT_BATCH samples of
- * train (shuffled each epoch with SHUFFLE), evaluating valid (may be NULL)
- * after each epoch, with early stopping (PATIENCE) and progress callbacks
- * (progress may be NULL). Samples without X* are skipped when the view
- * needs X*. Errors as lupi_model_step(). @since 0.1
+ * Trains for EPOCHS epochs of batches of BATCH samples of train (shuffled
+ * each epoch with SHUFFLE), evaluating valid (may be NULL) after each
+ * epoch, with early stopping (PATIENCE) and progress callbacks (progress
+ * may be NULL). Samples without X* are skipped when the view needs X*.
+ * Errors as lupi_model_step(), plus LUPI_ECANCELLED when the callback
+ * stopped training. @since 0.2
  */
 LUPI_API int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
 			    const lupi_dataset *valid,
@@ -695,7 +708,8 @@ LUPI_API int lupi_model_evaluate(const lupi_model *m, const lupi_dataset *ds,
 				 int metric, double *value);
 /**
  * Confusion matrix counts[true * K + predicted] (K*K entries, K = 2 for
- * binary). @since 0.1
+ * binary) through the model's view. @return as lupi_model_evaluate().
+ * @since 0.1
  */
 LUPI_API int lupi_model_confusion(const lupi_model *m, const lupi_dataset *ds,
 				  uint64_t *counts);
@@ -712,10 +726,12 @@ LUPI_API int lupi_model_save(const lupi_model *m, const char *path);
  * Loads a model file. The file is checked before anything is allocated:
  * LUPI_EFORMAT (bad magic, header, dimension or size, unknown activation,
  * truncated), LUPI_EVERSION (unknown major version or flag bits),
- * LUPI_ECHECKSUM (CRC32C mismatch), LUPI_EIO, LUPI_ENOMEM. @since 0.1
+ * LUPI_ECHECKSUM (CRC32C mismatch), LUPI_EIO, LUPI_ENOMEM.
+ * @return LUPI_OK or one of those; LUPI_EINVAL (NULL). @since 0.1
  */
 LUPI_API int lupi_model_load(const char *path, lupi_model **out);
-/** As lupi_model_load() from a buffer of size bytes (borrowed for the call). */
+/** As lupi_model_load() from a buffer of size bytes (borrowed for the
+ * call). @return as lupi_model_load(), without LUPI_EIO. @since 0.1 */
 LUPI_API int lupi_model_load_memory(const void *data, size_t size,
 				    lupi_model **out);
 /**
@@ -1092,7 +1108,8 @@ typedef int (*lupi_compare_data_fn)(void *user, unsigned repeat,
 				    const lupi_dataset **test);
 /**
  * As lupi_compare_run() with a fresh train/test pair per repetition, as
- * papers that redraw the data each repetition do. @since 0.2
+ * papers that redraw the data each repetition do. @return as
+ * lupi_compare_run(), or the callback's negative code. @since 0.2
  */
 LUPI_API int lupi_compare_run_each(lupi_compare *c, lupi_compare_data_fn data,
 				   void *data_user, lupi_progress_fn progress,
