@@ -304,7 +304,7 @@ static lupi_dataset *load(const struct args *a, const char *split, size_t max)
 }
 
 /* Median epoch seconds, wall clock; CPU seconds into *cpu. */
-static double train(lupi_model *m, lupi_teacher *t, lupi_loss *loss,
+static double train(lupi_model *m, const lupi_teacher *t, lupi_loss *loss,
 		    const lupi_dataset *ds, double *cpu)
 {
 	struct timing tm = {now(), cpu_now(), {0}, {0}, 0};
@@ -323,12 +323,16 @@ static double latency_us(const lupi_model *m, const lupi_dataset *test)
 	size_t d = lupi_dataset_dim(test, LUPI_VIEW_REGULAR);
 	size_t n = lupi_dataset_rows(test);
 	float out[10];
-	for (int i = 0; i < 100; i++)
-		lupi_model_predict(m, x + (size_t)i * d, 1, LUPI_PREDICT_OUTPUT, out);
+	for (int i = 0; i < 100; i++) {
+		int rc = lupi_model_predict(m, x + (size_t)i * d, 1, d,
+					    LUPI_PREDICT_OUTPUT, out);
+		if (rc != LUPI_OK)
+			die("predict", rc);
+	}
 	const int reps = 20000;
 	double t0 = now();
 	for (int i = 0; i < reps; i++)
-		lupi_model_predict(m, x + (size_t)(i % n) * d, 1,
+		lupi_model_predict(m, x + (size_t)(i % n) * d, 1, d,
 				   LUPI_PREDICT_OUTPUT, out);
 	return (now() - t0) / reps * 1e6;
 }
@@ -336,6 +340,7 @@ static double latency_us(const lupi_model *m, const lupi_dataset *test)
 static double throughput(const lupi_model *m, const lupi_dataset *test)
 {
 	const float *x = lupi_dataset_features(test, LUPI_VIEW_REGULAR);
+	size_t d = lupi_dataset_dim(test, LUPI_VIEW_REGULAR);
 	size_t n = lupi_dataset_rows(test);
 	float *out = malloc(n * 10 * sizeof *out);
 	if (!out)
@@ -343,8 +348,9 @@ static double throughput(const lupi_model *m, const lupi_dataset *test)
 	double best = INFINITY;
 	for (int rep = 0; rep < 5; rep++) {
 		double t0 = now();
-		if (lupi_model_predict(m, x, n, LUPI_PREDICT_OUTPUT, out))
-			die("predict", LUPI_EINVAL);
+		int rc = lupi_model_predict(m, x, n, d, LUPI_PREDICT_OUTPUT, out);
+		if (rc != LUPI_OK)
+			die("predict", rc);
 		double t = now() - t0;
 		best = t < best ? t : best;
 	}

@@ -57,7 +57,8 @@ static void check(int rc, const char *what)
 }
 
 static double train_student(const lupi_dataset *train,
-			    const lupi_dataset *test, lupi_teacher *t)
+			    const lupi_dataset *test,
+			    const lupi_teacher *t)
 {
 	lupi_model *m;
 	lupi_loss *loss;
@@ -92,10 +93,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	check(lupi_dataset_create(N_TRAIN, D, x, &train), "train");
-	check(lupi_dataset_set_labels(train, K, y, 0), "train labels");
+	check(lupi_dataset_set_labels(train, K, y), "train labels");
 	check(lupi_dataset_create(n - N_TRAIN, D, x + N_TRAIN * D, &test),
 	      "test");
-	check(lupi_dataset_set_labels(test, K, y + N_TRAIN, 0), "test labels");
+	check(lupi_dataset_set_labels(test, K, y + N_TRAIN), "test labels");
 
 	/* the outputs are tied to the training set, row for row */
 	check(lupi_teacher_create(&t), "teacher");

@@ -1,11 +1,11 @@
 /*
  * fashion_mnist_lupi.c - learning using privileged information on
  * Fashion-MNIST: a teacher MLP sees the 28x28 image (X*), students see only
- * a 7x7 image of 4x4 block means (X). lupi_compare_run() trains, for each
- * seed, the teacher, a student on labels only and a distilled student for
- * every (lambda, T) of the grid, all students from the same initial
- * weights, and reports mean +- std test accuracy and the paired difference
- * to the labels-only student.
+ * a 7x7 image of 4x4 block means (X). A comparison (lupi_compare_create(),
+ * lupi_compare_run()) trains, for each seed, the teacher, a student on
+ * labels only and a distilled student for every (lambda, T) of the grid,
+ * all students from the same initial weights, and reports mean +- std test
+ * accuracy and the paired difference to the labels-only student.
  *
  * usage: fashion_mnist_lupi [--n N] [--test-n N] [--epochs E] [--seeds S]
  *                           [--hidden H] [--dir DIR]
@@ -152,9 +152,11 @@ int main(int argc, char **argv)
 	       lupi_dataset_dim(train, LUPI_VIEW_PRIVILEGED), s.hidden,
 	       lupi_dataset_dim(train, LUPI_VIEW_REGULAR), s.hidden, s.epochs,
 	       s.seeds);
-	check(lupi_compare_run(tp, sp, NULL, train, test, lambdas, N_L, temps,
-			       N_T, (unsigned)s.seeds, progress, NULL, &cmp),
-	      "compare");
+	check(lupi_compare_create(tp, sp, &cmp), "compare");
+	check(lupi_compare_set_grid(cmp, lambdas, N_L, temps, N_T), "grid");
+	check(lupi_compare_set_int(cmp, LUPI_COMPARE_OPT_REPEATS, s.seeds),
+	      "seeds");
+	check(lupi_compare_run(cmp, train, test, progress, NULL), "compare");
 	print_table(cmp);
 	lupi_compare_free(cmp);
 	lupi_model_free(sp);

@@ -35,7 +35,7 @@ int main(void)
 	}
 	check(lupi_dataset_create(N, 10, x, &ds));
 	check(lupi_dataset_set_privileged(ds, 2, xs, NULL));
-	check(lupi_dataset_set_labels(ds, 2, y, 0));
+	check(lupi_dataset_set_labels(ds, 2, y));
 
 	check(lupi_model_create(cls, 2, &hidden, 1, 2, &tm));
 	check(lupi_model_set_int(tm, LUPI_MODEL_OPT_VIEW, LUPI_VIEW_PRIVILEGED));
@@ -48,7 +48,7 @@ int main(void)
 	check(lupi_loss_set_double(kd, LUPI_LOSS_OPT_TEMPERATURE, 2.0));
 	check(lupi_student_fit(sm, t, kd, ds, NULL, NULL, NULL));
 
-	check(lupi_model_predict(sm, x, 1, LUPI_PREDICT_OUTPUT, prob)); /* X */
+	check(lupi_model_predict(sm, x, 1, 10, LUPI_PREDICT_OUTPUT, prob)); /* X */
 	printf("sample 0: label %d, student P(y=1) = %.3f\n", y[0], prob[1]);
 	lupi_loss_free(kd);
 	lupi_teacher_free(t);

@@ -46,7 +46,7 @@ static lupi_dataset *make_data(unsigned seed)
 	}
 	if (lupi_dataset_create(N, D, x, &ds) ||
 	    lupi_dataset_set_privileged(ds, DS, xs, NULL) ||
-	    lupi_dataset_set_labels(ds, 3, y, 0))
+	    lupi_dataset_set_labels(ds, 3, y))
 		die("dataset");
 	return ds;
 }

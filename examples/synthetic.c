@@ -14,7 +14,8 @@
  *                       3 coordinates drawn for each sample
  *
  * Distillation uses T = 1 and lambda = 1 with the student at temperature 1,
- * as in the authors' code. Prints mean +- std test accuracy over the
+ * as in the authors' code. lupi_compare_run_each() redraws the data for
+ * each repetition; the program prints mean +- std test accuracy over the
  * repetitions for the teacher (on x*), the student on labels and the
  * distilled student.
  *
@@ -123,15 +124,14 @@ static lupi_dataset *dataset(int e, const double *alpha, size_t n)
 	dstar = generate(e, alpha, n, x, xs, y);
 	check(lupi_dataset_create(n, D, x, &ds), "dataset");
 	check(lupi_dataset_set_privileged(ds, dstar, xs, NULL), "x*");
-	check(lupi_dataset_set_labels(ds, 2, y, 0), "labels");
+	check(lupi_dataset_set_labels(ds, 2, y), "labels");
 	free(x);
 	free(xs);
 	free(y);
 	return ds;
 }
 
-static lupi_model *logreg(const struct settings *s, size_t n_in, int view,
-			  int seed)
+static lupi_model *logreg(const struct settings *s, size_t n_in, int view)
 {
 	lupi_model *m;
 
@@ -140,66 +140,71 @@ static lupi_model *logreg(const struct settings *s, size_t n_in, int view,
 	check(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, view), "view");
 	check(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, s->epochs), "epochs");
 	check(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 20), "batch");
-	check(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, seed), "seed");
 	check(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.01), "lr");
 	return m;
 }
 
-/* One repetition: teacher, student, distilled student test accuracy. */
-static void repetition(const struct settings *s, int e, int rep,
-		       double acc[3])
-{
-	double alpha[D];
-	lupi_dataset *train, *test;
-	lupi_model *tp, *sp;
-	lupi_loss *kd;
-	lupi_compare *cmp;
+/* The data of one experiment, redrawn for every repetition. */
+struct draw {
+	const struct settings *s;
+	int e;
+	lupi_dataset *train, *test; /* of the current repetition */
+};
 
+/* lupi_compare_data_fn: a new alpha, training and test set per repetition. */
+static int redraw(void *user, unsigned repeat, uint64_t seed,
+		  const lupi_dataset **train, const lupi_dataset **test)
+{
+	struct draw *d = user;
+	double alpha[D];
+
+	(void)repeat;
+	(void)seed; /* the models' seed; the data come from rng_state */
+	lupi_dataset_free(d->train);
+	lupi_dataset_free(d->test);
 	for (size_t k = 0; k < D; k++)
 		alpha[k] = gauss();
-	train = dataset(e, alpha, (size_t)s->n);
-	test = dataset(e, alpha, N_TEST);
-	tp = logreg(s, lupi_dataset_dim(train, LUPI_VIEW_PRIVILEGED),
-		    LUPI_VIEW_PRIVILEGED, rep);
-	sp = logreg(s, D, LUPI_VIEW_REGULAR, rep);
-	check(lupi_loss_create(LUPI_LOSS_KD, &kd), "loss");
-	check(lupi_loss_set_int(kd, LUPI_LOSS_OPT_STUDENT_T, 1), "student T");
-	check(lupi_compare_run(tp, sp, kd, train, test, &s->lambda, 1,
-			       &s->temp, 1, 1, NULL, NULL, &cmp), "compare");
-	/* rows: baseline, teacher, hard, distilled */
-	for (int k = 0; k < 3; k++)
-		check(lupi_compare_value(cmp, (size_t)k + 1, 0, &acc[k]),
-		      "value");
-	lupi_compare_free(cmp);
-	lupi_loss_free(kd);
-	lupi_model_free(sp);
-	lupi_model_free(tp);
-	lupi_dataset_free(test);
-	lupi_dataset_free(train);
+	d->train = dataset(d->e, alpha, (size_t)d->s->n);
+	d->test = dataset(d->e, alpha, N_TEST);
+	*train = d->train;
+	*test = d->test;
+	return LUPI_OK;
 }
 
 static void experiment(const struct settings *s, int e, const char *name)
 {
-	double sum[3] = {0, 0, 0}, sq[3] = {0, 0, 0};
+	size_t dstar = e == 1 ? 1 : e == 2 ? D : 3; /* as generate() */
+	struct draw d = {s, e, NULL, NULL};
+	lupi_model *tp = logreg(s, dstar, LUPI_VIEW_PRIVILEGED);
+	lupi_model *sp = logreg(s, D, LUPI_VIEW_REGULAR);
+	lupi_loss *kd;
+	lupi_compare *cmp;
 
-	for (int r = 0; r < s->reps; r++) {
-		double acc[3];
-
-		repetition(s, e, r, acc);
-		for (int k = 0; k < 3; k++) {
-			sum[k] += acc[k];
-			sq[k] += acc[k] * acc[k];
-		}
-	}
+	check(lupi_loss_create(LUPI_LOSS_KD, &kd), "loss");
+	check(lupi_loss_set_int(kd, LUPI_LOSS_OPT_STUDENT_T, 1), "student T");
+	check(lupi_compare_create(tp, sp, &cmp), "compare");
+	check(lupi_compare_set_loss(cmp, kd), "compare loss");
+	check(lupi_compare_set_grid(cmp, &s->lambda, 1, &s->temp, 1), "grid");
+	/* repetition r trains every model with LUPI_MODEL_OPT_SEED r */
+	check(lupi_compare_set_int(cmp, LUPI_COMPARE_OPT_REPEATS, s->reps),
+	      "repetitions");
+	check(lupi_compare_run_each(cmp, redraw, &d, NULL, NULL), "compare");
 	printf("%d %-30s", e, name);
-	for (int k = 0; k < 3; k++) {
-		double m = sum[k] / s->reps;
-		double var = s->reps > 1 ?
-			(sq[k] - s->reps * m * m) / (s->reps - 1) : 0;
+	/* rows: baseline, teacher, labels only, distilled */
+	for (size_t row = 1; row <= 3; row++) {
+		double mean, sd;
 
-		printf("  %.3f +- %.3f", m, sqrt(var > 0 ? var : 0));
+		check(lupi_compare_row(cmp, row, NULL, NULL, NULL, &mean, &sd,
+				       NULL, NULL), "row");
+		printf("  %.3f +- %.3f", mean, s->reps > 1 ? sd : 0.0);
 	}
 	putchar('\n');
+	lupi_compare_free(cmp);
+	lupi_loss_free(kd);
+	lupi_model_free(sp);
+	lupi_model_free(tp);
+	lupi_dataset_free(d.test);
+	lupi_dataset_free(d.train);
 }
 
 int main(int argc, char **argv)

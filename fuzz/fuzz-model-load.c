@@ -4,7 +4,8 @@
  * checked here as: no single allocation above size + 64 KiB, all of them
  * together at most 4 * size + 64 KiB, which leaves room for the layer table
  * and the standardisation arrays), and a loaded model answers its
- * accessors and predicts. Each input is loaded twice: as it is, and with
+ * accessors, holds every model and layer option inside the range the
+ * option directory describes, and predicts. Each input is loaded twice: as it is, and with
  * its checksums recomputed where the layout of doc/formats.md puts them,
  * so that mutations get past the CRC32C checks into the header and tensor
  * validation. */
@@ -37,12 +38,41 @@ static void use_model(const lupi_model *m)
 		fuzz_fail("a loaded model has an empty shape", 0);
 	if (lupi_model_layer_size(m, layers - 1) != out)
 		fuzz_fail("last layer width differs from the outputs", 0);
-	for (size_t i = 0; i < layers; i++) {
-		int act = lupi_model_layer_activation(m, i);
-		if (act < LUPI_ACT_IDENTITY || act > LUPI_ACT_GELU)
-			fuzz_fail("a loaded model has an unknown activation",
-			          act);
+	/* Every option of the model and its layers reads a value inside
+	 * the range the option directory describes. */
+	for (const lupi_option *o = lupi_option_next(LUPI_HANDLE_MODEL, NULL);
+	     o != NULL; o = lupi_option_next(LUPI_HANDLE_MODEL, o)) {
+		int64_t iv = 0;
+		double dv = 0;
+		int ok = o->type == LUPI_TYPE_INT
+		             ? lupi_model_get_int(m, o->key, &iv) == LUPI_OK &&
+		                   iv >= o->int_min && iv <= o->int_max
+		             : lupi_model_get_double(m, o->key, &dv) ==
+		                       LUPI_OK &&
+		                   dv >= o->real_min && dv <= o->real_max &&
+		                   !(o->real_min_open && dv == o->real_min) &&
+		                   !(o->real_max_open && dv == o->real_max);
+		if (!ok)
+			fuzz_fail("a loaded model has an option out of range",
+			          o->key);
 	}
+	for (size_t i = 0; i < layers; i++)
+		for (const lupi_option *o =
+		         lupi_option_next(LUPI_HANDLE_LAYER, NULL);
+		     o != NULL; o = lupi_option_next(LUPI_HANDLE_LAYER, o)) {
+			int64_t v = -1;
+			if (lupi_model_get_layer_int(m, i, o->key, &v) !=
+			        LUPI_OK ||
+			    v < o->int_min || v > o->int_max)
+				fuzz_fail("a loaded layer has an option out of "
+				          "range",
+				          o->key);
+			if (i == layers - 1 &&
+			    o->key == LUPI_LAYER_OPT_ACTIVATION &&
+			    v != LUPI_ACT_IDENTITY)
+				fuzz_fail("a loaded output layer is not linear",
+				          (int)v);
+		}
 	float *x = calloc(2 * in, sizeof *x);
 	float *y = calloc(2 * out, sizeof *y);
 	int32_t cls[2];
@@ -50,10 +80,11 @@ static void use_model(const lupi_model *m)
 		abort();
 	static const int ok[] = {LUPI_OK, LUPI_ENOMEM};
 	fuzz_expect("lupi_model_predict",
-	            lupi_model_predict(m, x, 2, LUPI_PREDICT_OUTPUT, y), ok, 2);
+	            lupi_model_predict(m, x, 2, in, LUPI_PREDICT_OUTPUT, y), ok,
+	            2);
 	int task = lupi_model_task(m);
 	if (task == LUPI_TASK_CLASSIFICATION || task == LUPI_TASK_BINARY) {
-		int rc = lupi_model_predict_class(m, x, 2, cls);
+		int rc = lupi_model_predict_class(m, x, 2, in, cls);
 		fuzz_expect("lupi_model_predict_class", rc, ok, 2);
 		for (int i = 0; rc == LUPI_OK && i < 2; i++) {
 			size_t k = task == LUPI_TASK_BINARY ? 2 : out;

@@ -1,30 +1,34 @@
 /* Save -> load round trip. The model comes from the input: the input itself
  * when it loads as a model file, else a model built from the input's bytes
- * (shape, options, layer activations, raw float parameters - NaN, Inf,
+ * (shape, options, layer options, raw float parameters - NaN, Inf,
  * denormals and -0 included - and standardisation). Properties: saving
  * succeeds once the model is initialised; the saved bytes load again;
  * saving the loaded copy gives the same bytes; the copy has the same
- * options, parameters and standardisation bit for bit, and predicts the
- * same bits. */
+ * options (every model and layer option of the option directory),
+ * parameters and standardisation bit for bit, and predicts the same bits. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 
-static const int int_keys[] = {
-    LUPI_MODEL_OPT_ACTIVATION, LUPI_MODEL_OPT_INIT,         LUPI_MODEL_OPT_OPTIMIZER,
-    LUPI_MODEL_OPT_SCHEDULE,   LUPI_MODEL_OPT_EPOCHS,       LUPI_MODEL_OPT_BATCH,
-    LUPI_MODEL_OPT_SEED,       LUPI_MODEL_OPT_SHUFFLE,      LUPI_MODEL_OPT_PATIENCE,
-    LUPI_MODEL_OPT_VIEW,       LUPI_MODEL_OPT_STANDARDIZE,  LUPI_MODEL_OPT_NESTEROV,
-    LUPI_MODEL_OPT_STEP_SIZE,  LUPI_MODEL_OPT_RESTORE_BEST, LUPI_MODEL_OPT_PROGRESS_STEPS,
-};
-static const int real_keys[] = {
-    LUPI_MODEL_OPT_LR,      LUPI_MODEL_OPT_MOMENTUM,  LUPI_MODEL_OPT_BETA1,
-    LUPI_MODEL_OPT_BETA2,   LUPI_MODEL_OPT_EPSILON,   LUPI_MODEL_OPT_WEIGHT_DECAY,
-    LUPI_MODEL_OPT_DROPOUT, LUPI_MODEL_OPT_CLIP_NORM, LUPI_MODEL_OPT_GAMMA,
-    LUPI_MODEL_OPT_MIN_LR,
-};
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* The model's options, asked of the option directory. */
+static int int_keys[64], real_keys[64];
+static size_t n_int, n_real;
+
+static void list_keys(void)
+{
+	if (n_int != 0)
+		return;
+	for (const lupi_option *o = lupi_option_next(LUPI_HANDLE_MODEL, NULL);
+	     o != NULL; o = lupi_option_next(LUPI_HANDLE_MODEL, o)) {
+		if (o->type == LUPI_TYPE_INT && n_int < 64)
+			int_keys[n_int++] = o->key;
+		else if (o->type == LUPI_TYPE_DOUBLE && n_real < 64)
+			real_keys[n_real++] = o->key;
+	}
+	if (n_int == 0 || n_real == 0)
+		fuzz_fail("the directory lists no model options", 0);
+}
 
 static float raw_float(fuzz_in *in)
 {
@@ -43,13 +47,11 @@ static void set_options(lupi_model *m, fuzz_in *in)
 		if (k & 0x80) {
 			double d;
 			memcpy(&d, &v, sizeof d);
-			lupi_model_set_double(
-			    m, real_keys[k % COUNT(real_keys)], d);
+			lupi_model_set_double(m, real_keys[k % n_real], d);
 		} else {
 			/* small values hit the valid ranges more often */
 			int64_t iv = k & 0x40 ? (int64_t)v : (int64_t)(v % 8);
-			lupi_model_set_int(m, int_keys[k % COUNT(int_keys)],
-			                   iv);
+			lupi_model_set_int(m, int_keys[k % n_int], iv);
 		}
 	}
 }
@@ -72,8 +74,17 @@ static lupi_model *build(fuzz_in *in, int *initialized)
 	if (rc != LUPI_OK)
 		fuzz_fail("lupi_model_create refused a valid shape", rc);
 	set_options(m, in);
-	for (size_t i = 0; i < nh; i++)
-		lupi_model_set_layer_activation(m, i, fuzz_u8(in) % 6);
+	/* per layer: activation (hidden layers), bias, frozen */
+	for (size_t i = 0; i < nh + 1; i++) {
+		uint8_t b = fuzz_u8(in);
+		if (i < nh)
+			lupi_model_set_layer_int(m, i, LUPI_LAYER_OPT_ACTIVATION,
+			                         b % 6);
+		lupi_model_set_layer_int(m, i, LUPI_LAYER_OPT_BIAS,
+		                         (b >> 3 & 1) ^ 1);
+		lupi_model_set_layer_int(m, i, LUPI_LAYER_OPT_FROZEN,
+		                         b >> 4 & 1);
+	}
 	uint8_t what = fuzz_u8(in);
 	*initialized = 0;
 	if ((what & 1) && lupi_model_init(m) == LUPI_OK)
@@ -110,7 +121,7 @@ static int save(const lupi_model *m, int initialized, void **buf, size_t *len)
 
 static void compare_options(const lupi_model *a, const lupi_model *b)
 {
-	for (size_t i = 0; i < COUNT(int_keys); i++) {
+	for (size_t i = 0; i < n_int; i++) {
 		int64_t x = 0, y = 0;
 		lupi_model_get_int(a, int_keys[i], &x);
 		lupi_model_get_int(b, int_keys[i], &y);
@@ -118,7 +129,7 @@ static void compare_options(const lupi_model *a, const lupi_model *b)
 			fuzz_fail("an int option changed in the round trip",
 			          int_keys[i]);
 	}
-	for (size_t i = 0; i < COUNT(real_keys); i++) {
+	for (size_t i = 0; i < n_real; i++) {
 		double x = 0, y = 0;
 		lupi_model_get_double(a, real_keys[i], &x);
 		lupi_model_get_double(b, real_keys[i], &y);
@@ -146,12 +157,21 @@ static void compare_models(const lupi_model *a, const lupi_model *b)
 	    lupi_model_inputs(a) != lupi_model_inputs(b) ||
 	    lupi_model_outputs(a) != lupi_model_outputs(b))
 		fuzz_fail("the reloaded model has another shape", 0);
-	for (size_t i = 0; i < lupi_model_layers(a); i++)
-		if (lupi_model_layer_size(a, i) !=
-		        lupi_model_layer_size(b, i) ||
-		    lupi_model_layer_activation(a, i) !=
-		        lupi_model_layer_activation(b, i))
+	for (size_t i = 0; i < lupi_model_layers(a); i++) {
+		if (lupi_model_layer_size(a, i) != lupi_model_layer_size(b, i))
 			fuzz_fail("a layer changed in the round trip", (int)i);
+		for (const lupi_option *o =
+		         lupi_option_next(LUPI_HANDLE_LAYER, NULL);
+		     o != NULL; o = lupi_option_next(LUPI_HANDLE_LAYER, o)) {
+			int64_t x = -1, y = -1;
+			if (lupi_model_get_layer_int(a, i, o->key, &x) !=
+			        lupi_model_get_layer_int(b, i, o->key, &y) ||
+			    x != y)
+				fuzz_fail("a layer option changed in the round "
+				          "trip",
+				          o->key);
+		}
+	}
 	compare_options(a, b);
 	size_t np = lupi_model_num_params(a), in = lupi_model_inputs(a);
 	size_t out = lupi_model_outputs(a);
@@ -175,8 +195,9 @@ static void compare_models(const lupi_model *a, const lupi_model *b)
 	float *ya = buf + 4 * in, *yb = ya + out;
 	compare_arrays(
 	    "the reloaded model predicts other bits",
-	    lupi_model_predict(a, buf, 1, LUPI_PREDICT_LOGITS, ya), ya,
-	    lupi_model_predict(b, buf, 1, LUPI_PREDICT_LOGITS, yb), yb, out);
+	    lupi_model_predict(a, buf, 1, in, LUPI_PREDICT_LOGITS, ya), ya,
+	    lupi_model_predict(b, buf, 1, in, LUPI_PREDICT_LOGITS, yb), yb,
+	    out);
 	free(pa);
 	free(pb);
 	free(buf);
@@ -186,6 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lupi_model *m1 = NULL, *m2 = NULL;
 	int initialized = 1;
+	list_keys();
 	if (lupi_model_load_memory(data, size, &m1) != LUPI_OK) {
 		fuzz_in in = {data, size};
 		m1 = build(&in, &initialized);
@@ -203,8 +225,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("save(load(save(m))) differs from save(m)", 0);
 	compare_models(m1, m2);
 done:
-	free(b1);
-	free(b2);
+	lupi_free(b1);
+	lupi_free(b2);
 	lupi_model_free(m1);
 	lupi_model_free(m2);
 	return 0;

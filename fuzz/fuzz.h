@@ -37,6 +37,20 @@ void fuzz_expect(const char *call, int code, const int *ok, size_t n);
  * a temporary file; it is rewritten by the next call for the same slot. */
 const char *fuzz_file(int slot, const uint8_t *data, size_t size);
 
+/* Every option key of every handle, asked of the library's option
+ * directory (lupi_option_next), handles in LUPI_HANDLE_* order and keys in
+ * key order; writes at most cap keys and returns how many it wrote. The
+ * options target and gen-corpus number keys by their place in this list. */
+static inline size_t fuzz_option_keys(int *keys, size_t cap)
+{
+	size_t n = 0;
+	for (int h = LUPI_HANDLE_MODEL; h <= LUPI_HANDLE_LAYER; h++)
+		for (const lupi_option *o = lupi_option_next(h, NULL);
+		     o != NULL && n < cap; o = lupi_option_next(h, o))
+			keys[n++] = o->key;
+	return n;
+}
+
 /* Size of the reader prefix consumed by fuzz_reader(). */
 #define FUZZ_READER_PREFIX 16
 

@@ -35,9 +35,11 @@ uint64_t fuzz_u64(fuzz_in *in)
 
 void fuzz_fail(const char *what, int code)
 {
+	const char *name = lupi_errname(code);
 	fprintf(stderr,
-	        "fuzz: property broken: %s (code %d %s; errmsg \"%s\")\n", what,
-	        code, lupi_strerror(code), lupi_errmsg());
+	        "fuzz: property broken: %s (code %d %s, %s; errmsg \"%s\")\n",
+	        what, code, name ? name : "not a LUPI_E* code",
+	        lupi_strerror(code), lupi_errmsg());
 	abort();
 }
 
@@ -47,7 +49,8 @@ void fuzz_trace(const char *call, int code)
 	if (on < 0)
 		on = getenv("FUZZ_TRACE") != NULL;
 	if (on)
-		fprintf(stderr, "fuzz: %s -> %d %s\n", call, code,
+		fprintf(stderr, "fuzz: %s -> %s %s\n", call,
+			lupi_errname(code) ? lupi_errname(code) : "?",
 			code < 0 ? lupi_errmsg() : "");
 }
 
@@ -138,13 +141,9 @@ lupi_reader *fuzz_reader(fuzz_in *in, fuzz_reader_cfg *cfg)
 	lupi_reader *r = NULL;
 	if (lupi_reader_create(&r) != LUPI_OK)
 		return NULL;
-	cfg->allow_nonfinite = 0;
-	cfg->max_rows = 0;
 	/* The setters may refuse a value (ERANGE); the default then stays. */
 	lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, b[0] & 1);
-	if (lupi_reader_set_int(r, LUPI_READER_OPT_ALLOW_NONFINITE,
-	                        b[0] >> 1 & 1) == LUPI_OK)
-		cfg->allow_nonfinite = b[0] >> 1 & 1;
+	lupi_reader_set_int(r, LUPI_READER_OPT_ALLOW_NONFINITE, b[0] >> 1 & 1);
 	lupi_reader_set_int(r, LUPI_READER_OPT_IDX_SCALE, b[0] >> 2 & 1);
 	if (b[0] & 0x08)
 		lupi_reader_set_role_name(r, "p", LUPI_ROLE_PRIVILEGED);
@@ -156,14 +155,22 @@ lupi_reader *fuzz_reader(fuzz_in *in, fuzz_reader_cfg *cfg)
 		lupi_reader_set_role_name(r, "w", LUPI_ROLE_WEIGHT);
 	lupi_reader_set_int(r, LUPI_READER_OPT_TASK, b[2] % 5);
 	lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, b[3]);
-	if (lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, b[4]) == LUPI_OK)
-		cfg->max_rows = b[4];
+	lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, b[4]);
 	lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, b[5]);
 	for (int i = 0; i < 3; i++) {
 		const uint8_t *rr = b + 6 + 3 * i;
 		if (rr[0] != 0)
 			lupi_reader_set_role(r, rr[0], rr[1], rr[2]);
 	}
+	/* What the checks need, as the reader holds it. */
+	int64_t v = 0;
+	cfg->max_rows = 0;
+	if (lupi_reader_get_int(r, LUPI_READER_OPT_ALLOW_NONFINITE, &v) !=
+	        LUPI_OK ||
+	    lupi_reader_get_int(r, LUPI_READER_OPT_MAX_ROWS, &cfg->max_rows) !=
+	        LUPI_OK)
+		fuzz_fail("a reader getter failed", 0);
+	cfg->allow_nonfinite = v != 0;
 	return r;
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "lupi.h"
+#include "fuzz.h"
 
 #define PREFIX 16
 
@@ -205,7 +205,7 @@ static void model_seed(const char *name, lupi_model *m)
 		((uint8_t *)buf)[n - 1] ^= 0x40;
 		put("model-load", "bad-crc", buf, n, NULL, 0);
 	}
-	free(buf);
+	lupi_free(buf);
 	lupi_model_free(m);
 }
 
@@ -235,9 +235,13 @@ static void model_seeds(void)
 
 	m = make_model(LUPI_TASK_REGRESSION, 4, h32, 2, 2);
 	static const float mean[4] = {1, -2, 0.5f, 3}, sd[4] = {2, 1, 0.25f, 4};
-	if (lupi_model_init(m) ||
-	    lupi_model_set_layer_activation(m, 0, LUPI_ACT_GELU) ||
-	    lupi_model_set_layer_activation(m, 1, LUPI_ACT_SIGMOID) ||
+	if (lupi_model_set_layer_int(m, 1, LUPI_LAYER_OPT_BIAS, 0) ||
+	    lupi_model_init(m) ||
+	    lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_ACTIVATION,
+	                             LUPI_ACT_GELU) ||
+	    lupi_model_set_layer_int(m, 1, LUPI_LAYER_OPT_ACTIVATION,
+	                             LUPI_ACT_SIGMOID) ||
+	    lupi_model_set_layer_int(m, 2, LUPI_LAYER_OPT_FROZEN, 1) ||
 	    lupi_model_set_standardizer(m, mean, sd))
 		die("regression");
 	model_seed("regression-standardized", m);
@@ -252,26 +256,84 @@ static void model_seeds(void)
 /* ---- option records --------------------------------------------------------
  */
 
-enum { O_MODEL = 0, O_LOSS = 1, O_READER = 2 };
+/* Objects (op bits 0-2) and value encodings (op bits 4-5) of
+ * fuzz/fuzz-options.c. */
+enum { O_MODEL, O_LOSS, O_READER, O_ACTION, O_COMPARE, O_LAYER, O_LOOKUP };
 enum { V_TABLE = 1, V_BYTE = 2 }; /* value encodings with one byte */
+/* Places in the value tables of fuzz-options.c. */
+enum { T_HALF = 4, T_1E3 = 8, T_INF = 12, T_NEAR_1 = 15, T_1E_3 = 16 };
+/* Choices of a value from an option's description. */
+enum { D_MIN, D_MAX, D_DEFAULT, D_BELOW, D_ABOVE, D_INSIDE };
 
-/* A setter record: op (object | double << 2 | encoding << 3), the key
- * byte (k + 8 below 92, k + 36 above) and a one-byte value. */
-static uint8_t *set(uint8_t *q, int obj, int dbl, int enc, int key, int v)
+/* The key byte of an option: its place in fuzz_option_keys(). */
+static uint8_t key(int k)
 {
-	*q++ = (uint8_t)(obj | dbl << 2 | enc << 3);
-	*q++ = (uint8_t)(key < 92 ? key + 8 : key + 36);
+	static int keys[256];
+	static size_t n;
+	if (n == 0)
+		n = fuzz_option_keys(keys, 256);
+	for (size_t i = 0; i < n && i < 128; i++)
+		if (keys[i] == k)
+			return (uint8_t)i;
+	fprintf(stderr, "gen-corpus: key %d is not in the option directory\n",
+	        k);
+	exit(1);
+}
+
+/* The key byte of handle * 1000 + (real ? 100 : 0) + {-1, 0, 1, 2, 11, 15,
+ * 16, 999}[off]: keys next to and between the real ones. */
+static uint8_t near_key(int handle, int real, int off)
+{
+	return (uint8_t)(0x80 | handle << 4 | real << 3 | off);
+}
+
+/* A setter record with a one-byte value: op (object | double << 3 |
+ * encoding << 4), the key byte, the value. */
+static uint8_t *set(uint8_t *q, int obj, int dbl, int enc, uint8_t kb, int v)
+{
+	*q++ = (uint8_t)(obj | dbl << 3 | enc << 4);
+	*q++ = kb;
 	*q++ = (uint8_t)v;
+	return q;
+}
+
+/* A layer option, one signed byte. */
+static uint8_t *set_layer(uint8_t *q, int layer, uint8_t kb, int v)
+{
+	*q++ = (uint8_t)(O_LAYER | V_BYTE << 4);
+	*q++ = kb;
+	*q++ = (uint8_t)layer;
+	*q++ = (uint8_t)v;
+	return q;
+}
+
+/* A value chosen from the key's description (D_*); layer < 0 for the
+ * handles other than a layer. */
+static uint8_t *set_desc(uint8_t *q, int obj, int dbl, uint8_t kb, int layer,
+                         int choice)
+{
+	*q++ = (uint8_t)(obj | dbl << 3 | 0x40);
+	*q++ = kb;
+	if (layer >= 0)
+		*q++ = (uint8_t)layer;
+	*q++ = (uint8_t)choice;
 	return q;
 }
 
 /* An action record: op 3, the action, a little-endian u32 argument. */
 static uint8_t *act(uint8_t *q, int what, uint32_t arg)
 {
-	*q++ = 3;
+	*q++ = O_ACTION;
 	*q++ = (uint8_t)what;
 	for (int i = 0; i < 4; i++)
 		*q++ = (uint8_t)(arg >> (8 * i));
+	return q;
+}
+
+static uint8_t *lookup(uint8_t *q, uint8_t kb)
+{
+	*q++ = O_LOOKUP;
+	*q++ = kb;
 	return q;
 }
 
@@ -282,86 +344,186 @@ enum {
 	A_INIT,
 	A_STUDENT,
 	A_ROLE,
-	A_LAYER_ACT,
+	A_GRID,
 	A_COLUMNS,
 	A_CLONE,
 	A_PREDICT,
 	A_LOAD_CSV,
 	A_FIT,
-	A_EVALUATE
+	A_EVALUATE,
+	A_COMPARE_NEW,
+	A_COMPARE_RUN,
+	A_GRADIENT
 };
+
+static void options_put(const char *name, const uint8_t *b, const uint8_t *q)
+{
+	put("options", name, b, (size_t)(q - b), NULL, 0);
+}
 
 static void options_seeds(void)
 {
-	uint8_t b[256], *q;
-	/* Classification, KD (table entries: 16 = 1e-3, 4 = 0.5): options,
-	 * then a step, a loss evaluation, a student step and a clone. */
+	uint8_t b[512], *q;
+	/* Classification, KD: options, then a step, a loss evaluation, a
+	 * student step, gradient and loss, a clone, a model gradient. */
 	q = b;
 	*q++ = LUPI_LOSS_KD;
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_LR, 16);
-	q = set(q, O_LOSS, 1, V_BYTE, LUPI_LOSS_OPT_TEMPERATURE, 4);
-	q = set(q, O_LOSS, 1, V_TABLE, LUPI_LOSS_OPT_LAMBDA, 4);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_EPOCHS, 3);
+	q = set(q, O_MODEL, 1, V_TABLE, key(LUPI_MODEL_OPT_LR), T_1E_3);
+	q = set(q, O_LOSS, 1, V_BYTE, key(LUPI_LOSS_OPT_TEMPERATURE), 4);
+	q = set(q, O_LOSS, 1, V_TABLE, key(LUPI_LOSS_OPT_LAMBDA), T_HALF);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_EPOCHS), 3);
 	q = act(q, A_STEP, 0);
 	q = act(q, A_LOSS, 0);
 	q = act(q, A_STUDENT, 1);
+	q = act(q, A_STUDENT, 1 | 4);
+	q = act(q, A_STUDENT, 1 | 8);
 	q = act(q, A_CLONE, 0);
-	put("options", "kd-step", b, (size_t)(q - b), NULL, 0);
+	q = act(q, A_GRADIENT, 2);
+	q = act(q, A_GRADIENT, 1);
+	options_put("kd-step", b, q);
 
-	/* Regression, SGD with momentum at the largest rate (12 = infinity,
-	 * refused; 8 = 1e3), dropout 0.5 refused or not, steps. */
+	/* Regression, SGD with momentum at the largest rate (infinity
+	 * refused, 1e3 accepted), dropout 0.5, steps, predictions with the
+	 * right and a wrong row width. */
 	q = b;
 	*q++ = LUPI_LOSS_REGRESSION | 2 << 3;
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_LR, 12);
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_LR, 8);
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_DROPOUT, 4);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_OPTIMIZER, LUPI_OPTIM_SGD);
-	q = set(q, O_MODEL, 1, V_TABLE, LUPI_MODEL_OPT_MOMENTUM, 15);
+	q = set(q, O_MODEL, 1, V_TABLE, key(LUPI_MODEL_OPT_LR), T_INF);
+	q = set(q, O_MODEL, 1, V_TABLE, key(LUPI_MODEL_OPT_LR), T_1E3);
+	q = set(q, O_MODEL, 1, V_TABLE, key(LUPI_MODEL_OPT_DROPOUT), T_HALF);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_OPTIMIZER),
+	        LUPI_OPTIM_SGD);
+	q = set(q, O_MODEL, 1, V_TABLE, key(LUPI_MODEL_OPT_MOMENTUM), T_NEAR_1);
 	q = act(q, A_STEP, 0);
 	q = act(q, A_STEP, 0);
 	q = act(q, A_PREDICT, 0);
-	put("options", "regression-large-lr", b, (size_t)(q - b), NULL, 0);
+	q = act(q, A_PREDICT, 2);
+	options_put("regression-large-lr", b, q);
 
-	/* Binary, feature losses (hint, then CRD with a small queue), the
-	 * feature evaluation, a layer activation, a student step. */
+	/* Binary, feature losses (hint, then CRD with a small queue): an
+	 * update, two pure evaluations; layer options; a student step. */
 	q = b;
 	*q++ = LUPI_LOSS_KD | 1 << 3;
-	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_HINT);
+	q = set(q, O_LOSS, 0, V_BYTE, key(LUPI_LOSS_OPT_FEATURE),
+	        LUPI_FEATURE_HINT);
 	q = act(q, A_FEATURES, 1);
-	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_CRD);
-	q = set(q, O_LOSS, 0, V_BYTE, LUPI_LOSS_OPT_QUEUE, 8);
-	q = act(q, A_FEATURES, 1);
-	q = act(q, A_LAYER_ACT, (uint32_t)LUPI_ACT_SIGMOID << 8);
+	q = act(q, A_FEATURES, 0);
+	q = set(q, O_LOSS, 0, V_BYTE, key(LUPI_LOSS_OPT_FEATURE),
+	        LUPI_FEATURE_CRD);
+	q = set(q, O_LOSS, 0, V_BYTE, key(LUPI_LOSS_OPT_QUEUE), 8);
+	q = act(q, A_FEATURES, 1 | 4);
+	q = act(q, A_FEATURES, 4);
+	q = set_layer(q, 0, key(LUPI_LAYER_OPT_ACTIVATION), LUPI_ACT_SIGMOID);
+	q = set_layer(q, 2, key(LUPI_LAYER_OPT_ACTIVATION), LUPI_ACT_TANH);
+	q = set_layer(q, 1, key(LUPI_LAYER_OPT_BIAS), 0);
+	q = set_layer(q, 0, key(LUPI_LAYER_OPT_FROZEN), 1);
 	q = act(q, A_STUDENT, 1);
-	put("options", "binary-features", b, (size_t)(q - b), NULL, 0);
+	q = set_layer(q, 1, key(LUPI_LAYER_OPT_BIAS), 1);
+	q = act(q, A_CLONE, 0);
+	options_put("binary-features", b, q);
 
 	/* SEL loss; reader options, a role, the fixed CSV loaded twice;
 	 * restricted columns and a loss evaluation. */
 	q = b;
 	*q++ = LUPI_LOSS_SEL;
-	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_OPT_HEADER, 1);
-	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_OPT_ALLOW_NONFINITE, 1);
+	q = set(q, O_READER, 0, V_BYTE, key(LUPI_READER_OPT_HEADER), 1);
+	q = set(q, O_READER, 0, V_BYTE, key(LUPI_READER_OPT_ALLOW_NONFINITE),
+	        1);
 	q = act(q, A_ROLE, 2 | 2 << 8 | LUPI_ROLE_PRIVILEGED << 16);
 	q = act(q, A_LOAD_CSV, 0);
-	q = set(q, O_READER, 0, V_BYTE, LUPI_READER_OPT_MAX_ROWS, 2);
+	q = set(q, O_READER, 0, V_BYTE, key(LUPI_READER_OPT_MAX_ROWS), 2);
 	q = act(q, A_LOAD_CSV, 0);
 	q = act(q, A_COLUMNS, 2 | 2 << 12);
 	q = act(q, A_LOSS, 0);
-	put("options", "reader-load", b, (size_t)(q - b), NULL, 0);
+	options_put("reader-load", b, q);
 
 	/* Classification, cosine schedule, 3 epochs with patience 1, a
-	 * validation set and progress every step stopping after 5 calls;
-	 * then the metrics. */
+	 * validation set and progress every step stopping after 2 calls
+	 * (LUPI_ECANCELLED); then the metrics. */
 	q = b;
 	*q++ = LUPI_LOSS_HARD;
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_EPOCHS, 3);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_BATCH, 4);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_SCHEDULE, LUPI_SCHEDULE_COSINE);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_PATIENCE, 1);
-	q = set(q, O_MODEL, 0, V_BYTE, LUPI_MODEL_OPT_PROGRESS_STEPS, 1);
-	q = act(q, A_FIT, 5 | 8 | 16);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_EPOCHS), 3);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_BATCH), 4);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_SCHEDULE),
+	        LUPI_SCHEDULE_COSINE);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_PATIENCE), 1);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_PROGRESS_STEPS), 1);
+	q = act(q, A_FIT, 2 | 8 | 16);
+	q = act(q, A_FIT, 8 | 16);
 	q = act(q, A_EVALUATE, 0);
-	put("options", "fit-evaluate", b, (size_t)(q - b), NULL, 0);
+	options_put("fit-evaluate", b, q);
+
+	/* Every handle given keys of the others, keys of the wrong type,
+	 * the 0.1 numbers (1..15, 101..111) and keys next to each range. */
+	q = b;
+	*q++ = LUPI_LOSS_KD;
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_LOSS_OPT_QUEUE), 8);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_LAYER_OPT_BIAS), 0);
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_COMPARE_OPT_REPEATS), 1);
+	q = set(q, O_MODEL, 1, V_TABLE, key(LUPI_LOSS_OPT_LAMBDA), T_HALF);
+	q = set(q, O_MODEL, 1, V_BYTE, key(LUPI_MODEL_OPT_EPOCHS), 3);
+	q = set(q, O_MODEL, 0, V_TABLE, key(LUPI_MODEL_OPT_LR), T_HALF);
+	q = set(q, O_LOSS, 1, V_TABLE, key(LUPI_MODEL_OPT_LR), T_1E_3);
+	q = set(q, O_LOSS, 0, V_BYTE, key(LUPI_READER_OPT_HEADER), 0);
+	q = set(q, O_READER, 0, V_BYTE, key(LUPI_COMPARE_OPT_SEED), 1);
+	q = set(q, O_READER, 0, V_BYTE, key(LUPI_MODEL_OPT_EPOCHS), 1);
+	q = set(q, O_COMPARE, 0, V_BYTE, key(LUPI_READER_OPT_MAX_ROWS), 1);
+	q = set(q, O_COMPARE, 0, V_BYTE, key(LUPI_LOSS_OPT_SEED), 1);
+	q = set_layer(q, 0, key(LUPI_MODEL_OPT_ACTIVATION), LUPI_ACT_TANH);
+	q = set_layer(q, 1, key(LUPI_LOSS_OPT_FEATURE), 1);
+	q = set(q, O_MODEL, 0, V_BYTE, near_key(0, 0, 4), 3);   /* 11 */
+	q = set(q, O_MODEL, 1, V_TABLE, near_key(0, 1, 2), 16); /* 101 */
+	q = set(q, O_LOSS, 1, V_TABLE, near_key(0, 1, 3), 4);   /* 102 */
+	q = set(q, O_READER, 0, V_BYTE, near_key(0, 0, 2), 1);  /* 1 */
+	q = set(q, O_MODEL, 0, V_BYTE, near_key(1, 0, 1), 1);   /* 1000 */
+	q = set(q, O_MODEL, 0, V_BYTE, near_key(1, 0, 6), 1);   /* 1016 */
+	q = set(q, O_MODEL, 1, V_BYTE, near_key(1, 1, 1), 1);   /* 1100 */
+	q = set(q, O_LOSS, 0, V_BYTE, near_key(2, 0, 4), 1);    /* 2011 */
+	q = set(q, O_COMPARE, 0, V_BYTE, near_key(4, 0, 7), 1); /* 4999 */
+	q = set_layer(q, 0, near_key(5, 0, 0), 1);              /* 4999 */
+	q = set_layer(q, 3, key(LUPI_LAYER_OPT_BIAS), 1);       /* no layer 3 */
+	q = set(q, O_MODEL, 0, V_BYTE, near_key(7, 0, 2), 1);   /* 7001 */
+	q = lookup(q, near_key(0, 1, 2));
+	q = lookup(q, near_key(5, 0, 2));
+	q = lookup(q, key(LUPI_COMPARE_OPT_SEED));
+	options_put("foreign-keys", b, q);
+
+	/* Values at the edges of each handle's descriptions. */
+	q = b;
+	*q++ = LUPI_LOSS_KD;
+	for (int c = D_MIN; c <= D_INSIDE; c++) {
+		q = set_desc(q, O_MODEL, 1, key(LUPI_MODEL_OPT_LR), -1, c);
+		q = set_desc(q, O_MODEL, 0, key(LUPI_MODEL_OPT_BATCH), -1, c);
+		q = set_desc(q, O_LOSS, 1, key(LUPI_LOSS_OPT_TEMPERATURE), -1,
+		             c);
+		q = set_desc(q, O_LOSS, 0, key(LUPI_LOSS_OPT_STUDENT_LAYER), -1,
+		             c);
+		q = set_desc(q, O_READER, 0, key(LUPI_READER_OPT_DELIMITER), -1,
+		             c);
+		q = set_desc(q, O_COMPARE, 0, key(LUPI_COMPARE_OPT_REPEATS), -1,
+		             c);
+		q = set_desc(q, O_LAYER, 0, key(LUPI_LAYER_OPT_ACTIVATION), 1,
+		             c);
+	}
+	q = set_desc(q, O_MODEL, 1, key(LUPI_MODEL_OPT_MIN_LR), -1,
+	             D_INSIDE | 15 << 3);
+	options_put("described-values", b, q);
+
+	/* A comparison of 2-epoch models, 2 repetitions, 2 lambdas (1, 0.5)
+	 * and T 4 with a loss prototype; run, then run again stopped by its
+	 * progress callback. */
+	q = b;
+	*q++ = LUPI_LOSS_KD;
+	q = set(q, O_MODEL, 0, V_BYTE, key(LUPI_MODEL_OPT_EPOCHS), 2);
+	q = set(q, O_LOSS, 0, V_BYTE, key(LUPI_LOSS_OPT_STUDENT_T), 1);
+	q = act(q, A_COMPARE_NEW, 0);
+	q = set(q, O_COMPARE, 0, V_BYTE, key(LUPI_COMPARE_OPT_REPEATS), 2);
+	q = set(q, O_COMPARE, 0, V_BYTE, key(LUPI_COMPARE_OPT_SEED), 3);
+	q = act(q, A_GRID, 1 | 0 << 3 | 1 << 6 | 1u << 12 | 1u << 15);
+	q = act(q, A_COMPARE_RUN, 16);
+	q = act(q, A_COMPARE_RUN, 16 | 3);
+	q = act(q, A_GRID, 3 | 1u << 14);
+	q = act(q, A_GRID, 2 | 3 << 6);
+	options_put("compare-run", b, q);
 }
 
 int main(int argc, char **argv)

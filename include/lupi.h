@@ -217,8 +217,9 @@ LUPI_API void lupi_dataset_free(lupi_dataset *ds);
  * NULL, has n bytes: 0 means sample i has no X* (its row of x_priv is
  * ignored and may hold anything), non-zero means present. NULL means all
  * present. Replaces earlier privileged features.
- * @return LUPI_OK; LUPI_EINVAL (NULL x_priv, d_priv 0); LUPI_ENONFINITE for
- *         NaN/Inf in a present row; LUPI_ENOMEM. @since 0.1
+ * @return LUPI_OK; LUPI_EINVAL (NULL x_priv, d_priv 0); LUPI_ERANGE for
+ *         d_priv above 1048576; LUPI_ENONFINITE for NaN/Inf in a present
+ *         row; LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
 					 const float *x_priv,
@@ -320,11 +321,12 @@ LUPI_API int lupi_dataset_split(const lupi_dataset *ds, double fraction,
  * LUPI_EINVAL (NULL); LUPI_ENOMEM (the dataset is unchanged). @since 0.1 */
 LUPI_API int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed);
 /**
- * Computes per-feature mean and standard deviation of a view (REGULAR or
- * PRIVILEGED; privileged rows absent from the mask are skipped) into
- * mean[dim] and std[dim]. A constant feature gets std 1.
+ * Computes per-feature mean and (population) standard deviation of a view
+ * into mean[dim] and std[dim]: X over every sample, X* over the samples
+ * whose X* is present; BOTH gives REGULAR's values followed by
+ * PRIVILEGED's. A constant feature gets std 1.
  * @return LUPI_OK; LUPI_EINVAL (NULL, unknown view, no X* for a view that
- *         needs it). @since 0.1
+ *         needs it, or no sample with X* present); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_dataset_fit_standardizer(const lupi_dataset *ds, int view,
 					   float *mean, float *std);
@@ -542,10 +544,14 @@ LUPI_API int lupi_model_get_int(const lupi_model *m, int key, int64_t *value);
 LUPI_API int lupi_model_get_double(const lupi_model *m, int key, double *value);
 /**
  * Options of one layer (LUPI_LAYER_OPT_*), layer 0 first, the output layer
- * last. ACTIVATION applies to hidden layers only; BIAS cannot change after
- * training started (LUPI_ESTATE).
+ * last. ACTIVATION applies to hidden layers only (the output layer takes
+ * IDENTITY alone, else LUPI_ERANGE) and cannot change after training
+ * started; BIAS changes num_params and the parameter layout, so it changes
+ * only before the model is initialised (LUPI_ESTATE); FROZEN changes at
+ * any time.
  * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (layer >= lupi_model_layers(),
- *         or the value); LUPI_EUNKNOWN_OPTION; LUPI_ESTATE. @since 0.2
+ *         or the value); LUPI_EUNKNOWN_OPTION; LUPI_ESTATE; LUPI_ENOMEM
+ *         (BIAS). @since 0.2
  */
 LUPI_API int lupi_model_set_layer_int(lupi_model *m, size_t layer, int key,
 				      int64_t value);
@@ -663,7 +669,9 @@ LUPI_API int lupi_model_apply_gradient(lupi_model *m, const float *grad,
  * epoch, with early stopping (PATIENCE) and progress callbacks (progress
  * may be NULL). Samples without X* are skipped when the view needs X*.
  * Errors as lupi_model_step(), plus LUPI_ECANCELLED when the callback
- * stopped training. @since 0.2
+ * stopped training (the weights trained so far are kept; with RESTORE_BEST
+ * and valid, those of the best epoch evaluated so far, as when training
+ * stops for PATIENCE). @since 0.2
  */
 LUPI_API int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
 			    const lupi_dataset *valid,
@@ -851,8 +859,11 @@ LUPI_API int lupi_loss_set_columns(lupi_loss *loss, const size_t *cols,
  * weights (n, or NULL for 1), has_teacher (n bytes, or NULL for all: where 0
  * the teacher term is skipped for that sample and it contributes its label
  * term alone, times NO_TEACHER_WEIGHT instead of 1-l). Writes the mean loss
- * (normalised as NORMALIZE says) to *value and, when grad is not NULL,
- * d value / d s (n*k floats).
+ * to *value and, when grad is not NULL, d value / d s (n*k floats). With
+ * f_i = NO_TEACHER_WEIGHT for a sample without a teacher output and 1
+ * otherwise (always 1 for LUPI_LOSS_HARD), the mean is sum w_i f_i l_i /
+ * sum w_i f_i for NORMALIZE = WEIGHTS (0 with a zero gradient when that sum
+ * is 0) and sum w_i f_i l_i / n for COUNT.
  * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (a label); LUPI_ENONFINITE.
  * @since 0.1
  */
@@ -1020,7 +1031,9 @@ LUPI_API int lupi_student_loss(lupi_model *student, const lupi_teacher *teacher,
 			       lupi_loss *loss, const lupi_dataset *ds,
 			       double *value);
 /**
- * As lupi_model_fit() with a teacher and a loss. @return as
+ * As lupi_model_fit() with a teacher and a loss. When the teacher is not
+ * prepared on train, the fit computes its outputs on train once and keeps
+ * them for the call (the teacher is not changed). @return as
  * lupi_model_fit(), plus the errors of lupi_student_step(). @since 0.2
  */
 LUPI_API int lupi_student_fit(lupi_model *student, const lupi_teacher *teacher,
@@ -1068,8 +1081,9 @@ LUPI_API int lupi_compare_create(const lupi_model *teacher_proto,
 				 lupi_compare **out);
 /** Frees a comparison; NULL is a no-op. @since 0.1 */
 LUPI_API void lupi_compare_free(lupi_compare *c);
-/** The loss prototype (copied). @return LUPI_OK; LUPI_EINVAL;
- * LUPI_ENOMEM. @since 0.2 */
+/** The loss prototype: its kind, options and columns are copied (each
+ * distilled student starts from a fresh copy, without learned HINT or CRD
+ * state). @return LUPI_OK; LUPI_EINVAL; LUPI_ENOMEM. @since 0.2 */
 LUPI_API int lupi_compare_set_loss(lupi_compare *c, const lupi_loss *loss);
 /**
  * The grid of imitation weights and temperatures (copied; each list
@@ -1115,7 +1129,8 @@ LUPI_API int lupi_compare_run_each(lupi_compare *c, lupi_compare_data_fn data,
 				   void *data_user, lupi_progress_fn progress,
 				   void *user);
 
-/* The table of the last successful run; 0 / LUPI_ESTATE before one. */
+/* The table of the last run; 0 / LUPI_ESTATE before one, and after a run
+ * that failed or was cancelled (a run drops the earlier table). */
 /** Rows: BASELINE, TEACHER, HARD, then DISTILLED for each lambda (outer) and
  * temperature (inner). @since 0.1 */
 LUPI_API size_t lupi_compare_rows(const lupi_compare *c);

@@ -2,10 +2,14 @@
  * cli.h - what the files of the `lupi` command-line tool share.
  *
  * The tool uses only the public API of lupi.h. Each file holds one concern:
- * opts.c parses the command line, data.c loads datasets, model.c builds
- * models from options, progress.c draws the progress bar, report.c prints
- * results as text or JSON, svg.c draws plots, split.c makes the index
- * splits, cmd_*.c run the subcommands, demo*.c run `lupi demo`.
+ * opts.c holds the one table of commands and the one table of options, the
+ * parser and the help generated from them; options that set a library
+ * option take its range, default and value names from the library's
+ * introspection (lupi_option_by_name). data.c loads datasets, model.c
+ * builds models and losses from options, progress.c draws the progress bar
+ * and turns an interrupt into a stop request, report.c prints results as
+ * text or JSON, svg.c draws plots, cmd_*.c run the subcommands, and
+ * demo/ runs `lupi demo`.
  */
 #ifndef LUPI_TOOL_CLI_H
 #define LUPI_TOOL_CLI_H
@@ -18,12 +22,12 @@
 
 /* Exit codes, documented in `lupi --help`. */
 #define CLI_EXIT_OK 0
-#define CLI_EXIT_ERROR 1 /* the library failed: bad data, bad file, ... */
-#define CLI_EXIT_USAGE 2 /* the command line is wrong */
+#define CLI_EXIT_ERROR 1        /* the library failed: bad data, bad file, ... */
+#define CLI_EXIT_USAGE 2        /* the command line is wrong */
+#define CLI_EXIT_INTERRUPTED 130 /* stopped by SIGINT (128 + 2, as shells do) */
 
 #define CLI_MAX_HIDDEN 16
 #define CLI_MAX_GRID 64
-#define CLI_MAX_POOL 64 /* the library's LUPI_READER_OPT_IDX_POOL range is 1..64 */
 
 /* Data formats. */
 #define CLI_FORMAT_GUESS 0
@@ -31,47 +35,82 @@
 #define CLI_FORMAT_LIBSVM 2
 #define CLI_FORMAT_IDX 3
 
-/* Everything the command line can say; unset numbers are -1 or NaN. */
+/* The options, one id each; opts.c describes them in one table. */
+enum cli_opt {
+	CLI_O_HELP, CLI_O_QUIET, CLI_O_JSON, CLI_O_THREADS, CLI_O_OUTPUT,
+	/* training: the model's options */
+	CLI_O_EPOCHS, CLI_O_BATCH, CLI_O_LR, CLI_O_HIDDEN, CLI_O_ACTIVATION,
+	CLI_O_INIT, CLI_O_OPTIMIZER, CLI_O_MOMENTUM, CLI_O_WEIGHT_DECAY,
+	CLI_O_DROPOUT, CLI_O_CLIP_NORM, CLI_O_SCHEDULE, CLI_O_STEP_SIZE,
+	CLI_O_GAMMA, CLI_O_MIN_LR, CLI_O_SEED, CLI_O_VALID, CLI_O_PATIENCE,
+	CLI_O_VIEW,
+	/* distillation: the loss's options */
+	CLI_O_TEACHER, CLI_O_TEACHER_OUTPUTS, CLI_O_OUTPUTS_KIND, CLI_O_LOSS,
+	CLI_O_DIVERGENCE, CLI_O_TEMPERATURE, CLI_O_LAMBDA, CLI_O_FEATURE,
+	CLI_O_BETA,
+	/* compare */
+	CLI_O_LAMBDAS, CLI_O_TEMPERATURES, CLI_O_SEEDS, CLI_O_TEST,
+	CLI_O_TEST_FRACTION, CLI_O_TEACHER_HIDDEN,
+	/* data: the reader's options */
+	CLI_O_FORMAT, CLI_O_PRIVILEGED, CLI_O_TARGET, CLI_O_WEIGHT,
+	CLI_O_IGNORE, CLI_O_NO_HEADER, CLI_O_NO_TARGET, CLI_O_DELIMITER,
+	CLI_O_LABELS, CLI_O_POOL, CLI_O_MAX_ROWS, CLI_O_TASK,
+	/* output, demo */
+	CLI_O_PLOT, CLI_O_FASHION,
+	CLI_O_COUNT
+};
+
+/* The value of an option that sets a library option (or --threads). */
+struct cli_value {
+	int set;   /* given on the command line, or a command's own default */
+	int64_t i; /* LUPI_TYPE_INT */
+	double r;  /* LUPI_TYPE_DOUBLE */
+};
+
+struct cli_command;
+
+/* Everything the command line said. Options of the library are in v[],
+ * unset until given: the library's defaults then apply. */
 struct cli {
 	const char *prog;
+	const struct cli_command *cmd;
 	const char *command;
 	const char *args[2]; /* positional arguments */
 	size_t n_args;
+	struct cli_value v[CLI_O_COUNT];
 
-	/* training */
-	int64_t epochs, batch, seed, patience;
-	double lr, valid;
+	/* the tool's own options (defaults in opts.c's table) */
+	double valid, test_fraction;
 	size_t hidden[CLI_MAX_HIDDEN], n_hidden;
 	size_t teacher_hidden[CLI_MAX_HIDDEN], n_teacher_hidden;
-	int hidden_set, teacher_hidden_set;
-	int activation, optimizer, view;
-	int threads;
-	/* distillation */
-	double temperature, lambda;
-	int loss, divergence;
-	const char *teacher, *teacher_outputs;
-	int outputs_kind;
-	/* compare */
+	int teacher_hidden_set;
+	int loss, outputs_kind, format;
+	const char *teacher, *teacher_outputs, *test;
 	double lambdas[CLI_MAX_GRID], temps[CLI_MAX_GRID];
 	size_t n_lambdas, n_temps;
 	int lambdas_set, temps_set; /* given on the command line */
-	unsigned seeds;
-	const char *test;
-	double test_fraction;
-	/* data */
-	int format;
-	const char *privileged, *target, *weight, *ignore;
-	int no_header, no_target;
-	char delimiter;
-	const char *labels;
-	int pool;
-	int task;
-	int64_t max_rows;
-	/* output */
+	const char *privileged, *target, *weight, *ignore, *labels;
 	const char *output, *plot;
-	int quiet, json, help;
-	/* demo */
-	int fashion;
+	int quiet, json, help, fashion;
+};
+
+/* A subcommand: one row of opts.c's command table. */
+struct cli_command {
+	const char *name;
+	const char *summary; /* one line for `lupi --help` */
+	const char *synopsis;
+	size_t min_args, max_args;
+	unsigned groups; /* the option groups it accepts */
+	/* the command's own defaults where it needs another than the
+	   library's, each with the reason; ends with a NULL value */
+	const struct cli_default *defaults;
+	const char *about;
+	int (*run)(struct cli *c);
+};
+
+struct cli_default {
+	int opt;           /* CLI_O_* */
+	const char *value; /* parsed like the command line's */
 };
 
 /* opts.c */
@@ -79,8 +118,24 @@ int cli_parse(struct cli *c, int argc, char **argv);
 void cli_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 void cli_print_help(FILE *f, const char *command);
+/* The library option an option sets, or NULL for the tool's own. */
+const lupi_option *cli_library_option(int opt);
+/* An option's value: the one given, else the library's default. */
+int64_t cli_int(const struct cli *c, int opt);
+double cli_real(const struct cli *c, int opt);
+/* Sets every given option of a handle (LUPI_HANDLE_*) on h, except those
+ * a command sets itself (view, task); returns a LUPI_* status and, on
+ * failure, the option in *failed. */
+int cli_apply_options(const struct cli *c, int handle, void *h, int *failed);
+/* The option's long name, e.g. "epochs". */
+const char *cli_option_name(int opt);
+/* The name of value v of a named-value library option (e.g. "relu" for
+ * ACTIVATION 1), from the library's list; "unknown" when it has none. */
+const char *cli_value_name(int handle, const char *option, int64_t v,
+			   char *buf, size_t size);
 
-/* errors: prints "lupi: " + the library's message, returns CLI_EXIT_ERROR */
+/* errors: prints "lupi: " + the library's message, returns CLI_EXIT_ERROR,
+ * or CLI_EXIT_INTERRUPTED for LUPI_ECANCELLED */
 int cli_fail(int code, const char *context);
 /* prints "lupi: " + a message of the tool's own, returns CLI_EXIT_ERROR */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -90,21 +145,16 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * that lacks the top class still matches the model's outputs) */
 int cli_load_data(const struct cli *c, const char *path,
 		  const lupi_model *model, lupi_dataset **out);
-const char *cli_task_name(int task);
-/* reads an n x k matrix of numbers from a CSV file (header line optional) */
-int cli_read_matrix(const char *path, float **out, size_t *rows,
-		    size_t *cols);
-
-/* split.c: random numbers, and a (stratified for labels) random split of
- * the sample indices */
-uint64_t cli_rand(uint64_t *state);
-double cli_rand_normal(uint64_t *state);
-int cli_split(const lupi_dataset *ds, double second_fraction, uint64_t seed,
-	      size_t **first, size_t *n_first, size_t **second,
-	      size_t *n_second);
-int cli_split_dataset(const lupi_dataset *ds, double second_fraction,
-		      uint64_t seed, lupi_dataset **first,
-		      lupi_dataset **second);
+/* the library's name of a task (LUPI_READER_OPT_TASK's values) */
+const char *cli_task_name(int task, char *buf, size_t size);
+/* reads an n x k matrix of numbers from a CSV file (header line optional)
+ * as a dataset of regular features only */
+int cli_read_matrix(const char *path, lupi_dataset **out);
+/* The library's split (stratified for labels): samples idx[0..n_held) are
+ * held out, fraction of them; idx has lupi_dataset_rows(ds) entries. */
+int cli_split(const lupi_dataset *ds, double fraction, uint64_t seed,
+	      size_t *idx, size_t *n_held);
+int cli_split_mode(const lupi_dataset *ds);
 
 /* model.c */
 size_t cli_model_outputs(const lupi_dataset *ds);
@@ -113,8 +163,8 @@ int cli_make_model(const struct cli *c, const lupi_dataset *ds, int view,
 int cli_make_loss(const struct cli *c, int task, lupi_loss **out);
 int cli_primary_metric(int task);
 const char *cli_metric_name(int metric);
-const char *cli_activation_name(int act);
 const char *cli_view_name(int view);
+uint64_t cli_seed(const struct cli *c);
 
 /* progress.c */
 struct cli_progress {
@@ -127,6 +177,10 @@ struct cli_progress {
 	size_t cap;
 };
 double cli_now(void);
+/* Makes SIGINT ask the running fit or comparison to stop (a second one
+ * ends the process). */
+void cli_catch_interrupt(void);
+int cli_interrupted(void);
 void cli_progress_init(struct cli_progress *p, const struct cli *c,
 		       const char *label, size_t n_train);
 int cli_progress_fn(void *user, const lupi_progress *p);
@@ -172,37 +226,14 @@ int svg_write(const char *path, const struct svg_panel *panels,
 int cli_plot_curves(const char *path, const struct cli_progress *p,
 		    size_t n, int metric);
 
-/* commands */
+/* the handlers of the command table */
 int cmd_teacher(struct cli *c);
 int cmd_distill(struct cli *c);
 int cmd_compare(struct cli *c);
 int cmd_eval(struct cli *c);
 int cmd_predict(struct cli *c);
 int cmd_info(struct cli *c);
-int cmd_demo(struct cli *c);
-int demo_digits(const struct cli *c, struct cli_json *j);
-int demo_synthetic(const struct cli *c, struct cli_json *j);
-int demo_fashion(const struct cli *c, struct cli_json *j);
-
-/* demo.c: teacher, hard-label and distilled student, mean +- std */
-struct demo_result {
-	const char *name[3];
-	double mean[3], std[3];
-	double diff_mean, diff_std; /* distilled minus hard, paired */
-	unsigned seeds;
-};
-void demo_print(struct cli_json *j, const char *key,
-		const struct demo_result *r);
-int demo_from_compare(const lupi_compare *cmp, struct demo_result *r);
-/* The classifier of one demo experiment: hidden 0 means no hidden layer. */
-struct demo_net {
-	size_t hidden, classes;
-	int64_t epochs, batch;
-	double lr;
-};
-/* A model on n_in inputs of view with the net's settings and the seed;
- * returns a LUPI_* status. */
-int demo_model(const struct demo_net *net, size_t n_in, int view,
-	       uint64_t seed, lupi_model **m);
+int cmd_help(struct cli *c);
+int cmd_demo(struct cli *c); /* demo/demo.c */
 
 #endif

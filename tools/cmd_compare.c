@@ -136,24 +136,54 @@ out:
 	return rc;
 }
 
-static int run(const struct cli *c, lupi_dataset *train, lupi_dataset *test,
-	       struct cli_json *j)
+/* The comparison of the command line's models, loss, grid and seeds. */
+static int make_compare(const struct cli *c, const lupi_dataset *train,
+			lupi_compare **cmp)
 {
 	lupi_model *tp = NULL, *sp = NULL;
 	lupi_loss *loss = NULL;
-	lupi_compare *cmp = NULL;
-	struct cli_progress prog;
-	int rc = CLI_EXIT_ERROR;
+	int rc = CLI_EXIT_ERROR, lrc, failed = CLI_O_SEEDS;
 
+	*cmp = NULL;
 	if (cli_make_model(c, train, LUPI_VIEW_PRIVILEGED, 1, &tp) ||
 	    cli_make_model(c, train, LUPI_VIEW_REGULAR, 0, &sp) ||
 	    cli_make_loss(c, lupi_dataset_task(train), &loss))
 		goto out;
+	lrc = lupi_compare_create(tp, sp, cmp);
+	if (lrc == LUPI_OK)
+		lrc = lupi_compare_set_loss(*cmp, loss);
+	if (lrc == LUPI_OK)
+		lrc = lupi_compare_set_grid(*cmp, c->lambdas, c->n_lambdas,
+					    c->temps, c->n_temps);
+	/* repetition r trains every model with seed --seed + r */
+	if (lrc == LUPI_OK)
+		lrc = lupi_compare_set_int(*cmp, LUPI_COMPARE_OPT_SEED,
+					   (int64_t)cli_seed(c));
+	if (lrc == LUPI_OK)
+		lrc = cli_apply_options(c, LUPI_HANDLE_COMPARE, *cmp, &failed);
+	rc = lrc == LUPI_OK ? 0 : cli_fail(lrc, NULL);
+out:
+	if (rc) {
+		lupi_compare_free(*cmp);
+		*cmp = NULL;
+	}
+	lupi_loss_free(loss);
+	lupi_model_free(sp);
+	lupi_model_free(tp);
+	return rc;
+}
+
+static int run(const struct cli *c, lupi_dataset *train, lupi_dataset *test,
+	       struct cli_json *j)
+{
+	lupi_compare *cmp = NULL;
+	struct cli_progress prog;
+	int rc;
+
+	if (make_compare(c, train, &cmp))
+		return CLI_EXIT_ERROR;
 	cli_progress_init(&prog, c, "compare", lupi_dataset_rows(train));
-	rc = lupi_compare_run(tp, sp, loss, train, test, c->lambdas,
-			      c->n_lambdas, c->temps, c->n_temps,
-			      c->seeds ? c->seeds : 3, cli_progress_models_fn,
-			      &prog, &cmp);
+	rc = lupi_compare_run(cmp, train, test, cli_progress_models_fn, &prog);
 	cli_progress_done(&prog);
 	if (rc != LUPI_OK) {
 		rc = cli_fail(rc, c->args[0]);
@@ -178,9 +208,6 @@ static int run(const struct cli *c, lupi_dataset *train, lupi_dataset *test,
 		rc = plot(c, cmp);
 out:
 	lupi_compare_free(cmp);
-	lupi_loss_free(loss);
-	lupi_model_free(sp);
-	lupi_model_free(tp);
 	return rc;
 }
 
@@ -189,16 +216,17 @@ out:
  * with the list they would replace, one of the two would be ignored.
  * Returns 0, or -1 after a usage error.
  */
-static int one_value_grid(const char *opt, const char *list, double v,
-			  int list_set, double *grid, size_t *n)
+static int one_value_grid(const char *opt, const char *list,
+			  const struct cli_value *v, int list_set,
+			  double *grid, size_t *n)
 {
-	if (isnan(v))
+	if (!v->set)
 		return 0;
 	if (list_set) {
 		cli_usage_error("compare: give %s or %s, not both", opt, list);
 		return -1;
 	}
-	grid[0] = v;
+	grid[0] = v->r;
 	*n = 1;
 	return 0;
 }
@@ -209,10 +237,11 @@ int cmd_compare(struct cli *c)
 	struct cli_json json, *j = c->json ? &json : NULL;
 	int rc;
 
-	if (one_value_grid("--lambda", "--lambdas", c->lambda,
+	if (one_value_grid("--lambda", "--lambdas", &c->v[CLI_O_LAMBDA],
 			   c->lambdas_set, c->lambdas, &c->n_lambdas) ||
-	    one_value_grid("--temperature", "--temperatures", c->temperature,
-			   c->temps_set, c->temps, &c->n_temps))
+	    one_value_grid("--temperature", "--temperatures",
+			   &c->v[CLI_O_TEMPERATURE], c->temps_set, c->temps,
+			   &c->n_temps))
 		return CLI_EXIT_USAGE;
 	if (j)
 		cli_json_begin(j, stdout);
@@ -225,9 +254,10 @@ int cmd_compare(struct cli *c)
 		all = NULL;
 		rc = cli_load_data(c, c->test, NULL, &test);
 	} else {
-		rc = cli_split_dataset(all, c->test_fraction,
-				       c->seed >= 0 ? (uint64_t)c->seed : 0,
-				       &train, &test);
+		/* the first part, test_fraction of the samples, is held out */
+		rc = lupi_dataset_split(all, c->test_fraction, cli_seed(c),
+					cli_split_mode(all), &test, &train);
+		rc = rc == LUPI_OK ? 0 : cli_fail(rc, c->args[0]);
 	}
 	if (rc == 0)
 		rc = run(c, train, test, j);

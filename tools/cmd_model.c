@@ -58,9 +58,10 @@ out:
 	return rc;
 }
 
-/* The rows the model reads: X, X*, or [X, X*] side by side. */
+/* The rows the model reads: X, X*, or [X, X*] side by side; *width is
+ * their width. */
 static int model_inputs(const lupi_model *m, const lupi_dataset *ds,
-			float **x, int *owned)
+			float **x, size_t *width, int *owned)
 {
 	int view = (int)get_int(m, LUPI_MODEL_OPT_VIEW);
 	size_t n = lupi_dataset_rows(ds);
@@ -71,6 +72,7 @@ static int model_inputs(const lupi_model *m, const lupi_dataset *ds,
 	const float *b = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
 
 	*owned = 0;
+	*width = want;
 	if (view == LUPI_VIEW_PRIVILEGED) {
 		d = dp;
 		a = b;
@@ -125,7 +127,7 @@ static int write_predictions(FILE *f, const lupi_model *m, const float *out,
 static int predict(const struct cli *c, const lupi_model *m,
 		   const lupi_dataset *ds)
 {
-	size_t n = lupi_dataset_rows(ds), k = lupi_model_outputs(m);
+	size_t n = lupi_dataset_rows(ds), k = lupi_model_outputs(m), d;
 	int task = lupi_model_task(m), owned, rc;
 	float *x = NULL, *out = malloc(n * k * sizeof(*out));
 	int32_t *cls = NULL;
@@ -137,11 +139,11 @@ static int predict(const struct cli *c, const lupi_model *m,
 		rc = cli_error("out of memory");
 		goto out;
 	}
-	if ((rc = model_inputs(m, ds, &x, &owned)) != 0)
+	if ((rc = model_inputs(m, ds, &x, &d, &owned)) != 0)
 		goto out;
-	rc = lupi_model_predict(m, x, n, LUPI_PREDICT_OUTPUT, out);
+	rc = lupi_model_predict(m, x, n, d, LUPI_PREDICT_OUTPUT, out);
 	if (rc == LUPI_OK && cls)
-		rc = lupi_model_predict_class(m, x, n, cls);
+		rc = lupi_model_predict_class(m, x, n, d, cls);
 	if (owned)
 		free(x);
 	if (rc != LUPI_OK) {
@@ -185,26 +187,52 @@ int cmd_predict(struct cli *c)
 	return rc;
 }
 
+/* The name of a model option's value, e.g. "adam" for OPTIMIZER. */
+static const char *value_name(const lupi_model *m, const char *option,
+			      char *buf, size_t size)
+{
+	const lupi_option *o = lupi_option_by_name(LUPI_HANDLE_MODEL, option);
+
+	return cli_value_name(LUPI_HANDLE_MODEL, option,
+			      o ? get_int(m, o->key) : -1, buf, size);
+}
+
+/* The activation of layer i; the output layer has none (IDENTITY). */
+static const char *activation(const lupi_model *m, size_t i, char *buf,
+			      size_t size)
+{
+	int64_t act = LUPI_ACT_IDENTITY;
+
+	if (i + 1 < lupi_model_layers(m) &&
+	    lupi_model_get_layer_int(m, i, LUPI_LAYER_OPT_ACTIVATION, &act) !=
+		    LUPI_OK)
+		act = -1;
+	return cli_value_name(LUPI_HANDLE_MODEL, "activation", act, buf, size);
+}
+
 static void layers_text(const lupi_model *m, char *buf, size_t size)
 {
 	size_t len = (size_t)snprintf(buf, size, "%zu", lupi_model_inputs(m));
+	char name[32];
 
 	for (size_t i = 0; i < lupi_model_layers(m) && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len, " -> %zu (%s)",
 			lupi_model_layer_size(m, i),
-			cli_activation_name(lupi_model_layer_activation(m, i)));
+			activation(m, i, name, sizeof(name)));
 }
 
 static void info_json(const lupi_model *m, const char *path, long long size)
 {
 	struct cli_json j;
+	char name[32];
 
 	cli_json_begin(&j, stdout);
 	cli_json_str(&j, "command", "info");
 	cli_json_str(&j, "file", path);
 	cli_json_int(&j, "bytes", size);
 	cli_json_str(&j, "checksums", "verified");
-	cli_json_str(&j, "task", cli_task_name(lupi_model_task(m)));
+	cli_json_str(&j, "task", cli_task_name(lupi_model_task(m), name,
+					       sizeof(name)));
 	cli_json_str(&j, "view", cli_view_name((int)get_int(m, LUPI_MODEL_OPT_VIEW)));
 	cli_json_int(&j, "inputs", (int64_t)lupi_model_inputs(m));
 	cli_json_int(&j, "outputs", (int64_t)lupi_model_outputs(m));
@@ -212,8 +240,8 @@ static void info_json(const lupi_model *m, const char *path, long long size)
 	for (size_t i = 0; i < lupi_model_layers(m); i++) {
 		cli_json_object(&j, NULL);
 		cli_json_int(&j, "size", (int64_t)lupi_model_layer_size(m, i));
-		cli_json_str(&j, "activation", cli_activation_name(
-			lupi_model_layer_activation(m, i)));
+		cli_json_str(&j, "activation",
+			     activation(m, i, name, sizeof(name)));
 		cli_json_close(&j, '}');
 	}
 	cli_json_close(&j, ']');
@@ -221,16 +249,12 @@ static void info_json(const lupi_model *m, const char *path, long long size)
 	cli_json_int(&j, "epochs", get_int(m, LUPI_MODEL_OPT_EPOCHS));
 	cli_json_int(&j, "batch", get_int(m, LUPI_MODEL_OPT_BATCH));
 	cli_json_int(&j, "seed", get_int(m, LUPI_MODEL_OPT_SEED));
+	cli_json_str(&j, "optimizer",
+		     value_name(m, "optimizer", name, sizeof(name)));
 	cli_json_num(&j, "lr", get_double(m, LUPI_MODEL_OPT_LR));
 	cli_json_int(&j, "standardize", get_int(m, LUPI_MODEL_OPT_STANDARDIZE));
 	cli_json_int(&j, "exit", 0);
 	cli_json_end(&j);
-}
-
-static const char *optimizer_name(int64_t o)
-{
-	return o == LUPI_OPTIM_SGD ? "sgd" : o == LUPI_OPTIM_ADAM ? "adam" :
-	       o == LUPI_OPTIM_ADAMW ? "adamw" : "unknown";
 }
 
 int cmd_info(struct cli *c)
@@ -239,7 +263,7 @@ int cmd_info(struct cli *c)
 	struct stat st;
 	long long size = stat(c->args[0], &st) == 0 ? (long long)st.st_size :
 						       -1;
-	char layers[1024];
+	char layers[1024], name[32];
 	int task;
 
 	if (load_model(c->args[0], &m))
@@ -253,7 +277,7 @@ int cmd_info(struct cli *c)
 	layers_text(m, layers, sizeof(layers));
 	printf("file:        %s (%lld bytes), checksums verified\n",
 	       c->args[0], size);
-	printf("task:        %s", cli_task_name(task));
+	printf("task:        %s", cli_task_name(task, name, sizeof(name)));
 	if (task == LUPI_TASK_CLASSIFICATION)
 		printf(", %zu classes", lupi_model_outputs(m));
 	else if (task == LUPI_TASK_REGRESSION)
@@ -266,7 +290,7 @@ int cmd_info(struct cli *c)
 	printf("layers:      %s\n", layers);
 	printf("parameters:  %zu\n", lupi_model_num_params(m));
 	printf("training:    %s, lr %g, %lld epochs, batch %lld, seed %lld\n",
-	       optimizer_name(get_int(m, LUPI_MODEL_OPT_OPTIMIZER)),
+	       value_name(m, "optimizer", name, sizeof(name)),
 	       get_double(m, LUPI_MODEL_OPT_LR),
 	       (long long)get_int(m, LUPI_MODEL_OPT_EPOCHS),
 	       (long long)get_int(m, LUPI_MODEL_OPT_BATCH),

@@ -8,7 +8,7 @@
 
 struct run {
 	lupi_dataset *all, *train, *valid;
-	size_t *idx_train, n_train;
+	size_t *idx, *idx_train, n_train; /* idx_train: within idx */
 	struct cli_json json, *j;
 	struct cli_progress prog;
 	double seconds;
@@ -20,13 +20,8 @@ static void run_free(struct run *r)
 		lupi_dataset_free(r->train);
 	lupi_dataset_free(r->valid);
 	lupi_dataset_free(r->all);
-	free(r->idx_train);
+	free(r->idx);
 	cli_progress_free(&r->prog);
-}
-
-static uint64_t seed_of(const struct cli *c)
-{
-	return c->seed >= 0 ? (uint64_t)c->seed : 0;
 }
 
 /* Loads DATA (for the teacher model tm, when not NULL) and splits off
@@ -34,7 +29,7 @@ static uint64_t seed_of(const struct cli *c)
 static int load_split(const struct cli *c, struct run *r,
 		      const lupi_model *tm)
 {
-	size_t *iv = NULL, nv = 0;
+	size_t n, nv;
 	int rc;
 
 	if (cli_load_data(c, c->args[0], tm, &r->all))
@@ -45,13 +40,18 @@ static int load_split(const struct cli *c, struct run *r,
 		r->train = r->all;
 		return 0;
 	}
-	if (cli_split(r->all, c->valid, seed_of(c), &r->idx_train,
-		      &r->n_train, &iv, &nv))
+	n = lupi_dataset_rows(r->all);
+	r->idx = malloc(n * sizeof(*r->idx));
+	if (!r->idx)
+		return cli_error("out of memory");
+	/* the first nv indices are held out */
+	if (cli_split(r->all, c->valid, cli_seed(c), r->idx, &nv))
 		return CLI_EXIT_ERROR;
+	r->idx_train = r->idx + nv;
+	r->n_train = n - nv;
 	rc = lupi_dataset_subset(r->all, r->idx_train, r->n_train, &r->train);
 	if (rc == LUPI_OK)
-		rc = lupi_dataset_subset(r->all, iv, nv, &r->valid);
-	free(iv);
+		rc = lupi_dataset_subset(r->all, r->idx, nv, &r->valid);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, NULL);
 }
 
@@ -64,10 +64,12 @@ static void describe(const struct cli *c, const struct run *r,
 	size_t used = cli_samples_used(m, r->train);
 	size_t skipped = lupi_dataset_rows(r->train) - used;
 	int task = lupi_model_task(m);
+	char name[32];
 
 	if (r->j) {
 		cli_json_str(r->j, "command", c->command);
-		cli_json_str(r->j, "task", cli_task_name(task));
+		cli_json_str(r->j, "task",
+			     cli_task_name(task, name, sizeof(name)));
 		cli_json_str(r->j, "view", cli_view_name(view));
 		cli_json_int(r->j, "inputs", (int64_t)lupi_model_inputs(m));
 		cli_json_int(r->j, "outputs", (int64_t)k);
@@ -78,7 +80,7 @@ static void describe(const struct cli *c, const struct run *r,
 	if (c->quiet)
 		return;
 	printf("%s on %s features (%zu) -> %s", role, cli_view_name(view),
-	       lupi_model_inputs(m), cli_task_name(task));
+	       lupi_model_inputs(m), cli_task_name(task, name, sizeof(name)));
 	if (task == LUPI_TASK_CLASSIFICATION)
 		printf(", %zu classes", k);
 	printf("; %zu training samples", used);
@@ -123,15 +125,16 @@ static int finish(const struct cli *c, struct run *r, const lupi_model *m,
 
 static int train_teacher(const struct cli *c, struct run *r)
 {
+	int view = (int)cli_int(c, CLI_O_VIEW);
 	lupi_model *m = NULL;
 	double t0;
 	int rc;
 
 	if (load_split(c, r, NULL))
 		return CLI_EXIT_ERROR;
-	if (cli_make_model(c, r->train, c->view, 1, &m))
+	if (cli_make_model(c, r->train, view, 1, &m))
 		return CLI_EXIT_ERROR;
-	describe(c, r, "teacher", m, c->view);
+	describe(c, r, "teacher", m, view);
 	cli_progress_init(&r->prog, c, "teacher",
 			  cli_samples_used(m, r->train));
 	cli_progress_watch(&r->prog, m);
@@ -177,33 +180,29 @@ int cmd_teacher(struct cli *c)
 /* Teacher outputs from a CSV file: one row per sample of DATA. */
 static int add_external(const struct cli *c, struct run *r, lupi_teacher *t)
 {
-	float *all = NULL, *rows = NULL;
-	size_t n, k, n_all = lupi_dataset_rows(r->all);
+	lupi_dataset *file = NULL, *part = NULL;
+	size_t n_all = lupi_dataset_rows(r->all), n, k;
 	int rc;
 
-	if (cli_read_matrix(c->teacher_outputs, &all, &n, &k))
+	if (cli_read_matrix(c->teacher_outputs, &file))
 		return CLI_EXIT_ERROR;
+	n = lupi_dataset_rows(file);
+	k = lupi_dataset_dim(file, LUPI_VIEW_REGULAR);
 	if (n != n_all) {
-		free(all);
+		lupi_dataset_free(file);
 		return cli_error("%s: %zu rows, but %s has %zu samples",
 				 c->teacher_outputs, n, c->args[0], n_all);
 	}
-	rows = all;
-	if (r->idx_train) {
-		rows = malloc(r->n_train * k * sizeof(*rows));
-		if (!rows) {
-			free(all);
-			return cli_error("out of memory");
-		}
-		for (size_t i = 0; i < r->n_train; i++)
-			for (size_t q = 0; q < k; q++)
-				rows[i * k + q] = all[r->idx_train[i] * k + q];
-	}
-	rc = lupi_teacher_add_outputs(t, r->train, rows, k, c->outputs_kind,
-				      1.0);
-	if (rows != all)
-		free(rows);
-	free(all);
+	/* the rows of the training part, as the dataset was split */
+	rc = r->idx_train ? lupi_dataset_subset(file, r->idx_train,
+						r->n_train, &part) : LUPI_OK;
+	if (rc == LUPI_OK)
+		rc = lupi_teacher_add_outputs(t, r->train,
+			lupi_dataset_features(part ? part : file,
+					      LUPI_VIEW_REGULAR),
+			k, c->outputs_kind, 1.0);
+	lupi_dataset_free(part);
+	lupi_dataset_free(file);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher_outputs);
 }
 

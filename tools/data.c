@@ -1,7 +1,8 @@
 /*
  * data.c - loading the tool's datasets: format from --format or the file
- * name, column roles from --privileged/--target/--weight/--ignore, and the
- * small CSV matrices of external teacher outputs.
+ * name, column roles from --privileged/--target/--weight/--ignore, the
+ * reader's options from the command line, the small CSV matrices of
+ * external teacher outputs, and the library's splits.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -11,14 +12,9 @@
 
 #include "cli.h"
 
-const char *cli_task_name(int task)
+const char *cli_task_name(int task, char *buf, size_t size)
 {
-	switch (task) {
-	case LUPI_TASK_CLASSIFICATION: return "classification";
-	case LUPI_TASK_BINARY: return "binary";
-	case LUPI_TASK_REGRESSION: return "regression";
-	default: return "none";
-	}
+	return cli_value_name(LUPI_HANDLE_READER, "task", task, buf, size);
 }
 
 static int ends_with(const char *s, size_t len, const char *suffix)
@@ -93,11 +89,11 @@ static int set_roles(lupi_reader *r, const char *opt, const char *spec,
  */
 static int data_task(const struct cli *c, const lupi_model *model)
 {
-	if (c->no_target)
-		return LUPI_TASK_NONE;
-	if (c->task >= 0)
-		return c->task;
-	return model ? lupi_model_task(model) : LUPI_TASK_CLASSIFICATION;
+	if (c->v[CLI_O_NO_TARGET].set)
+		return (int)c->v[CLI_O_NO_TARGET].i;
+	if (c->v[CLI_O_TASK].set || !model)
+		return (int)cli_int(c, CLI_O_TASK);
+	return lupi_model_task(model);
 }
 
 /*
@@ -116,26 +112,24 @@ static int64_t data_classes(const lupi_model *model, int task)
 	return 0;
 }
 
-static int setup_reader(const struct cli *c, int format,
-			const lupi_model *model, lupi_reader *r)
+static int setup_reader(const struct cli *c, const lupi_model *model,
+			lupi_reader *r)
 {
 	int task = data_task(c, model);
 	int64_t classes = data_classes(model, task);
-	int rc = lupi_reader_set_int(r, LUPI_READER_OPT_TASK, task);
+	int failed = CLI_O_TASK;
+	int rc = cli_apply_options(c, LUPI_HANDLE_READER, r, &failed);
+	char context[64];
 
-	if (rc == LUPI_OK && c->no_header)
-		rc = lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, 0);
-	if (rc == LUPI_OK && c->delimiter != ',')
-		rc = lupi_reader_set_int(r, LUPI_READER_OPT_DELIMITER,
-					 (unsigned char)c->delimiter);
+	if (rc == LUPI_OK)
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_TASK, task);
 	if (rc == LUPI_OK && classes > 0)
 		rc = lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, classes);
-	if (rc == LUPI_OK && c->max_rows > 0)
-		rc = lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, c->max_rows);
-	if (rc == LUPI_OK && format == CLI_FORMAT_IDX)
-		rc = lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, c->pool);
-	if (rc != LUPI_OK)
-		return cli_fail(rc, NULL);
+	if (rc != LUPI_OK) {
+		snprintf(context, sizeof(context), "--%s",
+			 cli_option_name(failed));
+		return cli_fail(rc, context);
+	}
 	if (c->privileged &&
 	    set_roles(r, "--privileged", c->privileged, LUPI_ROLE_PRIVILEGED))
 		return CLI_EXIT_ERROR;
@@ -159,7 +153,7 @@ int cli_load_data(const struct cli *c, const char *path,
 	*out = NULL;
 	if (rc != LUPI_OK)
 		return cli_fail(rc, NULL);
-	if (setup_reader(c, format, model, r)) {
+	if (setup_reader(c, model, r)) {
 		lupi_reader_free(r);
 		return CLI_EXIT_ERROR;
 	}
@@ -173,52 +167,6 @@ int cli_load_data(const struct cli *c, const char *path,
 	return rc == LUPI_OK ? 0 : cli_fail(rc, path);
 }
 
-/* Parses one CSV line of numbers into row (cols known) or counts them. */
-static int parse_row(const char *path, size_t line, char *s, float *row,
-		     size_t *cols)
-{
-	size_t k = 0;
-	char *p = s;
-
-	for (;;) {
-		char *end;
-		double v;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		errno = 0;
-		v = strtod(p, &end);
-		if (end == p || errno == ERANGE) {
-			char *stop = strpbrk(p, ",\r\n");
-
-			if (stop)
-				*stop = '\0';
-			return cli_error("%s:%zu:%zu: '%s' is not a number",
-					 path, line, k + 1, p);
-		}
-		if (row)
-			row[k] = (float)v;
-		k++;
-		p = end;
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p == '\0')
-			break;
-		if (*p != ',')
-			return cli_error("%s:%zu:%zu: expected ','", path,
-					 line, k + 1);
-		p++;
-		if (row && k == *cols)
-			return cli_error("%s:%zu: more than %zu values", path,
-					 line, *cols);
-	}
-	if (row && k != *cols)
-		return cli_error("%s:%zu: %zu values, expected %zu", path, line,
-				 k, *cols);
-	*cols = k;
-	return 0;
-}
-
 static int is_header(const char *s)
 {
 	while (*s == ' ' || *s == '"')
@@ -227,51 +175,58 @@ static int is_header(const char *s)
 	       *s != '+' && *s != '.';
 }
 
-int cli_read_matrix(const char *path, float **out, size_t *rows,
-		    size_t *cols)
+/* Whether the file's first line names columns (it does not start with a
+ * number); 0 or 1, or -1 after an error. */
+static int has_header(const char *path)
 {
+	char line[256] = "";
 	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, n = 0, rcap = 0, lineno = 0;
-	float *m = NULL;
-	int err = 0;
+
+	if (!f) {
+		cli_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	return is_header(line);
+}
+
+/* The library reads the numbers: a dataset of features only. */
+int cli_read_matrix(const char *path, lupi_dataset **out)
+{
+	lupi_reader *r = NULL;
+	int header = has_header(path), rc;
 
 	*out = NULL;
-	*rows = *cols = 0;
-	if (!f)
-		return cli_error("%s: %s", path, strerror(errno));
-	while (!err && getline(&line, &cap, f) > 0) {
-		lineno++;
-		if (line[strspn(line, " \t\r\n")] == '\0' ||
-		    (lineno == 1 && is_header(line)))
-			continue;
-		if (n == 0 && parse_row(path, lineno, line, NULL, cols)) {
-			err = 1;
-			break;
-		}
-		if (n == rcap) {
-			float *g;
-
-			rcap = rcap ? 2 * rcap : 256;
-			g = realloc(m, rcap * *cols * sizeof(*m));
-			if (!g) {
-				err = cli_error("out of memory");
-				break;
-			}
-			m = g;
-		}
-		err = parse_row(path, lineno, line, m + n * *cols, cols);
-		n++;
-	}
-	free(line);
-	fclose(f);
-	if (!err && n == 0)
-		err = cli_error("%s: no rows", path);
-	if (err) {
-		free(m);
+	if (header < 0)
 		return CLI_EXIT_ERROR;
-	}
-	*out = m;
-	*rows = n;
-	return 0;
+	rc = lupi_reader_create(&r);
+	if (rc == LUPI_OK)
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, header);
+	if (rc == LUPI_OK)
+		rc = lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
+					 LUPI_TASK_NONE);
+	if (rc == LUPI_OK)
+		rc = lupi_dataset_load_csv(path, r, out);
+	lupi_reader_free(r);
+	return rc == LUPI_OK ? 0 : cli_fail(rc, path);
+}
+
+/* Stratified where there are classes, so that each part has them all. */
+int cli_split_mode(const lupi_dataset *ds)
+{
+	int task = lupi_dataset_task(ds);
+
+	return task == LUPI_TASK_CLASSIFICATION || task == LUPI_TASK_BINARY ?
+	       LUPI_SPLIT_STRATIFIED : LUPI_SPLIT_RANDOM;
+}
+
+int cli_split(const lupi_dataset *ds, double fraction, uint64_t seed,
+	      size_t *idx, size_t *n_held)
+{
+	int rc = lupi_dataset_split_indices(ds, fraction, seed,
+					    cli_split_mode(ds), idx, n_held);
+
+	return rc == LUPI_OK ? 0 : cli_fail(rc, NULL);
 }

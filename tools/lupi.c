@@ -1,6 +1,6 @@
 /*
  * lupi.c - the `lupi` command-line tool: parses the command line and runs
- * one subcommand. See `lupi --help`.
+ * the handler of its command (opts.c's command table). See `lupi --help`.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -11,6 +11,10 @@ int cli_fail(int code, const char *context)
 {
 	const char *msg = lupi_errmsg();
 
+	if (code == LUPI_ECANCELLED) {
+		fputs("lupi: interrupted\n", stderr);
+		return CLI_EXIT_INTERRUPTED;
+	}
 	if (!msg || !*msg)
 		msg = lupi_strerror(code);
 	if (context && !strstr(msg, context))
@@ -32,18 +36,6 @@ int cli_error(const char *fmt, ...)
 	return CLI_EXIT_ERROR;
 }
 
-struct runner {
-	const char *name;
-	int (*run)(struct cli *c);
-};
-
-static const struct runner runners[] = {
-	{"demo", cmd_demo},       {"teacher", cmd_teacher},
-	{"distill", cmd_distill}, {"compare", cmd_compare},
-	{"eval", cmd_eval},       {"predict", cmd_predict},
-	{"info", cmd_info},
-};
-
 int main(int argc, char **argv)
 {
 	struct cli c;
@@ -51,12 +43,10 @@ int main(int argc, char **argv)
 
 	if (rc > 0)
 		return CLI_EXIT_OK;
+	if (rc == -2)
+		return CLI_EXIT_ERROR;
 	if (rc < 0)
 		return CLI_EXIT_USAGE;
-	if (c.threads && lupi_set_num_threads(c.threads) != LUPI_OK)
-		return cli_fail(LUPI_ERANGE, "--threads");
-	for (size_t i = 0; i < sizeof(runners) / sizeof(runners[0]); i++)
-		if (strcmp(runners[i].name, c.command) == 0)
-			return runners[i].run(&c);
-	return CLI_EXIT_USAGE;
+	cli_catch_interrupt();
+	return c.cmd->run(&c);
 }

@@ -2,8 +2,6 @@
  * model.c - models and losses built from the command line's options, and
  * the names the tool prints for the library's constants.
  */
-#include <math.h>
-
 #include "cli.h"
 
 /* Binary tasks have one sigmoid output; the dataset reports K = 2. */
@@ -14,18 +12,19 @@ size_t cli_model_outputs(const lupi_dataset *ds)
 	return lupi_dataset_outputs(ds);
 }
 
-static int set_int(lupi_model *m, int key, int64_t v, int *rc)
+/* The seed of the tool's splits: --seed, else the model's default. */
+uint64_t cli_seed(const struct cli *c)
 {
-	if (*rc == LUPI_OK && v >= 0)
-		*rc = lupi_model_set_int(m, key, v);
-	return *rc;
+	return (uint64_t)cli_int(c, CLI_O_SEED);
 }
 
-static int set_double(lupi_model *m, int key, double v, int *rc)
+/* "--epochs: " and the library's message, for an option it refused. */
+static int fail_option(int rc, int opt)
 {
-	if (*rc == LUPI_OK && !isnan(v))
-		*rc = lupi_model_set_double(m, key, v);
-	return *rc;
+	char context[64];
+
+	snprintf(context, sizeof(context), "--%s", cli_option_name(opt));
+	return cli_fail(rc, context);
 }
 
 /*
@@ -37,7 +36,7 @@ int cli_make_model(const struct cli *c, const lupi_dataset *ds, int view,
 {
 	const size_t *hidden = c->hidden;
 	size_t nh = c->n_hidden, n_in;
-	int task = lupi_dataset_task(ds), rc;
+	int task = lupi_dataset_task(ds), rc, failed;
 
 	*out = NULL;
 	if (task == LUPI_TASK_NONE)
@@ -58,19 +57,17 @@ int cli_make_model(const struct cli *c, const lupi_dataset *ds, int view,
 				 " (name them with --privileged COLS)");
 	rc = lupi_model_create(task, n_in, hidden, nh, cli_model_outputs(ds),
 			       out);
+	if (rc != LUPI_OK)
+		return cli_fail(rc, NULL);
+	/* the view is the model's role, not an option of every model */
+	rc = lupi_model_set_int(*out, LUPI_MODEL_OPT_VIEW, view);
+	failed = CLI_O_VIEW;
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*out, LUPI_MODEL_OPT_VIEW, view);
-	set_int(*out, LUPI_MODEL_OPT_EPOCHS, c->epochs, &rc);
-	set_int(*out, LUPI_MODEL_OPT_BATCH, c->batch, &rc);
-	set_int(*out, LUPI_MODEL_OPT_SEED, c->seed, &rc);
-	set_int(*out, LUPI_MODEL_OPT_PATIENCE, c->patience, &rc);
-	set_int(*out, LUPI_MODEL_OPT_ACTIVATION, c->activation, &rc);
-	set_int(*out, LUPI_MODEL_OPT_OPTIMIZER, c->optimizer, &rc);
-	set_double(*out, LUPI_MODEL_OPT_LR, c->lr, &rc);
+		rc = cli_apply_options(c, LUPI_HANDLE_MODEL, *out, &failed);
 	if (rc != LUPI_OK) {
 		lupi_model_free(*out);
 		*out = NULL;
-		return cli_fail(rc, NULL);
+		return fail_option(rc, failed);
 	}
 	return 0;
 }
@@ -78,25 +75,17 @@ int cli_make_model(const struct cli *c, const lupi_dataset *ds, int view,
 /* The loss of --loss; KD on a regression task is regression distillation. */
 int cli_make_loss(const struct cli *c, int task, lupi_loss **out)
 {
-	int kind = c->loss, rc;
+	int kind = c->loss, rc, failed = CLI_O_LOSS;
 
 	if (task == LUPI_TASK_REGRESSION && kind == LUPI_LOSS_KD)
 		kind = LUPI_LOSS_REGRESSION;
 	rc = lupi_loss_create(kind, out);
-	if (rc == LUPI_OK && !isnan(c->temperature))
-		rc = lupi_loss_set_double(*out, LUPI_LOSS_OPT_TEMPERATURE,
-					  c->temperature);
-	else if (rc == LUPI_OK && kind == LUPI_LOSS_KD)
-		rc = lupi_loss_set_double(*out, LUPI_LOSS_OPT_TEMPERATURE, 2.0);
-	if (rc == LUPI_OK && !isnan(c->lambda))
-		rc = lupi_loss_set_double(*out, LUPI_LOSS_OPT_LAMBDA, c->lambda);
-	if (rc == LUPI_OK && c->divergence >= 0)
-		rc = lupi_loss_set_int(*out, LUPI_LOSS_OPT_DIVERGENCE,
-				       c->divergence);
+	if (rc == LUPI_OK)
+		rc = cli_apply_options(c, LUPI_HANDLE_LOSS, *out, &failed);
 	if (rc != LUPI_OK) {
 		lupi_loss_free(*out);
 		*out = NULL;
-		return cli_fail(rc, "--loss");
+		return fail_option(rc, failed);
 	}
 	return 0;
 }
@@ -116,14 +105,6 @@ const char *cli_metric_name(int metric)
 	case LUPI_METRIC_MAE: return "mae";
 	default: return "metric";
 	}
-}
-
-const char *cli_activation_name(int act)
-{
-	static const char *names[] = {"identity", "relu", "tanh", "sigmoid",
-				      "gelu"};
-
-	return act >= 0 && act < 5 ? names[act] : "unknown";
 }
 
 const char *cli_view_name(int view)

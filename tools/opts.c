@@ -1,12 +1,17 @@
 /*
- * opts.c - the command line of `lupi`: one table of options, the parser and
- * the help text generated from the same table, so they never disagree.
+ * opts.c - the command line of `lupi`: one table of commands and one table
+ * of options, the parser, and the help generated from both, so they never
+ * disagree. An option that sets a library option names it (handle and
+ * name), and its range, default and value names come from the library's
+ * introspection: the tool restates none of them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -24,152 +29,361 @@
 #define G_VIEW (1u << 10)
 #define G_FIT (1u << 11) /* validation: not compare, which holds none out */
 
-enum {
-	O_HELP, O_QUIET, O_JSON, O_THREADS, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN,
-	O_ACT, O_OPTIM, O_SEED, O_VALID, O_PATIENCE, O_VIEW, O_TEMP, O_LAMBDA,
-	O_LOSS, O_DIV, O_TEACHER, O_TOUT, O_OKIND, O_LAMBDAS, O_TEMPS,
-	O_SEEDS, O_TEST, O_TESTFRAC, O_THIDDEN, O_FORMAT, O_PRIV, O_TARGET,
-	O_WEIGHT, O_IGNORE, O_NOHEADER, O_DELIM, O_LABELS, O_POOL, O_TASK,
-	O_NOTARGET, O_OUTPUT, O_PLOT, O_FASHION, O_MAXROWS
-};
+/* Flags of an option. */
+#define F_SELF (1u << 0) /* a library option the command sets itself */
+#define F_CHAR (1u << 1) /* an integer option given as one character */
+#define F_GRID (1u << 2) /* a list, each value in the range of `grid_of` */
 
 struct opt_def {
 	const char *name;
 	char short_name;
 	const char *arg; /* NULL for flags */
-	int id;
 	unsigned groups;
-	const char *help;
+	int handle;             /* LUPI_HANDLE_* of the option it sets, or 0 */
+	const char *lib;        /* the library's name, when not `name` */
+	const char *flag_value; /* a flag setting a library option: its value */
+	const char *dflt;       /* the tool's own options: the default */
+	unsigned flags;
+	int grid_of;            /* F_GRID: the option whose range applies */
+	const char *help;       /* NULL: the library's doc line */
 };
 
-static const struct opt_def opts[] = {
-	{"help", 'h', NULL, O_HELP, G_COMMON, "show this help and exit"},
-	{"quiet", 'q', NULL, O_QUIET, G_COMMON,
-	 "no progress bar and no messages, only errors and results"},
-	{"json", 0, NULL, O_JSON, G_COMMON,
-	 "print the results as one JSON object on stdout"},
-	{"threads", 0, "N", O_THREADS, G_COMMON,
-	 "threads for BLAS and the library (0 = all cores) [0]"},
-	{"output", 'o', "FILE", O_OUTPUT, G_OUT, "write the result to FILE"},
-	{"epochs", 0, "N", O_EPOCHS, G_TRAIN, "training epochs [10]"},
-	{"batch", 0, "N", O_BATCH, G_TRAIN, "minibatch size [128]"},
-	{"lr", 0, "RATE", O_LR, G_TRAIN, "learning rate [0.001]"},
-	{"hidden", 0, "N,N,...", O_HIDDEN, G_TRAIN,
-	 "hidden layer sizes; empty for none (linear model) [64]"},
-	{"activation", 0, "NAME", O_ACT, G_TRAIN,
-	 "relu, tanh, sigmoid, gelu or identity [relu]"},
-	{"optimizer", 0, "NAME", O_OPTIM, G_TRAIN,
-	 "sgd, adam or adamw [adam]"},
-	{"seed", 0, "N", O_SEED, G_TRAIN | G_DEMO,
-	 "seed of initialisation, shuffling and splits [0]"},
-	{"valid", 0, "FRACTION", O_VALID, G_FIT,
-	 "hold out this fraction for validation, 0 for none [0.1]"},
-	{"patience", 0, "N", O_PATIENCE, G_FIT,
-	 "stop after N epochs without validation gain, 0 = never [0]"},
-	{"view", 0, "VIEW", O_VIEW, G_VIEW,
-	 "teacher input: privileged or both (X and X*) [privileged]"},
-	{"teacher", 0, "FILE", O_TEACHER, G_TEACH,
-	 "the teacher model file (from `lupi teacher`)"},
-	{"teacher-outputs", 0, "FILE", O_TOUT, G_TEACH,
-	 "CSV of teacher outputs, one row per sample, instead of --teacher"},
-	{"outputs-kind", 0, "KIND", O_OKIND, G_TEACH,
-	 "what --teacher-outputs holds: logits or probs [logits]"},
-	{"loss", 0, "NAME", O_LOSS, G_KD,
-	 "kd, logits (Ba & Caruana), sel (Zhao & Zhu) or hard [kd]"},
-	{"divergence", 0, "NAME", O_DIV, G_KD,
-	 "kd divergence: ce, kl, reverse-kl or js [ce]"},
-	{"temperature", 'T', "T", O_TEMP, G_KD,
-	 "distillation temperature; compare: the one value of --temperatures "
-	 "[2]"},
-	{"lambda", 0, "L", O_LAMBDA, G_KD,
-	 "imitation weight in [0, 1], 0 = labels only; compare: the one value "
-	 "of --lambdas [0.5]"},
-	{"lambdas", 0, "L,L,...", O_LAMBDAS, G_CMP,
-	 "imitation weights to compare [0.25,0.5,0.75]"},
-	{"temperatures", 0, "T,T,...", O_TEMPS, G_CMP,
-	 "temperatures to compare [1,2,4]"},
-	{"seeds", 0, "N", O_SEEDS, G_CMP | G_DEMO,
-	 "runs with seeds seed, seed+1, ... [compare 3; demo 5, synthetic 10, "
-	 "Fashion-MNIST 1]"},
-	{"test", 0, "FILE", O_TEST, G_CMP, "test data (same format options)"},
-	{"test-fraction", 0, "F", O_TESTFRAC, G_CMP,
-	 "without --test, hold out this fraction for testing [0.3]"},
-	{"teacher-hidden", 0, "N,...", O_THIDDEN, G_CMP,
-	 "hidden layers of the teacher [same as --hidden]"},
-	{"format", 'f', "FMT", O_FORMAT, G_DATA,
-	 "csv, libsvm or idx [from the extension; csv]"},
-	{"privileged", 'p', "COLS", O_PRIV, G_DATA,
-	 "columns (CSV) or feature indices (LIBSVM) forming X*, e.g. 5-20,23 "
-	 "or column names"},
-	{"target", 0, "COLS", O_TARGET, G_DATA,
-	 "the label or target column(s) [the last column]"},
-	{"weight", 0, "COL", O_WEIGHT, G_DATA, "per-sample weight column"},
-	{"ignore", 0, "COLS", O_IGNORE, G_DATA, "columns to skip"},
-	{"no-header", 0, NULL, O_NOHEADER, G_DATA,
-	 "the CSV's first line is data, not column names"},
-	{"no-target", 0, NULL, O_NOTARGET, G_PRED,
-	 "the data has no label column (predict only)"},
-	{"delimiter", 'd', "C", O_DELIM, G_DATA,
-	 "CSV field separator, one character or 'tab' [,]"},
-	{"labels", 0, "FILE", O_LABELS, G_DATA, "IDX: the label file"},
-	{"pool", 0, "P", O_POOL, G_DATA,
-	 "IDX: X = P x P block means, X* = the image; 1 to 64 [1: no X*]"},
-	{"max-rows", 0, "N", O_MAXROWS, G_DATA,
-	 "read only the first N samples, 0 = all [0]"},
-	{"task", 0, "TASK", O_TASK, G_DATA,
-	 "classification, binary or regression [eval, predict and distill "
-	 "--teacher: the model's; else classification]"},
-	{"plot", 0, "FILE.svg", O_PLOT, G_PLOT, "draw an SVG plot"},
-	{"fashion-mnist", 0, NULL, O_FASHION, G_DEMO,
-	 "run the Fashion-MNIST demo instead (needs "
-	 "/usr/share/datasets/fashion-mnist)"},
+#define MODEL LUPI_HANDLE_MODEL
+#define LOSS LUPI_HANDLE_LOSS
+#define READER LUPI_HANDLE_READER
+#define COMPARE LUPI_HANDLE_COMPARE
+
+/* Indexed by CLI_O_*; --help lists the options in this order. */
+static const struct opt_def opts[CLI_O_COUNT] = {
+	[CLI_O_HELP] = {"help", 'h', NULL, G_COMMON, .help =
+		"show this help and exit"},
+	[CLI_O_QUIET] = {"quiet", 'q', NULL, G_COMMON, .help =
+		"no progress bar and no messages, only errors and results"},
+	[CLI_O_JSON] = {"json", 0, NULL, G_COMMON, .help =
+		"print the results as one JSON object on stdout"},
+	[CLI_O_THREADS] = {"threads", 0, "N", G_COMMON, .help =
+		"threads for BLAS and the library, 0 = all cores [the BLAS "
+		"default]"},
+	[CLI_O_OUTPUT] = {"output", 'o', "FILE", G_OUT, .help =
+		"write the result to FILE"},
+
+	[CLI_O_EPOCHS] = {"epochs", 0, "N", G_TRAIN, MODEL, .help =
+		"training epochs"},
+	[CLI_O_BATCH] = {"batch", 0, "N", G_TRAIN, MODEL, .help =
+		"minibatch size"},
+	[CLI_O_LR] = {"lr", 0, "RATE", G_TRAIN, MODEL, .help =
+		"learning rate"},
+	[CLI_O_HIDDEN] = {"hidden", 0, "N,N,...", G_TRAIN, .dflt = "64",
+		.help = "hidden layer sizes; empty for none (linear model)"},
+	[CLI_O_ACTIVATION] = {"activation", 0, "NAME", G_TRAIN, MODEL, .help =
+		"activation of the hidden layers"},
+	[CLI_O_INIT] = {"init", 0, "NAME", G_TRAIN, MODEL, .help =
+		"weight initialisation"},
+	[CLI_O_OPTIMIZER] = {"optimizer", 0, "NAME", G_TRAIN, MODEL, .help =
+		"optimiser"},
+	[CLI_O_MOMENTUM] = {"momentum", 0, "M", G_TRAIN, MODEL, .help =
+		"SGD momentum"},
+	[CLI_O_WEIGHT_DECAY] = {"weight-decay", 0, "W", G_TRAIN, MODEL,
+		.help = "weight decay (L2; decoupled with adamw)"},
+	[CLI_O_DROPOUT] = {"dropout", 0, "P", G_TRAIN, MODEL, .help =
+		"dropout on hidden activations"},
+	[CLI_O_CLIP_NORM] = {"clip-norm", 0, "C", G_TRAIN, MODEL, .help =
+		"clip the gradient's global norm, 0 = off"},
+	[CLI_O_SCHEDULE] = {"schedule", 0, "NAME", G_TRAIN, MODEL, .help =
+		"learning-rate schedule by epoch"},
+	[CLI_O_STEP_SIZE] = {"step-size", 0, "N", G_TRAIN, MODEL, .help =
+		"step schedule: epochs per decay"},
+	[CLI_O_GAMMA] = {"gamma", 0, "G", G_TRAIN, MODEL, .help =
+		"step schedule: decay factor"},
+	[CLI_O_MIN_LR] = {"min-lr", 0, "RATE", G_TRAIN, MODEL, .help =
+		"cosine schedule: the floor"},
+	[CLI_O_SEED] = {"seed", 0, "N", G_TRAIN | G_DEMO, MODEL, .help =
+		"seed of initialisation, shuffling and splits"},
+	[CLI_O_VALID] = {"valid", 0, "FRACTION", G_FIT, .dflt = "0.1",
+		.help = "hold out this fraction for validation, 0 for none"},
+	[CLI_O_PATIENCE] = {"patience", 0, "N", G_FIT, MODEL, .help =
+		"stop after N epochs without validation gain, 0 = never"},
+	[CLI_O_VIEW] = {"view", 0, "VIEW", G_VIEW, MODEL, .flags = F_SELF,
+		.help = "the teacher's input"},
+
+	[CLI_O_TEACHER] = {"teacher", 0, "FILE", G_TEACH, .help =
+		"the teacher model file (from `lupi teacher`)"},
+	[CLI_O_TEACHER_OUTPUTS] = {"teacher-outputs", 0, "FILE", G_TEACH,
+		.help = "CSV of teacher outputs, one row per sample, instead "
+			"of --teacher"},
+	[CLI_O_OUTPUTS_KIND] = {"outputs-kind", 0, "KIND", G_TEACH,
+		.dflt = "logits", .help = "what --teacher-outputs holds: logits "
+		"or probs"},
+	[CLI_O_LOSS] = {"loss", 0, "NAME", G_KD, .dflt = "kd", .help =
+		"kd, logits (Ba & Caruana), sel (Zhao & Zhu) or hard"},
+	[CLI_O_DIVERGENCE] = {"divergence", 0, "NAME", G_KD, LOSS, .help =
+		"kd divergence"},
+	[CLI_O_TEMPERATURE] = {"temperature", 'T', "T", G_KD, LOSS, .help =
+		"distillation temperature; compare: the one value of "
+		"--temperatures"},
+	[CLI_O_LAMBDA] = {"lambda", 0, "L", G_KD, LOSS, .help =
+		"imitation weight, 0 = labels only; compare: the one value of "
+		"--lambdas"},
+	[CLI_O_FEATURE] = {"feature", 0, "NAME", G_KD, LOSS, .help =
+		"feature loss between the last hidden layers, weighted by "
+		"--beta"},
+	[CLI_O_BETA] = {"beta", 0, "B", G_KD, LOSS, .help =
+		"weight of the feature loss"},
+
+	/* The library's default grid is one cell, lambda 0.5 and T 1; a
+	   comparison is there to search, so the tool's grid has 3 x 3. */
+	[CLI_O_LAMBDAS] = {"lambdas", 0, "L,L,...", G_CMP, .dflt =
+		"0.25,0.5,0.75", .flags = F_GRID, .grid_of = CLI_O_LAMBDA,
+		.help = "imitation weights to compare"},
+	[CLI_O_TEMPERATURES] = {"temperatures", 0, "T,T,...", G_CMP, .dflt =
+		"1,2,4", .flags = F_GRID, .grid_of = CLI_O_TEMPERATURE,
+		.help = "temperatures to compare"},
+	[CLI_O_SEEDS] = {"seeds", 0, "N", G_CMP | G_DEMO, COMPARE, "repeats",
+		.help = "runs with seeds seed, seed+1, ..."},
+	[CLI_O_TEST] = {"test", 0, "FILE", G_CMP, .help =
+		"test data (same format options)"},
+	[CLI_O_TEST_FRACTION] = {"test-fraction", 0, "F", G_CMP, .dflt =
+		"0.3", .help = "without --test, hold out this fraction for "
+		"testing"},
+	[CLI_O_TEACHER_HIDDEN] = {"teacher-hidden", 0, "N,...", G_CMP, .help =
+		"hidden layers of the teacher [same as --hidden]"},
+
+	[CLI_O_FORMAT] = {"format", 'f', "FMT", G_DATA, .help =
+		"csv, libsvm or idx [from the extension; csv]"},
+	[CLI_O_PRIVILEGED] = {"privileged", 'p', "COLS", G_DATA, .help =
+		"columns (CSV) or feature indices (LIBSVM) forming X*, e.g. "
+		"5-20,23 or column names"},
+	[CLI_O_TARGET] = {"target", 0, "COLS", G_DATA, .help =
+		"the label or target column(s) [the last column]"},
+	[CLI_O_WEIGHT] = {"weight", 0, "COL", G_DATA, .help =
+		"per-sample weight column"},
+	[CLI_O_IGNORE] = {"ignore", 0, "COLS", G_DATA, .help =
+		"columns to skip"},
+	[CLI_O_NO_HEADER] = {"no-header", 0, NULL, G_DATA, READER, "header",
+		"0", .help = "the CSV's first line is data, not column names"},
+	[CLI_O_NO_TARGET] = {"no-target", 0, NULL, G_PRED, READER, "task",
+		"none", .flags = F_SELF, .help =
+		"the data has no label column (predict only)"},
+	[CLI_O_DELIMITER] = {"delimiter", 'd', "C", G_DATA, READER,
+		.flags = F_CHAR, .help = "CSV field separator, one character "
+		"or 'tab'"},
+	[CLI_O_LABELS] = {"labels", 0, "FILE", G_DATA, .help =
+		"IDX: the label file"},
+	[CLI_O_POOL] = {"pool", 0, "P", G_DATA, READER, "idx_pool", .help =
+		"IDX: X = P x P block means, X* = the image; 1: X = the image, "
+		"no X*"},
+	[CLI_O_MAX_ROWS] = {"max-rows", 0, "N", G_DATA, READER, .help =
+		"read only the first N samples, 0 = all"},
+	[CLI_O_TASK] = {"task", 0, "TASK", G_DATA, READER, .flags = F_SELF,
+		.help = "the targets' task (eval, predict and distill "
+		"--teacher: the model's)"},
+
+	[CLI_O_PLOT] = {"plot", 0, "FILE.svg", G_PLOT, .help =
+		"draw an SVG plot"},
+	[CLI_O_FASHION] = {"fashion-mnist", 0, NULL, G_DEMO, .help =
+		"run the Fashion-MNIST demo instead (needs "
+		"/usr/share/datasets/fashion-mnist)"},
 };
 
-#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
-
-struct command {
-	const char *name;
-	const char *synopsis;
-	size_t min_args, max_args;
-	unsigned groups;
-	const char *about;
+/* A teacher is trained on X* (or X and X*): that is what it is for. The
+ * library's default view is the regular one, right for every other model. */
+static const struct cli_default teacher_defaults[] = {
+	{CLI_O_VIEW, "privileged"},
+	{0, NULL},
 };
 
-static const struct command commands[] = {
-	{"demo", "demo [--fashion-mnist]", 0, 0, G_COMMON | G_DEMO,
+/* The one table of subcommands: dispatch, --help and COMMAND --help. */
+static const struct cli_command commands[] = {
+	{"demo", "run the built-in experiments (no files needed)",
+	 "demo [--fashion-mnist]", 0, 0, G_COMMON | G_DEMO, NULL,
 	 "Runs the built-in experiments: handwritten digits with the 8x8\n"
 	 "image as privileged information and a 4x4 image (clean, then\n"
 	 "noisy) as the regular view, and the 'relevant features'\n"
 	 "experiment of Lopez-Paz et al. (2016). Needs no files and no\n"
-	 "network."},
-	{"teacher", "teacher DATA -o teacher.lupi", 1, 1,
+	 "network. Without --seeds each experiment runs its own number of\n"
+	 "seeds, printed with its results.",
+	 cmd_demo},
+	{"teacher", "train a teacher on the privileged features",
+	 "teacher DATA -o teacher.lupi", 1, 1,
 	 G_COMMON | G_TRAIN | G_FIT | G_DATA | G_OUT | G_PLOT | G_VIEW,
+	 teacher_defaults,
 	 "Trains a teacher on the privileged features X* of DATA (or on X and\n"
-	 "X* with --view both) and saves it."},
-	{"distill", "distill DATA --teacher teacher.lupi -o student.lupi", 1, 1,
+	 "X* with --view both) and saves it.",
+	 cmd_teacher},
+	{"distill", "train a student on the regular features from a teacher",
+	 "distill DATA --teacher teacher.lupi -o student.lupi", 1, 1,
 	 G_COMMON | G_TRAIN | G_FIT | G_KD | G_DATA | G_OUT | G_TEACH |
-	 G_PLOT,
+	 G_PLOT, NULL,
 	 "Trains a student on the regular features X of DATA from the labels\n"
 	 "and a teacher: a model file, or outputs computed elsewhere\n"
-	 "(--teacher-outputs, one CSV row per sample of DATA)."},
-	{"compare", "compare DATA [--test FILE]", 1, 1,
-	 G_COMMON | G_TRAIN | G_KD | G_DATA | G_CMP | G_PLOT,
+	 "(--teacher-outputs, one CSV row per sample of DATA).",
+	 cmd_distill},
+	{"compare", "teacher vs labels-only vs distilled students, over seeds",
+	 "compare DATA [--test FILE]", 1, 1,
+	 G_COMMON | G_TRAIN | G_KD | G_DATA | G_CMP | G_PLOT, NULL,
 	 "Runs the LUPI experiment: teacher on X*, a student on labels only,\n"
 	 "and distilled students for every lambda x temperature, over several\n"
 	 "seeds; prints mean +- std of the test metric and the paired\n"
-	 "difference to the hard-label student."},
-	{"eval", "eval MODEL DATA", 2, 2, G_COMMON | G_DATA,
-	 "Prints the metrics of a saved model on DATA."},
-	{"predict", "predict MODEL DATA [-o out.csv]", 2, 2,
-	 G_COMMON | G_DATA | G_OUT | G_PRED,
+	 "difference to the hard-label student.",
+	 cmd_compare},
+	{"eval", "print the metrics of a saved model on data",
+	 "eval MODEL DATA", 2, 2, G_COMMON | G_DATA, NULL,
+	 "Prints the metrics of a saved model on DATA.", cmd_eval},
+	{"predict", "write a saved model's predictions as CSV",
+	 "predict MODEL DATA [-o out.csv]", 2, 2,
+	 G_COMMON | G_DATA | G_OUT | G_PRED, NULL,
 	 "Writes one CSV row per sample of DATA: the probabilities (or\n"
-	 "values) and the predicted class. To stdout without -o."},
-	{"info", "info MODEL", 1, 1, G_COMMON,
+	 "values) and the predicted class. To stdout without -o.",
+	 cmd_predict},
+	{"info", "describe a model file", "info MODEL", 1, 1, G_COMMON, NULL,
 	 "Prints what a model file holds: task, shapes, layers, training\n"
-	 "options, parameter count. A file that loads passed its checksums."},
+	 "options, parameter count. A file that loads passed its checksums.",
+	 cmd_info},
+	{"help", "show the help of lupi or of a command", "help [COMMAND]", 0,
+	 1, G_COMMON, NULL,
+	 "Prints the help of COMMAND, or of lupi without one.", cmd_help},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* ---- the library's description of an option ---- */
+
+const lupi_option *cli_library_option(int opt)
+{
+	const struct opt_def *d = &opts[opt];
+
+	if (opt < 0 || opt >= CLI_O_COUNT || !d->handle)
+		return NULL;
+	return lupi_option_by_name(d->handle, d->lib ? d->lib : d->name);
+}
+
+const char *cli_option_name(int opt)
+{
+	return opt >= 0 && opt < CLI_O_COUNT ? opts[opt].name : "?";
+}
+
+int64_t cli_int(const struct cli *c, int opt)
+{
+	const lupi_option *o;
+
+	if (c->v[opt].set)
+		return c->v[opt].i;
+	o = cli_library_option(opt);
+	return o ? o->int_default : 0;
+}
+
+double cli_real(const struct cli *c, int opt)
+{
+	const lupi_option *o;
+
+	if (c->v[opt].set)
+		return c->v[opt].r;
+	o = cli_library_option(opt);
+	return o ? o->real_default : NAN;
+}
+
+/* Item i of a comma-separated list into buf; 0 when there is none. */
+static int list_item(const char *list, int64_t i, char *buf, size_t size)
+{
+	const char *p = list;
+
+	if (!list || i < 0)
+		return 0;
+	for (; i > 0 && p; i--) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return 0;
+	snprintf(buf, size, "%.*s", (int)strcspn(p, ","), p);
+	return 1;
+}
+
+const char *cli_value_name(int handle, const char *option, int64_t v,
+			   char *buf, size_t size)
+{
+	const lupi_option *o = lupi_option_by_name(handle, option);
+
+	if (!o || !list_item(o->values, v, buf, size))
+		snprintf(buf, size, "unknown");
+	return buf;
+}
+
+/* The index of name in a list of value names, case and '-'/'_' ignored. */
+static int64_t value_index(const char *list, const char *name)
+{
+	int64_t i = 0;
+
+	for (const char *p = list; p; p = strchr(p, ','), p = p ? p + 1 : p,
+	     i++) {
+		size_t len = strcspn(p, ","), k;
+
+		for (k = 0; k < len && name[k]; k++) {
+			int a = tolower((unsigned char)p[k]);
+			int b = tolower((unsigned char)name[k]);
+
+			if ((a == '_' ? '-' : a) != (b == '_' ? '-' : b))
+				break;
+		}
+		if (k == len && name[k] == '\0')
+			return i;
+	}
+	return -1;
+}
+
+/* The allowed values as words: "in [1, 64]", "in (0, 1000]", ">= 0". */
+static void range_text(const lupi_option *o, char *buf, size_t size)
+{
+	if (o->type == LUPI_TYPE_INT) {
+		if (o->int_max == INT64_MAX && o->int_min == INT64_MIN)
+			snprintf(buf, size, "any integer");
+		else if (o->int_max == INT64_MAX)
+			snprintf(buf, size, ">= %lld", (long long)o->int_min);
+		else
+			snprintf(buf, size, "in [%lld, %lld]",
+				 (long long)o->int_min, (long long)o->int_max);
+	} else if (isinf(o->real_max) || o->real_max >= 1e300) {
+		snprintf(buf, size, "%s %g", o->real_min_open ? ">" : ">=",
+			 o->real_min);
+	} else {
+		snprintf(buf, size, "in %c%g, %g%c",
+			 o->real_min_open ? '(' : '[', o->real_min,
+			 o->real_max, o->real_max_open ? ')' : ']');
+	}
+}
+
+/* "a, b or c" from "a,b,c" */
+static void values_text(const char *list, char *buf, size_t size)
+{
+	size_t len = 0, n = 1;
+	char item[64];
+
+	for (const char *p = list; *p; p++)
+		n += *p == ',';
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++) {
+		list_item(list, (int64_t)i, item, sizeof(item));
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					i == 0 ? "" : i + 1 == n ? " or " : ", ",
+					item);
+	}
+}
+
+/* The library's default as the command line writes it. */
+static void default_text(const struct opt_def *d, const lupi_option *o,
+			 char *buf, size_t size)
+{
+	if (o->type == LUPI_TYPE_DOUBLE)
+		snprintf(buf, size, "%g", o->real_default);
+	else if (d->flags & F_CHAR)
+		snprintf(buf, size, o->int_default == '\t' ? "tab" : "%c",
+			 (int)o->int_default);
+	else if (!list_item(o->values, o->int_default, buf, size))
+		snprintf(buf, size, "%lld", (long long)o->int_default);
+}
+
+/* ---- usage errors and help ---- */
 
 void cli_usage_error(const char *fmt, ...)
 {
@@ -182,11 +396,20 @@ void cli_usage_error(const char *fmt, ...)
 	fputs("\nTry 'lupi --help'.\n", stderr);
 }
 
-static const struct command *find_command(const char *name)
+static const struct cli_command *find_command(const char *name)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
+	return NULL;
+}
+
+static const char *command_default(const struct cli_command *cmd, int opt)
+{
+	for (const struct cli_default *d = cmd ? cmd->defaults : NULL;
+	     d && d->value; d++)
+		if (d->opt == opt)
+			return d->value;
 	return NULL;
 }
 
@@ -216,10 +439,49 @@ static void print_wrapped(FILE *f, const char *text)
 	}
 }
 
-static void print_options(FILE *f, unsigned groups)
+/* An option's description: its help, then for a library option the
+ * allowed values and the default, both from the library. */
+static void describe(const struct opt_def *d, const char *cmd_default,
+		     char *buf, size_t size)
 {
-	for (size_t i = 0; i < N_OPTS; i++) {
-		char left[64];
+	const lupi_option *o = cli_library_option((int)(d - opts));
+	const lupi_option *g = d->flags & F_GRID ?
+			       cli_library_option(d->grid_of) : NULL;
+	char range[128], dflt[64];
+	size_t len;
+
+	len = (size_t)snprintf(buf, size, "%s", d->help ? d->help :
+			       o ? o->doc : "");
+	if (g) {
+		range_text(g, range, sizeof(range));
+		len += (size_t)snprintf(buf + len, size - len, ", each %s",
+					range);
+	}
+	if (o && d->arg && !(d->flags & F_CHAR)) {
+		if (o->values)
+			values_text(o->values, range, sizeof(range));
+		else
+			range_text(o, range, sizeof(range));
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					o->values ? ": " : ", ", range);
+	}
+	if (len >= size)
+		return;
+	if (cmd_default)
+		snprintf(buf + len, size - len, " [%s]", cmd_default);
+	else if (d->dflt)
+		snprintf(buf + len, size - len, " [%s]", d->dflt);
+	else if (o && d->arg) {
+		default_text(d, o, dflt, sizeof(dflt));
+		snprintf(buf + len, size - len, " [%s]", dflt);
+	}
+}
+
+static void print_options(FILE *f, const struct cli_command *cmd,
+			  unsigned groups)
+{
+	for (size_t i = 0; i < CLI_O_COUNT; i++) {
+		char left[64], text[512];
 		const struct opt_def *o = &opts[i];
 
 		if (!(o->groups & groups))
@@ -235,25 +497,27 @@ static void print_options(FILE *f, unsigned groups)
 			fprintf(f, "  %s\n%*s", left, HELP_COL, "");
 		else
 			fprintf(f, "  %-*s ", HELP_COL - 3, left);
-		print_wrapped(f, o->help);
+		describe(o, command_default(cmd, (int)i), text, sizeof(text));
+		print_wrapped(f, text);
 	}
 }
 
 static void print_exit_codes(FILE *f)
 {
 	fputs("\nExit status: 0 success, 1 a library or data error (the "
-	      "message names the\nfile, line and column), 2 a usage error.\n",
+	      "message names the\nfile, line and column), 2 a usage error, "
+	      "130 interrupted (Ctrl-C).\n",
 	      f);
 }
 
 void cli_print_help(FILE *f, const char *command)
 {
-	const struct command *cmd = command ? find_command(command) : NULL;
+	const struct cli_command *cmd = command ? find_command(command) : NULL;
 
 	if (cmd) {
 		fprintf(f, "Usage: lupi %s [OPTIONS]\n\n%s\n\nOptions:\n",
 			cmd->synopsis, cmd->about);
-		print_options(f, cmd->groups);
+		print_options(f, cmd, cmd->groups);
 		if (cmd->groups & G_DATA)
 			fputs("\nDATA is a CSV file (the last column is the "
 			      "label unless --target says\notherwise), a "
@@ -272,7 +536,7 @@ void cli_print_help(FILE *f, const char *command)
 	      f);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name,
-			commands[i].synopsis);
+			commands[i].summary);
 	fputs("\nExample:\n"
 	      "  lupi teacher data.csv --privileged 5-20 -o teacher.lupi\n"
 	      "  lupi distill data.csv --privileged 5-20 --teacher "
@@ -280,16 +544,26 @@ void cli_print_help(FILE *f, const char *command)
 	      "  lupi predict student.lupi new.csv --no-target -o out.csv\n"
 	      "\nCommon options:\n",
 	      f);
-	print_options(f, G_COMMON);
+	print_options(f, NULL, G_COMMON);
 	fprintf(f, "  %-*s print the version and exit\n", HELP_COL - 3,
 		"-V, --version");
 	print_exit_codes(f);
 }
 
+int cmd_help(struct cli *c)
+{
+	if (c->n_args && !find_command(c->args[0])) {
+		cli_usage_error("help: unknown command '%s'", c->args[0]);
+		return CLI_EXIT_USAGE;
+	}
+	cli_print_help(stdout, c->n_args ? c->args[0] : NULL);
+	return CLI_EXIT_OK;
+}
+
 /* ---- value parsers: each returns 0 or -1 after printing a usage error -- */
 
 static int parse_int(const char *name, const char *s, int64_t lo, int64_t hi,
-		     int64_t *out)
+		     const char *range, int64_t *out)
 {
 	char *end;
 	long long v;
@@ -297,26 +571,48 @@ static int parse_int(const char *name, const char *s, int64_t lo, int64_t hi,
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno || v < lo || v > hi) {
-		cli_usage_error("--%s: '%s' is not an integer in [%lld, %lld]",
-				name, s, (long long)lo, (long long)hi);
+		cli_usage_error("--%s: '%s' is not an integer%s%s", name, s,
+				*range ? " " : "", range);
 		return -1;
 	}
 	*out = v;
 	return 0;
 }
 
-static int parse_double(const char *name, const char *s, double lo,
-			double hi, double *out)
+/* A number in the range of the library option o. */
+static int parse_real(const char *name, const char *s, const lupi_option *o,
+		      double *out)
+{
+	char *end, range[128];
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno || !isfinite(v) ||
+	    v < o->real_min || (o->real_min_open && v == o->real_min) ||
+	    v > o->real_max || (o->real_max_open && v == o->real_max)) {
+		range_text(o, range, sizeof(range));
+		cli_usage_error("--%s: '%s' is not a number %s", name, s,
+				range);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A fraction strictly between 0 and 1, or 0 where zero is allowed. */
+static int parse_fraction(const char *name, const char *s, int zero,
+			  double *out)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno || !isfinite(v) || v < lo ||
-	    v > hi) {
-		cli_usage_error("--%s: '%s' is not a number in [%g, %g]", name,
-				s, lo, hi);
+	if (*s == '\0' || *end != '\0' || errno || !(v >= 0 && v < 1) ||
+	    (v == 0 && !zero)) {
+		cli_usage_error("--%s: '%s' is not a number in %s1)", name, s,
+				zero ? "[0, " : "(0, ");
 		return -1;
 	}
 	*out = v;
@@ -344,38 +640,40 @@ static int parse_sizes(const char *name, const char *s, size_t *out,
 					CLI_MAX_HIDDEN);
 			return -1;
 		}
-		if (parse_int(name, tok, 1, 1048576, &v))
+		/* the library reports a size too large for it */
+		if (parse_int(name, tok, 1, INT64_MAX, ">= 1", &v))
 			return -1;
 		out[(*n)++] = (size_t)v;
 	}
 	return 0;
 }
 
-static int parse_doubles(const char *name, const char *s, double lo,
-			 double hi, double *out, size_t *n)
+static int parse_grid(const struct opt_def *d, const char *s, double *out,
+		      size_t *n)
 {
+	const lupi_option *o = cli_library_option(d->grid_of);
 	char buf[1024];
 	char *tok, *save = NULL;
 
 	*n = 0;
 	if (strlen(s) >= sizeof(buf)) {
-		cli_usage_error("--%s: list too long", name);
+		cli_usage_error("--%s: list too long", d->name);
 		return -1;
 	}
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (*n == CLI_MAX_GRID) {
-			cli_usage_error("--%s: at most %d values", name,
+			cli_usage_error("--%s: at most %d values", d->name,
 					CLI_MAX_GRID);
 			return -1;
 		}
-		if (parse_double(name, tok, lo, hi, &out[*n]))
+		if (parse_real(d->name, tok, o, &out[*n]))
 			return -1;
 		(*n)++;
 	}
 	if (*n == 0) {
-		cli_usage_error("--%s: give at least one value", name);
+		cli_usage_error("--%s: give at least one value", d->name);
 		return -1;
 	}
 	return 0;
@@ -402,27 +700,13 @@ static int parse_enum(const char *opt, const char *s,
 #define ENUM(opt, s, tab, out) \
 	parse_enum(opt, s, tab, sizeof(tab) / sizeof(tab[0]), out)
 
-static const struct name_value activations[] = {
-	{"identity", LUPI_ACT_IDENTITY}, {"relu", LUPI_ACT_RELU},
-	{"tanh", LUPI_ACT_TANH},         {"sigmoid", LUPI_ACT_SIGMOID},
-	{"gelu", LUPI_ACT_GELU},
-};
-static const struct name_value optimizers[] = {
-	{"sgd", LUPI_OPTIM_SGD},
-	{"adam", LUPI_OPTIM_ADAM},
-	{"adamw", LUPI_OPTIM_ADAMW},
-};
+/* Loss kinds, teacher outputs and file formats are not options of a
+ * handle: the tool names them. */
 static const struct name_value losses[] = {
 	{"kd", LUPI_LOSS_KD},
 	{"logits", LUPI_LOSS_LOGITS},
 	{"sel", LUPI_LOSS_SEL},
 	{"hard", LUPI_LOSS_HARD},
-};
-static const struct name_value divergences[] = {
-	{"ce", LUPI_DIV_CE},
-	{"kl", LUPI_DIV_KL},
-	{"reverse-kl", LUPI_DIV_REVERSE_KL},
-	{"js", LUPI_DIV_JS},
 };
 static const struct name_value kinds[] = {
 	{"logits", LUPI_OUTPUTS_LOGITS},
@@ -434,136 +718,160 @@ static const struct name_value formats[] = {
 	{"svmlight", CLI_FORMAT_LIBSVM},
 	{"idx", CLI_FORMAT_IDX},
 };
-static const struct name_value tasks[] = {
-	{"classification", LUPI_TASK_CLASSIFICATION},
-	{"binary", LUPI_TASK_BINARY},
-	{"regression", LUPI_TASK_REGRESSION},
-};
-static const struct name_value views[] = {
-	{"privileged", LUPI_VIEW_PRIVILEGED},
-	{"both", LUPI_VIEW_BOTH},
-};
 
-static int parse_delimiter(const char *s, char *out)
+static int parse_char(const char *name, const char *s, int64_t *out)
 {
 	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0) {
 		*out = '\t';
 		return 0;
 	}
-	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n') {
-		cli_usage_error("--delimiter: '%s' is not one character", s);
+	if (strlen(s) != 1) {
+		cli_usage_error("--%s: '%s' is not one character", name, s);
 		return -1;
 	}
-	*out = s[0];
+	*out = (unsigned char)s[0];
 	return 0;
 }
 
-static int apply(struct cli *c, const struct opt_def *o, const char *v)
+/* The value of an option that sets the library option o. */
+static int parse_library(struct cli *c, const struct opt_def *d,
+			 const lupi_option *o, const char *s)
+{
+	struct cli_value *v = &c->v[d - opts];
+	char range[512];
+
+	if (o->type == LUPI_TYPE_DOUBLE) {
+		if (parse_real(d->name, s, o, &v->r))
+			return -1;
+	} else if (o->values) {
+		v->i = value_index(o->values, s);
+		if (v->i < 0 || v->i < o->int_min || v->i > o->int_max) {
+			values_text(o->values, range, sizeof(range));
+			cli_usage_error("--%s: unknown value '%s'; one of %s",
+					d->name, s, range);
+			return -1;
+		}
+	} else {
+		int64_t i;
+
+		range_text(o, range, sizeof(range));
+		if (d->flags & F_CHAR) {
+			if (parse_char(d->name, s, &i))
+				return -1;
+			if (i < o->int_min || i > o->int_max) {
+				cli_usage_error("--%s: '%s' is not allowed "
+						"(a byte %s)", d->name, s,
+						range);
+				return -1;
+			}
+		} else if (parse_int(d->name, s, o->int_min, o->int_max,
+				     range, &i)) {
+			return -1;
+		}
+		v->i = i;
+	}
+	v->set = 1;
+	return 0;
+}
+
+static int apply(struct cli *c, const struct opt_def *d, const char *v)
 {
 	int64_t i;
-	const char *n = o->name;
+	const char *n = d->name;
+	const lupi_option *o = cli_library_option((int)(d - opts));
 
-	switch (o->id) {
-	case O_HELP: c->help = 1; return 0;
-	case O_QUIET: c->quiet = 1; return 0;
-	case O_JSON: c->json = 1; return 0;
-	case O_NOHEADER: c->no_header = 1; return 0;
-	case O_NOTARGET: c->no_target = 1; return 0;
-	case O_FASHION: c->fashion = 1; return 0;
-	case O_THREADS:
-		if (parse_int(n, v, 0, 1024, &i))
+	if (o)
+		return parse_library(c, d, o, d->arg ? v : d->flag_value);
+	switch ((enum cli_opt)(d - opts)) {
+	case CLI_O_HELP: c->help = 1; return 0;
+	case CLI_O_QUIET: c->quiet = 1; return 0;
+	case CLI_O_JSON: c->json = 1; return 0;
+	case CLI_O_FASHION: c->fashion = 1; return 0;
+	case CLI_O_THREADS:
+		/* the library knows its range, and says it */
+		if (parse_int(n, v, INT32_MIN, INT32_MAX, "", &i))
 			return -1;
-		c->threads = (int)i;
-		return 0;
-	case O_EPOCHS: return parse_int(n, v, 1, 1000000, &c->epochs);
-	case O_BATCH: return parse_int(n, v, 1, 1048576, &c->batch);
-	case O_SEED: return parse_int(n, v, 0, INT64_MAX, &c->seed);
-	case O_PATIENCE: return parse_int(n, v, 0, 1000000, &c->patience);
-	case O_MAXROWS: return parse_int(n, v, 0, INT64_MAX, &c->max_rows);
-	case O_SEEDS:
-		if (parse_int(n, v, 1, 1000, &i))
+		if (lupi_set_num_threads((int)i) != LUPI_OK) {
+			cli_usage_error("--%s: %s", n, lupi_errmsg());
 			return -1;
-		c->seeds = (unsigned)i;
+		}
+		c->v[CLI_O_THREADS] = (struct cli_value){1, i, NAN};
 		return 0;
-	case O_POOL:
-		if (parse_int(n, v, 1, CLI_MAX_POOL, &i))
-			return -1;
-		c->pool = (int)i;
-		return 0;
-	case O_LR: return parse_double(n, v, 1e-12, 1e3, &c->lr);
-	case O_VALID: return parse_double(n, v, 0, 0.9, &c->valid);
-	case O_TESTFRAC: return parse_double(n, v, 0.01, 0.99,
-					     &c->test_fraction);
-	case O_TEMP: return parse_double(n, v, 1e-6, 1000, &c->temperature);
-	case O_LAMBDA: return parse_double(n, v, 0, 1, &c->lambda);
-	case O_LAMBDAS:
-		c->lambdas_set = 1;
-		return parse_doubles(n, v, 0, 1, c->lambdas, &c->n_lambdas);
-	case O_TEMPS:
-		c->temps_set = 1;
-		return parse_doubles(n, v, 1e-6, 1000, c->temps, &c->n_temps);
-	case O_HIDDEN:
-		c->hidden_set = 1;
+	case CLI_O_VALID: return parse_fraction(n, v, 1, &c->valid);
+	case CLI_O_TEST_FRACTION:
+		return parse_fraction(n, v, 0, &c->test_fraction);
+	case CLI_O_LAMBDAS:
+		c->lambdas_set = c->cmd != NULL;
+		return parse_grid(d, v, c->lambdas, &c->n_lambdas);
+	case CLI_O_TEMPERATURES:
+		c->temps_set = c->cmd != NULL;
+		return parse_grid(d, v, c->temps, &c->n_temps);
+	case CLI_O_HIDDEN:
 		return parse_sizes(n, v, c->hidden, &c->n_hidden);
-	case O_THIDDEN:
+	case CLI_O_TEACHER_HIDDEN:
 		c->teacher_hidden_set = 1;
 		return parse_sizes(n, v, c->teacher_hidden,
 				   &c->n_teacher_hidden);
-	case O_ACT: return ENUM(n, v, activations, &c->activation);
-	case O_OPTIM: return ENUM(n, v, optimizers, &c->optimizer);
-	case O_LOSS: return ENUM(n, v, losses, &c->loss);
-	case O_DIV: return ENUM(n, v, divergences, &c->divergence);
-	case O_OKIND: return ENUM(n, v, kinds, &c->outputs_kind);
-	case O_FORMAT: return ENUM(n, v, formats, &c->format);
-	case O_TASK: return ENUM(n, v, tasks, &c->task);
-	case O_VIEW: return ENUM(n, v, views, &c->view);
-	case O_DELIM: return parse_delimiter(v, &c->delimiter);
-	case O_TEACHER: c->teacher = v; return 0;
-	case O_TOUT: c->teacher_outputs = v; return 0;
-	case O_TEST: c->test = v; return 0;
-	case O_PRIV: c->privileged = v; return 0;
-	case O_TARGET: c->target = v; return 0;
-	case O_WEIGHT: c->weight = v; return 0;
-	case O_IGNORE: c->ignore = v; return 0;
-	case O_LABELS: c->labels = v; return 0;
-	case O_OUTPUT: c->output = v; return 0;
-	case O_PLOT: c->plot = v; return 0;
+	case CLI_O_LOSS: return ENUM(n, v, losses, &c->loss);
+	case CLI_O_OUTPUTS_KIND: return ENUM(n, v, kinds, &c->outputs_kind);
+	case CLI_O_FORMAT: return ENUM(n, v, formats, &c->format);
+	case CLI_O_TEACHER: c->teacher = v; return 0;
+	case CLI_O_TEACHER_OUTPUTS: c->teacher_outputs = v; return 0;
+	case CLI_O_TEST: c->test = v; return 0;
+	case CLI_O_PRIVILEGED: c->privileged = v; return 0;
+	case CLI_O_TARGET: c->target = v; return 0;
+	case CLI_O_WEIGHT: c->weight = v; return 0;
+	case CLI_O_IGNORE: c->ignore = v; return 0;
+	case CLI_O_LABELS: c->labels = v; return 0;
+	case CLI_O_OUTPUT: c->output = v; return 0;
+	case CLI_O_PLOT: c->plot = v; return 0;
+	default: break;
 	}
+	cli_usage_error("--%s: this liblupi has no such option", n);
 	return -1;
 }
 
-static void set_defaults(struct cli *c, const char *prog)
+/* Every option that sets a library option must find it: a library without
+ * one is not the library this tool was written for. */
+static int check_library(void)
+{
+	for (int i = 0; i < CLI_O_COUNT; i++) {
+		const lupi_option *o = cli_library_option(i);
+
+		if (opts[i].handle && !o)
+			return cli_error("liblupi %s has no option %s for --%s",
+					 lupi_version_string(),
+					 opts[i].lib ? opts[i].lib :
+					 opts[i].name, opts[i].name);
+		if (o && !opts[i].arg && o->type != LUPI_TYPE_INT)
+			return cli_error("liblupi: option %s is not an "
+					 "integer", o->name);
+	}
+	return 0;
+}
+
+/* The tool's own defaults, then the command's. */
+static int set_defaults(struct cli *c, const char *prog,
+			const struct cli_command *cmd)
 {
 	memset(c, 0, sizeof(*c));
 	c->prog = prog;
-	c->epochs = c->batch = c->seed = c->patience = -1;
-	c->lr = c->temperature = c->lambda = NAN;
-	c->valid = 0.1;
-	c->hidden[0] = 64;
-	c->n_hidden = 1;
-	c->activation = c->optimizer = -1;
-	c->view = LUPI_VIEW_PRIVILEGED;
-	c->loss = LUPI_LOSS_KD;
-	c->divergence = -1;
-	c->outputs_kind = LUPI_OUTPUTS_LOGITS;
-	c->lambdas[0] = 0.25;
-	c->lambdas[1] = 0.5;
-	c->lambdas[2] = 0.75;
-	c->n_lambdas = 3;
-	c->temps[0] = 1;
-	c->temps[1] = 2;
-	c->temps[2] = 4;
-	c->n_temps = 3;
-	c->test_fraction = 0.3;
-	c->delimiter = ',';
-	c->pool = 1;
-	c->task = -1;
+	/* c->cmd is still NULL: the grids' defaults are not "given" */
+	for (size_t i = 0; i < CLI_O_COUNT; i++)
+		if (opts[i].dflt && apply(c, &opts[i], opts[i].dflt))
+			return -1;
+	c->cmd = cmd;
+	c->command = cmd->name;
+	for (const struct cli_default *d = cmd->defaults; d && d->value; d++)
+		if (apply(c, &opts[d->opt], d->value))
+			return -1;
+	return 0;
 }
 
 static const struct opt_def *find_long(const char *name, size_t len,
 				       unsigned groups)
 {
-	for (size_t i = 0; i < N_OPTS; i++)
+	for (size_t i = 0; i < CLI_O_COUNT; i++)
 		if ((opts[i].groups & groups) &&
 		    strlen(opts[i].name) == len &&
 		    strncmp(opts[i].name, name, len) == 0)
@@ -573,7 +881,7 @@ static const struct opt_def *find_long(const char *name, size_t len,
 
 static const struct opt_def *find_short(char s, unsigned groups)
 {
-	for (size_t i = 0; i < N_OPTS; i++)
+	for (size_t i = 0; i < CLI_O_COUNT; i++)
 		if ((opts[i].groups & groups) && opts[i].short_name == s)
 			return &opts[i];
 	return NULL;
@@ -597,9 +905,7 @@ static int parse_option(struct cli *c, unsigned groups, int argc,
 		o = a[2] == '\0' ? find_short(a[1], groups) : NULL;
 	}
 	if (!o) {
-		cli_usage_error("unknown option '%s'%s%s", a,
-				c->command ? " for " : "",
-				c->command ? c->command : "");
+		cli_usage_error("unknown option '%s' for %s", a, c->command);
 		return -1;
 	}
 	if (!o->arg) {
@@ -621,16 +927,16 @@ static int parse_option(struct cli *c, unsigned groups, int argc,
 }
 
 /*
- * Returns 0 to run c->command, 1 when help or the version was printed
- * (exit 0), -1 after a usage error (exit 2).
+ * Returns 0 to run c->cmd, 1 when help or the version was printed (exit
+ * 0), -1 after a usage error (exit 2), -2 when the library lacks an option
+ * (exit 1).
  */
 int cli_parse(struct cli *c, int argc, char **argv)
 {
-	const struct command *cmd;
-	unsigned groups = G_COMMON;
+	const struct cli_command *cmd;
 	int only_args = 0;
 
-	set_defaults(c, argv[0]);
+	memset(c, 0, sizeof(*c));
 	if (argc < 2) {
 		cli_usage_error("no command given");
 		return -1;
@@ -641,6 +947,8 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		       lupi_version_string());
 		return 1;
 	}
+	if (check_library())
+		return -2;
 	if (argv[1][0] == '-') {
 		if (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0) {
@@ -650,24 +958,20 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		cli_usage_error("unknown option '%s'", argv[1]);
 		return -1;
 	}
-	if (strcmp(argv[1], "help") == 0) {
-		cli_print_help(stdout, argc > 2 ? argv[2] : NULL);
-		return 1;
-	}
 	cmd = find_command(argv[1]);
 	if (!cmd) {
 		cli_usage_error("unknown command '%s'", argv[1]);
 		return -1;
 	}
-	c->command = cmd->name;
-	groups = cmd->groups;
+	if (set_defaults(c, argv[0], cmd))
+		return -2;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (!only_args && strcmp(a, "--") == 0) {
 			only_args = 1;
 		} else if (!only_args && a[0] == '-' && a[1] != '\0') {
-			if (parse_option(c, groups, argc, argv, &i))
+			if (parse_option(c, cmd->groups, argc, argv, &i))
 				return -1;
 		} else if (c->n_args < cmd->max_args) {
 			c->args[c->n_args++] = a;
@@ -687,4 +991,48 @@ int cli_parse(struct cli *c, int argc, char **argv)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- applying the options to the library's handles ---- */
+
+static int set_int(int handle, void *h, int key, int64_t v)
+{
+	switch (handle) {
+	case LUPI_HANDLE_MODEL: return lupi_model_set_int(h, key, v);
+	case LUPI_HANDLE_LOSS: return lupi_loss_set_int(h, key, v);
+	case LUPI_HANDLE_READER: return lupi_reader_set_int(h, key, v);
+	case LUPI_HANDLE_COMPARE: return lupi_compare_set_int(h, key, v);
+	default: return LUPI_EINVAL;
+	}
+}
+
+static int set_double(int handle, void *h, int key, double v)
+{
+	switch (handle) {
+	case LUPI_HANDLE_MODEL: return lupi_model_set_double(h, key, v);
+	case LUPI_HANDLE_LOSS: return lupi_loss_set_double(h, key, v);
+	default: return LUPI_EINVAL;
+	}
+}
+
+int cli_apply_options(const struct cli *c, int handle, void *h, int *failed)
+{
+	for (int i = 0; i < CLI_O_COUNT; i++) {
+		const lupi_option *o;
+		int rc;
+
+		if (opts[i].handle != handle || (opts[i].flags & F_SELF) ||
+		    !c->v[i].set || !(o = cli_library_option(i)))
+			continue;
+		if (o->type == LUPI_TYPE_INT)
+			rc = set_int(handle, h, o->key, c->v[i].i);
+		else
+			rc = set_double(handle, h, o->key, c->v[i].r);
+		if (rc != LUPI_OK) {
+			if (failed)
+				*failed = i;
+			return rc;
+		}
+	}
+	return LUPI_OK;
 }

@@ -1,14 +1,45 @@
 /*
  * progress.c - the one-line progress bar on a terminal (redrawn with \r:
- * epoch, loss, validation metric, samples/s, time left), and the record of
- * each epoch for --plot.
+ * epoch, loss, validation metric, samples/s, time left), the record of
+ * each epoch for --plot, and Ctrl-C: the progress callbacks ask the library
+ * to stop, which then returns LUPI_ECANCELLED.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* SA_RESETHAND: a second Ctrl-C ends the process at once. An ignored
+ * SIGINT (a background job of a shell) stays ignored. */
+void cli_catch_interrupt(void)
+{
+	struct sigaction sa, old;
+
+	if (sigaction(SIGINT, NULL, &old) != 0 || old.sa_handler == SIG_IGN)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+int cli_interrupted(void)
+{
+	return interrupted != 0;
+}
 
 double cli_now(void)
 {
@@ -104,7 +135,7 @@ int cli_progress_fn(void *user, const lupi_progress *e)
 		record(p, e);
 	/* at most ten redraws a second, and every epoch end */
 	if (!p->bar || (!e->epoch_end && cli_now() - p->last_draw < 0.1))
-		return 0;
+		return cli_interrupted();
 	p->last_draw = cli_now();
 	done = (double)(e->epoch - 1) + (e->steps_per_epoch ?
 		(double)e->step / (double)e->steps_per_epoch : 1.0);
@@ -113,7 +144,7 @@ int cli_progress_fn(void *user, const lupi_progress *e)
 	snprintf(what, sizeof(what), "epoch %u/%u", e->epoch, e->epochs);
 	draw(p, done, total, what, e,
 	     elapsed > 0 ? done * (double)p->n_train / elapsed : 0);
-	return 0;
+	return cli_interrupted();
 }
 
 /* lupi_compare_run reports models done out of models in all. */
@@ -123,19 +154,21 @@ int cli_progress_models_fn(void *user, const lupi_progress *e)
 	char what[48];
 
 	if (!p->bar)
-		return 0;
+		return cli_interrupted();
 	snprintf(what, sizeof(what), "model %u/%u", e->epoch, e->epochs);
 	draw(p, e->epoch, e->epochs, what, NULL, 0);
-	return 0;
+	return cli_interrupted();
 }
 
-/* Asks for calls within epochs too, about 50 per epoch, when drawing. */
+/* Asks for calls within epochs too, about 50 per epoch, so that the bar
+ * moves and Ctrl-C stops a long epoch early. */
 void cli_progress_watch(struct cli_progress *p, lupi_model *m)
 {
-	int64_t batch = 128;
+	int64_t batch;
 	size_t steps;
 
-	if (!p->bar || lupi_model_get_int(m, LUPI_MODEL_OPT_BATCH, &batch) != LUPI_OK)
+	if (lupi_model_get_int(m, LUPI_MODEL_OPT_BATCH, &batch) != LUPI_OK ||
+	    batch < 1)
 		return;
 	steps = (p->n_train + (size_t)batch - 1) / (size_t)batch;
 	lupi_model_set_int(m, LUPI_MODEL_OPT_PROGRESS_STEPS,

@@ -379,7 +379,7 @@ static int load(struct csv *c, lupi__table *t, lupi_dataset **out)
 		rc = settle_roles(c, ncols, role, t);
 	if (rc == LUPI_OK && !c->r->header)
 		rc = parse_row(c, role, ncols, t);
-	size_t max = c->r->max_rows;
+	uint64_t max = c->r->max_rows;
 	while (rc == LUPI_OK && (max == 0 || t->n < max)) {
 		rc = read_record(c);
 		if (rc == 1)
@@ -399,7 +399,8 @@ int lupi_dataset_load_csv(const char *path, const lupi_reader *r,
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
 	LUPI__CHECK_NULL(path);
-	r = lupi__reader_or_default(r);
+	lupi_reader defaults;
+	r = lupi__reader_or_default(r, &defaults);
 	unsigned char *data;
 	size_t len;
 	LUPI__TRY(lupi__read_file(path, &data, &len));

@@ -33,12 +33,38 @@ static inline int lupi__dataset_has_priv(const lupi_dataset *ds, size_t i)
 	return ds->x_priv != NULL && (ds->mask == NULL || ds->mask[i] != 0);
 }
 
-/* Width of a view (0 when the view is absent). */
-size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view);
+/* ---- views (view.c): the columns a model or a statistic sees ---------- */
 
-/* Copies the features of sample i in `view` into row (view_dim floats).
- * Returns 0 when the sample has no X* and the view needs it. */
+/* 1 for LUPI_VIEW_REGULAR, PRIVILEGED and BOTH. */
+int lupi__view_valid(int view);
+/* 1 when the view reads X* (PRIVILEGED, BOTH). */
+int lupi__view_needs_priv(int view);
+/* Width of a view (0 when the view is unknown or its X* absent). */
+size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view);
+/* 1 when sample i has every feature of the view: always for REGULAR, only
+ * with its X* present for PRIVILEGED and BOTH. */
+int lupi__view_has(const lupi_dataset *ds, int view, size_t i);
+/* dst = (src - mean) * inv_std over len values, or a plain copy when mean
+ * is NULL: how a model standardises its inputs. */
+void lupi__standardize_copy(float *restrict dst, const float *restrict src,
+			    const float *mean, const float *inv_std,
+			    size_t len);
+/* Sample i's row in a view into dst (view dim floats), not checking that
+ * the sample has the view: raw, or standardised as
+ * dst[j] = (x[j] - mean[j]) * inv_std[j] when mean is not NULL. */
+void lupi__view_row_std(const lupi_dataset *ds, int view, size_t i,
+			const float *mean, const float *inv_std, float *dst);
+void lupi__view_row(const lupi_dataset *ds, int view, size_t i, float *dst);
+/* The raw row of sample i, or 0 (dst untouched) when the sample does not
+ * have the view or the view is unknown. */
 int lupi__dataset_row(const lupi_dataset *ds, int view, size_t i, float *row);
+/* Per-feature mean and population standard deviation of a view over the
+ * samples that have it (for BOTH: the samples with X*, also for the X
+ * columns), two passes in double; a constant feature, or one whose std is
+ * not finite, gets std 1. mean and std hold view dim values. Returns the
+ * number of samples used; with 0 mean and std are left unchanged. */
+size_t lupi__view_stats(const lupi_dataset *ds, int view, double *mean,
+			double *std);
 
 /* ---- loaders (reader.c, csv.c, libsvm.c, idx.c) --------------- */
 
@@ -55,9 +81,11 @@ struct lupi__role {
 	int role;
 };
 
+/* The option fields are read and written through lupi__reader_options. */
 struct lupi_reader {
-	int header, delimiter, task, allow_nonfinite, idx_pool, idx_scale;
-	size_t classes, max_rows;
+	int header, delimiter, task, classes, allow_nonfinite, idx_pool,
+		idx_scale;
+	uint64_t max_rows;
 	struct lupi__role *roles;
 	size_t n_roles, cap_roles;
 };
@@ -65,10 +93,12 @@ struct lupi_reader {
 /* The option table of a reader (reader.c). */
 extern const lupi__option_table lupi__reader_options;
 
-/* r, or the defaults when r is NULL. */
-const lupi_reader *lupi__reader_or_default(const lupi_reader *r);
+/* r, or, when r is NULL, scratch filled with the table's defaults (and no
+ * roles). */
+const lupi_reader *lupi__reader_or_default(const lupi_reader *r,
+					   lupi_reader *scratch);
 
-/* Reads able array of elem-byte elements. */
+/* A growable array of elem-byte elements. */
 typedef struct lupi__vec {
 	unsigned char *p;
 	size_t len, cap, elem;

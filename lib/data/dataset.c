@@ -1,5 +1,5 @@
 /* The dataset handle: host arrays in, borrowed views out, subsets, splits,
- * shuffles and standardisation statistics. */
+ * shuffles and standardisation (the view itself is in view.c). */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -114,6 +114,17 @@ int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
 	LUPI__CHECK_NULL(x_priv);
 	if (d_priv == 0)
 		return lupi__err(LUPI_EINVAL, "d_priv is 0");
+	/* Bounded like every width, so that n * d_priv is checked before the
+	 * scan below reads that far. */
+	size_t count;
+	if (d_priv > LUPI__MAX_WIDTH)
+		return lupi__err(LUPI_ERANGE, "d_priv = %zu privileged "
+				 "features: at most %u", d_priv,
+				 LUPI__MAX_WIDTH);
+	if (lupi__mul_overflow(ds->n, d_priv, &count) ||
+	    lupi__mul_overflow(count, sizeof(float), &count))
+		return lupi__err(LUPI_ERANGE, "%zu x %zu privileged features "
+				 "overflow", ds->n, d_priv);
 	for (size_t i = 0; i < ds->n; i++) {
 		size_t where;
 		if (mask != NULL && mask[i] == 0)
@@ -144,22 +155,11 @@ int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
 	return LUPI_OK;
 }
 
-int lupi_dataset_set_labels(lupi_dataset *ds, size_t k, const int32_t *labels,
-			    int binary)
+/* Copies n labels, already checked by the caller, into ds and sets its
+ * task. */
+static int store_labels(lupi_dataset *ds, size_t k, const int32_t *labels,
+			int task)
 {
-	LUPI__CHECK_NULL(ds);
-	LUPI__CHECK_NULL(labels);
-	if (k < 2 || k > LUPI__MAX_CLASSES)
-		return lupi__err(LUPI_EINVAL, "%zu classes: k must be in "
-				 "[2, %u]", k, LUPI__MAX_CLASSES);
-	if (binary && k != 2)
-		return lupi__err(LUPI_EINVAL, "a binary task has 2 classes, "
-				 "not %zu", k);
-	for (size_t i = 0; i < ds->n; i++)
-		if (labels[i] < 0 || (size_t)labels[i] >= k)
-			return lupi__err(LUPI_ERANGE, "sample %zu: label %d "
-					 "is not in [0, %zu)", i,
-					 (int)labels[i], k);
 	int32_t *copy = lupi__malloc_array(ds->n, sizeof *copy);
 	if (copy == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory for %zu labels",
@@ -170,8 +170,38 @@ int lupi_dataset_set_labels(lupi_dataset *ds, size_t k, const int32_t *labels,
 	ds->labels = copy;
 	ds->targets = NULL;
 	ds->k = k;
-	ds->task = binary ? LUPI_TASK_BINARY : LUPI_TASK_CLASSIFICATION;
+	ds->task = task;
 	return LUPI_OK;
+}
+
+int lupi_dataset_set_labels(lupi_dataset *ds, size_t k, const int32_t *labels)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(labels);
+	if (k < 2)
+		return lupi__err(LUPI_EINVAL, "%zu classes: k must be at "
+				 "least 2", k);
+	if (k > LUPI__MAX_CLASSES)
+		return lupi__err(LUPI_ERANGE, "%zu classes: k must be in "
+				 "[2, %u]", k, LUPI__MAX_CLASSES);
+	for (size_t i = 0; i < ds->n; i++)
+		if (labels[i] < 0 || (size_t)labels[i] >= k)
+			return lupi__err(LUPI_ERANGE, "sample %zu: label %d "
+					 "is not in [0, %zu)", i,
+					 (int)labels[i], k);
+	return store_labels(ds, k, labels, LUPI_TASK_CLASSIFICATION);
+}
+
+int lupi_dataset_set_binary_labels(lupi_dataset *ds, const int32_t *labels)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(labels);
+	for (size_t i = 0; i < ds->n; i++)
+		if (labels[i] != 0 && labels[i] != 1)
+			return lupi__err(LUPI_ERANGE, "sample %zu: binary "
+					 "label %d is not 0 or 1", i,
+					 (int)labels[i]);
+	return store_labels(ds, 2, labels, LUPI_TASK_BINARY);
 }
 
 int lupi_dataset_set_targets(lupi_dataset *ds, size_t m, const float *targets)
@@ -218,40 +248,6 @@ int lupi_dataset_set_weights(lupi_dataset *ds, const float *weights)
 }
 
 /* ---- accessors ---------------------------------------------------------- */
-
-size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view)
-{
-	switch (view) {
-	case LUPI_VIEW_REGULAR:
-		return ds->d;
-	case LUPI_VIEW_PRIVILEGED:
-		return ds->x_priv != NULL ? ds->d_priv : 0;
-	case LUPI_VIEW_BOTH:
-		return ds->x_priv != NULL ? ds->d + ds->d_priv : 0;
-	default:
-		return 0;
-	}
-}
-
-int lupi__dataset_row(const lupi_dataset *ds, int view, size_t i, float *row)
-{
-	if (view == LUPI_VIEW_REGULAR) {
-		memcpy(row, ds->x + i * ds->d, ds->d * sizeof *row);
-		return 1;
-	}
-	if (!lupi__dataset_has_priv(ds, i))
-		return 0;
-	const float *xp = ds->x_priv + i * ds->d_priv;
-	if (view == LUPI_VIEW_PRIVILEGED) {
-		memcpy(row, xp, ds->d_priv * sizeof *row);
-		return 1;
-	}
-	if (view != LUPI_VIEW_BOTH)
-		return 0;
-	memcpy(row, ds->x + i * ds->d, ds->d * sizeof *row);
-	memcpy(row + ds->d, xp, ds->d_priv * sizeof *row);
-	return 1;
-}
 
 size_t lupi_dataset_rows(const lupi_dataset *ds)
 {
@@ -387,18 +383,14 @@ int lupi_dataset_subset(const lupi_dataset *ds, const size_t *idx, size_t n,
 	return subset_of(ds, idx, n, out);
 }
 
-/* 0..n-1 in an order fixed by seed. */
-static size_t *permutation(size_t n, uint64_t seed)
+/* perm = 0..n-1 in an order fixed by seed. */
+static void permute(size_t *perm, size_t n, uint64_t seed)
 {
-	size_t *perm = lupi__malloc_array(n, sizeof *perm);
-	if (perm == NULL)
-		return NULL;
 	for (size_t i = 0; i < n; i++)
 		perm[i] = i;
 	lupi__rng rng;
 	lupi__rng_seed(&rng, seed);
 	lupi__rng_shuffle(&rng, perm, n);
-	return perm;
 }
 
 struct class_share {
@@ -483,14 +475,16 @@ static int stratify(const lupi_dataset *ds, double fraction, size_t total,
 	return rc;
 }
 
-int lupi_dataset_split(const lupi_dataset *ds, double fraction, uint64_t seed,
-		       int stratified, lupi_dataset **first,
-		       lupi_dataset **second)
+int lupi_dataset_split_indices(const lupi_dataset *ds, double fraction,
+			       uint64_t seed, int mode, size_t *idx,
+			       size_t *n_first)
 {
-	LUPI__CHECK_NULL(first);
-	LUPI__CHECK_NULL(second);
-	*first = *second = NULL;
 	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(idx);
+	LUPI__CHECK_NULL(n_first);
+	*n_first = 0;
+	if (mode != LUPI_SPLIT_RANDOM && mode != LUPI_SPLIT_STRATIFIED)
+		return lupi__err(LUPI_EINVAL, "unknown split mode %d", mode);
 	if (!(fraction > 0.0 && fraction < 1.0))
 		return lupi__err(LUPI_ERANGE, "fraction %g is not in (0, 1)",
 				 fraction);
@@ -498,33 +492,49 @@ int lupi_dataset_split(const lupi_dataset *ds, double fraction, uint64_t seed,
 	if (n1 == 0 || n1 >= ds->n)
 		return lupi__err(LUPI_ERANGE, "fraction %g of %zu samples "
 				 "leaves a part empty", fraction, ds->n);
-	if (stratified && ds->labels == NULL)
+	if (mode == LUPI_SPLIT_STRATIFIED && ds->labels == NULL)
 		return lupi__err(LUPI_EINVAL, "a stratified split needs class "
 				 "labels");
-	size_t *perm = permutation(ds->n, seed);
-	if (perm == NULL)
+	permute(idx, ds->n, seed);
+	if (mode == LUPI_SPLIT_STRATIFIED)
+		LUPI__TRY(stratify(ds, fraction, n1, idx));
+	*n_first = n1;
+	return LUPI_OK;
+}
+
+int lupi_dataset_split(const lupi_dataset *ds, double fraction, uint64_t seed,
+		       int mode, lupi_dataset **first, lupi_dataset **second)
+{
+	LUPI__CHECK_NULL(first);
+	LUPI__CHECK_NULL(second);
+	*first = *second = NULL;
+	LUPI__CHECK_NULL(ds);
+	size_t *idx = lupi__malloc_array(ds->n, sizeof *idx), n1;
+	if (idx == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory for %zu indices",
 				 ds->n);
-	int rc = stratified ? stratify(ds, fraction, n1, perm) : LUPI_OK;
+	int rc = lupi_dataset_split_indices(ds, fraction, seed, mode, idx,
+					    &n1);
 	if (rc == LUPI_OK)
-		rc = subset_of(ds, perm, n1, first);
+		rc = subset_of(ds, idx, n1, first);
 	if (rc == LUPI_OK)
-		rc = subset_of(ds, perm + n1, ds->n - n1, second);
+		rc = subset_of(ds, idx + n1, ds->n - n1, second);
 	if (rc != LUPI_OK) {
 		lupi_dataset_free(*first);
 		*first = NULL;
 	}
-	lupi__free(perm);
+	lupi__free(idx);
 	return rc;
 }
 
 int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed)
 {
 	LUPI__CHECK_NULL(ds);
-	size_t *perm = permutation(ds->n, seed);
+	size_t *perm = lupi__malloc_array(ds->n, sizeof *perm);
 	if (perm == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory for %zu indices",
 				 ds->n);
+	permute(perm, ds->n, seed);
 	lupi_dataset *s = NULL;
 	int rc = subset_of(ds, perm, ds->n, &s);
 	lupi__free(perm);
@@ -542,8 +552,7 @@ int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed)
 
 static int check_view(const lupi_dataset *ds, int view)
 {
-	if (view != LUPI_VIEW_REGULAR && view != LUPI_VIEW_PRIVILEGED &&
-	    view != LUPI_VIEW_BOTH)
+	if (!lupi__view_valid(view))
 		return lupi__err(LUPI_EINVAL, "unknown view %d", view);
 	if (lupi__dataset_view_dim(ds, view) == 0)
 		return lupi__err(LUPI_EINVAL, "the dataset has no privileged "
@@ -551,35 +560,28 @@ static int check_view(const lupi_dataset *ds, int view)
 	return LUPI_OK;
 }
 
-/* Value j of sample i in a view (j < view dim). */
-static float view_value(const lupi_dataset *ds, int view, size_t i, size_t j)
+/* The statistics of one part (REGULAR or PRIVILEGED) as floats; a std
+ * that is 0 or not finite in float becomes 1. */
+static int fit_part(const lupi_dataset *ds, int view, double *acc,
+		    float *mean, float *std)
 {
-	if (view == LUPI_VIEW_PRIVILEGED)
-		return ds->x_priv[i * ds->d_priv + j];
-	if (j < ds->d)
-		return ds->x[i * ds->d + j];
-	return ds->x_priv[i * ds->d_priv + (j - ds->d)];
+	size_t dim = lupi__dataset_view_dim(ds, view);
+	double *mu = acc, *sd = acc + dim;
+	if (lupi__view_stats(ds, view, mu, sd) == 0)
+		return lupi__err(LUPI_EINVAL, "no sample has privileged "
+				 "features");
+	for (size_t j = 0; j < dim; j++) {
+		float s = (float)sd[j];
+		mean[j] = (float)mu[j];
+		std[j] = s > 0.0f && isfinite(s) ? s : 1.0f;
+	}
+	return LUPI_OK;
 }
 
-static float *view_slot(lupi_dataset *ds, int view, size_t i, size_t j)
-{
-	if (view == LUPI_VIEW_PRIVILEGED)
-		return &ds->x_priv[i * ds->d_priv + j];
-	if (j < ds->d)
-		return &ds->x[i * ds->d + j];
-	return &ds->x_priv[i * ds->d_priv + (j - ds->d)];
-}
-
-/* Whether value j of sample i exists: X* values of absent rows do not. */
-static int present(const lupi_dataset *ds, int view, size_t i, size_t j)
-{
-	if (view == LUPI_VIEW_REGULAR || (view == LUPI_VIEW_BOTH && j < ds->d))
-		return 1;
-	return lupi__dataset_has_priv(ds, i);
-}
-
-/* Two passes in double (mean, then squared deviations): stable for data far
- * from the origin, unlike the one-pass sum of squares. Population std. */
+/* BOTH is fitted part by part, each over the samples that have it (the X
+ * columns over every sample), so that it gives the same numbers as
+ * REGULAR and PRIVILEGED and suits lupi_dataset_standardize, which
+ * standardises the X of every sample. */
 int lupi_dataset_fit_standardizer(const lupi_dataset *ds, int view,
 				  float *mean, float *std)
 {
@@ -588,28 +590,44 @@ int lupi_dataset_fit_standardizer(const lupi_dataset *ds, int view,
 	LUPI__CHECK_NULL(std);
 	LUPI__TRY(check_view(ds, view));
 	size_t dim = lupi__dataset_view_dim(ds, view);
-	if (view != LUPI_VIEW_REGULAR && ds->n_priv == 0)
-		return lupi__err(LUPI_EINVAL, "no sample has privileged "
-				 "features");
-	for (size_t j = 0; j < dim; j++) {
-		double sum = 0.0;
-		size_t rows = 0;
-		for (size_t i = 0; i < ds->n; i++) {
-			if (present(ds, view, i, j)) {
-				sum += view_value(ds, view, i, j);
-				rows++;
-			}
+	double *acc = lupi__malloc_array(dim, 2 * sizeof *acc);
+	if (acc == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for statistics "
+				 "of %zu features", dim);
+	int rc = LUPI_OK;
+	if (view != LUPI_VIEW_PRIVILEGED)
+		rc = fit_part(ds, LUPI_VIEW_REGULAR, acc, mean, std);
+	if (rc == LUPI_OK && view != LUPI_VIEW_REGULAR) {
+		size_t off = view == LUPI_VIEW_BOTH ? ds->d : 0;
+		rc = fit_part(ds, LUPI_VIEW_PRIVILEGED, acc, mean + off,
+			      std + off);
+	}
+	lupi__free(acc);
+	return rc;
+}
+
+/* Standardises (or, with apply 0, only checks) the values of one part
+ * (REGULAR or PRIVILEGED) of the samples that have it; off is where the
+ * part starts in the view, for messages. */
+static int standardize_part(lupi_dataset *ds, int part, size_t off,
+			    const float *mean, const float *std, int apply)
+{
+	size_t w = lupi__dataset_view_dim(ds, part);
+	float *x = part == LUPI_VIEW_REGULAR ? ds->x : ds->x_priv;
+	for (size_t i = 0; i < ds->n; i++) {
+		if (!lupi__view_has(ds, part, i))
+			continue;
+		float *row = x + i * w;
+		for (size_t j = 0; j < w; j++) {
+			float v = (row[j] - mean[j]) / std[j];
+			if (apply)
+				row[j] = v;
+			else if (!isfinite(v))
+				return lupi__err(LUPI_ENONFINITE, "sample "
+						 "%zu, feature %zu overflows "
+						 "when standardised", i,
+						 off + j);
 		}
-		double mu = sum / (double)rows, ss = 0.0;
-		for (size_t i = 0; i < ds->n; i++) {
-			if (!present(ds, view, i, j))
-				continue;
-			double dev = view_value(ds, view, i, j) - mu;
-			ss += dev * dev;
-		}
-		float sd = (float)sqrt(ss / (double)rows);
-		mean[j] = (float)mu;
-		std[j] = sd > 0.0f && isfinite(sd) ? sd : 1.0f;
 	}
 	return LUPI_OK;
 }
@@ -630,27 +648,20 @@ int lupi_dataset_standardize(lupi_dataset *ds, int view, const float *mean,
 			return lupi__err(LUPI_ERANGE, "mean[%zu] = %g is not "
 					 "finite", j, (double)mean[j]);
 	}
+	/* The parts of the view, and where their statistics start. */
+	int part[2] = {view, -1};
+	size_t off[2] = {0, 0};
+	if (view == LUPI_VIEW_BOTH) {
+		part[0] = LUPI_VIEW_REGULAR;
+		part[1] = LUPI_VIEW_PRIVILEGED;
+		off[1] = ds->d;
+	}
 	/* A check pass first, so that a failure leaves the data unchanged. */
-	for (size_t i = 0; i < ds->n; i++) {
-		for (size_t j = 0; j < dim; j++) {
-			if (!present(ds, view, i, j))
-				continue;
-			float v = (view_value(ds, view, i, j) - mean[j]) /
-				  std[j];
-			if (!isfinite(v))
-				return lupi__err(LUPI_ENONFINITE, "sample "
-						 "%zu, feature %zu overflows "
-						 "when standardised", i, j);
-		}
-	}
-	for (size_t i = 0; i < ds->n; i++) {
-		for (size_t j = 0; j < dim; j++) {
-			if (!present(ds, view, i, j))
-				continue;
-			float *v = view_slot(ds, view, i, j);
-			*v = (*v - mean[j]) / std[j];
-		}
-	}
+	for (int apply = 0; apply <= 1; apply++)
+		for (int p = 0; p < 2 && part[p] >= 0; p++)
+			LUPI__TRY(standardize_part(ds, part[p], off[p],
+						   mean + off[p], std + off[p],
+						   apply));
 	ds->id = lupi__dataset_new_id();
 	return LUPI_OK;
 }

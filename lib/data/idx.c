@@ -161,7 +161,7 @@ static int load(const char *images_path, const char *labels_path,
 	int rc = idx_open(&fi, images_path, IDX_IMAGES);
 	size_t n = fi.dims[0];
 	if (r->max_rows != 0 && r->max_rows < n)
-		n = r->max_rows;
+		n = (size_t)r->max_rows;
 	if (rc == LUPI_OK && labels_path != NULL)
 		rc = idx_open(&fl, labels_path, IDX_LABELS);
 	if (rc == LUPI_OK)
@@ -183,7 +183,8 @@ int lupi_dataset_load_idx(const char *images_path, const char *labels_path,
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
 	LUPI__CHECK_NULL(images_path);
-	r = lupi__reader_or_default(r);
+	lupi_reader defaults;
+	r = lupi__reader_or_default(r, &defaults);
 	lupi__table t;
 	lupi__table_init(&t, r);
 	int rc = load(images_path, labels_path, r, &t, out);

@@ -169,7 +169,7 @@ static int parse_all(struct svm *s, const char *text, const char *stop,
 		     lupi__table *t)
 {
 	const char *p = text;
-	size_t max = s->r->max_rows;
+	uint64_t max = s->r->max_rows;
 	for (s->line = 1; p < stop && (max == 0 || t->n < max); s->line++) {
 		const char *nl = memchr(p, '\n', (size_t)(stop - p));
 		int rc = parse_line(s, p, t);
@@ -300,7 +300,8 @@ int lupi_dataset_load_libsvm(const char *path, const lupi_reader *r,
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
 	LUPI__CHECK_NULL(path);
-	r = lupi__reader_or_default(r);
+	lupi_reader defaults;
+	r = lupi__reader_or_default(r, &defaults);
 	unsigned char *data;
 	size_t len;
 	LUPI__TRY(lupi__read_file(path, &data, &len));

@@ -12,20 +12,52 @@
 
 #define MAX_POOL 64
 
-static const lupi_reader defaults = {
-	.header = 1,
-	.delimiter = ',',
-	.task = LUPI_TASK_CLASSIFICATION,
-	.allow_nonfinite = 0,
-	.idx_pool = 1,
-	.idx_scale = 1,
-	.classes = 0,
-	.max_rows = 0,
+#define READER_INT(N, field, st, lo, hi, def, V, doc)                        \
+	LUPI__OPT_INT(READER, N, lupi_reader, field, st, lo, hi, def, V, 0, 0, \
+		      doc)
+
+/* Readers are not saved in model files (file id 0). */
+static const lupi__option reader_rows[] = {
+	READER_INT(HEADER, header, LUPI__STORE_INT, 0, 1, 1, NULL,
+		   "CSV: the first line names the columns (0/1)"),
+	READER_INT(DELIMITER, delimiter, LUPI__STORE_INT, 1, 255, ',', NULL,
+		   "CSV: the field separator, a byte other than a quote, CR "
+		   "or LF"),
+	READER_INT(TASK, task, LUPI__STORE_INT, LUPI_TASK_NONE,
+		   LUPI_TASK_REGRESSION, LUPI_TASK_CLASSIFICATION,
+		   "none,classification,binary,regression",
+		   "the task of the targets (LUPI_TASK_*)"),
+	READER_INT(CLASSES, classes, LUPI__STORE_INT, 0, LUPI__MAX_CLASSES, 0,
+		   NULL, "classes K, not 1; 0 = the largest label + 1"),
+	READER_INT(ALLOW_NONFINITE, allow_nonfinite, LUPI__STORE_INT, 0, 1, 0,
+		   NULL, "accept nan and inf values (0/1)"),
+	READER_INT(IDX_POOL, idx_pool, LUPI__STORE_INT, 1, MAX_POOL, 1, NULL,
+		   "IDX: X = means of p x p blocks, X* = the image; 1 = X is "
+		   "the image, no X*"),
+	READER_INT(IDX_SCALE, idx_scale, LUPI__STORE_INT, 0, 1, 1, NULL,
+		   "IDX: divide the bytes by 255 (0/1)"),
+	READER_INT(MAX_ROWS, max_rows, LUPI__STORE_U64, 0, INT64_MAX, 0, NULL,
+		   "stop after this many samples; 0 = all"),
 };
 
-const lupi_reader *lupi__reader_or_default(const lupi_reader *r)
+const lupi__option_table lupi__reader_options = {
+	LUPI_HANDLE_READER, "LUPI_READER_OPT_", reader_rows,
+	sizeof reader_rows / sizeof reader_rows[0]};
+
+/* A reader's options at their defaults, and no roles. */
+static void reader_defaults(lupi_reader *r)
 {
-	return r != NULL ? r : &defaults;
+	memset(r, 0, sizeof *r);
+	lupi__option_defaults(&lupi__reader_options, r);
+}
+
+const lupi_reader *lupi__reader_or_default(const lupi_reader *r,
+					   lupi_reader *scratch)
+{
+	if (r != NULL)
+		return r;
+	reader_defaults(scratch);
+	return scratch;
 }
 
 int lupi_reader_create(lupi_reader **out)
@@ -34,7 +66,7 @@ int lupi_reader_create(lupi_reader **out)
 	*out = lupi__malloc(sizeof **out);
 	if (*out == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory for a reader");
-	**out = defaults;
+	reader_defaults(*out);
 	return LUPI_OK;
 }
 
@@ -48,67 +80,35 @@ void lupi_reader_free(lupi_reader *r)
 	lupi__free(r);
 }
 
-static int out_of_range(const char *what, int64_t v, int64_t lo, int64_t hi)
+/* The table holds the ranges; these values inside them are refused too. */
+static int check_hole(int key, int64_t value)
 {
-	return lupi__err(LUPI_ERANGE, "%s = %lld is not in [%lld, %lld]", what,
-			 (long long)v, (long long)lo, (long long)hi);
+	/* A quote or line break cannot separate RFC 4180 fields. */
+	if (key == LUPI_READER_OPT_DELIMITER &&
+	    (value == '"' || value == '\n' || value == '\r'))
+		return lupi__err(LUPI_ERANGE, "LUPI_READER_OPT_DELIMITER = "
+				 "%lld is not a byte in [1, 255] other than "
+				 "a quote, CR or LF", (long long)value);
+	if (key == LUPI_READER_OPT_CLASSES && value == 1)
+		return lupi__err(LUPI_ERANGE, "LUPI_READER_OPT_CLASSES = 1 is "
+				 "not 0 or in [2, %u]", LUPI__MAX_CLASSES);
+	return LUPI_OK;
 }
 
 int lupi_reader_set_int(lupi_reader *r, int key, int64_t value)
 {
 	LUPI__CHECK_NULL(r);
-	switch (key) {
-	case LUPI_READER_OPT_HEADER:
-		if (value < 0 || value > 1)
-			return out_of_range("HEADER", value, 0, 1);
-		r->header = (int)value;
-		return LUPI_OK;
-	case LUPI_READER_OPT_DELIMITER:
-		/* A quote or line break cannot separate RFC 4180 fields. */
-		if (value < 1 || value > 255 || value == '"' ||
-		    value == '\n' || value == '\r')
-			return lupi__err(LUPI_ERANGE, "DELIMITER = %lld is not "
-					 "a byte in [1, 255] other than a "
-					 "quote, CR or LF", (long long)value);
-		r->delimiter = (int)value;
-		return LUPI_OK;
-	case LUPI_READER_OPT_TASK:
-		if (value < LUPI_TASK_NONE || value > LUPI_TASK_REGRESSION)
-			return out_of_range("TASK", value, LUPI_TASK_NONE,
-					    LUPI_TASK_REGRESSION);
-		r->task = (int)value;
-		return LUPI_OK;
-	case LUPI_READER_OPT_CLASSES:
-		if (value < 0 || value > LUPI__MAX_CLASSES || value == 1)
-			return lupi__err(LUPI_ERANGE, "CLASSES = %lld is not 0 "
-					 "or in [2, %u]", (long long)value,
-					 LUPI__MAX_CLASSES);
-		r->classes = (size_t)value;
-		return LUPI_OK;
-	case LUPI_READER_OPT_ALLOW_NONFINITE:
-		if (value < 0 || value > 1)
-			return out_of_range("ALLOW_NONFINITE", value, 0, 1);
-		r->allow_nonfinite = (int)value;
-		return LUPI_OK;
-	case LUPI_READER_OPT_IDX_POOL:
-		if (value < 1 || value > MAX_POOL)
-			return out_of_range("IDX_POOL", value, 1, MAX_POOL);
-		r->idx_pool = (int)value;
-		return LUPI_OK;
-	case LUPI_READER_OPT_IDX_SCALE:
-		if (value < 0 || value > 1)
-			return out_of_range("IDX_SCALE", value, 0, 1);
-		r->idx_scale = (int)value;
-		return LUPI_OK;
-	case LUPI_READER_OPT_MAX_ROWS:
-		if (value < 0 || (uint64_t)value > SIZE_MAX)
-			return out_of_range("MAX_ROWS", value, 0, INT64_MAX);
-		r->max_rows = (size_t)value;
-		return LUPI_OK;
-	default:
-		return lupi__err(LUPI_EUNKNOWN_OPTION, "unknown reader option "
-				 "%d", key);
-	}
+	const lupi__option *o;
+	LUPI__TRY(lupi__option_lookup(&lupi__reader_options, key,
+				      LUPI_TYPE_INT, &o));
+	LUPI__TRY(check_hole(key, value));
+	return lupi__option_store_int(&lupi__reader_options, o, r, value);
+}
+
+int lupi_reader_get_int(const lupi_reader *r, int key, int64_t *value)
+{
+	LUPI__CHECK_NULL(r);
+	return lupi__option_get_int(&lupi__reader_options, r, key, value);
 }
 
 static int add_role(lupi_reader *r, struct lupi__role role)
@@ -245,7 +245,7 @@ void lupi__table_init(lupi__table *t, const lupi_reader *r)
 {
 	memset(t, 0, sizeof *t);
 	t->task = r->task;
-	t->k = r->task == LUPI_TASK_BINARY ? 2 : r->classes;
+	t->k = r->task == LUPI_TASK_BINARY ? 2 : (size_t)r->classes;
 	t->max_label = -1;
 	t->x.elem = t->x_priv.elem = sizeof(float);
 	t->targets.elem = t->weights.elem = sizeof(float);

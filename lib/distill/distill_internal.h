@@ -1,10 +1,19 @@
 /* Internal API of lib/distill, used by lib/model (the label loss) and
  * lib/train (student steps, the comparison runner). Not installed.
  *
- * A lupi_loss is used by one thread at a time: lupi_loss_eval_features keeps
+ * A lupi_loss is used by one thread at a time: the feature losses keep
  * scratch and learned state (hint regressor, CRD heads and queue) in it.
  * lupi_loss_eval only reads the loss and allocates nothing, so it may be
- * called on a loss nobody modifies from several threads at once. */
+ * called on a loss nobody modifies from several threads at once.
+ *
+ * What lib/train calls in a student step:
+ *   lupi__loss_eval_output   the output loss (teacher outputs may be absent);
+ *   lupi__loss_features      the feature loss, update 1 in lupi_student_step
+ *                            and fits (one Adam step of the loss's own
+ *                            parameters), update 0 in lupi_student_gradient
+ *                            and lupi_student_loss (nothing learned);
+ *   lupi_loss_clone          a loss with its learned state (compare, crossfit);
+ *   lupi__loss_copy          the options and columns alone. */
 #ifndef LUPI_DISTILL_INTERNAL_H
 #define LUPI_DISTILL_INTERNAL_H
 
@@ -35,6 +44,8 @@ typedef struct lupi__crd {
 	size_t cap, len, head;
 } lupi__crd;
 
+/* The option fields are read and written through lupi__loss_options (whose
+ * rows hold their offsets in this struct and their defaults). */
 struct lupi_loss {
 	int kind;           /* LUPI_LOSS_* */
 	int divergence;     /* LUPI_DIV_* */
@@ -45,7 +56,9 @@ struct lupi_loss {
 	int64_t student_layer, teacher_layer; /* LUPI__LAYER_LAST or an index */
 	int64_t queue, embed;
 	uint64_t seed;
+	int normalize;      /* LUPI_NORMALIZE_* */
 	double temperature, lambda, beta, crd_temperature, feature_lr;
+	double no_teacher_weight; /* factor of a sample without teacher output */
 	size_t *cols;       /* teacher-term columns, NULL for all */
 	size_t n_cols;
 
@@ -70,18 +83,29 @@ static inline int lupi__loss_needs_features(const lupi_loss *l)
 	return l->feature != LUPI_FEATURE_NONE;
 }
 
-/* A new loss with the options and columns of src, but no learned state. */
+/* A new loss with the options and columns of src, but no learned state
+ * (lupi_loss_clone copies that too). */
 int lupi__loss_copy(const lupi_loss *src, lupi_loss **out);
 
 /* lupi_loss_eval without the argument checks that a training step does not
- * need twice, and with t allowed NULL for every kind: then no sample has a
- * teacher (label term only, weight 1). Still checks labels, weights and
- * finiteness. */
+ * need twice, and with t allowed NULL for every kind: then the step has no
+ * teacher and every sample gets its label term alone at factor 1 (a plain
+ * label loss; NO_TEACHER_WEIGHT applies to samples of a given t whose
+ * has_teacher is 0, and never to LUPI_LOSS_HARD, which has no teacher
+ * term). Still checks labels, weights and finiteness. */
 int lupi__loss_eval_output(const lupi_loss *loss, size_t n, size_t k,
 			   const float *s, const float *t,
 			   const int32_t *labels, const float *targets,
 			   const float *weights, const uint8_t *has_teacher,
 			   double *value, float *grad);
+
+/* lupi_loss_eval_features (update 0) and lupi_loss_update_features (update
+ * 1) without the grad check: with update set, HINT and CRD take one Adam
+ * step on their parameters and CRD queues the batch's teacher embeddings;
+ * grad may be NULL either way. */
+int lupi__loss_features(lupi_loss *loss, size_t n, size_t ds, const float *fs,
+			size_t dt, const float *ft, const uint8_t *has_teacher,
+			int update, double *value, float *grad);
 
 /* ---- feature losses: kernels on m rows that all have a teacher ---------- */
 

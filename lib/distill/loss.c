@@ -1,37 +1,70 @@
-/* The loss handle: options, columns, and the feature-loss dispatcher.
- * A lupi_loss is used by one thread at a time (feature losses keep scratch
- * and learned state in it). */
+/* The loss handle: its option table (lupi__loss_options), columns, clones,
+ * and the feature-loss dispatcher. A lupi_loss is used by one thread at a
+ * time (feature losses keep scratch and learned state in it). */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "distill_internal.h"
 
 #define MAX_EMBED 4096
 #define MAX_QUEUE 65536
-#define MAX_CRD_TEMPERATURE 100.0
-#define MAX_FEATURE_LR 10.0
 #define MAX_LAYER ((int64_t)LUPI__MAX_LAYERS - 1)
 
-static void set_defaults(lupi_loss *l, int kind)
-{
-	memset(l, 0, sizeof *l);
-	l->kind = kind;
-	l->divergence = LUPI_DIV_CE;
-	l->scale_t2 = 1;
-	l->student_t = 0;
-	l->filter = LUPI_FILTER_NONE;
-	l->feature = LUPI_FEATURE_NONE;
-	l->student_layer = LUPI__LAYER_LAST;
-	l->teacher_layer = LUPI__LAYER_LAST;
-	l->queue = 4096;
-	l->embed = 128;
-	l->seed = 0;
-	l->temperature = 1.0;
-	l->lambda = 0.5;
-	l->beta = 1.0;
-	l->crd_temperature = 0.07;
-	l->feature_lr = 1e-3;
-}
+/* Loss options are not saved in model files: file id 0. */
+#define LOSS_INT(N, field, st, lo, hi, def, V, doc)                           \
+	LUPI__OPT_INT(LOSS, N, lupi_loss, field, st, lo, hi, def, V, 0, 0, doc)
+#define LOSS_REAL(N, field, lo, hi, lo_open, def, doc)                        \
+	LUPI__OPT_REAL(LOSS, N, lupi_loss, field, lo, hi, lo_open, 0, def, 0, \
+		       0, doc)
+
+static const lupi__option loss_rows[] = {
+	LOSS_INT(DIVERGENCE, divergence, LUPI__STORE_INT, LUPI_DIV_CE,
+		 LUPI_DIV_JS, LUPI_DIV_CE, "ce,kl,reverse_kl,js",
+		 "divergence D of KD between teacher and student"),
+	LOSS_INT(SCALE_T2, scale_t2, LUPI__STORE_INT, 0, 1, 1, NULL,
+		 "1: the KD term is scaled by c = T^2; 0: c = 1"),
+	LOSS_INT(STUDENT_T, student_t, LUPI__STORE_INT, 0, 1, 0, NULL,
+		 "0: the student's softmax at T (Hinton); 1: at 1 (Lopez-Paz)"),
+	LOSS_INT(FILTER, filter, LUPI__STORE_INT, LUPI_FILTER_NONE,
+		 LUPI_FILTER_CONFIDENCE, LUPI_FILTER_NONE,
+		 "none,drop_wrong,confidence",
+		 "what to do with samples the teacher gets wrong"),
+	LOSS_INT(FEATURE, feature, LUPI__STORE_INT, LUPI_FEATURE_NONE,
+		 LUPI_FEATURE_CRD, LUPI_FEATURE_NONE,
+		 "none,hint,rkd_dist,rkd_angle,pkt,sp,crd",
+		 "feature loss between hidden layers, weighted by BETA"),
+	LOSS_INT(STUDENT_LAYER, student_layer, LUPI__STORE_I64,
+		 LUPI__LAYER_LAST, MAX_LAYER, LUPI__LAYER_LAST, NULL,
+		 "student hidden layer of the feature loss (-1: the last)"),
+	LOSS_INT(TEACHER_LAYER, teacher_layer, LUPI__STORE_I64,
+		 LUPI__LAYER_LAST, MAX_LAYER, LUPI__LAYER_LAST, NULL,
+		 "teacher hidden layer of the feature loss (-1: the last)"),
+	LOSS_INT(QUEUE, queue, LUPI__STORE_I64, 1, MAX_QUEUE, 4096, NULL,
+		 "CRD negatives kept in the queue"),
+	LOSS_INT(EMBED, embed, LUPI__STORE_I64, 1, MAX_EMBED, 128, NULL,
+		 "CRD embedding size"),
+	LOSS_INT(SEED, seed, LUPI__STORE_U64, INT64_MIN, INT64_MAX, 0, NULL,
+		 "seed of the hint regressor and the CRD heads"),
+	LOSS_INT(NORMALIZE, normalize, LUPI__STORE_INT, LUPI_NORMALIZE_WEIGHTS,
+		 LUPI_NORMALIZE_COUNT, LUPI_NORMALIZE_WEIGHTS, "weights,count",
+		 "mean over a batch: divided by the sum of weights, or by n"),
+	LOSS_REAL(TEMPERATURE, temperature, 0.0, 1000.0, 1, 1.0,
+		  "KD temperature T"),
+	LOSS_REAL(LAMBDA, lambda, 0.0, 1.0, 0, 0.5,
+		  "imitation weight: (1 - l) label term + l teacher term"),
+	LOSS_REAL(BETA, beta, 0.0, 1e6, 0, 1.0, "weight of the feature loss"),
+	LOSS_REAL(CRD_TEMPERATURE, crd_temperature, 0.0, 100.0, 1, 0.07,
+		  "CRD softmax temperature"),
+	LOSS_REAL(FEATURE_LR, feature_lr, 0.0, 10.0, 0, 1e-3,
+		  "Adam learning rate of the hint regressor and CRD heads"),
+	LOSS_REAL(NO_TEACHER_WEIGHT, no_teacher_weight, 0.0, 1.0, 0, 1.0,
+		  "weight of a sample without a teacher output (0 drops it)"),
+};
+
+const lupi__option_table lupi__loss_options = {
+	LUPI_HANDLE_LOSS, "LUPI_LOSS_OPT_", loss_rows,
+	sizeof loss_rows / sizeof loss_rows[0]};
 
 int lupi_loss_create(int kind, lupi_loss **out)
 {
@@ -43,7 +76,9 @@ int lupi_loss_create(int kind, lupi_loss **out)
 	lupi_loss *l = lupi__malloc(sizeof *l);
 	if (l == NULL)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate a loss");
-	set_defaults(l, kind);
+	memset(l, 0, sizeof *l);
+	l->kind = kind;
+	lupi__option_defaults(&lupi__loss_options, l);
 	*out = l;
 	return LUPI_OK;
 }
@@ -75,6 +110,8 @@ int lupi_loss_kind(const lupi_loss *l)
 
 int lupi__loss_copy(const lupi_loss *src, lupi_loss **out)
 {
+	LUPI__CHECK_NULL(out);
+	*out = NULL;
 	LUPI__CHECK_NULL(src);
 	LUPI__TRY(lupi_loss_create(src->kind, out));
 	lupi_loss *l = *out;
@@ -93,151 +130,82 @@ int lupi__loss_copy(const lupi_loss *src, lupi_loss **out)
 	return rc;
 }
 
-static int int_range(int key, int64_t v, int64_t lo, int64_t hi)
+/* Parameters and both moments, in the one allocation of lupi__adam_alloc. */
+static int adam_copy(lupi__adam *dst, const lupi__adam *src)
 {
-	if (v < lo || v > hi)
-		return lupi__err(LUPI_ERANGE,
-				 "loss option %d: %lld is outside [%lld, %lld]",
-				 key, (long long)v, (long long)lo,
-				 (long long)hi);
+	if (src->p == NULL)
+		return LUPI_OK;
+	LUPI__TRY(lupi__adam_alloc(dst, src->n));
+	memcpy(dst->p, src->p, 3 * src->n * sizeof *src->p);
+	dst->t = src->t;
 	return LUPI_OK;
+}
+
+static int copy_state(lupi_loss *l, const lupi_loss *src)
+{
+	l->hint.ds = src->hint.ds;
+	l->hint.dt = src->hint.dt;
+	LUPI__TRY(adam_copy(&l->hint.par, &src->hint.par));
+	const lupi__crd *c = &src->crd;
+	if (c->par.p == NULL)
+		return LUPI_OK;
+	l->crd.queue = lupi__malloc_array(c->cap * c->e, sizeof(float));
+	if (l->crd.queue == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot copy a CRD queue of "
+				 "%zu x %zu", c->cap, c->e);
+	memcpy(l->crd.queue, c->queue, c->cap * c->e * sizeof(float));
+	LUPI__TRY(adam_copy(&l->crd.par, &c->par));
+	l->crd.ds = c->ds;
+	l->crd.dt = c->dt;
+	l->crd.e = c->e;
+	l->crd.cap = c->cap;
+	l->crd.len = c->len;
+	l->crd.head = c->head;
+	return LUPI_OK;
+}
+
+int lupi_loss_clone(const lupi_loss *src, lupi_loss **out)
+{
+	LUPI__TRY(lupi__loss_copy(src, out));
+	int rc = copy_state(*out, src);
+	if (rc < 0) {
+		lupi_loss_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int lupi_loss_set_int(lupi_loss *l, int key, int64_t v)
 {
 	LUPI__CHECK_NULL(l);
-	switch (key) {
-	case LUPI_LOSS_OPT_DIVERGENCE:
-		LUPI__TRY(int_range(key, v, LUPI_DIV_CE, LUPI_DIV_JS));
-		l->divergence = (int)v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_SCALE_T2:
-		LUPI__TRY(int_range(key, v, 0, 1));
-		l->scale_t2 = (int)v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_STUDENT_T:
-		LUPI__TRY(int_range(key, v, 0, 1));
-		l->student_t = (int)v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_FILTER:
-		LUPI__TRY(int_range(key, v, LUPI_FILTER_NONE,
-				    LUPI_FILTER_CONFIDENCE));
-		l->filter = (int)v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_STUDENT_LAYER:
-	case LUPI_LOSS_OPT_TEACHER_LAYER:
-		LUPI__TRY(int_range(key, v, LUPI__LAYER_LAST, MAX_LAYER));
-		if (key == LUPI_LOSS_OPT_STUDENT_LAYER)
-			l->student_layer = v;
-		else
-			l->teacher_layer = v;
-		return LUPI_OK;
-	default:
-		break;
-	}
-	/* The rest shape the learned state of HINT and CRD: a change starts
-	 * it afresh. */
-	switch (key) {
-	case LUPI_LOSS_OPT_FEATURE:
-		LUPI__TRY(int_range(key, v, LUPI_FEATURE_NONE,
-				    LUPI_FEATURE_CRD));
-		l->feature = (int)v;
-		break;
-	case LUPI_LOSS_OPT_QUEUE:
-		LUPI__TRY(int_range(key, v, 1, MAX_QUEUE));
-		l->queue = v;
-		break;
-	case LUPI_LOSS_OPT_EMBED:
-		LUPI__TRY(int_range(key, v, 1, MAX_EMBED));
-		l->embed = v;
-		break;
-	case LUPI_LOSS_OPT_SEED:
-		l->seed = (uint64_t)v;
-		break;
-	default:
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown integer loss option %d", key);
-	}
-	lupi__loss_reset_state(l);
-	return LUPI_OK;
-}
-
-static int real_range(int key, double v, double lo, int lo_open, double hi)
-{
-	if (isnan(v) || v < lo || (lo_open && v == lo) || v > hi)
-		return lupi__err(LUPI_ERANGE,
-				 "loss option %d: %g is outside %c%g, %g]", key,
-				 v, lo_open ? '(' : '[', lo, hi);
+	const lupi__option *o;
+	LUPI__TRY(lupi__option_lookup(&lupi__loss_options, key, LUPI_TYPE_INT,
+				      &o));
+	LUPI__TRY(lupi__option_store_int(&lupi__loss_options, o, l, v));
+	/* These shape the learned state of HINT and CRD: a change starts it
+	 * afresh. */
+	if (key == LUPI_LOSS_OPT_FEATURE || key == LUPI_LOSS_OPT_QUEUE ||
+	    key == LUPI_LOSS_OPT_EMBED || key == LUPI_LOSS_OPT_SEED)
+		lupi__loss_reset_state(l);
 	return LUPI_OK;
 }
 
 int lupi_loss_set_double(lupi_loss *l, int key, double v)
 {
 	LUPI__CHECK_NULL(l);
-	switch (key) {
-	case LUPI_LOSS_OPT_TEMPERATURE:
-		LUPI__TRY(real_range(key, v, 0.0, 1, 1000.0));
-		l->temperature = v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_LAMBDA:
-		LUPI__TRY(real_range(key, v, 0.0, 0, 1.0));
-		l->lambda = v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_BETA:
-		LUPI__TRY(real_range(key, v, 0.0, 0, 1e6));
-		l->beta = v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_CRD_TEMPERATURE:
-		LUPI__TRY(real_range(key, v, 0.0, 1, MAX_CRD_TEMPERATURE));
-		l->crd_temperature = v;
-		return LUPI_OK;
-	case LUPI_LOSS_OPT_FEATURE_LR:
-		LUPI__TRY(real_range(key, v, 0.0, 0, MAX_FEATURE_LR));
-		l->feature_lr = v;
-		return LUPI_OK;
-	default:
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown real loss option %d", key);
-	}
+	return lupi__option_set_double(&lupi__loss_options, l, key, v);
 }
 
 int lupi_loss_get_int(const lupi_loss *l, int key, int64_t *v)
 {
 	LUPI__CHECK_NULL(l);
-	LUPI__CHECK_NULL(v);
-	switch (key) {
-	case LUPI_LOSS_OPT_DIVERGENCE: *v = l->divergence; break;
-	case LUPI_LOSS_OPT_SCALE_T2: *v = l->scale_t2; break;
-	case LUPI_LOSS_OPT_STUDENT_T: *v = l->student_t; break;
-	case LUPI_LOSS_OPT_FILTER: *v = l->filter; break;
-	case LUPI_LOSS_OPT_FEATURE: *v = l->feature; break;
-	case LUPI_LOSS_OPT_STUDENT_LAYER: *v = l->student_layer; break;
-	case LUPI_LOSS_OPT_TEACHER_LAYER: *v = l->teacher_layer; break;
-	case LUPI_LOSS_OPT_QUEUE: *v = l->queue; break;
-	case LUPI_LOSS_OPT_EMBED: *v = l->embed; break;
-	case LUPI_LOSS_OPT_SEED: *v = (int64_t)l->seed; break;
-	default:
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown integer loss option %d", key);
-	}
-	return LUPI_OK;
+	return lupi__option_get_int(&lupi__loss_options, l, key, v);
 }
 
 int lupi_loss_get_double(const lupi_loss *l, int key, double *v)
 {
 	LUPI__CHECK_NULL(l);
-	LUPI__CHECK_NULL(v);
-	switch (key) {
-	case LUPI_LOSS_OPT_TEMPERATURE: *v = l->temperature; break;
-	case LUPI_LOSS_OPT_LAMBDA: *v = l->lambda; break;
-	case LUPI_LOSS_OPT_BETA: *v = l->beta; break;
-	case LUPI_LOSS_OPT_CRD_TEMPERATURE: *v = l->crd_temperature; break;
-	case LUPI_LOSS_OPT_FEATURE_LR: *v = l->feature_lr; break;
-	default:
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown real loss option %d", key);
-	}
-	return LUPI_OK;
+	return lupi__option_get_double(&lupi__loss_options, l, key, v);
 }
 
 /* Columns are checked against k when the loss is evaluated (k is not known
@@ -338,7 +306,7 @@ void lupi__normalize_row_backward(const float *y, double norm, double floor,
 		dx[j] = (float)((dy[j] - y[j] * dot) / norm);
 }
 
-/* ---- lupi_loss_eval_features -------------------------------------------- */
+/* ---- feature losses ----------------------------------------------------- */
 
 static lupi__feature_fn feature_kernel(int feature)
 {
@@ -425,10 +393,9 @@ static int check_overflow(size_t n, size_t ds, size_t dt)
 	return LUPI_OK;
 }
 
-int lupi_loss_eval_features(lupi_loss *l, size_t n, size_t ds,
-			    const float *fs, size_t dt, const float *ft,
-			    const uint8_t *mask, int update, double *value,
-			    float *grad)
+int lupi__loss_features(lupi_loss *l, size_t n, size_t ds, const float *fs,
+			size_t dt, const float *ft, const uint8_t *mask,
+			int update, double *value, float *grad)
 {
 	LUPI__CHECK_NULL(l);
 	LUPI__CHECK_NULL(fs);
@@ -475,4 +442,24 @@ int lupi_loss_eval_features(lupi_loss *l, size_t n, size_t ds,
 	}
 	*value = v;
 	return LUPI_OK;
+}
+
+int lupi_loss_eval_features(lupi_loss *l, size_t n, size_t ds,
+			    const float *fs, size_t dt, const float *ft,
+			    const uint8_t *has_teacher, double *value,
+			    float *grad)
+{
+	return lupi__loss_features(l, n, ds, fs, dt, ft, has_teacher, 0, value,
+				   grad);
+}
+
+int lupi_loss_update_features(lupi_loss *l, size_t n, size_t ds,
+			      const float *fs, size_t dt, const float *ft,
+			      const uint8_t *has_teacher, double *value,
+			      float *grad)
+{
+	LUPI__CHECK_NULL(l);
+	LUPI__CHECK_NULL(grad);
+	return lupi__loss_features(l, n, ds, fs, dt, ft, has_teacher, 1, value,
+				   grad);
 }

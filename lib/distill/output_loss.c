@@ -6,9 +6,16 @@
  * where a_i = 1 - lambda and b_i = lambda (times p(t)_y with the confidence
  * filter) when the sample has a teacher term, and a_i = 1, b_i = 0 when it
  * has none (has_teacher 0, t NULL, or dropped by LUPI_FILTER_DROP_WRONG:
- * a dropped sample is treated exactly like one without a teacher, so it
- * learns from its label at full weight). The value is sum w_i l_i / sum w_i
- * (0, with a zero gradient, when the weights sum to 0).
+ * a dropped sample's l_i is that of a sample without a teacher, its label
+ * term at full weight). A sample without a teacher output (has_teacher 0)
+ * enters the mean with the factor f_i = NO_TEACHER_WEIGHT, every other
+ * sample (a filtered one too: it has a teacher output) with f_i = 1;
+ * without any teacher (t NULL in a step) and for LUPI_LOSS_HARD every f_i
+ * is 1. The value is
+ *   NORMALIZE = WEIGHTS: sum w_i f_i l_i / sum w_i f_i, a weighted mean (0,
+ *                        with a zero gradient, when the sum is 0, e.g. when
+ *                        NO_TEACHER_WEIGHT 0 drops every sample);
+ *   NORMALIZE = COUNT:   sum w_i f_i l_i / n, weights not renormalised.
  *
  * Teacher terms D_i (columns C: all, or those of lupi_loss_set_columns):
  * - KD (Hinton, Vinyals & Dean 2015; Lopez-Paz et al. 2016):
@@ -329,26 +336,20 @@ static int check_labels(const int32_t *labels, size_t n, size_t k)
 	return LUPI_OK;
 }
 
-static int check_weights(const float *w, size_t n, double *total)
+static int check_weights(const float *w, size_t n)
 {
-	*total = (double)n;
-	if (w == NULL)
-		return LUPI_OK;
-	*total = 0.0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; w != NULL && i < n; i++)
 		if (!(w[i] >= 0.0f) || !isfinite(w[i]))
 			return lupi__err(LUPI_ERANGE, "sample %zu: weight %g "
 					 "is not a finite value >= 0", i,
 					 (double)w[i]);
-		*total += w[i];
-	}
 	return LUPI_OK;
 }
 
 static int check_args(const lupi_loss *l, size_t n, size_t k,
 		      const float *s, const float *t, const int32_t *labels,
 		      const float *targets, const float *weights,
-		      const uint8_t *has_teacher, double *total)
+		      const uint8_t *has_teacher)
 {
 	size_t nk;
 	if (n == 0 || k == 0)
@@ -361,7 +362,7 @@ static int check_args(const lupi_loss *l, size_t n, size_t k,
 	LUPI__TRY(check_kind_targets(l, k, labels, targets));
 	if (labels)
 		LUPI__TRY(check_labels(labels, n, k));
-	LUPI__TRY(check_weights(weights, n, total));
+	LUPI__TRY(check_weights(weights, n));
 	LUPI__TRY(check_rows("student outputs", s, n, k, NULL));
 	if (targets)
 		LUPI__TRY(check_rows("targets", targets, n, k, NULL));
@@ -382,6 +383,29 @@ static void init_ctx(ctx *cx, const lupi_loss *l, size_t k, int binary)
 	cx->c = l->scale_t2 ? l->temperature * l->temperature : 1.0;
 }
 
+/* Sample i's factor in the mean (see the top of the file). */
+static double sample_factor(const lupi_loss *l, const float *t,
+			    const uint8_t *has_teacher, size_t i)
+{
+	if (l->kind == LUPI_LOSS_HARD || t == NULL || has_teacher == NULL ||
+	    has_teacher[i])
+		return 1.0;
+	return l->no_teacher_weight;
+}
+
+/* The denominator of the mean. */
+static double mean_total(const lupi_loss *l, size_t n, const float *t,
+			 const float *weights, const uint8_t *has_teacher)
+{
+	if (l->normalize == LUPI_NORMALIZE_COUNT)
+		return (double)n;
+	double total = 0.0;
+	for (size_t i = 0; i < n; i++)
+		total += (weights ? weights[i] : 1.0) *
+			 sample_factor(l, t, has_teacher, i);
+	return total;
+}
+
 int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 			   const float *s, const float *t,
 			   const int32_t *labels, const float *targets,
@@ -391,10 +415,10 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 	LUPI__CHECK_NULL(l);
 	LUPI__CHECK_NULL(s);
 	LUPI__CHECK_NULL(value);
-	double total = 0.0;
 	LUPI__TRY(check_args(l, n, k, s, t, labels, targets, weights,
-			     has_teacher, &total));
+			     has_teacher));
 	*value = 0.0;
+	double total = mean_total(l, n, t, weights, has_teacher);
 	if (total == 0.0) {
 		if (grad)
 			memset(grad, 0, n * k * sizeof *grad);
@@ -406,11 +430,18 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 	cx.cache = cx.k <= CACHE_K ? cache : NULL;
 	double sum = 0.0;
 	for (size_t i = 0; i < n; i++) {
-		double w = weights ? weights[i] : 1.0;
+		double w = (weights ? weights[i] : 1.0) *
+			   sample_factor(l, t, has_teacher, i);
 		const float *ti = t && (!has_teacher || has_teacher[i])
 					  ? t + i * k
 					  : NULL;
 		float *g = grad ? grad + i * k : NULL;
+		if (w == 0.0) {
+			/* no share in the mean, and no work */
+			if (g)
+				memset(g, 0, k * sizeof *g);
+			continue;
+		}
 		double li;
 		if (targets)
 			li = sample_regression(&cx, s + i * k, ti,

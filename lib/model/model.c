@@ -12,7 +12,7 @@ int lupi_model_create(int task, size_t n_in, const size_t *hidden,
 		      size_t n_hidden, size_t n_out, lupi_model **out)
 {
 	return lupi__model_alloc(task, n_in, hidden, n_hidden, n_out,
-				 LUPI_ACT_RELU, out);
+				 LUPI_ACT_RELU, NULL, out);
 }
 
 static float *dup_floats(const float *src, size_t n)
@@ -31,19 +31,26 @@ int lupi_model_clone(const lupi_model *m, lupi_model **out)
 	*out = NULL;
 	LUPI__CHECK_NULL(m);
 	size_t hidden[LUPI__MAX_LAYERS];
-	for (size_t l = 0; l + 1 < m->n_layers; l++)
+	uint8_t no_bias[LUPI__MAX_LAYERS];
+	for (size_t l = 0; l < m->n_layers; l++) {
 		hidden[l] = m->layers[l].out;
+		no_bias[l] = !m->layers[l].has_bias;
+	}
 	lupi_model *c;
 	LUPI__TRY(lupi__model_alloc(m->task, m->n_in, hidden, m->n_layers - 1,
-				    m->n_out, m->opt.activation, &c));
+				    m->n_out, m->opt.activation, no_bias, &c));
+	for (size_t l = 0; l < m->n_layers; l++) {
+		c->layers[l].act = m->layers[l].act;
+		c->layers[l].frozen = m->layers[l].frozen;
+	}
+	/* The scratch of higher layers (aux) is not copied: a clone starts
+	 * without. */
 	c->opt_m = dup_floats(m->opt_m, m->n_params);
 	c->opt_v = dup_floats(m->opt_v, m->n_params);
 	if ((m->opt_m && c->opt_m == NULL) || (m->opt_v && c->opt_v == NULL)) {
 		lupi_model_free(c);
 		return lupi__err(LUPI_ENOMEM, "cannot allocate a model copy");
 	}
-	for (size_t l = 0; l < m->n_layers; l++)
-		c->layers[l].act = m->layers[l].act;
 	memcpy(c->params, m->params, m->n_params * sizeof *c->params);
 	memcpy(c->mean, m->mean, m->n_in * sizeof *c->mean);
 	memcpy(c->inv_std, m->inv_std, m->n_in * sizeof *c->inv_std);
@@ -59,108 +66,123 @@ int lupi_model_clone(const lupi_model *m, lupi_model **out)
 
 /* ---- options ------------------------------------------------------------ */
 
-enum { F_INT, F_I64, F_U64 };
+/* Model-file ids are the keys of version 0.1 (1..15, 101..110), so that
+ * files written by 0.1 keep their options; new options take new ids. */
+#define INT_OPT(N, field, st, lo, hi, def, V, fl, fid, doc)                   \
+	LUPI__OPT_INT(MODEL, N, lupi__model_opts, field, st, lo, hi, def, V,  \
+		      fl, fid, doc)
+#define REAL_OPT(N, field, lo, hi, lo_open, hi_open, def, fid, doc)           \
+	LUPI__OPT_REAL(MODEL, N, lupi__model_opts, field, lo, hi, lo_open,    \
+		       hi_open, def, 0u, fid, doc)
 
-struct int_opt {
-	int key;
-	const char *name;
-	int64_t lo, hi;
-	int shapes; /* refused after training started */
-	int type;
-	size_t off;
+static const lupi__option model_rows[] = {
+	INT_OPT(ACTIVATION, activation, LUPI__STORE_INT, 0, 4, LUPI_ACT_RELU,
+		"identity,relu,tanh,sigmoid,gelu", LUPI__OPT_SHAPING, 1,
+		"activation of every hidden layer"),
+	INT_OPT(INIT, init, LUPI__STORE_INT, 0, 2, LUPI_INIT_HE,
+		"he,xavier,uniform", LUPI__OPT_SHAPING, 2,
+		"weight initialiser"),
+	INT_OPT(OPTIMIZER, optimizer, LUPI__STORE_INT, 0, 3, LUPI_OPTIM_ADAM,
+		"sgd,adam,adamw,rmsprop", LUPI__OPT_SHAPING, 3, "optimiser"),
+	INT_OPT(SCHEDULE, schedule, LUPI__STORE_INT, 0, 2,
+		LUPI_SCHEDULE_CONSTANT, "constant,step,cosine", 0u, 4,
+		"learning-rate schedule by epoch"),
+	INT_OPT(EPOCHS, epochs, LUPI__STORE_I64, 1, 1000000, 10, NULL, 0u, 5,
+		"epochs of a fit"),
+	INT_OPT(BATCH, batch, LUPI__STORE_I64, 1, 1048576, 128, NULL, 0u, 6,
+		"batch size of a fit"),
+	INT_OPT(SEED, seed, LUPI__STORE_U64, INT64_MIN, INT64_MAX, 0, NULL, 0u,
+		7, "seed of initialisation, shuffling and dropout"),
+	INT_OPT(SHUFFLE, shuffle, LUPI__STORE_INT, 0, 1, 1, NULL, 0u, 8,
+		"shuffle the training set each epoch"),
+	INT_OPT(PATIENCE, patience, LUPI__STORE_I64, 0, 1000000, 0, NULL, 0u, 9,
+		"stop after this many epochs without improvement, 0 = never"),
+	INT_OPT(VIEW, view, LUPI__STORE_INT, 0, 2, LUPI_VIEW_REGULAR,
+		"regular,privileged,both", LUPI__OPT_SHAPING, 10,
+		"features the model sees"),
+	INT_OPT(STANDARDIZE, standardize, LUPI__STORE_INT, 0, 1, 1, NULL,
+		LUPI__OPT_SHAPING, 11,
+		"fit, store and apply input standardisation"),
+	INT_OPT(NESTEROV, nesterov, LUPI__STORE_INT, 0, 1, 0, NULL, 0u, 12,
+		"Nesterov momentum for SGD"),
+	INT_OPT(STEP_SIZE, step_size, LUPI__STORE_I64, 1, 1000000, 10, NULL,
+		0u, 13, "epochs per decay of the STEP schedule"),
+	INT_OPT(RESTORE_BEST, restore_best, LUPI__STORE_INT, 0, 1, 1, NULL, 0u,
+		14, "keep the weights of the best validation epoch"),
+	INT_OPT(PROGRESS_STEPS, progress_steps, LUPI__STORE_I64, 0, INT64_MAX,
+		0, NULL, 0u, 15,
+		"also report progress every this many steps, 0 = epoch ends"),
+	REAL_OPT(LR, lr, 0.0, 1e3, 1, 0, 1e-3, 101, "learning rate"),
+	REAL_OPT(MOMENTUM, momentum, 0.0, 1.0, 0, 1, 0.0, 102, "SGD momentum"),
+	REAL_OPT(BETA1, beta1, 0.0, 1.0, 0, 1, 0.9, 103,
+		 "Adam first-moment decay"),
+	REAL_OPT(BETA2, beta2, 0.0, 1.0, 0, 1, 0.999, 104,
+		 "Adam second-moment decay"),
+	REAL_OPT(EPSILON, epsilon, 0.0, 1.0, 1, 0, 1e-8, 105,
+		 "Adam and RMSprop denominator term"),
+	REAL_OPT(WEIGHT_DECAY, weight_decay, 0.0, INFINITY, 0, 1, 0.0, 106,
+		 "L2 (SGD, Adam, RMSprop) or decoupled (AdamW) weight decay"),
+	REAL_OPT(DROPOUT, dropout, 0.0, 1.0, 0, 1, 0.0, 107,
+		 "dropout probability of hidden activations"),
+	REAL_OPT(CLIP_NORM, clip_norm, 0.0, INFINITY, 0, 1, 0.0, 108,
+		 "clip the gradient's global norm to this, 0 = off"),
+	REAL_OPT(GAMMA, gamma, 0.0, 1.0, 1, 0, 0.1, 109,
+		 "decay factor of the STEP schedule"),
+	REAL_OPT(MIN_LR, min_lr, 0.0, INFINITY, 0, 1, 0.0, 110,
+		 "floor of the COSINE schedule"),
+	REAL_OPT(RMS_DECAY, rms_decay, 0.0, 1.0, 0, 1, 0.99, 111,
+		 "RMSprop smoothing constant"),
 };
 
-#define O(f) offsetof(lupi__model_opts, f)
-static const struct int_opt int_opts[] = {
-	{LUPI_MODEL_OPT_ACTIVATION, "ACTIVATION", 0, 4, 1, F_INT, O(activation)},
-	{LUPI_MODEL_OPT_INIT, "INIT", 0, 2, 1, F_INT, O(init)},
-	{LUPI_MODEL_OPT_OPTIMIZER, "OPTIMIZER", 0, 2, 1, F_INT, O(optimizer)},
-	{LUPI_MODEL_OPT_SCHEDULE, "SCHEDULE", 0, 2, 0, F_INT, O(schedule)},
-	{LUPI_MODEL_OPT_EPOCHS, "EPOCHS", 1, 1000000, 0, F_I64, O(epochs)},
-	{LUPI_MODEL_OPT_BATCH, "BATCH", 1, 1048576, 0, F_I64, O(batch)},
-	{LUPI_MODEL_OPT_SEED, "SEED", INT64_MIN, INT64_MAX, 0, F_U64, O(seed)},
-	{LUPI_MODEL_OPT_SHUFFLE, "SHUFFLE", 0, 1, 0, F_INT, O(shuffle)},
-	{LUPI_MODEL_OPT_PATIENCE, "PATIENCE", 0, 1000000, 0, F_I64, O(patience)},
-	{LUPI_MODEL_OPT_VIEW, "VIEW", 0, 2, 1, F_INT, O(view)},
-	{LUPI_MODEL_OPT_STANDARDIZE, "STANDARDIZE", 0, 1, 1, F_INT, O(standardize)},
-	{LUPI_MODEL_OPT_NESTEROV, "NESTEROV", 0, 1, 0, F_INT, O(nesterov)},
-	{LUPI_MODEL_OPT_STEP_SIZE, "STEP_SIZE", 1, 1000000, 0, F_I64, O(step_size)},
-	{LUPI_MODEL_OPT_RESTORE_BEST, "RESTORE_BEST", 0, 1, 0, F_INT,
-	 O(restore_best)},
-	{LUPI_MODEL_OPT_PROGRESS_STEPS, "PROGRESS_STEPS", 0, INT64_MAX, 0, F_I64,
-	 O(progress_steps)},
+const lupi__option_table lupi__model_options = {
+	LUPI_HANDLE_MODEL, "LUPI_MODEL_OPT_", model_rows,
+	sizeof model_rows / sizeof model_rows[0]};
+
+#undef INT_OPT
+#undef REAL_OPT
+
+/* Layer options live in lupi__layer; they are not saved as option records
+ * (the layer records hold them), so they have no file id. */
+static const lupi__option layer_rows[] = {
+	LUPI__OPT_INT(LAYER, ACTIVATION, lupi__layer, act, LUPI__STORE_INT, 0,
+		      4, LUPI_ACT_RELU, "identity,relu,tanh,sigmoid,gelu",
+		      LUPI__OPT_SHAPING, 0,
+		      "activation of a hidden layer (default: the model's)"),
+	LUPI__OPT_INT(LAYER, BIAS, lupi__layer, has_bias, LUPI__STORE_INT, 0,
+		      1, 1, NULL, LUPI__OPT_SHAPING, 0,
+		      "the layer has a bias; set before initialisation"),
+	LUPI__OPT_INT(LAYER, FROZEN, lupi__layer, frozen, LUPI__STORE_INT, 0,
+		      1, 0, NULL, 0u, 0,
+		      "updates leave the layer alone, its gradient is 0"),
 };
 
-struct dbl_opt {
-	int key;
-	const char *name;
-	double lo, hi;
-	int lo_open, hi_open;
-	size_t off;
-};
-
-static const struct dbl_opt dbl_opts[] = {
-	{LUPI_MODEL_OPT_LR, "LR", 0.0, 1e3, 1, 0, O(lr)},
-	{LUPI_MODEL_OPT_MOMENTUM, "MOMENTUM", 0.0, 1.0, 0, 1, O(momentum)},
-	{LUPI_MODEL_OPT_BETA1, "BETA1", 0.0, 1.0, 0, 1, O(beta1)},
-	{LUPI_MODEL_OPT_BETA2, "BETA2", 0.0, 1.0, 0, 1, O(beta2)},
-	{LUPI_MODEL_OPT_EPSILON, "EPSILON", 0.0, 1.0, 1, 0, O(epsilon)},
-	{LUPI_MODEL_OPT_WEIGHT_DECAY, "WEIGHT_DECAY", 0.0, INFINITY, 0, 1,
-	 O(weight_decay)},
-	{LUPI_MODEL_OPT_DROPOUT, "DROPOUT", 0.0, 1.0, 0, 1, O(dropout)},
-	{LUPI_MODEL_OPT_CLIP_NORM, "CLIP_NORM", 0.0, INFINITY, 0, 1, O(clip_norm)},
-	{LUPI_MODEL_OPT_GAMMA, "GAMMA", 0.0, 1.0, 1, 0, O(gamma)},
-	{LUPI_MODEL_OPT_MIN_LR, "MIN_LR", 0.0, INFINITY, 0, 1, O(min_lr)},
-};
-#undef O
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct int_opt *find_int(int key)
-{
-	for (size_t i = 0; i < COUNT(int_opts); i++)
-		if (int_opts[i].key == key)
-			return &int_opts[i];
-	return NULL;
-}
-
-static const struct dbl_opt *find_dbl(int key)
-{
-	for (size_t i = 0; i < COUNT(dbl_opts); i++)
-		if (dbl_opts[i].key == key)
-			return &dbl_opts[i];
-	return NULL;
-}
+const lupi__option_table lupi__layer_options = {
+	LUPI_HANDLE_LAYER, "LUPI_LAYER_OPT_", layer_rows,
+	sizeof layer_rows / sizeof layer_rows[0]};
 
 static int training_started(const lupi_model *m)
 {
 	return m->t > 0;
 }
 
+static int shaping_check(const lupi__option_table *t, const lupi__option *o,
+			 const lupi_model *m)
+{
+	if ((o->flags & LUPI__OPT_SHAPING) && training_started(m))
+		return lupi__err(LUPI_ESTATE,
+				 "%s%s cannot change after training started",
+				 t->prefix, o->pub.name);
+	return LUPI_OK;
+}
+
 int lupi_model_set_int(lupi_model *m, int key, int64_t value)
 {
 	LUPI__CHECK_NULL(m);
-	const struct int_opt *o = find_int(key);
-	if (o == NULL)
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown integer model option %d", key);
-	if (value < o->lo || value > o->hi)
-		return lupi__err(LUPI_ERANGE,
-				 "LUPI_OPT_%s must be in [%lld, %lld], "
-				 "got %lld",
-				 o->name, (long long)o->lo, (long long)o->hi,
-				 (long long)value);
-	if (o->shapes && training_started(m))
-		return lupi__err(LUPI_ESTATE,
-				 "LUPI_OPT_%s cannot change after training "
-				 "started", o->name);
-	char *f = (char *)&m->opt + o->off;
-	if (o->type == F_INT)
-		*(int *)f = (int)value;
-	else if (o->type == F_I64)
-		*(int64_t *)f = value;
-	else
-		*(uint64_t *)f = (uint64_t)value;
+	const lupi__option_table *t = &lupi__model_options;
+	const lupi__option *o;
+	LUPI__TRY(lupi__option_lookup(t, key, LUPI_TYPE_INT, &o));
+	LUPI__TRY(shaping_check(t, o, m));
+	LUPI__TRY(lupi__option_store_int(t, o, &m->opt, value));
 	if (key == LUPI_MODEL_OPT_ACTIVATION)
 		for (size_t l = 0; l + 1 < m->n_layers; l++)
 			m->layers[l].act = (int)value;
@@ -174,65 +196,94 @@ int lupi_model_set_int(lupi_model *m, int key, int64_t value)
 int lupi_model_get_int(const lupi_model *m, int key, int64_t *value)
 {
 	LUPI__CHECK_NULL(m);
-	LUPI__CHECK_NULL(value);
-	const struct int_opt *o = find_int(key);
-	if (o == NULL)
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown integer model option %d", key);
-	const char *f = (const char *)&m->opt + o->off;
-	if (o->type == F_INT)
-		*value = *(const int *)f;
-	else if (o->type == F_I64)
-		*value = *(const int64_t *)f;
-	else
-		*value = (int64_t)*(const uint64_t *)f;
-	return LUPI_OK;
+	return lupi__option_get_int(&lupi__model_options, &m->opt, key, value);
 }
 
 int lupi_model_set_double(lupi_model *m, int key, double value)
 {
 	LUPI__CHECK_NULL(m);
-	const struct dbl_opt *o = find_dbl(key);
-	if (o == NULL)
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown real model option %d", key);
-	int below = o->lo_open ? !(value > o->lo) : !(value >= o->lo);
-	int above = o->hi_open ? !(value < o->hi) : !(value <= o->hi);
-	if (below || above || !isfinite(value))
-		return lupi__err(LUPI_ERANGE,
-				 "LUPI_OPT_%s must be in %c%g, %g%c, got %g",
-				 o->name, o->lo_open ? '(' : '[', o->lo, o->hi,
-				 o->hi_open ? ')' : ']', value);
-	*(double *)((char *)&m->opt + o->off) = value;
-	return LUPI_OK;
+	const lupi__option_table *t = &lupi__model_options;
+	const lupi__option *o;
+	LUPI__TRY(lupi__option_lookup(t, key, LUPI_TYPE_DOUBLE, &o));
+	LUPI__TRY(shaping_check(t, o, m));
+	return lupi__option_store_double(t, o, &m->opt, value);
 }
 
 int lupi_model_get_double(const lupi_model *m, int key, double *value)
 {
 	LUPI__CHECK_NULL(m);
-	LUPI__CHECK_NULL(value);
-	const struct dbl_opt *o = find_dbl(key);
-	if (o == NULL)
-		return lupi__err(LUPI_EUNKNOWN_OPTION,
-				 "unknown real model option %d", key);
-	*value = *(const double *)((const char *)&m->opt + o->off);
+	return lupi__option_get_double(&lupi__model_options, &m->opt, key,
+				       value);
+}
+
+/* The row of a layer key, after checking the layer index. */
+static int layer_row(const lupi_model *m, size_t layer, int key,
+		     const lupi__option **o)
+{
+	LUPI__TRY(lupi__option_lookup(&lupi__layer_options, key, LUPI_TYPE_INT,
+				      o));
+	if (layer >= m->n_layers)
+		return lupi__err(LUPI_ERANGE,
+				 "layer %zu: the model has %zu layers, "
+				 "numbered from 0 (the output layer is %zu)",
+				 layer, m->n_layers, m->n_layers - 1);
 	return LUPI_OK;
 }
 
-int lupi_model_set_layer_activation(lupi_model *m, size_t layer, int act)
+/* BIAS changes num_params and the parameter layout, so only a model whose
+ * parameters mean nothing yet may change it. */
+static int set_bias(lupi_model *m, lupi__layer *ly, size_t layer, int on)
+{
+	if (on == ly->has_bias)
+		return LUPI_OK;
+	if (m->initialized || training_started(m))
+		return lupi__err(LUPI_ESTATE,
+				 "LUPI_LAYER_OPT_BIAS of layer %zu changes the "
+				 "parameter layout: set it before the model "
+				 "is initialised or trained", layer);
+	ly->has_bias = on;
+	int rc = lupi__model_relayout(m);
+	if (rc < 0)
+		ly->has_bias = !on;
+	return rc;
+}
+
+int lupi_model_set_layer_int(lupi_model *m, size_t layer, int key,
+			     int64_t value)
 {
 	LUPI__CHECK_NULL(m);
-	if (layer + 1 >= m->n_layers)
-		return lupi__err(LUPI_ERANGE,
-				 "layer %zu is not a hidden layer (the model "
-				 "has %zu)", layer, m->n_layers - 1);
-	if (!lupi__act_valid(act))
-		return lupi__err(LUPI_ERANGE, "unknown activation %d", act);
-	if (training_started(m))
-		return lupi__err(LUPI_ESTATE,
-				 "activations cannot change after training "
-				 "started");
-	m->layers[layer].act = act;
+	const lupi__option *o;
+	LUPI__TRY(layer_row(m, layer, key, &o));
+	lupi__layer *ly = &m->layers[layer];
+	lupi__layer v = *ly; /* range check without changing the layer */
+	LUPI__TRY(lupi__option_store_int(&lupi__layer_options, o, &v, value));
+	switch (key) {
+	case LUPI_LAYER_OPT_BIAS:
+		return set_bias(m, ly, layer, v.has_bias);
+	case LUPI_LAYER_OPT_ACTIVATION:
+		if (layer + 1 == m->n_layers && v.act != LUPI_ACT_IDENTITY)
+			return lupi__err(LUPI_ERANGE,
+					 "layer %zu is the output layer: its "
+					 "activation is always IDENTITY (the "
+					 "task's softmax or sigmoid is applied "
+					 "by prediction)", layer);
+		LUPI__TRY(shaping_check(&lupi__layer_options, o, m));
+		ly->act = v.act;
+		return LUPI_OK;
+	default: /* LUPI_LAYER_OPT_FROZEN: at any time */
+		ly->frozen = v.frozen;
+		return LUPI_OK;
+	}
+}
+
+int lupi_model_get_layer_int(const lupi_model *m, size_t layer, int key,
+			     int64_t *value)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(value);
+	const lupi__option *o;
+	LUPI__TRY(layer_row(m, layer, key, &o));
+	*value = lupi__option_load_int(o, &m->layers[layer]);
 	return LUPI_OK;
 }
 
@@ -275,11 +326,6 @@ size_t lupi_model_layers(const lupi_model *m)
 size_t lupi_model_layer_size(const lupi_model *m, size_t i)
 {
 	return m && i < m->n_layers ? m->layers[i].out : 0;
-}
-
-int lupi_model_layer_activation(const lupi_model *m, size_t i)
-{
-	return m && i < m->n_layers ? m->layers[i].act : 0;
 }
 
 size_t lupi_model_num_params(const lupi_model *m)
@@ -360,28 +406,87 @@ int lupi_model_set_standardizer(lupi_model *m, const float *mean,
 
 /* ---- training ----------------------------------------------------------- */
 
+/* Forward, label loss and backward on samples idx[0..n) of ds: the mean
+ * loss into *value, its gradient into m->grads. A step is this and an
+ * update, so that a step equals a gradient and its application. */
+static int label_gradient(lupi_model *m, const lupi_dataset *ds,
+			  const size_t *idx, size_t n, double *value)
+{
+	if (n == 0)
+		return lupi__err(LUPI_EINVAL, "empty batch");
+	LUPI__TRY(lupi__model_prepare(m, ds));
+	const float *s;
+	LUPI__TRY(lupi__model_forward(m, ds, idx, n, 1, &s));
+	LUPI__TRY(lupi__objective_hard(m->task, n, m->n_out, s, m->y_labels,
+				       m->y_targets, m->y_weights, value,
+				       m->dlogits));
+	if (!isfinite(*value))
+		return lupi__err(LUPI_ENONFINITE, "loss is not finite");
+	return lupi__model_backward(m, m->dlogits, NULL, 0);
+}
+
 int lupi_model_step(lupi_model *m, const lupi_dataset *ds, const size_t *idx,
 		    size_t n, double *loss)
 {
 	LUPI__CHECK_NULL(m);
 	LUPI__CHECK_NULL(ds);
 	LUPI__CHECK_NULL(idx);
-	if (n == 0)
-		return lupi__err(LUPI_EINVAL, "empty batch");
-	LUPI__TRY(lupi__model_prepare(m, ds));
-	const float *s;
-	LUPI__TRY(lupi__model_forward(m, ds, idx, n, 1, &s));
 	double value;
-	LUPI__TRY(lupi__objective_hard(m->task, n, m->n_out, s, m->y_labels,
-				       m->y_targets, m->y_weights, &value,
-				       m->dlogits));
-	if (!isfinite(value))
-		return lupi__err(LUPI_ENONFINITE, "loss is not finite");
-	LUPI__TRY(lupi__model_backward(m, m->dlogits, NULL, 0));
+	LUPI__TRY(label_gradient(m, ds, idx, n, &value));
 	LUPI__TRY(lupi__model_update(m));
 	if (loss)
 		*loss = value;
 	return LUPI_OK;
+}
+
+static int check_grad_count(const lupi_model *m, size_t n_grad)
+{
+	if (n_grad != m->n_params)
+		return lupi__err(LUPI_ESHAPE,
+				 "a gradient of %zu floats, the model has %zu "
+				 "parameters", n_grad, m->n_params);
+	return LUPI_OK;
+}
+
+int lupi_model_gradient(lupi_model *m, const lupi_dataset *ds,
+			const size_t *idx, size_t n, double *loss, float *grad,
+			size_t n_grad)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(idx);
+	LUPI__CHECK_NULL(grad);
+	LUPI__TRY(check_grad_count(m, n_grad));
+	double value;
+	LUPI__TRY(label_gradient(m, ds, idx, n, &value));
+	memcpy(grad, m->grads, n_grad * sizeof *grad);
+	if (loss)
+		*loss = value;
+	return LUPI_OK;
+}
+
+int lupi_model_apply_gradient(lupi_model *m, const float *grad,
+			      size_t n_grad)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(grad);
+	LUPI__TRY(check_grad_count(m, n_grad));
+	if (!m->initialized)
+		return lupi__err(LUPI_ESTATE, "the model is not initialised: "
+				 "call lupi_model_init() or set its "
+				 "parameters first");
+	if (m->grads == NULL) {
+		m->grads = lupi__calloc(m->n_params, sizeof *m->grads);
+		if (m->grads == NULL)
+			return lupi__err(LUPI_ENOMEM,
+					 "cannot allocate %zu gradients",
+					 m->n_params);
+	}
+	/* m->grads is scratch: overwriting it changes nothing a caller sees
+	 * when the update then fails */
+	memcpy(m->grads, grad, n_grad * sizeof *grad);
+	lupi__model_zero_frozen(m, m->grads);
+	return lupi__model_update(m);
 }
 
 /* ---- prediction --------------------------------------------------------- */
@@ -439,13 +544,17 @@ static int each_logits(const lupi_model *m, const lupi_dataset *ds,
 }
 
 static int check_predict(const lupi_model *m, const float *x, size_t n,
-			 const void *out)
+			 size_t d, const void *out)
 {
 	LUPI__CHECK_NULL(m);
 	LUPI__CHECK_NULL(x);
 	LUPI__CHECK_NULL(out);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "no samples to predict");
+	if (d != m->n_in)
+		return lupi__err(LUPI_ESHAPE,
+				 "rows of %zu features given, the model has "
+				 "%zu inputs", d, m->n_in);
 	if (!m->initialized)
 		return lupi__err(LUPI_ESTATE, "the model is not initialised");
 	return LUPI_OK;
@@ -477,9 +586,9 @@ static void to_output(int task, float *s, size_t k)
 }
 
 int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
-		       int what, float *out)
+		       size_t d, int what, float *out)
 {
-	LUPI__TRY(check_predict(m, x, n, out));
+	LUPI__TRY(check_predict(m, x, n, d, out));
 	if (what != LUPI_PREDICT_OUTPUT && what != LUPI_PREDICT_LOGITS)
 		return lupi__err(LUPI_EINVAL, "unknown prediction kind %d",
 				 what);
@@ -509,9 +618,9 @@ static void class_row(void *ctx, size_t i, const float *s)
 }
 
 int lupi_model_predict_class(const lupi_model *m, const float *x, size_t n,
-			     int32_t *classes)
+			     size_t d, int32_t *classes)
 {
-	LUPI__TRY(check_predict(m, x, n, classes));
+	LUPI__TRY(check_predict(m, x, n, d, classes));
 	if (m->task == LUPI_TASK_REGRESSION)
 		return lupi__err(LUPI_ENOTSUP, "a regression model has no "
 				 "classes");

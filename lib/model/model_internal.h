@@ -6,12 +6,15 @@
 #include "../data/data_internal.h"
 #include "../distill/distill_internal.h"
 
-/* One dense layer: y = act(x W^T + b). W and b point into model->params. */
+/* One dense layer: y = act(x W^T + b). W and b point into model->params.
+ * act, has_bias and frozen are its options (lupi__layer_options). */
 typedef struct lupi__layer {
 	size_t in, out;
-	int act;  /* LUPI_ACT_*; the output layer is IDENTITY */
-	float *w; /* out x in, row-major (the PyTorch layout) */
-	float *b; /* out */
+	int act;      /* LUPI_ACT_*; the output layer is IDENTITY */
+	int has_bias; /* 0: no bias, b is NULL and the layout skips it */
+	int frozen;   /* 1: gradient reported as 0, updates leave it alone */
+	float *w;     /* out x in, row-major (the PyTorch layout) */
+	float *b;     /* out, or NULL without a bias */
 } lupi__layer;
 
 /* Options, with the defaults of lupi.h. */
@@ -21,7 +24,7 @@ typedef struct lupi__model_opts {
 	uint64_t seed;
 	int shuffle, view, standardize, nesterov, restore_best;
 	double lr, momentum, beta1, beta2, epsilon, weight_decay, dropout,
-		clip_norm, gamma, min_lr;
+		clip_norm, gamma, min_lr, rms_decay;
 } lupi__model_opts;
 
 struct lupi_model {
@@ -30,7 +33,8 @@ struct lupi_model {
 	size_t n_layers;      /* hidden layers + the output layer */
 	lupi__layer *layers;  /* n_layers */
 	size_t n_params;
-	float *params;        /* all weights and biases, layer by layer */
+	float *params;        /* all weights and biases, layer by layer
+	                         (biases only of layers that have them) */
 	int initialized;      /* params hold trained or initialised values */
 	lupi__model_opts opt;
 
@@ -40,7 +44,9 @@ struct lupi_model {
 
 	/* Training state (not saved in model files). */
 	float *grads;          /* n_params */
-	float *opt_m, *opt_v;  /* optimiser moments, n_params each, lazily */
+	float *opt_m, *opt_v;  /* optimiser moments, n_params each, lazily:
+	                          m for Adam(W) and SGD momentum, v for
+	                          Adam(W) and RMSprop */
 	uint64_t t;            /* optimiser steps taken; > 0 means "training
 	                          started" for the shaping options */
 	unsigned epoch;        /* current epoch for the schedule (0-based) */
@@ -79,17 +85,22 @@ extern const lupi__option_table lupi__layer_options;
  * table, default options (ACTIVATION = hidden_act) and room for the
  * standardisation; shared by create, clone and load. The training state
  * (gradients, optimiser moments, arena) is allocated by the first step.
- * hidden_act applies to all hidden layers. Errors as lupi_model_create. */
+ * hidden_act applies to all hidden layers. no_bias (n_hidden + 1 bytes, or
+ * NULL for none) marks the layers without a bias. Errors as
+ * lupi_model_create. */
 int lupi__model_alloc(int task, size_t n_in, const size_t *hidden,
 		      size_t n_hidden, size_t n_out, int hidden_act,
-		      lupi_model **out);
+		      const uint8_t *no_bias, lupi_model **out);
 
-/* Default options. */
+/* Default options, from lupi__model_options. */
 void lupi__model_opts_default(lupi__model_opts *o);
+/* Lays the parameters out again after a layer's has_bias changed: a new
+ * zeroed m->params of the new size, layers pointed into it, training
+ * state (gradients, optimiser moments) dropped. Only for a model that is
+ * not initialised. LUPI_ENOMEM leaves the model as it was. */
+int lupi__model_relayout(lupi_model *m);
 /* 1 when act is a LUPI_ACT_* id. */
 int lupi__act_valid(int act);
-/* 1 when a view reads X*. */
-int lupi__view_needs_priv(int view);
 /* ds matches the model: view width (LUPI_ESHAPE) and, with need_targets,
  * task (LUPI_ESTATE) and outputs (LUPI_ESHAPE). */
 int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
@@ -98,8 +109,6 @@ int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
  * caller checks that the sample has the X* the view needs. */
 void lupi__model_gather_row(const lupi_model *m, const lupi_dataset *ds,
 			    size_t i, float *dst);
-/* Raw (unstandardised) row of sample i in a view. */
-void lupi__view_row(const lupi_dataset *ds, int view, size_t i, float *dst);
 
 /* Seeds m->rng from opt.seed, draws the weights from it (He or Xavier by
  * opt.init), zeroes the biases and marks the model initialised. Leaves the
@@ -126,7 +135,8 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 const float *lupi__model_hidden(const lupi_model *m, size_t layer);
 /* Backward pass of the last forward: dlogits (n x n_out), and optionally an
  * extra gradient dhidden (n x width) added at the output of hidden layer
- * `layer` (NULL for none). Writes m->grads (overwrites). Gradients are of
+ * `layer` (NULL for none). Writes m->grads (overwrites); the entries of
+ * frozen layers are 0 (the pass still goes through them). Gradients are of
  * whatever dlogits is the gradient of: for a mean loss, dlogits carries the
  * 1/n. dlogits may be m->dlogits. */
 int lupi__model_backward(lupi_model *m, const float *dlogits,
@@ -135,9 +145,13 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
  * by prepare, so that a step fails for memory before it changes anything. */
 int lupi__model_optim_state(lupi_model *m);
 /* Checks gradients are finite (LUPI_ENONFINITE naming the tensor, nothing
- * changed), clips, and applies one optimiser update; an update that would
- * make a weight or moment non-finite fails and changes nothing. */
+ * changed), clips, and applies one optimiser update to the layers that are
+ * not frozen (their parameters and moments; frozen layers keep both); an
+ * update that would make a weight or moment non-finite fails and changes
+ * nothing. */
 int lupi__model_update(lupi_model *m);
+/* Sets the gradient entries of frozen layers in g (n_params) to 0. */
+void lupi__model_zero_frozen(const lupi_model *m, float *g);
 /* Learning rate of the schedule at m->epoch. */
 double lupi__model_lr(const lupi_model *m);
 

@@ -24,61 +24,49 @@ static const unsigned char magic[8] = {0x89, 'L', 'U', 'P', 'I', '\r', '\n',
 				       0x1a};
 
 #define IO_MAJOR 1
-#define IO_MINOR 0
-#define KNOWN_FLAGS 0u
+#define IO_MINOR 1
+/* Flag bit 0: some layer has no bias, so the file lacks that tensor; a
+ * reader that does not know the bit would misread the tensor list. */
+#define FLAG_NO_BIAS 1u
+#define KNOWN_FLAGS FLAG_NO_BIAS
 #define PREAMBLE 24u       /* magic, major, minor, flags, header length */
 #define HEADER_CAP 1048576u /* bound on the header length */
 #define KIND_MODEL 1u
 #define FIXED_HEADER 32u   /* kind, task, n_in, n_out, n_layers, has_std */
 #define LAYER_RECORD 20u   /* in, out, activation */
 #define OPTION_RECORD 16u  /* key, type, value */
+#define LAYER_FLAGS 4u     /* per layer, after the options (minor >= 1) */
+#define LAYER_NO_BIAS 1u   /* layer flag bits */
+#define LAYER_FROZEN 2u
+#define KNOWN_LAYER_FLAGS (LAYER_NO_BIAS | LAYER_FROZEN)
 #define BLOB_OVERHEAD 12u  /* element count and checksum */
 #define TYPE_INT 1u        /* value: int64, two's complement */
 #define TYPE_REAL 2u       /* value: IEEE 754 binary64 bits */
 #define MAX_TENSORS (2 * LUPI__MAX_LAYERS + 2)
 
-/* ---- options: every public LUPI_OPT_* key and the type of its value ----- */
+/* ---- options: the rows of lupi__model_options with a file id ------------- */
 
-static const struct option_key {
-	uint32_t key, type;
-} option_keys[] = {
-	{LUPI_MODEL_OPT_ACTIVATION, TYPE_INT},     {LUPI_MODEL_OPT_INIT, TYPE_INT},
-	{LUPI_MODEL_OPT_OPTIMIZER, TYPE_INT},      {LUPI_MODEL_OPT_SCHEDULE, TYPE_INT},
-	{LUPI_MODEL_OPT_EPOCHS, TYPE_INT},         {LUPI_MODEL_OPT_BATCH, TYPE_INT},
-	{LUPI_MODEL_OPT_SEED, TYPE_INT},           {LUPI_MODEL_OPT_SHUFFLE, TYPE_INT},
-	{LUPI_MODEL_OPT_PATIENCE, TYPE_INT},       {LUPI_MODEL_OPT_VIEW, TYPE_INT},
-	{LUPI_MODEL_OPT_STANDARDIZE, TYPE_INT},    {LUPI_MODEL_OPT_NESTEROV, TYPE_INT},
-	{LUPI_MODEL_OPT_STEP_SIZE, TYPE_INT},      {LUPI_MODEL_OPT_RESTORE_BEST, TYPE_INT},
-	{LUPI_MODEL_OPT_PROGRESS_STEPS, TYPE_INT}, {LUPI_MODEL_OPT_LR, TYPE_REAL},
-	{LUPI_MODEL_OPT_MOMENTUM, TYPE_REAL},      {LUPI_MODEL_OPT_BETA1, TYPE_REAL},
-	{LUPI_MODEL_OPT_BETA2, TYPE_REAL},         {LUPI_MODEL_OPT_EPSILON, TYPE_REAL},
-	{LUPI_MODEL_OPT_WEIGHT_DECAY, TYPE_REAL},  {LUPI_MODEL_OPT_DROPOUT, TYPE_REAL},
-	{LUPI_MODEL_OPT_CLIP_NORM, TYPE_REAL},     {LUPI_MODEL_OPT_GAMMA, TYPE_REAL},
-	{LUPI_MODEL_OPT_MIN_LR, TYPE_REAL},
-};
-
-#define N_OPTIONS (sizeof option_keys / sizeof option_keys[0])
-
-static const struct option_key *find_option(uint32_t key)
+static uint32_t option_type(const lupi__option *o)
 {
-	for (size_t i = 0; i < N_OPTIONS; i++)
-		if (option_keys[i].key == key)
-			return &option_keys[i];
-	return NULL;
+	return o->pub.type == LUPI_TYPE_INT ? TYPE_INT : TYPE_REAL;
 }
 
-/* The option's value as the 64 bits the file stores, read through the
- * public getters (the seed, a uint64, comes back as its int64 bits). */
-static uint64_t option_bits(const lupi_model *m, const struct option_key *o)
+static size_t n_saved_options(void)
 {
-	int64_t i = 0;
-	double d = 0.0;
+	size_t n = 0;
+	for (size_t i = 0; i < lupi__model_options.n; i++)
+		n += lupi__model_options.rows[i].file_id != 0;
+	return n;
+}
+
+/* The option's value as the 64 bits the file stores (the seed, a uint64,
+ * as its int64 bits). */
+static uint64_t option_bits(const lupi_model *m, const lupi__option *o)
+{
 	uint64_t bits;
-	if (o->type == TYPE_INT) {
-		lupi_model_get_int(m, (int)o->key, &i);
-		return (uint64_t)i;
-	}
-	lupi_model_get_double(m, (int)o->key, &d);
+	if (o->pub.type == LUPI_TYPE_INT)
+		return (uint64_t)lupi__option_load_int(o, &m->opt);
+	double d = lupi__option_load_double(o, &m->opt);
 	memcpy(&bits, &d, sizeof bits);
 	return bits;
 }
@@ -124,13 +112,43 @@ static uint64_t get_u64(const unsigned char *p)
 
 /* ---- the shape shared by writer and reader ------------------------------ */
 
+enum { T_WEIGHTS, T_BIASES, T_MEAN, T_INV_STD };
+
 typedef struct shape {
 	int task;
 	size_t n_in, n_out, n_layers;
 	size_t in[LUPI__MAX_LAYERS], out[LUPI__MAX_LAYERS];
 	int act[LUPI__MAX_LAYERS];
+	uint32_t lflags[LUPI__MAX_LAYERS]; /* LAYER_* bits */
 	int has_std;
+	/* The tensors in file order: per layer its weights and, unless
+	 * LAYER_NO_BIAS, its biases; then the standardisation mean and
+	 * inverse standard deviation when present. */
+	size_t nt;
+	unsigned char kind[MAX_TENSORS], layer[MAX_TENSORS];
 } shape;
+
+static void add_tensor(shape *s, int kind, size_t layer)
+{
+	s->kind[s->nt] = (unsigned char)kind;
+	s->layer[s->nt] = (unsigned char)layer;
+	s->nt++;
+}
+
+/* Lists the tensors once the layers and has_std are known. */
+static void list_tensors(shape *s)
+{
+	s->nt = 0;
+	for (size_t l = 0; l < s->n_layers; l++) {
+		add_tensor(s, T_WEIGHTS, l);
+		if (!(s->lflags[l] & LAYER_NO_BIAS))
+			add_tensor(s, T_BIASES, l);
+	}
+	if (s->has_std) {
+		add_tensor(s, T_MEAN, 0);
+		add_tensor(s, T_INV_STD, 0);
+	}
+}
 
 static void shape_of(const lupi_model *m, shape *s)
 {
@@ -139,44 +157,64 @@ static void shape_of(const lupi_model *m, shape *s)
 	s->n_out = m->n_out;
 	s->n_layers = m->n_layers;
 	for (size_t l = 0; l < m->n_layers; l++) {
-		s->in[l] = m->layers[l].in;
-		s->out[l] = m->layers[l].out;
-		s->act[l] = m->layers[l].act;
+		const lupi__layer *ly = &m->layers[l];
+		s->in[l] = ly->in;
+		s->out[l] = ly->out;
+		s->act[l] = ly->act;
+		s->lflags[l] = (ly->has_bias ? 0u : LAYER_NO_BIAS) |
+			       (ly->frozen ? LAYER_FROZEN : 0u);
 	}
 	s->has_std = m->has_std != 0;
+	list_tensors(s);
 }
 
-/* Tensors in file order: per layer its weights and biases, then the
- * standardisation mean and inverse standard deviation when present. */
-static size_t n_tensors(const shape *s)
+static uint32_t file_flags(const shape *s)
 {
-	return 2 * s->n_layers + (s->has_std ? 2 : 0);
+	for (size_t l = 0; l < s->n_layers; l++)
+		if (s->lflags[l] & LAYER_NO_BIAS)
+			return FLAG_NO_BIAS;
+	return 0;
 }
 
 /* Elements of tensor i; returns 1 when the count overflows a size_t. */
 static int tensor_count(const shape *s, size_t i, size_t *count)
 {
-	if (i < 2 * s->n_layers && i % 2 == 0)
-		return lupi__mul_overflow(s->in[i / 2], s->out[i / 2], count);
-	*count = i < 2 * s->n_layers ? s->out[i / 2] : s->n_in;
-	return 0;
+	size_t l = s->layer[i];
+	switch (s->kind[i]) {
+	case T_WEIGHTS:
+		return lupi__mul_overflow(s->in[l], s->out[l], count);
+	case T_BIASES:
+		*count = s->out[l];
+		return 0;
+	default:
+		*count = s->n_in;
+		return 0;
+	}
 }
 
-static float *tensor_data(const lupi_model *m, size_t i)
+static float *tensor_data(const lupi_model *m, const shape *s, size_t i)
 {
-	if (i < 2 * m->n_layers)
-		return i % 2 == 0 ? m->layers[i / 2].w : m->layers[i / 2].b;
-	return i == 2 * m->n_layers ? m->mean : m->inv_std;
+	const lupi__layer *ly = &m->layers[s->layer[i]];
+	switch (s->kind[i]) {
+	case T_WEIGHTS:
+		return ly->w;
+	case T_BIASES:
+		return ly->b;
+	case T_MEAN:
+		return m->mean;
+	default:
+		return m->inv_std;
+	}
 }
 
 static void tensor_name(const shape *s, size_t i, char *buf, size_t n)
 {
-	if (i < 2 * s->n_layers)
-		snprintf(buf, n, "layer %zu %s", i / 2,
-			 i % 2 == 0 ? "weights" : "biases");
+	if (s->kind[i] <= T_BIASES)
+		snprintf(buf, n, "layer %u %s", (unsigned)s->layer[i],
+			 s->kind[i] == T_WEIGHTS ? "weights" : "biases");
 	else
 		snprintf(buf, n, "standardisation %s",
-			 i == 2 * s->n_layers ? "mean" : "inverse std");
+			 s->kind[i] == T_MEAN ? "mean" : "inverse std");
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -184,7 +222,7 @@ static void tensor_name(const shape *s, size_t i, char *buf, size_t n)
 static size_t header_len(const shape *s)
 {
 	return FIXED_HEADER + LAYER_RECORD * s->n_layers + 4 +
-	       OPTION_RECORD * N_OPTIONS;
+	       OPTION_RECORD * n_saved_options() + LAYER_FLAGS * s->n_layers;
 }
 
 static unsigned char *put_header(unsigned char *p, const lupi_model *m,
@@ -201,12 +239,17 @@ static unsigned char *put_header(unsigned char *p, const lupi_model *m,
 		p = put_u64(p, s->out[l]);
 		p = put_u32(p, (uint32_t)s->act[l]);
 	}
-	p = put_u32(p, (uint32_t)N_OPTIONS);
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		p = put_u32(p, option_keys[i].key);
-		p = put_u32(p, option_keys[i].type);
-		p = put_u64(p, option_bits(m, &option_keys[i]));
+	p = put_u32(p, (uint32_t)n_saved_options());
+	for (size_t i = 0; i < lupi__model_options.n; i++) {
+		const lupi__option *o = &lupi__model_options.rows[i];
+		if (o->file_id == 0)
+			continue;
+		p = put_u32(p, o->file_id);
+		p = put_u32(p, option_type(o));
+		p = put_u64(p, option_bits(m, o));
 	}
+	for (size_t l = 0; l < s->n_layers; l++)
+		p = put_u32(p, s->lflags[l]);
 	return p;
 }
 
@@ -233,7 +276,7 @@ static int serialise(const lupi_model *m, unsigned char **data, size_t *size)
 	size_t hlen = header_len(&s);
 	/* The tensors are in memory already, so these sums cannot overflow. */
 	size_t total = PREAMBLE + hlen + 4;
-	for (size_t i = 0; i < n_tensors(&s); i++) {
+	for (size_t i = 0; i < s.nt; i++) {
 		size_t count;
 		tensor_count(&s, i, &count);
 		total += BLOB_OVERHEAD + 4 * count;
@@ -246,16 +289,16 @@ static int serialise(const lupi_model *m, unsigned char **data, size_t *size)
 	memcpy(p, magic, sizeof magic);
 	p = put_u16(p + sizeof magic, IO_MAJOR);
 	p = put_u16(p, IO_MINOR);
-	p = put_u32(p, KNOWN_FLAGS);
+	p = put_u32(p, file_flags(&s));
 	p = put_u64(p, hlen);
 	p = put_header(p, m, &s);
 	/* The header checksum starts at byte 0, so that a flipped minor
 	 * version or header length cannot pass unnoticed. */
 	p = put_u32(p, lupi__crc32c(0, buf, (size_t)(p - buf)));
-	for (size_t i = 0; i < n_tensors(&s); i++) {
+	for (size_t i = 0; i < s.nt; i++) {
 		size_t count;
 		tensor_count(&s, i, &count);
-		p = put_blob(p, tensor_data(m, i), count);
+		p = put_blob(p, tensor_data(m, &s, i), count);
 	}
 	*data = buf;
 	*size = total;
@@ -388,13 +431,44 @@ static int parse_options(reader *r, size_t *opt_pos, uint32_t *n_opts)
 			return lupi__err(LUPI_EFORMAT, "byte %zu: option %"
 					 PRIu32 " has unknown type %" PRIu32,
 					 at + 4, key, type);
-		const struct option_key *o = find_option(key);
-		if (o != NULL && o->type != type)
+		const lupi__option *o =
+			lupi__option_by_file_id(&lupi__model_options, key);
+		if (o != NULL && option_type(o) != type)
 			return lupi__err(LUPI_EFORMAT, "byte %zu: option %"
 					 PRIu32 " must have type %" PRIu32
-					 ", not %" PRIu32, at + 4, key, o->type,
-					 type);
+					 ", not %" PRIu32, at + 4, key,
+					 option_type(o), type);
 	}
+	return LUPI_OK;
+}
+
+/* The layer flags (minor >= 1; a 1.0 file has none: every layer has a
+ * bias and none is frozen), and the file flag that must agree with them. */
+static int parse_layer_flags(reader *r, shape *s, unsigned minor,
+			     uint32_t flags)
+{
+	if (minor >= 1) {
+		LUPI__TRY(need(r, (uint64_t)LAYER_FLAGS * s->n_layers,
+			       "the layer flags"));
+		for (size_t l = 0; l < s->n_layers; l++) {
+			size_t at = r->pos;
+			uint32_t f = rd_u32(r);
+			/* a newer minor version may define bits that are
+			 * safe to ignore */
+			if ((f & ~KNOWN_LAYER_FLAGS) && minor <= IO_MINOR)
+				return lupi__err(LUPI_EFORMAT, "byte %zu: "
+						 "layer %zu has unknown flag "
+						 "bits 0x%08" PRIx32, at, l,
+						 f & ~KNOWN_LAYER_FLAGS);
+			s->lflags[l] = f & KNOWN_LAYER_FLAGS;
+		}
+	}
+	if ((file_flags(s) != 0) != ((flags & FLAG_NO_BIAS) != 0))
+		return lupi__err(LUPI_EFORMAT, "byte 12: flag bit 0 (a layer "
+				 "without bias) is %s, but %s",
+				 flags & FLAG_NO_BIAS ? "set" : "clear",
+				 flags & FLAG_NO_BIAS ? "every layer has a bias"
+						      : "a layer has none");
 	return LUPI_OK;
 }
 
@@ -436,6 +510,8 @@ static int parse_header(const unsigned char *d, size_t hend, unsigned minor,
 				 r.pos - LAYER_RECORD + 8,
 				 s->out[n_layers - 1], s->n_out);
 	LUPI__TRY(parse_options(&r, opt_pos, n_opts));
+	LUPI__TRY(parse_layer_flags(&r, s, minor, get_u32(d + 12)));
+	list_tensors(s);
 	/* A newer minor version may append fields to the header. */
 	if (r.pos != hend && minor <= IO_MINOR)
 		return lupi__err(LUPI_EFORMAT, "byte %zu: %zu unexpected bytes "
@@ -448,7 +524,7 @@ static int parse_header(const unsigned char *d, size_t hend, unsigned minor,
 static int check_blobs(const unsigned char *d, size_t size, size_t pos,
 		       const shape *s, size_t *blob_pos)
 {
-	for (size_t i = 0; i < n_tensors(s); i++) {
+	for (size_t i = 0; i < s->nt; i++) {
 		char name[48];
 		size_t want, bytes;
 		tensor_name(s, i, name, sizeof name);
@@ -528,18 +604,19 @@ static int apply_options(lupi_model *m, const unsigned char *d, size_t pos,
 	for (uint32_t i = 0; i < n; i++, pos += OPTION_RECORD) {
 		uint32_t key = get_u32(d + pos);
 		uint64_t bits = get_u64(d + pos + 8);
-		const struct option_key *o = find_option(key);
+		const lupi__option *o =
+			lupi__option_by_file_id(&lupi__model_options, key);
 		if (o == NULL)
 			continue;
 		/* Through the public setters, so that a file can only set
 		 * what a caller could. */
 		int rc;
-		if (o->type == TYPE_REAL) {
+		if (o->pub.type == LUPI_TYPE_DOUBLE) {
 			double v;
 			memcpy(&v, &bits, sizeof v);
-			rc = lupi_model_set_double(m, (int)key, v);
+			rc = lupi_model_set_double(m, o->pub.key, v);
 		} else {
-			rc = lupi_model_set_int(m, (int)key, (int64_t)bits);
+			rc = lupi_model_set_int(m, o->pub.key, (int64_t)bits);
 		}
 		if (rc < 0) {
 			char where[48];
@@ -563,23 +640,28 @@ static int build(const unsigned char *d, const shape *s, size_t opt_pos,
 		 uint32_t n_opts, const size_t *blob_pos, lupi_model **out)
 {
 	size_t hidden[LUPI__MAX_LAYERS];
-	for (size_t l = 0; l + 1 < s->n_layers; l++)
+	uint8_t no_bias[LUPI__MAX_LAYERS];
+	for (size_t l = 0; l < s->n_layers; l++) {
 		hidden[l] = s->out[l];
+		no_bias[l] = (s->lflags[l] & LAYER_NO_BIAS) != 0;
+	}
 	int hidden_act = s->n_layers > 1 ? s->act[0] : LUPI_ACT_RELU;
 	lupi_model *m;
 	LUPI__TRY(lupi__model_alloc(s->task, s->n_in, hidden, s->n_layers - 1,
-				    s->n_out, hidden_act, &m));
+				    s->n_out, hidden_act, no_bias, &m));
 	int rc = apply_options(m, d, opt_pos, n_opts);
 	if (rc < 0) {
 		lupi_model_free(m);
 		return rc;
 	}
-	for (size_t l = 0; l < s->n_layers; l++)
+	for (size_t l = 0; l < s->n_layers; l++) {
 		m->layers[l].act = s->act[l];
-	for (size_t i = 0; i < n_tensors(s); i++) {
+		m->layers[l].frozen = (s->lflags[l] & LAYER_FROZEN) != 0;
+	}
+	for (size_t i = 0; i < s->nt; i++) {
 		size_t count;
 		tensor_count(s, i, &count);
-		read_floats(tensor_data(m, i), d + blob_pos[i], count);
+		read_floats(tensor_data(m, s, i), d + blob_pos[i], count);
 	}
 	m->has_std = s->has_std;
 	m->initialized = 1;

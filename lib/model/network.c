@@ -11,31 +11,7 @@
 void lupi__model_opts_default(lupi__model_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->activation = LUPI_ACT_RELU;
-	o->init = LUPI_INIT_HE;
-	o->optimizer = LUPI_OPTIM_ADAM;
-	o->schedule = LUPI_SCHEDULE_CONSTANT;
-	o->epochs = 10;
-	o->batch = 128;
-	o->patience = 0;
-	o->step_size = 10;
-	o->progress_steps = 0;
-	o->seed = 0;
-	o->shuffle = 1;
-	o->view = LUPI_VIEW_REGULAR;
-	o->standardize = 1;
-	o->nesterov = 0;
-	o->restore_best = 1;
-	o->lr = 1e-3;
-	o->momentum = 0.0;
-	o->beta1 = 0.9;
-	o->beta2 = 0.999;
-	o->epsilon = 1e-8;
-	o->weight_decay = 0.0;
-	o->dropout = 0.0;
-	o->clip_norm = 0.0;
-	o->gamma = 0.1;
-	o->min_lr = 0.0;
+	lupi__option_defaults(&lupi__model_options, o);
 }
 
 int lupi__act_valid(int act)
@@ -78,22 +54,23 @@ static int check_shape(int task, size_t n_in, const size_t *hidden,
 	return LUPI_OK;
 }
 
-/* Lays the layers out over m->params; returns 1 on size overflow. */
-static int layout_params(lupi_model *m)
+/* Parameters the layers need, into *n; returns 1 on size overflow. */
+static int count_params(const lupi_model *m, size_t *n)
 {
 	size_t total = 0;
 	for (size_t l = 0; l < m->n_layers; l++) {
-		lupi__layer *ly = &m->layers[l];
-		size_t nw;
+		const lupi__layer *ly = &m->layers[l];
+		size_t nw, nb = ly->has_bias ? ly->out : 0;
 		if (lupi__mul_overflow(ly->in, ly->out, &nw) ||
-		    nw > SIZE_MAX - ly->out - total)
+		    nw > SIZE_MAX - nb - total)
 			return 1;
-		total += nw + ly->out;
+		total += nw + nb;
 	}
-	m->n_params = total;
+	*n = total;
 	return 0;
 }
 
+/* Points each layer's weights, then its bias if it has one, into params. */
 static void point_layers(lupi_model *m)
 {
 	float *p = m->params;
@@ -101,14 +78,35 @@ static void point_layers(lupi_model *m)
 		lupi__layer *ly = &m->layers[l];
 		ly->w = p;
 		p += ly->in * ly->out;
-		ly->b = p;
-		p += ly->out;
+		ly->b = ly->has_bias ? p : NULL;
+		p += ly->has_bias ? ly->out : 0;
 	}
+}
+
+int lupi__model_relayout(lupi_model *m)
+{
+	size_t n;
+	if (count_params(m, &n))
+		return lupi__err(LUPI_ERANGE, "the network is too large");
+	float *p = lupi__calloc(n, sizeof *p);
+	if (p == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu parameters",
+				 n);
+	lupi__free(m->params);
+	lupi__free(m->grads);
+	lupi__free(m->opt_m);
+	lupi__free(m->opt_v);
+	m->grads = m->opt_m = m->opt_v = NULL;
+	m->params = p;
+	m->n_params = n;
+	m->batch_n = 0;
+	point_layers(m);
+	return LUPI_OK;
 }
 
 int lupi__model_alloc(int task, size_t n_in, const size_t *hidden,
 		      size_t n_hidden, size_t n_out, int hidden_act,
-		      lupi_model **out)
+		      const uint8_t *no_bias, lupi_model **out)
 {
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
@@ -145,9 +143,10 @@ int lupi__model_alloc(int task, size_t n_in, const size_t *hidden,
 		ly->in = prev;
 		ly->out = l < n_hidden ? hidden[l] : n_out;
 		ly->act = l < n_hidden ? hidden_act : LUPI_ACT_IDENTITY;
+		ly->has_bias = no_bias == NULL || !no_bias[l];
 		prev = ly->out;
 	}
-	if (layout_params(m)) {
+	if (count_params(m, &m->n_params)) {
 		lupi_model_free(m);
 		return lupi__err(LUPI_ERANGE, "the network is too large");
 	}
@@ -206,7 +205,7 @@ void lupi__model_init_weights(lupi_model *m)
 			for (size_t i = 0; i < nw; i++)
 				ly->w[i] = (float)(a * (2.0 *
 					lupi__rng_uniform(&m->rng) - 1.0));
-			for (size_t i = 0; i < ly->out; i++)
+			for (size_t i = 0; ly->b && i < ly->out; i++)
 				ly->b[i] = (float)(a * (2.0 *
 					lupi__rng_uniform(&m->rng) - 1.0));
 			continue;
@@ -217,7 +216,8 @@ void lupi__model_init_weights(lupi_model *m)
 				ly->w[i] = (float)(sd *
 					lupi__rng_normal(&m->rng));
 		}
-		memset(ly->b, 0, ly->out * sizeof *ly->b);
+		if (ly->b)
+			memset(ly->b, 0, ly->out * sizeof *ly->b);
 	}
 	m->initialized = 1;
 }
@@ -247,84 +247,78 @@ static inline float gelu_d(float z)
 		       (1.0f + 3.0f * GELU_A * z * z);
 }
 
-/* y = act(y + b) over n rows of k values; one pass after the GEMM. */
-static void bias_act(float *restrict y, const float *restrict b, size_t n,
-		     size_t k, int act)
+/* y += b over n rows of k values; nothing for a layer without a bias. */
+static void add_bias(float *restrict y, const float *restrict b, size_t n,
+		     size_t k)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < n; i++, y += k)
+		for (size_t j = 0; j < k; j++)
+			y[j] += b[j];
+}
+
+/* y = act(y) over count values. */
+static void activate(float *restrict y, size_t count, int act)
 {
 	switch (act) {
 	case LUPI_ACT_RELU:
-		for (size_t i = 0; i < n; i++, y += k)
-			for (size_t j = 0; j < k; j++) {
-				float z = y[j] + b[j];
-				y[j] = z < 0.0f ? 0.0f : z; /* NaN stays NaN */
-			}
+		for (size_t i = 0; i < count; i++)
+			y[i] = y[i] < 0.0f ? 0.0f : y[i]; /* NaN stays NaN */
 		break;
 	case LUPI_ACT_TANH:
-		for (size_t i = 0; i < n; i++, y += k)
-			for (size_t j = 0; j < k; j++)
-				y[j] = tanhf(y[j] + b[j]);
+		for (size_t i = 0; i < count; i++)
+			y[i] = tanhf(y[i]);
 		break;
 	case LUPI_ACT_SIGMOID:
-		for (size_t i = 0; i < n; i++, y += k)
-			for (size_t j = 0; j < k; j++)
-				y[j] = sigmoid_f(y[j] + b[j]);
+		for (size_t i = 0; i < count; i++)
+			y[i] = sigmoid_f(y[i]);
 		break;
 	case LUPI_ACT_GELU:
-		for (size_t i = 0; i < n; i++, y += k)
-			for (size_t j = 0; j < k; j++)
-				y[j] = gelu_f(y[j] + b[j]);
+		for (size_t i = 0; i < count; i++)
+			y[i] = gelu_f(y[i]);
 		break;
 	default:
-		for (size_t i = 0; i < n; i++, y += k)
-			for (size_t j = 0; j < k; j++)
-				y[j] += b[j];
 		break;
 	}
 }
 
-/* As bias_act, and d = act'(pre-activation) for backward. */
-static void bias_act_train(float *restrict y, float *restrict d,
-			   const float *restrict b, size_t n, size_t k, int act)
+/* As activate, and d = act'(pre-activation) for backward. */
+static void activate_train(float *restrict y, float *restrict d,
+			   size_t count, int act)
 {
 	switch (act) {
 	case LUPI_ACT_RELU:
-		for (size_t i = 0; i < n; i++, y += k, d += k)
-			for (size_t j = 0; j < k; j++) {
-				float z = y[j] + b[j];
-				y[j] = z < 0.0f ? 0.0f : z; /* NaN stays NaN */
-				d[j] = z > 0.0f ? 1.0f : 0.0f;
-			}
+		for (size_t i = 0; i < count; i++) {
+			float z = y[i];
+			y[i] = z < 0.0f ? 0.0f : z; /* NaN stays NaN */
+			d[i] = z > 0.0f ? 1.0f : 0.0f;
+		}
 		break;
 	case LUPI_ACT_TANH:
-		for (size_t i = 0; i < n; i++, y += k, d += k)
-			for (size_t j = 0; j < k; j++) {
-				float t = tanhf(y[j] + b[j]);
-				y[j] = t;
-				d[j] = 1.0f - t * t;
-			}
+		for (size_t i = 0; i < count; i++) {
+			float t = tanhf(y[i]);
+			y[i] = t;
+			d[i] = 1.0f - t * t;
+		}
 		break;
 	case LUPI_ACT_SIGMOID:
-		for (size_t i = 0; i < n; i++, y += k, d += k)
-			for (size_t j = 0; j < k; j++) {
-				float s = sigmoid_f(y[j] + b[j]);
-				y[j] = s;
-				d[j] = s * (1.0f - s);
-			}
+		for (size_t i = 0; i < count; i++) {
+			float s = sigmoid_f(y[i]);
+			y[i] = s;
+			d[i] = s * (1.0f - s);
+		}
 		break;
 	case LUPI_ACT_GELU:
-		for (size_t i = 0; i < n; i++, y += k, d += k)
-			for (size_t j = 0; j < k; j++) {
-				float z = y[j] + b[j];
-				y[j] = gelu_f(z);
-				d[j] = gelu_d(z);
-			}
+		for (size_t i = 0; i < count; i++) {
+			float z = y[i];
+			y[i] = gelu_f(z);
+			d[i] = gelu_d(z);
+		}
 		break;
 	default:
-		for (size_t i = 0; i < n; i++, y += k, d += k)
-			for (size_t j = 0; j < k; j++) {
-				y[j] += b[j];
-				d[j] = 1.0f;
-			}
+		for (size_t i = 0; i < count; i++)
+			d[i] = 1.0f;
 		break;
 	}
 }
@@ -347,119 +341,44 @@ static void dropout(lupi__rng *rng, float *restrict y, float *restrict d,
 
 /* ---- standardisation and gathering -------------------------------------- */
 
-int lupi__view_needs_priv(int view)
-{
-	return view == LUPI_VIEW_PRIVILEGED || view == LUPI_VIEW_BOTH;
-}
-
-/* Pointers to the (up to two) segments of sample i's row in a view. */
-static size_t row_segments(const lupi_dataset *ds, int view, size_t i,
-			   const float *seg[2], size_t len[2])
-{
-	switch (view) {
-	case LUPI_VIEW_PRIVILEGED:
-		seg[0] = ds->x_priv + i * ds->d_priv;
-		len[0] = ds->d_priv;
-		return 1;
-	case LUPI_VIEW_BOTH:
-		seg[0] = ds->x + i * ds->d;
-		len[0] = ds->d;
-		seg[1] = ds->x_priv + i * ds->d_priv;
-		len[1] = ds->d_priv;
-		return 2;
-	default:
-		seg[0] = ds->x + i * ds->d;
-		len[0] = ds->d;
-		return 1;
-	}
-}
+/* The view itself (lupi__view_needs_priv, lupi__view_row, the row copies
+ * and the statistics) lives in lib/data/view.c. */
 
 /* dst = (src - mean) * inv_std, or a copy without standardisation. */
 static void standardize_copy(const lupi_model *m, float *restrict dst,
 			     const float *restrict src, size_t off, size_t len)
 {
-	if (!m->has_std) {
-		memcpy(dst, src, len * sizeof *dst);
-		return;
-	}
-	const float *mu = m->mean + off, *is = m->inv_std + off;
-	for (size_t j = 0; j < len; j++)
-		dst[j] = (src[j] - mu[j]) * is[j];
+	const float *mu = m->has_std ? m->mean + off : NULL;
+	lupi__standardize_copy(dst, src, mu, m->inv_std + off, len);
 }
 
 void lupi__model_gather_row(const lupi_model *m, const lupi_dataset *ds,
 			    size_t i, float *dst)
 {
-	const float *seg[2];
-	size_t len[2], off = 0;
-	size_t ns = row_segments(ds, m->opt.view, i, seg, len);
-	for (size_t s = 0; s < ns; s++) {
-		standardize_copy(m, dst + off, seg[s], off, len[s]);
-		off += len[s];
-	}
-}
-
-/* Raw copy of sample i's row (for evaluation through predict). */
-void lupi__view_row(const lupi_dataset *ds, int view, size_t i,
-			    float *dst)
-{
-	const float *seg[2];
-	size_t len[2], off = 0;
-	size_t ns = row_segments(ds, view, i, seg, len);
-	for (size_t s = 0; s < ns; s++) {
-		memcpy(dst + off, seg[s], len[s] * sizeof *dst);
-		off += len[s];
-	}
-}
-
-/* One pass over the samples of ds that have the model's view: acc += x, or
- * acc += (x - mu)^2 when mu is not NULL. Returns the samples seen. */
-static size_t view_pass(const lupi_model *m, const lupi_dataset *ds,
-			const double *mu, double *acc)
-{
-	int need = lupi__view_needs_priv(m->opt.view);
-	size_t cnt = 0;
-	for (size_t i = 0; i < ds->n; i++) {
-		if (need && !lupi__dataset_has_priv(ds, i))
-			continue;
-		const float *seg[2];
-		size_t len[2], off = 0;
-		size_t ns = row_segments(ds, m->opt.view, i, seg, len);
-		for (size_t s = 0; s < ns; off += len[s], s++)
-			for (size_t j = 0; j < len[s]; j++) {
-				double e = seg[s][j] - (mu ? mu[off + j] : 0.0);
-				acc[off + j] += mu ? e * e : e;
-			}
-		cnt++;
-	}
-	return cnt;
+	lupi__view_row_std(ds, m->opt.view, i, m->has_std ? m->mean : NULL,
+			   m->inv_std, dst);
 }
 
 /* Per-input mean and population std over the samples of ds that have the
- * view, in double, two passes (exact for constant features, which get
- * std 1). */
+ * model's view (lupi__view_stats); a constant feature, or one whose 1/std
+ * is not finite in float, gets inv_std 1. */
 static int fit_standardizer(lupi_model *m, const lupi_dataset *ds)
 {
 	size_t d = m->n_in;
-	double *acc = lupi__calloc(2 * d, sizeof *acc);
+	double *acc = lupi__malloc_array(d, 2 * sizeof *acc);
 	if (acc == NULL)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate statistics");
-	double *mu = acc, *ss = acc + d;
-	size_t cnt = view_pass(m, ds, NULL, mu);
-	if (cnt == 0) {
+	double *mu = acc, *sd = acc + d;
+	if (lupi__view_stats(ds, m->opt.view, mu, sd) == 0) {
 		lupi__free(acc);
 		return lupi__err(LUPI_ESTATE,
 				 "no sample of the dataset has privileged "
 				 "features");
 	}
-	for (size_t j = 0; j < d; j++)
-		mu[j] /= (double)cnt;
-	view_pass(m, ds, mu, ss);
 	for (size_t j = 0; j < d; j++) {
-		double sd = sqrt(ss[j] / (double)cnt);
-		float inv = (float)(1.0 / sd);
+		float inv = (float)(1.0 / sd[j]);
 		m->mean[j] = (float)mu[j];
-		m->inv_std[j] = sd > 0.0 && isfinite(inv) ? inv : 1.0f;
+		m->inv_std[j] = isfinite(inv) ? inv : 1.0f;
 	}
 	m->has_std = 1;
 	lupi__free(acc);
@@ -644,10 +563,11 @@ static void layer_forward(const lupi__layer *ly, const float *x, size_t n,
 			  float *y, float *d)
 {
 	gemm(0, 1, n, ly->out, ly->in, x, ly->in, ly->w, ly->in, y, ly->out);
+	add_bias(y, ly->b, n, ly->out);
 	if (d)
-		bias_act_train(y, d, ly->b, n, ly->out, ly->act);
+		activate_train(y, d, n * ly->out, ly->act);
 	else
-		bias_act(y, ly->b, n, ly->out, ly->act);
+		activate(y, n * ly->out, ly->act);
 }
 
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
@@ -720,10 +640,17 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 	for (size_t l = m->n_layers; l-- > 0;) {
 		const lupi__layer *ly = &m->layers[l];
 		float *gw = m->grads + (ly->w - m->params);
-		float *gb = m->grads + (ly->b - m->params);
-		gemm(1, 0, ly->out, ly->in, n, cur, ly->out, m->acts[l], ly->in,
-		     gw, ly->in);
-		column_sums(cur, n, ly->out, gb);
+		float *gb = ly->b ? m->grads + (ly->b - m->params) : NULL;
+		if (ly->frozen) {
+			memset(gw, 0, ly->in * ly->out * sizeof *gw);
+			if (gb)
+				memset(gb, 0, ly->out * sizeof *gb);
+		} else {
+			gemm(1, 0, ly->out, ly->in, n, cur, ly->out, m->acts[l],
+			     ly->in, gw, ly->in);
+			if (gb)
+				column_sums(cur, n, ly->out, gb);
+		}
 		if (l == 0)
 			break; /* no gradient for the network's input */
 		float *nxt = cur == m->delta ? m->delta2 : m->delta;
@@ -740,6 +667,18 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 		cur = nxt;
 	}
 	return LUPI_OK;
+}
+
+void lupi__model_zero_frozen(const lupi_model *m, float *g)
+{
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		if (!ly->frozen)
+			continue;
+		size_t nw = ly->in * ly->out;
+		memset(g + (ly->w - m->params), 0,
+		       (nw + (ly->b ? ly->out : 0)) * sizeof *g);
+	}
 }
 
 /* ---- prediction ---------------------------------------------------------- */
@@ -826,7 +765,8 @@ static void predict_rows(const lupi_model *m, const float *x, size_t n,
 			const lupi__layer *ly = &m->layers[l];
 			float *o = l + 1 < m->n_layers ? h[l & 1] : logits;
 			matvec(ly, in, o);
-			bias_act(o, ly->b, 1, ly->out, ly->act);
+			add_bias(o, ly->b, 1, ly->out);
+			activate(o, ly->out, ly->act);
 			in = o;
 		}
 	}

@@ -1,12 +1,14 @@
-/* Optimisers: SGD (momentum, Nesterov), Adam, AdamW; learning-rate
+/* Optimisers: SGD (momentum, Nesterov), Adam, AdamW, RMSprop; learning-rate
  * schedules; gradient clipping by global norm.
  *
  * Weight decay applies to every parameter, biases included (as PyTorch does
- * when a model's parameters are passed as one group): for SGD and Adam it is
- * the L2 term wd * p added to the gradient, for AdamW the decoupled
- * p *= 1 - lr * wd (Loshchilov & Hutter 2019). Each update is one loop over
- * m->params whose coefficients are computed before it, so that the loop has
- * no branches on options and vectorises. */
+ * when a model's parameters are passed as one group): for SGD, Adam and
+ * RMSprop it is the L2 term wd * p added to the gradient, for AdamW the
+ * decoupled p *= 1 - lr * wd (Loshchilov & Hutter 2019). Each update is one
+ * loop over a range of m->params whose coefficients are computed before it,
+ * so that the loop has no branches on options and vectorises. Frozen layers
+ * are left out of the ranges: their parameters and moments stay as they
+ * are. */
 #include <math.h>
 #include <string.h>
 
@@ -38,11 +40,13 @@ static int check_finite(const lupi_model *m)
 	for (size_t l = 0; l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];
 		const float *gw = m->grads + (ly->w - m->params);
-		const float *gb = m->grads + (ly->b - m->params);
 		if (!lupi__all_finite(gw, ly->in * ly->out, NULL))
 			return lupi__err(LUPI_ENONFINITE,
 					 "gradient of layer %zu weights is not "
 					 "finite", l);
+		if (ly->b == NULL)
+			continue;
+		const float *gb = m->grads + (ly->b - m->params);
 		if (!lupi__all_finite(gb, ly->out, NULL))
 			return lupi__err(LUPI_ENONFINITE,
 					 "gradient of layer %zu biases is not "
@@ -53,9 +57,10 @@ static int check_finite(const lupi_model *m)
 
 int lupi__model_optim_state(lupi_model *m)
 {
-	int need_m = m->opt.optimizer != LUPI_OPTIM_SGD ||
-		     m->opt.momentum > 0.0;
-	int need_v = m->opt.optimizer != LUPI_OPTIM_SGD;
+	int opt = m->opt.optimizer;
+	int adam = opt == LUPI_OPTIM_ADAM || opt == LUPI_OPTIM_ADAMW;
+	int need_m = adam || (opt == LUPI_OPTIM_SGD && m->opt.momentum > 0.0);
+	int need_v = adam || opt == LUPI_OPTIM_RMSPROP;
 	if (need_m && m->opt_m == NULL)
 		m->opt_m = lupi__calloc(m->n_params, sizeof *m->opt_m);
 	if (need_v && m->opt_v == NULL)
@@ -87,17 +92,20 @@ static inline uint32_t nonfinite_bits(float x)
 	return (b & 0x7f800000u) + 0x00800000u;
 }
 
-/* Each optimiser computes the new parameters and moments of every element.
- * With commit 0 it only tells whether they are all finite, so that a step
- * that would overflow fails before it changes anything; with commit 1 it
- * stores them. The branch on commit is loop-invariant (GCC unswitches it). */
-LUPI__VEC_CLONES static int sgd(lupi_model *m, float lr, float gs,
-				int commit)
+/* Each optimiser computes the new parameters and moments of the n elements
+ * from offset off. With commit 0 it only tells whether they are all finite,
+ * so that a step that would overflow fails before it changes anything; with
+ * commit 1 it stores them. The branch on commit is loop-invariant (GCC
+ * unswitches it). */
+typedef int (*rule_fn)(lupi_model *m, size_t off, size_t n, float lr,
+		       float gs, int commit);
+
+LUPI__VEC_CLONES static int sgd(lupi_model *m, size_t off, size_t n,
+				float lr, float gs, int commit)
 {
-	float *restrict p = m->params;
-	const float *restrict g = m->grads;
+	float *restrict p = m->params + off;
+	const float *restrict g = m->grads + off;
 	float wd = (float)m->opt.weight_decay;
-	size_t n = m->n_params;
 	uint32_t bad = 0;
 	if (m->opt_m == NULL) {
 		for (size_t i = 0; i < n; i++) {
@@ -111,7 +119,7 @@ LUPI__VEC_CLONES static int sgd(lupi_model *m, float lr, float gs,
 	}
 	/* PyTorch's form (no dampening): v = mu v + g; the step is v, or
 	 * g + mu v with Nesterov (Sutskever et al. 2013). */
-	float *restrict v = m->opt_m;
+	float *restrict v = m->opt_m + off;
 	float mu = (float)m->opt.momentum;
 	float a = m->opt.nesterov ? 1.0f : 0.0f;
 	float c = m->opt.nesterov ? mu : 1.0f;
@@ -133,12 +141,12 @@ LUPI__VEC_CLONES static int sgd(lupi_model *m, float lr, float gs,
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). AdamW first
  * multiplies p by 1 - lr wd and adds no L2 term. The loop vectorises only
  * with -fno-math-errno (otherwise sqrtf may set errno). */
-LUPI__VEC_CLONES static int adam(lupi_model *m, float lr, float gs,
-				 int commit)
+LUPI__VEC_CLONES static int adam(lupi_model *m, size_t off, size_t n,
+				 float lr, float gs, int commit)
 {
-	float *restrict p = m->params;
-	const float *restrict g = m->grads;
-	float *restrict mo = m->opt_m, *restrict vo = m->opt_v;
+	float *restrict p = m->params + off;
+	const float *restrict g = m->grads + off;
+	float *restrict mo = m->opt_m + off, *restrict vo = m->opt_v + off;
 	const lupi__model_opts *o = &m->opt;
 	int w = o->optimizer == LUPI_OPTIM_ADAMW;
 	float l2 = w ? 0.0f : (float)o->weight_decay;
@@ -149,7 +157,6 @@ LUPI__VEC_CLONES static int adam(lupi_model *m, float lr, float gs,
 	float step = (float)((double)lr / (1.0 - pow(o->beta1, t)));
 	float ibc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, t)));
 	float eps = (float)o->epsilon;
-	size_t n = m->n_params;
 	uint32_t bad = 0;
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + l2 * p[i];
@@ -166,6 +173,68 @@ LUPI__VEC_CLONES static int adam(lupi_model *m, float lr, float gs,
 		}
 	}
 	return !(bad & 0x80000000u);
+}
+
+/* RMSprop (Tieleman & Hinton 2012) as PyTorch's torch.optim.RMSprop with
+ * its defaults (not centred, no momentum): v = a v + (1 - a) g^2,
+ * p -= lr g / (sqrt(v) + eps), with the L2 term in g. */
+LUPI__VEC_CLONES static int rmsprop(lupi_model *m, size_t off, size_t n,
+				    float lr, float gs, int commit)
+{
+	float *restrict p = m->params + off;
+	const float *restrict g = m->grads + off;
+	float *restrict vo = m->opt_v + off;
+	const lupi__model_opts *o = &m->opt;
+	float wd = (float)o->weight_decay;
+	float a = (float)o->rms_decay, c = (float)(1.0 - o->rms_decay);
+	float eps = (float)o->epsilon;
+	uint32_t bad = 0;
+	for (size_t i = 0; i < n; i++) {
+		float gi = g[i] * gs + wd * p[i];
+		float vi = a * vo[i] + c * gi * gi;
+		float pi = p[i] - lr * gi / (sqrtf(vi) + eps);
+		if (commit) {
+			vo[i] = vi;
+			p[i] = pi;
+		} else {
+			bad |= nonfinite_bits(vi) | nonfinite_bits(pi);
+		}
+	}
+	return !(bad & 0x80000000u);
+}
+
+/* Runs a rule over each run of consecutive layers that are not frozen;
+ * 1 when every run was finite. */
+static int each_run(lupi_model *m, rule_fn rule, float lr, float gs,
+		    int commit)
+{
+	int ok = 1;
+	size_t l = 0;
+	while (l < m->n_layers) {
+		if (m->layers[l].frozen) {
+			l++;
+			continue;
+		}
+		size_t begin = (size_t)(m->layers[l].w - m->params);
+		while (l < m->n_layers && !m->layers[l].frozen)
+			l++;
+		size_t end = l < m->n_layers ?
+			(size_t)(m->layers[l].w - m->params) : m->n_params;
+		ok &= rule(m, begin, end - begin, lr, gs, commit);
+	}
+	return ok;
+}
+
+static rule_fn rule_of(int optimizer)
+{
+	switch (optimizer) {
+	case LUPI_OPTIM_SGD:
+		return sgd;
+	case LUPI_OPTIM_RMSPROP:
+		return rmsprop;
+	default:
+		return adam;
+	}
 }
 
 /* 1 when all n floats are finite. */
@@ -228,16 +297,15 @@ int lupi__model_update(lupi_model *m)
 	LUPI__TRY(lupi__model_optim_state(m));
 	float gs = clip_scale(m, sumsq);
 	float lr = (float)lupi__model_lr(m);
-	int (*rule)(lupi_model *, float, float, int) =
-		m->opt.optimizer == LUPI_OPTIM_SGD ? sgd : adam;
+	rule_fn rule = rule_of(m->opt.optimizer);
 	m->t++;
-	if (!rule(m, lr, gs, 0)) {
+	if (!each_run(m, rule, lr, gs, 0)) {
 		m->t--;
 		return lupi__err(LUPI_ENONFINITE,
 				 "the update would make the weights or the "
 				 "optimiser state not finite (learning rate "
 				 "%g)", (double)lr);
 	}
-	rule(m, lr, gs, 1);
+	each_run(m, rule, lr, gs, 1);
 	return LUPI_OK;
 }

@@ -1,52 +1,208 @@
-/* The standard LUPI experiment (Lopez-Paz et al. 2016, section 4): a
- * baseline, the teacher, a hard-label student and distilled students over a
- * grid of (lambda, T), repeated over seeds with paired differences. */
+/* The standard LUPI experiment (Lopez-Paz et al. 2016, section 4) as a
+ * handle: a baseline, the teacher, a hard-label student and distilled
+ * students over a grid of (lambda, T), repeated with paired differences. */
 #include <math.h>
+#include <string.h>
 
 #include "train_internal.h"
 
-struct lupi_compare {
+/* ---- options -------------------------------------------------------------- */
+
+typedef struct compare_opts {
+	int64_t repeats;
+	uint64_t seed;
+} compare_opts;
+
+/* Comparison options are not saved in model files: file id 0. */
+#define COMPARE_INT(N, field, st, lo, hi, def, doc)                           \
+	LUPI__OPT_INT(COMPARE, N, compare_opts, field, st, lo, hi, def, NULL, \
+		      0, 0, doc)
+
+static const lupi__option compare_rows[] = {
+	COMPARE_INT(REPEATS, repeats, LUPI__STORE_I64, 1, 100000, 5,
+		    "repetitions, each with its own seed"),
+	COMPARE_INT(SEED, seed, LUPI__STORE_U64, INT64_MIN, INT64_MAX, 0,
+		    "seed of repetition 0: repetition r sets SEED + r as the "
+		    "LUPI_MODEL_OPT_SEED of every model it trains"),
+};
+
+const lupi__option_table lupi__compare_options = {
+	LUPI_HANDLE_COMPARE, "LUPI_COMPARE_OPT_", compare_rows,
+	sizeof compare_rows / sizeof compare_rows[0]};
+
+/* ---- the handle ----------------------------------------------------------- */
+
+/* The result of one run. */
+typedef struct table {
 	size_t rows;
-	unsigned seeds;
+	unsigned repeats;
 	int metric;
 	int *kind;       /* rows */
 	double *lambda;  /* rows, NaN unless DISTILLED */
 	double *temp;    /* rows */
-	double *values;  /* rows x seeds */
+	double *values;  /* rows x repeats */
+} table;
+
+struct lupi_compare {
+	lupi_model *tproto, *sproto; /* owned clones */
+	lupi_loss *loss;             /* prototype: options and columns */
+	double *lambdas, *temps;
+	size_t nl, nt;
+	compare_opts opt;
+	table *tab;                  /* the last successful run, or NULL */
 };
 
-/* The arguments of one lupi_compare_run() and its progress. */
-typedef struct run {
-	const lupi_model *tproto, *sproto;
-	const lupi_dataset *train, *test;
-	const double *lambdas, *temps;
-	size_t nl, nt;
-	const lupi_loss *loss_proto; /* NULL for KD */
-	lupi_progress_fn progress;
-	void *user;
-	size_t done, total;          /* models trained, in all */
-	lupi_compare *c;
-} run;
+static void table_free(table *t)
+{
+	if (t == NULL)
+		return;
+	lupi__free(t->kind);
+	lupi__free(t->lambda);
+	lupi__free(t->temp);
+	lupi__free(t->values);
+	lupi__free(t);
+}
 
 void lupi_compare_free(lupi_compare *c)
 {
 	if (c == NULL)
 		return;
-	lupi__free(c->kind);
-	lupi__free(c->lambda);
-	lupi__free(c->temp);
-	lupi__free(c->values);
+	lupi_model_free(c->tproto);
+	lupi_model_free(c->sproto);
+	lupi_loss_free(c->loss);
+	lupi__free(c->lambdas);
+	lupi__free(c->temps);
+	table_free(c->tab);
 	lupi__free(c);
 }
 
-/* A fresh loss with proto's kind, options and columns but no learned
- * state (a clean hint regressor or CRD queue); KD when proto is NULL. */
-static int loss_copy(const lupi_loss *proto, lupi_loss **out)
+static double *dup_doubles(const double *v, size_t n)
 {
-	if (proto == NULL)
-		return lupi_loss_create(LUPI_LOSS_KD, out);
-	return lupi__loss_copy(proto, out);
+	double *d = lupi__malloc_array(n, sizeof *d);
+	if (d != NULL)
+		memcpy(d, v, n * sizeof *d);
+	return d;
 }
+
+/* Every value of the grid must be a valid LAMBDA or TEMPERATURE: checked
+ * against the loss's option table (its ranges and its messages), stored in
+ * a scratch struct that is then dropped. */
+static int check_values(int key, const double *v, size_t n)
+{
+	const lupi__option *row;
+	lupi_loss probe;
+	LUPI__TRY(lupi__option_lookup(&lupi__loss_options, key,
+				      LUPI_TYPE_DOUBLE, &row));
+	for (size_t i = 0; i < n; i++)
+		LUPI__TRY(lupi__option_store_double(&lupi__loss_options, row,
+						    &probe, v[i]));
+	return LUPI_OK;
+}
+
+int lupi_compare_set_grid(lupi_compare *c, const double *lambdas,
+			  size_t n_lambdas, const double *temps,
+			  size_t n_temps)
+{
+	LUPI__CHECK_NULL(c);
+	if (lambdas == NULL || temps == NULL || n_lambdas == 0 ||
+	    n_temps == 0)
+		return lupi__err(LUPI_EINVAL,
+				 "the lambda and temperature grids must not "
+				 "be empty");
+	size_t grid;
+	if (lupi__mul_overflow(n_lambdas, n_temps, &grid) ||
+	    grid > SIZE_MAX / 4 / sizeof(double) / 100000)
+		return lupi__err(LUPI_ERANGE, "a grid of %zu x %zu is too "
+				 "large", n_lambdas, n_temps);
+	LUPI__TRY(check_values(LUPI_LOSS_OPT_LAMBDA, lambdas, n_lambdas));
+	LUPI__TRY(check_values(LUPI_LOSS_OPT_TEMPERATURE, temps, n_temps));
+	double *l = dup_doubles(lambdas, n_lambdas);
+	double *t = dup_doubles(temps, n_temps);
+	if (l == NULL || t == NULL) {
+		lupi__free(l);
+		lupi__free(t);
+		return lupi__err(LUPI_ENOMEM, "out of memory (grid)");
+	}
+	lupi__free(c->lambdas);
+	lupi__free(c->temps);
+	c->lambdas = l;
+	c->temps = t;
+	c->nl = n_lambdas;
+	c->nt = n_temps;
+	return LUPI_OK;
+}
+
+int lupi_compare_set_loss(lupi_compare *c, const lupi_loss *loss)
+{
+	LUPI__CHECK_NULL(c);
+	LUPI__CHECK_NULL(loss);
+	lupi_loss *copy = NULL;
+	LUPI__TRY(lupi__loss_copy(loss, &copy));
+	lupi_loss_free(c->loss);
+	c->loss = copy;
+	return LUPI_OK;
+}
+
+int lupi_compare_set_int(lupi_compare *c, int key, int64_t value)
+{
+	LUPI__CHECK_NULL(c);
+	return lupi__option_set_int(&lupi__compare_options, &c->opt, key,
+				    value);
+}
+
+int lupi_compare_get_int(const lupi_compare *c, int key, int64_t *value)
+{
+	LUPI__CHECK_NULL(c);
+	return lupi__option_get_int(&lupi__compare_options, &c->opt, key,
+				    value);
+}
+
+int lupi_compare_create(const lupi_model *teacher_proto,
+			const lupi_model *student_proto, lupi_compare **out)
+{
+	LUPI__CHECK_NULL(out);
+	*out = NULL;
+	LUPI__CHECK_NULL(teacher_proto);
+	LUPI__CHECK_NULL(student_proto);
+	if (teacher_proto->n_out != student_proto->n_out)
+		return lupi__err(LUPI_ESHAPE,
+				 "student has %zu outputs, teacher %zu",
+				 student_proto->n_out, teacher_proto->n_out);
+	if (teacher_proto->task != student_proto->task)
+		return lupi__err(LUPI_ESHAPE,
+				 "teacher and student tasks differ");
+	lupi_compare *c = lupi__calloc(1, sizeof *c);
+	if (c == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory (comparison)");
+	lupi__option_defaults(&lupi__compare_options, &c->opt);
+	static const double lambda0 = 0.5, temp0 = 1.0;
+	int rc = lupi_model_clone(teacher_proto, &c->tproto);
+	if (rc == LUPI_OK)
+		rc = lupi_model_clone(student_proto, &c->sproto);
+	if (rc == LUPI_OK)
+		rc = lupi_loss_create(LUPI_LOSS_KD, &c->loss);
+	if (rc == LUPI_OK)
+		rc = lupi_compare_set_grid(c, &lambda0, 1, &temp0, 1);
+	if (rc < 0) {
+		lupi_compare_free(c);
+		return rc;
+	}
+	*out = c;
+	return LUPI_OK;
+}
+
+/* ---- one run -------------------------------------------------------------- */
+
+/* A run in progress: the table it fills, the pair of the current
+ * repetition, and the progress count. */
+typedef struct run {
+	lupi_compare *c;
+	table *tab;
+	const lupi_dataset *train, *test;
+	lupi_progress_fn progress;
+	void *user;
+	size_t done, total;  /* models trained, in all */
+} run;
 
 static int metric_of(int task, int *metric)
 {
@@ -59,80 +215,60 @@ static int metric_of(int task, int *metric)
 		*metric = LUPI_METRIC_MSE;
 		return LUPI_OK;
 	default:
-		return lupi__err(LUPI_ESTATE, "training set has no targets");
+		return lupi__err(LUPI_ESTATE, "the prototypes have no task");
 	}
 }
 
-static int check_grid(lupi_loss *loss, const double *lambdas, size_t nl,
-		      const double *temps, size_t nt)
+static int table_alloc(const lupi_compare *c, unsigned repeats, table **out)
 {
-	if (lambdas == NULL || temps == NULL || nl == 0 || nt == 0)
-		return lupi__err(LUPI_EINVAL,
-				 "the lambda and temperature grids must not "
-				 "be empty");
-	for (size_t i = 0; i < nl; i++)
-		LUPI__TRY(lupi_loss_set_double(loss, LUPI_LOSS_OPT_LAMBDA,
-					       lambdas[i]));
-	for (size_t j = 0; j < nt; j++)
-		LUPI__TRY(lupi_loss_set_double(loss, LUPI_LOSS_OPT_TEMPERATURE,
-					       temps[j]));
-	return LUPI_OK;
-}
-
-static int check_shapes(const lupi_model *tp, const lupi_model *sp,
-			const lupi_dataset *train, const lupi_dataset *test)
-{
-	if (tp->n_out != sp->n_out)
-		return lupi__err(LUPI_ESHAPE,
-				 "student has %zu outputs, teacher %zu",
-				 sp->n_out, tp->n_out);
-	if (tp->task != sp->task || sp->task != train->task ||
-	    test->task != train->task)
-		return lupi__err(LUPI_ESHAPE,
-				 "teacher, student, train and test tasks "
-				 "differ");
-	if (test->k != train->k || test->d != train->d ||
-	    test->d_priv != train->d_priv)
-		return lupi__err(LUPI_ESHAPE,
-				 "train and test have different shapes");
-	return LUPI_OK;
-}
-
-static int table_alloc(size_t rows, unsigned seeds, int metric,
-		       lupi_compare **out)
-{
-	lupi_compare *c = lupi__calloc(1, sizeof *c);
-	if (c == NULL)
+	size_t rows = 3 + c->nl * c->nt; /* bounded by set_grid */
+	table *t = lupi__calloc(1, sizeof *t);
+	if (t == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory (comparison)");
-	c->rows = rows;
-	c->seeds = seeds;
-	c->metric = metric;
-	c->kind = lupi__malloc_array(rows, sizeof *c->kind);
-	c->lambda = lupi__malloc_array(rows, sizeof *c->lambda);
-	c->temp = lupi__malloc_array(rows, sizeof *c->temp);
-	c->values = lupi__malloc_array(rows, seeds * sizeof *c->values);
-	if (!c->kind || !c->lambda || !c->temp || !c->values) {
-		lupi_compare_free(c);
-		return lupi__err(LUPI_ENOMEM, "out of memory (comparison)");
+	t->rows = rows;
+	t->repeats = repeats;
+	t->kind = lupi__malloc_array(rows, sizeof *t->kind);
+	t->lambda = lupi__malloc_array(rows, sizeof *t->lambda);
+	t->temp = lupi__malloc_array(rows, sizeof *t->temp);
+	t->values = lupi__malloc_array(rows, repeats * sizeof *t->values);
+	int rc = metric_of(c->sproto->task, &t->metric);
+	if (rc == LUPI_OK && (!t->kind || !t->lambda || !t->temp ||
+			      !t->values))
+		rc = lupi__err(LUPI_ENOMEM, "out of memory (comparison)");
+	if (rc < 0) {
+		table_free(t);
+		return rc;
 	}
-	*out = c;
+	static const int fixed[3] = {LUPI_COMPARE_BASELINE,
+				     LUPI_COMPARE_TEACHER, LUPI_COMPARE_HARD};
+	for (size_t row = 0; row < rows; row++) {
+		t->kind[row] = row < 3 ? fixed[row] : LUPI_COMPARE_DISTILLED;
+		t->lambda[row] = row < 3 ? NAN : c->lambdas[(row - 3) / c->nt];
+		t->temp[row] = row < 3 ? NAN : c->temps[(row - 3) % c->nt];
+	}
+	*out = t;
 	return LUPI_OK;
 }
 
-static void table_labels(run *r)
+/* train and test fit both prototypes (views, task, outputs). */
+static int check_pair(const lupi_compare *c, const lupi_dataset *train,
+		      const lupi_dataset *test)
 {
-	lupi_compare *c = r->c;
-	int fixed[3] = {LUPI_COMPARE_BASELINE, LUPI_COMPARE_TEACHER,
-			LUPI_COMPARE_HARD};
-	for (size_t row = 0; row < c->rows; row++) {
-		c->kind[row] = row < 3 ? fixed[row] : LUPI_COMPARE_DISTILLED;
-		c->lambda[row] = NAN;
-		c->temp[row] = NAN;
-		if (row < 3)
-			continue;
-		c->lambda[row] = r->lambdas[(row - 3) / r->nt];
-		c->temp[row] = r->temps[(row - 3) % r->nt];
-	}
+	LUPI__CHECK_NULL(train);
+	LUPI__CHECK_NULL(test);
+	int rc = lupi__model_check_dataset(c->tproto, train, 1);
+	if (rc == LUPI_OK)
+		rc = lupi__model_check_dataset(c->sproto, train, 1);
+	if (rc < 0)
+		return lupi__err_prefix(rc, "training set");
+	rc = lupi__model_check_dataset(c->tproto, test, 1);
+	if (rc == LUPI_OK)
+		rc = lupi__model_check_dataset(c->sproto, test, 1);
+	if (rc < 0)
+		return lupi__err_prefix(rc, "test set");
+	if (test->n == 0 || train->n == 0)
+		return lupi__err(LUPI_EINVAL, "a dataset has no samples");
+	return LUPI_OK;
 }
 
 /* Majority-class accuracy or training-mean MSE on test. */
@@ -176,6 +312,7 @@ static int tick(run *r)
 	if (r->progress == NULL)
 		return LUPI_OK;
 	lupi_progress p = {
+		.size = sizeof(lupi_progress),
 		.epoch = (unsigned)r->done,
 		.epochs = (unsigned)r->total,
 		.step = 0,
@@ -185,17 +322,19 @@ static int tick(run *r)
 		.epoch_end = 1,
 	};
 	if (r->progress(r->user, &p) != 0)
-		return lupi__err(LUPI_ESTATE, "cancelled");
+		return lupi__err(LUPI_ECANCELLED,
+				 "comparison cancelled by the progress "
+				 "callback after %zu of %zu models", r->done,
+				 r->total);
 	return LUPI_OK;
 }
 
-/* A clone of proto initialised from its seed + offset. */
-static int fresh_clone(const lupi_model *proto, uint64_t offset,
+/* A clone of proto with LUPI_MODEL_OPT_SEED = seed, initialised from it. */
+static int fresh_clone(const lupi_model *proto, uint64_t seed,
 		       lupi_model **out)
 {
 	LUPI__TRY(lupi_model_clone(proto, out));
-	int rc = lupi_model_set_int(*out, LUPI_MODEL_OPT_SEED,
-				    (int64_t)(proto->opt.seed + offset));
+	int rc = lupi_model_set_int(*out, LUPI_MODEL_OPT_SEED, (int64_t)seed);
 	if (rc == LUPI_OK)
 		rc = lupi_model_init(*out);
 	if (rc < 0) {
@@ -207,71 +346,76 @@ static int fresh_clone(const lupi_model *proto, uint64_t offset,
 
 /* Trains m (with a loss: as a student of t, which may be NULL) and scores
  * it on test. */
-static int fit_score(lupi_model *m, lupi_teacher *t, lupi_loss *loss,
+static int fit_score(lupi_model *m, const lupi_teacher *t, lupi_loss *loss,
 		     run *r, double *value)
 {
 	int rc = loss ? lupi_student_fit(m, t, loss, r->train, NULL, NULL, NULL)
 		      : lupi_model_fit(m, r->train, NULL, NULL, NULL);
 	if (rc == LUPI_OK)
-		rc = lupi_model_evaluate(m, r->test, r->c->metric, value);
+		rc = lupi_model_evaluate(m, r->test, r->tab->metric, value);
 	if (rc == LUPI_OK)
 		rc = tick(r);
 	return rc;
 }
 
 /* One distilled row's student: a copy of the hard student's initial
- * weights, trained with a fresh copy of loss_proto (so a learned hint
- * regressor or CRD queue never carries over between students). */
-static int distill_row(run *r, size_t row, unsigned s,
-		       const lupi_model *init, lupi_teacher *t)
+ * weights, trained with a fresh copy of the loss prototype (so a learned
+ * hint regressor or CRD queue never carries over between students). */
+static int distill_row(run *r, size_t row, unsigned rep,
+		       const lupi_model *init, const lupi_teacher *t)
 {
-	lupi_compare *c = r->c;
+	table *tab = r->tab;
 	lupi_model *m = NULL;
 	lupi_loss *loss = NULL;
 	int rc = lupi_model_clone(init, &m);
 	if (rc == LUPI_OK)
-		rc = loss_copy(r->loss_proto, &loss);
+		rc = lupi__loss_copy(r->c->loss, &loss);
 	if (rc == LUPI_OK)
 		rc = lupi_loss_set_double(loss, LUPI_LOSS_OPT_LAMBDA,
-					  c->lambda[row]);
+					  tab->lambda[row]);
 	if (rc == LUPI_OK)
 		rc = lupi_loss_set_double(loss, LUPI_LOSS_OPT_TEMPERATURE,
-					  c->temp[row]);
+					  tab->temp[row]);
 	if (rc == LUPI_OK)
-		rc = fit_score(m, t, loss, r, &c->values[row * c->seeds + s]);
+		rc = fit_score(m, t, loss, r,
+			       &tab->values[row * tab->repeats + rep]);
 	lupi_loss_free(loss);
 	lupi_model_free(m);
 	return rc;
 }
 
-/* Seed s: baseline, teacher, hard student, then the distilled students.
- * The hard student is trained with the HARD loss of lib/distill, the code
- * the distilled students' label term runs, so that lambda = 0 reproduces
- * it exactly. */
-static int run_seed(run *r, unsigned s)
+/* Repetition rep with seed: baseline, teacher, hard student, then the
+ * distilled students. The hard student is trained with the HARD loss of
+ * lib/distill, the code the distilled students' label term runs, so that
+ * lambda = 0 reproduces it exactly. The teacher is prepared on train once,
+ * so every student reads its cache. */
+static int run_repeat(run *r, unsigned rep, uint64_t seed)
 {
-	lupi_compare *c = r->c;
+	table *tab = r->tab;
+	size_t R = tab->repeats;
 	lupi_model *tm = NULL, *hard = NULL, *init = NULL;
 	lupi_teacher *t = NULL;
 	lupi_loss *hl = NULL;
-	c->values[0 * c->seeds + s] = baseline(r->train, r->test);
-	int rc = fresh_clone(r->tproto, s, &tm);
+	tab->values[0 * R + rep] = baseline(r->train, r->test);
+	int rc = fresh_clone(r->c->tproto, seed, &tm);
 	if (rc == LUPI_OK)
-		rc = fit_score(tm, NULL, NULL, r, &c->values[1 * c->seeds + s]);
+		rc = fit_score(tm, NULL, NULL, r, &tab->values[1 * R + rep]);
 	if (rc == LUPI_OK)
 		rc = lupi_teacher_create(&t);
 	if (rc == LUPI_OK)
 		rc = lupi_teacher_add_model(t, tm, 1.0);
 	if (rc == LUPI_OK)
-		rc = fresh_clone(r->sproto, s, &hard);
+		rc = lupi_teacher_prepare(t, r->train);
+	if (rc == LUPI_OK)
+		rc = fresh_clone(r->c->sproto, seed, &hard);
 	if (rc == LUPI_OK)
 		rc = lupi_model_clone(hard, &init);
 	if (rc == LUPI_OK)
 		rc = lupi_loss_create(LUPI_LOSS_HARD, &hl);
 	if (rc == LUPI_OK)
-		rc = fit_score(hard, NULL, hl, r, &c->values[2 * c->seeds + s]);
-	for (size_t row = 3; rc == LUPI_OK && row < c->rows; row++)
-		rc = distill_row(r, row, s, init, t);
+		rc = fit_score(hard, NULL, hl, r, &tab->values[2 * R + rep]);
+	for (size_t row = 3; rc == LUPI_OK && row < tab->rows; row++)
+		rc = distill_row(r, row, rep, init, t);
 	lupi_model_free(tm);
 	lupi_model_free(hard);
 	lupi_model_free(init);
@@ -280,76 +424,103 @@ static int run_seed(run *r, unsigned s)
 	return rc;
 }
 
-static int compare_args(const lupi_model *tp, const lupi_model *sp,
-			const lupi_dataset *train, const lupi_dataset *test,
-			unsigned n_seeds)
+/* The pair of repetition rep from the callback. */
+static int next_pair(run *r, lupi_compare_data_fn data, void *data_user,
+		     unsigned rep, uint64_t seed)
 {
-	LUPI__CHECK_NULL(tp);
-	LUPI__CHECK_NULL(sp);
-	LUPI__CHECK_NULL(train);
-	LUPI__CHECK_NULL(test);
-	if (n_seeds == 0)
-		return lupi__err(LUPI_EINVAL, "n_seeds is 0");
-	return check_shapes(tp, sp, train, test);
-}
-
-int lupi_compare_run(const lupi_model *teacher_proto,
-		     const lupi_model *student_proto,
-		     const lupi_loss *loss_proto, const lupi_dataset *train,
-		     const lupi_dataset *test, const double *lambdas,
-		     size_t n_lambdas, const double *temps, size_t n_temps,
-		     unsigned n_seeds, lupi_progress_fn progress, void *user,
-		     lupi_compare **out)
-{
-	LUPI__CHECK_NULL(out);
-	*out = NULL;
-	LUPI__TRY(compare_args(teacher_proto, student_proto, train, test,
-			       n_seeds));
-	run r = {.tproto = teacher_proto, .sproto = student_proto,
-		 .train = train, .test = test, .lambdas = lambdas,
-		 .temps = temps, .nl = n_lambdas, .nt = n_temps,
-		 .loss_proto = loss_proto, .progress = progress,
-		 .user = user};
-	int metric = LUPI_METRIC_ACCURACY;
-	LUPI__TRY(metric_of(train->task, &metric));
-	/* The grid is checked on a scratch copy before anything is trained. */
-	lupi_loss *probe = NULL;
-	LUPI__TRY(loss_copy(loss_proto, &probe));
-	int rc = check_grid(probe, lambdas, n_lambdas, temps, n_temps);
-	lupi_loss_free(probe);
-	size_t grid = 0;
-	if (rc == LUPI_OK && (lupi__mul_overflow(n_lambdas, n_temps, &grid) ||
-			      grid > SIZE_MAX / 2 / n_seeds))
-		rc = lupi__err(LUPI_ERANGE, "the grid is too large");
-	if (rc == LUPI_OK)
-		rc = table_alloc(3 + grid, n_seeds, metric, &r.c);
-	if (rc == LUPI_OK) {
-		r.total = (size_t)n_seeds * (2 + grid);
-		table_labels(&r);
-	}
-	for (unsigned s = 0; rc == LUPI_OK && s < n_seeds; s++)
-		rc = run_seed(&r, s);
-	if (rc < 0) {
-		lupi_compare_free(r.c);
-		return rc;
-	}
-	*out = r.c;
+	const lupi_dataset *train = NULL, *test = NULL;
+	int rc = data(data_user, rep, seed, &train, &test);
+	if (rc < 0)
+		return lupi__err(rc, "the data callback returned %d (%s) for "
+				 "repetition %u", rc, lupi_strerror(rc), rep);
+	if (rc > 0)
+		return lupi__err(LUPI_EINVAL, "the data callback returned %d "
+				 "for repetition %u: not LUPI_OK nor an error "
+				 "code", rc, rep);
+	if (train == NULL || test == NULL)
+		return lupi__err(LUPI_EINVAL, "the data callback gave no "
+				 "%s set for repetition %u",
+				 train == NULL ? "training" : "test", rep);
+	LUPI__TRY(check_pair(r->c, train, test));
+	r->train = train;
+	r->test = test;
 	return LUPI_OK;
 }
 
+/* Runs every repetition on the fixed pair (data NULL) or on the pairs of
+ * the callback. The old table is dropped first, so a run that fails leaves
+ * none: a host never reads an earlier run's table as this one's. */
+static int run_all(lupi_compare *c, const lupi_dataset *train,
+		   const lupi_dataset *test, lupi_compare_data_fn data,
+		   void *data_user, lupi_progress_fn progress, void *user)
+{
+	table_free(c->tab);
+	c->tab = NULL;
+	if (data == NULL)
+		LUPI__TRY(check_pair(c, train, test));
+	unsigned repeats = (unsigned)c->opt.repeats;
+	run r = {.c = c, .train = train, .test = test, .progress = progress,
+		 .user = user};
+	r.total = (size_t)repeats * (2 + c->nl * c->nt);
+	LUPI__TRY(table_alloc(c, repeats, &r.tab));
+	int rc = LUPI_OK;
+	for (unsigned rep = 0; rc == LUPI_OK && rep < repeats; rep++) {
+		uint64_t seed = c->opt.seed + rep;
+		if (data)
+			rc = next_pair(&r, data, data_user, rep, seed);
+		if (rc == LUPI_OK)
+			rc = run_repeat(&r, rep, seed);
+	}
+	if (rc < 0) {
+		table_free(r.tab);
+		return rc;
+	}
+	c->tab = r.tab;
+	return LUPI_OK;
+}
+
+int lupi_compare_run(lupi_compare *c, const lupi_dataset *train,
+		     const lupi_dataset *test, lupi_progress_fn progress,
+		     void *user)
+{
+	LUPI__CHECK_NULL(c);
+	return run_all(c, train, test, NULL, NULL, progress, user);
+}
+
+int lupi_compare_run_each(lupi_compare *c, lupi_compare_data_fn data,
+			  void *data_user, lupi_progress_fn progress,
+			  void *user)
+{
+	LUPI__CHECK_NULL(c);
+	LUPI__CHECK_NULL(data);
+	return run_all(c, NULL, NULL, data, data_user, progress, user);
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
 size_t lupi_compare_rows(const lupi_compare *c)
 {
-	return c ? c->rows : 0;
+	return c && c->tab ? c->tab->rows : 0;
 }
 
 unsigned lupi_compare_repeats(const lupi_compare *c)
 {
-	return c ? c->seeds : 0;
+	return c && c->tab ? c->tab->repeats : 0;
+}
+
+static int have_table(const lupi_compare *c)
+{
+	LUPI__CHECK_NULL(c);
+	if (c->tab == NULL)
+		return lupi__err(LUPI_ESTATE, "the comparison has no table: "
+				 "no run has succeeded");
+	return LUPI_OK;
 }
 
 int lupi_compare_metric(const lupi_compare *c)
 {
-	return c ? c->metric : LUPI_EINVAL;
+	LUPI__TRY(have_table(c));
+	return c->tab->metric;
 }
 
 /* Mean and sample standard deviation (n - 1; 0 for one value) of v[i] -
@@ -376,34 +547,37 @@ int lupi_compare_row(const lupi_compare *c, size_t row, int *kind,
 		     double *lambda, double *temperature, double *mean,
 		     double *std, double *diff_mean, double *diff_std)
 {
-	LUPI__CHECK_NULL(c);
-	if (row >= c->rows)
+	LUPI__TRY(have_table(c));
+	const table *t = c->tab;
+	if (row >= t->rows)
 		return lupi__err(LUPI_ERANGE, "row %zu: the table has %zu rows",
-				 row, c->rows);
+				 row, t->rows);
 	if (kind)
-		*kind = c->kind[row];
+		*kind = t->kind[row];
 	if (lambda)
-		*lambda = c->lambda[row];
+		*lambda = t->lambda[row];
 	if (temperature)
-		*temperature = c->temp[row];
-	const double *v = c->values + row * c->seeds;
-	mean_std(v, NULL, c->seeds, mean, std);
-	mean_std(v, c->values + 2 * c->seeds, c->seeds, diff_mean, diff_std);
+		*temperature = t->temp[row];
+	const double *v = t->values + row * t->repeats;
+	mean_std(v, NULL, t->repeats, mean, std);
+	mean_std(v, t->values + 2 * t->repeats, t->repeats, diff_mean,
+		 diff_std);
 	return LUPI_OK;
 }
 
-int lupi_compare_value(const lupi_compare *c, size_t row, unsigned seed,
+int lupi_compare_value(const lupi_compare *c, size_t row, unsigned repeat,
 		       double *value)
 {
-	LUPI__CHECK_NULL(c);
+	LUPI__TRY(have_table(c));
 	LUPI__CHECK_NULL(value);
-	if (row >= c->rows)
+	const table *t = c->tab;
+	if (row >= t->rows)
 		return lupi__err(LUPI_ERANGE, "row %zu: the table has %zu rows",
-				 row, c->rows);
-	if (seed >= c->seeds)
+				 row, t->rows);
+	if (repeat >= t->repeats)
 		return lupi__err(LUPI_ERANGE,
-				 "seed %u: the table has %u seeds", seed,
-				 c->seeds);
-	*value = c->values[row * c->seeds + seed];
+				 "repetition %u: the table has %u", repeat,
+				 t->repeats);
+	*value = t->values[row * t->repeats + repeat];
 	return LUPI_OK;
 }

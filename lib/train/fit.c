@@ -1,4 +1,13 @@
-/* The epoch loop shared by lupi_model_fit and lupi_student_fit. */
+/* The epoch loop shared by lupi_model_fit and lupi_student_fit.
+ *
+ * Cancelling: when the progress callback returns non-zero the loop stops
+ * where it is and lupi__fit returns LUPI_ECANCELLED. The model keeps what
+ * was trained so far, and RESTORE_BEST applies as it does when the epochs
+ * run out or PATIENCE stops training: with a validation set, the weights
+ * of the best epoch evaluated so far are restored (a cancel inside the
+ * first epoch, before any evaluation, keeps the current weights). A host
+ * that cancels because it has seen enough thus gets the same model as
+ * early stopping would give it at that point. */
 #include <math.h>
 #include <string.h>
 
@@ -62,7 +71,8 @@ static int track_best(lupi_model *m, struct fit_state *st, unsigned epoch,
 	       (int64_t)(epoch - st->best_epoch) >= m->opt.patience;
 }
 
-/* One epoch; sets *stop when the callback asked to stop. */
+/* One epoch; sets *stop to 1 when training should stop early (PATIENCE)
+ * and to 2 when the callback asked to stop. */
 static int run_epoch(lupi_model *m, const lupi_dataset *train,
 		     const lupi_dataset *valid, struct fit_state *st,
 		     lupi__step_fn step, void *ctx, lupi_progress_fn progress,
@@ -70,7 +80,7 @@ static int run_epoch(lupi_model *m, const lupi_dataset *train,
 {
 	const lupi__model_opts *o = &m->opt;
 	size_t batch = (size_t)o->batch < st->n ? (size_t)o->batch : st->n;
-	lupi_progress p = {0};
+	lupi_progress p = {.size = sizeof(lupi_progress)};
 	p.epoch = m->epoch + 1;
 	p.epochs = (unsigned)o->epochs;
 	p.steps_per_epoch = (st->n + batch - 1) / batch;
@@ -91,7 +101,7 @@ static int run_epoch(lupi_model *m, const lupi_dataset *train,
 		if (progress && o->progress_steps > 0 && !last &&
 		    p.step % (uint64_t)o->progress_steps == 0 &&
 		    progress(user, &p)) {
-			*stop = 1;
+			*stop = 2;
 			return LUPI_OK;
 		}
 	}
@@ -102,7 +112,7 @@ static int run_epoch(lupi_model *m, const lupi_dataset *train,
 		*stop = track_best(m, st, m->epoch, p.valid_metric, higher);
 	}
 	if (progress && progress(user, &p))
-		*stop = 1;
+		*stop = 2;
 	return LUPI_OK;
 }
 
@@ -134,6 +144,9 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 		memcpy(m->params, st.best, m->n_params * sizeof *m->params);
 	lupi__free(st.best);
 	lupi__free(st.idx);
+	if (rc == LUPI_OK && stop == 2)
+		return lupi__err(LUPI_ECANCELLED, "training cancelled by the "
+				 "progress callback in epoch %u", m->epoch + 1);
 	return rc;
 }
 

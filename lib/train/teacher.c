@@ -47,55 +47,39 @@ static int grow2(void **p, size_t a, size_t b, size_t size)
 	return grow(p, n, size);
 }
 
-int lupi__step_scratch_reserve(lupi__step_scratch *sc, size_t n, size_t k,
-			       size_t dt, size_t ds)
+/* Scratch for combining outputs of n samples of k outputs with member
+ * inputs of width dim. */
+static int combine_reserve(lupi__combine *w, size_t n, size_t k, size_t dim)
 {
-	if (n <= sc->cap_n && k <= sc->cap_k && dt <= sc->cap_dt &&
-	    ds <= sc->cap_ds)
+	if (n <= w->cap_n && k <= w->cap_k && dim <= w->cap_dim &&
+	    w->prob != NULL)
 		return LUPI_OK;
-	n = n > sc->cap_n ? n : sc->cap_n;
-	k = k > sc->cap_k ? k : sc->cap_k;
-	dt = dt > sc->cap_dt ? dt : sc->cap_dt;
-	ds = ds > sc->cap_ds ? ds : sc->cap_ds;
-	LUPI__TRY(grow2((void **)&sc->t, n, k, sizeof(float)));
-	LUPI__TRY(grow((void **)&sc->has, n, 1));
-	LUPI__TRY(grow((void **)&sc->sub, n, sizeof(size_t)));
-	LUPI__TRY(grow2((void **)&sc->ft, n, dt ? dt : 1, sizeof(float)));
-	LUPI__TRY(grow2((void **)&sc->fgrad, n, ds ? ds : 1, sizeof(float)));
-	sc->cap_n = n;
-	sc->cap_k = k;
-	sc->cap_dt = dt;
-	sc->cap_ds = ds;
+	n = n > w->cap_n ? n : w->cap_n;
+	k = k > w->cap_k ? k : w->cap_k;
+	dim = dim > w->cap_dim ? dim : w->cap_dim;
+	LUPI__TRY(grow2((void **)&w->acc, n, k, sizeof(double)));
+	LUPI__TRY(grow((void **)&w->wsum, n, sizeof(double)));
+	LUPI__TRY(grow((void **)&w->count, n, sizeof(size_t)));
+	LUPI__TRY(grow((void **)&w->sub, n, sizeof(size_t)));
+	LUPI__TRY(grow2((void **)&w->mout, n, k, sizeof(float)));
+	LUPI__TRY(grow2((void **)&w->rows, n, dim ? dim : 1, sizeof(float)));
+	LUPI__TRY(grow((void **)&w->prob, k, sizeof(double)));
+	w->cap_n = n;
+	w->cap_k = k;
+	w->cap_dim = dim;
 	return LUPI_OK;
 }
 
-void lupi__step_scratch_free(lupi__step_scratch *sc)
+void lupi__combine_free(lupi__combine *w)
 {
-	lupi__free(sc->t);
-	lupi__free(sc->has);
-	lupi__free(sc->sub);
-	lupi__free(sc->ft);
-	lupi__free(sc->fgrad);
-	memset(sc, 0, sizeof *sc);
-}
-
-/* Scratch for combining outputs of n samples with features of width dim. */
-static int work_reserve(lupi_teacher *t, size_t n, size_t dim)
-{
-	if (n <= t->work_n && dim <= t->work_dim && t->prob != NULL)
-		return LUPI_OK;
-	n = n > t->work_n ? n : t->work_n;
-	dim = dim > t->work_dim ? dim : t->work_dim;
-	LUPI__TRY(grow2((void **)&t->acc, n, t->k, sizeof(double)));
-	LUPI__TRY(grow((void **)&t->wsum, n, sizeof(double)));
-	LUPI__TRY(grow((void **)&t->count, n, sizeof(size_t)));
-	LUPI__TRY(grow((void **)&t->sub, n, sizeof(size_t)));
-	LUPI__TRY(grow2((void **)&t->mout, n, t->k, sizeof(float)));
-	LUPI__TRY(grow2((void **)&t->rows, n, dim ? dim : 1, sizeof(float)));
-	LUPI__TRY(grow((void **)&t->prob, t->k, sizeof(double)));
-	t->work_n = n;
-	t->work_dim = dim;
-	return LUPI_OK;
+	lupi__free(w->acc);
+	lupi__free(w->wsum);
+	lupi__free(w->count);
+	lupi__free(w->sub);
+	lupi__free(w->mout);
+	lupi__free(w->rows);
+	lupi__free(w->prob);
+	memset(w, 0, sizeof *w);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -134,15 +118,6 @@ void lupi_teacher_free(lupi_teacher *t)
 		member_free(&t->members[j]);
 	lupi__free(t->members);
 	cache_drop(t);
-	lupi__free(t->acc);
-	lupi__free(t->wsum);
-	lupi__free(t->count);
-	lupi__free(t->sub);
-	lupi__free(t->mout);
-	lupi__free(t->rows);
-	lupi__free(t->prob);
-	lupi__step_scratch_free(&t->step);
-	lupi_loss_free(t->default_kd);
 	lupi__free(t);
 }
 
@@ -151,7 +126,7 @@ size_t lupi_teacher_num_outputs(const lupi_teacher *t)
 	return t ? t->k : 0;
 }
 
-lupi_model *lupi__teacher_model(const lupi_teacher *t)
+const lupi_model *lupi__teacher_model(const lupi_teacher *t)
 {
 	if (t == NULL || t->n_members != 1)
 		return NULL;
@@ -183,13 +158,6 @@ static int member_push(lupi_teacher *t, const lupi__member *mb, int task,
 		LUPI__TRY(grow(&p, cap, sizeof *t->members));
 		t->members = p;
 		t->cap_members = cap;
-	}
-	/* The combining scratch depends on k: force a regrow. */
-	if (t->n_members == 0) {
-		t->work_n = 0;
-		t->work_dim = 0;
-		lupi__free(t->prob);
-		t->prob = NULL;
 	}
 	t->members[t->n_members++] = *mb;
 	t->task = task;
@@ -333,39 +301,39 @@ static void row_probs(int task, const float *z, size_t k, double *p)
 /* Adds one member's logits for batch position p. The first member to see a
  * sample is copied as it is: a lone member's logits pass through unchanged
  * (their softmax is the average), so logit matching sees them exactly. */
-static void accumulate(lupi_teacher *t, size_t p, const float *z, double w,
-		       float *out)
+static void accumulate(const lupi_teacher *t, lupi__combine *w, size_t p,
+		       const float *z, double weight, float *out)
 {
 	size_t k = t->k;
-	if (t->count[p] == 0)
+	if (w->count[p] == 0)
 		memcpy(out + p * k, z, k * sizeof *z);
-	t->count[p]++;
-	t->wsum[p] += w;
-	row_probs(t->task, z, k, t->prob);
+	w->count[p]++;
+	w->wsum[p] += weight;
+	row_probs(t->task, z, k, w->prob);
 	for (size_t c = 0; c < k; c++)
-		t->acc[p * k + c] += w * t->prob[c];
+		w->acc[p * k + c] += weight * w->prob[c];
 }
 
 /* Row p of out from the averaged probabilities of two or more members. */
-static void combine_row(lupi_teacher *t, size_t p, float *z)
+static void combine_row(const lupi_teacher *t, const lupi__combine *w,
+			size_t p, float *z)
 {
 	size_t k = t->k;
-	const double *a = t->acc + p * k;
-	double w = t->wsum[p];
+	const double *a = w->acc + p * k;
+	double ws = w->wsum[p];
 	if (t->task == LUPI_TASK_REGRESSION) {
 		for (size_t c = 0; c < k; c++)
-			z[c] = (float)(a[c] / w);
+			z[c] = (float)(a[c] / ws);
 	} else if (t->task == LUPI_TASK_BINARY) {
-		double q = a[0] / w;
+		double q = a[0] / ws;
 		z[0] = (float)(clamp_log(q) - clamp_log(1.0 - q));
 	} else {
 		for (size_t c = 0; c < k; c++)
-			z[c] = (float)clamp_log(a[c] / w);
+			z[c] = (float)clamp_log(a[c] / ws);
 	}
 }
 
-/* Fails unless every member can be used with ds. */
-static int check_dataset(const lupi_teacher *t, const lupi_dataset *ds)
+int lupi__teacher_check(const lupi_teacher *t, const lupi_dataset *ds)
 {
 	if (t->n_members == 0)
 		return lupi__err(LUPI_ESTATE, "teacher has no members");
@@ -402,70 +370,81 @@ static size_t max_member_dim(const lupi_teacher *t)
 	return dim;
 }
 
-/* Gathers the rows of idx a model member sees into t->rows (positions in
- * t->sub) and returns how many. */
-static size_t gather_visible(lupi_teacher *t, const lupi_model *m,
-			     const lupi_dataset *ds, const size_t *idx,
-			     size_t n)
+/* The one field a const call writes: a statistic for the tests, atomic so
+ * that several threads may count at once. */
+static void count_forward(const lupi_teacher *t)
+{
+	atomic_fetch_add_explicit(&((lupi_teacher *)t)->n_forward, 1,
+				  memory_order_relaxed);
+}
+
+/* Gathers the raw rows of idx a model member sees into rows (positions in
+ * sub) and returns how many. */
+static size_t gather_visible(const lupi_model *m, const lupi_dataset *ds,
+			     const size_t *idx, size_t n, float *rows,
+			     size_t *sub)
 {
 	size_t nv = 0;
-	for (size_t p = 0; p < n; p++) {
-		float *row = t->rows + nv * m->n_in;
-		if (lupi__dataset_row(ds, m->opt.view, idx[p], row))
-			t->sub[nv++] = p;
-	}
+	for (size_t p = 0; p < n; p++)
+		if (lupi__dataset_row(ds, m->opt.view, idx[p],
+				      rows + nv * m->n_in))
+			sub[nv++] = p;
 	return nv;
 }
 
-static int add_model_member(lupi_teacher *t, const lupi__member *mb,
+static int add_model_member(const lupi_teacher *t, const lupi__member *mb,
 			    const lupi_dataset *ds, const size_t *idx,
-			    size_t n, float *out)
+			    size_t n, lupi__combine *w, float *out)
 {
-	size_t nv = gather_visible(t, mb->model, ds, idx, n);
+	size_t nv = gather_visible(mb->model, ds, idx, n, w->rows, w->sub);
 	if (nv == 0)
 		return LUPI_OK;
-	LUPI__TRY(lupi__model_predict_logits(mb->model, t->rows, nv, t->mout));
-	t->n_forward++;
+	LUPI__TRY(lupi__model_predict_logits(mb->model, w->rows, nv,
+					     w->mout));
+	count_forward(t);
 	for (size_t q = 0; q < nv; q++)
-		accumulate(t, t->sub[q], t->mout + q * t->k, mb->weight, out);
+		accumulate(t, w, w->sub[q], w->mout + q * t->k, mb->weight,
+			   out);
 	return LUPI_OK;
 }
 
-static void add_external_member(lupi_teacher *t, const lupi__member *mb,
-				const size_t *idx, size_t n, float *out)
+static void add_external_member(const lupi_teacher *t, const lupi__member *mb,
+				const size_t *idx, size_t n, lupi__combine *w,
+				float *out)
 {
 	for (size_t p = 0; p < n; p++) {
 		size_t i = idx[p];
 		if (mb->present && !mb->present[i])
 			continue;
-		accumulate(t, p, mb->logits + i * t->k, mb->weight, out);
+		accumulate(t, w, p, mb->logits + i * t->k, mb->weight, out);
 	}
 }
 
 /* Combined outputs of batch idx[0..n) computed from the members (no
- * cache); indices are already checked. */
-static int compute(lupi_teacher *t, const lupi_dataset *ds,
-		   const size_t *idx, size_t n, float *out, uint8_t *has)
+ * cache) with the scratch w; indices are already checked. */
+static int compute(const lupi_teacher *t, const lupi_dataset *ds,
+		   const size_t *idx, size_t n, float *out, uint8_t *has,
+		   lupi__combine *w)
 {
 	size_t k = t->k;
-	LUPI__TRY(work_reserve(t, n, max_member_dim(t)));
-	memset(t->acc, 0, n * k * sizeof *t->acc);
-	memset(t->wsum, 0, n * sizeof *t->wsum);
-	memset(t->count, 0, n * sizeof *t->count);
+	LUPI__TRY(combine_reserve(w, n, k, max_member_dim(t)));
+	memset(w->acc, 0, n * k * sizeof *w->acc);
+	memset(w->wsum, 0, n * sizeof *w->wsum);
+	memset(w->count, 0, n * sizeof *w->count);
 	for (size_t j = 0; j < t->n_members; j++) {
 		const lupi__member *mb = &t->members[j];
 		if (mb->model)
-			LUPI__TRY(add_model_member(t, mb, ds, idx, n, out));
+			LUPI__TRY(add_model_member(t, mb, ds, idx, n, w, out));
 		else
-			add_external_member(t, mb, idx, n, out);
+			add_external_member(t, mb, idx, n, w, out);
 	}
 	for (size_t p = 0; p < n; p++) {
-		if (t->count[p] == 0)
+		if (w->count[p] == 0)
 			memset(out + p * k, 0, k * sizeof *out);
-		else if (t->count[p] > 1)
-			combine_row(t, p, out + p * k);
+		else if (w->count[p] > 1)
+			combine_row(t, w, p, out + p * k);
 		if (has)
-			has[p] = t->count[p] > 0;
+			has[p] = w->count[p] > 0;
 	}
 	return LUPI_OK;
 }
@@ -481,30 +460,47 @@ static int check_indices(const lupi_dataset *ds, const size_t *idx, size_t n)
 	return LUPI_OK;
 }
 
-int lupi_teacher_prepare(lupi_teacher *t, const lupi_dataset *ds)
+int lupi__teacher_cached(const lupi_teacher *t, const lupi_dataset *ds)
 {
-	LUPI__CHECK_NULL(t);
-	LUPI__CHECK_NULL(ds);
-	LUPI__TRY(check_dataset(t, ds));
-	if (t->cached && t->cache_id == ds->id && t->cache_n == ds->n)
-		return LUPI_OK;
-	cache_drop(t);
-	t->cache = lupi__malloc_array(ds->n, t->k * sizeof(float));
-	t->cache_has = lupi__malloc(ds->n);
+	return t->cached && t->cache_id == ds->id && t->cache_n == ds->n;
+}
+
+int lupi__teacher_all(const lupi_teacher *t, const lupi_dataset *ds,
+		      float *out, uint8_t *has)
+{
+	lupi__combine w = {0};
 	size_t *iota = lupi__malloc_array(PREPARE_CHUNK, sizeof *iota);
 	int rc = LUPI_OK;
-	if (t->cache == NULL || t->cache_has == NULL || iota == NULL)
-		rc = lupi__err(LUPI_ENOMEM, "out of memory (teacher cache)");
+	if (iota == NULL)
+		rc = lupi__err(LUPI_ENOMEM, "out of memory (teacher outputs)");
 	for (size_t off = 0; rc == LUPI_OK && off < ds->n;
 	     off += PREPARE_CHUNK) {
 		size_t m = ds->n - off < PREPARE_CHUNK ? ds->n - off
 							: PREPARE_CHUNK;
 		for (size_t p = 0; p < m; p++)
 			iota[p] = off + p;
-		rc = compute(t, ds, iota, m, t->cache + off * t->k,
-			     t->cache_has + off);
+		rc = compute(t, ds, iota, m, out + off * t->k, has + off, &w);
 	}
 	lupi__free(iota);
+	lupi__combine_free(&w);
+	return rc;
+}
+
+int lupi_teacher_prepare(lupi_teacher *t, const lupi_dataset *ds)
+{
+	LUPI__CHECK_NULL(t);
+	LUPI__CHECK_NULL(ds);
+	LUPI__TRY(lupi__teacher_check(t, ds));
+	if (lupi__teacher_cached(t, ds))
+		return LUPI_OK;
+	cache_drop(t);
+	t->cache = lupi__malloc_array(ds->n, t->k * sizeof(float));
+	t->cache_has = lupi__malloc(ds->n);
+	int rc = LUPI_OK;
+	if (t->cache == NULL || t->cache_has == NULL)
+		rc = lupi__err(LUPI_ENOMEM, "out of memory (teacher cache)");
+	if (rc == LUPI_OK)
+		rc = lupi__teacher_all(t, ds, t->cache, t->cache_has);
 	if (rc < 0) {
 		cache_drop(t);
 		return rc;
@@ -515,7 +511,26 @@ int lupi_teacher_prepare(lupi_teacher *t, const lupi_dataset *ds)
 	return LUPI_OK;
 }
 
-int lupi_teacher_outputs(lupi_teacher *t, const lupi_dataset *ds,
+int lupi__teacher_batch(const lupi_teacher *t, const lupi_dataset *ds,
+			const size_t *idx, size_t n, float *out, uint8_t *has,
+			lupi__combine *w)
+{
+	if (!lupi__teacher_cached(t, ds)) {
+		LUPI__TRY(lupi__teacher_check(t, ds));
+		return compute(t, ds, idx, n, out, has, w);
+	}
+	size_t k = t->k;
+	for (size_t p = 0; p < n; p++) {
+		memcpy(out + p * k, t->cache + idx[p] * k, k * sizeof *out);
+		if (has)
+			has[p] = t->cache_has[idx[p]];
+	}
+	return LUPI_OK;
+}
+
+/* A host call: the combining scratch is its own, so that the teacher is
+ * only read. */
+int lupi_teacher_outputs(const lupi_teacher *t, const lupi_dataset *ds,
 			 const size_t *idx, size_t n, float *out,
 			 uint8_t *has_output)
 {
@@ -526,26 +541,32 @@ int lupi_teacher_outputs(lupi_teacher *t, const lupi_dataset *ds,
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "n is 0");
 	LUPI__TRY(check_indices(ds, idx, n));
-	if (!(t->cached && t->cache_id == ds->id && t->cache_n == ds->n)) {
-		LUPI__TRY(check_dataset(t, ds));
-		return compute(t, ds, idx, n, out, has_output);
-	}
-	size_t k = t->k;
-	for (size_t p = 0; p < n; p++) {
-		memcpy(out + p * k, t->cache + idx[p] * k, k * sizeof *out);
-		if (has_output)
-			has_output[p] = t->cache_has[idx[p]];
-	}
-	return LUPI_OK;
+	lupi__combine w = {0};
+	int rc = lupi__teacher_batch(t, ds, idx, n, out, has_output, &w);
+	lupi__combine_free(&w);
+	return rc;
 }
 
 /* ---- teacher features -------------------------------------------------- */
 
-int lupi__teacher_features(lupi_teacher *t, const lupi_dataset *ds,
-			   const size_t *idx, size_t n, size_t layer,
-			   float *ft, uint8_t *has, size_t *sub)
+/* The hidden layer `layer` of a const model on raw rows x (n x inputs):
+ * the prediction forward pass of a view of the model that ends at that
+ * layer (each layer applies its own activation), so the teacher's own
+ * training state is never touched. */
+static int hidden_rows(const lupi_model *m, size_t layer, const float *x,
+		       size_t n, float *h)
 {
-	lupi_model *m = lupi__teacher_model(t);
+	lupi_model view = *m;
+	view.n_layers = layer + 1;
+	view.n_out = m->layers[layer].out;
+	return lupi__model_predict_logits(&view, x, n, h);
+}
+
+int lupi__teacher_features(const lupi_teacher *t, const lupi_dataset *ds,
+			   const size_t *idx, size_t n, size_t layer,
+			   float *ft, uint8_t *has, float *rows)
+{
+	const lupi_model *m = lupi__teacher_model(t);
 	if (m == NULL)
 		return lupi__err(LUPI_ENOTSUP,
 				 "feature losses need a teacher that is one "
@@ -554,26 +575,26 @@ int lupi__teacher_features(lupi_teacher *t, const lupi_dataset *ds,
 		return lupi__err(LUPI_ERANGE,
 				 "teacher layer %zu: the teacher has %zu "
 				 "hidden layers", layer, m->n_layers - 1);
-	LUPI__TRY(check_dataset(t, ds));
-	size_t width = m->layers[layer].out;
-	size_t nv = 0;
+	LUPI__TRY(lupi__teacher_check(t, ds));
+	size_t width = m->layers[layer].out, nv = 0;
 	for (size_t p = 0; p < n; p++) {
-		has[p] = !lupi__view_needs_priv(m->opt.view) ||
-			 lupi__dataset_has_priv(ds, idx[p]);
-		if (has[p])
-			sub[nv++] = idx[p];
+		has[p] = lupi__dataset_row(ds, m->opt.view, idx[p],
+					   rows + nv * m->n_in) != 0;
+		nv += has[p];
 	}
-	memset(ft, 0, n * width * sizeof *ft);
-	if (nv == 0)
-		return LUPI_OK;
-	const float *logits;
-	LUPI__TRY(lupi__model_forward(m, ds, sub, nv, 0, &logits));
-	t->n_forward++;
-	const float *h = lupi__model_hidden(m, layer);
-	for (size_t p = 0, q = 0; p < n; p++)
+	if (nv > 0) {
+		LUPI__TRY(hidden_rows(m, layer, rows, nv, ft));
+		count_forward(t);
+	}
+	/* Spread the nv computed rows to their batch positions, last first
+	 * (row q <= position p), and zero the rows without a teacher. */
+	for (size_t p = n, q = nv; p-- > 0;) {
+		float *dst = ft + p * width;
 		if (has[p])
-			memcpy(ft + p * width, h + q++ * width,
-			       width * sizeof *ft);
+			memmove(dst, ft + --q * width, width * sizeof *ft);
+		else
+			memset(dst, 0, width * sizeof *ft);
+	}
 	return LUPI_OK;
 }
 

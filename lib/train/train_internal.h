@@ -1,7 +1,14 @@
 /* Internal API of lib/train (teachers, students, fit loops, comparisons),
- * shared by its files and the tests. Not installed. */
+ * shared by its files and the tests. Not installed.
+ *
+ * A prepared teacher is read-only: everything that takes a const
+ * lupi_teacher * keeps its scratch elsewhere (in the student, see
+ * lupi__student_scratch, or per call), so one teacher can serve several
+ * students on several threads at once. */
 #ifndef LUPI_TRAIN_INTERNAL_H
 #define LUPI_TRAIN_INTERNAL_H
+
+#include <stdatomic.h>
 
 #include "../model/model_internal.h"
 
@@ -12,26 +19,48 @@ extern const lupi__option_table lupi__compare_options;
  * of 0 gives a large finite logit instead of -inf. */
 #define LUPI__TEACHER_PROB_FLOOR 1e-30
 
-/* The teacher's scratch in one student step, grown on demand and reused,
- * so a step allocates nothing once it has seen its batch size. It lives in
- * the teacher handle (lupi_student_step), or in the context of one
- * lupi_student_fit() call. Labels, weights and the logit gradient use the
- * student's own arena. */
+/* Scratch for combining the members' outputs over a batch of cap_n
+ * samples, k outputs, member inputs up to cap_dim (teacher.c). Whoever
+ * calls owns it: a student's scratch, or one lupi_teacher_outputs() call. */
+typedef struct lupi__combine {
+	size_t cap_n, cap_k, cap_dim;
+	double *acc;   /* cap_n x cap_k weighted probabilities */
+	double *wsum;  /* cap_n */
+	size_t *count; /* cap_n members that saw the sample */
+	size_t *sub;   /* cap_n batch positions a member sees */
+	float *mout;   /* cap_n x cap_k one member's logits */
+	float *rows;   /* cap_n x cap_dim gathered member inputs */
+	double *prob;  /* cap_k */
+} lupi__combine;
+
+void lupi__combine_free(lupi__combine *w);
+
+/* A student's scratch for its steps, kept in lupi_model.aux and grown on
+ * demand, so a step allocates nothing once it has seen its batch size.
+ * Labels, weights and the logit gradient use the student's own arena. */
 typedef struct lupi__step_scratch {
 	size_t cap_n;     /* samples the buffers hold */
 	size_t cap_k;     /* outputs per sample */
 	size_t cap_dt;    /* teacher feature width */
 	size_t cap_ds;    /* student feature width */
+	size_t cap_din;   /* teacher inputs (rows of a feature loss) */
 	float *t;         /* cap_n x cap_k teacher logits */
 	uint8_t *has;     /* cap_n: the teacher has an output */
-	size_t *sub;      /* cap_n: batch positions the teacher model sees */
 	float *ft;        /* cap_n x cap_dt teacher features */
 	float *fgrad;     /* cap_n x cap_ds gradient at the student layer */
+	float *trows;     /* cap_n x cap_din teacher inputs */
+	lupi__combine comb;
+	/* The loss of a step given loss NULL: KD with its defaults, or
+	 * regression distillation for a regression student (created on the
+	 * first such step; its options are never changed). */
+	lupi_loss *default_loss;
 } lupi__step_scratch;
 
+/* The student's scratch (created on first use), or NULL with LUPI_ENOMEM
+ * in *rc. */
+lupi__step_scratch *lupi__student_scratch(lupi_model *s, int *rc);
 int lupi__step_scratch_reserve(lupi__step_scratch *sc, size_t n, size_t k,
-			       size_t dt, size_t ds);
-void lupi__step_scratch_free(lupi__step_scratch *sc);
+			       size_t dt, size_t ds, size_t din);
 
 /* One member: a model (owned clone) or external logits tied to a dataset. */
 typedef struct lupi__member {
@@ -56,33 +85,36 @@ struct lupi_teacher {
 	float *cache;          /* cache_n x k */
 	uint8_t *cache_has;    /* cache_n */
 
-	/* Scratch for combining members' outputs over a batch. */
-	size_t work_n, work_dim;
-	double *acc;           /* work_n x k weighted probabilities */
-	double *wsum;          /* work_n */
-	size_t *count;         /* work_n members that saw the sample */
-	size_t *sub;           /* work_n */
-	float *mout;           /* work_n x k one member's logits */
-	float *rows;           /* work_n x work_dim gathered features */
-	double *prob;          /* k */
-
-	lupi__step_scratch step; /* used by lupi_student_step */
-	lupi_loss *default_kd;   /* the loss of a step given loss NULL */
-
-	/* Member forward passes run so far (tests check the cache). */
-	uint64_t n_forward;
+	/* Member forward passes run so far (tests check the cache). Atomic:
+	 * const calls on several threads count too. */
+	_Atomic uint64_t n_forward;
 };
+
+/* 1 when t's cache holds the outputs of ds. */
+int lupi__teacher_cached(const lupi_teacher *t, const lupi_dataset *ds);
+/* Fails unless every member can be used with ds (LUPI_ESTATE no member,
+ * LUPI_EMISMATCH, LUPI_ESHAPE). */
+int lupi__teacher_check(const lupi_teacher *t, const lupi_dataset *ds);
+/* lupi_teacher_outputs with the combining scratch w (grown on demand) and
+ * indices already checked: reads the cache of ds, else computes. */
+int lupi__teacher_batch(const lupi_teacher *t, const lupi_dataset *ds,
+			const size_t *idx, size_t n, float *out, uint8_t *has,
+			lupi__combine *w);
+/* Outputs of every sample of ds (ds->n x k, has ds->n) computed from the
+ * members in chunks (not from the cache), after lupi__teacher_check. */
+int lupi__teacher_all(const lupi_teacher *t, const lupi_dataset *ds,
+		      float *out, uint8_t *has);
 
 /* Teacher hidden features of batch idx[0..n) of ds at hidden layer `layer`
  * into ft (n x width, zero rows where the teacher cannot see the sample)
  * and has (n). Needs exactly one member, a model: LUPI_ENOTSUP otherwise.
- * sub is n indices of scratch. */
-int lupi__teacher_features(lupi_teacher *t, const lupi_dataset *ds,
+ * rows is scratch of n x the model's inputs. Reads the teacher only. */
+int lupi__teacher_features(const lupi_teacher *t, const lupi_dataset *ds,
 			   const size_t *idx, size_t n, size_t layer,
-			   float *ft, uint8_t *has, size_t *sub);
+			   float *ft, uint8_t *has, float *rows);
 
 /* The model of a single-model teacher, or NULL. */
-lupi_model *lupi__teacher_model(const lupi_teacher *t);
+const lupi_model *lupi__teacher_model(const lupi_teacher *t);
 
 /* The fold of each sample for cross-fitting (fold[i] in [0, k), or SIZE_MAX
  * when `view` cannot see sample i): the visible samples are shuffled with
@@ -96,7 +128,8 @@ int lupi__crossfit_folds(const lupi_dataset *ds, int view, unsigned k,
  * calls step on batches of BATCH (the last one smaller), evaluates valid
  * with lupi_model_evaluate (accuracy or MSE), and applies PATIENCE,
  * RESTORE_BEST and the progress callback; see lupi_model_fit. The epoch
- * loss is the mean of the batch losses weighted by batch size. */
+ * loss is the mean of the batch losses weighted by batch size. A non-zero
+ * return of progress stops it with LUPI_ECANCELLED. */
 typedef int (*lupi__step_fn)(void *ctx, lupi_model *m, const lupi_dataset *ds,
 			     const size_t *idx, size_t n, double *loss);
 int lupi__fit(lupi_model *m, const lupi_dataset *train,

@@ -89,7 +89,7 @@ static unsigned run_scenario(const scenario *s, void *ctx)
 /* ---- fixed data ---------------------------------------------------------- */
 
 static float X[N * D], XP[N * DP], XP1[N];
-static int32_t Y[N], Y4[N];
+static int32_t Y[N], Y4[N], YB[N];
 static uint8_t MASK[N];
 static const size_t IDX[BATCH] = {0, 3, 5, 7, 11, 13, 17, 23};
 
@@ -107,6 +107,7 @@ static void make_data(void)
 	for (size_t i = 0; i < N; i++) {
 		Y[i] = (int32_t)(i % K);
 		Y4[i] = (int32_t)((i * 3) % 4);
+		YB[i] = (int32_t)(i % 2);
 		XP1[i] = (float)i;
 		MASK[i] = i % 5 != 4;
 		/* make the privileged view informative about the label */
@@ -120,7 +121,7 @@ static lupi_dataset *dataset(void)
 	ck_assert_int_eq(lupi_dataset_create(N, D, X, &ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_privileged(ds, DP, XP, MASK),
 	                 LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, Y, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, Y), LUPI_OK);
 	return ds;
 }
 
@@ -171,10 +172,12 @@ static void assert_same_params(const lupi_model *a, const lupi_model *b)
 
 /* Everything a scenario may need. */
 typedef struct ctx {
-	lupi_dataset *ds, *out_ds;
+	lupi_dataset *ds, *out_ds, *out_ds2;
 	lupi_model *proto, *teacher_model, *m, *ref, *out_m;
 	lupi_teacher *teacher;
-	lupi_loss *loss;
+	lupi_loss *loss, *out_loss;
+	lupi_compare *cmp;
+	float *grad, *ref_grad;
 	lupi_reader *reader;
 	char *dir, *csv;
 	void *buf;
@@ -202,7 +205,9 @@ static void ctx_free(ctx *c)
 	lupi_model_free(c->ref);
 	lupi_loss_free(c->loss);
 	lupi_reader_free(c->reader);
-	free(c->ref_buf);
+	lupi_free(c->ref_buf);
+	free(c->grad);
+	free(c->ref_grad);
 	if (c->dir)
 		lupi_test_rmdir(c->dir);
 	free(c->csv);
@@ -250,7 +255,7 @@ static void setup_plain_ds(void *p)
 	ck_assert_int_eq(lupi_dataset_create(N, D, X, &c->out_ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_privileged(c->out_ds, 1, XP1, NULL),
 	                 LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(c->out_ds, 4, Y4, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(c->out_ds, 4, Y4), LUPI_OK);
 }
 
 static int call_set_privileged(void *p)
@@ -299,7 +304,7 @@ END_TEST
 static int call_set_labels(void *p)
 {
 	ctx *c = p;
-	return lupi_dataset_set_labels(c->out_ds, K, Y, 0);
+	return lupi_dataset_set_labels(c->out_ds, K, Y);
 }
 
 static void labels_kept(void *p)
@@ -329,6 +334,97 @@ START_TEST(dataset_set_labels)
 	              labels_kept,
 	              labels_set,
 	              out_ds_free};
+	run_scenario(&s, &c);
+	ctx_free(&c);
+}
+END_TEST
+
+static int call_set_binary_labels(void *p)
+{
+	ctx *c = p;
+	return lupi_dataset_set_binary_labels(c->out_ds, YB);
+}
+
+static void binary_kept(void *p)
+{
+	ctx *c = p;
+	ck_assert_int_eq(lupi_dataset_task(c->out_ds),
+	                 LUPI_TASK_CLASSIFICATION);
+	ck_assert_uint_eq(lupi_dataset_outputs(c->out_ds), 4);
+	ck_assert_mem_eq(lupi_dataset_labels(c->out_ds), Y4, sizeof Y4);
+	ck_assert_int_eq(call_set_binary_labels(p), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_task(c->out_ds), LUPI_TASK_BINARY);
+}
+
+static void binary_set(void *p)
+{
+	ctx *c = p;
+	ck_assert_int_eq(lupi_dataset_task(c->out_ds), LUPI_TASK_BINARY);
+	ck_assert_uint_eq(lupi_dataset_outputs(c->out_ds), 2);
+	ck_assert_mem_eq(lupi_dataset_labels(c->out_ds), YB, sizeof YB);
+}
+
+START_TEST(dataset_set_binary_labels)
+{
+	ctx c;
+	ctx_init(&c);
+	scenario s = {"lupi_dataset_set_binary_labels",
+	              setup_plain_ds,
+	              call_set_binary_labels,
+	              binary_kept,
+	              binary_set,
+	              out_ds_free};
+	run_scenario(&s, &c);
+	ctx_free(&c);
+}
+END_TEST
+
+static int call_split(void *p)
+{
+	ctx *c = p;
+	c->out_ds = c->out_ds2 = SENTINEL;
+	return lupi_dataset_split(c->ds, 0.25, 7, LUPI_SPLIT_STRATIFIED,
+	                          &c->out_ds, &c->out_ds2);
+}
+
+static void split_null(void *p)
+{
+	ctx *c = p;
+	ck_assert_ptr_null(c->out_ds);
+	ck_assert_ptr_null(c->out_ds2);
+}
+
+/* The parts hold the samples of lupi_dataset_split_indices(), in order. */
+static void split_done(void *p)
+{
+	ctx *c = p;
+	size_t idx[N], first = 0;
+	ck_assert_int_eq(lupi_dataset_split_indices(c->ds, 0.25, 7,
+	                                            LUPI_SPLIT_STRATIFIED, idx,
+	                                            &first),
+	                 LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(c->out_ds), first);
+	ck_assert_uint_eq(lupi_dataset_rows(c->out_ds2), N - first);
+	const int32_t *a = lupi_dataset_labels(c->out_ds);
+	const int32_t *b = lupi_dataset_labels(c->out_ds2);
+	for (size_t i = 0; i < N; i++)
+		ck_assert_int_eq(i < first ? a[i] : b[i - first], Y[idx[i]]);
+}
+
+static void split_free(void *p)
+{
+	ctx *c = p;
+	out_ds_free(p);
+	lupi_dataset_free(c->out_ds2);
+	c->out_ds2 = NULL;
+}
+
+START_TEST(dataset_split)
+{
+	ctx c;
+	ctx_init(&c);
+	scenario s = {"lupi_dataset_split", NULL,       call_split,
+	              split_null,           split_done, split_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -494,7 +590,7 @@ static void saved_same(void *p)
 	ctx *c = p;
 	ck_assert_uint_eq(c->len, c->ref_len);
 	ck_assert_mem_eq(c->buf, c->ref_buf, c->len);
-	free(c->buf);
+	lupi_free(c->buf);
 	c->buf = NULL;
 }
 
@@ -620,6 +716,90 @@ START_TEST(second_step_allocates_nothing)
 }
 END_TEST
 
+static int call_gradient(void *p)
+{
+	ctx *c = p;
+	return lupi_model_gradient(c->m, c->ds, IDX, BATCH, &c->value, c->grad,
+	                           lupi_model_num_params(c->proto));
+}
+
+/* The weights are unchanged and the retry gives the gradient of a run
+ * that never failed. */
+static void gradient_same(void *p)
+{
+	ctx *c = p;
+	size_t np = lupi_model_num_params(c->proto);
+	ck_assert_mem_eq(c->grad, c->ref_grad, np * sizeof *c->grad);
+	same_as_ref(p);
+}
+
+static void gradient_failed(void *p)
+{
+	ck_assert_int_eq(call_gradient(p), LUPI_OK);
+	gradient_same(p);
+}
+
+START_TEST(model_gradient)
+{
+	ctx c;
+	ctx_init(&c);
+	size_t np = lupi_model_num_params(c.proto);
+	c.grad = calloc(np, sizeof *c.grad);
+	c.ref_grad = calloc(np, sizeof *c.ref_grad);
+	ck_assert(c.grad != NULL && c.ref_grad != NULL);
+	/* the reference: a gradient that never failed, of the same start */
+	ck_assert_int_eq(lupi_model_clone(c.proto, &c.ref), LUPI_OK);
+	ck_assert_int_eq(lupi_model_gradient(c.ref, c.ds, IDX, BATCH, NULL,
+	                                     c.ref_grad, np),
+	                 LUPI_OK);
+	scenario s = {"lupi_model_gradient", setup_fresh,   call_gradient,
+	              gradient_failed,       gradient_same, teardown_fresh};
+	run_scenario(&s, &c);
+	ctx_free(&c);
+}
+END_TEST
+
+static int call_compare_create(void *p)
+{
+	ctx *c = p;
+	c->cmp = SENTINEL;
+	return lupi_compare_create(c->teacher_model, c->proto, &c->cmp);
+}
+
+static void compare_null(void *p)
+{
+	ck_assert_ptr_null(((ctx *)p)->cmp);
+}
+
+static void compare_made(void *p)
+{
+	ctx *c = p;
+	int64_t repeats = 0;
+	ck_assert_int_eq(lupi_compare_get_int(c->cmp, LUPI_COMPARE_OPT_REPEATS,
+	                                      &repeats),
+	                 LUPI_OK);
+	ck_assert_int_eq(repeats, 5);
+}
+
+static void compare_free(void *p)
+{
+	ctx *c = p;
+	lupi_compare_free(c->cmp);
+	c->cmp = NULL;
+}
+
+START_TEST(compare_create)
+{
+	ctx c;
+	ctx_init(&c);
+	c.teacher_model = model(LUPI_VIEW_PRIVILEGED, DP, 5);
+	scenario s = {"lupi_compare_create", NULL,         call_compare_create,
+	              compare_null,          compare_made, compare_free};
+	run_scenario(&s, &c);
+	ctx_free(&c);
+}
+END_TEST
+
 /* ---- losses, teachers, students --------------------------------------------
  */
 
@@ -648,6 +828,74 @@ START_TEST(loss_create)
 	ctx_init(&c);
 	scenario s = {"lupi_loss_create", NULL, call_loss_create,
 	              out_loss_null,      NULL, out_loss_free};
+	run_scenario(&s, &c);
+	ctx_free(&c);
+}
+END_TEST
+
+static float FS[BATCH * 4], FT[BATCH * 3];
+
+/* A hint loss (temperature 3) whose regressor exists: one evaluation. */
+static lupi_loss *hint_loss(double *value)
+{
+	lupi_loss *loss = NULL;
+	for (size_t i = 0; i < BATCH * 4; i++)
+		FS[i] = (float)((i * 5) % 9) / 4.0f - 1.0f;
+	for (size_t i = 0; i < BATCH * 3; i++)
+		FT[i] = (float)((i * 2) % 7) / 3.0f - 1.0f;
+	ck_assert_int_eq(lupi_loss_create(LUPI_LOSS_KD, &loss), LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_loss_set_double(loss, LUPI_LOSS_OPT_TEMPERATURE, 3.0), LUPI_OK);
+	ck_assert_int_eq(
+	    lupi_loss_set_int(loss, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_HINT),
+	    LUPI_OK);
+	ck_assert_int_eq(lupi_loss_eval_features(loss, BATCH, 4, FS, 3, FT,
+	                                         NULL, value, NULL),
+	                 LUPI_OK);
+	return loss;
+}
+
+static int call_loss_clone(void *p)
+{
+	ctx *c = p;
+	c->out_loss = SENTINEL;
+	return lupi_loss_clone(c->loss, &c->out_loss);
+}
+
+static void loss_clone_null(void *p)
+{
+	ck_assert_ptr_null(((ctx *)p)->out_loss);
+}
+
+/* The copy has the options and the learned regressor: same value. */
+static void loss_clone_same(void *p)
+{
+	ctx *c = p;
+	double t = 0, v = 0;
+	ck_assert_int_eq(
+	    lupi_loss_get_double(c->out_loss, LUPI_LOSS_OPT_TEMPERATURE, &t),
+	    LUPI_OK);
+	ck_assert(t == 3.0);
+	ck_assert_int_eq(lupi_loss_eval_features(c->out_loss, BATCH, 4, FS, 3,
+	                                         FT, NULL, &v, NULL),
+	                 LUPI_OK);
+	ck_assert(v == c->value);
+}
+
+static void loss_clone_free(void *p)
+{
+	ctx *c = p;
+	lupi_loss_free(c->out_loss);
+	c->out_loss = NULL;
+}
+
+START_TEST(loss_clone)
+{
+	ctx c;
+	ctx_init(&c);
+	c.loss = hint_loss(&c.value);
+	scenario s = {"lupi_loss_clone", NULL,           call_loss_clone,
+	              loss_clone_null,   loss_clone_same, loss_clone_free};
 	run_scenario(&s, &c);
 	ctx_free(&c);
 }
@@ -790,6 +1038,8 @@ int main(void)
 	tcase_add_test(tc, dataset_create);
 	tcase_add_test(tc, dataset_set_privileged);
 	tcase_add_test(tc, dataset_set_labels);
+	tcase_add_test(tc, dataset_set_binary_labels);
+	tcase_add_test(tc, dataset_split);
 	tcase_add_test(tc, dataset_load_csv);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
@@ -800,12 +1050,15 @@ int main(void)
 	tcase_add_test(tc, model_fit);
 	tcase_add_test(tc, model_step);
 	tcase_add_test(tc, second_step_allocates_nothing);
+	tcase_add_test(tc, model_gradient);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("distill");
 	tcase_add_test(tc, loss_create);
+	tcase_add_test(tc, loss_clone);
 	tcase_add_test(tc, teacher_add_model);
 	tcase_add_test(tc, student_step);
 	tcase_add_test(tc, student_step_hint);
+	tcase_add_test(tc, compare_create);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }

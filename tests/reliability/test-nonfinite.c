@@ -38,7 +38,7 @@ static lupi_dataset *dataset(int regression)
 	if (regression)
 		ck_assert_int_eq(lupi_dataset_set_targets(ds, 1, T), LUPI_OK);
 	else
-		ck_assert_int_eq(lupi_dataset_set_labels(ds, K, Y, 0), LUPI_OK);
+		ck_assert_int_eq(lupi_dataset_set_labels(ds, K, Y), LUPI_OK);
 	return ds;
 }
 
@@ -124,7 +124,7 @@ START_TEST(huge_learning_rate)
 	ck_assert_msg(rc == LUPI_ENONFINITE, "no failure in %d steps", steps);
 	/* the failed step did not make the model unusable */
 	float *y = malloc(N * sizeof *y);
-	ck_assert_int_eq(lupi_model_predict(m, X, N, LUPI_PREDICT_OUTPUT, y),
+	ck_assert_int_eq(lupi_model_predict(m, X, N, D, LUPI_PREDICT_OUTPUT, y),
 	                 LUPI_OK);
 	free(y);
 	lupi_model_free(m);
@@ -132,9 +132,10 @@ START_TEST(huge_learning_rate)
 }
 END_TEST
 
-/* A NaN weight set by the host: the step fails, the parameters (the NaN
- * included, bit for bit) and the optimiser state stay as they were - a
- * model repaired afterwards trains exactly as a copy taken before. */
+/* A NaN weight set by the host: the step and the gradient without an
+ * update fail, the parameters (the NaN included, bit for bit) and the
+ * optimiser state stay as they were - a model repaired afterwards trains
+ * exactly as a copy taken before. */
 static void nan_param_case(int student)
 {
 	lupi_set_num_threads(1);
@@ -156,6 +157,9 @@ static void nan_param_case(int student)
 #define STEP(model)                                                            \
 	(student ? lupi_student_step(model, t, loss, ds, IDX, N, NULL)         \
 	         : lupi_model_step(model, ds, IDX, N, NULL))
+#define GRADIENT(model, g, n)                                                  \
+	(student ? lupi_student_gradient(model, t, loss, ds, IDX, N, NULL, g, n) \
+	         : lupi_model_gradient(model, ds, IDX, N, NULL, g, n))
 	/* one good step first, so that there is optimiser state to keep */
 	ck_assert_int_eq(STEP(m), LUPI_OK);
 	ck_assert_int_eq(lupi_model_clone(m, &copy), LUPI_OK);
@@ -167,12 +171,21 @@ static void nan_param_case(int student)
 	assert_names_tensor();
 	float *after = params(m);
 	ck_assert_mem_eq(after, bad, np * sizeof *bad);
+	float *grad = malloc(np * sizeof *grad);
+	ck_assert_ptr_nonnull(grad);
+	ck_assert_int_eq(GRADIENT(m, grad, np), LUPI_ENONFINITE);
+	assert_names_tensor();
+	free(after);
+	after = params(m);
+	ck_assert_mem_eq(after, bad, np * sizeof *bad);
+	free(grad);
 	ck_assert_int_eq(lupi_model_set_params(m, good, np), LUPI_OK);
 	ck_assert_int_eq(STEP(m), LUPI_OK);
 	ck_assert_int_eq(STEP(copy), LUPI_OK);
 	float *pm = params(m), *pc = params(copy);
 	ck_assert_mem_eq(pm, pc, np * sizeof *pm);
 #undef STEP
+#undef GRADIENT
 	free(good);
 	free(bad);
 	free(after);
@@ -194,6 +207,45 @@ END_TEST
 START_TEST(nan_parameter_student_step)
 {
 	nan_param_case(1);
+}
+END_TEST
+
+/* A gradient computed elsewhere (lupi_model_apply_gradient) that holds a
+ * NaN or an infinity, or whose update would overflow a weight (SGD at the
+ * largest rate), is refused and changes nothing; a finite one then
+ * applies. */
+START_TEST(apply_nonfinite_gradient)
+{
+	lupi_model *m = classifier();
+	ck_assert_int_eq(
+	    lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER, LUPI_OPTIM_SGD),
+	    LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 1e3),
+	                 LUPI_OK);
+	size_t np = lupi_model_num_params(m);
+	float *before = params(m), *g = calloc(np, sizeof *g), *after;
+	ck_assert_ptr_nonnull(g);
+	static const float bad[] = {NAN, INFINITY, -INFINITY, 1e38f};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		g[3] = bad[i];
+		ck_assert_msg(lupi_model_apply_gradient(m, g, np) ==
+		                  LUPI_ENONFINITE,
+		              "gradient %g accepted", (double)bad[i]);
+		ck_assert(strstr(lupi_errmsg(), "finite") != NULL);
+		after = params(m);
+		ck_assert_mem_eq(before, after, np * sizeof *after);
+		free(after);
+	}
+	g[3] = 1e-3f;
+	ck_assert_int_eq(lupi_model_apply_gradient(m, g, np), LUPI_OK);
+	after = params(m);
+	/* SGD without momentum or decay: w3 - 1e3 * 1e-3 */
+	ck_assert_float_eq_tol(after[3], before[3] - 1.0f, 1e-5f);
+	ck_assert(all_finite(after, np));
+	free(after);
+	free(before);
+	free(g);
+	lupi_model_free(m);
 }
 END_TEST
 
@@ -323,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, nan_parameter_model_step);
 	tcase_add_test(tc, nan_parameter_student_step);
 	tcase_add_test(tc, extreme_teacher_logits_stay_finite);
+	tcase_add_test(tc, apply_nonfinite_gradient);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("inputs");
 	tcase_add_test(tc, infinite_teacher_output);

@@ -401,7 +401,12 @@ START_TEST(reader_options)
 	}
 	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, 5),
 			 LUPI_ERANGE);
-	ck_assert_msg_has("HEADER = 5 is not in [0, 1]");
+	ck_assert_msg_has("LUPI_READER_OPT_HEADER must be in [0, 1], got 5");
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_DELIMITER,
+					     '\r'), LUPI_ERANGE);
+	ck_assert_msg_has("DELIMITER = 13");
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS,
+					     INT64_MAX), LUPI_OK);
 	ck_assert_int_eq(lupi_reader_set_int(r, 99, 0), LUPI_EUNKNOWN_OPTION);
 	ck_assert_int_eq(lupi_reader_set_int(r, 0, 0), LUPI_EUNKNOWN_OPTION);
 	ck_assert_int_eq(lupi_reader_set_int(NULL, 1, 0), LUPI_EINVAL);
@@ -422,6 +427,103 @@ START_TEST(reader_options)
 	ck_assert_int_eq(lupi_reader_create(NULL), LUPI_EINVAL);
 	lupi_reader_free(r);
 	lupi_reader_free(NULL);
+}
+END_TEST
+
+/* Every row of lupi__reader_options (what lupi_option_by_key and
+ * lupi_option_next hand out for LUPI_HANDLE_READER): a fresh reader holds
+ * its default, reads back what was set, and lupi_reader_or_default's
+ * stand-in holds the same defaults. */
+START_TEST(reader_get_int_defaults_and_values)
+{
+	static const int keys[] = {
+		LUPI_READER_OPT_HEADER, LUPI_READER_OPT_DELIMITER,
+		LUPI_READER_OPT_TASK, LUPI_READER_OPT_CLASSES,
+		LUPI_READER_OPT_ALLOW_NONFINITE, LUPI_READER_OPT_IDX_POOL,
+		LUPI_READER_OPT_IDX_SCALE, LUPI_READER_OPT_MAX_ROWS};
+	/* The defaults documented in lupi.h, key by key. */
+	static const int64_t documented[] = {1, ',', LUPI_TASK_CLASSIFICATION,
+					     0, 0, 1, 1, 0};
+	const size_t nk = sizeof keys / sizeof keys[0];
+	const lupi__option_table *t = &lupi__reader_options;
+	ck_assert_int_eq(t->handle, LUPI_HANDLE_READER);
+	ck_assert_uint_eq(t->n, nk);
+	lupi_reader *r = reader(), scratch;
+	const lupi_reader *def = lupi__reader_or_default(NULL, &scratch);
+	ck_assert_ptr_eq(def, &scratch);
+	ck_assert_ptr_eq(lupi__reader_or_default(r, &scratch), r);
+	for (size_t i = 0; i < nk; i++) {
+		const lupi_option *o = &t->rows[i].pub;
+		/* One row per key, in key order. */
+		ck_assert_int_eq(o->key, keys[i]);
+		ck_assert_int_eq(o->handle, LUPI_HANDLE_READER);
+		ck_assert_int_eq(o->type, LUPI_TYPE_INT);
+		ck_assert_uint_eq(t->rows[i].file_id, 0);
+		ck_assert_ptr_nonnull(o->doc);
+		int64_t v = -99;
+		ck_assert_int_eq(lupi_reader_get_int(r, keys[i], &v), LUPI_OK);
+		ck_assert_int_eq(v, o->int_default);
+		ck_assert_int_eq(lupi_reader_get_int(def, keys[i], &v),
+				 LUPI_OK);
+		ck_assert_int_eq(v, o->int_default);
+		ck_assert_int_eq(o->int_default, documented[i]);
+		/* The largest value round-trips. */
+		ck_assert_int_eq(lupi_reader_set_int(r, keys[i], o->int_max),
+				 LUPI_OK);
+		ck_assert_int_eq(lupi_reader_get_int(r, keys[i], &v), LUPI_OK);
+		ck_assert_int_eq(v, o->int_max);
+	}
+	ck_assert_str_eq(t->rows[2].pub.values,
+			 "none,classification,binary,regression");
+	int64_t v = 0;
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_CLASSES, 7),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_reader_get_int(r, LUPI_READER_OPT_CLASSES, &v),
+			 LUPI_OK);
+	ck_assert_int_eq(v, 7);
+	ck_assert_int_eq(lupi_reader_get_int(NULL, LUPI_READER_OPT_TASK, &v),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_reader_get_int(r, LUPI_READER_OPT_TASK, NULL),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_reader_get_int(r, 3099, &v),
+			 LUPI_EUNKNOWN_OPTION);
+	lupi_reader_free(r);
+}
+END_TEST
+
+/* Keys of the model, loss, comparison and layer handles, and everything
+ * else outside 3001..3008, are refused by the reader's setter and getter.
+ * (The data layer's tests do not link lupi_option_next, which lives above
+ * every layer; every key of those handles lies in handle * 1000 + 0..999,
+ * so this covers all of them.) */
+START_TEST(reader_refuses_other_handles_keys)
+{
+	static const int handles[] = {LUPI_HANDLE_MODEL, LUPI_HANDLE_LOSS,
+				      LUPI_HANDLE_COMPARE, LUPI_HANDLE_LAYER};
+	lupi_reader *r = reader();
+	int64_t v = 0;
+	for (size_t h = 0; h < sizeof handles / sizeof handles[0]; h++)
+		for (int n = 0; n < 1000; n++) {
+			int key = handles[h] * 1000 + n;
+			ck_assert_int_eq(lupi_reader_set_int(r, key, 1),
+					 LUPI_EUNKNOWN_OPTION);
+			ck_assert_int_eq(lupi_reader_get_int(r, key, &v),
+					 LUPI_EUNKNOWN_OPTION);
+		}
+	ck_assert_int_eq(lupi_reader_set_int(r, 1001, 1),
+			 LUPI_EUNKNOWN_OPTION);
+	ck_assert_msg_has("a model");
+	ck_assert_int_eq(lupi_reader_set_int(r, 3000, 1),
+			 LUPI_EUNKNOWN_OPTION);
+	ck_assert_int_eq(lupi_reader_set_int(r, 3009, 1),
+			 LUPI_EUNKNOWN_OPTION);
+	ck_assert_int_eq(lupi_reader_set_int(r, -3001, 1),
+			 LUPI_EUNKNOWN_OPTION);
+	/* Nothing changed. */
+	ck_assert_int_eq(lupi_reader_get_int(r, LUPI_READER_OPT_HEADER, &v),
+			 LUPI_OK);
+	ck_assert_int_eq(v, 1);
+	lupi_reader_free(r);
 }
 END_TEST
 
@@ -570,6 +672,8 @@ int main(void)
 	tcase_add_test(tc, nonfinite_allowed);
 	tcase_add_test(tc, role_errors);
 	tcase_add_test(tc, reader_options);
+	tcase_add_test(tc, reader_get_int_defaults_and_values);
+	tcase_add_test(tc, reader_refuses_other_handles_keys);
 	tcase_add_test(tc, gzipped_csv);
 	tcase_add_test(tc, fixture_file);
 	tcase_add_test(tc, missing_file);

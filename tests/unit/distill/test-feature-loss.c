@@ -70,12 +70,24 @@ static lupi_loss *feature_loss(int feature, double beta)
 	return l;
 }
 
+/* lupi_loss_eval_features, or lupi_loss_update_features when update is
+ * set (into a scratch gradient when g is NULL: it needs one). */
 static double feval(lupi_loss *l, const fproblem *p, int update, float *g)
 {
 	double v = NAN;
-	int rc = lupi_loss_eval_features(l, p->n, p->ds, p->fs, p->dt, p->ft,
-					 p->mask, update, &v, g);
-	ck_assert_msg(rc == LUPI_OK, "eval_features: %s", lupi_errmsg());
+	int rc;
+	if (update) {
+		float *scratch = g ? NULL : malloc(p->n * p->ds * sizeof *g);
+		rc = lupi_loss_update_features(l, p->n, p->ds, p->fs, p->dt,
+					       p->ft, p->mask, &v,
+					       g ? g : scratch);
+		free(scratch);
+	} else {
+		rc = lupi_loss_eval_features(l, p->n, p->ds, p->fs, p->dt,
+					     p->ft, p->mask, &v, g);
+	}
+	ck_assert_msg(rc == LUPI_OK, "%s_features: %s",
+		      update ? "update" : "eval", lupi_errmsg());
 	return v;
 }
 
@@ -203,8 +215,7 @@ START_TEST(golden_feature_losses)
 		float *grad = malloc(n * ds * sizeof *grad);
 		double v;
 		int rc = lupi_loss_eval_features(l, n, ds, fs, dt, ft,
-						 msk ? mask : NULL, 0, &v,
-						 grad);
+						 msk ? mask : NULL, &v, grad);
 		ck_assert_msg(rc == 0, "%s: %s", g.name, lupi_errmsg());
 		double vref = golden_get(&g, "value", NULL)[0], gmax = 0.0;
 		ck_assert_msg(fabs(v - vref) <= 1e-5 * (1e-3 + fabs(vref)),
@@ -268,11 +279,168 @@ START_TEST(hint_seed_fixes_regressor)
 	ck_assert_double_ne(va, feval(b, &p, 0, NULL));
 	/* Other dimensions than the regressor's: ESHAPE. */
 	ck_assert_int_eq(lupi_loss_eval_features(a, 5, 3, p.fs, 3, p.ft, NULL,
-						 0, &va, NULL),
+						 &va, NULL),
 			 LUPI_ESHAPE);
 	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "hint regressor"));
 	lupi_loss_free(a);
 	lupi_loss_free(b);
+	free_fproblem(&p);
+}
+END_TEST
+
+/* The learned parameters with their Adam moments and step count. */
+typedef struct snapshot {
+	float *p;
+	size_t n;
+	uint64_t t;
+} snapshot;
+
+static snapshot take(const lupi__adam *a)
+{
+	snapshot s = {NULL, a->n, a->t};
+	if (a->p) {
+		s.p = malloc(3 * a->n * sizeof *s.p);
+		memcpy(s.p, a->p, 3 * a->n * sizeof *s.p);
+	}
+	return s;
+}
+
+static int same(const snapshot *s, const lupi__adam *a)
+{
+	return s->p && a->p && s->n == a->n && s->t == a->t &&
+	       memcmp(s->p, a->p, 3 * a->n * sizeof *s->p) == 0;
+}
+
+START_TEST(eval_is_pure_update_learns)
+{
+	/* lupi_loss_eval_features creates the regressor on its first call
+	 * and never changes it; lupi_loss_update_features takes one Adam
+	 * step per call. The same for the CRD heads and queue. */
+	fproblem p = make_fproblem(1250, 9, 4, 3, 1);
+	float g[36];
+	for (int f = LUPI_FEATURE_HINT; f <= LUPI_FEATURE_CRD;
+	     f += LUPI_FEATURE_CRD - LUPI_FEATURE_HINT) {
+		lupi_loss *l = feature_loss(f, 2.0);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 6);
+		lupi_loss_set_double(l, LUPI_LOSS_OPT_FEATURE_LR, 0.05);
+		const lupi__adam *par = f == LUPI_FEATURE_HINT ? &l->hint.par
+							       : &l->crd.par;
+		ck_assert_ptr_null(par->p);
+		double v0 = feval(l, &p, 0, g);
+		ck_assert_ptr_nonnull(par->p);
+		snapshot s0 = take(par);
+		for (int i = 0; i < 3; i++)
+			ck_assert_double_eq(feval(l, &p, 0, i ? NULL : g), v0);
+		ck_assert(same(&s0, par));
+		ck_assert_uint_eq(l->crd.len, 0);
+		/* update: the value before the step, then a changed state */
+		ck_assert_double_eq(feval(l, &p, 1, g), v0);
+		ck_assert(!same(&s0, par));
+		ck_assert_uint_eq(par->t, 1);
+		ck_assert_uint_eq(l->crd.len, f == LUPI_FEATURE_CRD ? 7 : 0);
+		ck_assert_double_ne(feval(l, &p, 0, NULL), v0);
+		free(s0.p);
+		lupi_loss_free(l);
+	}
+	free_fproblem(&p);
+}
+END_TEST
+
+/* Same value and gradient from two losses (bit for bit: same code, same
+ * state). */
+static void ck_same_eval(lupi_loss *a, lupi_loss *b, const fproblem *p)
+{
+	size_t nd = p->n * p->ds;
+	float *ga = malloc(nd * sizeof *ga), *gb = malloc(nd * sizeof *gb);
+	double va = feval(a, p, 0, ga), vb = feval(b, p, 0, gb);
+	ck_assert_double_eq(va, vb);
+	ck_assert_int_eq(memcmp(ga, gb, nd * sizeof *ga), 0);
+	free(ga);
+	free(gb);
+}
+
+START_TEST(clone_keeps_learned_state)
+{
+	fproblem p = make_fproblem(1260, 8, 5, 3, 1);
+	for (int f = LUPI_FEATURE_HINT; f <= LUPI_FEATURE_CRD;
+	     f += LUPI_FEATURE_CRD - LUPI_FEATURE_HINT) {
+		lupi_loss *l = feature_loss(f, 1.5), *c = NULL;
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 4);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_QUEUE, 10);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_SEED, 42);
+		lupi_loss_set_double(l, LUPI_LOSS_OPT_FEATURE_LR, 0.05);
+		for (int i = 0; i < 4; i++)
+			feval(l, &p, 1, NULL);
+		ck_assert_int_eq(lupi_loss_clone(l, &c), LUPI_OK);
+		/* A fresh loss with the same seed would differ: the clone
+		 * has the trained state, not a re-initialised one. */
+		lupi_loss *fresh = NULL;
+		ck_assert_int_eq(lupi__loss_copy(l, &fresh), LUPI_OK);
+		ck_assert_ptr_null(fresh->hint.par.p);
+		ck_assert_ptr_null(fresh->crd.par.p);
+		ck_assert_double_ne(feval(fresh, &p, 0, NULL),
+				    feval(l, &p, 0, NULL));
+		lupi_loss_free(fresh);
+		ck_assert_uint_eq(c->crd.len, l->crd.len);
+		ck_assert_uint_eq(c->crd.head, l->crd.head);
+		ck_assert_uint_eq(c->hint.par.t, l->hint.par.t);
+		ck_assert_uint_eq(c->crd.par.t, l->crd.par.t);
+		if (f == LUPI_FEATURE_CRD) {
+			ck_assert_uint_eq(c->crd.len, 10);
+			ck_assert_ptr_ne(c->crd.queue, l->crd.queue);
+			ck_assert_int_eq(memcmp(c->crd.queue, l->crd.queue,
+						10 * 4 * sizeof(float)), 0);
+		}
+		ck_same_eval(l, c, &p);
+		/* Updates continue identically (Adam moments copied)... */
+		ck_assert_double_eq(feval(l, &p, 1, NULL),
+				    feval(c, &p, 1, NULL));
+		ck_same_eval(l, c, &p);
+		/* ...and independently: updating the clone leaves l. */
+		snapshot s = take(f == LUPI_FEATURE_HINT ? &l->hint.par
+							 : &l->crd.par);
+		double vl = feval(l, &p, 0, NULL);
+		for (int i = 0; i < 3; i++)
+			feval(c, &p, 1, NULL);
+		ck_assert(same(&s, f == LUPI_FEATURE_HINT ? &l->hint.par
+							  : &l->crd.par));
+		ck_assert_double_eq(feval(l, &p, 0, NULL), vl);
+		ck_assert_double_ne(feval(c, &p, 0, NULL), vl);
+		/* Freeing the original leaves the clone whole. */
+		lupi_loss_free(l);
+		ck_assert(isfinite(feval(c, &p, 1, NULL)));
+		free(s.p);
+		lupi_loss_free(c);
+	}
+	free_fproblem(&p);
+}
+END_TEST
+
+START_TEST(clone_allocation_failures)
+{
+	/* A clone of a loss with a CRD queue: each allocation may fail. */
+	fproblem p = make_fproblem(1270, 6, 3, 4, 0);
+	lupi_loss *l = feature_loss(LUPI_FEATURE_CRD, 1.0);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_EMBED, 5);
+	size_t cols[1] = {0};
+	lupi_loss_set_columns(l, cols, 1);
+	feval(l, &p, 1, NULL);
+	for (int budget = 0;; budget++) {
+		int left = budget;
+		lupi_loss *c = (lupi_loss *)&c;
+		lupi__set_alloc_gate(lupi_test_budget_gate, &left);
+		int rc = lupi_loss_clone(l, &c);
+		lupi__set_alloc_gate(NULL, NULL);
+		if (rc == LUPI_OK) {
+			ck_assert_int_ge(budget, 4); /* loss, cols, queue, heads */
+			ck_same_eval(l, c, &p);
+			lupi_loss_free(c);
+			break;
+		}
+		ck_assert_int_eq(rc, LUPI_ENOMEM);
+		ck_assert_ptr_null(c);
+	}
+	lupi_loss_free(l);
 	free_fproblem(&p);
 }
 END_TEST
@@ -368,8 +536,8 @@ START_TEST(no_teacher_rows)
 	float g[12];
 	lupi_loss *l = feature_loss(LUPI_FEATURE_CRD, 1.0);
 	double v = 1.0;
-	ck_assert_int_eq(lupi_loss_eval_features(l, 4, 3, p.fs, 3, p.ft, none,
-						 1, &v, g),
+	ck_assert_int_eq(lupi_loss_update_features(l, 4, 3, p.fs, 3, p.ft,
+						   none, &v, g),
 			 LUPI_OK);
 	ck_assert_double_eq(v, 0.0);
 	for (int i = 0; i < 12; i++)
@@ -399,45 +567,50 @@ START_TEST(feature_errors)
 	double v;
 	lupi_loss *l = NULL;
 	lupi_loss_create(LUPI_LOSS_KD, &l);
-	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, 0, &v, NULL),
+	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, &v, NULL),
 	       LUPI_ESTATE, "LUPI_LOSS_OPT_FEATURE");
 	lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_SP);
-	CK_ERR(lupi_loss_eval_features(NULL, 3, 2, fs, 2, ft, NULL, 0, &v,
+	CK_ERR(lupi_loss_eval_features(NULL, 3, 2, fs, 2, ft, NULL, &v,
 				       NULL),
 	       LUPI_EINVAL, "NULL");
-	CK_ERR(lupi_loss_eval_features(l, 3, 2, NULL, 2, ft, NULL, 0, &v,
+	CK_ERR(lupi_loss_eval_features(l, 3, 2, NULL, 2, ft, NULL, &v,
 				       NULL),
 	       LUPI_EINVAL, "fs is NULL");
-	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, NULL, NULL, 0, &v,
+	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, NULL, NULL, &v,
 				       NULL),
 	       LUPI_EINVAL, "ft is NULL");
-	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, 0, NULL,
+	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, NULL,
 				       NULL),
 	       LUPI_EINVAL, "value is NULL");
-	CK_ERR(lupi_loss_eval_features(l, 0, 2, fs, 2, ft, NULL, 0, &v, NULL),
+	CK_ERR(lupi_loss_eval_features(l, 0, 2, fs, 2, ft, NULL, &v, NULL),
 	       LUPI_EINVAL, "n = 0");
-	CK_ERR(lupi_loss_eval_features(l, 3, 0, fs, 2, ft, NULL, 0, &v, NULL),
+	CK_ERR(lupi_loss_eval_features(l, 3, 0, fs, 2, ft, NULL, &v, NULL),
 	       LUPI_EINVAL, "ds = 0");
-	CK_ERR(lupi_loss_eval_features(l, SIZE_MAX / 4, 2, fs, 2, ft, NULL, 0,
+	CK_ERR(lupi_loss_eval_features(l, SIZE_MAX / 4, 2, fs, 2, ft, NULL,
 				       &v, NULL),
 	       LUPI_EINVAL, "overflow");
 	fs[3] = NAN;
-	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, 0, &v, NULL),
+	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, &v, NULL),
 	       LUPI_ENONFINITE, "student features: sample 1, column 1");
 	fs[3] = 4.0f;
 	ft[5] = INFINITY;
-	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, 0, &v, NULL),
+	CK_ERR(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, &v, NULL),
 	       LUPI_ENONFINITE, "teacher features: sample 2, column 1");
 	/* Masked rows of ft may hold anything. */
-	ck_assert_int_eq(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, mask, 0,
+	ck_assert_int_eq(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, mask,
 						 &v, NULL),
 			 LUPI_OK);
 	lupi_loss_set_int(l, LUPI_LOSS_OPT_FEATURE, LUPI_FEATURE_CRD);
 	ft[5] = 1.0f;
-	ck_assert_int_eq(lupi_loss_eval_features(l, 3, 2, fs, 2, ft, NULL, 1,
-						 &v, NULL),
+	float g[6];
+	CK_ERR(lupi_loss_update_features(l, 3, 2, fs, 2, ft, NULL, &v, NULL),
+	       LUPI_EINVAL, "grad is NULL");
+	CK_ERR(lupi_loss_update_features(NULL, 3, 2, fs, 2, ft, NULL, &v, g),
+	       LUPI_EINVAL, "NULL");
+	ck_assert_int_eq(lupi_loss_update_features(l, 3, 2, fs, 2, ft, NULL,
+						   &v, g),
 			 LUPI_OK);
-	CK_ERR(lupi_loss_eval_features(l, 2, 3, fs, 2, ft, NULL, 0, &v, NULL),
+	CK_ERR(lupi_loss_eval_features(l, 2, 3, fs, 2, ft, NULL, &v, NULL),
 	       LUPI_ESHAPE, "CRD heads");
 	lupi_loss_free(l);
 }
@@ -463,9 +636,10 @@ START_TEST(feature_allocation_failures)
 			double v;
 			seen = 0;
 			lupi__set_alloc_gate(fail_kth, NULL);
-			int rc = lupi_loss_eval_features(l, p.n, p.ds, p.fs,
-							 p.dt, p.ft, p.mask,
-							 1, &v, NULL);
+			float g[5 * 3];
+			int rc = lupi_loss_update_features(l, p.n, p.ds, p.fs,
+							   p.dt, p.ft, p.mask,
+							   &v, g);
 			lupi__set_alloc_gate(NULL, NULL);
 			if (rc == LUPI_OK) {
 				lupi_loss_free(l);
@@ -496,14 +670,14 @@ START_TEST(relational_batch_is_bounded)
 		lupi_loss *l = feature_loss(kinds[i], 1.0);
 		double v = -1.0;
 		ck_assert_int_eq(lupi_loss_eval_features(l, n, 1, f, 1, f, NULL,
-							 0, &v, NULL),
+							 &v, NULL),
 				 LUPI_ERANGE);
 		ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "65537 samples"));
 		lupi_loss_free(l);
 	}
 	lupi_loss *l = feature_loss(LUPI_FEATURE_HINT, 1.0);
 	double v = -1.0;
-	ck_assert_int_eq(lupi_loss_eval_features(l, n, 1, f, 1, f, NULL, 0, &v,
+	ck_assert_int_eq(lupi_loss_eval_features(l, n, 1, f, 1, f, NULL, &v,
 						 NULL), LUPI_OK);
 	ck_assert(v >= 0.0);
 	lupi_loss_free(l);
@@ -527,6 +701,9 @@ int main(void)
 	tcase_add_test(st, crd_queue_is_bounded);
 	tcase_add_test(st, relational_closed_forms);
 	tcase_add_test(st, no_teacher_rows);
+	tcase_add_test(st, eval_is_pure_update_learns);
+	tcase_add_test(st, clone_keeps_learned_state);
+	tcase_add_test(st, clone_allocation_failures);
 	suite_add_tcase(s, st);
 	TCase *er = tcase_create("errors");
 	tcase_add_test(er, feature_errors);

@@ -593,6 +593,264 @@ START_TEST(no_allocation_in_eval)
 }
 END_TEST
 
+/* ---- NORMALIZE and NO_TEACHER_WEIGHT ------------------------------------- */
+
+/* Configurations of the tests below (loop index): loss kind, k, and
+ * make_problem's what (1 regression, 2 weights, 4 mask). */
+static const struct {
+	int kind;
+	size_t n, k;
+	int what;
+} ncfg[] = {
+	{LUPI_LOSS_KD, 7, 4, 2 | 4},     {LUPI_LOSS_KD, 6, 1, 2 | 4},
+	{LUPI_LOSS_LOGITS, 5, 3, 4},     {LUPI_LOSS_SEL, 8, 5, 2 | 4},
+	{LUPI_LOSS_REGRESSION, 6, 2, 1 | 2 | 4},
+	{LUPI_LOSS_HARD, 5, 3, 2 | 4},
+};
+#define N_NCFG (sizeof ncfg / sizeof ncfg[0])
+
+static problem ncfg_problem(int i, uint64_t seed)
+{
+	return make_problem(seed, ncfg[i].n, ncfg[i].k, ncfg[i].what);
+}
+
+static lupi_loss *ncfg_loss(int i, int normalize, double ntw)
+{
+	lupi_loss *l = make_loss(ncfg[i].kind, 0.4, 2.0);
+	lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, LUPI_DIV_JS);
+	ck_assert_int_eq(lupi_loss_set_int(l, LUPI_LOSS_OPT_NORMALIZE,
+					   normalize), LUPI_OK);
+	ck_assert_int_eq(lupi_loss_set_double(l, LUPI_LOSS_OPT_NO_TEACHER_WEIGHT,
+					      ntw), LUPI_OK);
+	return l;
+}
+
+/* l_i: each sample alone, with the default NORMALIZE and NO_TEACHER_WEIGHT
+ * (so an untaught sample's value is its label term). */
+static void per_sample(const lupi_loss *l, const problem *p, double *li)
+{
+	lupi_loss *one = NULL;
+	ck_assert_int_eq(lupi_loss_clone(l, &one), LUPI_OK);
+	lupi_loss_set_int(one, LUPI_LOSS_OPT_NORMALIZE, LUPI_NORMALIZE_WEIGHTS);
+	lupi_loss_set_double(one, LUPI_LOSS_OPT_NO_TEACHER_WEIGHT, 1.0);
+	size_t k = p->k;
+	for (size_t i = 0; i < p->n; i++) {
+		int rc = lupi_loss_eval(one, 1, k, p->s + i * k, p->t + i * k,
+					p->labels ? p->labels + i : NULL,
+					p->targets ? p->targets + i * k : NULL,
+					NULL, p->mask ? p->mask + i : NULL,
+					&li[i], NULL);
+		ck_assert_msg(rc == LUPI_OK, "sample %zu: %s", i,
+			      lupi_errmsg());
+	}
+	lupi_loss_free(one);
+}
+
+/* sum w_i f_i l_i and sum w_i f_i, f_i = ntw for untaught samples of a
+ * loss with a teacher term. */
+static void hand_sums(const problem *p, const double *li, int kind,
+		      double ntw, double *num, double *den)
+{
+	*num = *den = 0.0;
+	for (size_t i = 0; i < p->n; i++) {
+		double w = p->weights ? p->weights[i] : 1.0;
+		if (kind != LUPI_LOSS_HARD && p->mask && !p->mask[i])
+			w *= ntw;
+		*num += w * li[i];
+		*den += w;
+	}
+}
+
+/* COUNT: sum w_i f_i l_i / n, by hand and by finite differences. */
+START_TEST(normalize_count)
+{
+	const double ntws[] = {1.0, 0.5, 0.0};
+	for (size_t a = 0; a < 3; a++) {
+		problem p = ncfg_problem(_i, 900 + (uint64_t)_i);
+		lupi_loss *l = ncfg_loss(_i, LUPI_NORMALIZE_COUNT, ntws[a]);
+		double *li = malloc(p.n * sizeof *li), num, den;
+		per_sample(l, &p, li);
+		hand_sums(&p, li, ncfg[_i].kind, ntws[a], &num, &den);
+		double v = eval(l, &p, NULL), want = num / (double)p.n;
+		ck_assert_msg(fabs(v - want) <= 1e-12 * (1.0 + fabs(want)),
+			      "config %d, NO_TEACHER_WEIGHT %g: %.17g, by "
+			      "hand %.17g", _i, ntws[a], v, want);
+		char what[64];
+		snprintf(what, sizeof what, "COUNT, config %d, ntw %g", _i,
+			 ntws[a]);
+		check_fd(l, &p, what);
+		/* The weights are not renormalised: twice the weights, twice
+		 * the value (WEIGHTS: the same value). */
+		if (p.weights) {
+			for (size_t i = 0; i < p.n; i++)
+				p.weights[i] *= 2.0f;
+			ck_assert_double_eq_tol(eval(l, &p, NULL), 2.0 * v,
+						1e-12 * (1.0 + fabs(v)));
+			lupi_loss_set_int(l, LUPI_LOSS_OPT_NORMALIZE,
+					  LUPI_NORMALIZE_WEIGHTS);
+			double v2 = eval(l, &p, NULL);
+			for (size_t i = 0; i < p.n; i++)
+				p.weights[i] *= 0.5f;
+			ck_assert_double_eq_tol(eval(l, &p, NULL), v2,
+						1e-12 * (1.0 + fabs(v2)));
+		}
+		free(li);
+		lupi_loss_free(l);
+		free_problem(&p);
+	}
+}
+END_TEST
+
+/* WEIGHTS with NO_TEACHER_WEIGHT: sum w_i f_i l_i / sum w_i f_i. */
+START_TEST(no_teacher_weight_mean)
+{
+	const double ntws[] = {0.25, 0.0, 1.0};
+	for (size_t a = 0; a < 3; a++) {
+		problem p = ncfg_problem(_i, 950 + (uint64_t)_i);
+		lupi_loss *l = ncfg_loss(_i, LUPI_NORMALIZE_WEIGHTS, ntws[a]);
+		double *li = malloc(p.n * sizeof *li), num, den;
+		per_sample(l, &p, li);
+		hand_sums(&p, li, ncfg[_i].kind, ntws[a], &num, &den);
+		double v = eval(l, &p, NULL), want = num / den;
+		ck_assert_msg(fabs(v - want) <= 1e-12 * (1.0 + fabs(want)),
+			      "config %d, NO_TEACHER_WEIGHT %g: %.17g, by "
+			      "hand %.17g", _i, ntws[a], v, want);
+		char what[64];
+		snprintf(what, sizeof what, "WEIGHTS, config %d, ntw %g", _i,
+			 ntws[a]);
+		check_fd(l, &p, what);
+		free(li);
+		lupi_loss_free(l);
+		free_problem(&p);
+	}
+}
+END_TEST
+
+/* NO_TEACHER_WEIGHT 0: the value and gradient are those of the taught
+ * samples alone; the untaught ones get a zero gradient. */
+START_TEST(no_teacher_weight_zero_drops)
+{
+	problem p = ncfg_problem(_i, 1000 + (uint64_t)_i);
+	for (int norm = 0; norm <= 1; norm++) {
+		lupi_loss *l = ncfg_loss(_i, LUPI_NORMALIZE_WEIGHTS, 0.0);
+		size_t n = p.n, k = p.k, m = 0;
+		problem q = make_problem(1, n, k, ncfg[_i].what);
+		for (size_t i = 0; i < n; i++) {
+			if (!p.mask[i])
+				continue;
+			memcpy(q.s + m * k, p.s + i * k, k * sizeof(float));
+			memcpy(q.t + m * k, p.t + i * k, k * sizeof(float));
+			if (p.labels)
+				q.labels[m] = p.labels[i];
+			if (p.targets)
+				memcpy(q.targets + m * k, p.targets + i * k,
+				       k * sizeof(float));
+			if (p.weights)
+				q.weights[m] = p.weights[i];
+			q.mask[m] = 1;
+			m++;
+		}
+		ck_assert_uint_gt(m, 0);
+		ck_assert_uint_lt(m, n);
+		q.n = m;
+		/* COUNT divides by the n of the call: m for the subset. */
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_NORMALIZE, norm);
+		float *g = malloc(n * k * sizeof *g), *gq = malloc(m * k *
+								  sizeof *gq);
+		double v = eval(l, &p, g), vq = eval(l, &q, gq);
+		double scale = norm ? (double)m / (double)n : 1.0;
+		if (ncfg[_i].kind == LUPI_LOSS_HARD) {
+			/* no teacher term, nothing to drop */
+			ck_assert_double_gt(v, 0.0);
+		} else {
+			ck_assert_double_eq_tol(v, scale * vq,
+						1e-12 * (1.0 + fabs(vq)));
+			for (size_t i = 0, r = 0; i < n; i++) {
+				for (size_t j = 0; j < k; j++) {
+					float gi = g[i * k + j];
+					if (!p.mask[i]) {
+						ck_assert_float_eq(gi, 0.0f);
+						continue;
+					}
+					ck_assert_double_eq_tol(
+						gi, scale * gq[r * k + j],
+						1e-7 * (1.0 + fabs(gi)));
+				}
+				r += p.mask[i] != 0;
+			}
+		}
+		free(g);
+		free(gq);
+		free_problem(&q);
+		lupi_loss_free(l);
+	}
+	free_problem(&p);
+}
+END_TEST
+
+START_TEST(all_dropped_batch_is_zero)
+{
+	/* Every sample untaught and NO_TEACHER_WEIGHT 0: value 0 and a zero
+	 * gradient, not 0/0, under both normalisations. */
+	problem p = make_problem(1050, 4, 3, 2 | 4);
+	memset(p.mask, 0, p.n);
+	float g[12];
+	for (int norm = 0; norm <= 1; norm++) {
+		lupi_loss *l = make_loss(LUPI_LOSS_KD, 0.5, 2.0);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_NORMALIZE, norm);
+		lupi_loss_set_double(l, LUPI_LOSS_OPT_NO_TEACHER_WEIGHT, 0.0);
+		for (int i = 0; i < 12; i++)
+			g[i] = NAN;
+		double v = eval(l, &p, g);
+		ck_assert_double_eq(v, 0.0);
+		for (int i = 0; i < 12; i++)
+			ck_assert_float_eq(g[i], 0.0f);
+		/* Without the gradient too. */
+		ck_assert_double_eq(eval(l, &p, NULL), 0.0);
+		lupi_loss_free(l);
+	}
+	free_problem(&p);
+}
+END_TEST
+
+START_TEST(no_teacher_weight_scope)
+{
+	/* It weights samples without a teacher output only: not a HARD loss
+	 * (no teacher term), not a step without any teacher (t NULL in the
+	 * internal entry: a plain label loss), and not samples whose teacher
+	 * term a filter dropped (they have a teacher output). */
+	problem p = make_problem(1060, 6, 3, 2 | 4);
+	double a, b;
+	lupi_loss *hard = make_loss(LUPI_LOSS_HARD, 0.5, 1.0);
+	b = eval(hard, &p, NULL);
+	lupi_loss_set_double(hard, LUPI_LOSS_OPT_NO_TEACHER_WEIGHT, 0.0);
+	ck_assert_double_eq(eval(hard, &p, NULL), b);
+
+	lupi_loss *kd = make_loss(LUPI_LOSS_KD, 0.5, 1.0);
+	lupi_loss_set_double(kd, LUPI_LOSS_OPT_NO_TEACHER_WEIGHT, 0.0);
+	ck_assert_int_eq(lupi__loss_eval_output(kd, p.n, p.k, p.s, NULL,
+						p.labels, NULL, p.weights,
+						p.mask, &a, NULL), LUPI_OK);
+	ck_assert_double_eq_tol(a, b, 1e-12);
+
+	/* DROP_WRONG with a teacher wrong everywhere: label terms at factor
+	 * 1, whatever NO_TEACHER_WEIGHT is. */
+	for (size_t i = 0; i < p.n; i++) {
+		for (size_t j = 0; j < p.k; j++)
+			p.t[i * p.k + j] = 0.0f;
+		p.t[i * p.k + (size_t)(p.labels[i] + 1) % p.k] = 5.0f;
+	}
+	lupi_loss_set_int(kd, LUPI_LOSS_OPT_FILTER, LUPI_FILTER_DROP_WRONG);
+	ck_assert_int_eq(lupi_loss_eval(kd, p.n, p.k, p.s, p.t, p.labels,
+					NULL, p.weights, NULL, &a, NULL),
+			 LUPI_OK);
+	ck_assert_double_eq_tol(a, b, 1e-12);
+	lupi_loss_free(kd);
+	lupi_loss_free(hard);
+	free_problem(&p);
+}
+END_TEST
+
 /* ---- golden values from PyTorch ------------------------------------------ */
 
 START_TEST(golden_output_losses)
@@ -778,6 +1036,13 @@ int main(void)
 	tcase_add_test(cf, columns_renormalise);
 	tcase_add_test(cf, no_allocation_in_eval);
 	suite_add_tcase(s, cf);
+	TCase *nm = tcase_create("normalize");
+	tcase_add_loop_test(nm, normalize_count, 0, (int)N_NCFG);
+	tcase_add_loop_test(nm, no_teacher_weight_mean, 0, (int)N_NCFG);
+	tcase_add_loop_test(nm, no_teacher_weight_zero_drops, 0, (int)N_NCFG);
+	tcase_add_test(nm, all_dropped_batch_is_zero);
+	tcase_add_test(nm, no_teacher_weight_scope);
+	suite_add_tcase(s, nm);
 	TCase *gd = tcase_create("golden");
 	tcase_add_test(gd, golden_output_losses);
 	suite_add_tcase(s, gd);

@@ -85,7 +85,7 @@ static lupi_model *make(int task, size_t n_in, size_t n_hidden, size_t n_out,
 	static const size_t hidden[2] = {5, 3};
 	lupi_model *m = NULL;
 	ck_assert_int_eq(lupi__model_alloc(task, n_in, hidden, n_hidden, n_out,
-					   LUPI_ACT_TANH, &m),
+					   LUPI_ACT_TANH, NULL, &m),
 			 LUPI_OK);
 	uint32_t s = seed * 2654435761u + 1;
 	for (size_t i = 0; i < m->n_params; i++) {
@@ -133,6 +133,7 @@ static void set_options(lupi_model *m)
 	o->clip_norm = 5.0;
 	o->gamma = 0.5;
 	o->min_lr = 1e-5;
+	o->rms_decay = 0.95;
 }
 
 static int same_double(double a, double b)
@@ -168,6 +169,7 @@ static void assert_same_options(const lupi__model_opts *a,
 	ck_assert(same_double(a->clip_norm, b->clip_norm));
 	ck_assert(same_double(a->gamma, b->gamma));
 	ck_assert(same_double(a->min_lr, b->min_lr));
+	ck_assert(same_double(a->rms_decay, b->rms_decay));
 }
 
 static void assert_same_model(const lupi_model *a, const lupi_model *b)
@@ -180,6 +182,8 @@ static void assert_same_model(const lupi_model *a, const lupi_model *b)
 		ck_assert_uint_eq(a->layers[l].in, b->layers[l].in);
 		ck_assert_uint_eq(a->layers[l].out, b->layers[l].out);
 		ck_assert_int_eq(a->layers[l].act, b->layers[l].act);
+		ck_assert_int_eq(a->layers[l].has_bias, b->layers[l].has_bias);
+		ck_assert_int_eq(a->layers[l].frozen, b->layers[l].frozen);
 	}
 	ck_assert_uint_eq(a->n_params, b->n_params);
 	ck_assert_int_eq(memcmp(a->params, b->params,
@@ -204,14 +208,30 @@ static void assert_same_model(const lupi_model *a, const lupi_model *b)
 	ck_assert_int_eq(memcmp(ya, yb, N * a->n_out * sizeof *ya), 0);
 }
 
-/* A small classifier with one hidden layer and standardisation. */
+/* A small classifier with one hidden layer and standardisation, in a
+ * malloc'd copy the tests may grow and change. */
 static unsigned char *small_file(size_t *size)
 {
 	lupi_model *m = make(LUPI_TASK_CLASSIFICATION, 3, 1, 2, 1, 7);
 	void *data = NULL;
 	ck_assert_int_eq(lupi_model_save_memory(m, &data, size), LUPI_OK);
 	lupi_model_free(m);
-	return data;
+	unsigned char *copy = malloc(*size + 32);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, data, *size);
+	lupi_free(data);
+	return copy;
+}
+
+/* The small file's bytes, kept for comparisons. */
+static const unsigned char *small_file_bytes(void)
+{
+	static unsigned char *bytes;
+	if (bytes == NULL) {
+		size_t size;
+		bytes = small_file(&size);
+	}
+	return bytes;
 }
 
 static char *join(const char *dir, const char *name)
@@ -310,8 +330,8 @@ START_TEST(round_trip_memory)
 	ck_assert_int_eq(lupi_model_save_memory(back, &d2, &n2), LUPI_OK);
 	ck_assert_uint_eq(n1, n2);
 	ck_assert_int_eq(memcmp(d1, d2, n1), 0);
-	free(d1); /* malloc'd memory, freed with free() as lupi.h says */
-	free(d2);
+	lupi_free(d1); /* the library's buffers, as lupi.h says */
+	lupi_free(d2);
 	lupi_model_free(m);
 	lupi_model_free(back);
 }
@@ -328,8 +348,8 @@ START_TEST(save_is_deterministic)
 	ck_assert_int_eq(lupi_model_save_memory(b, &db, &nb), LUPI_OK);
 	ck_assert_uint_eq(na, nb);
 	ck_assert_int_eq(memcmp(da, db, na), 0);
-	free(da);
-	free(db);
+	lupi_free(da);
+	lupi_free(db);
 	lupi_model_free(a);
 	lupi_model_free(b);
 }
@@ -350,7 +370,7 @@ START_TEST(public_api_round_trip)
 	}
 	lupi_dataset *ds = NULL;
 	ck_assert_int_eq(lupi_dataset_create(N, D, x, &ds), LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, y, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, y), LUPI_OK);
 	const size_t hidden[] = {6};
 	lupi_model *m = NULL, *back = NULL;
 	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden,
@@ -359,7 +379,9 @@ START_TEST(public_api_round_trip)
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 11), LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 3), LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 8), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_layer_activation(m, 0, LUPI_ACT_GELU),
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0,
+						  LUPI_LAYER_OPT_ACTIVATION,
+						  LUPI_ACT_GELU),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05), LUPI_OK);
 	ck_assert_int_eq(lupi_model_fit(m, ds, NULL, NULL, NULL), LUPI_OK);
@@ -368,14 +390,19 @@ START_TEST(public_api_round_trip)
 	size_t size;
 	ck_assert_int_eq(lupi_model_save_memory(m, &data, &size), LUPI_OK);
 	ck_assert_int_eq(lupi_model_load_memory(data, size, &back), LUPI_OK);
-	free(data);
+	lupi_free(data);
 
 	ck_assert_int_eq(lupi_model_task(back), LUPI_TASK_CLASSIFICATION);
 	ck_assert_uint_eq(lupi_model_inputs(back), D);
 	ck_assert_uint_eq(lupi_model_outputs(back), K);
 	ck_assert_uint_eq(lupi_model_layers(back), 2);
 	ck_assert_uint_eq(lupi_model_layer_size(back, 0), 6);
-	ck_assert_int_eq(lupi_model_layer_activation(back, 0), LUPI_ACT_GELU);
+	int64_t act = -1;
+	ck_assert_int_eq(lupi_model_get_layer_int(back, 0,
+						  LUPI_LAYER_OPT_ACTIVATION,
+						  &act),
+			 LUPI_OK);
+	ck_assert_int_eq(act, LUPI_ACT_GELU);
 	int64_t iv;
 	double dv;
 	ck_assert_int_eq(lupi_model_get_int(back, LUPI_MODEL_OPT_EPOCHS, &iv),
@@ -404,10 +431,10 @@ START_TEST(public_api_round_trip)
 	ck_assert_int_eq(memcmp(sa, sb, sizeof sa), 0);
 
 	float pa_out[N * K], pb_out[N * K];
-	ck_assert_int_eq(lupi_model_predict(m, x, N, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, x, N, D, LUPI_PREDICT_OUTPUT,
 					    pa_out),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_predict(back, x, N, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(back, x, N, D, LUPI_PREDICT_OUTPUT,
 					    pb_out),
 			 LUPI_OK);
 	ck_assert_int_eq(memcmp(pa_out, pb_out, sizeof pa_out), 0);
@@ -441,7 +468,7 @@ START_TEST(layout_matches_the_documentation)
 {
 	lupi_model *m = NULL;
 	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 1, NULL, 0, 1,
-					   LUPI_ACT_RELU, &m),
+					   LUPI_ACT_RELU, NULL, &m),
 			 LUPI_OK);
 	m->layers[0].w[0] = 2.0f;
 	m->layers[0].b[0] = 0.5f;
@@ -462,14 +489,15 @@ START_TEST(layout_matches_the_documentation)
 	} real_opts[] = {
 		{101, 1e-3}, {102, 0}, {103, 0.9}, {104, 0.999}, {105, 1e-8},
 		{106, 0}, {107, 0}, {108, 0}, {109, 0.1}, {110, 0},
+		{111, 0.99},
 	};
 	unsigned char want[1024];
 	memset(want, 0, sizeof want);
 	memcpy(want, "\x89LUPI\r\n\x1a", 8);
 	wr16(want + 8, 1);
-	wr16(want + 10, 0);
+	wr16(want + 10, 1);
 	wr32(want + 12, 0);
-	size_t hlen = 32 + 20 + 4 + 16 * 25;
+	size_t hlen = 32 + 20 + 4 + 16 * 26 + 4;
 	wr64(want + 16, hlen);
 	unsigned char *p = want + 24;
 	wr32(p, 1), p += 4;                       /* kind: model */
@@ -481,14 +509,14 @@ START_TEST(layout_matches_the_documentation)
 	wr64(p, 1), p += 8;                       /* layer 0: in, out, act */
 	wr64(p, 1), p += 8;
 	wr32(p, LUPI_ACT_IDENTITY), p += 4;
-	wr32(p, 25), p += 4;
+	wr32(p, 26), p += 4;
 	for (size_t i = 0; i < 15; i++) {
 		wr32(p, (uint32_t)int_opts[i][0]);
 		wr32(p + 4, 1);
 		wr64(p + 8, int_opts[i][1]);
 		p += 16;
 	}
-	for (size_t i = 0; i < 10; i++) {
+	for (size_t i = 0; i < 11; i++) {
 		uint64_t bits;
 		memcpy(&bits, &real_opts[i].v, 8);
 		wr32(p, real_opts[i].key);
@@ -496,6 +524,7 @@ START_TEST(layout_matches_the_documentation)
 		wr64(p + 8, bits);
 		p += 16;
 	}
+	wr32(p, 0), p += 4;                       /* layer 0 flags: none */
 	ck_assert_uint_eq((size_t)(p - want), 24 + hlen);
 	wr32(p, lupi__crc32c(0, want, 24 + hlen)), p += 4;
 	/* Two tensors: weights [2.0] and biases [0.5]. */
@@ -506,12 +535,12 @@ START_TEST(layout_matches_the_documentation)
 		wr32(p + 12, lupi__crc32c(0, p, 12));
 		p += 16;
 	}
-	ck_assert_uint_eq((size_t)(p - want), 516);
-	ck_assert_uint_eq(size, 516);
+	ck_assert_uint_eq((size_t)(p - want), 536);
+	ck_assert_uint_eq(size, 536);
 	ck_assert_int_eq(memcmp(data, want, size), 0);
 	/* The check value of CRC-32C that the page quotes. */
 	ck_assert_uint_eq(lupi__crc32c(0, "123456789", 9), 0xe3069283u);
-	free(data);
+	lupi_free(data);
 	lupi_model_free(m);
 }
 END_TEST
@@ -526,6 +555,7 @@ START_TEST(checked_in_file_loads)
 	ck_assert_int_eq(lupi_model_load(path, &m), LUPI_OK);
 	lupi_model *ref = make(LUPI_TASK_CLASSIFICATION, 3, 2, 4, 1, 42);
 	set_options(ref);
+	ref->opt.rms_decay = 0.99; /* not in a 1.0 file: the default */
 	assert_same_model(ref, m);
 	lupi_model_free(ref);
 	lupi_model_free(m);
@@ -535,13 +565,15 @@ END_TEST
 
 /* ---- rejection rules, one crafted buffer each ---------------------------- */
 
-/* The small file (3 inputs, 5 hidden, 2 outputs): layers at 56 and 76, 25
- * options from 100, header to 500, tensors from 504: W0 (15 elements), b0
- * (5), W1 (10), b1 (2), mean (3), inverse std (3 elements, at 704). */
-#define SMALL_HEND 500u
-#define SMALL_W0 504u
-#define SMALL_B0 576u
-#define SMALL_SIZE 728u
+/* The small file (3 inputs, 5 hidden, 2 outputs): layers at 56 and 76, 26
+ * options from 100, layer flags at 516 and 520, header to 524, tensors
+ * from 528: W0 (15 elements), b0 (5), W1 (10), b1 (2), mean (3), inverse
+ * std (3 elements, at 728). */
+#define SMALL_LFLAGS 516u
+#define SMALL_HEND 524u
+#define SMALL_W0 528u
+#define SMALL_B0 600u
+#define SMALL_SIZE 752u
 
 static size_t opt_off(size_t i)
 {
@@ -717,15 +749,44 @@ static size_t extra_header(unsigned char *b, size_t n)
 static size_t short_header(unsigned char *b, size_t n)
 {
 	/* A header length that stops inside the option records. */
-	wr64(b + 16, rd64(b + 16) - 8);
-	memmove(b + SMALL_HEND - 8, b + SMALL_HEND, n - SMALL_HEND);
-	return n - 8;
+	wr64(b + 16, rd64(b + 16) - 16);
+	memmove(b + SMALL_HEND - 16, b + SMALL_HEND, n - SMALL_HEND);
+	return n - 16;
+}
+
+static size_t short_layer_flags(unsigned char *b, size_t n)
+{
+	/* A header length that stops inside the layer flags. */
+	wr64(b + 16, rd64(b + 16) - 4);
+	memmove(b + SMALL_HEND - 4, b + SMALL_HEND, n - SMALL_HEND);
+	return n - 4;
+}
+
+static size_t unknown_layer_flag(unsigned char *b, size_t n)
+{
+	wr32(b + SMALL_LFLAGS + 4, 4);
+	return n;
+}
+
+static size_t flag_without_layer(unsigned char *b, size_t n)
+{
+	wr32(b + 12, 1); /* "a layer has no bias", but all have one */
+	return n;
+}
+
+static size_t layer_without_flag(unsigned char *b, size_t n)
+{
+	/* layer 1 without bias, its tensor gone, but the flag bit clear */
+	wr32(b + SMALL_LFLAGS + 4, 1);
+	size_t b1 = SMALL_W0 + 12 + 60 + 12 + 20 + 12 + 40;
+	memmove(b + b1, b + b1 + 20, n - b1 - 20);
+	return n - 20;
 }
 
 static const bad_case bad_cases[] = {
 	{"bad magic", LUPI_EFORMAT, "byte 0: not a liblupi model file", 0,
 	 bad_magic},
-	{"unknown major", LUPI_EVERSION, "byte 8: format version 2.0", 0,
+	{"unknown major", LUPI_EVERSION, "byte 8: format version 2.1", 0,
 	 unknown_major},
 	{"unknown flags", LUPI_EVERSION,
 	 "byte 12: unknown flag bits 0x00000010", 0, unknown_flags},
@@ -738,21 +799,21 @@ static const bad_case bad_cases[] = {
 	{"too many layers", LUPI_EFORMAT, "byte 48: 65 layers, allowed 1..64",
 	 1, too_many_layers},
 	{"zero layers", LUPI_EFORMAT, "byte 48: 0 layers", 1, zero_layers},
-	{"huge product", LUPI_EFORMAT, "byte 504: layer 0 weights "
+	{"huge product", LUPI_EFORMAT, "byte 528: layer 0 weights "
 	 "(4398046511116 bytes) runs past the end", 1, huge_product},
-	{"count mismatch", LUPI_EFORMAT, "byte 576: layer 0 biases has 6 "
+	{"count mismatch", LUPI_EFORMAT, "byte 600: layer 0 biases has 6 "
 	 "elements, the header says 5", 1, count_mismatch},
-	{"blob past end", LUPI_EFORMAT, "byte 704: standardisation inverse std "
+	{"blob past end", LUPI_EFORMAT, "byte 728: standardisation inverse std "
 	 "(24 bytes) runs past the end", 0, blob_past_end},
 	{"unknown activation", LUPI_EFORMAT, "byte 72: layer 0 has unknown "
 	 "activation id 9", 1, unknown_activation},
 	{"output activation", LUPI_EFORMAT, "byte 92: the output layer has "
 	 "activation 1", 1, output_activation},
-	{"header checksum", LUPI_ECHECKSUM, "byte 500: header checksum", 0,
+	{"header checksum", LUPI_ECHECKSUM, "byte 524: header checksum", 0,
 	 header_crc},
-	{"blob checksum", LUPI_ECHECKSUM, "byte 504: layer 0 weights has "
+	{"blob checksum", LUPI_ECHECKSUM, "byte 528: layer 0 weights has "
 	 "checksum", 0, blob_crc},
-	{"trailing bytes", LUPI_EFORMAT, "byte 728: 1 trailing bytes", 1,
+	{"trailing bytes", LUPI_EFORMAT, "byte 752: 1 trailing bytes", 1,
 	 trailing},
 	{"unknown option type", LUPI_EFORMAT, "byte 168: option 5 has unknown "
 	 "type 3", 1, unknown_type},
@@ -770,10 +831,20 @@ static const bad_case bad_cases[] = {
 	 "layer before gives 5", 1, broken_chain},
 	{"standardisation flag", LUPI_EFORMAT,
 	 "byte 52: standardisation flag 2", 1, bad_std_flag},
-	{"extra header bytes", LUPI_EFORMAT, "byte 500: 8 unexpected bytes", 1,
+	{"extra header bytes", LUPI_EFORMAT, "byte 524: 8 unexpected bytes", 1,
 	 extra_header},
 	{"short header", LUPI_EFORMAT, "byte 100: the header ends inside the "
 	 "option records", 1, short_header},
+	{"short layer flags", LUPI_EFORMAT, "byte 516: the header ends inside "
+	 "the layer flags", 1, short_layer_flags},
+	{"unknown layer flag", LUPI_EFORMAT, "byte 520: layer 1 has unknown "
+	 "flag bits 0x00000004", 1, unknown_layer_flag},
+	{"no-bias flag, every bias", LUPI_EFORMAT, "byte 12: flag bit 0 (a "
+	 "layer without bias) is set, but every layer has a bias", 1,
+	 flag_without_layer},
+	{"no bias, no flag", LUPI_EFORMAT, "byte 12: flag bit 0 (a layer "
+	 "without bias) is clear, but a layer has none", 1,
+	 layer_without_flag},
 };
 
 #define N_BAD (sizeof bad_cases / sizeof bad_cases[0])
@@ -856,6 +927,117 @@ START_TEST(newer_minor_version_loads)
 	lupi_model_free(ref);
 	free(b);
 	free(good);
+}
+END_TEST
+
+/* The small file as version 1.0 wrote it: minor 0, no layer flags and no
+ * RMS_DECAY record (the last option). Loads with every bias, nothing
+ * frozen, and RMS_DECAY at its default. */
+START_TEST(minor_zero_file_loads)
+{
+	size_t size;
+	unsigned char *b = small_file(&size);
+	/* drop RMS_DECAY (16 bytes at 500) and the layer flags (8 at 516) */
+	memmove(b + 500, b + SMALL_HEND, size - SMALL_HEND);
+	size_t n = size - 24;
+	wr16(b + 10, 0);
+	wr32(b + 100 - 4, 25);
+	wr64(b + 16, rd64(b + 16) - 24);
+	fix_crcs(b, n);
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_load_memory(b, n, &m), LUPI_OK);
+	lupi_model *ref = make(LUPI_TASK_CLASSIFICATION, 3, 1, 2, 1, 7);
+	assert_same_model(ref, m);
+	for (size_t l = 0; l < 2; l++) {
+		ck_assert_int_eq(m->layers[l].has_bias, 1);
+		ck_assert_int_eq(m->layers[l].frozen, 0);
+	}
+	/* saved again, it is a file of the current version */
+	void *again;
+	size_t n2;
+	ck_assert_int_eq(lupi_model_save_memory(m, &again, &n2), LUPI_OK);
+	ck_assert_uint_eq(n2, size);
+	ck_assert_int_eq(memcmp(again, small_file_bytes(), size), 0);
+	lupi_free(again);
+	lupi_model_free(ref);
+	lupi_model_free(m);
+	free(b);
+}
+END_TEST
+
+/* Layers without a bias and frozen layers survive a round trip; the file
+ * leaves out the missing biases and announces it with flag bit 0. _i: 0
+ * memory, 1 file. */
+START_TEST(round_trip_bias_and_frozen_layers)
+{
+	lupi_model *m = make(LUPI_TASK_REGRESSION, 4, 2, 2, 1, 17);
+	lupi_model *c = NULL;
+	set_options(m);
+	m->initialized = 0; /* the layout may change until it is initialised */
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_BIAS, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 2, LUPI_LAYER_OPT_BIAS, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 1, LUPI_LAYER_OPT_FROZEN,
+						  1), LUPI_OK);
+	ck_assert_uint_eq(m->n_params, 4 * 5 + 5 * 3 + 3 + 3 * 2);
+	for (size_t i = 0; i < m->n_params; i++)
+		m->params[i] = (float)i / 8.0f - 2.0f;
+	m->initialized = 1;
+	void *data = NULL;
+	size_t size = 0;
+	lupi_model *back = NULL;
+	if (_i == 0) {
+		ck_assert_int_eq(lupi_model_save_memory(m, &data, &size),
+				 LUPI_OK);
+		ck_assert_int_eq(lupi_model_load_memory(data, size, &back),
+				 LUPI_OK);
+	} else {
+		char *dir = lupi_test_tmpdir();
+		char *path = join(dir, "nb.lupi");
+		ck_assert_int_eq(lupi_model_save(m, path), LUPI_OK);
+		ck_assert_int_eq(lupi_model_load(path, &back), LUPI_OK);
+		data = slurp(path, &size);
+		free(path);
+		lupi_test_rmdir(dir);
+	}
+	unsigned char *d = data;
+	ck_assert_uint_eq(d[12], 1); /* flag bit 0 */
+	ck_assert_uint_eq(d[10], 1); /* minor 1 */
+	/* header: 32 + 3 layers + 26 options + 3 layer flags */
+	size_t hlen = 32 + 20 * 3 + 4 + 16 * 26 + 12;
+	ck_assert_uint_eq(rd64(d + 16), hlen);
+	const unsigned char *lf = d + 24 + hlen - 12;
+	ck_assert_uint_eq(lf[0], 1);  /* no bias */
+	ck_assert_uint_eq(lf[4], 2);  /* frozen */
+	ck_assert_uint_eq(lf[8], 1);  /* no bias */
+	/* four tensors (W0, W1, b1, W2) and the standardisation */
+	ck_assert_uint_eq(size, 24 + hlen + 4 + 12 * 6 +
+				4 * (m->n_params + 2 * 4));
+	assert_same_model(m, back);
+	int64_t v;
+	ck_assert_int_eq(lupi_model_get_layer_int(back, 0, LUPI_LAYER_OPT_BIAS,
+						  &v), LUPI_OK);
+	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(lupi_model_get_layer_int(back, 1,
+						  LUPI_LAYER_OPT_FROZEN, &v),
+			 LUPI_OK);
+	ck_assert_int_eq(v, 1);
+	/* a clone saves to the same bytes */
+	ck_assert_int_eq(lupi_model_clone(back, &c), LUPI_OK);
+	void *d2;
+	size_t n2;
+	ck_assert_int_eq(lupi_model_save_memory(c, &d2, &n2), LUPI_OK);
+	ck_assert_uint_eq(n2, size);
+	ck_assert_int_eq(memcmp(d2, data, size), 0);
+	lupi_free(d2);
+	if (_i == 0)
+		lupi_free(data);
+	else
+		free(data);
+	lupi_model_free(c);
+	lupi_model_free(back);
+	lupi_model_free(m);
 }
 END_TEST
 
@@ -1189,6 +1371,7 @@ int main(void)
 	tcase_add_test(tc, public_api_round_trip);
 	tcase_add_test(tc, layout_matches_the_documentation);
 	tcase_add_test(tc, checked_in_file_loads);
+	tcase_add_loop_test(tc, round_trip_bias_and_frozen_layers, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad files");
@@ -1196,6 +1379,7 @@ int main(void)
 	tcase_add_test(tc, bad_file_message_names_the_path);
 	tcase_add_test(tc, unknown_option_key_is_ignored);
 	tcase_add_test(tc, newer_minor_version_loads);
+	tcase_add_test(tc, minor_zero_file_loads);
 	tcase_add_test(tc, every_truncation_fails);
 	tcase_add_test(tc, every_bit_flip_is_detected);
 	suite_add_tcase(s, tc);

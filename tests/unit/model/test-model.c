@@ -40,7 +40,11 @@ static lupi_dataset *blobs(size_t n, size_t k, int binary, uint64_t seed)
 		x[i * 2 + 1] = (float)(4 * sin(a) + lupi__rng_normal(&r) - 5);
 	}
 	lupi_dataset *ds = dataset(n, 2, x);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, k, y, binary), LUPI_OK);
+	if (binary)
+		ck_assert_int_eq(lupi_dataset_set_binary_labels(ds, y),
+				 LUPI_OK);
+	else
+		ck_assert_int_eq(lupi_dataset_set_labels(ds, k, y), LUPI_OK);
 	free(x);
 	free(y);
 	return ds;
@@ -79,6 +83,14 @@ static void has_msg(const char *part)
 {
 	if (strstr(lupi_errmsg(), part) == NULL)
 		ck_abort_msg("message '%s' lacks '%s'", lupi_errmsg(), part);
+}
+
+/* A layer option, asserted to be readable. */
+static int64_t layer_opt(const lupi_model *m, size_t layer, int key)
+{
+	int64_t v = -99;
+	ck_assert_int_eq(lupi_model_get_layer_int(m, layer, key, &v), LUPI_OK);
+	return v;
 }
 
 /* ---- creation and accessors --------------------------------------------- */
@@ -125,8 +137,10 @@ START_TEST(accessors)
 	ck_assert_uint_eq(lupi_model_layer_size(m, 1), 5);
 	ck_assert_uint_eq(lupi_model_layer_size(m, 2), 4);
 	ck_assert_uint_eq(lupi_model_layer_size(m, 3), 0);
-	ck_assert_int_eq(lupi_model_layer_activation(m, 0), LUPI_ACT_RELU);
-	ck_assert_int_eq(lupi_model_layer_activation(m, 2), LUPI_ACT_IDENTITY);
+	ck_assert_int_eq(layer_opt(m, 0, LUPI_LAYER_OPT_ACTIVATION),
+			 LUPI_ACT_RELU);
+	ck_assert_int_eq(layer_opt(m, 2, LUPI_LAYER_OPT_ACTIVATION),
+			 LUPI_ACT_IDENTITY);
 	ck_assert_uint_eq(lupi_model_num_params(m),
 			  3 * 7 + 7 + 7 * 5 + 5 + 5 * 4 + 4);
 	ck_assert_int_eq(lupi_model_task(NULL), 0);
@@ -134,7 +148,6 @@ START_TEST(accessors)
 	ck_assert_uint_eq(lupi_model_outputs(NULL), 0);
 	ck_assert_uint_eq(lupi_model_layers(NULL), 0);
 	ck_assert_uint_eq(lupi_model_layer_size(NULL, 0), 0);
-	ck_assert_int_eq(lupi_model_layer_activation(NULL, 0), 0);
 	ck_assert_uint_eq(lupi_model_num_params(NULL), 0);
 	lupi_model_free(m);
 }
@@ -169,6 +182,7 @@ START_TEST(option_defaults)
 		{LUPI_MODEL_OPT_EPSILON, 1e-8}, {LUPI_MODEL_OPT_WEIGHT_DECAY, 0},
 		{LUPI_MODEL_OPT_DROPOUT, 0}, {LUPI_MODEL_OPT_CLIP_NORM, 0},
 		{LUPI_MODEL_OPT_GAMMA, 0.1}, {LUPI_MODEL_OPT_MIN_LR, 0},
+		{LUPI_MODEL_OPT_RMS_DECAY, 0.99},
 	};
 	for (size_t i = 0; i < sizeof want_d / sizeof want_d[0]; i++) {
 		double v = -99;
@@ -216,7 +230,7 @@ START_TEST(option_ranges)
 		{LUPI_MODEL_OPT_ACTIVATION, 5, "ACTIVATION"},
 		{LUPI_MODEL_OPT_ACTIVATION, -1, "ACTIVATION"},
 		{LUPI_MODEL_OPT_INIT, 3, "INIT"},
-		{LUPI_MODEL_OPT_OPTIMIZER, 3, "OPTIMIZER"},
+		{LUPI_MODEL_OPT_OPTIMIZER, 4, "OPTIMIZER"},
 		{LUPI_MODEL_OPT_SCHEDULE, 3, "SCHEDULE"},
 		{LUPI_MODEL_OPT_EPOCHS, 0, "EPOCHS"},
 		{LUPI_MODEL_OPT_EPOCHS, 1000001, "EPOCHS"},
@@ -255,6 +269,8 @@ START_TEST(option_ranges)
 		{LUPI_MODEL_OPT_GAMMA, 0.0, "GAMMA"}, {LUPI_MODEL_OPT_GAMMA, 1.1, "GAMMA"},
 		{LUPI_MODEL_OPT_MIN_LR, -1.0, "MIN_LR"},
 		{LUPI_MODEL_OPT_MIN_LR, NAN, "MIN_LR"},
+		{LUPI_MODEL_OPT_RMS_DECAY, 1.0, "RMS_DECAY"},
+		{LUPI_MODEL_OPT_RMS_DECAY, -0.5, "RMS_DECAY"},
 	};
 	for (size_t i = 0; i < sizeof dbls / sizeof dbls[0]; i++) {
 		ck_assert_int_eq(lupi_model_set_double(m, dbls[i].key,
@@ -302,8 +318,16 @@ START_TEST(shape_options_after_training)
 				 LUPI_ESTATE);
 		has_msg("after training started");
 	}
-	ck_assert_int_eq(lupi_model_set_layer_activation(m, 0, LUPI_ACT_TANH),
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0,
+						  LUPI_LAYER_OPT_ACTIVATION,
+						  LUPI_ACT_TANH),
 			 LUPI_ESTATE);
+	has_msg("LUPI_LAYER_OPT_ACTIVATION");
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_BIAS, 0),
+			 LUPI_ESTATE);
+	/* freezing a layer is what fine-tuning does: it stays possible */
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_FROZEN,
+						  1), LUPI_OK);
 	/* other options still change */
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 3), LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.5), LUPI_OK);
@@ -320,23 +344,235 @@ START_TEST(layer_activation)
 {
 	size_t h[] = {4, 4};
 	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, h, 2, 1);
-	ck_assert_int_eq(lupi_model_set_layer_activation(m, 1, LUPI_ACT_GELU),
+	const int act = LUPI_LAYER_OPT_ACTIVATION;
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 1, act, LUPI_ACT_GELU),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_layer_activation(m, 0), LUPI_ACT_RELU);
-	ck_assert_int_eq(lupi_model_layer_activation(m, 1), LUPI_ACT_GELU);
-	ck_assert_int_eq(lupi_model_set_layer_activation(m, 2, LUPI_ACT_TANH),
+	ck_assert_int_eq(layer_opt(m, 0, act), LUPI_ACT_RELU);
+	ck_assert_int_eq(layer_opt(m, 1, act), LUPI_ACT_GELU);
+	/* the output layer is always IDENTITY */
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 2, act, LUPI_ACT_TANH),
 			 LUPI_ERANGE);
-	has_msg("not a hidden layer");
-	ck_assert_int_eq(lupi_model_set_layer_activation(m, 0, 9),
-			 LUPI_ERANGE);
-	ck_assert_int_eq(lupi_model_set_layer_activation(NULL, 0, 1),
+	has_msg("layer 2 is the output layer");
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 2, act,
+						  LUPI_ACT_IDENTITY), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, act, 5), LUPI_ERANGE);
+	has_msg("LUPI_LAYER_OPT_ACTIVATION must be in [0, 4], got 5");
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, act, -1), LUPI_ERANGE);
+	ck_assert_int_eq(layer_opt(m, 0, act), LUPI_ACT_RELU);
+	ck_assert_int_eq(lupi_model_set_layer_int(NULL, 0, act, 1),
+			 LUPI_EINVAL);
+	int64_t v;
+	ck_assert_int_eq(lupi_model_get_layer_int(NULL, 0, act, &v),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_get_layer_int(m, 0, act, NULL),
 			 LUPI_EINVAL);
 	/* the ACTIVATION option sets every hidden layer */
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
 					    LUPI_ACT_SIGMOID), LUPI_OK);
-	ck_assert_int_eq(lupi_model_layer_activation(m, 0), LUPI_ACT_SIGMOID);
-	ck_assert_int_eq(lupi_model_layer_activation(m, 1), LUPI_ACT_SIGMOID);
-	ck_assert_int_eq(lupi_model_layer_activation(m, 2), LUPI_ACT_IDENTITY);
+	ck_assert_int_eq(layer_opt(m, 0, act), LUPI_ACT_SIGMOID);
+	ck_assert_int_eq(layer_opt(m, 1, act), LUPI_ACT_SIGMOID);
+	ck_assert_int_eq(layer_opt(m, 2, act), LUPI_ACT_IDENTITY);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* Layer indices are checked without wrapping: the layer count, and
+ * SIZE_MAX (where layer + 1 would be 0), are refused for every key. */
+START_TEST(layer_index_out_of_range)
+{
+	size_t h[] = {4};
+	lupi_model *m = model(LUPI_TASK_BINARY, 2, h, 1, 1);
+	const int keys[] = {LUPI_LAYER_OPT_ACTIVATION, LUPI_LAYER_OPT_BIAS,
+			    LUPI_LAYER_OPT_FROZEN};
+	const size_t bad[] = {2, 3, SIZE_MAX, SIZE_MAX - 1};
+	for (size_t k = 0; k < 3; k++) {
+		for (size_t b = 0; b < 4; b++) {
+			int64_t v = 42;
+			ck_assert_int_eq(lupi_model_set_layer_int(m, bad[b],
+								  keys[k], 0),
+					 LUPI_ERANGE);
+			has_msg("the model has 2 layers");
+			ck_assert_int_eq(lupi_model_get_layer_int(m, bad[b],
+								  keys[k], &v),
+					 LUPI_ERANGE);
+			ck_assert_int_eq(v, 42);
+		}
+	}
+	/* nothing changed */
+	ck_assert_int_eq(layer_opt(m, 0, LUPI_LAYER_OPT_ACTIVATION),
+			 LUPI_ACT_RELU);
+	ck_assert_int_eq(layer_opt(m, 1, LUPI_LAYER_OPT_BIAS), 1);
+	ck_assert_uint_eq(lupi_model_num_params(m), 2 * 4 + 4 + 4 + 1);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* BIAS changes the parameter count and layout; set before initialisation
+ * only, and back again. */
+START_TEST(layer_bias_option)
+{
+	size_t h[] = {3};
+	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, h, 1, 1);
+	const int bias = LUPI_LAYER_OPT_BIAS;
+	ck_assert_int_eq(layer_opt(m, 0, bias), 1);
+	ck_assert_int_eq(layer_opt(m, 1, bias), 1);
+	ck_assert_int_eq(layer_opt(m, 1, LUPI_LAYER_OPT_FROZEN), 0);
+	ck_assert_uint_eq(lupi_model_num_params(m), 2 * 3 + 3 + 3 + 1);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, bias, 2), LUPI_ERANGE);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, bias, 0), LUPI_OK);
+	ck_assert_int_eq(layer_opt(m, 0, bias), 0);
+	ck_assert_uint_eq(lupi_model_num_params(m), 2 * 3 + 3 + 1);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 1, bias, 0), LUPI_OK);
+	ck_assert_uint_eq(lupi_model_num_params(m), 2 * 3 + 3);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 1, bias, 1), LUPI_OK);
+	ck_assert_uint_eq(lupi_model_num_params(m), 2 * 3 + 3 + 1);
+	/* the layout: W0 (6), W1 (3), b1 (1) - y = W1 relu(W0 x) + b1 */
+	float p[10] = {1, 0, 0, 1, 1, 1, 1, 2, 3, 0.5f};
+	ck_assert_int_eq(lupi_model_set_params(m, p, 10), LUPI_OK);
+	float x[2] = {2, -3}, out;
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict(m, x, 1, 2, LUPI_PREDICT_OUTPUT,
+					    &out), LUPI_OK);
+	/* hidden: relu(2, -3, -1) = (2, 0, 0) */
+	ck_assert_float_eq(out, 1 * 2 + 0.5f);
+	/* initialised: the layout is fixed now, a no-op is still fine */
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, bias, 1), LUPI_ESTATE);
+	has_msg("before the model is initialised");
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, bias, 0), LUPI_OK);
+	ck_assert_uint_eq(lupi_model_num_params(m), 10);
+	lupi_model_free(m);
+
+	/* lupi_model_init draws no bias for a layer without one */
+	m = model(LUPI_TASK_REGRESSION, 2, h, 1, 1);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_INIT,
+					    LUPI_INIT_UNIFORM), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 1, bias, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	ck_assert_ptr_null(m->layers[1].b);
+	ck_assert_uint_eq(m->n_params, 2 * 3 + 3 + 3);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* Every key of the other handles is refused by the model's setters and
+ * getters, and every model key by the layer's, whatever its type. */
+static void refuse_model_key(lupi_model *m, int key)
+{
+	int64_t iv = 0;
+	double dv = 0;
+	ck_assert_int_eq(lupi_model_set_int(m, key, 0), LUPI_EUNKNOWN_OPTION);
+	ck_assert_int_eq(lupi_model_set_double(m, key, 0.5),
+			 LUPI_EUNKNOWN_OPTION);
+	ck_assert_int_eq(lupi_model_get_int(m, key, &iv),
+			 LUPI_EUNKNOWN_OPTION);
+	ck_assert_int_eq(lupi_model_get_double(m, key, &dv),
+			 LUPI_EUNKNOWN_OPTION);
+}
+
+START_TEST(keys_of_other_handles_are_refused)
+{
+	size_t h[] = {3};
+	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 1, 3);
+	const int others[] = {LUPI_HANDLE_LOSS, LUPI_HANDLE_READER,
+			      LUPI_HANDLE_COMPARE, LUPI_HANDLE_LAYER};
+	size_t seen = 0;
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+		size_t count = 0;
+		for (const lupi_option *o = lupi_option_next(others[i], NULL);
+		     o != NULL; o = lupi_option_next(others[i], o)) {
+			ck_assert_int_eq(o->handle, others[i]);
+			refuse_model_key(m, o->key);
+			count++;
+		}
+		ck_assert_uint_gt(count, 0);
+		seen += count;
+	}
+	ck_assert_uint_ge(seen, 3 + 8 + 2 + 11 + 6);
+	/* model keys are not layer keys */
+	for (const lupi_option *o = lupi_option_next(LUPI_HANDLE_MODEL, NULL);
+	     o != NULL; o = lupi_option_next(LUPI_HANDLE_MODEL, o)) {
+		int64_t v;
+		ck_assert_int_eq(lupi_model_set_layer_int(m, 0, o->key, 1),
+				 LUPI_EUNKNOWN_OPTION);
+		ck_assert_int_eq(lupi_model_get_layer_int(m, 0, o->key, &v),
+				 LUPI_EUNKNOWN_OPTION);
+	}
+	/* nor are the old 0.1 numbers, or keys of no handle */
+	const int stale[] = {0, 1, 5, 101, 110, 111, 999, 1000, 1016, 1100,
+			     1112, 5000, 5004, 6001, -1001};
+	for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
+		refuse_model_key(m, stale[i]);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* A model key through the setter or getter of the other type. */
+START_TEST(wrong_type_is_refused)
+{
+	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, NULL, 0, 1);
+	for (const lupi_option *o = lupi_option_next(LUPI_HANDLE_MODEL, NULL);
+	     o != NULL; o = lupi_option_next(LUPI_HANDLE_MODEL, o)) {
+		int64_t iv;
+		double dv;
+		if (o->type == LUPI_TYPE_INT) {
+			ck_assert_int_eq(lupi_model_set_double(m, o->key, 1.0),
+					 LUPI_EUNKNOWN_OPTION);
+			has_msg(o->name);
+			has_msg("integer option");
+			ck_assert_int_eq(lupi_model_get_double(m, o->key, &dv),
+					 LUPI_EUNKNOWN_OPTION);
+		} else {
+			ck_assert_int_eq(lupi_model_set_int(m, o->key, 1),
+					 LUPI_EUNKNOWN_OPTION);
+			has_msg(o->name);
+			has_msg("real option");
+			ck_assert_int_eq(lupi_model_get_int(m, o->key, &iv),
+					 LUPI_EUNKNOWN_OPTION);
+		}
+	}
+	lupi_model_free(m);
+}
+END_TEST
+
+/* The introspection's defaults are what a fresh model has, for the model
+ * and for each layer (a hidden layer's ACTIVATION default is the model's
+ * ACTIVATION; the output layer's is IDENTITY). */
+START_TEST(introspected_defaults_match_a_fresh_model)
+{
+	size_t h[] = {3, 2};
+	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 2, 3);
+	size_t n = 0;
+	for (const lupi_option *o = lupi_option_next(LUPI_HANDLE_MODEL, NULL);
+	     o != NULL; o = lupi_option_next(LUPI_HANDLE_MODEL, o), n++) {
+		ck_assert_ptr_eq(lupi_option_by_key(o->key), o);
+		ck_assert_uint_eq(o->size, sizeof(lupi_option));
+		if (o->type == LUPI_TYPE_INT) {
+			int64_t v;
+			ck_assert_int_eq(lupi_model_get_int(m, o->key, &v),
+					 LUPI_OK);
+			ck_assert_int_eq(v, o->int_default);
+			ck_assert(o->int_min <= v && v <= o->int_max);
+		} else {
+			double v;
+			ck_assert_int_eq(lupi_model_get_double(m, o->key, &v),
+					 LUPI_OK);
+			ck_assert_double_eq(v, o->real_default);
+		}
+	}
+	ck_assert_uint_eq(n, 15 + 11);
+	for (const lupi_option *o = lupi_option_next(LUPI_HANDLE_LAYER, NULL);
+	     o != NULL; o = lupi_option_next(LUPI_HANDLE_LAYER, o))
+		for (size_t l = 0; l < 2; l++)
+			ck_assert_int_eq(layer_opt(m, l, o->key),
+					 o->int_default);
+	ck_assert_int_eq(layer_opt(m, 2, LUPI_LAYER_OPT_ACTIVATION),
+			 LUPI_ACT_IDENTITY);
+	/* named values: one name per value of the range */
+	const lupi_option *opt = lupi_option_by_key(LUPI_MODEL_OPT_OPTIMIZER);
+	ck_assert_ptr_nonnull(opt);
+	ck_assert_str_eq(opt->values, "sgd,adam,adamw,rmsprop");
+	ck_assert_int_eq(opt->int_max, LUPI_OPTIM_RMSPROP);
 	lupi_model_free(m);
 }
 END_TEST
@@ -397,7 +633,7 @@ START_TEST(params_get_set)
 	float p[3] = {1, 2, 3}, q[3];
 	float x[2] = {1, 1}, out;
 	/* never initialised: no predictions */
-	ck_assert_int_eq(lupi_model_predict(m, x, 1, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, x, 1, 2, LUPI_PREDICT_OUTPUT,
 					    &out), LUPI_ESTATE);
 	ck_assert_int_eq(lupi_model_set_params(m, p, 2), LUPI_ESHAPE);
 	has_msg("2 parameters given, the model has 3");
@@ -407,7 +643,7 @@ START_TEST(params_get_set)
 	ck_assert_int_eq(lupi_model_set_params(m, p, 3), LUPI_OK);
 	ck_assert_int_eq(lupi_model_get_params(m, q, 3), LUPI_OK);
 	ck_assert_mem_eq(p, q, sizeof p);
-	ck_assert_int_eq(lupi_model_predict(m, x, 1, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, x, 1, 2, LUPI_PREDICT_OUTPUT,
 					    &out), LUPI_OK);
 	ck_assert_float_eq(out, 1 + 2 + 3);
 	lupi_model_free(m);
@@ -443,7 +679,7 @@ START_TEST(standardizer_get_set)
 	/* predict applies it to raw features: w = (1, 1), b = 0 */
 	float p[3] = {1, 1, 0}, x[2] = {4, -1}, out;
 	ck_assert_int_eq(lupi_model_set_params(m, p, 3), LUPI_OK);
-	ck_assert_int_eq(lupi_model_predict(m, x, 1, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, x, 1, 2, LUPI_PREDICT_OUTPUT,
 					    &out), LUPI_OK);
 	ck_assert_float_eq_tol(out, (4 - 1) / 3.0 + (-1 + 2) / 0.1, 1e-5);
 	/* init clears it */
@@ -495,7 +731,7 @@ START_TEST(standardizer_of_both_views_skips_missing)
 	lupi_dataset *ds = dataset(3, 1, x);
 	ck_assert_int_eq(lupi_dataset_set_privileged(ds, 1, xp, mask),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_binary_labels(ds, y), LUPI_OK);
 	lupi_model *m = model(LUPI_TASK_BINARY, 2, NULL, 0, 1);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW, LUPI_VIEW_BOTH),
 			 LUPI_OK);
@@ -529,12 +765,12 @@ START_TEST(predict_outputs)
 	float p[9] = {1, 0, 0, 1, 0, 0, 0, 0, 1};
 	ck_assert_int_eq(lupi_model_set_params(m, p, 9), LUPI_OK);
 	float x[4] = {2, 0, 0, 3}, out[6];
-	ck_assert_int_eq(lupi_model_predict(m, x, 2, LUPI_PREDICT_LOGITS,
+	ck_assert_int_eq(lupi_model_predict(m, x, 2, 2, LUPI_PREDICT_LOGITS,
 					    out), LUPI_OK);
 	ck_assert_float_eq(out[0], 2);
 	ck_assert_float_eq(out[2], 1);
 	ck_assert_float_eq(out[4], 3);
-	ck_assert_int_eq(lupi_model_predict(m, x, 2, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, x, 2, 2, LUPI_PREDICT_OUTPUT,
 					    out), LUPI_OK);
 	double z = exp(2) + 1 + exp(1);
 	ck_assert_float_eq_tol(out[0], exp(2) / z, 1e-6);
@@ -542,19 +778,22 @@ START_TEST(predict_outputs)
 	ck_assert_float_eq_tol(out[2], exp(1) / z, 1e-6);
 	ck_assert_float_eq_tol(out[3] + out[4] + out[5], 1.0, 1e-6);
 	int32_t cls[2];
-	ck_assert_int_eq(lupi_model_predict_class(m, x, 2, cls), LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict_class(m, x, 2, 2, cls), LUPI_OK);
 	ck_assert_int_eq(cls[0], 0);
 	ck_assert_int_eq(cls[1], 1);
 	/* argument errors */
-	ck_assert_int_eq(lupi_model_predict(m, x, 0, 0, out), LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_predict(m, x, 1, 7, out), LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_predict(m, NULL, 1, 0, out), LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_predict(m, x, 1, 0, NULL), LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_predict(NULL, x, 1, 0, out), LUPI_EINVAL);
-	ck_assert_int_eq(lupi_model_predict_class(m, x, 1, NULL), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_predict(m, x, 0, 2, 0, out), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_predict(m, x, 1, 2, 7, out), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_predict(m, NULL, 1, 2, 0, out),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_predict(m, x, 1, 2, 0, NULL), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_predict(NULL, x, 1, 2, 0, out),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_predict_class(m, x, 1, 2, NULL),
+			 LUPI_EINVAL);
 	/* NaN input: NaN out, no crash */
 	float xn[2] = {NAN, 0};
-	ck_assert_int_eq(lupi_model_predict(m, xn, 1, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, xn, 1, 2, LUPI_PREDICT_OUTPUT,
 					    out), LUPI_OK);
 	ck_assert(isnan(out[0]));
 	lupi_model_free(m);
@@ -568,22 +807,23 @@ START_TEST(predict_binary_and_regression)
 	ck_assert_int_eq(lupi_model_set_params(b, p, 2), LUPI_OK);
 	float x[3] = {-200, 0, 3}, out[3];
 	int32_t cls[3];
-	ck_assert_int_eq(lupi_model_predict(b, x, 3, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(b, x, 3, 1, LUPI_PREDICT_OUTPUT,
 					    out), LUPI_OK);
 	ck_assert_float_eq_tol(out[0], 0.0, 1e-30);
 	ck_assert_float_eq(out[1], 0.5f);
 	ck_assert_float_eq_tol(out[2], 1 / (1 + exp(-3)), 1e-7);
-	ck_assert_int_eq(lupi_model_predict_class(b, x, 3, cls), LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict_class(b, x, 3, 1, cls), LUPI_OK);
 	ck_assert_int_eq(cls[0], 0);
 	ck_assert_int_eq(cls[1], 0);
 	ck_assert_int_eq(cls[2], 1);
 	lupi_model *r = model(LUPI_TASK_REGRESSION, 1, NULL, 0, 1);
 	float q[2] = {-2, 1};
 	ck_assert_int_eq(lupi_model_set_params(r, q, 2), LUPI_OK);
-	ck_assert_int_eq(lupi_model_predict(r, x, 3, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(r, x, 3, 1, LUPI_PREDICT_OUTPUT,
 					    out), LUPI_OK);
 	ck_assert_float_eq(out[2], -5);
-	ck_assert_int_eq(lupi_model_predict_class(r, x, 3, cls), LUPI_ENOTSUP);
+	ck_assert_int_eq(lupi_model_predict_class(r, x, 3, 1, cls),
+			 LUPI_ENOTSUP);
 	lupi_model_free(b);
 	lupi_model_free(r);
 }
@@ -603,24 +843,52 @@ START_TEST(predict_in_chunks)
 	lupi__rng_seed(&r, 9);
 	for (size_t i = 0; i < n * 3; i++)
 		x[i] = (float)lupi__rng_normal(&r);
-	ck_assert_int_eq(lupi_model_predict(m, x, n, LUPI_PREDICT_LOGITS, all),
+	ck_assert_int_eq(lupi_model_predict(m, x, n, 3, LUPI_PREDICT_LOGITS,
+					    all),
 			 LUPI_OK);
 	for (size_t i = 0; i < n; i += 97) {
 		float one[4];
-		ck_assert_int_eq(lupi_model_predict(m, x + i * 3, 1,
+		ck_assert_int_eq(lupi_model_predict(m, x + i * 3, 1, 3,
 						    LUPI_PREDICT_LOGITS, one),
 				 LUPI_OK);
 		for (size_t j = 0; j < 4; j++)
 			ck_assert_float_eq_tol(one[j], all[i * 4 + j], 1e-5);
 	}
 	int32_t *cls = malloc(n * sizeof *cls);
-	ck_assert_int_eq(lupi_model_predict_class(m, x, n, cls), LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict_class(m, x, n, 3, cls), LUPI_OK);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(cls[i],
 				 (int32_t)lupi__argmax(all + i * 4, 4));
 	free(cls);
 	free(x);
 	free(all);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* Rows of the wrong width are refused, naming both numbers. */
+START_TEST(predict_checks_the_row_width)
+{
+	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 3, NULL, 0, 2);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	float x[8] = {0}, out[4];
+	int32_t cls[2];
+	const size_t widths[] = {0, 2, 4, SIZE_MAX};
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_int_eq(lupi_model_predict(m, x, 2, widths[i],
+						    LUPI_PREDICT_OUTPUT, out),
+				 LUPI_ESHAPE);
+		char want[96];
+		snprintf(want, sizeof want, "rows of %zu features given, the "
+			 "model has 3 inputs", widths[i]);
+		has_msg(want);
+		ck_assert_int_eq(lupi_model_predict_class(m, x, 2, widths[i],
+							  cls),
+				 LUPI_ESHAPE);
+	}
+	ck_assert_int_eq(lupi_model_predict(m, x, 2, 3, LUPI_PREDICT_OUTPUT,
+					    out), LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict_class(m, x, 2, 3, cls), LUPI_OK);
 	lupi_model_free(m);
 }
 END_TEST
@@ -636,7 +904,7 @@ START_TEST(evaluate_classification)
 	float x[8] = {1, 0, 0, 2, 3, 0, 0, 0};
 	int32_t y[4] = {0, 1, 1, 0};
 	lupi_dataset *ds = dataset(4, 2, x);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y), LUPI_OK);
 	double v;
 	/* predictions 0, 1, 0, 0 (tie -> first): 3 of 4 right */
 	ck_assert_int_eq(lupi_model_evaluate(m, ds, LUPI_METRIC_ACCURACY, &v),
@@ -679,7 +947,7 @@ START_TEST(evaluate_binary_and_regression)
 	float x[3] = {-1, 2, 0.5f};
 	int32_t y[3] = {0, 0, 1};
 	lupi_dataset *ds = dataset(3, 1, x);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_binary_labels(ds, y), LUPI_OK);
 	double v;
 	ck_assert_int_eq(lupi_model_evaluate(b, ds, LUPI_METRIC_ACCURACY, &v),
 			 LUPI_OK);
@@ -756,7 +1024,7 @@ START_TEST(step_errors)
 	float x[9] = {0};
 	lupi_dataset *d3 = dataset(3, 3, x);
 	int32_t y[3] = {0, 1, 2};
-	ck_assert_int_eq(lupi_dataset_set_labels(d3, 3, y, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(d3, 3, y), LUPI_OK);
 	ck_assert_int_eq(lupi_model_step(m, d3, idx, 2, &loss), LUPI_ESHAPE);
 	/* no labels */
 	lupi_dataset *dn = dataset(3, 2, x);
@@ -796,7 +1064,7 @@ START_TEST(step_reports_the_loss_before_the_update)
 	const float *x = lupi_dataset_features(ds, LUPI_VIEW_REGULAR);
 	const int32_t *y = lupi_dataset_labels(ds);
 	float prob[36];
-	ck_assert_int_eq(lupi_model_predict(m, x, 12, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, x, 12, 2, LUPI_PREDICT_OUTPUT,
 					    prob), LUPI_OK);
 	double num = 0, den = 0;
 	for (size_t i = 0; i < 12; i++) {
@@ -923,6 +1191,255 @@ START_TEST(nonfinite_step_leaves_params)
 }
 END_TEST
 
+/* ---- gradients without an update ---------------------------------------- */
+
+/* A step is a gradient and its application, bit for bit: two clones, one
+ * stepped, one through lupi_model_gradient + lupi_model_apply_gradient,
+ * with dropout, clipping, weight decay and a frozen layer. _i: optimiser. */
+START_TEST(step_is_gradient_then_apply)
+{
+	size_t h[] = {8, 6};
+	lupi_model *a = model(LUPI_TASK_CLASSIFICATION, 2, h, 2, 3);
+	ck_assert_int_eq(lupi_model_set_int(a, LUPI_MODEL_OPT_OPTIMIZER, _i),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(a, LUPI_MODEL_OPT_DROPOUT, 0.2),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(a, LUPI_MODEL_OPT_CLIP_NORM,
+					       0.5), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(a, LUPI_MODEL_OPT_WEIGHT_DECAY,
+					       0.01), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(a, LUPI_MODEL_OPT_MOMENTUM, 0.5),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_layer_int(a, 1, LUPI_LAYER_OPT_FROZEN,
+						  1), LUPI_OK);
+	lupi_model *b;
+	ck_assert_int_eq(lupi_model_clone(a, &b), LUPI_OK);
+	lupi_dataset *ds = blobs(40, 3, 0, 90);
+	size_t np = lupi_model_num_params(a);
+	float *g = malloc(np * sizeof *g);
+	for (int s = 0; s < 5; s++) {
+		size_t idx[10];
+		for (size_t i = 0; i < 10; i++)
+			idx[i] = (size_t)(s * 7 + (int)i * 3) % 40;
+		double la = -1, lb = -2;
+		ck_assert_int_eq(lupi_model_step(a, ds, idx, 10, &la), LUPI_OK);
+		ck_assert_int_eq(lupi_model_gradient(b, ds, idx, 10, &lb, g,
+						     np), LUPI_OK);
+		ck_assert_double_eq(la, lb);
+		/* frozen layer 1 reports 0 */
+		const lupi__layer *ly = &b->layers[1];
+		size_t off = (size_t)(ly->w - b->params);
+		for (size_t i = 0; i < ly->in * ly->out + ly->out; i++)
+			ck_assert_float_eq(g[off + i], 0.0f);
+		ck_assert_int_eq(lupi_model_apply_gradient(b, g, np), LUPI_OK);
+		float *pa = params_of(a), *pb = params_of(b);
+		ck_assert_mem_eq(pa, pb, np * sizeof *pa);
+		free(pa);
+		free(pb);
+	}
+	free(g);
+	lupi_model_free(a);
+	lupi_model_free(b);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* The gradient leaves weights and optimiser state alone, and equals the
+ * finite-difference slope of the loss step reports (double reference via
+ * the loss itself, on a dropout-free model). */
+START_TEST(gradient_changes_no_weights)
+{
+	size_t h[] = {4};
+	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, h, 1, 1);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
+					    LUPI_ACT_TANH), LUPI_OK);
+	lupi_dataset *ds = linear(20, 1, 91);
+	size_t idx[] = {0, 3, 5, 7, 11};
+	size_t np = lupi_model_num_params(m);
+	float *g = malloc(np * sizeof *g);
+	double loss;
+	ck_assert_int_eq(lupi_model_gradient(m, ds, idx, 5, &loss, g, np),
+			 LUPI_OK);
+	ck_assert_uint_eq(m->t, 0);
+	float *p = params_of(m);
+	/* d loss / d p_i by central differences of the reported loss: the
+	 * loss of a gradient call, with p_i moved by +-h */
+	const float hstep = 1e-2f;
+	for (size_t i = 0; i < np; i++) {
+		double lp, lm;
+		float keep = p[i];
+		p[i] = keep + hstep;
+		ck_assert_int_eq(lupi_model_set_params(m, p, np), LUPI_OK);
+		float *scratch = malloc(np * sizeof *scratch);
+		ck_assert_int_eq(lupi_model_gradient(m, ds, idx, 5, &lp,
+						     scratch, np), LUPI_OK);
+		p[i] = keep - hstep;
+		ck_assert_int_eq(lupi_model_set_params(m, p, np), LUPI_OK);
+		ck_assert_int_eq(lupi_model_gradient(m, ds, idx, 5, &lm,
+						     scratch, np), LUPI_OK);
+		free(scratch);
+		p[i] = keep;
+		double fd = (lp - lm) / (2.0 * hstep);
+		ck_assert_double_eq_tol(g[i], fd, 2e-3 * (1 + fabs(fd)));
+	}
+	ck_assert_int_eq(lupi_model_set_params(m, p, np), LUPI_OK);
+	ck_assert_int_eq(lupi_model_gradient(m, ds, idx, 5, NULL, g, np),
+			 LUPI_OK);
+	float *q = params_of(m);
+	ck_assert_mem_eq(p, q, np * sizeof *p);
+	for (size_t i = 0; i < np; i++) /* Adam's moments untouched */
+		ck_assert(m->opt_m[i] == 0.0f && m->opt_v[i] == 0.0f);
+	ck_assert_uint_eq(m->t, 0);
+	free(p);
+	free(q);
+	free(g);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(gradient_errors)
+{
+	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 3);
+	lupi_dataset *ds = blobs(30, 3, 0, 92);
+	size_t idx[] = {0, 1, 2};
+	float g[9];
+	double loss;
+	ck_assert_int_eq(lupi_model_gradient(m, ds, idx, 3, &loss, g, 8),
+			 LUPI_ESHAPE);
+	has_msg("a gradient of 8 floats, the model has 9 parameters");
+	ck_assert_int_eq(m->initialized, 0); /* refused before anything */
+	ck_assert_int_eq(lupi_model_gradient(m, ds, idx, 3, &loss, NULL, 9),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_gradient(NULL, ds, idx, 3, &loss, g, 9),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_gradient(m, NULL, idx, 3, &loss, g, 9),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_gradient(m, ds, idx, 0, &loss, g, 9),
+			 LUPI_EINVAL);
+	size_t far[] = {30};
+	ck_assert_int_eq(lupi_model_gradient(m, ds, far, 1, &loss, g, 9),
+			 LUPI_ERANGE);
+
+	/* apply: shape, state, finiteness */
+	lupi_model *u = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 3);
+	float zero[9] = {0};
+	ck_assert_int_eq(lupi_model_apply_gradient(u, zero, 9), LUPI_ESTATE);
+	has_msg("not initialised");
+	ck_assert_int_eq(lupi_model_apply_gradient(u, zero, 10), LUPI_ESHAPE);
+	ck_assert_int_eq(lupi_model_apply_gradient(u, NULL, 9), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_apply_gradient(NULL, zero, 9),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_init(u), LUPI_OK);
+	ck_assert_int_eq(lupi_model_apply_gradient(u, zero, 9), LUPI_OK);
+	ck_assert_uint_eq(u->t, 1);
+	float bad[9] = {0.1f, 0.2f, 0.3f, 0.4f, NAN, 0, 0, 0, 0};
+	float *before = params_of(u);
+	float mo[9], vo[9];
+	memcpy(mo, u->opt_m, sizeof mo);
+	memcpy(vo, u->opt_v, sizeof vo);
+	ck_assert_int_eq(lupi_model_apply_gradient(u, bad, 9),
+			 LUPI_ENONFINITE);
+	has_msg("not finite");
+	bad[4] = INFINITY;
+	ck_assert_int_eq(lupi_model_apply_gradient(u, bad, 9),
+			 LUPI_ENONFINITE);
+	float *after = params_of(u);
+	ck_assert_mem_eq(before, after, 9 * sizeof *before);
+	ck_assert_mem_eq(mo, u->opt_m, sizeof mo);
+	ck_assert_mem_eq(vo, u->opt_v, sizeof vo);
+	ck_assert_uint_eq(u->t, 1);
+	free(before);
+	free(after);
+	lupi_model_free(u);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* A frozen layer keeps its weights through training while the others
+ * change; unfrozen, it trains again. */
+START_TEST(frozen_layer_survives_steps)
+{
+	size_t h[] = {6, 5};
+	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, h, 2, 3);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_WEIGHT_DECAY,
+					       0.1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 1, LUPI_LAYER_OPT_FROZEN,
+						  1), LUPI_OK);
+	ck_assert_int_eq(layer_opt(m, 1, LUPI_LAYER_OPT_FROZEN), 1);
+	lupi_dataset *ds = blobs(40, 3, 0, 93);
+	size_t np = lupi_model_num_params(m);
+	float *p0 = params_of(m);
+	size_t idx[8] = {0, 5, 10, 15, 20, 25, 30, 35};
+	for (int s = 0; s < 5; s++)
+		ck_assert_int_eq(lupi_model_step(m, ds, idx, 8, NULL), LUPI_OK);
+	float *p1 = params_of(m);
+	size_t a = 2 * 6 + 6, n1 = 6 * 5 + 5; /* layer 1 from a */
+	ck_assert_mem_eq(p0 + a, p1 + a, n1 * sizeof *p0);
+	ck_assert(memcmp(p0, p1, a * sizeof *p0) != 0);
+	ck_assert(memcmp(p0 + a + n1, p1 + a + n1,
+			 (np - a - n1) * sizeof *p0) != 0);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 1, LUPI_LAYER_OPT_FROZEN,
+						  0), LUPI_OK);
+	ck_assert_int_eq(lupi_model_step(m, ds, idx, 8, NULL), LUPI_OK);
+	float *p2 = params_of(m);
+	ck_assert(memcmp(p1 + a, p2 + a, n1 * sizeof *p0) != 0);
+	/* the clone keeps the layer options */
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_FROZEN,
+						  1), LUPI_OK);
+	lupi_model *c;
+	ck_assert_int_eq(lupi_model_clone(m, &c), LUPI_OK);
+	ck_assert_int_eq(layer_opt(c, 0, LUPI_LAYER_OPT_FROZEN), 1);
+	ck_assert_int_eq(layer_opt(c, 1, LUPI_LAYER_OPT_FROZEN), 0);
+	lupi_model_free(c);
+	free(p0);
+	free(p1);
+	free(p2);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+static int aux_frees;
+
+static void count_aux_free(void *aux)
+{
+	aux_frees++;
+	free(aux);
+}
+
+/* A clone of a model without biases has the same layout; the scratch of
+ * higher layers (aux) stays with the original. */
+START_TEST(clone_keeps_layout_not_aux)
+{
+	size_t h[] = {4};
+	lupi_model *m = model(LUPI_TASK_BINARY, 3, h, 1, 1);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_BIAS, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	m->aux = malloc(16);
+	m->aux_free = count_aux_free;
+	lupi_model *c;
+	ck_assert_int_eq(lupi_model_clone(m, &c), LUPI_OK);
+	ck_assert_ptr_null(c->aux);
+	ck_assert(c->aux_free == NULL);
+	ck_assert_uint_eq(lupi_model_num_params(c), 3 * 4 + 4 + 1);
+	ck_assert_int_eq(layer_opt(c, 0, LUPI_LAYER_OPT_BIAS), 0);
+	ck_assert_ptr_null(c->layers[0].b);
+	float *pm = params_of(m), *pc = params_of(c);
+	ck_assert_mem_eq(pm, pc, (3 * 4 + 4 + 1) * sizeof *pm);
+	free(pm);
+	free(pc);
+	aux_frees = 0;
+	lupi_model_free(c);
+	ck_assert_int_eq(aux_frees, 0);
+	lupi_model_free(m);
+	ck_assert_int_eq(aux_frees, 1);
+}
+END_TEST
+
 /* ---- fit ---------------------------------------------------------------- */
 
 START_TEST(fit_blobs_classification)
@@ -985,7 +1502,8 @@ START_TEST(fit_linear_regression)
 			 LUPI_OK);
 	ck_assert_double_lt(mse, 1e-3);
 	float x[2] = {1, 1}, out[2];
-	ck_assert_int_eq(lupi_model_predict(m, x, 1, LUPI_PREDICT_OUTPUT, out),
+	ck_assert_int_eq(lupi_model_predict(m, x, 1, 2, LUPI_PREDICT_OUTPUT,
+					    out),
 			 LUPI_OK);
 	ck_assert_float_eq_tol(out[0], -0.5f, 0.05f);
 	ck_assert_float_eq_tol(out[1], 2.0f, 0.05f);
@@ -1072,11 +1590,11 @@ START_TEST(progress_and_stop)
 	ck_assert_uint_eq(r.last.steps_per_epoch, 10);
 	ck_assert(isnan(r.last.valid_metric));
 	ck_assert(r.last.loss > 0 && isfinite(r.last.loss));
-	/* a non-zero return stops: fit returns LUPI_OK */
+	/* a non-zero return stops: fit returns LUPI_ECANCELLED */
 	struct record s = {0};
 	s.stop_at = 6;
 	ck_assert_int_eq(lupi_model_fit(m, train, NULL, recorder, &s),
-			 LUPI_OK);
+			 LUPI_ECANCELLED);
 	ck_assert_uint_eq(s.calls, 6);
 	ck_assert_uint_eq(s.epoch[5], 2);
 	ck_assert_int_eq(lupi_model_fit(NULL, train, NULL, NULL, NULL),
@@ -1141,7 +1659,7 @@ START_TEST(fit_privileged_view_skips_missing)
 	lupi_dataset *ds = dataset(n, 1, x);
 	ck_assert_int_eq(lupi_dataset_set_privileged(ds, 2, xp, mask),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y), LUPI_OK);
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 2);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW,
 					    LUPI_VIEW_PRIVILEGED), LUPI_OK);
@@ -1181,7 +1699,8 @@ START_TEST(clone_is_deep)
 	size_t np = lupi_model_num_params(m);
 	float *pm = params_of(m), *pc = params_of(c);
 	ck_assert_mem_eq(pm, pc, np * sizeof *pm);
-	ck_assert_int_eq(lupi_model_layer_activation(c, 0), LUPI_ACT_TANH);
+	ck_assert_int_eq(layer_opt(c, 0, LUPI_LAYER_OPT_ACTIVATION),
+			 LUPI_ACT_TANH);
 	float mu[2], sd[2], mu2[2], sd2[2];
 	ck_assert_int_eq(lupi_model_get_standardizer(m, mu, sd), LUPI_OK);
 	ck_assert_int_eq(lupi_model_get_standardizer(c, mu2, sd2), LUPI_OK);
@@ -1226,7 +1745,7 @@ static void *pred_thread(void *arg)
 {
 	struct pred_job *j = arg;
 	for (int rep = 0; rep < 20 && j->rc == LUPI_OK; rep++)
-		j->rc = lupi_model_predict(j->m, j->x, j->n,
+		j->rc = lupi_model_predict(j->m, j->x, j->n, 5,
 					   LUPI_PREDICT_OUTPUT, j->out);
 	return NULL;
 }
@@ -1246,7 +1765,7 @@ START_TEST(predict_is_thread_safe)
 	for (size_t i = 0; i < n * 5; i++)
 		x[i] = (float)lupi__rng_normal(&r);
 	float *want = malloc(n * 4 * sizeof *want);
-	ck_assert_int_eq(lupi_model_predict(m, x, n, LUPI_PREDICT_OUTPUT,
+	ck_assert_int_eq(lupi_model_predict(m, x, n, 5, LUPI_PREDICT_OUTPUT,
 					    want), LUPI_OK);
 	enum { T = 4 };
 	pthread_t th[T];
@@ -1306,7 +1825,8 @@ START_TEST(allocation_failures_are_clean)
 		const float *x = lupi_dataset_features(train,
 						       LUPI_VIEW_REGULAR);
 		if (rc == LUPI_OK)
-			rc = lupi_model_predict(m, x, 40, LUPI_PREDICT_OUTPUT,
+			rc = lupi_model_predict(m, x, 40, 2,
+						LUPI_PREDICT_OUTPUT,
 						out);
 		double acc;
 		if (rc == LUPI_OK)
@@ -1386,6 +1906,11 @@ int main(void)
 	tcase_add_test(tc, option_ranges);
 	tcase_add_test(tc, shape_options_after_training);
 	tcase_add_test(tc, layer_activation);
+	tcase_add_test(tc, layer_index_out_of_range);
+	tcase_add_test(tc, layer_bias_option);
+	tcase_add_test(tc, keys_of_other_handles_are_refused);
+	tcase_add_test(tc, wrong_type_is_refused);
+	tcase_add_test(tc, introspected_defaults_match_a_fresh_model);
 	tcase_add_test(tc, init_from_seed);
 	tcase_add_test(tc, initialisers_have_their_distributions);
 	tcase_add_test(tc, params_get_set);
@@ -1395,12 +1920,18 @@ int main(void)
 	tcase_add_test(tc, predict_outputs);
 	tcase_add_test(tc, predict_binary_and_regression);
 	tcase_add_test(tc, predict_in_chunks);
+	tcase_add_test(tc, predict_checks_the_row_width);
 	tcase_add_test(tc, evaluate_classification);
 	tcase_add_test(tc, evaluate_binary_and_regression);
 	tcase_add_test(tc, step_errors);
 	tcase_add_test(tc, step_reports_the_loss_before_the_update);
 	tcase_add_test(tc, no_allocation_after_first_step);
 	tcase_add_test(tc, nonfinite_step_leaves_params);
+	tcase_add_loop_test(tc, step_is_gradient_then_apply, 0, 4);
+	tcase_add_test(tc, gradient_changes_no_weights);
+	tcase_add_test(tc, gradient_errors);
+	tcase_add_test(tc, frozen_layer_survives_steps);
+	tcase_add_test(tc, clone_keeps_layout_not_aux);
 	tcase_add_test(tc, predict_is_thread_safe);
 	tcase_add_test(tc, allocation_failures_are_clean);
 	suite_add_tcase(s, tc);

@@ -14,7 +14,7 @@
 struct ref {
 	int task;
 	size_t nl, in[4], out[4];
-	int act[4];
+	int act[4], bias[4];
 	size_t k; /* outputs */
 };
 
@@ -26,7 +26,16 @@ static void ref_of(const lupi_model *m, struct ref *r)
 	for (size_t l = 0; l < r->nl; l++) {
 		r->in[l] = prev;
 		r->out[l] = lupi_model_layer_size(m, l);
-		r->act[l] = lupi_model_layer_activation(m, l);
+		int64_t v;
+		ck_assert_int_eq(lupi_model_get_layer_int(
+					 m, l, LUPI_LAYER_OPT_ACTIVATION, &v),
+				 LUPI_OK);
+		r->act[l] = (int)v;
+		ck_assert_int_eq(lupi_model_get_layer_int(m, l,
+							  LUPI_LAYER_OPT_BIAS,
+							  &v),
+				 LUPI_OK);
+		r->bias[l] = (int)v;
 		prev = r->out[l];
 	}
 	r->k = lupi_model_outputs(m);
@@ -88,7 +97,8 @@ static double ref_loss(const struct ref *r, const double *p, const float *x,
 		const double *q = p;
 		for (size_t l = 0; l < r->nl; l++) {
 			for (size_t o = 0; o < r->out[l]; o++) {
-				double z = q[r->in[l] * r->out[l] + o];
+				double z = r->bias[l] ?
+					q[r->in[l] * r->out[l] + o] : 0.0;
 				for (size_t j = 0; j < r->in[l]; j++)
 					z += q[o * r->in[l] + j] * a[j];
 				b[o] = ref_act(r->act[l], z);
@@ -97,7 +107,8 @@ static double ref_loss(const struct ref *r, const double *p, const float *x,
 				if (G && l == gl && l + 1 < r->nl)
 					extra += G[i * r->out[l] + o] * b[o];
 			}
-			q += r->in[l] * r->out[l] + r->out[l];
+			q += r->in[l] * r->out[l] +
+			     (r->bias[l] ? r->out[l] : 0);
 			for (size_t o = 0; o < r->out[l]; o++)
 				a[o] = b[o];
 		}
@@ -132,9 +143,9 @@ static lupi_dataset *make_ds(int task, int weighted)
 	lupi_dataset *ds;
 	ck_assert_int_eq(lupi_dataset_create(N, D, X, &ds), LUPI_OK);
 	if (task == LUPI_TASK_CLASSIFICATION)
-		ck_assert_int_eq(lupi_dataset_set_labels(ds, 3, Y, 0), LUPI_OK);
+		ck_assert_int_eq(lupi_dataset_set_labels(ds, 3, Y), LUPI_OK);
 	else if (task == LUPI_TASK_BINARY)
-		ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, YB, 1),
+		ck_assert_int_eq(lupi_dataset_set_binary_labels(ds, YB),
 				 LUPI_OK);
 	else
 		ck_assert_int_eq(lupi_dataset_set_targets(ds, 2, T), LUPI_OK);
@@ -143,7 +154,9 @@ static lupi_dataset *make_ds(int task, int weighted)
 	return ds;
 }
 
-static lupi_model *make_model(int task, size_t n_hidden, int act)
+/* no_bias: bit l removes the bias of layer l. */
+static lupi_model *make_model_nb(int task, size_t n_hidden, int act,
+				 unsigned no_bias)
 {
 	static const size_t hidden[] = {5, 3};
 	size_t k = task == LUPI_TASK_CLASSIFICATION ? 3 :
@@ -155,6 +168,11 @@ static lupi_model *make_model(int task, size_t n_hidden, int act)
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
 			 LUPI_OK);
+	for (size_t l = 0; l <= n_hidden; l++)
+		if (no_bias >> l & 1)
+			ck_assert_int_eq(lupi_model_set_layer_int(
+						 m, l, LUPI_LAYER_OPT_BIAS, 0),
+					 LUPI_OK);
 	size_t np = lupi_model_num_params(m);
 	float *p = malloc(np * sizeof *p);
 	lupi__rng rng;
@@ -163,6 +181,11 @@ static lupi_model *make_model(int task, size_t n_hidden, int act)
 	ck_assert_int_eq(lupi_model_set_params(m, p, np), LUPI_OK);
 	free(p);
 	return m;
+}
+
+static lupi_model *make_model(int task, size_t n_hidden, int act)
+{
+	return make_model_nb(task, n_hidden, act, 0);
 }
 
 static const size_t all_idx[N] = {0, 1, 2, 3, 4, 5};
@@ -182,7 +205,22 @@ static void lib_grad(lupi_model *m, const lupi_dataset *ds, const float *G,
 	ck_assert_int_eq(lupi__model_backward(m, m->dlogits, G, gl), LUPI_OK);
 }
 
-/* Central differences of the reference in double against the library. */
+/* 1 when parameter i belongs to a frozen layer. */
+static int in_frozen_layer(const lupi_model *m, size_t i)
+{
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		size_t a = (size_t)(ly->w - m->params);
+		size_t n = ly->in * ly->out + (ly->b ? ly->out : 0);
+		if (i >= a && i < a + n)
+			return ly->frozen;
+	}
+	ck_abort_msg("parameter %zu in no layer", i);
+	return 0;
+}
+
+/* Central differences of the reference in double against the library;
+ * the gradient of a frozen layer must be exactly 0. */
 static void compare_fd(lupi_model *m, const float *G, size_t gl,
 		       const double *mask, double lib_loss, int weighted)
 {
@@ -200,6 +238,10 @@ static void compare_fd(lupi_model *m, const float *G, size_t gl,
 	ck_assert_double_eq_tol(lib_loss, base, 1e-5 * (1 + fabs(base)));
 	const double h = 1e-6;
 	for (size_t i = 0; i < np; i++) {
+		if (in_frozen_layer(m, i)) {
+			ck_assert_float_eq(m->grads[i], 0.0f);
+			continue;
+		}
 		double keep = p[i];
 		p[i] = keep + h;
 		double lp = ref_loss(&r, p, X, y, t, w, G, gl, mask);
@@ -373,6 +415,63 @@ START_TEST(activation_derivatives)
 }
 END_TEST
 
+/* Layers without a bias: the layout skips it, and the gradient of the
+ * rest still matches the reference. _i: task x which layers lack it
+ * (the first, the output, all three). */
+START_TEST(no_bias_gradients_match_finite_differences)
+{
+	int task = 1 + _i % 3;
+	static const unsigned masks[] = {1u, 4u, 7u};
+	unsigned mask = masks[_i / 3];
+	lupi_dataset *ds = make_ds(task, 1);
+	lupi_model *m = make_model_nb(task, 2, LUPI_ACT_TANH, mask);
+	size_t k = lupi_model_outputs(m);
+	size_t full = D * 5 + 5 + 5 * 3 + 3 + 3 * k + k;
+	size_t gone = (mask & 1 ? 5 : 0) + (mask & 2 ? 3 : 0) +
+		      (mask & 4 ? k : 0);
+	ck_assert_uint_eq(lupi_model_num_params(m), full - gone);
+	for (size_t l = 0; l < 3; l++)
+		if (mask >> l & 1)
+			ck_assert_ptr_null(m->layers[l].b);
+	double loss;
+	lib_grad(m, ds, NULL, 0, 1, &loss);
+	compare_fd(m, NULL, 0, NULL, loss, 1);
+	/* and prediction agrees with the training forward pass */
+	const float *s;
+	ck_assert_int_eq(lupi__model_forward(m, ds, all_idx, N, 0, &s),
+			 LUPI_OK);
+	float out[N * 3];
+	ck_assert_int_eq(lupi__model_predict_logits(m, X, N, out), LUPI_OK);
+	for (size_t i = 0; i < N * k; i++)
+		ck_assert_float_eq_tol(out[i], s[i], 1e-6);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* A frozen layer reports a zero gradient; backward still goes through
+ * it, so the layers before it get their true gradient. _i: the frozen
+ * layer (0, 1 or the output layer 2). */
+START_TEST(frozen_layer_gradient_is_zero)
+{
+	lupi_dataset *ds = make_ds(LUPI_TASK_CLASSIFICATION, 0);
+	lupi_model *m = make_model(LUPI_TASK_CLASSIFICATION, 2, LUPI_ACT_GELU);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, (size_t)_i,
+						  LUPI_LAYER_OPT_FROZEN, 1),
+			 LUPI_OK);
+	double loss;
+	lib_grad(m, ds, NULL, 0, 1, &loss);
+	compare_fd(m, NULL, 0, NULL, loss, 0);
+	/* some gradient is non-zero outside the frozen layer */
+	const lupi__layer *ly = &m->layers[_i == 0 ? 1 : 0];
+	double ss = lupi__sumsq(m->grads + (ly->w - m->params),
+				ly->in * ly->out);
+	ck_assert(ss > 0.0);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(backward_needs_forward_and_valid_layer)
 {
 	lupi_dataset *ds = make_ds(LUPI_TASK_CLASSIFICATION, 0);
@@ -403,12 +502,13 @@ START_TEST(alloc_rejects_bad_shapes)
 	lupi_model *m = (lupi_model *)1;
 	size_t h[] = {3, 0};
 	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, h, 2, 1,
-					   LUPI_ACT_RELU, &m), LUPI_ERANGE);
+					   LUPI_ACT_RELU, NULL, &m),
+			 LUPI_ERANGE);
 	ck_assert_ptr_null(m);
 	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, h, 1, 1,
-					   99, &m), LUPI_ERANGE);
+					   99, NULL, &m), LUPI_ERANGE);
 	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, h, 1, 1,
-					   LUPI_ACT_TANH, &m), LUPI_OK);
+					   LUPI_ACT_TANH, NULL, &m), LUPI_OK);
 	ck_assert_int_eq(m->layers[0].act, LUPI_ACT_TANH);
 	ck_assert_int_eq(m->layers[1].act, LUPI_ACT_IDENTITY);
 	ck_assert_int_eq(m->opt.activation, LUPI_ACT_TANH);
@@ -419,12 +519,21 @@ START_TEST(alloc_rejects_bad_shapes)
 	ck_assert_uint_eq(m->n_params, 13);
 	ck_assert_int_eq(m->initialized, 0);
 	lupi_model_free(m);
+	/* without the first layer's bias: W0 (6), W1 (3), b1 (1) */
+	const uint8_t nb[] = {1, 0};
+	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, h, 1, 1,
+					   LUPI_ACT_TANH, nb, &m), LUPI_OK);
+	ck_assert_ptr_null(m->layers[0].b);
+	ck_assert_ptr_eq(m->layers[1].w, m->params + 6);
+	ck_assert_ptr_eq(m->layers[1].b, m->params + 9);
+	ck_assert_uint_eq(m->n_params, 10);
+	lupi_model_free(m);
 	size_t many[LUPI__MAX_LAYERS];
 	for (size_t i = 0; i < LUPI__MAX_LAYERS; i++)
 		many[i] = 2;
 	ck_assert_int_eq(lupi__model_alloc(LUPI_TASK_REGRESSION, 2, many,
 					   LUPI__MAX_LAYERS, 1, LUPI_ACT_RELU,
-					   &m), LUPI_ERANGE);
+					   NULL, &m), LUPI_ERANGE);
 }
 END_TEST
 
@@ -440,7 +549,7 @@ START_TEST(alloc_failure_is_enomem)
 	lupi_model *m;
 	lupi__set_alloc_gate(fail_all, NULL);
 	int rc = lupi__model_alloc(LUPI_TASK_REGRESSION, 2, NULL, 0, 1,
-				   LUPI_ACT_RELU, &m);
+				   LUPI_ACT_RELU, NULL, &m);
 	lupi__set_alloc_gate(NULL, NULL);
 	ck_assert_int_eq(rc, LUPI_ENOMEM);
 	ck_assert_ptr_null(m);
@@ -456,6 +565,9 @@ int main(void)
 	tcase_add_test(tc, dropout_gradient_uses_the_mask);
 	tcase_add_loop_test(tc, forward_matches_reference_and_predict, 0, 5);
 	tcase_add_test(tc, activation_derivatives);
+	tcase_add_loop_test(tc, no_bias_gradients_match_finite_differences, 0,
+			    9);
+	tcase_add_loop_test(tc, frozen_layer_gradient_is_zero, 0, 3);
 	tcase_add_test(tc, backward_needs_forward_and_valid_layer);
 	tcase_add_test(tc, alloc_rejects_bad_shapes);
 	tcase_add_test(tc, alloc_failure_is_enomem);

@@ -133,6 +133,111 @@ START_TEST(first_adam_step_is_lr_times_sign)
 }
 END_TEST
 
+/* torch.optim.RMSprop with its defaults (centered=False, momentum=0):
+ * g += wd p; v = a v + (1 - a) g^2; p -= lr g / (sqrt(v) + eps). */
+static void rmsprop_reference(double a, double wd, double *p, int steps)
+{
+	double lr = 0.01, eps = 1e-8, v[NP] = {0};
+	for (int t = 1; t <= steps; t++)
+		for (size_t i = 0; i < NP; i++) {
+			double g = G0[i] + wd * p[i];
+			v[i] = a * v[i] + (1 - a) * g * g;
+			p[i] -= lr * g / (sqrt(v[i]) + eps);
+		}
+}
+
+/* _i: 0 default decay 0.99, 1 decay 0.9, 2 decay 0.9 with L2 0.1 */
+START_TEST(rmsprop_matches_the_reference)
+{
+	double a = _i == 0 ? 0.99 : 0.9, wd = _i == 2 ? 0.1 : 0.0;
+	lupi_model *m = make(LUPI_OPTIM_RMSPROP, 0.01);
+	if (_i > 0)
+		ck_assert_int_eq(lupi_model_set_double(
+					 m, LUPI_MODEL_OPT_RMS_DECAY, a),
+				 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_WEIGHT_DECAY,
+					       wd), LUPI_OK);
+	for (int steps = 1; steps <= 4; steps++) {
+		ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
+		double p[NP];
+		for (size_t i = 0; i < NP; i++)
+			p[i] = P0[i];
+		rmsprop_reference(a, wd, p, steps);
+		expect(m, p);
+	}
+	ck_assert_ptr_null(m->opt_m); /* RMSprop keeps only v */
+	ck_assert_ptr_nonnull(m->opt_v);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* By hand: from v = 0 the first step is lr g / (sqrt(1 - a) |g| + eps),
+ * that is lr / 0.1 = 0.1 against the sign of g for a = 0.99, lr = 0.01
+ * (eps changes it by less than 1e-6); v = 0.01 g^2. */
+START_TEST(first_rmsprop_step_by_hand)
+{
+	lupi_model *m = make(LUPI_OPTIM_RMSPROP, 0.01);
+	ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
+	double want[NP] = {1.0 - 0.1, -2.0 + 0.1, 0.5 - 0.1};
+	expect(m, want);
+	for (size_t i = 0; i < NP; i++)
+		ck_assert_double_eq_tol(m->opt_v[i], 0.01 * G0[i] * G0[i],
+					1e-9);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* A frozen layer keeps its parameters and optimiser moments through
+ * updates, even handed a non-zero gradient; the other layer moves. */
+START_TEST(frozen_layer_is_left_alone)
+{
+	static const int optimizers[] = {LUPI_OPTIM_SGD, LUPI_OPTIM_ADAM,
+					 LUPI_OPTIM_ADAMW, LUPI_OPTIM_RMSPROP};
+	const size_t hidden[] = {2};
+	lupi_model *m;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_REGRESSION, 2, hidden, 1,
+					   1, &m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER,
+					    optimizers[_i]), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_MOMENTUM, 0.9),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_WEIGHT_DECAY,
+					       0.1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_CLIP_NORM, 1),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_FROZEN,
+						  1), LUPI_OK);
+	size_t np = m->n_params, n0 = 2 * 2 + 2; /* layer 0: W0, b0 */
+	ck_assert_uint_eq(np, n0 + 2 + 1);
+	float *p0 = malloc(np * sizeof *p0);
+	memcpy(p0, m->params, np * sizeof *p0);
+	m->grads = lupi__calloc(np, sizeof *m->grads);
+	ck_assert_ptr_nonnull(m->grads);
+	for (size_t i = 0; i < np; i++)
+		m->grads[i] = 0.1f * (float)(i + 1) * (i % 2 ? -1.0f : 1.0f);
+	for (int step = 0; step < 3; step++)
+		ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
+	ck_assert_mem_eq(m->params, p0, n0 * sizeof *p0);
+	for (size_t i = 0; i < n0; i++) {
+		if (m->opt_m)
+			ck_assert_float_eq(m->opt_m[i], 0.0f);
+		if (m->opt_v)
+			ck_assert_float_eq(m->opt_v[i], 0.0f);
+	}
+	for (size_t i = n0; i < np; i++)
+		ck_assert_float_ne(m->params[i], p0[i]);
+	/* thawed, it moves too */
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, LUPI_LAYER_OPT_FROZEN,
+						  0), LUPI_OK);
+	ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
+	for (size_t i = 0; i < n0; i++)
+		ck_assert_float_ne(m->params[i], p0[i]);
+	free(p0);
+	lupi_model_free(m);
+}
+END_TEST
+
 START_TEST(clipping_by_global_norm)
 {
 	double norm = sqrt(0.01 + 0.04 + 0.09);
@@ -268,6 +373,9 @@ int main(void)
 	tcase_add_test(tc, sgd_momentum_and_nesterov);
 	tcase_add_loop_test(tc, adam_and_adamw, 0, 3);
 	tcase_add_test(tc, first_adam_step_is_lr_times_sign);
+	tcase_add_loop_test(tc, rmsprop_matches_the_reference, 0, 3);
+	tcase_add_test(tc, first_rmsprop_step_by_hand);
+	tcase_add_loop_test(tc, frozen_layer_is_left_alone, 0, 4);
 	tcase_add_test(tc, clipping_by_global_norm);
 	tcase_add_test(tc, schedules);
 	tcase_add_test(tc, nonfinite_gradient_changes_nothing);

@@ -24,7 +24,7 @@ static lupi_dataset *make_ds(size_t n, size_t k, const uint8_t *mask)
 	ck_assert_int_eq(lupi_dataset_create(n, 2, x, &ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_privileged(ds, 2, xs, mask),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, k, y, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, k, y), LUPI_OK);
 	return ds;
 }
 
@@ -265,7 +265,7 @@ START_TEST(binary_and_regression_combination)
 	int32_t y[2] = {0, 1};
 	lupi_dataset *bd = NULL;
 	ck_assert_int_eq(lupi_dataset_create(2, 1, x, &bd), LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(bd, 2, y, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_binary_labels(bd, y), LUPI_OK);
 	lupi_teacher *t = NULL;
 	float la[2] = {2.0f, -1.0f};
 	float pb[2] = {0.25f, 0.5f};
@@ -382,7 +382,7 @@ START_TEST(model_member_and_masks)
 	int32_t yr[2] = {0, 2};
 	lupi_dataset *plain = NULL;
 	ck_assert_int_eq(lupi_dataset_create(2, 2, xr, &plain), LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(plain, 3, yr, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(plain, 3, yr), LUPI_OK);
 	lupi_teacher *tp = NULL;
 	m = linear(LUPI_TASK_CLASSIFICATION, 2, 3, LUPI_VIEW_PRIVILEGED, P3);
 	ck_assert_int_eq(lupi_teacher_create(&tp), LUPI_OK);
@@ -536,7 +536,7 @@ static lupi_dataset *blobs(const uint8_t *mask)
 	lupi_dataset *ds = NULL;
 	ck_assert_int_eq(lupi_dataset_create(N, 2, x, &ds), LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_privileged(ds, 2, xs, mask), LUPI_OK);
-	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y, 0), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y), LUPI_OK);
 	return ds;
 }
 
@@ -603,6 +603,7 @@ START_TEST(crossfit_outputs_come_from_held_out_models)
 			per_fold[f]++;
 			float z[2], zf[2];
 			ck_assert_int_eq(lupi_model_predict(m, xs + 2 * i, 1,
+							    2,
 							    LUPI_PREDICT_LOGITS,
 							    z),
 					 LUPI_OK);
@@ -610,7 +611,7 @@ START_TEST(crossfit_outputs_come_from_held_out_models)
 			ck_assert_float_eq(out[2 * i], z[0]);
 			ck_assert_float_eq(out[2 * i + 1], z[1]);
 			ck_assert_int_eq(lupi_model_predict(full, xs + 2 * i,
-							    1,
+							    1, 2,
 							    LUPI_PREDICT_LOGITS,
 							    zf),
 					 LUPI_OK);
@@ -686,14 +687,72 @@ START_TEST(features_need_one_model)
 	ck_assert_int_eq(lupi_teacher_add_outputs(t, ds, z, 3,
 						  LUPI_OUTPUTS_LOGITS, 1.0),
 			 LUPI_OK);
-	size_t idx[1] = {0}, sub[1];
-	float ft[4];
+	size_t idx[1] = {0};
+	float ft[4], rows[4];
 	uint8_t has[1];
 	ck_assert_int_eq(lupi__teacher_features(t, ds, idx, 1, 0, ft, has,
-						sub),
+						rows),
 			 LUPI_ENOTSUP);
 	ck_assert_ptr_null(lupi__teacher_model(t));
 	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* The hidden features of a model member, computed by hand in double:
+ * h = tanh(W0 ((x* - mean) / std) + b0) for the samples with X*, zero rows
+ * and has 0 for the others; the teacher's model is only read. */
+START_TEST(features_of_a_model_member)
+{
+	uint8_t mask[5] = {1, 0, 1, 1, 0};
+	lupi_dataset *ds = make_ds(5, 3, mask);
+	const size_t hidden[1] = {4};
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, 2, hidden,
+					   1, 3, &m),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_VIEW,
+					    LUPI_VIEW_PRIVILEGED),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
+					    LUPI_ACT_TANH),
+			 LUPI_OK);
+	float p[2 * 4 + 4 + 4 * 3 + 3];
+	for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
+		p[i] = (float)((int)(i * 7 % 11) - 5) / 6.0f;
+	ck_assert_int_eq(lupi_model_set_params(m, p, sizeof p / sizeof p[0]),
+			 LUPI_OK);
+	const float mean[2] = {0.25f, -0.5f}, sd[2] = {2.0f, 0.5f};
+	ck_assert_int_eq(lupi_model_set_standardizer(m, mean, sd), LUPI_OK);
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(t, m, 1.0), LUPI_OK);
+	ck_assert_ptr_nonnull(lupi__teacher_model(t));
+	size_t idx[5] = {4, 3, 2, 1, 0};
+	float ft[5 * 4], rows[5 * 2];
+	uint8_t has[5];
+	ck_assert_int_eq(lupi__teacher_features(t, ds, idx, 5, 0, ft, has,
+						rows),
+			 LUPI_OK);
+	const float *xs = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
+	for (size_t q = 0; q < 5; q++) {
+		size_t i = idx[q];
+		ck_assert_int_eq(has[q], mask[i]);
+		for (size_t j = 0; j < 4; j++) {
+			double a = p[8 + j];
+			for (size_t c = 0; c < 2; c++)
+				a += (double)p[j * 2 + c] *
+				     ((xs[i * 2 + c] - mean[c]) / sd[c]);
+			double want = mask[i] ? tanh(a) : 0.0;
+			ck_assert_double_eq_tol(ft[q * 4 + j], want, 1e-5);
+		}
+	}
+	/* The output layer is not a hidden layer. */
+	ck_assert_int_eq(lupi__teacher_features(t, ds, idx, 5, 1, ft, has,
+						rows),
+			 LUPI_ERANGE);
+	lupi_teacher_free(t);
+	lupi_model_free(m);
 	lupi_dataset_free(ds);
 }
 END_TEST
@@ -751,6 +810,7 @@ int main(void)
 	tcase_add_test(tc, crossfit_outputs_come_from_held_out_models);
 	tcase_add_test(tc, crossfit_errors);
 	tcase_add_test(tc, features_need_one_model);
+	tcase_add_test(tc, features_of_a_model_member);
 	tcase_add_test(tc, allocation_failures);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);

@@ -4,10 +4,10 @@
  */
 #include <math.h>
 
-#include "cli.h"
+#include "demo.h"
 
 int demo_model(const struct demo_net *net, size_t n_in, int view,
-	       uint64_t seed, lupi_model **m)
+	       lupi_model **m)
 {
 	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in,
 				   &net->hidden, net->hidden ? 1 : 0,
@@ -19,9 +19,45 @@ int demo_model(const struct demo_net *net, size_t n_in, int view,
 	if (rc == LUPI_OK)
 		rc = lupi_model_set_int(*m, LUPI_MODEL_OPT_BATCH, net->batch);
 	if (rc == LUPI_OK)
-		rc = lupi_model_set_int(*m, LUPI_MODEL_OPT_SEED, (int64_t)seed);
-	if (rc == LUPI_OK)
 		rc = lupi_model_set_double(*m, LUPI_MODEL_OPT_LR, net->lr);
+	return rc;
+}
+
+unsigned demo_repeats(const struct cli *c, unsigned own)
+{
+	if (c->v[CLI_O_SEEDS].set || own == 0)
+		return (unsigned)cli_int(c, CLI_O_SEEDS);
+	return own;
+}
+
+int demo_compare(const struct cli *c, const struct demo_net *net,
+		 size_t d_priv, size_t d_reg, const lupi_loss *loss,
+		 const double *lambdas, size_t n_lambdas, const double *temps,
+		 size_t n_temps, lupi_compare **out)
+{
+	lupi_model *tp = NULL, *sp = NULL;
+	int rc = demo_model(net, d_priv, LUPI_VIEW_PRIVILEGED, &tp);
+
+	*out = NULL;
+	if (rc == LUPI_OK)
+		rc = demo_model(net, d_reg, LUPI_VIEW_REGULAR, &sp);
+	if (rc == LUPI_OK)
+		rc = lupi_compare_create(tp, sp, out);
+	if (rc == LUPI_OK && loss)
+		rc = lupi_compare_set_loss(*out, loss);
+	if (rc == LUPI_OK)
+		rc = lupi_compare_set_grid(*out, lambdas, n_lambdas, temps,
+					   n_temps);
+	/* repetition r trains every model with seed --seed + r */
+	if (rc == LUPI_OK)
+		rc = lupi_compare_set_int(*out, LUPI_COMPARE_OPT_SEED,
+					  (int64_t)cli_seed(c));
+	if (rc != LUPI_OK) {
+		lupi_compare_free(*out);
+		*out = NULL;
+	}
+	lupi_model_free(tp);
+	lupi_model_free(sp);
 	return rc;
 }
 
@@ -92,6 +128,25 @@ void demo_print(struct cli_json *j, const char *key,
 			    r->seeds);
 	print_value("distilled minus labels only (paired)", "%+.4f",
 		    r->diff_mean, r->diff_std, r->seeds);
+}
+
+/* splitmix64: a small, well-mixed generator; the demo needs no more. */
+uint64_t demo_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15u);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+/* A standard normal draw (Box-Muller; one of the pair is discarded). */
+double demo_rand_normal(uint64_t *s)
+{
+	double u = ((double)(demo_rand(s) >> 11) + 0.5) * 0x1p-53;
+	double v = (double)(demo_rand(s) >> 11) * 0x1p-53;
+
+	return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
 }
 
 int cmd_demo(struct cli *c)

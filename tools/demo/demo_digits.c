@@ -16,7 +16,7 @@
  */
 #include <stdlib.h>
 
-#include "cli.h"
+#include "demo.h"
 #include "digits.h"
 
 #define COARSE 4 /* the regular view is COARSE x COARSE */
@@ -30,6 +30,7 @@
 static const struct demo_net NET = {HIDDEN, 10, EPOCHS, BATCH, LR};
 #define SPLIT_SEED 2016
 #define TEST_FRACTION 0.3
+#define VALID_FRACTION 0.25 /* of the training set, to choose lambda, T */
 #define NOISE_SEED 77
 
 struct view {
@@ -82,14 +83,14 @@ static int make_digits(double noise, lupi_dataset **out)
 				x[i * D_REG + k] = block_mean(
 					xs + i * LUPI_DIGITS_D, k / COARSE,
 					k % COARSE) +
-					(float)(noise * cli_rand_normal(&rng));
+					(float)(noise * demo_rand_normal(&rng));
 		}
 		rc = lupi_dataset_create(n, D_REG, x, out);
 	}
 	if (rc == LUPI_OK)
 		rc = lupi_dataset_set_privileged(*out, LUPI_DIGITS_D, xs, NULL);
 	if (rc == LUPI_OK)
-		rc = lupi_dataset_set_labels(*out, 10, y, 0);
+		rc = lupi_dataset_set_labels(*out, 10, y);
 	free(xs);
 	free(x);
 	free(y);
@@ -120,9 +121,10 @@ static void best_cell(const lupi_compare *cmp, double *lambda, double *temp)
 	}
 }
 
+/* Chooses lambda and T on a split of the training set only, then scores
+ * teacher, labels-only and distilled students on the test set. */
 static int run(const struct cli *c, struct cli_json *j, const struct view *v,
-	       lupi_dataset *train, lupi_dataset *test, lupi_model *tp,
-	       lupi_model *sp)
+	       lupi_dataset *train, lupi_dataset *test)
 {
 	lupi_dataset *fit = NULL, *valid = NULL;
 	lupi_compare *cmp = NULL;
@@ -133,30 +135,37 @@ static int run(const struct cli *c, struct cli_json *j, const struct view *v,
 	double lambda = 0.5, temp = 2;
 	int rc;
 
-	/* choose lambda and T on a split of the training set only */
-	if (cli_split_dataset(train, 0.25, SPLIT_SEED + 1, &fit, &valid))
-		return CLI_EXIT_ERROR;
+	rc = lupi_dataset_split(train, VALID_FRACTION, SPLIT_SEED + 1,
+				LUPI_SPLIT_STRATIFIED, &valid, &fit);
+	if (rc == LUPI_OK)
+		rc = demo_compare(c, &NET, LUPI_DIGITS_D, D_REG, NULL,
+				  grid_lambda, N_GL, grid_temp, N_GT, &cmp);
+	if (rc == LUPI_OK)
+		rc = lupi_compare_set_int(cmp, LUPI_COMPARE_OPT_REPEATS, 1);
 	cli_progress_init(&prog, c, "digits: choosing lambda, T",
-			  lupi_dataset_rows(fit));
-	rc = lupi_compare_run(tp, sp, NULL, fit, valid, grid_lambda, N_GL,
-			      grid_temp, N_GT, 1, cli_progress_models_fn, &prog,
-			      &cmp);
+			  lupi_dataset_rows(train));
+	if (rc == LUPI_OK)
+		rc = lupi_compare_run(cmp, fit, valid, cli_progress_models_fn,
+				      &prog);
 	if (rc == LUPI_OK)
 		best_cell(cmp, &lambda, &temp);
-	lupi_compare_free(cmp);
-	cmp = NULL;
 	lupi_dataset_free(fit);
 	lupi_dataset_free(valid);
 	if (rc == LUPI_OK) {
 		prog.label = "digits: test runs";
-		rc = lupi_compare_run(tp, sp, NULL, train, test, &lambda, 1,
-				      &temp, 1, c->seeds ? c->seeds : 5,
-				      cli_progress_models_fn, &prog, &cmp);
+		rc = lupi_compare_set_grid(cmp, &lambda, 1, &temp, 1);
 	}
+	if (rc == LUPI_OK)
+		rc = lupi_compare_set_int(cmp, LUPI_COMPARE_OPT_REPEATS,
+					  demo_repeats(c, 0));
+	if (rc == LUPI_OK)
+		rc = lupi_compare_run(cmp, train, test, cli_progress_models_fn,
+				      &prog);
 	cli_progress_done(&prog);
-	if (rc != LUPI_OK)
-		return cli_fail(rc, "digits");
-	rc = demo_from_compare(cmp, &res);
+	if (rc == LUPI_OK)
+		rc = demo_from_compare(cmp, &res);
+	else
+		rc = cli_fail(rc, "digits");
 	lupi_compare_free(cmp);
 	if (rc)
 		return rc;
@@ -179,20 +188,15 @@ static int one_view(const struct cli *c, struct cli_json *j,
 		    const struct view *v)
 {
 	lupi_dataset *all = NULL, *train = NULL, *test = NULL;
-	lupi_model *tp = NULL, *sp = NULL;
-	uint64_t seed = c->seed >= 0 ? (uint64_t)c->seed : 0;
-	int rc = CLI_EXIT_ERROR;
+	int rc;
 
-	if (make_digits(v->noise, &all) ||
-	    cli_split_dataset(all, TEST_FRACTION, SPLIT_SEED, &train, &test))
-		goto out;
-	int lrc = demo_model(&NET, LUPI_DIGITS_D, LUPI_VIEW_PRIVILEGED, seed,
-			     &tp);
-	if (lrc == LUPI_OK)
-		lrc = demo_model(&NET, D_REG, LUPI_VIEW_REGULAR, seed, &sp);
-	if (lrc != LUPI_OK) {
-		cli_fail(lrc, "digits");
-		goto out;
+	if (make_digits(v->noise, &all))
+		return CLI_EXIT_ERROR;
+	rc = lupi_dataset_split(all, TEST_FRACTION, SPLIT_SEED,
+				LUPI_SPLIT_STRATIFIED, &test, &train);
+	if (rc != LUPI_OK) {
+		lupi_dataset_free(all);
+		return cli_fail(rc, "digits");
 	}
 	if (!j && v == views)
 		printf("Handwritten digits (UCI, Alpaydin & Kaynak; %zu "
@@ -200,10 +204,7 @@ static int one_view(const struct cli *c, struct cli_json *j,
 		       "X* = the 8x8 image (64 features), X = 16 features.\n\n",
 		       lupi_dataset_rows(all), lupi_dataset_rows(train),
 		       lupi_dataset_rows(test));
-	rc = run(c, j, v, train, test, tp, sp);
-out:
-	lupi_model_free(tp);
-	lupi_model_free(sp);
+	rc = run(c, j, v, train, test);
 	lupi_dataset_free(test);
 	lupi_dataset_free(train);
 	lupi_dataset_free(all);

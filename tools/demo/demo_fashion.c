@@ -7,12 +7,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "demo.h"
 
 #define DIR "/usr/share/datasets/fashion-mnist/"
 #define POOL 4
 #define EPOCHS 5
 #define HIDDEN 256
+#define REPEATS 1 /* without --seeds: a repetition takes minutes */
 
 static int load(const char *images, const char *labels, lupi_dataset **out)
 {
@@ -30,24 +31,15 @@ static int load(const char *images, const char *labels, lupi_dataset **out)
 /* The recipe of the benchmark: batch 128 and Adam at 1e-3. */
 static const struct demo_net NET = {HIDDEN, 10, EPOCHS, 128, 1e-3};
 
-static int make_model(const lupi_dataset *ds, int view, uint64_t seed,
-		      lupi_model **m)
-{
-	int rc = demo_model(&NET, lupi_dataset_dim(ds, view), view, seed, m);
-	return rc == LUPI_OK ? 0 : cli_fail(rc, "fashion-mnist");
-}
-
 int demo_fashion(const struct cli *c, struct cli_json *j)
 {
 	lupi_dataset *train = NULL, *test = NULL;
-	lupi_model *tp = NULL, *sp = NULL;
 	lupi_compare *cmp = NULL;
 	struct cli_progress prog;
 	struct demo_result res = {.name = {"teacher, 784-256-10 on X* (28x28)",
 				   "student, 49-256-10 on X (7x7), labels only",
 				   "student, 49-256-10 on X (7x7), distilled"}};
 	double lambda = 0.5, temp = 4;
-	uint64_t seed = c->seed >= 0 ? (uint64_t)c->seed : 0;
 	int rc = CLI_EXIT_ERROR;
 
 	if (access(DIR "train-images-idx3-ubyte.gz", R_OK) != 0)
@@ -57,19 +49,23 @@ int demo_fashion(const struct cli *c, struct cli_json *j)
 	if (load(DIR "train-images-idx3-ubyte.gz",
 		 DIR "train-labels-idx1-ubyte.gz", &train) ||
 	    load(DIR "t10k-images-idx3-ubyte.gz",
-		 DIR "t10k-labels-idx1-ubyte.gz", &test) ||
-	    make_model(train, LUPI_VIEW_PRIVILEGED, seed, &tp) ||
-	    make_model(train, LUPI_VIEW_REGULAR, seed, &sp))
+		 DIR "t10k-labels-idx1-ubyte.gz", &test))
 		goto out;
 	if (!j)
 		printf("Fashion-MNIST: %zu train, %zu test images; X* = 28x28, "
 		       "X = 7x7 block means;\n  lambda %g, T %g fixed in "
 		       "advance, %d epochs\n", lupi_dataset_rows(train),
 		       lupi_dataset_rows(test), lambda, temp, EPOCHS);
+	rc = demo_compare(c, &NET, lupi_dataset_dim(train, LUPI_VIEW_PRIVILEGED),
+			  lupi_dataset_dim(train, LUPI_VIEW_REGULAR), NULL,
+			  &lambda, 1, &temp, 1, &cmp);
+	if (rc == LUPI_OK)
+		rc = lupi_compare_set_int(cmp, LUPI_COMPARE_OPT_REPEATS,
+					  demo_repeats(c, REPEATS));
 	cli_progress_init(&prog, c, "fashion", lupi_dataset_rows(train));
-	rc = lupi_compare_run(tp, sp, NULL, train, test, &lambda, 1, &temp, 1,
-			      c->seeds ? c->seeds : 1, cli_progress_models_fn,
-			      &prog, &cmp);
+	if (rc == LUPI_OK)
+		rc = lupi_compare_run(cmp, train, test, cli_progress_models_fn,
+				      &prog);
 	cli_progress_done(&prog);
 	if (rc != LUPI_OK) {
 		rc = cli_fail(rc, "fashion-mnist");
@@ -80,8 +76,6 @@ int demo_fashion(const struct cli *c, struct cli_json *j)
 		demo_print(j, "fashion_mnist", &res);
 out:
 	lupi_compare_free(cmp);
-	lupi_model_free(tp);
-	lupi_model_free(sp);
 	lupi_dataset_free(test);
 	lupi_dataset_free(train);
 	return rc;
