@@ -163,5 +163,10 @@ double lupi__model_lr(const lupi_model *m);
  * caller checks m->initialized and n > 0. */
 int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 			       float *logits);
+/* As lupi__model_predict_logits, but the output of hidden layer `layer`
+ * (after its activation, n x its width), e.g. a teacher's features for a
+ * feature loss; const like predict. The caller checks layer is hidden. */
+int lupi__model_predict_hidden(const lupi_model *m, size_t layer,
+			       const float *x, size_t n, float *hidden);
 
 #endif

@@ -815,3 +815,15 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 		lupi__free(scratch);
 	return LUPI_OK;
 }
+
+/* The network cut after `layer` is the same network with fewer layers, so
+ * the prediction path serves it unchanged: a shallow copy of the model
+ * whose last layer is `layer` (its own activation applies). */
+int lupi__model_predict_hidden(const lupi_model *m, size_t layer,
+			       const float *x, size_t n, float *hidden)
+{
+	lupi_model cut = *m;
+	cut.n_layers = layer + 1;
+	cut.n_out = m->layers[layer].out;
+	return lupi__model_predict_logits(&cut, x, n, hidden);
+}

@@ -549,19 +549,6 @@ int lupi_teacher_outputs(const lupi_teacher *t, const lupi_dataset *ds,
 
 /* ---- teacher features -------------------------------------------------- */
 
-/* The hidden layer `layer` of a const model on raw rows x (n x inputs):
- * the prediction forward pass of a view of the model that ends at that
- * layer (each layer applies its own activation), so the teacher's own
- * training state is never touched. */
-static int hidden_rows(const lupi_model *m, size_t layer, const float *x,
-		       size_t n, float *h)
-{
-	lupi_model view = *m;
-	view.n_layers = layer + 1;
-	view.n_out = m->layers[layer].out;
-	return lupi__model_predict_logits(&view, x, n, h);
-}
-
 int lupi__teacher_features(const lupi_teacher *t, const lupi_dataset *ds,
 			   const size_t *idx, size_t n, size_t layer,
 			   float *ft, uint8_t *has, float *rows)
@@ -583,7 +570,7 @@ int lupi__teacher_features(const lupi_teacher *t, const lupi_dataset *ds,
 		nv += has[p];
 	}
 	if (nv > 0) {
-		LUPI__TRY(hidden_rows(m, layer, rows, nv, ft));
+		LUPI__TRY(lupi__model_predict_hidden(m, layer, rows, nv, ft));
 		count_forward(t);
 	}
 	/* Spread the nv computed rows to their batch positions, last first
