@@ -13,10 +13,10 @@
  *   of another handle, of the other type, or of nothing) gives
  *   LUPI_EUNKNOWN_OPTION from the setter and the getter, and changes
  *   nothing;
- * - a key of the handle reads a value inside its range; a value inside the
- *   described range is accepted (or refused with LUPI_ESTATE where the
- *   handle has a state), one outside is refused with LUPI_ERANGE; an
- *   accepted value reads back bit for bit, a refused one changes nothing;
+ * - a key of the handle reads a value inside its range; a value outside the
+ *   described range is refused with LUPI_ERANGE (or LUPI_ESTATE where the
+ *   handle has a state) and a message naming the option; an accepted value
+ *   reads back bit for bit, a refused one changes nothing;
  * - a progress callback that asks to stop makes the call return
  *   LUPI_ECANCELLED, and only then;
  * - lupi_loss_eval_features() is pure once the learned parameters exist;
@@ -370,7 +370,9 @@ static void check_defaults(const target *t)
 static const int unknown_codes[] = {LUPI_EUNKNOWN_OPTION};
 static const int bad_layer_codes[] = {LUPI_ERANGE, LUPI_EUNKNOWN_OPTION};
 
-/* The codes a setter may give for a known key, value in range or not. */
+/* The codes a setter may give for a known key, value in range or not. A
+ * range may have holes the description cannot show (a reader's CLASSES 1,
+ * a DELIMITER that is a quote), so a value inside may be refused too. */
 static void setter_codes(const target *t, int key, int in_range,
                          int *codes, size_t *n)
 {
@@ -378,13 +380,32 @@ static void setter_codes(const target *t, int key, int in_range,
 	               t->handle == LUPI_HANDLE_LAYER ||
 	               t->handle == LUPI_HANDLE_COMPARE;
 	*n = 0;
-	codes[(*n)++] = in_range ? LUPI_OK : LUPI_ERANGE;
+	codes[(*n)++] = LUPI_ERANGE;
+	if (in_range)
+		codes[(*n)++] = LUPI_OK;
 	if (stateful)
 		codes[(*n)++] = LUPI_ESTATE;
-	if (output_activation(t, key)) {
+	if (output_activation(t, key))
 		codes[(*n)++] = LUPI_EINVAL;
-		codes[(*n)++] = in_range ? LUPI_ERANGE : LUPI_OK;
+}
+
+/* Whether the message names the option (case ignored), as an ERANGE must. */
+static void check_names_option(const lupi_option *o, int rc)
+{
+	const char *msg = lupi_errmsg();
+	size_t n = strlen(o->name);
+	if (rc != LUPI_ERANGE)
+		return;
+	for (; *msg != '\0'; msg++) {
+		size_t i = 0;
+		while (i < n && msg[i] != '\0' &&
+		       (msg[i] | 0x20) == (o->name[i] | 0x20))
+			i++;
+		if (i == n)
+			return;
 	}
+	fuzz_fail("LUPI_ERANGE without the option's name in the message",
+	          o->key);
 }
 
 static void check_int(const target *t, int key, int64_t v)
@@ -412,6 +433,7 @@ static void check_int(const target *t, int key, int64_t v)
 			          key);
 		setter_codes(t, key, in_int_range(o, v), codes, &n);
 		fuzz_expect("set_int", rc, codes, n);
+		check_names_option(o, rc);
 	}
 	if (ga != gb)
 		fuzz_fail("getter answer changed with a set", ga);
@@ -442,6 +464,7 @@ static void check_double(const target *t, int key, double v)
 			          key);
 		setter_codes(t, key, in_real_range(o, v), codes, &n);
 		fuzz_expect("set_double", rc, codes, n);
+		check_names_option(o, rc);
 	}
 	if (ga != gb)
 		fuzz_fail("getter answer changed with a set", ga);

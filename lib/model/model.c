@@ -459,6 +459,7 @@ int lupi_model_gradient(lupi_model *m, const lupi_dataset *ds,
 	LUPI__TRY(check_grad_count(m, n_grad));
 	double value;
 	LUPI__TRY(label_gradient(m, ds, idx, n, &value));
+	LUPI__TRY(lupi__model_check_grads(m));
 	memcpy(grad, m->grads, n_grad * sizeof *grad);
 	if (loss)
 		*loss = value;

@@ -149,6 +149,10 @@ int lupi__model_optim_state(lupi_model *m);
  * not frozen (their parameters and moments; frozen layers keep both); an
  * update that would make a weight or moment non-finite fails and changes
  * nothing. */
+/* The finiteness check of an update alone: LUPI_ENONFINITE naming the
+ * tensor when m->grads holds a NaN or infinity; for gradients handed to
+ * the host without an update. */
+int lupi__model_check_grads(const lupi_model *m);
 int lupi__model_update(lupi_model *m);
 /* Sets the gradient entries of frozen layers in g (n_params) to 0. */
 void lupi__model_zero_frozen(const lupi_model *m, float *g);

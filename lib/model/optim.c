@@ -287,6 +287,12 @@ static int check_grads(const lupi_model *m, double *sumsq)
 				       "gradient norm is not finite");
 }
 
+int lupi__model_check_grads(const lupi_model *m)
+{
+	double sumsq;
+	return check_grads(m, &sumsq);
+}
+
 int lupi__model_update(lupi_model *m)
 {
 	LUPI__CHECK_NULL(m);

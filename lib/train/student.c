@@ -345,11 +345,7 @@ int lupi_student_gradient(lupi_model *student, const lupi_teacher *teacher,
 	double v;
 	LUPI__TRY(forward_backward(student, teacher, loss, ds, idx, n, NULL, 0,
 				   &v));
-	size_t where;
-	if (!lupi__all_finite(student->grads, student->n_params, &where))
-		return lupi__err(LUPI_ENONFINITE,
-				 "gradient of parameter %zu is not finite",
-				 where);
+	LUPI__TRY(lupi__model_check_grads(student));
 	memcpy(grad, student->grads, n_grad * sizeof *grad);
 	if (value)
 		*value = v;
