@@ -62,8 +62,7 @@ static const struct opt_def opts[CLI_O_COUNT] = {
 	[CLI_O_JSON] = {"json", 0, NULL, G_COMMON, .help =
 		"print the results as one JSON object on stdout"},
 	[CLI_O_THREADS] = {"threads", 0, "N", G_COMMON, .help =
-		"threads for BLAS and the library, 0 = all cores [the BLAS "
-		"default]"},
+		"threads for BLAS and the library, 0 = all cores [0]"},
 	[CLI_O_OUTPUT] = {"output", 'o', "FILE", G_OUT, .help =
 		"write the result to FILE"},
 
@@ -250,10 +249,11 @@ static const struct cli_command commands[] = {
 
 const lupi_option *cli_library_option(int opt)
 {
-	const struct opt_def *d = &opts[opt];
+	const struct opt_def *d;
 
-	if (opt < 0 || opt >= CLI_O_COUNT || !d->handle)
+	if (opt < 0 || opt >= CLI_O_COUNT || !opts[opt].handle)
 		return NULL;
+	d = &opts[opt];
 	return lupi_option_by_name(d->handle, d->lib ? d->lib : d->name);
 }
 
@@ -310,24 +310,32 @@ const char *cli_value_name(int handle, const char *option, int64_t v,
 	return buf;
 }
 
-/* The index of name in a list of value names, case and '-'/'_' ignored. */
+/* Whether the first len bytes of item are name, case and '-'/'_' ignored. */
+static int same_value(const char *item, size_t len, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < len && name[k]; k++) {
+		int a = tolower((unsigned char)item[k]);
+		int b = tolower((unsigned char)name[k]);
+
+		if ((a == '_' ? '-' : a) != (b == '_' ? '-' : b))
+			return 0;
+	}
+	return k == len && name[k] == '\0';
+}
+
+/* The index of name in a comma-separated list of value names, or -1. */
 static int64_t value_index(const char *list, const char *name)
 {
-	int64_t i = 0;
+	const char *p = list;
 
-	for (const char *p = list; p; p = strchr(p, ','), p = p ? p + 1 : p,
-	     i++) {
-		size_t len = strcspn(p, ","), k;
+	for (int64_t i = 0; p; i++) {
+		size_t len = strcspn(p, ",");
 
-		for (k = 0; k < len && name[k]; k++) {
-			int a = tolower((unsigned char)p[k]);
-			int b = tolower((unsigned char)name[k]);
-
-			if ((a == '_' ? '-' : a) != (b == '_' ? '-' : b))
-				break;
-		}
-		if (k == len && name[k] == '\0')
+		if (same_value(p, len, name))
 			return i;
+		p = p[len] ? p + len + 1 : NULL;
 	}
 	return -1;
 }

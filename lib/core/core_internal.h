@@ -224,7 +224,11 @@ int lupi__read_whole(const char *path, unsigned char **buf, size_t *size);
 /* Writes buf to path atomically: a temporary file in the same directory,
  * written, fsynced and renamed over path, then the directory synced; a
  * failure leaves any old file intact. The new file keeps an old regular
- * file's permissions, else 0644. */
+ * file's permissions, else 0644. A symbolic link to a regular file is
+ * written through (the file it resolves to is replaced, the link stays);
+ * LUPI_EIO "<path>: not a regular file" for anything else that exists (a
+ * device, a FIFO, a directory, a link to one), "<path>: permission denied"
+ * for a file the caller may not write or that has no write bit at all. */
 int lupi__write_atomic(const char *path, const unsigned char *buf,
 		       size_t size);
 

@@ -3,6 +3,7 @@
  * through unchanged, so one path serves gzip'd and plain files alike. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,14 +174,51 @@ static int sync_dir(const char *path, const char *dir)
 	return rc;
 }
 
-/* The temporary file gets the old file's permissions, or 0644. */
-static int write_temp(int fd, const char *path, const unsigned char *buf,
-		      size_t size)
+/* Where a save writes: path itself, or for a symbolic link the file it
+ * finally names (realpath), so that the rename replaces that file and the
+ * link stays a link. The temporary file goes next to it, as rename() works
+ * within one file system only. What is not a regular file (a device, a
+ * FIFO, a directory; also a link to one) is refused rather than unlinked,
+ * and so is a file the caller may not write: rename() needs write
+ * permission on the directory only, so it would replace a read-only file.
+ * root passes access(W_OK) for any file, so a file without any write bit
+ * is refused too. *mode is the permissions the new file gets. */
+static int save_target(const char *path, char **target, mode_t *mode)
 {
+	*target = NULL;
+	*mode = 0644;
 	struct stat st;
-	mode_t mode = 0644;
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		mode = st.st_mode & 07777;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return LUPI_OK; /* created */
+		return io_err(path, "cannot stat", errno);
+	}
+	int link = S_ISLNK(st.st_mode);
+	if (link && stat(path, &st) != 0)
+		return io_err(path, "cannot follow the symbolic link", errno);
+	if (!S_ISREG(st.st_mode))
+		return lupi__err(LUPI_EIO, "%s: not a regular file", path);
+	if (access(path, W_OK) != 0 ||
+	    (st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0)
+		return lupi__err(LUPI_EIO, "%s: permission denied", path);
+	*mode = st.st_mode & 07777;
+	if (!link)
+		return LUPI_OK;
+	char *real = lupi__malloc(PATH_MAX);
+	if (real == NULL)
+		return lupi__err(LUPI_ENOMEM, "%s: out of memory", path);
+	if (realpath(path, real) == NULL) {
+		int err = errno;
+		lupi__free(real);
+		return io_err(path, "cannot follow the symbolic link", err);
+	}
+	*target = real;
+	return LUPI_OK;
+}
+
+static int write_temp(int fd, const char *path, mode_t mode,
+		      const unsigned char *buf, size_t size)
+{
 	if (write_all(fd, buf, size) != 0)
 		return io_err(path, "cannot write", errno);
 	if (fchmod(fd, mode) != 0)
@@ -190,36 +228,48 @@ static int write_temp(int fd, const char *path, const unsigned char *buf,
 	return LUPI_OK;
 }
 
-int lupi__write_atomic(const char *path, const unsigned char *buf,
-			size_t size)
+/* Messages name path, the caller's name; the file written is target. */
+static int write_to(const char *path, const char *target, mode_t mode,
+		    const unsigned char *buf, size_t size)
 {
 	static const char suffix[] = ".XXXXXX";
-	size_t len = strlen(path);
-	/* One allocation holds "<path>.XXXXXX" and the directory name, so
+	size_t len = strlen(target);
+	/* One allocation holds "<target>.XXXXXX" and the directory name, so
 	 * that nothing can run out of memory once the file is renamed. */
 	char *tmp = lupi__malloc(2 * len + sizeof suffix + 2);
 	if (tmp == NULL)
 		return lupi__err(LUPI_ENOMEM, "%s: out of memory", path);
 	char *dir = tmp + len + sizeof suffix;
-	memcpy(tmp, path, len);
+	memcpy(tmp, target, len);
 	memcpy(tmp + len, suffix, sizeof suffix);
-	dir_of(path, dir);
+	dir_of(target, dir);
 	int rc = LUPI_OK, fd = mkstemp(tmp);
 	if (fd < 0) {
 		rc = io_err(path, "cannot create a temporary file", errno);
 		lupi__free(tmp);
 		return rc;
 	}
-	rc = write_temp(fd, path, buf, size);
+	rc = write_temp(fd, path, mode, buf, size);
 	if (close(fd) != 0 && rc == LUPI_OK)
 		rc = io_err(path, "cannot close", errno);
-	if (rc == LUPI_OK && rename_file(tmp, path) != 0)
+	if (rc == LUPI_OK && rename_file(tmp, target) != 0)
 		rc = io_err(path, "cannot replace", errno);
 	if (rc != LUPI_OK)
 		unlink(tmp);
 	else
 		rc = sync_dir(path, dir);
 	lupi__free(tmp);
+	return rc;
+}
+
+int lupi__write_atomic(const char *path, const unsigned char *buf,
+		       size_t size)
+{
+	char *target;
+	mode_t mode;
+	LUPI__TRY(save_target(path, &target, &mode));
+	int rc = write_to(path, target ? target : path, mode, buf, size);
+	lupi__free(target);
 	return rc;
 }
 

@@ -88,6 +88,27 @@ static int check_options(void)
 	return 0;
 }
 
+/* Every code from LUPI_EINVAL to LUPI_ECANCELLED has a macro name and a
+ * text; the next number is unknown. */
+static int check_errors(void)
+{
+	for (int code = LUPI_EINVAL; code >= LUPI_ECANCELLED; code--) {
+		const char *name = lupi_errname(code);
+		if (!name || strncmp(name, "LUPI_E", 6) != 0 ||
+		    !lupi_strerror(code)[0]) {
+			fprintf(stderr, "code %d has no name\n", code);
+			return 1;
+		}
+	}
+	if (lupi_errname(LUPI_ECANCELLED - 1) != NULL ||
+	    strcmp(lupi_errname(LUPI_ECANCELLED), "LUPI_ECANCELLED") != 0) {
+		fprintf(stderr, "lupi_errname: wrong names\n");
+		return 1;
+	}
+	lupi_free(NULL);
+	return 0;
+}
+
 /* Stops a fit at the end of its second epoch. */
 static int stop_at_2(void *user, const lupi_progress *p)
 {
@@ -302,7 +323,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (argc == 4 && strcmp(argv[1], "train") == 0)
-		return check_options() || train(argv[2], argv[3]);
+		return check_errors() || check_options() ||
+		       train(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "predict") == 0)
 		return predict(argv[2], argv[3]);
 	fprintf(stderr, "usage: api-program train|predict MODEL EXPECTED\n");

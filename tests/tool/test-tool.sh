@@ -1,8 +1,11 @@
 #!/bin/sh
 # End-to-end test of the lupi command-line tool: every subcommand, exit
-# codes, outputs, error messages. usage: test-tool.sh path/to/lupi
+# codes, outputs, error messages, and that the options of library options
+# take their ranges and defaults from the library.
+# usage: test-tool.sh path/to/lupi path/to/tool-helper
 set -u
-LUPI=${1:?usage: test-tool.sh path/to/lupi}
+LUPI=${1:?usage: test-tool.sh path/to/lupi path/to/tool-helper}
+HELPER=${2:?usage: test-tool.sh path/to/lupi path/to/tool-helper}
 T=$(mktemp -d "${TMPDIR:-/tmp}/lupi-tool.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
 passed=0
@@ -82,13 +85,81 @@ FAST="--epochs 30 --batch 32 --lr 0.01 --hidden 16"
 # ---- help and version
 run 0 "--help" "$LUPI" --help
 has "$T/out" "--help" "Exit status"
-has "$T/out" "--help" "distill"
-for c in demo teacher distill compare eval predict info; do
-	run 0 "$c --help" "$LUPI" "$c" --help
-	has "$T/out" "$c --help" "Usage: lupi $c"
+# the commands --help lists (from the tool's one command table): each has
+# its help and a handler, and none of the known commands is missing
+sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' "$T/out" \
+	>"$T/commands"
+listed=$(tr '\n' ' ' <"$T/commands")
+for c in demo teacher distill compare eval predict info help; do
+	grep -qx "$c" "$T/commands" && ok ||
+		fail "--help does not list $c (lists: $listed)"
 done
+for c in $listed; do
+	run 0 "$c --help" "$LUPI" "$c" --help
+	has "$T/out" "$c --help" "^Usage: lupi $c"
+	run 0 "help $c" "$LUPI" help "$c"
+	has "$T/out" "help $c" "^Usage: lupi $c"
+done
+run 0 "help" "$LUPI" help
+has "$T/out" "help" "^Commands:"
+run 2 "help unknown" "$LUPI" help frobnicate
+has "$T/err" "help unknown" "unknown command 'frobnicate'"
 run 0 "--version" "$LUPI" --version
 has "$T/out" "--version" "^lupi [0-9]"
+
+# ---- options of library options: range, default and names from the
+# library (tool-helper asks it; the tool must print the same)
+# lib HANDLE NAME: sets $range, $default and $values of the option
+lib() {
+	line=$("$HELPER" option "$1" "$2") || { fail "no library option $2"; return; }
+	range=${line#range=}; range=${range%% default=*}
+	default=${line#* default=}; default=${default%% values=*}
+	values=${line#* values=}
+}
+# help_of COMMAND OPTION: the help of --OPTION of COMMAND, on one line
+help_of() {
+	"$LUPI" "$1" --help | awk -v o="--$2 " '
+		/^ +-/ && index($0, o) { on = 1; printf "%s", $0; next }
+		on && /^                             / { sub(/^ +/, " "); printf "%s", $0; next }
+		{ on = 0 }' | tr -s ' '
+}
+# has_line FILE NAME LINE: FILE has the line LINE (a fixed string)
+has_line() {
+	if grep -qxF -e "$3" "$1"; then ok; else
+		fail "$2: line '$3' not in $(basename "$1")"
+		sed 's/^/  | /' "$1" | head -8
+	fi
+}
+# has_text NAME TEXT FIXED: TEXT contains the fixed string FIXED
+has_text() {
+	case $2 in *"$3"*) ok ;; *) fail "$1: '$3' not in '$2'" ;; esac
+}
+lib loss temperature
+has_text "temperature default" "$(help_of distill temperature)" "[$default]"
+has_text "temperature range" "$(help_of distill temperature)" "$range"
+[ "$default" = 1 ] && ok || fail "the library's temperature default is $default"
+lib model lr
+has_text "lr help" "$(help_of teacher lr)" "$range [$default]"
+run 2 "lr 0" "$LUPI" teacher "$T/d.csv" -p 5-7 --lr 0
+has_line "$T/err" "lr 0" "lupi: --lr: '0' is not a number in $range"
+lib model epochs
+has_text "epochs help" "$(help_of teacher epochs)" "$range [$default]"
+run 2 "epochs 0" "$LUPI" teacher "$T/d.csv" -p 5-7 --epochs 0
+has_line "$T/err" "epochs 0" \
+	"lupi: --epochs: '0' is not an integer in $range"
+lib compare repeats
+has_text "seeds help" "$(help_of compare seeds)" "$range [$default]"
+run 2 "seeds 0" "$LUPI" compare "$T/d.csv" -p 5-7 --seeds 0
+has "$T/err" "seeds 0" "^lupi: --seeds: '0' is not an integer"
+lib model optimizer
+has_text "optimizer values" "$values" "rmsprop"
+has_text "optimizer help" "$(help_of teacher optimizer)" "rmsprop"
+run 2 "optimizer unknown" "$LUPI" teacher "$T/d.csv" -p 5-7 --optimizer nope
+has "$T/err" "optimizer unknown" "unknown value 'nope'; one of sgd, adam, adamw or rmsprop"
+lib reader idx_pool
+has_text "pool help" "$(help_of teacher pool)" "$range [$default]"
+# the teacher's view is the command's own default (privileged)
+has_text "teacher view" "$(help_of teacher view)" "[privileged]"
 
 # ---- usage errors: exit 2
 run 2 "no command" "$LUPI"
@@ -100,6 +171,9 @@ run 2 "bad value" "$LUPI" teacher "$T/d.csv" --epochs abc
 has "$T/err" "bad value" "--epochs"
 run 2 "missing argument" "$LUPI" eval "$T/x.lupi"
 run 2 "distill without teacher" "$LUPI" distill "$T/d.csv"
+# --threads: the library says its range
+run 2 "threads 2000" "$LUPI" teacher "$T/d.csv" --threads 2000
+has "$T/err" "threads 2000" "^lupi: --threads: .*2000.*1024"
 # --pool: the library's range is 1 to 64, so 65 is a usage error
 run 2 "pool 65" "$LUPI" teacher "$T/images-idx3-ubyte" --pool 65 \
 	--labels "$T/labels-idx1-ubyte"
@@ -145,6 +219,21 @@ run 1 "teacher without X*" "$LUPI" teacher "$T/d.csv" $FAST
 has "$T/err" "teacher without X*" "^lupi: .*privileged"
 run 0 "teacher libsvm" "$LUPI" teacher "$T/d.libsvm" --privileged 5-7 $FAST \
 	-o "$T/teacher2.lupi"
+# rmsprop: the library lists it, so the tool accepts it
+run 0 "teacher rmsprop" "$LUPI" teacher "$T/d.csv" -p 5-7 $FAST \
+	--optimizer rmsprop --schedule cosine --weight-decay 1e-4 \
+	--dropout 0.1 -o "$T/rmsprop.lupi"
+run 0 "info rmsprop" "$LUPI" info "$T/rmsprop.lupi"
+has "$T/out" "info rmsprop" "^training: *rmsprop, lr 0.01"
+has "$T/out" "info rmsprop" "weight decay 0.0001, dropout 0.1"
+run 0 "info rmsprop --json" "$LUPI" info --json "$T/rmsprop.lupi"
+has "$T/out" "info rmsprop --json" '"optimizer":"rmsprop"'
+# Ctrl-C stops a fit through its progress callback: exit 130
+"$HELPER" interrupt 1 "$LUPI" teacher "$T/d.csv" -p 5-7 --epochs 1000000 \
+	--batch 1 --hidden 8 >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" -eq 130 ] && ok || fail "interrupted teacher: exit $rc, expected 130"
+has "$T/err" "interrupted teacher" "^lupi: interrupted$"
 
 # ---- info
 run 0 "info" "$LUPI" info "$T/teacher.lupi"
@@ -169,6 +258,19 @@ cut -d, -f1-3 "$T/tpred.csv" >"$T/probs.csv"
 run 0 "distill --teacher-outputs" "$LUPI" distill "$T/d.csv" -p 5-7 \
 	--teacher-outputs "$T/probs.csv" --outputs-kind probs $FAST \
 	--loss kd --divergence kl -o "$T/student2.lupi"
+# the library names it reverse_kl; '-' and '_' are the same
+run 0 "distill reverse-kl" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher "$T/teacher.lupi" $FAST --divergence reverse-kl
+# a feature loss between the hidden layers, a loss option of the library
+run 0 "distill --feature hint" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher "$T/teacher.lupi" $FAST --feature hint --beta 0.5
+run 2 "distill --feature unknown" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher "$T/teacher.lupi" --feature nope
+has "$T/err" "distill --feature unknown" "one of none, hint, "
+# outputs without a header line, read by the library
+tail -n +2 "$T/probs.csv" >"$T/probs-nohead.csv"
+run 0 "distill outputs without header" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher-outputs "$T/probs-nohead.csv" --outputs-kind probs $FAST
 head -5 "$T/probs.csv" >"$T/short.csv"
 run 1 "distill short outputs" "$LUPI" distill "$T/d.csv" -p 5-7 \
 	--teacher-outputs "$T/short.csv" $FAST

@@ -1263,12 +1263,12 @@ START_TEST(save_to_missing_directory)
 	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), path));
 	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "No such file"));
 
-	/* Over a directory: the rename fails and the temporary goes. */
+	/* Over a directory: refused before a temporary file is made. */
 	char *dir = lupi_test_tmpdir();
 	char *sub = join(dir, "sub");
 	ck_assert_int_eq(mkdir(sub, 0755), 0);
 	ck_assert_int_eq(lupi_model_save(m, sub), LUPI_EIO);
-	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "cannot replace"));
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "not a regular file"));
 	ck_assert_uint_eq(count_entries(dir), 1);
 	free(sub);
 	lupi_test_rmdir(dir);
@@ -1296,6 +1296,54 @@ START_TEST(load_missing_or_odd_files)
 	free(empty);
 	free(text);
 	lupi_test_rmdir(dir);
+}
+END_TEST
+
+/* Saving never replaces what is not a regular file: a FIFO is refused and
+ * stays; a symlink is written through and stays a link; a read-only file
+ * is refused and keeps its bytes (lib/core/file.c has the details). */
+START_TEST(save_respects_what_the_path_is)
+{
+	lupi_model *m = make(LUPI_TASK_BINARY, 2, 0, 1, 0, 1);
+	char *dir = lupi_test_tmpdir();
+	char *fifo = join(dir, "fifo");
+	ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+	ck_assert_int_eq(lupi_model_save(m, fifo), LUPI_EIO);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "fifo: not a regular file"));
+	struct stat st;
+	ck_assert_int_eq(lstat(fifo, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+
+	char *real = join(dir, "real.lupi"), *link = join(dir, "link.lupi");
+	ck_assert_int_eq(lupi_model_save(m, real), LUPI_OK);
+	ck_assert_int_eq(symlink("real.lupi", link), 0);
+	ck_assert_int_eq(lupi_model_save(m, link), LUPI_OK);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	lupi_model *back = NULL;
+	ck_assert_int_eq(lupi_model_load(real, &back), LUPI_OK);
+	assert_same_model(m, back);
+	lupi_model_free(back);
+
+	ck_assert_int_eq(chmod(real, 0444), 0);
+	size_t n0, n1;
+	unsigned char *before = slurp(real, &n0);
+	lupi_model *other = make(LUPI_TASK_REGRESSION, 3, 1, 1, 0, 1);
+	ck_assert_int_eq(lupi_model_save(other, real), LUPI_EIO);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(),
+				     "real.lupi: permission denied"));
+	unsigned char *after = slurp(real, &n1);
+	ck_assert_uint_eq(n0, n1);
+	ck_assert_int_eq(memcmp(before, after, n0), 0);
+	ck_assert_uint_eq(count_entries(dir), 3);
+	free(before);
+	free(after);
+	free(real);
+	free(link);
+	free(fifo);
+	lupi_test_rmdir(dir);
+	lupi_model_free(other);
+	lupi_model_free(m);
 }
 END_TEST
 
@@ -1394,6 +1442,7 @@ int main(void)
 	tcase_add_test(tc, null_arguments);
 	tcase_add_test(tc, save_uninitialised_model);
 	tcase_add_test(tc, save_to_missing_directory);
+	tcase_add_test(tc, save_respects_what_the_path_is);
 	tcase_add_test(tc, load_missing_or_odd_files);
 	tcase_add_loop_test(tc, failed_save_keeps_the_old_file, 0, 3);
 	tcase_add_test(tc, save_relative_path);

@@ -791,11 +791,11 @@ START_TEST(predict_outputs)
 			 LUPI_EINVAL);
 	ck_assert_int_eq(lupi_model_predict_class(m, x, 1, 2, NULL),
 			 LUPI_EINVAL);
-	/* NaN input: NaN out, no crash */
+	/* NaN input: a NaN output is reported, not returned as LUPI_OK */
 	float xn[2] = {NAN, 0};
 	ck_assert_int_eq(lupi_model_predict(m, xn, 1, 2, LUPI_PREDICT_OUTPUT,
-					    out), LUPI_OK);
-	ck_assert(isnan(out[0]));
+					    out), LUPI_ENONFINITE);
+	has_msg("sample 0: output 0 is not finite");
 	lupi_model_free(m);
 }
 END_TEST
@@ -889,6 +889,105 @@ START_TEST(predict_checks_the_row_width)
 	ck_assert_int_eq(lupi_model_predict(m, x, 2, 3, LUPI_PREDICT_OUTPUT,
 					    out), LUPI_OK);
 	ck_assert_int_eq(lupi_model_predict_class(m, x, 2, 3, cls), LUPI_OK);
+	lupi_model_free(m);
+}
+END_TEST
+
+/* Finite weights whose forward pass overflows: prediction, classes,
+ * metrics and the confusion matrix report LUPI_ENONFINITE naming the
+ * sample, where they used to return LUPI_OK with NaN or infinity. */
+START_TEST(overflowing_outputs_are_reported)
+{
+	/* regression y = 1e30 x: x = 1e30 overflows float */
+	lupi_model *r = model(LUPI_TASK_REGRESSION, 1, NULL, 0, 1);
+	float pr[2] = {1e30f, 0};
+	ck_assert_int_eq(lupi_model_set_params(r, pr, 2), LUPI_OK);
+	float x[3] = {1, 1e30f, 2}, out[3];
+	ck_assert_int_eq(lupi_model_predict(r, x, 1, 1, LUPI_PREDICT_OUTPUT,
+					    out), LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict(r, x, 3, 1, LUPI_PREDICT_OUTPUT,
+					    out), LUPI_ENONFINITE);
+	has_msg("sample 1: output 0 is not finite");
+	ck_assert_int_eq(lupi_model_predict(r, x, 3, 1, LUPI_PREDICT_LOGITS,
+					    out), LUPI_ENONFINITE);
+	lupi_dataset *ds = dataset(3, 1, x);
+	float t[3] = {0, 0, 0};
+	ck_assert_int_eq(lupi_dataset_set_targets(ds, 1, t), LUPI_OK);
+	double v = 0;
+	ck_assert_int_eq(lupi_model_evaluate(r, ds, LUPI_METRIC_MSE, &v),
+			 LUPI_ENONFINITE);
+	has_msg("sample 1: output 0 is not finite");
+	ck_assert_double_eq(v, 0);
+	ck_assert_int_eq(lupi_model_evaluate(r, ds, LUPI_METRIC_MAE, &v),
+			 LUPI_ENONFINITE);
+	lupi_dataset_free(ds);
+	lupi_model_free(r);
+
+	/* classification through a hidden layer that overflows at the bad
+	 * row, 300 (past the first chunk of 256 rows) */
+	size_t h[] = {1};
+	lupi_model *c = model(LUPI_TASK_CLASSIFICATION, 1, h, 1, 2);
+	float pc[6] = {1e30f, 0, 1e30f, -1e30f, 0, 0};
+	ck_assert_int_eq(lupi_model_set_params(c, pc, 6), LUPI_OK);
+	size_t n = 400;
+	float *xs = calloc(n, sizeof *xs), *probs = malloc(2 * n * sizeof *xs);
+	int32_t *cls = malloc(n * sizeof *cls), *y = calloc(n, sizeof *y);
+	xs[300] = 1e10f;
+	ck_assert_int_eq(lupi_model_predict(c, xs, n, 1, LUPI_PREDICT_OUTPUT,
+					    probs), LUPI_ENONFINITE);
+	has_msg("sample 300: output 0 is not finite");
+	ck_assert_int_eq(lupi_model_predict_class(c, xs, n, 1, cls),
+			 LUPI_ENONFINITE);
+	has_msg("sample 300: output 0 is not finite");
+	ck_assert_int_eq(lupi_model_predict_class(c, xs, 300, 1, cls),
+			 LUPI_OK);
+	ds = dataset(n, 1, xs);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 2, y), LUPI_OK);
+	for (int metric = LUPI_METRIC_ACCURACY; metric <= LUPI_METRIC_LOGLOSS;
+	     metric++) {
+		ck_assert_int_eq(lupi_model_evaluate(c, ds, metric, &v),
+				 LUPI_ENONFINITE);
+		has_msg("sample 300: output 0 is not finite");
+	}
+	uint64_t counts[4];
+	ck_assert_int_eq(lupi_model_confusion(c, ds, counts), LUPI_ENONFINITE);
+	has_msg("sample 300");
+	lupi_dataset_free(ds);
+	free(xs);
+	free(probs);
+	free(cls);
+	free(y);
+	lupi_model_free(c);
+}
+END_TEST
+
+/* n x d (or n x outputs) floats that overflow size_t are refused before x
+ * is read: x here is one row. */
+START_TEST(predict_refuses_overflowing_sizes)
+{
+	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 4, NULL, 0, 2);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	float x[4] = {0}, out[2];
+	int32_t cls[1];
+	const size_t ns[] = {SIZE_MAX / 2, SIZE_MAX / 8, SIZE_MAX / 16 + 1};
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(lupi_model_predict(m, x, ns[i], 4,
+						    LUPI_PREDICT_OUTPUT, out),
+				 LUPI_ERANGE);
+		char want[96];
+		snprintf(want, sizeof want, "%zu samples of 4 inputs", ns[i]);
+		has_msg(want);
+		ck_assert_int_eq(lupi_model_predict_class(m, x, ns[i], 4, cls),
+				 LUPI_ERANGE);
+	}
+	lupi_model_free(m);
+	/* the outputs overflow, the inputs do not */
+	m = model(LUPI_TASK_CLASSIFICATION, 1, NULL, 0, 16);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict(m, x, SIZE_MAX / 32, 1,
+					    LUPI_PREDICT_OUTPUT, out),
+			 LUPI_ERANGE);
+	has_msg("16 outputs");
 	lupi_model_free(m);
 }
 END_TEST
@@ -1568,6 +1667,71 @@ START_TEST(early_stopping_restores_best)
 }
 END_TEST
 
+/* Training that ends in LUPI_ENONFINITE keeps the weights of the best
+ * validation epoch (RESTORE_BEST), as an early stop would: the first epoch
+ * trains at a sane rate, then the callback raises SGD's rate to 1e3 and a
+ * later step overflows. */
+struct diverge {
+	lupi_model *m;
+	float best[64];
+	size_t ends;
+};
+
+static int diverge_after_one_epoch(void *user, const lupi_progress *p)
+{
+	struct diverge *d = user;
+	if (!p->epoch_end)
+		return 0;
+	if (d->ends++ == 0) {
+		ck_assert_int_eq(lupi_model_get_params(d->m, d->best,
+				 lupi_model_num_params(d->m)), LUPI_OK);
+		ck_assert_int_eq(lupi_model_set_double(d->m, LUPI_MODEL_OPT_LR,
+						       1000), LUPI_OK);
+	}
+	return 0;
+}
+
+START_TEST(fit_nonfinite_restores_best)
+{
+	size_t h[] = {4};
+	lupi_model *m = model(LUPI_TASK_REGRESSION, 2, h, 1, 1);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER,
+					    LUPI_OPTIM_SGD), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 50),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 4),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 1e-3),
+			 LUPI_OK);
+	size_t np = lupi_model_num_params(m);
+	ck_assert_uint_le(np, 64);
+	lupi_dataset *train = linear(40, 1, 60), *valid = linear(20, 1, 61);
+	struct diverge d = {.m = m};
+	ck_assert_int_eq(lupi_model_fit(m, train, valid,
+					diverge_after_one_epoch, &d),
+			 LUPI_ENONFINITE);
+	ck_assert_uint_eq(d.ends, 1); /* it failed in the second epoch */
+	float *p = params_of(m);
+	ck_assert_mem_eq(p, d.best, np * sizeof *p);
+	free(p);
+	/* without a validation set: the weights before the failed step,
+	 * finite */
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 1000),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit(m, train, NULL, NULL, NULL),
+			 LUPI_ENONFINITE);
+	p = params_of(m);
+	for (size_t i = 0; i < np; i++)
+		ck_assert(isfinite(p[i]));
+	free(p);
+	lupi_model_free(m);
+	lupi_dataset_free(train);
+	lupi_dataset_free(valid);
+}
+END_TEST
+
 START_TEST(progress_and_stop)
 {
 	lupi_model *m = model(LUPI_TASK_CLASSIFICATION, 2, NULL, 0, 3);
@@ -1921,6 +2085,8 @@ int main(void)
 	tcase_add_test(tc, predict_binary_and_regression);
 	tcase_add_test(tc, predict_in_chunks);
 	tcase_add_test(tc, predict_checks_the_row_width);
+	tcase_add_test(tc, overflowing_outputs_are_reported);
+	tcase_add_test(tc, predict_refuses_overflowing_sizes);
 	tcase_add_test(tc, evaluate_classification);
 	tcase_add_test(tc, evaluate_binary_and_regression);
 	tcase_add_test(tc, step_errors);
@@ -1940,6 +2106,7 @@ int main(void)
 	tcase_add_test(tf, fit_blobs_binary_sgd);
 	tcase_add_test(tf, fit_linear_regression);
 	tcase_add_test(tf, early_stopping_restores_best);
+	tcase_add_test(tf, fit_nonfinite_restores_best);
 	tcase_add_test(tf, progress_and_stop);
 	tcase_add_test(tf, fit_is_deterministic);
 	tcase_add_test(tf, fit_privileged_view_skips_missing);
