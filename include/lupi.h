@@ -396,9 +396,11 @@ LUPI_API int lupi_reader_set_role_name(lupi_reader *r, const char *name,
  * Loads a CSV file (RFC 4180 quoting; gzip'd when the file starts with the
  * gzip magic). Columns without a role are REGULAR, except that when no
  * column is a TARGET the last column is the target. An empty PRIVILEGED cell
- * marks that sample's X* absent (the whole row's X* then). Errors name
+ * marks that sample's X* absent (the whole row's X* then). Lines end at LF,
+ * CR LF or CR; a UTF-8 byte-order mark at the start is skipped. Errors name
  * file:line:column: a bad number, a ragged row, a label out of range or not
- * an integer, NaN/Inf unless allowed, an unknown column name.
+ * an integer, NaN/Inf unless allowed, an unknown column name, an embedded
+ * NUL byte.
  * @return LUPI_OK; LUPI_EINVAL; LUPI_EIO; LUPI_EFORMAT; LUPI_ERANGE;
  *         LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.1
  */
@@ -409,8 +411,10 @@ LUPI_API int lupi_dataset_load_csv(const char *path, const lupi_reader *r,
  * increasing from 1, '#' comments), gzip'd or not. Feature indices given the
  * PRIVILEGED role form X* (in index order), the others X; the dimension is
  * the largest index seen. A line with no privileged pair has X* absent when
- * any privileged role is set. Errors name file:line:column for malformed
- * pairs, zero or non-increasing indices, bad labels. The data is expanded
+ * any privileged role is set. Lines end at LF, CR LF or CR; a UTF-8
+ * byte-order mark at the start is skipped. Errors name file:line:column for
+ * malformed pairs, zero or non-increasing indices, bad labels, an embedded
+ * NUL byte. The data is expanded
  * to dense rows: indices are capped at 2^24 and X plus X* at 1 GiB
  * (LUPI_EFORMAT beyond), so a small untrusted file can still cost up to
  * 1 GiB of memory.
@@ -445,6 +449,9 @@ typedef struct lupi_model lupi_model;
 #define LUPI_ACT_TANH 2
 #define LUPI_ACT_SIGMOID 3
 #define LUPI_ACT_GELU 4 /* tanh approximation */
+#define LUPI_ACT_TEMPERED_SIGMOID 5 /* s sigmoid(T x) - o with the model's
+                                       TS_* options; tanh is s=2, T=2, o=1
+                                       (Papernot et al. 2021); @since 0.3 */
 
 /* Initialisers. */
 #define LUPI_INIT_HE 0     /* normal(0, 2/fan_in) - default for relu/gelu */
@@ -497,6 +504,11 @@ typedef struct lupi_model lupi_model;
 #define LUPI_MODEL_OPT_GAMMA 1109        /* STEP schedule factor [0.1], (0, 1] */
 #define LUPI_MODEL_OPT_MIN_LR 1110       /* COSINE schedule floor [0], >= 0 */
 #define LUPI_MODEL_OPT_RMS_DECAY 1111    /* RMSprop smoothing a [0.99], [0, 1) */
+/* The tempered sigmoid's parameters, for every layer with that activation;
+ * like ACTIVATION they cannot change after training started. @since 0.3 */
+#define LUPI_MODEL_OPT_TS_SCALE 1112       /* s [2], (0, 1000] */
+#define LUPI_MODEL_OPT_TS_TEMPERATURE 1113 /* T [2], (0, 1000] */
+#define LUPI_MODEL_OPT_TS_OFFSET 1114      /* o [1], [-1000, 1000] */
 
 /* Integer options of one layer (lupi_model_set_layer_int); layers are
  * numbered from 0, the output layer last. */
@@ -671,7 +683,10 @@ LUPI_API int lupi_model_apply_gradient(lupi_model *m, const float *grad,
  * Errors as lupi_model_step(), plus LUPI_ECANCELLED when the callback
  * stopped training (the weights trained so far are kept; with RESTORE_BEST
  * and valid, those of the best epoch evaluated so far, as when training
- * stops for PATIENCE). @since 0.2
+ * stops for PATIENCE). LUPI_ENONFINITE (a step, or the outputs on valid,
+ * not finite) also stops training: the failed step changed nothing, so the
+ * weights are those of the last step that succeeded, or with RESTORE_BEST
+ * and valid those of the best epoch evaluated so far. @since 0.2
  */
 LUPI_API int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
 			    const lupi_dataset *valid,
@@ -688,7 +703,11 @@ LUPI_API int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
  * (n * outputs floats). Applies the stored standardisation. Safe to call
  * concurrently on a model nobody modifies. @return LUPI_OK; LUPI_EINVAL
  * (NULL, n 0, unknown `what`); LUPI_ESHAPE (d differs from the inputs);
- * LUPI_ESTATE (never initialised); LUPI_ENOMEM. @since 0.2
+ * LUPI_ERANGE (n rows of x or out would not fit in memory: n * d or
+ * n * outputs floats overflow size_t; x is not read); LUPI_ESTATE (never
+ * initialised); LUPI_ENONFINITE naming the sample when an output is not
+ * finite (a NaN input, or finite weights whose forward pass overflows; out
+ * then holds no meaningful values); LUPI_ENOMEM. @since 0.2
  */
 LUPI_API int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
 				size_t d, int what, float *out);
@@ -710,7 +729,8 @@ LUPI_API int lupi_model_predict_class(const lupi_model *m, const float *x,
  * Evaluates a metric on ds through the model's view (samples without a
  * needed X* are skipped; weights are not used). @return LUPI_OK;
  * LUPI_EINVAL; LUPI_ESHAPE; LUPI_ESTATE; LUPI_ENOTSUP (metric and task do
- * not fit). @since 0.1
+ * not fit); LUPI_ENONFINITE naming the sample whose output is not finite
+ * (*value is left alone); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_model_evaluate(const lupi_model *m, const lupi_dataset *ds,
 				 int metric, double *value);
@@ -726,8 +746,17 @@ LUPI_API int lupi_model_confusion(const lupi_model *m, const lupi_dataset *ds,
  * Saves the model (weights, shapes, options, standardisation; not the
  * optimiser state) to path atomically: a temporary file in the same
  * directory is written, fsynced and renamed over path, so a failed save
- * leaves any old file intact. @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE
- * (never initialised); LUPI_EIO with the system's reason. @since 0.1
+ * leaves any old file intact. A missing path is created (0644); an existing
+ * regular file keeps its permissions. A symbolic link to a regular file is
+ * written through: the file it resolves to (realpath) is replaced the same
+ * way, with the temporary file next to it, and the link stays a link.
+ * Anything else that exists (a device, a FIFO, a directory, a link to one,
+ * a dangling link) is refused with LUPI_EIO "<path>: not a regular file"
+ * (or the system's reason for a dangling link), and a file the caller may
+ * not write, or with no write permission bit at all (so also for root), with
+ * LUPI_EIO "<path>: permission denied"; nothing is changed then.
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (never initialised); LUPI_EIO
+ * with the path and the reason; LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_model_save(const lupi_model *m, const char *path);
 /**
@@ -842,8 +871,8 @@ LUPI_API int lupi_loss_get_int(const lupi_loss *loss, int key, int64_t *value);
 LUPI_API int lupi_loss_get_double(const lupi_loss *loss, int key,
 				  double *value);
 /**
- * Restricts the teacher term to output columns cols[0..n) (copied); NULL or
- * n 0 restores all columns. For KD the restricted columns are renormalised
+ * Restricts the teacher term to output columns cols[0..n) (copied); n 0
+ * (cols may then be NULL) restores all columns. For KD the restricted columns are renormalised
  * as their own distribution. @return LUPI_OK; LUPI_EINVAL (NULL loss,
  * cols NULL with n > 0, a repeated column); LUPI_ENOMEM. A column >= k is
  * reported by lupi_loss_eval (LUPI_ESHAPE). @since 0.1
@@ -927,9 +956,14 @@ LUPI_API int lupi_teacher_create(lupi_teacher **out);
 LUPI_API void lupi_teacher_free(lupi_teacher *t);
 /**
  * Adds a trained model as a member (copied, so the host may free m), with a
- * positive weight. It sees each sample through its own view.
+ * positive weight. It sees each sample through its own view. A model that
+ * was never trained but has weights (lupi_model_init() or
+ * lupi_model_set_params()) is accepted as it is: the fixed random teacher
+ * of random network distillation (since 0.3; documented, the behaviour is
+ * that of 0.1).
  * @return LUPI_OK; LUPI_EINVAL (NULL, weight not finite and > 0);
- *         LUPI_ESTATE (m untrained); LUPI_ESHAPE (task or outputs differ
+ *         LUPI_ESTATE (m has no weights: neither trained nor initialised);
+ *         LUPI_ESHAPE (task or outputs differ
  *         from earlier members); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
@@ -940,9 +974,10 @@ LUPI_API int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
  * probabilities non-negative summing to 1 within 1e-3; rows of samples
  * without X* may hold anything and are ignored when ds has a mask). They
  * are tied to ds: using the teacher with another dataset returns
- * LUPI_EMISMATCH. @return LUPI_OK; LUPI_EINVAL (NULL, kind, weight);
+ * LUPI_EMISMATCH. @return LUPI_OK; LUPI_EINVAL (NULL, kind, weight, a row
+ * of probabilities with a negative entry or not summing to 1);
  * LUPI_ESHAPE (k differs from earlier members); LUPI_ENONFINITE;
- * LUPI_ERANGE (a row of probabilities); LUPI_ENOMEM. @since 0.1
+ * LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_teacher_add_outputs(lupi_teacher *t, const lupi_dataset *ds,
 				      const float *outputs, size_t k, int kind,
@@ -1153,6 +1188,177 @@ LUPI_API int lupi_compare_row(const lupi_compare *c, size_t row, int *kind,
  * LUPI_ESTATE; LUPI_ERANGE. @since 0.2 */
 LUPI_API int lupi_compare_value(const lupi_compare *c, size_t row,
 				unsigned repeat, double *value);
+
+/* ------------------------------------------------------------------------ */
+/* Control: growing datasets, online imitation (DAgger), random network      */
+/* distillation                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A dataset that grows while a student trains: a policy acts, an expert
+ * (a teacher model, or a scripted expert or planner in the host) labels
+ * the states it visited, and they are appended (DAgger, Ross, Gordon &
+ * Bagnell 2011). With a capacity the oldest rows are evicted: a replay
+ * buffer. Rows stay contiguous, so the borrowed pointers of the accessors
+ * above keep their layout (they become invalid at every append).
+ *
+ * What stays valid:
+ * - An append that evicts nothing keeps the dataset's identity and rows
+ *   0..n-1 unchanged (same index, same values). A student's stored
+ *   standardisation, fitted at its first step, is kept (never refitted).
+ *   A teacher cache (lupi_teacher_prepare) covers the rows it was prepared
+ *   on and is not read for the grown dataset: steps compute the teacher
+ *   outputs from its model members on demand (the same values), until
+ *   lupi_teacher_prepare is called again on the grown dataset. External
+ *   outputs (lupi_teacher_add_outputs) hold one row per sample of the
+ *   dataset they were given for, so after an append a teacher holding them
+ *   returns LUPI_EMISMATCH: an external expert supplies its actions as the
+ *   appended rows' labels or targets instead.
+ * - An eviction (by an append past the capacity, or by a smaller capacity)
+ *   shifts every row: it changes the identity, as lupi_dataset_shuffle()
+ *   does, so caches and external outputs return LUPI_EMISMATCH or are
+ *   recomputed. lupi_dataset_evicted() counts the rows evicted so far: the
+ *   row now at index i is the (evicted + i)-th row the dataset ever held
+ *   (from 0), so a host can keep its own per-row data aligned.
+ * - Setting labels, targets, weights or X* on a grown dataset works as on
+ *   any other; a subset or split has no capacity.
+ */
+
+/**
+ * Appends n rows to ds: x (n*d floats, d = the dataset's X width), x_priv
+ * (n*d_priv floats, NULL: the rows have no X*), mask (n bytes, 0 = that
+ * row's X* absent; NULL = all present), labels (n int32, for
+ * classification and binary datasets, NULL otherwise), targets (n*m
+ * floats, for regression, NULL otherwise) and weights (n floats, NULL =
+ * 1; a dataset without weights gets weight 1 for its earlier rows). All
+ * are copied; everything is checked before anything changes. With a
+ * capacity C, the oldest rows are evicted so that at most C remain (of
+ * more than C new rows only the last C are kept). Amortised O(1) per row:
+ * the room grows geometrically (up to 2C rows with a capacity), so a
+ * replay buffer allocates nothing once full. See above for what stays
+ * valid. @return LUPI_OK; LUPI_EINVAL (NULL ds or x, n 0, labels or
+ * targets not as the task needs); LUPI_ESTATE (x_priv given, but ds has
+ * no X*); LUPI_ERANGE (a label out of range, a negative or non-finite
+ * weight); LUPI_ENONFINITE (a feature, a present X* or a target, named by
+ * row); LUPI_ENOMEM (ds unchanged). @since 0.3
+ */
+LUPI_API int lupi_dataset_append(lupi_dataset *ds, size_t n, const float *x,
+				 const float *x_priv, const uint8_t *mask,
+				 const int32_t *labels, const float *targets,
+				 const float *weights);
+/**
+ * Sets the capacity: at most this many rows, the oldest evicted first by
+ * appends; 0 (the default) means unbounded. A capacity below the current
+ * row count evicts the oldest rows at once (no reallocation). Kept by
+ * lupi_dataset_shuffle(). @return LUPI_OK; LUPI_EINVAL (NULL). @since 0.3
+ */
+LUPI_API int lupi_dataset_set_capacity(lupi_dataset *ds, size_t capacity);
+/** The capacity (0: unbounded; 0 for NULL). @since 0.3 */
+LUPI_API size_t lupi_dataset_capacity(const lupi_dataset *ds);
+/** Rows evicted since the dataset was created (0 for NULL). @since 0.3 */
+LUPI_API uint64_t lupi_dataset_evicted(const lupi_dataset *ds);
+/**
+ * Draws n row indices uniformly, with replacement, from the current rows
+ * into idx (n entries), from the host's random state *state (any value to
+ * start; the call advances it, so the same start gives the same batches).
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n 0). @since 0.3
+ */
+LUPI_API int lupi_dataset_sample(const lupi_dataset *ds, size_t n,
+				 uint64_t *state, size_t *idx);
+
+/**
+ * DAgger's training half: `steps` calls of lupi_student_step() on batches
+ * of `batch` rows drawn with lupi_dataset_sample(ds, batch, state, ...).
+ * teacher may be NULL (the rows' labels or targets, e.g. an external
+ * expert's actions, are the imitation targets); loss as in
+ * lupi_student_step(). Writes the mean step loss into *mean_loss (may be
+ * NULL). The rollouts, with probability beta the expert's action executed,
+ * stay in the host (examples/control_dagger.c). @return LUPI_OK;
+ * LUPI_EINVAL (NULL, steps or batch 0); LUPI_ERANGE (batch above
+ * 1048576); errors of lupi_student_step(), which stop the loop (the steps
+ * before it are kept). @since 0.3
+ */
+LUPI_API int lupi_dagger_steps(lupi_model *student,
+			       const lupi_teacher *teacher, lupi_loss *loss,
+			       const lupi_dataset *ds, size_t steps,
+			       size_t batch, uint64_t *state,
+			       double *mean_loss);
+
+/*
+ * Random network distillation (Burda, Edwards, Storkey & Klimov 2019): the
+ * teacher is a model initialised with lupi_model_init() and never trained
+ * (lupi_teacher_add_model accepts it), the student a regression model with
+ * as many outputs, trained with LUPI_LOSS_REGRESSION and LAMBDA 1 to
+ * predict the teacher on visited states; its error on a state is the
+ * state's novelty. Observations are normalised with running statistics
+ * before both networks see them (set LUPI_MODEL_OPT_STANDARDIZE 0 on
+ * both), and rewards are divided by a running standard deviation of
+ * their discounted sum, as in the paper.
+ */
+
+/**
+ * Novelty of n host rows x (n*d floats, d = the student's inputs):
+ * scores[i] = mean over the k outputs of (student(x_i) - teacher(x_i))^2,
+ * with the teacher's members combined as in lupi_teacher_outputs(). The
+ * student is only read. @return LUPI_OK; LUPI_EINVAL (NULL, n 0);
+ * LUPI_ENOTSUP (the student is not a regression model, or no teacher
+ * member sees the rows: members must use LUPI_VIEW_REGULAR); LUPI_ESTATE
+ * (student not initialised, teacher without members); LUPI_ESHAPE (d, or
+ * the teacher's outputs); LUPI_EMISMATCH (external teacher outputs);
+ * LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_student_novelty(const lupi_model *student,
+				  const lupi_teacher *teacher,
+				  const float *x, size_t n, size_t d,
+				  float *scores);
+
+/** Running normalisation of RND's observations and rewards. */
+typedef struct lupi_rnd lupi_rnd;
+
+/**
+ * A normaliser for observations of d features and rewards discounted by
+ * gamma. Its running statistics start as the paper's code starts them
+ * (count 1e-4, mean 0, variance 1) and merge each batch exactly (Chan,
+ * Golub & LeVeque), so after batches of N values in all the mean is
+ * sum / (N + 1e-4) and the variance (1e-4 (1 + mean^2) + sum of
+ * (v - mean)^2) / (N + 1e-4). @return LUPI_OK; LUPI_EINVAL (out NULL);
+ * LUPI_ERANGE (d 0 or above 1048576, gamma not in [0, 1)); LUPI_ENOMEM.
+ * @since 0.3
+ */
+LUPI_API int lupi_rnd_create(size_t d, double gamma, lupi_rnd **out);
+/** Frees a normaliser; NULL is a no-op. @since 0.3 */
+LUPI_API void lupi_rnd_free(lupi_rnd *r);
+/**
+ * Adds n observations (n*d floats) to the running mean and variance of
+ * each feature. @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ESHAPE (d
+ * differs); LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_rnd_observe(lupi_rnd *r, const float *x, size_t n,
+			      size_t d);
+/**
+ * out = clip((x - mean) / std, -5, 5) per feature with the running
+ * statistics (out may be x). @return LUPI_OK; LUPI_EINVAL (NULL, n 0);
+ * LUPI_ESHAPE (d differs); LUPI_ENONFINITE. @since 0.3
+ */
+LUPI_API int lupi_rnd_normalize(const lupi_rnd *r, const float *x, size_t n,
+				size_t d, float *out);
+/**
+ * Normalised intrinsic rewards of n consecutive steps of one stream (e.g.
+ * the novelty scores of a rollout): the scores pass through the discounted
+ * return R = gamma R + score (continuing across calls), the running
+ * variance of R is updated with this call's n returns, and out[i] =
+ * scores[i] / sqrt(variance) after the update (out may be scores).
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ENONFINITE. @since 0.3
+ */
+LUPI_API int lupi_rnd_rewards(lupi_rnd *r, const float *scores, size_t n,
+			      float *out);
+/**
+ * The running statistics: observation mean and std (d values each) and
+ * the std of the discounted returns; any output may be NULL.
+ * @return LUPI_OK; LUPI_EINVAL (NULL r). @since 0.3
+ */
+LUPI_API int lupi_rnd_stats(const lupi_rnd *r, double *obs_mean,
+			    double *obs_std, double *reward_std);
 
 #ifdef __cplusplus
 }

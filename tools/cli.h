@@ -22,9 +22,9 @@
 
 /* Exit codes, documented in `lupi --help`. */
 #define CLI_EXIT_OK 0
-#define CLI_EXIT_ERROR 1        /* the library failed: bad data, bad file, ... */
-#define CLI_EXIT_USAGE 2        /* the command line is wrong */
-#define CLI_EXIT_INTERRUPTED 130 /* stopped by SIGINT (128 + 2, as shells do) */
+#define CLI_EXIT_ERROR 1 /* the library failed: bad data, bad file, ... */
+#define CLI_EXIT_USAGE 2 /* the command line is wrong */
+#define CLI_EXIT_INTERRUPTED 130 /* SIGINT (128 + 2, as shells report) */
 
 #define CLI_MAX_HIDDEN 16
 #define CLI_MAX_GRID 64

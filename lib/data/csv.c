@@ -37,14 +37,21 @@ static int push_field(struct csv *c, char *field)
 	return LUPI_OK;
 }
 
-/* Past one line break at p (LF or CR LF); 0 when there is none. */
+/* Past one line break at p (LF, CR LF, or CR alone as old Mac OS wrote);
+ * 0 when there is none. */
 static size_t newline_len(const char *p, const char *end)
 {
-	if (p < end && *p == '\n')
-		return 1;
-	if (p + 1 < end && p[0] == '\r' && p[1] == '\n')
-		return 2;
-	return 0;
+	if (p >= end || (*p != '\n' && *p != '\r'))
+		return 0;
+	return p + 1 < end && p[0] == '\r' && p[1] == '\n' ? 2 : 1;
+}
+
+/* A NUL byte would end a field early when it is read as a C string
+ * ("5\0junk" as 5), so it is refused where it stands. */
+static int nul_error(const struct csv *c)
+{
+	return lupi__err(LUPI_EFORMAT, "%s:%zu:%zu: embedded NUL byte",
+			 c->path, c->rec_line, c->n_fields + 1);
 }
 
 /* Skips lines holding nothing but spaces and tabs. */
@@ -75,6 +82,10 @@ static char *quoted_field(struct csv *c, int *code)
 					  c->rec_line, c->n_fields + 1);
 			return NULL;
 		}
+		if (*p == '\0') {
+			*code = nul_error(c);
+			return NULL;
+		}
 		if (*p == '"') {
 			if (p + 1 < c->end && p[1] == '"') {
 				*w++ = '"';
@@ -84,7 +95,7 @@ static char *quoted_field(struct csv *c, int *code)
 			p++;
 			break;
 		}
-		c->line += *p == '\n';
+		c->line += *p == '\n' || (*p == '\r' && p[1] != '\n');
 		*w++ = *p++;
 	}
 	if (p < c->end && *p != c->delim &&
@@ -118,11 +129,10 @@ static int read_record(struct csv *c)
 		} else {
 			field = c->p;
 			while (c->p < c->end && *c->p != c->delim &&
-			       *c->p != '\n')
+			       *c->p != '\n' && *c->p != '\r' && *c->p != '\0')
 				c->p++;
-			if (c->p > field && c->p[-1] == '\r' &&
-			    c->p < c->end && *c->p == '\n')
-				c->p[-1] = '\0'; /* the CR of CR LF */
+			if (c->p < c->end && *c->p == '\0')
+				return nul_error(c);
 		}
 		LUPI__TRY(push_field(c, field));
 		/* c->p is at a delimiter, a line break or the end. */
@@ -410,6 +420,10 @@ int lupi_dataset_load_csv(const char *path, const lupi_reader *r,
 	c.delim = (char)r->delimiter;
 	c.p = (char *)data;
 	c.end = c.p + len;
+	/* Excel's "CSV UTF-8" starts with a byte-order mark, which is no
+	 * part of the first column's name. */
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		c.p += 3;
 	c.line = 1;
 	lupi__table t;
 	lupi__table_init(&t, r);

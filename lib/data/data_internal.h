@@ -19,6 +19,18 @@ struct lupi_dataset {
 	int32_t *labels;  /* n, classification and binary */
 	float *targets;   /* n*k, regression */
 	float *weights;   /* n or NULL */
+
+	/* Growth (lupi_dataset_append, dataset.c). Every per-row array above
+	 * starts `head` rows into its allocation (rows evicted but not yet
+	 * moved out) and has room for max(cap_rows, head + n) rows. Code that
+	 * replaces an array calls lupi__dataset_compact first, which makes
+	 * head 0 and cap_rows 0 (room for n rows). */
+	size_t head, cap_rows;
+	size_t capacity;  /* 0: unbounded; else at most this many rows, the
+	                     oldest evicted first */
+	uint64_t evicted; /* rows evicted since creation (row generation) */
+	size_t n_grow;    /* reallocations by append (tests count them) */
+	size_t n_moved;   /* rows moved to the front by append (tests) */
 };
 
 /* Bound on classes K and regression outputs m. */
@@ -39,6 +51,9 @@ static inline int lupi__dataset_has_priv(const lupi_dataset *ds, size_t i)
 int lupi__view_valid(int view);
 /* 1 when the view reads X* (PRIVILEGED, BOTH). */
 int lupi__view_needs_priv(int view);
+/* "regular", "privileged", "both" (the model option's value names), or
+ * "unknown": for messages, which name views rather than number them. */
+const char *lupi__view_name(int view);
 /* Width of a view (0 when the view is unknown or its X* absent). */
 size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view);
 /* 1 when sample i has every feature of the view: always for REGULAR, only
@@ -141,6 +156,11 @@ int lupi__parse_double(const char *s, const char **end, double *v);
  * -1/+1 when pm1), classification integers in [0, K). Sets *label or the
  * message "label ... " (without location) and returns the error code. */
 int lupi__check_label(const lupi__table *t, double v, int pm1, int32_t *label);
+
+/* Moves the rows of a grown dataset to the start of their allocations
+ * (head 0, cap_rows 0), so that an array can be freed and replaced by one
+ * of n rows. Never fails. */
+void lupi__dataset_compact(lupi_dataset *ds);
 
 /* An empty dataset with a fresh id; NULL when out of memory. */
 lupi_dataset *lupi__dataset_alloc(void);

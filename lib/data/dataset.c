@@ -66,10 +66,13 @@ int lupi_dataset_create(size_t n, size_t d, const float *x, lupi_dataset **out)
 	return LUPI_OK;
 }
 
+static void rebase(lupi_dataset *ds);
+
 void lupi_dataset_free(lupi_dataset *ds)
 {
 	if (ds == NULL)
 		return;
+	rebase(ds); /* a grown dataset's allocations start `head` rows before */
 	lupi__free(ds->x);
 	lupi__free(ds->x_priv);
 	lupi__free(ds->mask);
@@ -135,6 +138,7 @@ int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
 					 "finite", i, where,
 					 (double)x_priv[i * d_priv + where]);
 	}
+	lupi__dataset_compact(ds);
 	float *xp = copy_floats(x_priv, ds->n, d_priv);
 	uint8_t *m = xp != NULL ? lupi__malloc(ds->n) : NULL;
 	if (m == NULL) {
@@ -165,6 +169,7 @@ static int store_labels(lupi_dataset *ds, size_t k, const int32_t *labels,
 		return lupi__err(LUPI_ENOMEM, "out of memory for %zu labels",
 				 ds->n);
 	memcpy(copy, labels, ds->n * sizeof *copy);
+	lupi__dataset_compact(ds);
 	lupi__free(ds->labels);
 	lupi__free(ds->targets);
 	ds->labels = copy;
@@ -216,6 +221,7 @@ int lupi_dataset_set_targets(lupi_dataset *ds, size_t m, const float *targets)
 	if (copy == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory for %zu x %zu "
 				 "targets", ds->n, m);
+	lupi__dataset_compact(ds);
 	lupi__free(ds->labels);
 	lupi__free(ds->targets);
 	ds->labels = NULL;
@@ -229,6 +235,7 @@ int lupi_dataset_set_weights(lupi_dataset *ds, const float *weights)
 {
 	LUPI__CHECK_NULL(ds);
 	if (weights == NULL) {
+		lupi__dataset_compact(ds);
 		lupi__free(ds->weights);
 		ds->weights = NULL;
 		return LUPI_OK;
@@ -242,6 +249,7 @@ int lupi_dataset_set_weights(lupi_dataset *ds, const float *weights)
 	if (copy == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory for %zu weights",
 				 ds->n);
+	lupi__dataset_compact(ds);
 	lupi__free(ds->weights);
 	ds->weights = copy;
 	return LUPI_OK;
@@ -544,6 +552,9 @@ int lupi_dataset_shuffle(lupi_dataset *ds, uint64_t seed)
 	lupi_dataset tmp = *ds;
 	*ds = *s;
 	*s = tmp;
+	/* The growth settings stay with the handle. */
+	ds->capacity = tmp.capacity;
+	ds->evicted = tmp.evicted;
 	lupi_dataset_free(s);
 	return LUPI_OK;
 }
@@ -663,5 +674,371 @@ int lupi_dataset_standardize(lupi_dataset *ds, int view, const float *mean,
 						   mean + off[p], std + off[p],
 						   apply));
 	ds->id = lupi__dataset_new_id();
+	return LUPI_OK;
+}
+
+/* ---- growth: append, capacity (a ring of rows), sampling ---------------- */
+
+/*
+ * A growing dataset keeps its rows contiguous, so every borrowed pointer
+ * and every loop over ds->x stays as it is. Rows are appended into spare
+ * room grown geometrically; with a capacity C, evicting the oldest rows
+ * only advances `head`, and once the rows reach the end of the room they
+ * are moved back to the start. The room is grown up to 2C rows, so a move
+ * of at most C rows happens after at least C appended rows: amortised O(1)
+ * per row either way.
+ */
+
+/* Rows of room a dataset has always at least. */
+#define GROW_MIN_ROWS 16u
+
+/* One per-row array: its pointer and bytes per row. */
+struct rows_array {
+	void **p;
+	size_t row;
+};
+
+/* The per-row arrays ds has, into a[6]; returns how many. */
+static size_t row_arrays(lupi_dataset *ds, struct rows_array *a)
+{
+	size_t na = 0;
+	a[na++] = (struct rows_array){(void **)&ds->x, ds->d * sizeof(float)};
+	if (ds->x_priv != NULL)
+		a[na++] = (struct rows_array){(void **)&ds->x_priv,
+					      ds->d_priv * sizeof(float)};
+	if (ds->mask != NULL)
+		a[na++] = (struct rows_array){(void **)&ds->mask, 1};
+	if (ds->labels != NULL)
+		a[na++] = (struct rows_array){(void **)&ds->labels,
+					      sizeof(int32_t)};
+	if (ds->targets != NULL)
+		a[na++] = (struct rows_array){(void **)&ds->targets,
+					      ds->k * sizeof(float)};
+	if (ds->weights != NULL)
+		a[na++] = (struct rows_array){(void **)&ds->weights,
+					      sizeof(float)};
+	return na;
+}
+
+static unsigned char *base_of(const struct rows_array *a, size_t head)
+{
+	return (unsigned char *)*a->p - head * a->row;
+}
+
+/* Advances every array by `rows` (rows > 0: evicting) or points them back
+ * to their allocations (rows = -head), without moving data. */
+static void shift_arrays(lupi_dataset *ds, size_t rows, int to_base)
+{
+	struct rows_array a[6];
+	size_t na = row_arrays(ds, a);
+	for (size_t j = 0; j < na; j++)
+		*a[j].p = to_base ? base_of(&a[j], ds->head)
+				  : (unsigned char *)*a[j].p + rows * a[j].row;
+	ds->head = to_base ? 0 : ds->head + rows;
+}
+
+static void rebase(lupi_dataset *ds)
+{
+	if (ds->head > 0)
+		shift_arrays(ds, 0, 1);
+}
+
+void lupi__dataset_compact(lupi_dataset *ds)
+{
+	if (ds->head > 0) {
+		struct rows_array a[6];
+		size_t na = row_arrays(ds, a);
+		for (size_t j = 0; j < na; j++)
+			memmove(base_of(&a[j], ds->head), *a[j].p,
+				ds->n * a[j].row);
+		shift_arrays(ds, 0, 1);
+	}
+	ds->cap_rows = 0;
+}
+
+/* Rows the allocations hold. */
+static size_t room_of(const lupi_dataset *ds)
+{
+	size_t used = ds->head + ds->n;
+	return ds->cap_rows > used ? ds->cap_rows : used;
+}
+
+/* Drops the oldest e rows (e <= n): O(1) but for counting their X*. */
+static void evict_rows(lupi_dataset *ds, size_t e)
+{
+	if (e == 0)
+		return;
+	for (size_t i = 0; i < e; i++)
+		ds->n_priv -= (size_t)lupi__dataset_has_priv(ds, i);
+	shift_arrays(ds, e, 0);
+	ds->n -= e;
+	ds->evicted += e;
+	/* Rows moved: whatever is tied to row numbers is stale. */
+	ds->id = lupi__dataset_new_id();
+}
+
+/* Keeps "mask NULL means every X* present" after rows came or went. */
+static void settle_grown_mask(lupi_dataset *ds)
+{
+	if (ds->mask != NULL && ds->n_priv == ds->n) {
+		lupi__free(ds->mask - ds->head);
+		ds->mask = NULL;
+	}
+}
+
+/* What one append does, decided before anything changes. */
+struct append_plan {
+	size_t skip;    /* leading input rows dropped (more than capacity) */
+	size_t add;     /* input rows stored */
+	size_t evict;   /* oldest rows evicted */
+	size_t room;    /* rows of room after the append */
+	int grow, move; /* reallocate to `room`; move the rows to the front */
+	int new_mask;   /* create a mask (a stored row lacks X*) */
+	int new_weights;
+};
+
+static int append_check_rows(const lupi_dataset *ds, size_t n,
+			     const float *x_priv, const uint8_t *mask,
+			     const float *weights)
+{
+	if (x_priv != NULL) {
+		if (ds->x_priv == NULL)
+			return lupi__err(LUPI_ESTATE, "append: the dataset "
+					 "has no privileged features (set "
+					 "them first with "
+					 "lupi_dataset_set_privileged)");
+		for (size_t i = 0; i < n; i++) {
+			size_t w;
+			const float *r = x_priv + i * ds->d_priv;
+			if ((mask == NULL || mask[i] != 0) &&
+			    !lupi__all_finite(r, ds->d_priv, &w))
+				return lupi__err(LUPI_ENONFINITE, "append: "
+						 "row %zu, privileged feature "
+						 "%zu: %g is not finite", i, w,
+						 (double)r[w]);
+		}
+	}
+	for (size_t i = 0; weights != NULL && i < n; i++)
+		if (!isfinite(weights[i]) || weights[i] < 0.0f)
+			return lupi__err(LUPI_ERANGE, "append: row %zu: weight "
+					 "%g is not finite and >= 0", i,
+					 (double)weights[i]);
+	return LUPI_OK;
+}
+
+static int append_check_targets(const lupi_dataset *ds, size_t n,
+				const int32_t *labels, const float *targets)
+{
+	int task = ds->task;
+	int want_labels = task == LUPI_TASK_CLASSIFICATION ||
+			  task == LUPI_TASK_BINARY;
+	if ((labels != NULL) != want_labels ||
+	    (targets != NULL) != (task == LUPI_TASK_REGRESSION))
+		return lupi__err(LUPI_EINVAL, "append: a dataset of task %d "
+				 "takes %s", task,
+				 want_labels ? "labels and no targets"
+				 : task == LUPI_TASK_REGRESSION
+					 ? "targets and no labels"
+					 : "neither labels nor targets");
+	for (size_t i = 0; labels != NULL && i < n; i++)
+		if (labels[i] < 0 || (size_t)labels[i] >= ds->k)
+			return lupi__err(LUPI_ERANGE, "append: row %zu: label "
+					 "%d is not in [0, %zu)", i,
+					 (int)labels[i], ds->k);
+	if (targets != NULL)
+		return check_finite(targets, n, ds->k, "target");
+	return LUPI_OK;
+}
+
+static void plan_append(const lupi_dataset *ds, size_t n,
+			const float *x_priv, const uint8_t *mask,
+			const float *weights, struct append_plan *p)
+{
+	size_t c = ds->capacity;
+	memset(p, 0, sizeof *p);
+	p->skip = c != 0 && n > c ? n - c : 0;
+	p->add = n - p->skip;
+	if (c != 0 && ds->n + p->add > c)
+		p->evict = ds->n + p->add - c;
+	size_t keep = ds->n - p->evict, want = keep + p->add;
+	size_t room = room_of(ds);
+	p->room = room;
+	if (ds->head + p->evict + want > room) {
+		if (want <= room / 2) {
+			p->move = 1;
+		} else {
+			size_t r = room > SIZE_MAX / 2 ? SIZE_MAX : 2 * room;
+			r = r > want ? r : want;
+			r = r > GROW_MIN_ROWS ? r : GROW_MIN_ROWS;
+			if (c != 0 && r > 2 * c)
+				r = 2 * c > want ? 2 * c : want;
+			p->room = r;
+			p->grow = p->move = 1;
+		}
+	}
+	if (ds->x_priv != NULL && ds->mask == NULL)
+		for (size_t i = p->skip; i < n && !p->new_mask; i++)
+			p->new_mask = x_priv == NULL ||
+				      (mask != NULL && mask[i] == 0);
+	p->new_weights = ds->weights == NULL && weights != NULL;
+}
+
+/* A new per-row array of `room` rows whose rows head..head+n hold `fill`
+ * (a mask of present rows, or unit weights), pointed at row head. */
+static void *filled_array(const lupi_dataset *ds, size_t room, size_t row,
+			  int is_mask)
+{
+	unsigned char *b = lupi__malloc_array(room, row);
+	if (b == NULL)
+		return NULL;
+	for (size_t i = ds->head; i < ds->head + ds->n; i++) {
+		if (is_mask)
+			b[i] = 1;
+		else
+			((float *)(void *)b)[i] = 1.0f;
+	}
+	return b + ds->head * row;
+}
+
+/* Every allocation of an append; on failure ds is as it was (arrays that
+ * were reallocated only have more room). */
+static int reserve_append(lupi_dataset *ds, const struct append_plan *p)
+{
+	size_t room = p->room;
+	struct rows_array a[6];
+	size_t na = row_arrays(ds, a), bytes;
+	for (size_t j = 0; j < na; j++)
+		if (lupi__mul_overflow(room, a[j].row, &bytes))
+			return lupi__err(LUPI_ENOMEM, "append: %zu rows of %zu "
+					 "bytes overflow", room, a[j].row);
+	uint8_t *mask = NULL;
+	float *w = NULL;
+	if (p->new_mask && (mask = filled_array(ds, room, 1, 1)) == NULL)
+		return lupi__err(LUPI_ENOMEM, "append: out of memory for a "
+				 "mask of %zu rows", room);
+	if (p->new_weights &&
+	    (w = filled_array(ds, room, sizeof(float), 0)) == NULL) {
+		lupi__free(mask != NULL ? mask - ds->head : NULL);
+		return lupi__err(LUPI_ENOMEM, "append: out of memory for "
+				 "%zu weights", room);
+	}
+	for (size_t j = 0; p->grow && j < na; j++) {
+		unsigned char *b = lupi__realloc(base_of(&a[j], ds->head),
+						 room * a[j].row);
+		if (b == NULL) {
+			lupi__free(mask != NULL ? mask - ds->head : NULL);
+			lupi__free(w != NULL ? w - ds->head : NULL);
+			return lupi__err(LUPI_ENOMEM, "append: out of memory "
+					 "for %zu rows", room);
+		}
+		*a[j].p = b + ds->head * a[j].row;
+	}
+	if (p->grow)
+		ds->n_grow++;
+	if (mask != NULL)
+		ds->mask = mask;
+	if (w != NULL)
+		ds->weights = w;
+	ds->cap_rows = room;
+	return LUPI_OK;
+}
+
+/* Copies input rows skip..skip+add to the end of ds (room reserved). */
+static void store_rows(lupi_dataset *ds, const struct append_plan *p,
+		       const float *x, const float *x_priv,
+		       const uint8_t *mask, const int32_t *labels,
+		       const float *targets, const float *weights)
+{
+	size_t at = ds->n, s = p->skip, m = p->add;
+	memcpy(ds->x + at * ds->d, x + s * ds->d, m * ds->d * sizeof *x);
+	for (size_t i = 0; ds->x_priv != NULL && i < m; i++) {
+		int has = x_priv != NULL && (mask == NULL || mask[s + i] != 0);
+		float *dst = ds->x_priv + (at + i) * ds->d_priv;
+		if (has)
+			memcpy(dst, x_priv + (s + i) * ds->d_priv,
+			       ds->d_priv * sizeof *dst);
+		else
+			memset(dst, 0, ds->d_priv * sizeof *dst);
+		if (ds->mask != NULL)
+			ds->mask[at + i] = (uint8_t)has;
+		ds->n_priv += (size_t)has;
+	}
+	if (labels != NULL)
+		memcpy(ds->labels + at, labels + s, m * sizeof *labels);
+	if (targets != NULL)
+		memcpy(ds->targets + at * ds->k, targets + s * ds->k,
+		       m * ds->k * sizeof *targets);
+	for (size_t i = 0; ds->weights != NULL && i < m; i++)
+		ds->weights[at + i] = weights != NULL ? weights[s + i] : 1.0f;
+	ds->n += m;
+}
+
+int lupi_dataset_append(lupi_dataset *ds, size_t n, const float *x,
+			const float *x_priv, const uint8_t *mask,
+			const int32_t *labels, const float *targets,
+			const float *weights)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(x);
+	if (n == 0)
+		return lupi__err(LUPI_EINVAL, "append: n is 0");
+	size_t count;
+	if (lupi__mul_overflow(n, ds->d, &count) ||
+	    lupi__mul_overflow(count, sizeof(float), &count) ||
+	    ds->n > SIZE_MAX / 2 - n)
+		return lupi__err(LUPI_ENOMEM, "append: %zu rows of %zu "
+				 "features overflow", n, ds->d);
+	LUPI__TRY(check_finite(x, n, ds->d, "feature"));
+	LUPI__TRY(append_check_rows(ds, n, x_priv, mask, weights));
+	LUPI__TRY(append_check_targets(ds, n, labels, targets));
+	struct append_plan p;
+	plan_append(ds, n, x_priv, mask, weights, &p);
+	LUPI__TRY(reserve_append(ds, &p));
+	/* From here nothing fails. */
+	evict_rows(ds, p.evict);
+	if (p.move && ds->head > 0) {
+		ds->n_moved += ds->n;
+		size_t cap = ds->cap_rows;
+		lupi__dataset_compact(ds);
+		ds->cap_rows = cap;
+	}
+	store_rows(ds, &p, x, x_priv, mask, labels, targets, weights);
+	settle_grown_mask(ds);
+	return LUPI_OK;
+}
+
+int lupi_dataset_set_capacity(lupi_dataset *ds, size_t capacity)
+{
+	LUPI__CHECK_NULL(ds);
+	ds->capacity = capacity;
+	if (capacity != 0 && ds->n > capacity)
+		evict_rows(ds, ds->n - capacity);
+	settle_grown_mask(ds);
+	return LUPI_OK;
+}
+
+size_t lupi_dataset_capacity(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->capacity : 0;
+}
+
+uint64_t lupi_dataset_evicted(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->evicted : 0;
+}
+
+int lupi_dataset_sample(const lupi_dataset *ds, size_t n, uint64_t *state,
+			size_t *idx)
+{
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(state);
+	LUPI__CHECK_NULL(idx);
+	if (n == 0)
+		return lupi__err(LUPI_EINVAL, "sample: n is 0");
+	lupi__rng rng;
+	lupi__rng_seed(&rng, *state);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (size_t)lupi__rng_below(&rng, ds->n);
+	*state = lupi__rng_next(&rng);
 	return LUPI_OK;
 }

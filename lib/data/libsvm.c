@@ -165,20 +165,41 @@ static int parse_line(struct svm *s, const char *p, lupi__table *t)
 	return 1;
 }
 
-static int parse_all(struct svm *s, const char *text, const char *stop,
-		     lupi__table *t)
+/* The end of the line at p (its LF, CR or stop). The parser reads a line
+ * as a C string, so a NUL byte inside would end it early and drop what
+ * follows ("1 1:2\0 5:3" would lose feature 5): it is an error. */
+static int line_end(struct svm *s, char *p, char *stop, char **eol)
 {
-	const char *p = text;
+	char *q = p;
+	while (q < stop && *q != '\n' && *q != '\r' && *q != '\0')
+		q++;
+	if (q < stop && *q == '\0') {
+		s->line_start = p;
+		return lupi__err(LUPI_EFORMAT, "%s:%zu:%zu: embedded NUL byte",
+				 s->path, s->line, column(s, q));
+	}
+	*eol = q;
+	return LUPI_OK;
+}
+
+/* Lines end at LF, CR LF or a CR alone (old Mac OS). Each line is cut
+ * into a C string in place. */
+static int parse_all(struct svm *s, char *text, char *stop, lupi__table *t)
+{
+	char *p = text;
 	uint64_t max = s->r->max_rows;
 	for (s->line = 1; p < stop && (max == 0 || t->n < max); s->line++) {
-		const char *nl = memchr(p, '\n', (size_t)(stop - p));
+		char *eol = stop;
+		LUPI__TRY(line_end(s, p, stop, &eol));
+		char brk = eol < stop ? *eol : '\0';
+		*eol = '\0'; /* at stop, already a NUL */
 		int rc = parse_line(s, p, t);
 		if (rc < 0)
 			return rc;
 		t->n += (size_t)rc;
-		if (nl == NULL)
+		if (eol == stop)
 			break;
-		p = nl + 1;
+		p = eol + 1 + (brk == '\r' && eol + 1 < stop && eol[1] == '\n');
 	}
 	return LUPI_OK;
 }
@@ -273,9 +294,14 @@ static int scatter(struct svm *s, const uint8_t *role, lupi__table *t)
 	return LUPI_OK;
 }
 
-static int load(struct svm *s, const char *text, size_t len, lupi__table *t,
+static int load(struct svm *s, char *text, size_t len, lupi__table *t,
 		lupi_dataset **out)
 {
+	/* A UTF-8 byte-order mark, as some editors write, is no label. */
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	LUPI__TRY(parse_all(s, text, text + len, t));
 	if (t->n == 0)
 		return lupi__err(LUPI_EFORMAT, "%s: no samples", s->path);
@@ -315,7 +341,7 @@ int lupi_dataset_load_libsvm(const char *path, const lupi_reader *r,
 	t.m = r->task == LUPI_TASK_REGRESSION; /* the label is the target */
 	lupi__c_numeric loc;
 	lupi__c_numeric_enter(&loc);
-	int rc = load(&s, (const char *)data, len, &t, out);
+	int rc = load(&s, (char *)data, len, &t, out);
 	lupi__c_numeric_leave(&loc);
 	lupi__table_free(&t);
 	lupi__free(s.pairs.p);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,22 +220,39 @@ int lupi__parse_double(const char *s, const char **end, double *v)
 	return 1;
 }
 
+/* A label as the file had it, for a message: %g would print 1048576 as
+ * 1.04858e+06 and 1.0000001 as 1. Integers print as integers (up to
+ * 1e21, beyond which %.0f would print hundreds of digits), anything else
+ * with the 17 digits that identify a double. */
+static const char *label_text(double v, char *buf, size_t size)
+{
+	if (isfinite(v) && v == floor(v) && fabs(v) < 1e21)
+		snprintf(buf, size, "%.0f", v);
+	else
+		snprintf(buf, size, "%.17g", v);
+	return buf;
+}
+
 int lupi__check_label(const lupi__table *t, double v, int pm1, int32_t *label)
 {
+	char text[40];
 	if (t->task == LUPI_TASK_BINARY) {
 		if (v == 0.0 || v == 1.0 || (pm1 && (v == -1.0))) {
 			*label = v == 1.0;
 			return LUPI_OK;
 		}
-		return lupi__err(LUPI_ERANGE, "label %g is not %s", v,
+		return lupi__err(LUPI_ERANGE, "label %s is not %s",
+				 label_text(v, text, sizeof text),
 				 pm1 ? "0/1 or -1/+1" : "0 or 1");
 	}
 	if (v != floor(v) || !isfinite(v))
-		return lupi__err(LUPI_EFORMAT, "label %g is not an integer", v);
+		return lupi__err(LUPI_EFORMAT, "label %s is not an integer",
+				 label_text(v, text, sizeof text));
 	size_t k = t->k ? t->k : LUPI__MAX_CLASSES;
 	if (v < 0.0 || v >= (double)k)
-		return lupi__err(LUPI_ERANGE, "label %g is out of range "
-				 "[0, %zu)", v, k);
+		return lupi__err(LUPI_ERANGE, "label %s is out of range "
+				 "[0, %zu)", label_text(v, text, sizeof text),
+				 k);
 	*label = (int32_t)v;
 	return LUPI_OK;
 }

@@ -17,6 +17,20 @@ int lupi__view_needs_priv(int view)
 	return view == LUPI_VIEW_PRIVILEGED || view == LUPI_VIEW_BOTH;
 }
 
+const char *lupi__view_name(int view)
+{
+	switch (view) {
+	case LUPI_VIEW_REGULAR:
+		return "regular";
+	case LUPI_VIEW_PRIVILEGED:
+		return "privileged";
+	case LUPI_VIEW_BOTH:
+		return "both";
+	default:
+		return "unknown";
+	}
+}
+
 size_t lupi__dataset_view_dim(const lupi_dataset *ds, int view)
 {
 	switch (view) {

@@ -213,7 +213,11 @@ int lupi_loss_get_double(const lupi_loss *l, int key, double *v)
 int lupi_loss_set_columns(lupi_loss *l, const size_t *cols, size_t n)
 {
 	LUPI__CHECK_NULL(l);
-	if (cols == NULL || n == 0) {
+	if (cols == NULL && n > 0)
+		return lupi__err(LUPI_EINVAL, "lupi_loss_set_columns: cols is "
+				 "NULL but n is %zu (pass n 0 to restore all "
+				 "columns)", n);
+	if (n == 0) {
 		lupi__free(l->cols);
 		l->cols = NULL;
 		l->n_cols = 0;

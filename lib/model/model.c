@@ -60,6 +60,7 @@ int lupi_model_clone(const lupi_model *m, lupi_model **out)
 	c->t = m->t;
 	c->epoch = m->epoch;
 	c->rng = m->rng;
+	c->privacy = m->privacy;
 	*out = c;
 	return LUPI_OK;
 }
@@ -76,8 +77,9 @@ int lupi_model_clone(const lupi_model *m, lupi_model **out)
 		       hi_open, def, 0u, fid, doc)
 
 static const lupi__option model_rows[] = {
-	INT_OPT(ACTIVATION, activation, LUPI__STORE_INT, 0, 4, LUPI_ACT_RELU,
-		"identity,relu,tanh,sigmoid,gelu", LUPI__OPT_SHAPING, 1,
+	INT_OPT(ACTIVATION, activation, LUPI__STORE_INT, 0, 5, LUPI_ACT_RELU,
+		"identity,relu,tanh,sigmoid,gelu,tempered_sigmoid",
+		LUPI__OPT_SHAPING, 1,
 		"activation of every hidden layer"),
 	INT_OPT(INIT, init, LUPI__STORE_INT, 0, 2, LUPI_INIT_HE,
 		"he,xavier,uniform", LUPI__OPT_SHAPING, 2,
@@ -132,6 +134,17 @@ static const lupi__option model_rows[] = {
 		 "floor of the COSINE schedule"),
 	REAL_OPT(RMS_DECAY, rms_decay, 0.0, 1.0, 0, 1, 0.99, 111,
 		 "RMSprop smoothing constant"),
+	/* file id 0: saved in a header extension, only when a layer uses
+	 * the tempered sigmoid (doc/formats.md) */
+	LUPI__OPT_REAL(MODEL, TS_SCALE, lupi__model_opts, ts_scale, 0.0, 1e3,
+		       1, 0, 2.0, LUPI__OPT_SHAPING, 0,
+		       "tempered sigmoid scale s"),
+	LUPI__OPT_REAL(MODEL, TS_TEMPERATURE, lupi__model_opts, ts_temperature,
+		       0.0, 1e3, 1, 0, 2.0, LUPI__OPT_SHAPING, 0,
+		       "tempered sigmoid inverse temperature T"),
+	LUPI__OPT_REAL(MODEL, TS_OFFSET, lupi__model_opts, ts_offset, -1e3,
+		       1e3, 0, 0, 1.0, LUPI__OPT_SHAPING, 0,
+		       "tempered sigmoid offset o"),
 };
 
 const lupi__option_table lupi__model_options = {
@@ -145,7 +158,8 @@ const lupi__option_table lupi__model_options = {
  * (the layer records hold them), so they have no file id. */
 static const lupi__option layer_rows[] = {
 	LUPI__OPT_INT(LAYER, ACTIVATION, lupi__layer, act, LUPI__STORE_INT, 0,
-		      4, LUPI_ACT_RELU, "identity,relu,tanh,sigmoid,gelu",
+		      5, LUPI_ACT_RELU,
+		      "identity,relu,tanh,sigmoid,gelu,tempered_sigmoid",
 		      LUPI__OPT_SHAPING, 0,
 		      "activation of a hidden layer (default: the model's)"),
 	LUPI__OPT_INT(LAYER, BIAS, lupi__layer, has_bias, LUPI__STORE_INT, 0,
@@ -298,6 +312,7 @@ int lupi_model_init(lupi_model *m)
 	m->epoch = 0;
 	m->has_std = 0;
 	m->batch_n = 0;
+	memset(&m->privacy, 0, sizeof m->privacy);
 	return LUPI_OK;
 }
 
@@ -360,6 +375,8 @@ int lupi_model_set_params(lupi_model *m, const float *params, size_t n)
 	LUPI__TRY(check_count(m, n));
 	memcpy(m->params, params, n * sizeof *params);
 	m->initialized = 1;
+	/* the privacy record no longer describes these parameters */
+	m->privacy.accounted = 0;
 	return LUPI_OK;
 }
 
@@ -500,6 +517,18 @@ int lupi_model_apply_gradient(lupi_model *m, const float *grad,
  * call, so a const model can be used by several threads at once. */
 typedef void (*row_fn)(void *ctx, size_t i, const float *logits);
 
+/* Finite weights can still overflow in the forward pass (or an input be
+ * NaN): an output that is not finite is an error, not a result. One scan
+ * of the outputs, cheap next to the forward pass that made them. */
+static int finite_row(const float *s, size_t k, size_t sample)
+{
+	size_t where;
+	if (lupi__all_finite(s, k, &where))
+		return LUPI_OK;
+	return lupi__err(LUPI_ENONFINITE, "sample %zu: output %zu is not "
+			 "finite", sample, where);
+}
+
 static int each_logits(const lupi_model *m, const lupi_dataset *ds,
 		       const float *x, size_t n, row_fn fn, void *ctx)
 {
@@ -537,6 +566,8 @@ static int each_logits(const lupi_model *m, const lupi_dataset *ds,
 			break;
 		rc = lupi__model_predict_logits(m, in, nr, lg);
 		for (size_t r = 0; r < nr && rc == LUPI_OK; r++)
+			rc = finite_row(lg + r * m->n_out, m->n_out, idx[r]);
+		for (size_t r = 0; r < nr && rc == LUPI_OK; r++)
 			fn(ctx, idx[r], lg + r * m->n_out);
 	}
 	if (buf != stack)
@@ -544,8 +575,21 @@ static int each_logits(const lupi_model *m, const lupi_dataset *ds,
 	return rc;
 }
 
+/* n rows of `width` 4-byte values must fit in memory (what x and out
+ * hold), so that no index computation wraps around. */
+static int check_rows(size_t n, size_t width, const char *what)
+{
+	size_t count;
+	if (lupi__mul_overflow(n, width, &count) ||
+	    lupi__mul_overflow(count, sizeof(float), &count))
+		return lupi__err(LUPI_ERANGE, "%zu samples of %zu %s: more "
+				 "bytes than memory can hold", n, width, what);
+	return LUPI_OK;
+}
+
+/* out_width: values written per sample. */
 static int check_predict(const lupi_model *m, const float *x, size_t n,
-			 size_t d, const void *out)
+			 size_t d, const void *out, size_t out_width)
 {
 	LUPI__CHECK_NULL(m);
 	LUPI__CHECK_NULL(x);
@@ -556,6 +600,8 @@ static int check_predict(const lupi_model *m, const float *x, size_t n,
 		return lupi__err(LUPI_ESHAPE,
 				 "rows of %zu features given, the model has "
 				 "%zu inputs", d, m->n_in);
+	LUPI__TRY(check_rows(n, d, "inputs"));
+	LUPI__TRY(check_rows(n, out_width, "outputs"));
 	if (!m->initialized)
 		return lupi__err(LUPI_ESTATE, "the model is not initialised");
 	return LUPI_OK;
@@ -589,11 +635,16 @@ static void to_output(int task, float *s, size_t k)
 int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
 		       size_t d, int what, float *out)
 {
-	LUPI__TRY(check_predict(m, x, n, d, out));
+	LUPI__CHECK_NULL(m);
+	LUPI__TRY(check_predict(m, x, n, d, out, m->n_out));
 	if (what != LUPI_PREDICT_OUTPUT && what != LUPI_PREDICT_LOGITS)
 		return lupi__err(LUPI_EINVAL, "unknown prediction kind %d",
 				 what);
 	LUPI__TRY(lupi__model_predict_logits(m, x, n, out));
+	size_t where;
+	if (!lupi__all_finite(out, n * m->n_out, &where))
+		return finite_row(out + where / m->n_out * m->n_out, m->n_out,
+				  where / m->n_out);
 	if (what == LUPI_PREDICT_OUTPUT)
 		for (size_t i = 0; i < n; i++)
 			to_output(m->task, out + i * m->n_out, m->n_out);
@@ -621,7 +672,8 @@ static void class_row(void *ctx, size_t i, const float *s)
 int lupi_model_predict_class(const lupi_model *m, const float *x, size_t n,
 			     size_t d, int32_t *classes)
 {
-	LUPI__TRY(check_predict(m, x, n, d, classes));
+	LUPI__CHECK_NULL(m);
+	LUPI__TRY(check_predict(m, x, n, d, classes, 1));
 	if (m->task == LUPI_TASK_REGRESSION)
 		return lupi__err(LUPI_ENOTSUP, "a regression model has no "
 				 "classes");

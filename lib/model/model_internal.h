@@ -25,7 +25,23 @@ typedef struct lupi__model_opts {
 	int shuffle, view, standardize, nesterov, restore_best;
 	double lr, momentum, beta1, beta2, epsilon, weight_decay, dropout,
 		clip_norm, gamma, min_lr, rms_decay;
+	/* LUPI_ACT_TEMPERED_SIGMOID: s * sigmoid(T x) - o (Papernot et al.
+	 * 2021); saved in model files only when a layer uses it */
+	double ts_scale, ts_temperature, ts_offset;
 } lupi__model_opts;
+
+/* The privacy a private fit (lib/privacy) spent on the model, saved in
+ * model files. It covers the model only while no other update happened
+ * since: the fit records the optimiser step count t_mark, and a model whose
+ * t differs (trained further without DP), whose parameters were set by the
+ * host, or that was loaded from a record marked so, is "not accounted". */
+typedef struct lupi__privacy {
+	int has;        /* a private fit recorded what it spent */
+	int accounted;  /* 0: trained or set otherwise since */
+	double epsilon, delta, q, sigma, clip;
+	uint64_t steps;
+	uint64_t t_mark; /* m->t when recorded */
+} lupi__privacy;
 
 struct lupi_model {
 	int task;
@@ -75,6 +91,8 @@ struct lupi_model {
 	 * aux_free; a clone starts without. */
 	void *aux;
 	void (*aux_free)(void *aux);
+
+	lupi__privacy privacy; /* zero: no private fit */
 };
 
 /* The option tables of a model and of its layers (model.c). */
@@ -154,6 +172,24 @@ int lupi__model_optim_state(lupi_model *m);
  * the host without an update. */
 int lupi__model_check_grads(const lupi_model *m);
 int lupi__model_update(lupi_model *m);
+/* Per-sample clipping for DP-SGD (persample.c), after a forward pass of n
+ * rows. dsample (n x n_out) holds each row's gradient of its own loss with
+ * respect to its logits (not divided by n). Writes the norm of each row's
+ * parameter gradient (frozen layers excluded) into norms[n] when not NULL,
+ * and into m->grads the sum over rows of g_i * min(1, clip / ||g_i||)
+ * (clip 0: no clipping, the plain sum), computed with the ghost norm of
+ * dense layers, never a per-sample gradient. Frozen layers get 0. scratch
+ * holds lupi__model_clip_scratch(m, n) floats. */
+int lupi__model_clip_scratch(const lupi_model *m, size_t n, size_t *floats);
+int lupi__model_backward_clipped(lupi_model *m, const float *dsample,
+				 double clip, float *scratch, double *norms);
+/* 1 when the model's privacy record covers it (lupi__privacy). */
+static inline int lupi__model_privacy_accounted(const lupi_model *m)
+{
+	return m->privacy.has && m->privacy.accounted &&
+	       m->t == m->privacy.t_mark;
+}
+
 /* Sets the gradient entries of frozen layers in g (n_params) to 0. */
 void lupi__model_zero_frozen(const lupi_model *m, float *g);
 /* Learning rate of the schedule at m->epoch. */

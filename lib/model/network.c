@@ -16,7 +16,7 @@ void lupi__model_opts_default(lupi__model_opts *o)
 
 int lupi__act_valid(int act)
 {
-	return act >= LUPI_ACT_IDENTITY && act <= LUPI_ACT_GELU;
+	return act >= LUPI_ACT_IDENTITY && act <= LUPI_ACT_TEMPERED_SIGMOID;
 }
 
 static int check_shape(int task, size_t n_in, const size_t *hidden,
@@ -323,6 +323,23 @@ static void activate_train(float *restrict y, float *restrict d,
 	}
 }
 
+/* Tempered sigmoid s sigmoid(T z) - o (Papernot et al. 2021, "Tempered
+ * Sigmoid Activations for Deep Learning with Differential Privacy"): its
+ * bounded outputs keep DP-SGD's clipped gradients informative. d, when not
+ * NULL, gets the derivative s T sigmoid (1 - sigmoid). */
+static void tempered_sigmoid(float *restrict y, float *restrict d,
+			     size_t count, const lupi__model_opts *o)
+{
+	float s = (float)o->ts_scale, t = (float)o->ts_temperature;
+	float off = (float)o->ts_offset;
+	for (size_t i = 0; i < count; i++) {
+		float g = sigmoid_f(t * y[i]);
+		y[i] = s * g - off;
+		if (d)
+			d[i] = s * t * g * (1.0f - g);
+	}
+}
+
 /* Inverted dropout (Srivastava et al. 2014): a kept unit is scaled by
  * 1/(1-p) so that prediction needs no rescaling. The mask goes into the
  * activation and into its derivative. */
@@ -398,8 +415,9 @@ int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
 	size_t dim = lupi__dataset_view_dim(ds, view);
 	if (dim != m->n_in)
 		return lupi__err(LUPI_ESHAPE,
-				 "dataset view has %zu features, model has %zu "
-				 "inputs", dim, m->n_in);
+				 "the dataset's %s view has %zu features, "
+				 "model has %zu inputs", lupi__view_name(view),
+				 dim, m->n_in);
 	if (!need_targets)
 		return LUPI_OK;
 	if (ds->task != m->task)
@@ -558,13 +576,16 @@ static void gemm(int ta, int tb, size_t m, size_t n, size_t k,
 	lupi__gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
-/* y (n x out) = act(x W^T + b); d gets the derivative when not NULL. */
-static void layer_forward(const lupi__layer *ly, const float *x, size_t n,
-			  float *y, float *d)
+/* y (n x out) = act(x W^T + b); d gets the derivative when not NULL. o:
+ * the model's options, for the tempered sigmoid's parameters. */
+static void layer_forward(const lupi__layer *ly, const lupi__model_opts *o,
+			  const float *x, size_t n, float *y, float *d)
 {
 	gemm(0, 1, n, ly->out, ly->in, x, ly->in, ly->w, ly->in, y, ly->out);
 	add_bias(y, ly->b, n, ly->out);
-	if (d)
+	if (ly->act == LUPI_ACT_TEMPERED_SIGMOID)
+		tempered_sigmoid(y, d, n * ly->out, o);
+	else if (d)
 		activate_train(y, d, n * ly->out, ly->act);
 	else
 		activate(y, n * ly->out, ly->act);
@@ -596,7 +617,8 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 	double p = train ? m->opt.dropout : 0.0;
 	for (size_t l = 0; l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];
-		layer_forward(ly, m->acts[l], n, m->acts[l + 1], m->pre[l]);
+		layer_forward(ly, &m->opt, m->acts[l], n, m->acts[l + 1],
+			      m->pre[l]);
 		if (m->pre[l] && p > 0.0)
 			dropout(&m->rng, m->acts[l + 1], m->pre[l],
 				n * ly->out, p);
@@ -766,7 +788,10 @@ static void predict_rows(const lupi_model *m, const float *x, size_t n,
 			float *o = l + 1 < m->n_layers ? h[l & 1] : logits;
 			matvec(ly, in, o);
 			add_bias(o, ly->b, 1, ly->out);
-			activate(o, ly->out, ly->act);
+			if (ly->act == LUPI_ACT_TEMPERED_SIGMOID)
+				tempered_sigmoid(o, NULL, ly->out, &m->opt);
+			else
+				activate(o, ly->out, ly->act);
 			in = o;
 		}
 	}
@@ -807,7 +832,7 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 		for (size_t l = 0; l < m->n_layers; l++) {
 			float *o = l + 1 < m->n_layers ?
 				h[l & 1] : logits + r * m->n_out;
-			layer_forward(&m->layers[l], in, nr, o, NULL);
+			layer_forward(&m->layers[l], &m->opt, in, nr, o, NULL);
 			in = o;
 		}
 	}

@@ -96,18 +96,32 @@ static inline uint32_t nonfinite_bits(float x)
  * from offset off. With commit 0 it only tells whether they are all finite,
  * so that a step that would overflow fails before it changes anything; with
  * commit 1 it stores them. The branch on commit is loop-invariant (GCC
- * unswitches it). */
+ * unswitches it at -O3; see below). */
 typedef int (*rule_fn)(lupi_model *m, size_t off, size_t n, float lr,
 		       float gs, int commit);
 
-LUPI__VEC_CLONES static int sgd(lupi_model *m, size_t off, size_t n,
-				float lr, float gs, int commit)
+/* The loops must vectorise at -O2 too (Debian's flags): GCC unswitches the
+ * commit branch only at -O3 (-funswitch-loops), and at -O2 its very-cheap
+ * cost model refuses a loop that needs a scalar remainder. So each rule's
+ * body is inlined twice with commit a constant (no branch left in the
+ * loop), and `omp simd` (-fopenmp-simd: no OpenMP runtime) asks for the
+ * vector loop. Element-wise float operations and an integer OR: the same
+ * bits as the scalar loop. doc/performance.md, "-O2 and -O3". */
+#if defined(__GNUC__)
+#define RULE_BODY static inline __attribute__((always_inline))
+#else
+#define RULE_BODY static inline
+#endif
+
+RULE_BODY int sgd(lupi_model *m, size_t off, size_t n, float lr, float gs,
+		  int commit)
 {
 	float *restrict p = m->params + off;
 	const float *restrict g = m->grads + off;
 	float wd = (float)m->opt.weight_decay;
 	uint32_t bad = 0;
 	if (m->opt_m == NULL) {
+#pragma omp simd reduction(| : bad)
 		for (size_t i = 0; i < n; i++) {
 			float pi = p[i] - lr * (g[i] * gs + wd * p[i]);
 			if (commit)
@@ -123,6 +137,7 @@ LUPI__VEC_CLONES static int sgd(lupi_model *m, size_t off, size_t n,
 	float mu = (float)m->opt.momentum;
 	float a = m->opt.nesterov ? 1.0f : 0.0f;
 	float c = m->opt.nesterov ? mu : 1.0f;
+#pragma omp simd reduction(| : bad)
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + wd * p[i];
 		float vi = mu * v[i] + gi;
@@ -137,12 +152,19 @@ LUPI__VEC_CLONES static int sgd(lupi_model *m, size_t off, size_t n,
 	return !(bad & 0x80000000u);
 }
 
+LUPI__VEC_CLONES static int sgd_rule(lupi_model *m, size_t off,
+				     size_t n, float lr, float gs, int commit)
+{
+	return commit ? sgd(m, off, n, lr, gs, 1)
+		      : sgd(m, off, n, lr, gs, 0);
+}
+
 /* Adam (Kingma & Ba 2015) in PyTorch's form:
  * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). AdamW first
  * multiplies p by 1 - lr wd and adds no L2 term. The loop vectorises only
  * with -fno-math-errno (otherwise sqrtf may set errno). */
-LUPI__VEC_CLONES static int adam(lupi_model *m, size_t off, size_t n,
-				 float lr, float gs, int commit)
+RULE_BODY int adam(lupi_model *m, size_t off, size_t n, float lr, float gs,
+		   int commit)
 {
 	float *restrict p = m->params + off;
 	const float *restrict g = m->grads + off;
@@ -158,6 +180,7 @@ LUPI__VEC_CLONES static int adam(lupi_model *m, size_t off, size_t n,
 	float ibc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, t)));
 	float eps = (float)o->epsilon;
 	uint32_t bad = 0;
+#pragma omp simd reduction(| : bad)
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + l2 * p[i];
 		float mi = b1 * mo[i] + c1 * gi;
@@ -175,11 +198,18 @@ LUPI__VEC_CLONES static int adam(lupi_model *m, size_t off, size_t n,
 	return !(bad & 0x80000000u);
 }
 
+LUPI__VEC_CLONES static int adam_rule(lupi_model *m, size_t off,
+				      size_t n, float lr, float gs, int commit)
+{
+	return commit ? adam(m, off, n, lr, gs, 1)
+		      : adam(m, off, n, lr, gs, 0);
+}
+
 /* RMSprop (Tieleman & Hinton 2012) as PyTorch's torch.optim.RMSprop with
  * its defaults (not centred, no momentum): v = a v + (1 - a) g^2,
  * p -= lr g / (sqrt(v) + eps), with the L2 term in g. */
-LUPI__VEC_CLONES static int rmsprop(lupi_model *m, size_t off, size_t n,
-				    float lr, float gs, int commit)
+RULE_BODY int rmsprop(lupi_model *m, size_t off, size_t n, float lr,
+		      float gs, int commit)
 {
 	float *restrict p = m->params + off;
 	const float *restrict g = m->grads + off;
@@ -189,6 +219,7 @@ LUPI__VEC_CLONES static int rmsprop(lupi_model *m, size_t off, size_t n,
 	float a = (float)o->rms_decay, c = (float)(1.0 - o->rms_decay);
 	float eps = (float)o->epsilon;
 	uint32_t bad = 0;
+#pragma omp simd reduction(| : bad)
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + wd * p[i];
 		float vi = a * vo[i] + c * gi * gi;
@@ -201,6 +232,13 @@ LUPI__VEC_CLONES static int rmsprop(lupi_model *m, size_t off, size_t n,
 		}
 	}
 	return !(bad & 0x80000000u);
+}
+
+LUPI__VEC_CLONES static int rmsprop_rule(lupi_model *m, size_t off,
+					 size_t n, float lr, float gs, int commit)
+{
+	return commit ? rmsprop(m, off, n, lr, gs, 1)
+		      : rmsprop(m, off, n, lr, gs, 0);
 }
 
 /* Runs a rule over each run of consecutive layers that are not frozen;
@@ -229,11 +267,11 @@ static rule_fn rule_of(int optimizer)
 {
 	switch (optimizer) {
 	case LUPI_OPTIM_SGD:
-		return sgd;
+		return sgd_rule;
 	case LUPI_OPTIM_RMSPROP:
-		return rmsprop;
+		return rmsprop_rule;
 	default:
-		return adam;
+		return adam_rule;
 	}
 }
 
@@ -242,6 +280,7 @@ LUPI__VEC_CLONES static int all_finite_fast(const float *restrict x,
 					    size_t n)
 {
 	uint32_t bad = 0;
+#pragma omp simd reduction(| : bad)
 	for (size_t i = 0; i < n; i++)
 		bad |= nonfinite_bits(x[i]);
 	return !(bad & 0x80000000u);
@@ -257,6 +296,7 @@ LUPI__VEC_CLONES static double sumsq_lanes(const float *restrict x,
 	double acc[LANES] = {0};
 	size_t i = 0;
 	for (; i + LANES <= n; i += LANES)
+#pragma omp simd
 		for (size_t j = 0; j < LANES; j++)
 			acc[j] += (double)x[i + j] * x[i + j];
 	double s = 0.0;

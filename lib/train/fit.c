@@ -7,7 +7,14 @@
  * of the best epoch evaluated so far are restored (a cancel inside the
  * first epoch, before any evaluation, keeps the current weights). A host
  * that cancels because it has seen enough thus gets the same model as
- * early stopping would give it at that point. */
+ * early stopping would give it at that point.
+ *
+ * LUPI_ENONFINITE (a step whose loss or update is not finite, or a
+ * validation set whose outputs overflow) ends training the same way: a
+ * failed step changes nothing, so the model holds the weights of the last
+ * step that succeeded, and RESTORE_BEST with a validation set restores
+ * those of the best epoch, which a diverging run has usually left behind.
+ * The copy is already there, so this costs nothing. */
 #include <math.h>
 #include <string.h>
 
@@ -140,7 +147,8 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 		rc = run_epoch(m, train, valid, &st, step, ctx, progress, user,
 			       &stop);
 	}
-	if (rc == LUPI_OK && st.best && st.have_best)
+	if ((rc == LUPI_OK || rc == LUPI_ENONFINITE) && st.best &&
+	    st.have_best)
 		memcpy(m->params, st.best, m->n_params * sizeof *m->params);
 	lupi__free(st.best);
 	lupi__free(st.idx);

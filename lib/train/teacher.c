@@ -181,7 +181,9 @@ int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
 	LUPI__CHECK_NULL(m);
 	LUPI__TRY(check_weight(weight));
 	if (!m->initialized)
-		return lupi__err(LUPI_ESTATE, "teacher model is not trained");
+		return lupi__err(LUPI_ESTATE, "teacher model has no weights: "
+				 "train it, or call lupi_model_init() for "
+				 "a fixed random teacher");
 	LUPI__TRY(check_member_shape(t, m->task, m->n_out));
 	lupi__member mb = {.weight = weight};
 	LUPI__TRY(lupi_model_clone(m, &mb.model));
@@ -355,8 +357,9 @@ int lupi__teacher_check(const lupi_teacher *t, const lupi_dataset *ds)
 		if (dim != mb->model->n_in)
 			return lupi__err(LUPI_ESHAPE,
 					 "teacher member %zu has %zu inputs, "
-					 "the dataset's view %zu", j,
-					 mb->model->n_in, dim);
+					 "the dataset's %s view has %zu "
+					 "features", j, mb->model->n_in,
+					 lupi__view_name(view), dim);
 	}
 	return LUPI_OK;
 }
@@ -656,8 +659,9 @@ static int crossfit_check(const lupi_model *proto, const lupi_dataset *ds,
 	size_t dim = lupi__dataset_view_dim(ds, proto->opt.view);
 	if (dim != proto->n_in)
 		return lupi__err(LUPI_ESHAPE,
-				 "model has %zu inputs, the dataset's view %zu",
-				 proto->n_in, dim);
+				 "model has %zu inputs, the dataset's %s view "
+				 "has %zu features", proto->n_in,
+				 lupi__view_name(proto->opt.view), dim);
 	return LUPI_OK;
 }
 

@@ -111,7 +111,8 @@ has "$T/out" "--version" "^lupi [0-9]"
 # library (tool-helper asks it; the tool must print the same)
 # lib HANDLE NAME: sets $range, $default and $values of the option
 lib() {
-	line=$("$HELPER" option "$1" "$2") || { fail "no library option $2"; return; }
+	line=$("$HELPER" option "$1" "$2") ||
+		{ fail "no library option $2"; return; }
 	range=${line#range=}; range=${range%% default=*}
 	default=${line#* default=}; default=${default%% values=*}
 	values=${line#* values=}
@@ -120,7 +121,8 @@ lib() {
 help_of() {
 	"$LUPI" "$1" --help | awk -v o="--$2 " '
 		/^ +-/ && index($0, o) { on = 1; printf "%s", $0; next }
-		on && /^                             / { sub(/^ +/, " "); printf "%s", $0; next }
+		on && /^                             / {
+			sub(/^ +/, " "); printf "%s", $0; next }
 		{ on = 0 }' | tr -s ' '
 }
 # has_line FILE NAME LINE: FILE has the line LINE (a fixed string)
@@ -155,7 +157,8 @@ lib model optimizer
 has_text "optimizer values" "$values" "rmsprop"
 has_text "optimizer help" "$(help_of teacher optimizer)" "rmsprop"
 run 2 "optimizer unknown" "$LUPI" teacher "$T/d.csv" -p 5-7 --optimizer nope
-has "$T/err" "optimizer unknown" "unknown value 'nope'; one of sgd, adam, adamw or rmsprop"
+has "$T/err" "optimizer unknown" \
+	"unknown value 'nope'; one of sgd, adam, adamw or rmsprop"
 lib reader idx_pool
 has_text "pool help" "$(help_of teacher pool)" "$range [$default]"
 # the teacher's view is the command's own default (privileged)

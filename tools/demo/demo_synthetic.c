@@ -19,9 +19,9 @@
 #define EPOCHS 200
 #define BATCH 20
 #define LR 0.01
-/* Repetitions without --seeds: each is a new problem, so its accuracies
- * vary more than those of one data set, and 10 keep the paired difference's
- * standard deviation small against the gain. */
+/* Repetitions without --seeds (the library's default is 5): each draws a
+ * new problem (a new alpha), so the accuracies vary with the problem as
+ * well as the seed, and 10 still take about a second. */
 #define REPEATS 10
 
 /* Logistic regression, as in the paper. */

@@ -15,16 +15,19 @@ its soname, else wherever ctypes.util.find_library("lupi") finds it.
 Constants are generated from lupi.h (lupi._constants); option keys, ranges
 and defaults come from the library's option introspection (lupi.OPTIONS).
 Errors raise lupi.Error subclasses named after their codes (lupi.EINVAL,
-lupi.ERANGE, ...). The scikit-learn estimators are in lupi.sklearn.
+lupi.ERANGE, ...); the integer codes are their .code (and
+lupi._constants.EINVAL ...), since the class holds the name. The scikit-learn estimators are in lupi.sklearn.
 """
 from . import _constants
-from ._constants import *  # noqa: F401,F403 - TASK_*, VIEW_*, LOSS_*, E* ...
-from .errors import *  # noqa: F401,F403 - Error, EINVAL, ...
+from ._constants import *  # noqa: F401,F403 - TASK_*, VIEW_*, LOSS_*, ...
+from .errors import *  # noqa: F401,F403 - Error, EINVAL (replaces the int)
 from .errors import Error, ERROR_CLASSES, error_class
+ERROR_CLASSES_BY_NAME = {c.__name__: c for c in ERROR_CLASSES.values()}
 from .options import KEYS as _KEYS, OPTIONS, Option
 from .core import (Compare, Dataset, Loss, Model, Progress, Row, Teacher,
                    compare, get_num_threads, library_version, load_csv,
                    load_idx, load_libsvm, set_num_threads)
+
 
 # MODEL_OPT_EPOCHS, LOSS_OPT_TEMPERATURE, ...: from the introspection.
 globals().update(_KEYS)
@@ -35,5 +38,6 @@ __all__ = (["Compare", "Dataset", "Error", "ERROR_CLASSES", "Loss", "Model",
             "OPTIONS", "Option", "Progress", "Row", "Teacher", "compare",
             "error_class", "get_num_threads", "library_version", "load_csv",
             "load_idx", "load_libsvm", "set_num_threads"] +
-           list(_constants.__all__) + sorted(_KEYS) +
+           [n for n in _constants.__all__ if n not in ERROR_CLASSES_BY_NAME] +
+           sorted(_KEYS) +
            [c.__name__ for c in ERROR_CLASSES.values()])

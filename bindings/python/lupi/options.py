@@ -130,21 +130,24 @@ OPTIONS = _read()
 KEYS = {o.macro: o.key for opts in OPTIONS.values() for o in opts.values()}
 
 
+_HANDLE_NUMBERS = {v.lower(): k for k, v in HANDLES.items()}
+
+
 def find(handle, name):
-    """The Option of a handle ("model", ...) by name; case is ignored and
-    '-' matches '_', as lupi_option_by_name does."""
+    """The Option of a handle ("model", ...) by name, resolved by the
+    library's lupi_option_by_name (case ignored, '-' for '_', the full macro
+    name accepted); a trailing '_' lets Python keywords through
+    (Loss(lambda_=0.7))."""
     opts = OPTIONS[handle]
-    # A trailing '_' lets Python keywords through: Loss(lambda_=0.7).
-    key = name.lower().replace("-", "_").rstrip("_")
-    prefix = f"{handle}_opt_"
-    if key.startswith(prefix):
-        key = key[len(prefix):]
-    try:
-        return opts[key]
-    except KeyError:
-        raise error_class(C.EUNKNOWN_OPTION)(
-            f"{handle} has no option {name!r}; it has "
-            f"{', '.join(opts)}", code=C.EUNKNOWN_OPTION) from None
+    p = lib.lupi_option_by_name(_HANDLE_NUMBERS[handle],
+                                name.rstrip("_").encode())
+    if p:
+        for o in opts.values():
+            if o.key == p.contents.key:
+                return o
+    raise error_class(C.EUNKNOWN_OPTION)(
+        f"{handle} has no option {name!r}; it has {', '.join(opts)}",
+        code=C.EUNKNOWN_OPTION)
 
 
 class Options(collections.abc.MutableMapping):

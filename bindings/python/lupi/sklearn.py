@@ -25,7 +25,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import (check_array, check_is_fitted,
+                                      column_or_1d)
 
 from .core import Dataset, Loss, Model, Teacher
 
@@ -137,6 +138,9 @@ class _LupiBase(BaseEstimator):
         """Trains a teacher on X* (or [X, X*] with teacher_view="both") and
         a student on X distilled from it; see the module documentation for
         how X* is passed."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be "
+                             "passed, but the target y is None")
         width, Xr, Xp = self._split_fit(X, X_priv)
         yk, n_out = self._encode(y, Xr.shape[0])
         ds, has_priv = self._dataset(Xr, Xp, yk, sample_weight)
@@ -189,27 +193,34 @@ class LupiClassifier(ClassifierMixin, _LupiBase):
     _default_loss = "kd"
 
     def _encode(self, y, n):
-        y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != n:
+        y = column_or_1d(y, warn=True)
+        if y.shape[0] != n:
             raise ValueError(f"y must have shape ({n},), got {y.shape}")
         check_classification_targets(y)
         self.classes_, yk = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError("y needs at least 2 classes, got "
-                             f"{len(self.classes_)}")
+            raise ValueError("y needs at least 2 classes; got "
+                             f"{len(self.classes_)} class")
         return yk.astype(np.int32), len(self.classes_)
 
     def _targets(self, yk):
         return {"y": yk, "n_classes": len(self.classes_)}
 
+    def _more_tags(self):
+        return {"_xfail_checks": {
+            "check_sample_weights_invariance":
+                "a zero weight changes the batches, not only the loss"}}
+
     def predict_proba(self, X):
-        return self.student_.predict(self._regular(X)).astype(np.float64)
+        X = self._regular(X)
+        return self.student_.predict(X).astype(np.float64)
 
     def predict_log_proba(self, X):
         return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        return self.classes_[self.student_.predict_class(self._regular(X))]
+        X = self._regular(X)
+        return self.classes_[self.student_.predict_class(X)]
 
 
 class LupiRegressor(RegressorMixin, _LupiBase):
@@ -221,7 +232,7 @@ class LupiRegressor(RegressorMixin, _LupiBase):
 
     def _encode(self, y, n):
         y = np.asarray(y, dtype=np.float32)
-        if y.shape[0] != n or y.ndim not in (1, 2):
+        if y.ndim == 0 or y.shape[0] != n or y.ndim > 2:
             raise ValueError(f"y must have {n} rows, got shape {y.shape}")
         self._y_1d = y.ndim == 1
         if not np.all(np.isfinite(y)):
@@ -232,6 +243,12 @@ class LupiRegressor(RegressorMixin, _LupiBase):
     def _targets(self, yk):
         return {"targets": yk}
 
+    def _more_tags(self):
+        return {"multioutput": True, "_xfail_checks": {
+            "check_sample_weights_invariance":
+                "a zero weight changes the batches, not only the loss"}}
+
     def predict(self, X):
-        out = self.student_.predict(self._regular(X)).astype(np.float64)
+        X = self._regular(X)
+        out = self.student_.predict(X).astype(np.float64)
         return out[:, 0] if self._y_1d else out

@@ -15,6 +15,9 @@ fn main() {
     // installed: the build tree's tests must not link an older copy.
     if let Some(dir) = env::var_os("LUPI_LIB_DIR") {
         let dir = std::path::PathBuf::from(dir);
+        // Rerun when the library is rebuilt or removed, so that the check
+        // below sees it (ld would otherwise fall back to liblupi.a).
+        println!("cargo:rerun-if-changed={}", dir.join("liblupi.so").display());
         if !dir.join("liblupi.so").exists() && !dir.join("liblupi.dylib").exists() {
             panic!(
                 "LUPI_LIB_DIR={} holds no liblupi.so; point it at the meson \

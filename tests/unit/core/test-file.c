@@ -186,6 +186,8 @@ END_TEST
 static char *in_dir(const char *name)
 {
 	char *path = malloc(strlen(dir) + strlen(name) + 2);
+	if (path == NULL)
+		abort();
 	sprintf(path, "%s/%s", dir, name);
 	return path;
 }
@@ -196,6 +198,8 @@ static char *slurp(const char *path)
 	FILE *f = fopen(path, "rb");
 	ck_assert_ptr_nonnull(f);
 	char *buf = calloc(1, 4096);
+	if (buf == NULL)
+		abort();
 	size_t n = fread(buf, 1, 4095, f);
 	buf[n] = '\0';
 	fclose(f);

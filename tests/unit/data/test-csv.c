@@ -629,6 +629,121 @@ START_TEST(robust_to_mangled_input)
 }
 END_TEST
 
+/* Writes len bytes (NULs included) to t.csv and loads them. */
+static int load_n(const char *text, size_t len, const lupi_reader *r,
+		  lupi_dataset **ds)
+{
+	char *path = lupi_test_write(dir, "t.csv", text, len);
+	*ds = NULL;
+	int rc = lupi_dataset_load_csv(path, r, ds);
+	free(path);
+	if (rc != LUPI_OK)
+		ck_assert_ptr_null(*ds);
+	return rc;
+}
+
+#define LOAD_N(text, r, ds) load_n(text, sizeof text - 1, r, ds)
+
+/* A NUL byte used to end a field silently ("5\0junk" read as 5) or to
+ * shift the fields of a row. It is an error at line:field now. */
+START_TEST(embedded_nul_is_an_error)
+{
+	lupi_dataset *ds;
+	ck_assert_int_eq(LOAD_N("a,y\n5\0junk,1\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:2:1: embedded NUL byte");
+	ck_assert_int_eq(LOAD_N("a,y\n4,5\0 6,1\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:2:2: embedded NUL byte");
+	ck_assert_int_eq(LOAD_N("a,y\n1,0\n2,\"1\0\"\n", NULL, &ds),
+			 LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:3:2: embedded NUL byte");
+	ck_assert_int_eq(LOAD_N("a\0b,y\n1,0\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:1:1: embedded NUL byte");
+	ck_assert_int_eq(LOAD_N("a,y\n1,0\n\0\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:3:1: embedded NUL byte");
+	ck_assert_int_eq(LOAD_N("a,y\n1,0\n2,1\0", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:3:2: embedded NUL byte");
+}
+END_TEST
+
+/* A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first
+ * column's name, nor of the first number. */
+START_TEST(utf8_bom_is_skipped)
+{
+	lupi_reader *r = reader();
+	ck_assert_int_eq(lupi_reader_set_role_name(r, "a",
+						   LUPI_ROLE_PRIVILEGED),
+			 LUPI_OK);
+	lupi_dataset *ds;
+	ck_assert_int_eq(load("\xEF\xBB\xBF" "a,b,y\n1,2,0\n3,4,1\n", r, &ds),
+			 LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(ds), 2);
+	ck_assert_uint_eq(lupi_dataset_dim(ds, LUPI_VIEW_PRIVILEGED), 1);
+	ck_assert_float_eq(lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED)[1],
+			   3);
+	lupi_dataset_free(ds);
+	lupi_reader_free(r);
+	r = reader();
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_HEADER, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(load("\xEF\xBB\xBF" "1,0\n2,1\n", r, &ds), LUPI_OK);
+	ck_assert_float_eq(lupi_dataset_features(ds, LUPI_VIEW_REGULAR)[0], 1);
+	lupi_dataset_free(ds);
+	/* only at the start: elsewhere it is text like any other */
+	ck_assert_int_eq(load("1,0\n\xEF\xBB\xBF" "2,1\n", r, &ds),
+			 LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:2:1:");
+	lupi_reader_free(r);
+}
+END_TEST
+
+/* CR alone (old Mac OS) ends a line as LF and CR LF do, also mixed. */
+START_TEST(cr_line_ends)
+{
+	lupi_dataset *ds;
+	ck_assert_int_eq(load("a,y\r1,0\r2,1\r3,2", NULL, &ds), LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(ds), 3);
+	ck_assert_uint_eq(lupi_dataset_dim(ds, LUPI_VIEW_REGULAR), 1);
+	ck_assert_int_eq(lupi_dataset_labels(ds)[2], 2);
+	lupi_dataset_free(ds);
+	ck_assert_int_eq(load("a,y\r\n1,0\r2,1\n\r\r3,\"2\"\r", NULL, &ds),
+			 LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(ds), 3);
+	ck_assert_float_eq(lupi_dataset_features(ds, LUPI_VIEW_REGULAR)[2], 3);
+	lupi_dataset_free(ds);
+	/* lines are counted at CRs too */
+	ck_assert_int_eq(load("a,y\r1,0\r2,x\r", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:3:2: 'x' is not a number");
+	/* a CR inside quotes is data, and counts as a line break */
+	ck_assert_int_eq(load("\"a\rb\",y\r1,0\r2,x\r", NULL, &ds),
+			 LUPI_EFORMAT);
+	ck_assert_msg_has("t.csv:4:2: 'x' is not a number");
+}
+END_TEST
+
+/* Labels are printed as they are, not rounded by %g. */
+START_TEST(labels_are_printed_exactly)
+{
+	lupi_dataset *ds;
+	ck_assert_int_eq(load("a,y\n1,1048576\n", NULL, &ds), LUPI_ERANGE);
+	ck_assert_msg_has("t.csv:2:2: label 1048576 is out of range "
+			  "[0, 1048576)");
+	ck_assert_int_eq(load("a,y\n1,1048576.5\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("label 1048576.5 is not an integer");
+	ck_assert_int_eq(load("a,y\n1,0.1\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("label 0.10000000000000001 is not an integer");
+	lupi_reader *r = reader();
+	ck_assert_int_eq(lupi_reader_set_int(r, LUPI_READER_OPT_TASK,
+					     LUPI_TASK_BINARY), LUPI_OK);
+	ck_assert_int_eq(load("a,y\n1,1000000\n", r, &ds), LUPI_ERANGE);
+	ck_assert_msg_has("label 1000000 is not 0 or 1");
+	ck_assert_int_eq(load("a,y\n1,-123456789\n", r, &ds), LUPI_ERANGE);
+	ck_assert_msg_has("label -123456789 is not 0 or 1");
+	ck_assert_int_eq(load("a,y\n1,1e300\n", r, &ds), LUPI_ERANGE);
+	ck_assert_msg_has("label 1.0000000000000001e+300 is not 0 or 1");
+	lupi_reader_free(r);
+}
+END_TEST
+
 START_TEST(allocation_failures)
 {
 	lupi_reader *r = reader();
@@ -679,6 +794,10 @@ int main(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, robust_to_mangled_input);
 	tcase_add_test(tc, allocation_failures);
+	tcase_add_test(tc, embedded_nul_is_an_error);
+	tcase_add_test(tc, utf8_bom_is_skipped);
+	tcase_add_test(tc, cr_line_ends);
+	tcase_add_test(tc, labels_are_printed_exactly);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }

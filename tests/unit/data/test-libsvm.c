@@ -308,6 +308,81 @@ START_TEST(robust_to_mangled_input)
 }
 END_TEST
 
+static int load_n(const char *text, size_t len, const lupi_reader *r,
+		  lupi_dataset **ds)
+{
+	char *path = lupi_test_write(dir, "t.svm", text, len);
+	*ds = NULL;
+	int rc = lupi_dataset_load_libsvm(path, r, ds);
+	free(path);
+	if (rc != LUPI_OK)
+		ck_assert_ptr_null(*ds);
+	return rc;
+}
+
+#define LOAD_N(text, r, ds) load_n(text, sizeof text - 1, r, ds)
+
+/* A NUL byte used to end the line silently (feature 5 dropped). It is an
+ * error at line:column (the byte position), also in a comment. */
+START_TEST(embedded_nul_is_an_error)
+{
+	lupi_dataset *ds;
+	ck_assert_int_eq(LOAD_N("1 1:2\0 5:3\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.svm:1:6: embedded NUL byte");
+	ck_assert_int_eq(LOAD_N("0 1:1\n1 1:2 # x\0y\n", NULL, &ds),
+			 LUPI_EFORMAT);
+	ck_assert_msg_has("t.svm:2:10: embedded NUL byte");
+	ck_assert_int_eq(LOAD_N("0 1:1\n\0", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("t.svm:2:1: embedded NUL byte");
+}
+END_TEST
+
+START_TEST(utf8_bom_is_skipped)
+{
+	lupi_dataset *ds;
+	ck_assert_int_eq(load("\xEF\xBB\xBF" "1 1:2\n0 2:3\n", NULL, &ds),
+			 LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(ds), 2);
+	ck_assert_int_eq(lupi_dataset_labels(ds)[0], 1);
+	lupi_dataset_free(ds);
+	ck_assert_int_eq(load("\xEF\xBB\xBF# comment\n1 1:2\n", NULL, &ds),
+			 LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(ds), 1);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* CR alone ends a line as LF and CR LF do, also mixed. */
+START_TEST(cr_line_ends)
+{
+	lupi_dataset *ds;
+	ck_assert_int_eq(load("1 1:2\r0 2:3\r2 1:1", NULL, &ds), LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(ds), 3);
+	ck_assert_uint_eq(lupi_dataset_dim(ds, LUPI_VIEW_REGULAR), 2);
+	static const float want[6] = {2, 0, 0, 3, 1, 0};
+	assert_floats(lupi_dataset_features(ds, LUPI_VIEW_REGULAR), want, 6);
+	lupi_dataset_free(ds);
+	ck_assert_int_eq(load("# c\r1 1:2 # c\r\n\r0 2:3\n\r2 1:1\r", NULL,
+			      &ds), LUPI_OK);
+	ck_assert_uint_eq(lupi_dataset_rows(ds), 3);
+	lupi_dataset_free(ds);
+	ck_assert_int_eq(load("1 1:2\r0 2:3\r2 1:x\r", NULL, &ds),
+			 LUPI_EFORMAT);
+	ck_assert_msg_has("t.svm:3:3: malformed pair '1:x'");
+}
+END_TEST
+
+START_TEST(labels_are_printed_exactly)
+{
+	lupi_dataset *ds;
+	ck_assert_int_eq(load("1048576 1:1\n", NULL, &ds), LUPI_ERANGE);
+	ck_assert_msg_has("t.svm:1:1: label 1048576 is out of range "
+			  "[0, 1048576)");
+	ck_assert_int_eq(load("2.000001 1:1\n", NULL, &ds), LUPI_EFORMAT);
+	ck_assert_msg_has("label 2.0000010000000001 is not an integer");
+}
+END_TEST
+
 START_TEST(allocation_failures)
 {
 	lupi_reader *r = reader(LUPI_TASK_CLASSIFICATION);
@@ -348,6 +423,10 @@ int main(void)
 	tcase_add_test(tc, fixture_file);
 	tcase_add_test(tc, robust_to_mangled_input);
 	tcase_add_test(tc, allocation_failures);
+	tcase_add_test(tc, embedded_nul_is_an_error);
+	tcase_add_test(tc, utf8_bom_is_skipped);
+	tcase_add_test(tc, cr_line_ends);
+	tcase_add_test(tc, labels_are_printed_exactly);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }

@@ -250,8 +250,13 @@ START_TEST(columns_and_copy)
 	ck_assert_uint_eq(c->n_cols, 3);
 	ck_assert_ptr_ne(c->cols, l->cols);
 	ck_assert_uint_eq(c->cols[2], 2);
-	/* NULL or 0 restores all columns. */
-	ck_assert_int_eq(lupi_loss_set_columns(l, NULL, 3), LUPI_OK);
+	/* NULL with n > 0 is a mistake (the header says EINVAL) and changes
+	 * nothing; NULL with 0, or n 0, restores all columns. */
+	CK_ERR(lupi_loss_set_columns(l, NULL, 3), LUPI_EINVAL,
+	       "cols is NULL but n is 3");
+	ck_assert_uint_eq(l->n_cols, 3);
+	ck_assert_uint_eq(l->cols[0], 4);
+	ck_assert_int_eq(lupi_loss_set_columns(l, NULL, 0), LUPI_OK);
 	ck_assert_ptr_null(l->cols);
 	ck_assert_uint_eq(c->n_cols, 3);
 	ck_assert_int_eq(lupi_loss_set_columns(c, cols, 0), LUPI_OK);

@@ -1027,6 +1027,15 @@ START_TEST(evaluate_classification)
 	ck_assert_int_eq(lupi_model_evaluate(m, ds, 42, &v), LUPI_EINVAL);
 	ck_assert_int_eq(lupi_model_evaluate(m, ds, 0, NULL), LUPI_EINVAL);
 	ck_assert_int_eq(lupi_model_confusion(m, NULL, c), LUPI_EINVAL);
+	/* a dataset of another width: the message names the view */
+	lupi_dataset *narrow = dataset(8, 1, x);
+	int32_t y8[8] = {0};
+	ck_assert_int_eq(lupi_dataset_set_labels(narrow, 2, y8), LUPI_OK);
+	ck_assert_int_eq(lupi_model_evaluate(m, narrow, LUPI_METRIC_ACCURACY,
+					     &v), LUPI_ESHAPE);
+	has_msg("the dataset's regular view has 1 features, model has 2 "
+		"inputs");
+	lupi_dataset_free(narrow);
 	/* weights are not used */
 	float w[4] = {0, 0, 0, 1};
 	ck_assert_int_eq(lupi_dataset_set_weights(ds, w), LUPI_OK);

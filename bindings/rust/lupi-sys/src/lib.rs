@@ -26,6 +26,10 @@ macro_rules! constants {
         $(pub const $name: c_int = $value;)*
         /// Every `#define LUPI_*` number of lupi.h, by name.
         pub const CONSTANTS: &[(&str, c_int)] = &[$((stringify!($name), $name)),*];
+        /// The constants alone, for `use lupi_sys::consts::*`.
+        pub mod consts {
+            $(pub use super::$name;)*
+        }
     };
 }
 
