@@ -24,7 +24,10 @@ static const unsigned char magic[8] = {0x89, 'L', 'U', 'P', 'I', '\r', '\n',
 				       0x1a};
 
 #define IO_MAJOR 1
-#define IO_MINOR 1
+#define IO_MINOR 2
+/* Files without extension records are written as 1.1, byte for byte as
+ * liblupi 0.2 wrote them; 1.2 appends the extension records. */
+#define IO_MINOR_PLAIN 1
 /* Flag bit 0: some layer has no bias, so the file lacks that tensor; a
  * reader that does not know the bit would misread the tensor list. */
 #define FLAG_NO_BIAS 1u
@@ -43,6 +46,13 @@ static const unsigned char magic[8] = {0x89, 'L', 'U', 'P', 'I', '\r', '\n',
 #define TYPE_INT 1u        /* value: int64, two's complement */
 #define TYPE_REAL 2u       /* value: IEEE 754 binary64 bits */
 #define MAX_TENSORS (2 * LUPI__MAX_LAYERS + 2)
+/* Extension records (minor >= 2): u32 tag, u32 length, the bytes. */
+#define EXT_HEAD 8u
+#define EXT_PRIVACY 1u     /* the privacy a private fit spent */
+#define EXT_PRIVACY_LEN 52u /* 5 f64, u64 steps, u32 flags */
+#define EXT_PRIV_ACCOUNTED 1u
+#define EXT_TEMPERED 2u    /* the tempered sigmoid's s, T, o */
+#define EXT_TEMPERED_LEN 24u
 
 /* ---- options: the rows of lupi__model_options with a file id ------------- */
 
@@ -121,6 +131,10 @@ typedef struct shape {
 	int act[LUPI__MAX_LAYERS];
 	uint32_t lflags[LUPI__MAX_LAYERS]; /* LAYER_* bits */
 	int has_std;
+	/* Extension records (minor >= 2) */
+	int has_privacy, has_tempered;
+	lupi__privacy privacy;
+	double ts[3];
 	/* The tensors in file order: per layer its weights and, unless
 	 * LAYER_NO_BIAS, its biases; then the standardisation mean and
 	 * inverse standard deviation when present. */
@@ -165,7 +179,21 @@ static void shape_of(const lupi_model *m, shape *s)
 			       (ly->frozen ? LAYER_FROZEN : 0u);
 	}
 	s->has_std = m->has_std != 0;
+	s->has_privacy = m->privacy.has;
+	s->privacy = m->privacy;
+	s->privacy.accounted = lupi__model_privacy_accounted(m);
+	s->has_tempered = 0;
+	for (size_t l = 0; l < m->n_layers; l++)
+		s->has_tempered |= m->layers[l].act == LUPI_ACT_TEMPERED_SIGMOID;
+	s->ts[0] = m->opt.ts_scale;
+	s->ts[1] = m->opt.ts_temperature;
+	s->ts[2] = m->opt.ts_offset;
 	list_tensors(s);
+}
+
+static int has_extensions(const shape *s)
+{
+	return s->has_privacy || s->has_tempered;
 }
 
 static uint32_t file_flags(const shape *s)
@@ -221,8 +249,46 @@ static void tensor_name(const shape *s, size_t i, char *buf, size_t n)
 
 static size_t header_len(const shape *s)
 {
+	size_t ext = 0;
+	if (has_extensions(s))
+		ext = 4 + (s->has_privacy ? EXT_HEAD + EXT_PRIVACY_LEN : 0) +
+		      (s->has_tempered ? EXT_HEAD + EXT_TEMPERED_LEN : 0);
 	return FIXED_HEADER + LAYER_RECORD * s->n_layers + 4 +
-	       OPTION_RECORD * n_saved_options() + LAYER_FLAGS * s->n_layers;
+	       OPTION_RECORD * n_saved_options() + LAYER_FLAGS * s->n_layers +
+	       ext;
+}
+
+static unsigned char *put_f64(unsigned char *p, double v)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	return put_u64(p, bits);
+}
+
+static unsigned char *put_extensions(unsigned char *p, const shape *s)
+{
+	if (!has_extensions(s))
+		return p;
+	p = put_u32(p, (uint32_t)(s->has_privacy + s->has_tempered));
+	if (s->has_privacy) {
+		const lupi__privacy *v = &s->privacy;
+		p = put_u32(p, EXT_PRIVACY);
+		p = put_u32(p, EXT_PRIVACY_LEN);
+		p = put_f64(p, v->epsilon);
+		p = put_f64(p, v->delta);
+		p = put_f64(p, v->q);
+		p = put_f64(p, v->sigma);
+		p = put_f64(p, v->clip);
+		p = put_u64(p, v->steps);
+		p = put_u32(p, v->accounted ? EXT_PRIV_ACCOUNTED : 0u);
+	}
+	if (s->has_tempered) {
+		p = put_u32(p, EXT_TEMPERED);
+		p = put_u32(p, EXT_TEMPERED_LEN);
+		for (int i = 0; i < 3; i++)
+			p = put_f64(p, s->ts[i]);
+	}
+	return p;
 }
 
 static unsigned char *put_header(unsigned char *p, const lupi_model *m,
@@ -250,7 +316,7 @@ static unsigned char *put_header(unsigned char *p, const lupi_model *m,
 	}
 	for (size_t l = 0; l < s->n_layers; l++)
 		p = put_u32(p, s->lflags[l]);
-	return p;
+	return put_extensions(p, s);
 }
 
 /* One tensor: element count, float32 values, CRC32C of both. */
@@ -288,7 +354,7 @@ static int serialise(const lupi_model *m, unsigned char **data, size_t *size)
 	unsigned char *p = buf;
 	memcpy(p, magic, sizeof magic);
 	p = put_u16(p + sizeof magic, IO_MAJOR);
-	p = put_u16(p, IO_MINOR);
+	p = put_u16(p, has_extensions(&s) ? IO_MINOR : IO_MINOR_PLAIN);
 	p = put_u32(p, file_flags(&s));
 	p = put_u64(p, hlen);
 	p = put_header(p, m, &s);
@@ -472,6 +538,65 @@ static int parse_layer_flags(reader *r, shape *s, unsigned minor,
 	return LUPI_OK;
 }
 
+static double rd_f64(reader *r)
+{
+	uint64_t bits = rd_u64(r);
+	double v;
+	memcpy(&v, &bits, sizeof v);
+	return v;
+}
+
+/* The privacy record: values a private fit can have written. */
+static int parse_privacy(reader *r, shape *s)
+{
+	size_t at = r->pos;
+	lupi__privacy *v = &s->privacy;
+	v->epsilon = rd_f64(r);
+	v->delta = rd_f64(r);
+	v->q = rd_f64(r);
+	v->sigma = rd_f64(r);
+	v->clip = rd_f64(r);
+	v->steps = rd_u64(r);
+	v->accounted = (rd_u32(r) & EXT_PRIV_ACCOUNTED) != 0;
+	if (!(v->epsilon >= 0.0) || !(v->delta > 0.0 && v->delta < 1.0) ||
+	    !(v->q > 0.0 && v->q <= 1.0) || !(v->sigma > 0.0) ||
+	    !(v->clip > 0.0))
+		return lupi__err(LUPI_EFORMAT, "byte %zu: the privacy record "
+				 "holds impossible values", at);
+	s->has_privacy = 1;
+	return LUPI_OK;
+}
+
+/* Extension records (minor >= 2): known tags are read, others skipped. */
+static int parse_extensions(reader *r, shape *s)
+{
+	LUPI__TRY(need(r, 4, "the extension count"));
+	uint32_t n = rd_u32(r);
+	for (uint32_t i = 0; i < n; i++) {
+		LUPI__TRY(need(r, EXT_HEAD, "an extension record"));
+		size_t at = r->pos;
+		uint32_t tag = rd_u32(r), len = rd_u32(r);
+		LUPI__TRY(need(r, len, "an extension record"));
+		size_t next = r->pos + len;
+		uint32_t want = tag == EXT_PRIVACY ? EXT_PRIVACY_LEN :
+			tag == EXT_TEMPERED ? EXT_TEMPERED_LEN : 0;
+		if (want != 0 && len < want)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: extension %"
+					 PRIu32 " has %" PRIu32 " bytes, at "
+					 "least %" PRIu32 " expected", at, tag,
+					 len, want);
+		if (tag == EXT_PRIVACY)
+			LUPI__TRY(parse_privacy(r, s));
+		if (tag == EXT_TEMPERED) {
+			for (int k = 0; k < 3; k++)
+				s->ts[k] = rd_f64(r);
+			s->has_tempered = 1;
+		}
+		r->pos = next; /* a longer record of a newer library */
+	}
+	return LUPI_OK;
+}
+
 static int parse_header(const unsigned char *d, size_t hend, unsigned minor,
 			shape *s, size_t *opt_pos, uint32_t *n_opts)
 {
@@ -511,6 +636,8 @@ static int parse_header(const unsigned char *d, size_t hend, unsigned minor,
 				 s->out[n_layers - 1], s->n_out);
 	LUPI__TRY(parse_options(&r, opt_pos, n_opts));
 	LUPI__TRY(parse_layer_flags(&r, s, minor, get_u32(d + 12)));
+	if (minor >= 2)
+		LUPI__TRY(parse_extensions(&r, s));
 	list_tensors(s);
 	/* A newer minor version may append fields to the header. */
 	if (r.pos != hend && minor <= IO_MINOR)
@@ -657,6 +784,20 @@ static int build(const unsigned char *d, const shape *s, size_t opt_pos,
 	for (size_t l = 0; l < s->n_layers; l++) {
 		m->layers[l].act = s->act[l];
 		m->layers[l].frozen = (s->lflags[l] & LAYER_FROZEN) != 0;
+	}
+	static const int ts_keys[3] = {LUPI_MODEL_OPT_TS_SCALE,
+				       LUPI_MODEL_OPT_TS_TEMPERATURE,
+				       LUPI_MODEL_OPT_TS_OFFSET};
+	for (int k = 0; s->has_tempered && k < 3; k++)
+		if ((rc = lupi_model_set_double(m, ts_keys[k], s->ts[k])) < 0) {
+			lupi_model_free(m);
+			return lupi__err_prefix(LUPI_EFORMAT, "the tempered "
+						"sigmoid record");
+		}
+	if (s->has_privacy) {
+		m->privacy = s->privacy;
+		m->privacy.has = 1;
+		m->privacy.t_mark = 0; /* a loaded model has t = 0 */
 	}
 	for (size_t i = 0; i < s->nt; i++) {
 		size_t count;

@@ -1,0 +1,98 @@
+/* Internal API of lib/privacy, shared by its files and the tests. Not
+ * installed. One section per method family of the folder (doc/privacy.md):
+ * differentially private training (dp.c) and its accountant
+ * (accountant.c) now; PATE, unlearning and membership inference get their
+ * own files and sections below. */
+#ifndef LUPI_PRIVACY_INTERNAL_H
+#define LUPI_PRIVACY_INTERNAL_H
+
+#include "../train/train_internal.h"
+
+/* ==== Differential privacy: DP-SGD (dp.c) ================================ */
+
+/* Options of a DP configuration, read and written through
+ * lupi__dp_options. */
+typedef struct lupi__dp_opts {
+	uint64_t seed;         /* 0: from the operating system */
+	double noise, clip, sample_rate, delta, target_epsilon;
+} lupi__dp_opts;
+
+struct lupi_dp {
+	lupi__dp_opts opt;
+};
+
+extern const lupi__option_table lupi__dp_options;
+
+/* The generator of the noise and of the Poisson sampling: xoshiro256**
+ * with all 256 bits of state from getrandom(), or from a seed (tests). */
+typedef struct lupi__dp_rng {
+	lupi__rng rng;
+	int have_spare; /* Box-Muller gives normals in pairs */
+	double spare;
+} lupi__dp_rng;
+
+/* Seeds g from the OS when seed is 0 (LUPI_EIO when the OS gives no
+ * randomness), else from seed. */
+int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed);
+/* A standard normal: Box-Muller on two 53-bit uniforms. */
+double lupi__dp_normal(lupi__dp_rng *g);
+/* x[i] += stddev * N(0, 1) for i < n. */
+void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev);
+/* Poisson sampling: each of pool[0..n) independently with probability q
+ * (by geometric gaps), in pool order, into out; returns the count. */
+size_t lupi__dp_sample(lupi__dp_rng *g, double q, const size_t *pool,
+		       size_t n, size_t *out);
+
+/* Buffers of private steps, grown to the largest batch seen. */
+typedef struct lupi__dp_work {
+	size_t cap;        /* rows */
+	size_t *idx;       /* the pool's size (set once) */
+	float *dsample;    /* cap x outputs */
+	float *scratch;    /* lupi__model_clip_scratch(m, cap) */
+	double *norms;     /* cap */
+	float *t;          /* cap x outputs: teacher logits of the batch */
+	uint8_t *has;      /* cap */
+} lupi__dp_work;
+
+void lupi__dp_work_free(lupi__dp_work *w);
+int lupi__dp_work_reserve(lupi__dp_work *w, const lupi_model *m, size_t n);
+
+/* What a private step differentiates: the model's label loss (teacher
+ * NULL, loss NULL), or a student's output loss with a teacher's outputs
+ * (loss normalised by COUNT, so that one row's value is its own loss). */
+typedef struct lupi__dp_objective {
+	const lupi_teacher *teacher;
+	lupi_loss *loss;        /* owned copy, NULL for the label loss */
+	const float *t_all;     /* teacher outputs of every training sample
+	                           (n x k), or NULL to read the teacher */
+	const uint8_t *has_all;
+	lupi__combine comb;
+} lupi__dp_objective;
+
+/* Forward on rows idx[0..n) of ds, each row's own loss gradient, and the
+ * clipped sum into m->grads (lupi__model_backward_clipped); the mean loss
+ * of the rows into *loss and each row's gradient norm into w->norms. The
+ * model is prepared. n > 0. */
+int lupi__dp_clipped_sum(lupi_model *m, lupi__dp_objective *ob,
+			 const lupi_dataset *ds, const size_t *idx, size_t n,
+			 double clip, lupi__dp_work *w, double *loss);
+
+/* ==== Differential privacy: the RDP accountant (accountant.c) ============ */
+
+/* The orders alpha the accountant minimises over, into orders[0..cap);
+ * returns how many there are. */
+size_t lupi__dp_orders(double *orders, size_t cap);
+/* RDP of order alpha of one step of the sampled Gaussian mechanism. */
+double lupi__dp_rdp(double q, double sigma, double alpha);
+/* lupi_dp_epsilon without the argument checks; *order (may be NULL) gets
+ * the alpha of the minimum. */
+int lupi__dp_epsilon(double q, double sigma, uint64_t steps, double delta,
+		     double *eps, double *order);
+
+/* ==== PATE (reserved) ===================================================== */
+
+/* ==== Unlearning (reserved) =============================================== */
+
+/* ==== Membership inference (reserved) ===================================== */
+
+#endif
