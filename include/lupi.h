@@ -16,7 +16,9 @@
  * - Data passed in is copied, unless the documentation says it is borrowed.
  * - A handle is used by one thread at a time. lupi_model_predict() and the
  *   other functions taking a `const lupi_model *` may be called from several
- *   threads at once on a model that nobody modifies.
+ *   threads at once on a model that nobody modifies; the same holds for a
+ *   `const lupi_dataset *` (several threads may train on one dataset) and
+ *   a `const lupi_teacher *` (see Teachers).
  * - Columns and LIBSVM feature indices are numbered from 1, lines from 1,
  *   sample indices and layer indices from 0.
  *
@@ -1359,6 +1361,142 @@ LUPI_API int lupi_rnd_rewards(lupi_rnd *r, const float *scores, size_t n,
  */
 LUPI_API int lupi_rnd_stats(const lupi_rnd *r, double *obs_mean,
 			    double *obs_std, double *reward_std);
+
+/* ------------------------------------------------------------------------ */
+/* Differential privacy: DP-SGD and its accountant                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Private training by DP-SGD (Abadi et al. 2016): each step samples every
+ * training sample independently with probability q (Poisson sampling),
+ * clips each sampled sample's gradient to L2 norm CLIP, adds Gaussian
+ * noise of standard deviation NOISE * CLIP to the sum and divides it by the
+ * expected batch size q * n. The privacy spent, an (epsilon, delta)
+ * guarantee under add/remove-one-sample adjacency computed by an RDP
+ * accountant of exactly that mechanism, is stored in the model and saved
+ * in its file. What is and is not protected: doc/privacy.md.
+ */
+typedef struct lupi_dp lupi_dp;
+
+/* The handle number of DP configurations (key / 1000). @since 0.3 */
+#define LUPI_HANDLE_DP 6
+
+/* Integer options of a DP configuration (frozen keys); defaults in
+ * brackets. @since 0.3 */
+#define LUPI_DP_OPT_SEED 6001 /* noise and sampling seed; 0 = 256 bits from
+                                 the operating system (getrandom) [0]. Any
+                                 other value makes the noise reproducible
+                                 and predictable: for tests only */
+
+/* Real options of a DP configuration (frozen keys). @since 0.3 */
+#define LUPI_DP_OPT_NOISE 6101       /* noise multiplier sigma [1], (0, 1e4] */
+#define LUPI_DP_OPT_CLIP 6102        /* per-sample clip norm C [1], (0, 1e6] */
+#define LUPI_DP_OPT_SAMPLE_RATE 6103 /* sampling rate q; 0 = the model's BATCH
+                                        divided by the training samples the
+                                        view sees [0], [0, 1] */
+#define LUPI_DP_OPT_DELTA 6104       /* delta [1e-5], (0, 1) */
+#define LUPI_DP_OPT_TARGET_EPSILON 6105 /* > 0: the fit takes the smallest
+                                        NOISE that reaches this epsilon after
+                                        its steps (lupi_dp_sigma); 0 = off
+                                        [0], [0, 1e6] */
+
+/**
+ * A DP configuration with default options. @return LUPI_OK; LUPI_EINVAL
+ * (out NULL); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_dp_create(lupi_dp **out);
+/** Frees a DP configuration; NULL is a no-op. @since 0.3 */
+LUPI_API void lupi_dp_free(lupi_dp *dp);
+/**
+ * Typed option setters and getters (LUPI_DP_OPT_*).
+ * @return LUPI_OK; LUPI_EINVAL (NULL dp or value); LUPI_EUNKNOWN_OPTION
+ *         (not a DP key of that type); LUPI_ERANGE with the allowed range.
+ * @since 0.3
+ */
+LUPI_API int lupi_dp_set_int(lupi_dp *dp, int key, int64_t value);
+LUPI_API int lupi_dp_get_int(const lupi_dp *dp, int key, int64_t *value);
+LUPI_API int lupi_dp_set_double(lupi_dp *dp, int key, double value);
+LUPI_API int lupi_dp_get_double(const lupi_dp *dp, int key, double *value);
+
+/**
+ * Trains m privately on train (borrowed for the call) with the label loss:
+ * EPOCHS epochs of ceil(1/q) DP-SGD steps each, q from dp (or BATCH / n,
+ * n = the samples the model's view sees), the model's optimiser applying
+ * each noisy gradient. SHUFFLE is not used (sampling is Poisson). valid
+ * (may be NULL) is evaluated after each epoch with PATIENCE and
+ * RESTORE_BEST as in lupi_model_fit(); it is not protected. progress gets
+ * NaN as the training loss (that value is not private). The privacy spent
+ * (also after a failure or a cancel that took steps) is recorded in the
+ * model: read it with lupi_model_privacy(). A model that already holds a
+ * record continues it when q, sigma and delta are the same (the steps add
+ * up); a model trained before without a record is taken as public (its
+ * earlier training must not have seen train).
+ * Refused, with nothing changed: per-sample weights in train and
+ * STANDARDIZE without stored statistics (LUPI_ENOTSUP: they are outside
+ * the accountant; see doc/privacy.md); a model whose record no longer
+ * covers it, or one recorded with another q, sigma or delta (LUPI_ESTATE);
+ * TARGET_EPSILON on a model with a record (LUPI_ENOTSUP).
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESHAPE and LUPI_ESTATE (the
+ *         datasets do not fit the model); LUPI_ENOTSUP; LUPI_ERANGE
+ *         (TARGET_EPSILON out of reach); LUPI_EIO (the operating system
+ *         gives no random bytes); LUPI_ENONFINITE; LUPI_ECANCELLED;
+ *         LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_model_fit_dp(lupi_model *m, const lupi_dp *dp,
+			       const lupi_dataset *train,
+			       const lupi_dataset *valid,
+			       lupi_progress_fn progress, void *user);
+/**
+ * As lupi_model_fit_dp() for a student distilled from a teacher with an
+ * output loss (a copy of loss, normalised per sample; NULL as in
+ * lupi_student_step()). Each sample's loss depends on its own features and
+ * the teacher's outputs on it, so the guarantee holds when the teacher
+ * does not depend on train (trained on public data, or itself private:
+ * then the two guarantees compose, which this record does not include).
+ * @return as lupi_model_fit_dp(), plus LUPI_ENOTSUP (a feature loss:
+ *         they couple samples), LUPI_ESHAPE and LUPI_EMISMATCH (teacher).
+ * @since 0.3
+ */
+LUPI_API int lupi_student_fit_dp(lupi_model *student,
+				 const lupi_teacher *teacher,
+				 const lupi_loss *loss, const lupi_dp *dp,
+				 const lupi_dataset *train,
+				 const lupi_dataset *valid,
+				 lupi_progress_fn progress, void *user);
+/**
+ * The privacy a private fit spent on m (also read from its file): epsilon
+ * for delta after steps steps at sampling rate q and noise multiplier
+ * sigma. Every output pointer may be NULL.
+ * @return LUPI_OK; LUPI_EINVAL (m NULL); LUPI_ESTATE when m holds no
+ *         record, or when it was trained or its parameters set without DP
+ *         after the private fit (the record is filled in, with epsilon
+ *         infinity: it does not cover the model). @since 0.3
+ */
+LUPI_API int lupi_model_privacy(const lupi_model *m, double *epsilon,
+				double *delta, uint64_t *steps, double *q,
+				double *sigma);
+
+/**
+ * The accountant: epsilon of `steps` steps of the sampled Gaussian
+ * mechanism (Poisson rate q, noise multiplier sigma) for delta, by Renyi
+ * DP (Mironov, Talwar & Zhang 2019) over the orders 1.1, 1.2, ..., 10.9,
+ * 11..63, 128, 256 and the classic conversion epsilon = rdp - log(delta) /
+ * (alpha - 1). It reproduces TensorFlow Privacy's published values (q =
+ * 256/60000, sigma 1.1, 60 epochs: 3.01). 0 steps give 0.
+ * @return LUPI_OK; LUPI_EINVAL (epsilon NULL); LUPI_ERANGE (q not in
+ *         (0, 1], sigma not > 0, delta not in (0, 1)). @since 0.3
+ */
+LUPI_API int lupi_dp_epsilon(double q, double sigma, uint64_t steps,
+			     double delta, double *epsilon);
+/**
+ * The inverse: the smallest noise multiplier (to a relative 1e-6, rounded
+ * up) whose lupi_dp_epsilon() is at most epsilon.
+ * @return LUPI_OK; LUPI_EINVAL (sigma NULL); LUPI_ERANGE (q, delta,
+ *         epsilon not > 0, or an epsilon that sigma 1e4 cannot reach).
+ * @since 0.3
+ */
+LUPI_API int lupi_dp_sigma(double q, uint64_t steps, double delta,
+			   double epsilon, double *sigma);
 
 #ifdef __cplusplus
 }

@@ -233,9 +233,21 @@ constants! {
     LUPI_COMPARE_DISTILLED = 3;
     LUPI_COMPARE_OPT_REPEATS = 4001;
     LUPI_COMPARE_OPT_SEED = 4002;
+    // Added after 0.2 (@since 0.3 in lupi.h).
+    LUPI_ACT_TEMPERED_SIGMOID = 5;
+    LUPI_MODEL_OPT_TS_SCALE = 1112;
+    LUPI_MODEL_OPT_TS_TEMPERATURE = 1113;
+    LUPI_MODEL_OPT_TS_OFFSET = 1114;
+    LUPI_HANDLE_DP = 6;
+    LUPI_DP_OPT_SEED = 6001;
+    LUPI_DP_OPT_NOISE = 6101;
+    LUPI_DP_OPT_CLIP = 6102;
+    LUPI_DP_OPT_SAMPLE_RATE = 6103;
+    LUPI_DP_OPT_DELTA = 6104;
+    LUPI_DP_OPT_TARGET_EPSILON = 6105;
 }
 
-opaque!(lupi_dataset, lupi_reader, lupi_model, lupi_loss, lupi_teacher, lupi_compare);
+opaque!(lupi_dataset, lupi_reader, lupi_model, lupi_loss, lupi_teacher, lupi_compare, lupi_rnd, lupi_dp);
 
 structs! {
     /// The description of one option (lupi.h), in the library's static
@@ -389,4 +401,29 @@ functions! {
     pub fn lupi_compare_metric(c: *const lupi_compare) -> c_int;
     pub fn lupi_compare_row(c: *const lupi_compare, row: usize, kind: *mut c_int, lambda: *mut f64, temperature: *mut f64, mean: *mut f64, std: *mut f64, diff_mean: *mut f64, diff_std: *mut f64) -> c_int;
     pub fn lupi_compare_value(c: *const lupi_compare, row: usize, repeat: c_uint, value: *mut f64) -> c_int;
+    // Added after 0.2 (@since 0.3 in lupi.h).
+    pub fn lupi_dataset_append(ds: *mut lupi_dataset, n: usize, x: *const f32, x_priv: *const f32, mask: *const u8, labels: *const i32, targets: *const f32, weights: *const f32) -> c_int;
+    pub fn lupi_dataset_set_capacity(ds: *mut lupi_dataset, capacity: usize) -> c_int;
+    pub fn lupi_dataset_capacity(ds: *const lupi_dataset) -> usize;
+    pub fn lupi_dataset_evicted(ds: *const lupi_dataset) -> u64;
+    pub fn lupi_dataset_sample(ds: *const lupi_dataset, n: usize, state: *mut u64, idx: *mut usize) -> c_int;
+    pub fn lupi_dagger_steps(student: *mut lupi_model, teacher: *const lupi_teacher, loss: *mut lupi_loss, ds: *const lupi_dataset, steps: usize, batch: usize, state: *mut u64, mean_loss: *mut f64) -> c_int;
+    pub fn lupi_student_novelty(student: *const lupi_model, teacher: *const lupi_teacher, x: *const f32, n: usize, d: usize, scores: *mut f32) -> c_int;
+    pub fn lupi_rnd_create(d: usize, gamma: f64, out: *mut *mut lupi_rnd) -> c_int;
+    pub fn lupi_rnd_free(r: *mut lupi_rnd);
+    pub fn lupi_rnd_observe(r: *mut lupi_rnd, x: *const f32, n: usize, d: usize) -> c_int;
+    pub fn lupi_rnd_normalize(r: *const lupi_rnd, x: *const f32, n: usize, d: usize, out: *mut f32) -> c_int;
+    pub fn lupi_rnd_rewards(r: *mut lupi_rnd, scores: *const f32, n: usize, out: *mut f32) -> c_int;
+    pub fn lupi_rnd_stats(r: *const lupi_rnd, obs_mean: *mut f64, obs_std: *mut f64, reward_std: *mut f64) -> c_int;
+    pub fn lupi_dp_create(out: *mut *mut lupi_dp) -> c_int;
+    pub fn lupi_dp_free(dp: *mut lupi_dp);
+    pub fn lupi_dp_set_int(dp: *mut lupi_dp, key: c_int, value: i64) -> c_int;
+    pub fn lupi_dp_get_int(dp: *const lupi_dp, key: c_int, value: *mut i64) -> c_int;
+    pub fn lupi_dp_set_double(dp: *mut lupi_dp, key: c_int, value: f64) -> c_int;
+    pub fn lupi_dp_get_double(dp: *const lupi_dp, key: c_int, value: *mut f64) -> c_int;
+    pub fn lupi_model_fit_dp(m: *mut lupi_model, dp: *const lupi_dp, train: *const lupi_dataset, valid: *const lupi_dataset, progress: lupi_progress_fn, user: *mut c_void) -> c_int;
+    pub fn lupi_student_fit_dp(student: *mut lupi_model, teacher: *const lupi_teacher, loss: *const lupi_loss, dp: *const lupi_dp, train: *const lupi_dataset, valid: *const lupi_dataset, progress: lupi_progress_fn, user: *mut c_void) -> c_int;
+    pub fn lupi_model_privacy(m: *const lupi_model, epsilon: *mut f64, delta: *mut f64, steps: *mut u64, q: *mut f64, sigma: *mut f64) -> c_int;
+    pub fn lupi_dp_epsilon(q: f64, sigma: f64, steps: u64, delta: f64, epsilon: *mut f64) -> c_int;
+    pub fn lupi_dp_sigma(q: f64, steps: u64, delta: f64, epsilon: f64, sigma: *mut f64) -> c_int;
 }
