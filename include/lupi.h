@@ -1257,7 +1257,8 @@ LUPI_API int lupi_dataset_append(lupi_dataset *ds, size_t n, const float *x,
 LUPI_API int lupi_dataset_set_capacity(lupi_dataset *ds, size_t capacity);
 /** The capacity (0: unbounded; 0 for NULL). @since 0.3 */
 LUPI_API size_t lupi_dataset_capacity(const lupi_dataset *ds);
-/** Rows evicted since the dataset was created (0 for NULL). @since 0.3 */
+/** Rows evicted since the dataset was created, counting appended rows
+ * dropped at once beyond the capacity (0 for NULL). @since 0.3 */
 LUPI_API uint64_t lupi_dataset_evicted(const lupi_dataset *ds);
 /**
  * Draws n row indices uniformly, with replacement, from the current rows

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "../privacy/privacy_internal.h"
 #include "../train/train_internal.h"
 
 static const lupi__option_table *table_of(int handle)
@@ -18,6 +19,8 @@ static const lupi__option_table *table_of(int handle)
 		return &lupi__compare_options;
 	case LUPI_HANDLE_LAYER:
 		return &lupi__layer_options;
+	case LUPI_HANDLE_DP:
+		return &lupi__dp_options;
 	default:
 		return NULL;
 	}

@@ -1,8 +1,12 @@
 /* The only file that calls BLAS, and where its thread count is decided:
  * the process-wide count of lupi_set_num_threads() lives here too. */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <cblas.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core_internal.h"
@@ -13,9 +17,36 @@
  * one thread when small, on lupi_get_num_threads() otherwise. */
 #define PARALLEL_MACS (4u << 20)
 
-#ifdef LUPI_HAVE_OPENBLAS_THREADS
-void openblas_set_num_threads(int n);
-#endif
+/* The thread count is set through whichever BLAS the process has: the
+ * CBLAS interface has no such call, and with -Dblas=cblas the provider is
+ * Debian's libblas.so.3 alternative, chosen after the build. So the setter
+ * is looked up at run time, once, in the scope liblupi's own symbols
+ * resolve in (RTLD_DEFAULT: the program, and liblupi's dependencies even
+ * when a binding dlopen()ed it RTLD_LOCAL). The trade-off: a BLAS linked
+ * statically into a program that does not export its symbols, or one that
+ * is none of these three, keeps its own thread count (OPENBLAS_NUM_THREADS,
+ * BLIS_NUM_THREADS, MKL_NUM_THREADS, OMP_NUM_THREADS). */
+static void (*set_int)(int);         /* OpenBLAS, MKL */
+static void (*set_dim)(int64_t);     /* BLIS: dim_t, 64 bits */
+static pthread_once_t setter_once = PTHREAD_ONCE_INIT;
+
+static void find_setter(void)
+{
+	/* ISO C has no object-to-function pointer conversion (-Wpedantic);
+	 * POSIX guarantees that copying dlsym()'s result works. */
+	static const char *const names[] = {"openblas_set_num_threads",
+					    "MKL_Set_Num_Threads"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		void *f = dlsym(RTLD_DEFAULT, names[i]);
+		if (f) {
+			memcpy(&set_int, &f, sizeof f);
+			return;
+		}
+	}
+	void *f = dlsym(RTLD_DEFAULT, "bli_thread_set_num_threads");
+	if (f)
+		memcpy(&set_dim, &f, sizeof f);
+}
 
 /* What the BLAS was last told (0: nothing yet), so that it is told again
  * only when the count changes. */
@@ -26,9 +57,11 @@ static void blas_set_threads(int n)
 	if (atomic_exchange_explicit(&blas_threads, n, memory_order_relaxed) ==
 	    n)
 		return;
-#ifdef LUPI_HAVE_OPENBLAS_THREADS
-	openblas_set_num_threads(n);
-#endif
+	pthread_once(&setter_once, find_setter);
+	if (set_int)
+		set_int(n);
+	else if (set_dim)
+		set_dim(n);
 }
 
 /* 0 = not set: all cores. Read by every GEMM, possibly in several threads. */

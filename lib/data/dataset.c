@@ -996,6 +996,7 @@ int lupi_dataset_append(lupi_dataset *ds, size_t n, const float *x,
 	LUPI__TRY(reserve_append(ds, &p));
 	/* From here nothing fails. */
 	evict_rows(ds, p.evict);
+	ds->evicted += p.skip; /* rows that came and went at once */
 	if (p.move && ds->head > 0) {
 		ds->n_moved += ds->n;
 		size_t cap = ds->cap_rows;

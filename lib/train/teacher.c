@@ -181,9 +181,10 @@ int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
 	LUPI__CHECK_NULL(m);
 	LUPI__TRY(check_weight(weight));
 	if (!m->initialized)
-		return lupi__err(LUPI_ESTATE, "teacher model has no weights: "
-				 "train it, or call lupi_model_init() for "
-				 "a fixed random teacher");
+		return lupi__err(LUPI_ESTATE, "teacher model is not trained "
+				 "nor initialised: train it, or call "
+				 "lupi_model_init() for a fixed random "
+				 "teacher");
 	LUPI__TRY(check_member_shape(t, m->task, m->n_out));
 	lupi__member mb = {.weight = weight};
 	LUPI__TRY(lupi_model_clone(m, &mb.model));

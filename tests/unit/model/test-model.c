@@ -227,7 +227,7 @@ START_TEST(option_ranges)
 		int64_t bad;
 		const char *name;
 	} ints[] = {
-		{LUPI_MODEL_OPT_ACTIVATION, 5, "ACTIVATION"},
+		{LUPI_MODEL_OPT_ACTIVATION, 6, "ACTIVATION"},
 		{LUPI_MODEL_OPT_ACTIVATION, -1, "ACTIVATION"},
 		{LUPI_MODEL_OPT_INIT, 3, "INIT"},
 		{LUPI_MODEL_OPT_OPTIMIZER, 4, "OPTIMIZER"},
@@ -355,8 +355,8 @@ START_TEST(layer_activation)
 	has_msg("layer 2 is the output layer");
 	ck_assert_int_eq(lupi_model_set_layer_int(m, 2, act,
 						  LUPI_ACT_IDENTITY), LUPI_OK);
-	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, act, 5), LUPI_ERANGE);
-	has_msg("LUPI_LAYER_OPT_ACTIVATION must be in [0, 4], got 5");
+	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, act, 6), LUPI_ERANGE);
+	has_msg("LUPI_LAYER_OPT_ACTIVATION must be in [0, 5], got 6");
 	ck_assert_int_eq(lupi_model_set_layer_int(m, 0, act, -1), LUPI_ERANGE);
 	ck_assert_int_eq(layer_opt(m, 0, act), LUPI_ACT_RELU);
 	ck_assert_int_eq(lupi_model_set_layer_int(NULL, 0, act, 1),
@@ -500,7 +500,7 @@ START_TEST(keys_of_other_handles_are_refused)
 	}
 	/* nor are the old 0.1 numbers, or keys of no handle */
 	const int stale[] = {0, 1, 5, 101, 110, 111, 999, 1000, 1016, 1100,
-			     1112, 5000, 5004, 6001, -1001};
+			     1115, 5000, 5004, 6001, -1001};
 	for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
 		refuse_model_key(m, stale[i]);
 	lupi_model_free(m);
@@ -560,7 +560,7 @@ START_TEST(introspected_defaults_match_a_fresh_model)
 			ck_assert_double_eq(v, o->real_default);
 		}
 	}
-	ck_assert_uint_eq(n, 15 + 11);
+	ck_assert_uint_eq(n, 15 + 11 + 3); /* + TS_SCALE, _TEMPERATURE, _OFFSET */
 	for (const lupi_option *o = lupi_option_next(LUPI_HANDLE_LAYER, NULL);
 	     o != NULL; o = lupi_option_next(LUPI_HANDLE_LAYER, o))
 		for (size_t l = 0; l < 2; l++)

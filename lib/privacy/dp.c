@@ -1,0 +1,646 @@
+/* Differentially private training: DP-SGD (Abadi et al. 2016, "Deep
+ * Learning with Differential Privacy") for models and students.
+ *
+ * A step samples every eligible training sample independently with
+ * probability q (Poisson sampling, the assumption of the accountant),
+ * clips each sampled sample's gradient to L2 norm C (per-sample norms by
+ * the ghost norm of dense layers, lib/model/persample.c), sums, adds
+ * N(0, sigma^2 C^2) to every trainable parameter, and divides by the
+ * EXPECTED batch size q n, never by the realised one (which would depend on
+ * the data: Opacus issue #819). The optimiser then applies the result; it
+ * is post-processing. Which configurations are refused, and why, is in
+ * doc/privacy.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "privacy_internal.h"
+
+/* ---- the configuration handle ------------------------------------------- */
+
+#define REAL_OPT(N, field, lo, hi, lo_open, hi_open, def, doc)               \
+	LUPI__OPT_REAL(DP, N, lupi__dp_opts, field, lo, hi, lo_open, hi_open, \
+		       def, 0u, 0, doc)
+
+static const lupi__option dp_rows[] = {
+	LUPI__OPT_INT(DP, SEED, lupi__dp_opts, seed, LUPI__STORE_U64,
+		      INT64_MIN, INT64_MAX, 0, NULL, 0u, 0,
+		      "noise and sampling seed; 0 = from the operating system, "
+		      "others reproducible (tests only)"),
+	REAL_OPT(NOISE, noise, 0.0, 1e4, 1, 0, 1.0,
+		 "noise multiplier sigma: noise stddev sigma * CLIP"),
+	REAL_OPT(CLIP, clip, 0.0, 1e6, 1, 0, 1.0,
+		 "per-sample gradient L2 clip norm C"),
+	REAL_OPT(SAMPLE_RATE, sample_rate, 0.0, 1.0, 0, 0, 0.0,
+		 "Poisson sampling rate q; 0 = the model's BATCH / samples"),
+	REAL_OPT(DELTA, delta, 0.0, 1.0, 1, 1, 1e-5,
+		 "delta of the (epsilon, delta) guarantee"),
+	REAL_OPT(TARGET_EPSILON, target_epsilon, 0.0, 1e6, 0, 0, 0.0,
+		 "when > 0, NOISE is chosen to reach this epsilon; 0 = off"),
+};
+
+#undef REAL_OPT
+
+const lupi__option_table lupi__dp_options = {
+	LUPI_HANDLE_DP, "LUPI_DP_OPT_", dp_rows,
+	sizeof dp_rows / sizeof dp_rows[0]};
+
+int lupi_dp_create(lupi_dp **out)
+{
+	LUPI__CHECK_NULL(out);
+	*out = lupi__calloc(1, sizeof **out);
+	if (*out == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate a DP "
+				 "configuration");
+	lupi__option_defaults(&lupi__dp_options, &(*out)->opt);
+	return LUPI_OK;
+}
+
+void lupi_dp_free(lupi_dp *dp)
+{
+	lupi__free(dp);
+}
+
+int lupi_dp_set_int(lupi_dp *dp, int key, int64_t value)
+{
+	LUPI__CHECK_NULL(dp);
+	return lupi__option_set_int(&lupi__dp_options, &dp->opt, key, value);
+}
+
+int lupi_dp_get_int(const lupi_dp *dp, int key, int64_t *value)
+{
+	LUPI__CHECK_NULL(dp);
+	return lupi__option_get_int(&lupi__dp_options, &dp->opt, key, value);
+}
+
+int lupi_dp_set_double(lupi_dp *dp, int key, double value)
+{
+	LUPI__CHECK_NULL(dp);
+	return lupi__option_set_double(&lupi__dp_options, &dp->opt, key,
+				       value);
+}
+
+int lupi_dp_get_double(const lupi_dp *dp, int key, double *value)
+{
+	LUPI__CHECK_NULL(dp);
+	return lupi__option_get_double(&lupi__dp_options, &dp->opt, key,
+				       value);
+}
+
+/* ---- the generator ------------------------------------------------------- */
+
+static int os_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = getrandom(p + got, n - got, 0);
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (got == n)
+		return LUPI_OK;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		got = 0;
+		while (got < n) {
+			ssize_t r = read(fd, p + got, n - got);
+			if (r <= 0 && !(r < 0 && errno == EINTR))
+				break;
+			got += r > 0 ? (size_t)r : 0;
+		}
+		close(fd);
+	}
+	if (got == n)
+		return LUPI_OK;
+	return lupi__err(LUPI_EIO, "the operating system gives no random "
+			 "bytes (getrandom and /dev/urandom failed)");
+}
+
+int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed)
+{
+	memset(g, 0, sizeof *g);
+	if (seed != 0) {
+		lupi__rng_seed(&g->rng, seed);
+		return LUPI_OK;
+	}
+	do
+		LUPI__TRY(os_random(g->rng.s, sizeof g->rng.s));
+	while ((g->rng.s[0] | g->rng.s[1] | g->rng.s[2] | g->rng.s[3]) == 0);
+	return LUPI_OK;
+}
+
+double lupi__dp_normal(lupi__dp_rng *g)
+{
+	if (g->have_spare) {
+		g->have_spare = 0;
+		return g->spare;
+	}
+	/* Box-Muller on 53-bit uniforms: 1 - u keeps the log's argument in
+	 * (0, 1], so the radius is finite. */
+	double u = 1.0 - lupi__rng_uniform(&g->rng);
+	double v = lupi__rng_uniform(&g->rng);
+	double r = sqrt(-2.0 * log(u)), a = 6.283185307179586 * v;
+	g->spare = r * sin(a);
+	g->have_spare = 1;
+	return r * cos(a);
+}
+
+void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)((double)x[i] + stddev * lupi__dp_normal(g));
+}
+
+size_t lupi__dp_sample(lupi__dp_rng *g, double q, const size_t *pool,
+		       size_t n, size_t *out)
+{
+	if (q >= 1.0) {
+		memcpy(out, pool, n * sizeof *out);
+		return n;
+	}
+	/* The gap before the next sampled sample is geometric:
+	 * P(gap >= k) = (1 - q)^k = P(log U / log(1 - q) >= k). */
+	double l1q = log1p(-q);
+	size_t count = 0;
+	double pos = -1.0;
+	for (;;) {
+		double u = 1.0 - lupi__rng_uniform(&g->rng);
+		pos += 1.0 + floor(log(u) / l1q);
+		if (!(pos < (double)n))
+			break;
+		out[count++] = pool[(size_t)pos];
+	}
+	return count;
+}
+
+/* ---- private steps ------------------------------------------------------- */
+
+void lupi__dp_work_free(lupi__dp_work *w)
+{
+	lupi__free(w->idx);
+	lupi__free(w->dsample);
+	lupi__free(w->scratch);
+	lupi__free(w->norms);
+	lupi__free(w->t);
+	lupi__free(w->has);
+	memset(w, 0, sizeof *w);
+}
+
+static int grow(void **p, size_t n, size_t size)
+{
+	size_t bytes;
+	if (lupi__mul_overflow(n ? n : 1, size ? size : 1, &bytes))
+		return lupi__err(LUPI_ENOMEM, "private step buffers of %zu "
+				 "rows", n);
+	void *q = lupi__realloc(*p, bytes);
+	if (q == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory (%zu bytes of "
+				 "private step buffers)", bytes);
+	*p = q;
+	return LUPI_OK;
+}
+
+int lupi__dp_work_reserve(lupi__dp_work *w, const lupi_model *m, size_t n)
+{
+	if (n <= w->cap && w->norms != NULL)
+		return LUPI_OK;
+	/* some headroom: Poisson batches vary around their mean */
+	size_t cap = n + n / 4 + 8, floats;
+	LUPI__TRY(lupi__model_clip_scratch(m, cap, &floats));
+	LUPI__TRY(grow((void **)&w->scratch, floats, sizeof(float)));
+	LUPI__TRY(grow((void **)&w->dsample, cap * m->n_out, sizeof(float)));
+	LUPI__TRY(grow((void **)&w->t, cap * m->n_out, sizeof(float)));
+	LUPI__TRY(grow((void **)&w->has, cap, 1));
+	LUPI__TRY(grow((void **)&w->norms, cap, sizeof(double)));
+	w->cap = cap;
+	return LUPI_OK;
+}
+
+/* Teacher outputs of the rows into w->t and w->has. */
+static int batch_teacher(lupi__dp_objective *ob, const lupi_dataset *ds,
+			 const size_t *idx, size_t n, size_t k,
+			 lupi__dp_work *w)
+{
+	if (ob->t_all == NULL)
+		return lupi__teacher_batch(ob->teacher, ds, idx, n, w->t,
+					   w->has, &ob->comb);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(w->t + i * k, ob->t_all + idx[i] * k, k * sizeof *w->t);
+		w->has[i] = ob->has_all[idx[i]];
+	}
+	return LUPI_OK;
+}
+
+int lupi__dp_clipped_sum(lupi_model *m, lupi__dp_objective *ob,
+			 const lupi_dataset *ds, const size_t *idx, size_t n,
+			 double clip, lupi__dp_work *w, double *loss)
+{
+	size_t k = m->n_out;
+	LUPI__TRY(lupi__dp_work_reserve(w, m, n));
+	const float *s;
+	LUPI__TRY(lupi__model_forward(m, ds, idx, n, 1, &s));
+	int use_t = ob->loss != NULL && ob->teacher != NULL &&
+		    lupi__loss_needs_teacher_outputs(ob->loss);
+	if (use_t)
+		LUPI__TRY(batch_teacher(ob, ds, idx, n, k, w));
+	/* Row by row: each row's gradient is that of its own loss alone,
+	 * exactly what a batch of one gives. */
+	double sum = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		const int32_t *y = m->y_labels ? m->y_labels + i : NULL;
+		const float *yt = m->y_targets ? m->y_targets + i * k : NULL;
+		double v = 0.0;
+		if (ob->loss == NULL)
+			LUPI__TRY(lupi__objective_hard(m->task, 1, k, s + i * k,
+						       y, yt, NULL, &v,
+						       w->dsample + i * k));
+		else
+			LUPI__TRY(lupi__loss_eval_output(
+				ob->loss, 1, k, s + i * k,
+				use_t ? w->t + i * k : NULL, y, yt, NULL,
+				use_t ? w->has + i : NULL, &v,
+				w->dsample + i * k));
+		if (!isfinite(v))
+			return lupi__err(LUPI_ENONFINITE, "sample %zu: the loss "
+					 "is not finite", idx[i]);
+		sum += v;
+	}
+	LUPI__TRY(lupi__model_backward_clipped(m, w->dsample, clip, w->scratch,
+					       w->norms));
+	*loss = sum / (double)n;
+	return LUPI_OK;
+}
+
+/* ---- the fit ------------------------------------------------------------- */
+
+typedef struct dp_run {
+	lupi_model *m;
+	const lupi_dataset *train, *valid;
+	lupi__dp_objective ob;
+	lupi__dp_work w;
+	lupi__dp_rng g;
+	size_t *pool;  /* samples the model's view sees */
+	size_t n_pool;
+	double q, sigma, clip, delta;
+	uint64_t steps_per_epoch, steps_done, prior_steps;
+	float *best;   /* RESTORE_BEST with valid */
+	int have_best;
+	double best_metric;
+	unsigned best_epoch;
+} dp_run;
+
+/* What the accountant cannot account for is refused before anything
+ * changes. */
+static int refuse_unaccountable(const lupi_model *m, const lupi_dataset *ds)
+{
+	if (ds->weights != NULL)
+		return lupi__err(LUPI_ENOTSUP, "the dataset has per-sample "
+				 "weights: DP-SGD's accounting assumes every "
+				 "sample's clipped gradient counts once; "
+				 "remove them (lupi_dataset_set_weights(ds, "
+				 "NULL))");
+	if (m->opt.standardize && !m->has_std)
+		return lupi__err(LUPI_ENOTSUP, "STANDARDIZE would fit the "
+				 "input statistics on the private data "
+				 "outside the accountant: set "
+				 "LUPI_MODEL_OPT_STANDARDIZE 0, or set "
+				 "statistics from public data with "
+				 "lupi_model_set_standardizer()");
+	return LUPI_OK;
+}
+
+static int list_pool(dp_run *r)
+{
+	const lupi_dataset *ds = r->train;
+	int need = lupi__view_needs_priv(r->m->opt.view);
+	r->pool = lupi__malloc_array(ds->n, sizeof *r->pool);
+	r->w.idx = lupi__malloc_array(ds->n, sizeof *r->w.idx);
+	if (r->pool == NULL || r->w.idx == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu indices",
+				 ds->n);
+	for (size_t i = 0; i < ds->n; i++)
+		if (!need || lupi__dataset_has_priv(ds, i))
+			r->pool[r->n_pool++] = i;
+	if (r->n_pool == 0)
+		return lupi__err(LUPI_ESTATE, "no training sample has the "
+				 "privileged features the view needs");
+	return LUPI_OK;
+}
+
+/* q, sigma, the step count, and the model's earlier privacy record. */
+static int plan(dp_run *r, const lupi__dp_opts *o)
+{
+	const lupi_model *m = r->m;
+	r->q = o->sample_rate > 0.0 ? o->sample_rate :
+		(double)m->opt.batch / (double)r->n_pool;
+	if (r->q > 1.0)
+		r->q = 1.0;
+	r->clip = o->clip;
+	r->delta = o->delta;
+	double spe = ceil(1.0 / r->q - 1e-9);
+	r->steps_per_epoch = spe < 1.0 ? 1 : (uint64_t)spe;
+	uint64_t total = (uint64_t)m->opt.epochs * r->steps_per_epoch;
+	const lupi__privacy *p = &m->privacy;
+	if (p->has && !lupi__model_privacy_accounted(m))
+		return lupi__err(LUPI_ESTATE, "the model was trained or set "
+				 "without DP after its private fit: its privacy "
+				 "is not accounted; lupi_model_init() starts "
+				 "over");
+	if (p->has && o->target_epsilon > 0.0)
+		return lupi__err(LUPI_ENOTSUP, "the model already holds "
+				 "privacy spent: continue at its noise "
+				 "multiplier %g with TARGET_EPSILON 0",
+				 p->sigma);
+	r->prior_steps = p->has ? p->steps : 0;
+	if (o->target_epsilon > 0.0)
+		LUPI__TRY(lupi_dp_sigma(r->q, total, r->delta,
+					o->target_epsilon, &r->sigma));
+	else
+		r->sigma = o->noise;
+	if (p->has && (p->q != r->q || p->sigma != r->sigma ||
+		       p->delta != r->delta))
+		return lupi__err(LUPI_ESTATE, "the model holds privacy spent "
+				 "at q = %g, sigma = %g, delta = %g; a "
+				 "further private fit must use the same "
+				 "(it asks q = %g, sigma = %g, delta = %g)",
+				 p->q, p->sigma, p->delta, r->q, r->sigma,
+				 r->delta);
+	return LUPI_OK;
+}
+
+/* grads = (clipped sum + N(0, sigma^2 C^2)) / (q n) on trainable layers;
+ * a layer's bias follows its weights in the parameter layout. */
+static void noise_and_scale(dp_run *r)
+{
+	lupi_model *m = r->m;
+	double sd = r->sigma * r->clip;
+	float inv = (float)(1.0 / (r->q * (double)r->n_pool));
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		if (ly->frozen)
+			continue;
+		float *g = m->grads + (ly->w - m->params);
+		size_t cnt = ly->in * ly->out + (ly->b ? ly->out : 0);
+		lupi__dp_add_noise(&r->g, g, cnt, sd);
+		for (size_t i = 0; i < cnt; i++)
+			g[i] *= inv;
+	}
+}
+
+static int private_step(dp_run *r, double *loss)
+{
+	lupi_model *m = r->m;
+	size_t nb = lupi__dp_sample(&r->g, r->q, r->pool, r->n_pool, r->w.idx);
+	*loss = NAN;
+	if (nb > 0)
+		LUPI__TRY(lupi__dp_clipped_sum(m, &r->ob, r->train, r->w.idx,
+					       nb, r->clip, &r->w, loss));
+	else
+		memset(m->grads, 0, m->n_params * sizeof *m->grads);
+	noise_and_scale(r);
+	/* counted before the update: a failed update is a release too */
+	r->steps_done++;
+	return lupi__model_update(m);
+}
+
+static void record(dp_run *r)
+{
+	if (r->steps_done == 0)
+		return;
+	lupi_model *m = r->m;
+	lupi__privacy *p = &m->privacy;
+	uint64_t steps = r->prior_steps + r->steps_done;
+	double eps;
+	lupi__dp_epsilon(r->q, r->sigma, steps, r->delta, &eps, NULL);
+	*p = (lupi__privacy){1, 1, eps, r->delta, r->q, r->sigma, r->clip,
+			     steps, m->t};
+}
+
+/* Validation, PATIENCE and RESTORE_BEST as lupi_model_fit has them;
+ * returns 1 when training should stop early. */
+static int epoch_valid(dp_run *r, unsigned epoch, double *metric)
+{
+	lupi_model *m = r->m;
+	int higher = m->task != LUPI_TASK_REGRESSION;
+	int rc = lupi_model_evaluate(m, r->valid, higher ? LUPI_METRIC_ACCURACY
+							 : LUPI_METRIC_MSE,
+				     metric);
+	if (rc < 0)
+		return rc;
+	double v = *metric;
+	if (!r->have_best || (higher ? v > r->best_metric : v < r->best_metric)) {
+		r->have_best = 1;
+		r->best_metric = v;
+		r->best_epoch = epoch;
+		if (r->best)
+			memcpy(r->best, m->params, m->n_params * sizeof *r->best);
+		return 0;
+	}
+	return m->opt.patience > 0 &&
+	       (int64_t)(epoch - r->best_epoch) >= m->opt.patience;
+}
+
+static int run_epochs(dp_run *r, lupi_progress_fn progress, void *user)
+{
+	lupi_model *m = r->m;
+	for (int64_t e = 0; e < m->opt.epochs; e++) {
+		m->epoch = (unsigned)e;
+		/* The training loss is computed on the private data and is
+		 * not covered by the guarantee: progress reports NaN. */
+		lupi_progress p = {.size = sizeof(lupi_progress)};
+		p.epoch = (unsigned)e + 1;
+		p.epochs = (unsigned)m->opt.epochs;
+		p.steps_per_epoch = (size_t)r->steps_per_epoch;
+		p.loss = NAN;
+		p.valid_metric = NAN;
+		for (uint64_t s = 0; s < r->steps_per_epoch; s++) {
+			double l;
+			LUPI__TRY(private_step(r, &l));
+			p.step++;
+			if (progress && m->opt.progress_steps > 0 &&
+			    s + 1 < r->steps_per_epoch &&
+			    p.step % (uint64_t)m->opt.progress_steps == 0 &&
+			    progress(user, &p))
+				return lupi__err(LUPI_ECANCELLED, "training "
+						 "cancelled by the progress "
+						 "callback in epoch %u",
+						 p.epoch);
+		}
+		p.epoch_end = 1;
+		int stop = 0;
+		if (r->valid) {
+			stop = epoch_valid(r, (unsigned)e, &p.valid_metric);
+			if (stop < 0)
+				return stop;
+		}
+		if (progress && progress(user, &p))
+			return lupi__err(LUPI_ECANCELLED, "training cancelled "
+					 "by the progress callback in epoch "
+					 "%u", p.epoch);
+		if (stop)
+			break;
+	}
+	return LUPI_OK;
+}
+
+static int fit_checks(lupi_model *m, const lupi_dp *dp,
+		      const lupi_dataset *train, const lupi_dataset *valid)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(dp);
+	LUPI__CHECK_NULL(train);
+	LUPI__TRY(lupi__model_check_dataset(m, train, 1));
+	if (valid)
+		LUPI__TRY(lupi__model_check_dataset(m, valid, 1));
+	return refuse_unaccountable(m, train);
+}
+
+static int run(dp_run *r, const lupi_dp *dp, lupi_progress_fn progress,
+	       void *user)
+{
+	lupi_model *m = r->m;
+	LUPI__TRY(list_pool(r));
+	LUPI__TRY(plan(r, &dp->opt));
+	LUPI__TRY(lupi__model_prepare(m, r->train));
+	LUPI__TRY(lupi__dp_rng_init(&r->g, dp->opt.seed));
+	if (r->valid && m->opt.restore_best) {
+		r->best = lupi__malloc_array(m->n_params, sizeof *r->best);
+		if (r->best == NULL)
+			return lupi__err(LUPI_ENOMEM, "cannot allocate a copy "
+					 "of %zu parameters", m->n_params);
+	}
+	int rc = run_epochs(r, progress, user);
+	if ((rc == LUPI_OK || rc == LUPI_ECANCELLED ||
+	     rc == LUPI_ENONFINITE) && r->have_best)
+		memcpy(m->params, r->best, m->n_params * sizeof *m->params);
+	/* whatever stopped the run, the steps taken are spent */
+	record(r);
+	return rc;
+}
+
+static void run_free(dp_run *r)
+{
+	lupi__free(r->pool);
+	lupi__free(r->best);
+	lupi__dp_work_free(&r->w);
+	lupi__combine_free(&r->ob.comb);
+	lupi_loss_free(r->ob.loss);
+	/* the generator's state must not outlive the fit */
+	memset(&r->g, 0, sizeof r->g);
+}
+
+int lupi_model_fit_dp(lupi_model *m, const lupi_dp *dp,
+		      const lupi_dataset *train, const lupi_dataset *valid,
+		      lupi_progress_fn progress, void *user)
+{
+	LUPI__TRY(fit_checks(m, dp, train, valid));
+	dp_run r = {.m = m, .train = train, .valid = valid};
+	int rc = run(&r, dp, progress, user);
+	run_free(&r);
+	return rc;
+}
+
+/* ---- students ------------------------------------------------------------ */
+
+static int student_objective(const lupi_model *s, const lupi_teacher *t,
+			     const lupi_loss *loss, const lupi_dataset *train,
+			     lupi__dp_objective *ob, float **own_t,
+			     uint8_t **own_has)
+{
+	ob->teacher = t;
+	if (t == NULL && loss == NULL)
+		return LUPI_OK; /* the label loss */
+	if (loss != NULL && lupi__loss_needs_features(loss))
+		return lupi__err(LUPI_ENOTSUP, "feature losses couple the "
+				 "samples of a batch (or learn parameters "
+				 "without DP): a private fit takes output "
+				 "losses only");
+	if (loss != NULL)
+		LUPI__TRY(lupi__loss_copy(loss, &ob->loss));
+	else
+		LUPI__TRY(lupi_loss_create(s->task == LUPI_TASK_REGRESSION ?
+					   LUPI_LOSS_REGRESSION : LUPI_LOSS_KD,
+					   &ob->loss));
+	/* one row's value is its own loss, whatever the batch */
+	ob->loss->normalize = LUPI_NORMALIZE_COUNT;
+	if (t == NULL || !lupi__loss_needs_teacher_outputs(ob->loss))
+		return LUPI_OK;
+	if (t->n_members == 0)
+		return lupi__err(LUPI_ESTATE, "teacher has no members");
+	if (t->k != s->n_out)
+		return lupi__err(LUPI_ESHAPE, "student has %zu outputs, teacher "
+				 "%zu", s->n_out, t->k);
+	if ((t->task == LUPI_TASK_REGRESSION) !=
+	    (s->task == LUPI_TASK_REGRESSION))
+		return lupi__err(LUPI_ESHAPE, "student and teacher tasks differ "
+				 "(regression and classification)");
+	LUPI__TRY(lupi__teacher_check(t, train));
+	if (lupi__teacher_cached(t, train))
+		return LUPI_OK;
+	*own_t = lupi__malloc_array(train->n, t->k * sizeof(float));
+	*own_has = lupi__malloc(train->n);
+	if (*own_t == NULL || *own_has == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory (teacher outputs "
+				 "of %zu samples)", train->n);
+	LUPI__TRY(lupi__teacher_all(t, train, *own_t, *own_has));
+	ob->t_all = *own_t;
+	ob->has_all = *own_has;
+	return LUPI_OK;
+}
+
+int lupi_student_fit_dp(lupi_model *student, const lupi_teacher *teacher,
+			const lupi_loss *loss, const lupi_dp *dp,
+			const lupi_dataset *train, const lupi_dataset *valid,
+			lupi_progress_fn progress, void *user)
+{
+	LUPI__TRY(fit_checks(student, dp, train, valid));
+	dp_run r = {.m = student, .train = train, .valid = valid};
+	float *own_t = NULL;
+	uint8_t *own_has = NULL;
+	int rc = student_objective(student, teacher, loss, train, &r.ob,
+				   &own_t, &own_has);
+	if (rc == LUPI_OK)
+		rc = run(&r, dp, progress, user);
+	run_free(&r);
+	lupi__free(own_t);
+	lupi__free(own_has);
+	return rc;
+}
+
+/* ---- the record ---------------------------------------------------------- */
+
+int lupi_model_privacy(const lupi_model *m, double *epsilon, double *delta,
+		       uint64_t *steps, double *q, double *sigma)
+{
+	LUPI__CHECK_NULL(m);
+	const lupi__privacy *p = &m->privacy;
+	if (!p->has)
+		return lupi__err(LUPI_ESTATE, "the model holds no privacy "
+				 "record: no private fit trained it");
+	if (delta)
+		*delta = p->delta;
+	if (steps)
+		*steps = p->steps;
+	if (q)
+		*q = p->q;
+	if (sigma)
+		*sigma = p->sigma;
+	int ok = lupi__model_privacy_accounted(m);
+	if (epsilon)
+		*epsilon = ok ? p->epsilon : INFINITY;
+	if (!ok)
+		return lupi__err(LUPI_ESTATE, "the model was trained or its "
+				 "parameters set without DP after its private "
+				 "fit: epsilon %g does not cover it (reported "
+				 "as infinity)", p->epsilon);
+	return LUPI_OK;
+}
