@@ -494,10 +494,14 @@ static void op_teacher_use(pool *p, fuzz_in *in, int slot)
 	int rc = lupi_teacher_outputs(p->t[slot], ds, idx, n, out, has);
 	check_code("lupi_teacher_outputs", rc);
 	size_t k = lupi_teacher_num_outputs(p->t[slot]);
-	for (size_t i = 0; rc == LUPI_OK && i < n; i++)
-		if (has[i])
-			check_finite("a non-finite teacher output",
-			             out + i * k, k);
+	for (size_t i = 0; rc == LUPI_OK && i < n; i++) {
+		if (!has[i])
+			continue;
+		for (size_t j = 0; j < k && getenv("FUZZ_TRACE"); j++)
+			fprintf(stderr, "fuzz: teacher output %zu,%zu = %g\n",
+			        idx[i], j, out[i * k + j]);
+		check_finite("a non-finite teacher output", out + i * k, k);
+	}
 }
 
 static void op_student_step(pool *p, fuzz_in *in, int slot)

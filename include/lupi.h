@@ -460,6 +460,8 @@ typedef struct lupi_model lupi_model;
 #define LUPI_INIT_XAVIER 1 /* uniform(+-sqrt(6/(fan_in+fan_out))) */
 #define LUPI_INIT_UNIFORM 2 /* weights and biases uniform(+-1/sqrt(fan_in)),
                                the default of PyTorch's nn.Linear */
+#define LUPI_INIT_LECUN 3  /* normal(0, 1/fan_in), zero biases (LeCun et
+                               al. 1998); @since 0.3 */
 
 /* Optimisers. */
 #define LUPI_OPTIM_SGD 0
@@ -1498,6 +1500,512 @@ LUPI_API int lupi_dp_epsilon(double q, double sigma, uint64_t steps,
  */
 LUPI_API int lupi_dp_sigma(double q, uint64_t steps, double delta,
 			   double epsilon, double *sigma);
+
+/* ---- data-parallel training and checkpoints (doc/scaling.md) ---------- */
+
+/**
+ * A gradient reduction supplied by the host: replaces buf[0..n) by the
+ * MEAN of the buffers of all workers (every worker passes its own gradient
+ * of its mean loss over its share of the global batch, and every worker
+ * must get back the same bits). The hook averages, so the library never
+ * needs to know how many workers there are, and with one worker the
+ * identity is a valid hook. Returns 0, or a negative LUPI_E* code (or any
+ * negative value) that the step returns unchanged; the update is then not
+ * applied. liblupi-mpi (lupi_mpi.h) supplies one over an MPI_Comm.
+ * @since 0.3
+ */
+typedef int (*lupi_reduce_fn)(void *user, float *buf, size_t n);
+
+/**
+ * Installs a gradient reduction on m: lupi_model_step(),
+ * lupi_student_step() and the fits built on them (lupi_model_fit(),
+ * lupi_student_fit()) call fn(user, gradient, lupi_model_num_params(m))
+ * once per step, between the backward pass and the optimiser update, with
+ * all gradients in one contiguous buffer; everything else about a step is
+ * unchanged. fn NULL removes it; without one a step is bit-identical to a
+ * step of a model that never had one. user is borrowed until the hook is
+ * replaced or m freed. lupi_model_gradient(), lupi_model_apply_gradient()
+ * and the private fits (lupi_model_fit_dp()) do not call it. A clone or a
+ * loaded model starts without. Every worker must run the same number of
+ * steps (lupi_mpi_shard() gives equal shards). The loss a step reports is
+ * the worker's own.
+ * @return LUPI_OK; LUPI_EINVAL (m NULL). @since 0.3
+ */
+LUPI_API int lupi_model_set_reduce(lupi_model *m, lupi_reduce_fn fn,
+				   void *user);
+
+/**
+ * Makes the fits of m (lupi_model_fit(), lupi_student_fit()) write a
+ * checkpoint to path every every_k_steps optimiser steps: the model (as
+ * lupi_model_save() writes it), the optimiser state and step count, the
+ * random generator, the epoch, the epoch's shuffled order and the position
+ * in it, the running epoch loss and the best-epoch copy of RESTORE_BEST.
+ * Each write is atomic (a temporary file renamed over path), so a killed
+ * job leaves the previous checkpoint. path is copied; NULL or every_k_steps
+ * 0 turns checkpoints off. A failed write stops the fit with its error.
+ * With several workers, set it on one of them only.
+ * @return LUPI_OK; LUPI_EINVAL (m NULL, empty path); LUPI_ENOMEM.
+ * @since 0.3
+ */
+LUPI_API int lupi_model_set_checkpoint(lupi_model *m, const char *path,
+				       uint64_t every_k_steps);
+
+/**
+ * Restores m from a checkpoint written by a fit of a model of the same
+ * shape (inputs, layers, outputs): parameters, options, standardisation,
+ * optimiser state, random generator and epoch now; the next fit of m on
+ * the same training set (same samples eligible) then continues at the
+ * saved position and ends with the same bits as the fit that wrote the
+ * checkpoint would have had it not stopped (same build and thread count;
+ * losses whose handle keeps learned state, FitNets hints and CRD, are not
+ * in the checkpoint). On error m is unchanged.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_EIO; LUPI_EFORMAT (not a
+ *         checkpoint, truncated); LUPI_ECHECKSUM; LUPI_EVERSION;
+ *         LUPI_ESHAPE (a model of another shape); LUPI_ENOMEM.
+ *         The next fit returns LUPI_ESHAPE when its training set has
+ *         another number of eligible samples than the checkpoint's.
+ * @since 0.3
+ */
+LUPI_API int lupi_model_resume(lupi_model *m, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* PATE, machine unlearning and membership inference                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * PATE (Papernot et al. 2017, 2018): teachers trained on disjoint shards of
+ * a private set vote on the samples of a public set, a noisy aggregation of
+ * the votes labels some of them, and a student trained on those labels is
+ * what ships. The accounting (lupi_pate_epsilon) is the data-independent
+ * RDP bound; doc/privacy.md states the assumptions. Unlearning removes a
+ * forget set from a trained model (retraining, SISA shards, distillation
+ * from a random or "bad" teacher); membership inference audits a model.
+ */
+
+/* Noisy aggregations of teacher votes (frozen values). @since 0.3 */
+#define LUPI_PATE_LAPLACE 0   /* argmax of counts + Laplace(0, noise) each
+                                 (Papernot et al. 2017); 2/noise-DP */
+#define LUPI_PATE_GNMAX 1     /* argmax of counts + N(0, noise^2) each
+                                 (GNMax, Papernot et al. 2018) */
+#define LUPI_PATE_CONFIDENT 2 /* confident GNMax: answers only when the
+                                 largest count + N(0, sigma1^2) reaches the
+                                 threshold, then GNMax */
+
+/**
+ * Deals the samples of priv into k disjoint shards (sizes differ by at most
+ * one, fixed by seed) and trains one clone of proto (untrained; its
+ * options apply, its SEED replaced by seed + shard) on each, with the
+ * label loss: the k teachers of PATE, as one teacher handle with k members
+ * of weight 1 in shard order. priv is borrowed for the call.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (k < 2, or more shards
+ *         than samples); LUPI_ESTATE (proto already trained, or priv has no
+ *         targets of proto's task); LUPI_ENOTSUP (a regression model: votes
+ *         need classes); errors of lupi_model_fit(); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_pate_teachers(const lupi_model *proto,
+				const lupi_dataset *priv, unsigned k,
+				uint64_t seed, lupi_teacher **out);
+/**
+ * The vote histogram of t's model members on every sample of pub: votes
+ * (rows x K counts, K = t's classes, 2 for binary) gets, per sample, how
+ * many members predict each class. Members that are external outputs are
+ * refused. @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (no member, or
+ * a sample lacks the X* a member reads); LUPI_ENOTSUP (a regression
+ * teacher, or an external member); LUPI_ESHAPE (a member's inputs do not
+ * fit pub); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_pate_votes(const lupi_teacher *t, const lupi_dataset *pub,
+			     uint32_t *votes);
+/**
+ * Noisy aggregation of n vote histograms (n x k counts) by mechanism
+ * (LUPI_PATE_*) with noise scale `noise` (Laplace b, or Gaussian sigma2);
+ * for CONFIDENT also sigma1 and threshold (ignored otherwise). labels (n)
+ * gets the noisy plurality, or -1 where CONFIDENT did not answer; *answered
+ * (may be NULL) the number answered. The noise comes from a generator fit
+ * for privacy seeded from the operating system when seed is 0; any other
+ * seed makes it reproducible and predictable (tests only).
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n 0, k < 2, unknown mechanism);
+ *         LUPI_ERANGE (noise or sigma1 not finite and > 0, threshold not
+ *         finite); LUPI_EIO (the OS gives no random bytes). @since 0.3
+ */
+LUPI_API int lupi_pate_aggregate(const uint32_t *votes, size_t n, size_t k,
+				 int mechanism, double noise, double sigma1,
+				 double threshold, uint64_t seed,
+				 int32_t *labels, size_t *answered);
+/**
+ * The data-independent (epsilon, delta) of PATE queries, adjacency = one
+ * private sample added or removed (it moves one teacher's vote): RDP of
+ * order alpha per query alpha / noise^2 for GNMax (a Gaussian mechanism of
+ * L2 sensitivity sqrt 2), min(2/b, 2 alpha / b^2) for Laplace noisy max of
+ * scale b = noise; CONFIDENT adds alpha / (2 sigma1^2) for the check of
+ * each of the `queries` queries and GNMax's cost for each of the
+ * `answered` ones (0 for the others); composed over queries and converted
+ * as lupi_dp_epsilon() does, over the same orders.
+ * @return LUPI_OK; LUPI_EINVAL (epsilon NULL, unknown mechanism);
+ *         LUPI_ERANGE (noise, sigma1 (CONFIDENT) not finite and > 0, delta
+ *         not in (0, 1), answered > queries). @since 0.3
+ */
+LUPI_API int lupi_pate_epsilon(int mechanism, double noise, double sigma1,
+			       uint64_t queries, uint64_t answered,
+			       double delta, double *epsilon);
+/**
+ * Trains the student on the answered samples of pub (labels[i] >= 0, from
+ * lupi_pate_aggregate(); pub's own targets are not read) with the label
+ * loss, as lupi_model_fit() with valid and progress. pub is borrowed.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (no sample answered);
+ *         LUPI_ERANGE (a label >= the student's classes); LUPI_ENOTSUP (a
+ *         regression student); errors of lupi_model_fit(). @since 0.3
+ */
+LUPI_API int lupi_pate_fit_student(lupi_model *student,
+				   const lupi_dataset *pub,
+				   const int32_t *labels,
+				   const lupi_dataset *valid,
+				   lupi_progress_fn progress, void *user);
+
+/* Unlearning methods (frozen values). @since 0.3 */
+#define LUPI_UNLEARN_RETRAIN 0      /* the reference: a fresh clone trained
+                                       on the retain set */
+#define LUPI_UNLEARN_RANDOM_TEACHER 1 /* from the model: distil a randomly
+                                       initialised teacher on the forget
+                                       set, then the model on the retain set
+                                       (a stochastic teacher, Zhang et al.
+                                       2023) */
+#define LUPI_UNLEARN_BAD_TEACHER 2  /* from the model: distil, in the same
+                                       batches, the model on retain samples
+                                       and a random teacher on forget samples
+                                       (Chundawat et al. 2023) */
+#define LUPI_UNLEARN_SCRUB 3        /* from the model: alternate epochs of
+                                       gradient ascent of KL(model || student)
+                                       on the forget set and descent of KL +
+                                       cross-entropy on the retain set
+                                       (Kurmanji et al. 2023) */
+
+/**
+ * Removes samples forget[0..n_forget) of train (the set m was trained on;
+ * borrowed) from m by method (LUPI_UNLEARN_*) into a new model *out; m is
+ * not changed. RETRAIN trains a re-initialised clone on the retain set for
+ * m's EPOCHS (epochs ignored); the other methods start from a clone of m
+ * and run `epochs` epochs (0: 1) of distillation (KD, lambda 1, T 1) with
+ * m's BATCH and optimiser. *steps and *seconds (may be NULL) get the
+ * optimiser steps taken and the wall-clock time.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, unknown method, n_forget 0);
+ *         LUPI_ERANGE (an index >= rows, or a forget set that leaves no
+ *         retain sample); LUPI_ESTATE (m never trained); LUPI_ENOTSUP (a
+ *         regression model with a distillation method); errors of
+ *         lupi_model_fit() and lupi_student_step(); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_unlearn(const lupi_model *m, const lupi_dataset *train,
+			  const size_t *forget, size_t n_forget, int method,
+			  unsigned epochs, lupi_model **out, uint64_t *steps,
+			  double *seconds);
+/**
+ * The indices of the samples of ds labelled cls, ascending, into idx (room
+ * for rows entries) and their count into *n: a whole class as a forget set.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (ds has no class
+ *         labels). @since 0.3
+ */
+LUPI_API int lupi_unlearn_class_indices(const lupi_dataset *ds, int32_t cls,
+					size_t *idx, size_t *n);
+
+/*
+ * SISA (Bourtoule et al. 2021): a model per disjoint shard of the training
+ * set; deleting samples retrains, from scratch, only the shards that held
+ * them. The ensemble predicts the mean of its shard models' probabilities.
+ */
+typedef struct lupi_sisa lupi_sisa;
+
+/**
+ * Deals the samples of train into `shards` disjoint shards as
+ * lupi_pate_teachers() does and trains a clone of proto (untrained, SEED
+ * replaced by seed + shard) on each. train is copied.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (shards < 1, or more
+ *         than samples); LUPI_ESTATE (proto already trained, or train has
+ *         no class labels of proto's task); LUPI_ENOTSUP (regression);
+ *         errors of lupi_model_fit(); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_sisa_create(const lupi_model *proto,
+			      const lupi_dataset *train, unsigned shards,
+			      uint64_t seed, lupi_sisa **out);
+/** Frees a SISA ensemble; NULL is a no-op. @since 0.3 */
+LUPI_API void lupi_sisa_free(lupi_sisa *s);
+/**
+ * Deletes samples idx[0..n) (indices of the training set given at
+ * creation; deleting one twice is a no-op) and retrains from scratch each
+ * shard that held one, on its remaining samples. *steps and *seconds (may
+ * be NULL) get the steps and time of the retraining. A shard left empty
+ * keeps no model and no longer votes. On failure the ensemble is as
+ * before. @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE (an
+ * index); LUPI_ESTATE (every sample would be deleted); errors of
+ * lupi_model_fit(); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
+			      uint64_t *steps, double *seconds);
+/** Number of shards (0 for NULL). @since 0.3 */
+LUPI_API unsigned lupi_sisa_shards(const lupi_sisa *s);
+/**
+ * The shard that holds (or held) training sample i into *shard.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (i >= rows). @since 0.3
+ */
+LUPI_API int lupi_sisa_shard_of(const lupi_sisa *s, size_t i,
+				unsigned *shard);
+/**
+ * The model of a shard, borrowed: valid until the next lupi_sisa_forget()
+ * or lupi_sisa_free(); NULL for NULL s, a shard out of range or an empty
+ * shard. @since 0.3
+ */
+LUPI_API const lupi_model *lupi_sisa_model(const lupi_sisa *s,
+					   unsigned shard);
+/**
+ * Mean class probabilities of the shard models on n samples x (n x d
+ * floats, as lupi_model_predict()) into out (n x K; K = 2 for binary:
+ * P(0), P(1)). @return LUPI_OK; LUPI_EINVAL; errors of
+ * lupi_model_predict(). @since 0.3
+ */
+LUPI_API int lupi_sisa_predict(const lupi_sisa *s, const float *x, size_t n,
+			       size_t d, float *out);
+
+/**
+ * Membership scores of the loss-threshold attack (Yeom et al. 2018): minus
+ * each sample's loss under m (classification -log p(y), binary the
+ * logistic loss, regression 1/2 |f - y|^2), so that a higher score means
+ * "more likely a training member", into scores (rows of ds).
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (m never trained, or ds
+ *         without targets of m's task, or a sample lacking X* m reads);
+ *         LUPI_ESHAPE; LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_mia_loss_scores(const lupi_model *m, const lupi_dataset *ds,
+				  double *scores);
+/**
+ * Offline LiRA (Carlini et al. 2022, offline variant): trains `shadows`
+ * clones of proto (untrained) each on a random half of reference (which
+ * must not hold the queried samples), fits a Gaussian to each query
+ * sample's logit-scaled confidence log(p_y / (1 - p_y)) under the shadow
+ * models, and scores the target model's confidence by its z-score under
+ * that Gaussian (higher: more likely a member) into scores (rows of
+ * queries). @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (shadows < 2,
+ *         reference with fewer than 2 samples); LUPI_ENOTSUP (regression);
+ *         errors of lupi_model_fit() and lupi_mia_loss_scores(); LUPI_ENOMEM.
+ * @since 0.3
+ */
+LUPI_API int lupi_mia_lira_offline(const lupi_model *target,
+				   const lupi_model *proto,
+				   const lupi_dataset *reference,
+				   unsigned shadows, uint64_t seed,
+				   const lupi_dataset *queries,
+				   double *scores);
+/**
+ * The ROC of an attack from the scores of n_in members and n_out
+ * non-members (higher: member): the AUC (ties count one half) and the true
+ * positive rates at false positive rates 0.1% and 1% (the largest TPR of
+ * a threshold whose FPR is at most that; with fewer than 1000 non-members,
+ * the 0.1% point is the TPR at FPR 0). Each output may be NULL.
+ * @return LUPI_OK; LUPI_EINVAL (NULL scores, n_in or n_out 0);
+ *         LUPI_ENONFINITE (a NaN score); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_mia_roc(const double *in_scores, size_t n_in,
+			  const double *out_scores, size_t n_out, double *auc,
+			  double *tpr_at_0_1pct, double *tpr_at_1pct);
+
+/* ------------------------------------------------------------------------ */
+/* SVM+ (learning using privileged information with a correcting function)  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * SVM+ (Vapnik & Vashist 2009): a binary SVM on X whose slacks are modelled
+ * by a correcting function phi(x*) = <w*, z*(x*)> + b* on the privileged
+ * features X*, trained by the dual solver aSMO of Pechyony, Izmailov,
+ * Vashist & Vapnik (2010) to a KKT tolerance. Prediction needs X only.
+ * Formulation, limits and file format: doc/families.md.
+ */
+typedef struct lupi_svm lupi_svm;
+
+/* The handle number of SVM+ models (key / 1000). @since 0.3 */
+#define LUPI_HANDLE_SVM 7
+
+/* Kernel kinds (frozen). @since 0.3 */
+#define LUPI_SVM_KERNEL_LINEAR 0 /* <x, x'> */
+#define LUPI_SVM_KERNEL_RBF 1    /* exp(-width |x - x'|^2) */
+
+/* Integer options of an SVM+ (frozen keys); defaults in brackets.
+ * @since 0.3 */
+#define LUPI_SVM_OPT_KERNEL 7001      /* kernel on X [RBF] */
+#define LUPI_SVM_OPT_PRIV_KERNEL 7002 /* kernel on X* [RBF] */
+#define LUPI_SVM_OPT_MAX_ITER 7003    /* solver steps at most [10^7],
+                                         >= 1 */
+#define LUPI_SVM_OPT_CACHE_BYTES 7004 /* byte budget of each of the two
+                                         kernel row caches (LRU; at least
+                                         3 rows are kept) [64 MiB], >= 0 */
+#define LUPI_SVM_OPT_PLAIN 7005       /* 1: fit a plain C-SVM on X (SMO;
+                                         X* and GAMMA are not used), the
+                                         baseline of SVM+ [0], 0..1 */
+
+/* Real options of an SVM+ (frozen keys). @since 0.3 */
+#define LUPI_SVM_OPT_C 7101          /* C, weight of the slacks [1],
+                                        (0, 1e12] */
+#define LUPI_SVM_OPT_GAMMA 7102      /* gamma, weight of |w*|^2 [1],
+                                        (0, 1e12] */
+#define LUPI_SVM_OPT_WIDTH 7103      /* RBF width on X [1], (0, 1e12] */
+#define LUPI_SVM_OPT_PRIV_WIDTH 7104 /* RBF width on X* [1], (0, 1e12] */
+#define LUPI_SVM_OPT_TOLERANCE 7105  /* stop when the largest KKT
+                                        violation is below [1e-3], (0, 1] */
+
+/**
+ * An SVM+ with default options, not fitted. @return LUPI_OK; LUPI_EINVAL
+ * (out NULL); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_svm_create(lupi_svm **out);
+/** Frees an SVM+; NULL is a no-op. @since 0.3 */
+LUPI_API void lupi_svm_free(lupi_svm *svm);
+/**
+ * Typed option setters and getters (LUPI_SVM_OPT_*); a fit uses the values
+ * set at its start.
+ * @return LUPI_OK; LUPI_EINVAL (NULL svm or value); LUPI_EUNKNOWN_OPTION
+ *         (not an SVM+ key of that type); LUPI_ERANGE with the allowed
+ *         range. @since 0.3
+ */
+LUPI_API int lupi_svm_set_int(lupi_svm *svm, int key, int64_t value);
+LUPI_API int lupi_svm_get_int(const lupi_svm *svm, int key, int64_t *value);
+LUPI_API int lupi_svm_set_double(lupi_svm *svm, int key, double value);
+LUPI_API int lupi_svm_get_double(const lupi_svm *svm, int key,
+				 double *value);
+/**
+ * Fits the SVM+ on train (borrowed for the call): binary labels (a binary
+ * dataset, or two classes: class 1 is the positive one), X and X* of every
+ * sample (X only with PLAIN). Replaces an earlier fit. The solver stops at TOLERANCE or after
+ * MAX_ITER steps (then lupi_svm_info() reports a violation above the
+ * tolerance); both are successes.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, labels of one class only);
+ *         LUPI_ESTATE (no X*); LUPI_ENOTSUP (not binary, a sample without
+ *         X*, sample weights); LUPI_ENOMEM (the SVM+ is then not fitted).
+ * @since 0.3
+ */
+LUPI_API int lupi_svm_fit(lupi_svm *svm, const lupi_dataset *train);
+/**
+ * Decision values f(x) = sum_i a_i y_i K(x_i, x) + b on the regular
+ * features of ds (n doubles into out; ds borrowed for the call).
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (not fitted);
+ *         LUPI_ESHAPE (another feature count). @since 0.3
+ */
+LUPI_API int lupi_svm_decision(const lupi_svm *svm, const lupi_dataset *ds,
+			       double *out);
+/**
+ * Classes (1 where the decision value is > 0, else 0; n int32 into
+ * classes). @return as lupi_svm_decision(). @since 0.3
+ */
+LUPI_API int lupi_svm_predict(const lupi_svm *svm, const lupi_dataset *ds,
+			      int32_t *classes);
+/**
+ * Values of the correcting function phi(x*) on the privileged features of
+ * ds (n doubles; NaN for a sample without X*): on the training set, the
+ * slacks SVM+ assigned. @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE
+ * (not fitted, a PLAIN fit, or ds without X*); LUPI_ESHAPE. @since 0.3
+ */
+LUPI_API int lupi_svm_correcting(const lupi_svm *svm, const lupi_dataset *ds,
+				 double *out);
+/**
+ * The fitted offsets b and b*, the dual objective at the solution, the
+ * largest KKT violation left, the solver steps and the number of support
+ * vectors (samples with a_i > 0). Every output pointer may be NULL.
+ * @return LUPI_OK; LUPI_EINVAL (svm NULL); LUPI_ESTATE (not fitted).
+ * @since 0.3
+ */
+LUPI_API int lupi_svm_info(const lupi_svm *svm, double *b, double *bstar,
+			   double *objective, double *violation,
+			   uint64_t *iterations, size_t *support);
+/**
+ * Saves a fitted SVM+ (options, offsets, solver record and both kernel
+ * expansions) to path atomically, as lupi_model_save() does. Loaded
+ * copies predict bit for bit the same values.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (not fitted); LUPI_EIO
+ *         with the path and the reason; LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_svm_save(const lupi_svm *svm, const char *path);
+/**
+ * As lupi_svm_save() into a buffer allocated by the library (*data, *size);
+ * free it with lupi_free(). @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE;
+ * LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_svm_save_memory(const lupi_svm *svm, void **data,
+				  size_t *size);
+/**
+ * Loads an SVM+ file into a new handle (*out, NULL on failure), checked
+ * before use: LUPI_EFORMAT (bad magic, sizes, option values, non-finite
+ * numbers, truncated), LUPI_EVERSION (unknown major version or flags),
+ * LUPI_ECHECKSUM (CRC-32C mismatch).
+ * @return LUPI_OK or one of those; LUPI_EINVAL (NULL); LUPI_EIO;
+ *         LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_svm_load(const char *path, lupi_svm **out);
+/** As lupi_svm_load() from a buffer of size bytes (borrowed for the call).
+ * @return as lupi_svm_load(), without LUPI_EIO. @since 0.3 */
+LUPI_API int lupi_svm_load_memory(const void *data, size_t size,
+				  lupi_svm **out);
+
+/* ------------------------------------------------------------------------ */
+/* Transfer sets: unlabelled samples, column subsets, shared initialisation  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Distillation on a transfer set (unlabelled data, synthetic data, noise)
+ * needs no labels where the loss does not read them: lupi_student_step(),
+ * _gradient(), _loss() and _fit() accept a dataset without targets
+ * (LUPI_TASK_NONE) when the loss is KD, LOGITS or REGRESSION at LAMBDA 1
+ * without a teacher filter, with a teacher (a feature loss adds to that);
+ * otherwise they return LUPI_ESTATE naming what reads the labels. In
+ * lupi_loss_eval() labels and targets may then both be NULL, and a label
+ * of -1 marks a sample without one: its label term is 0 (see
+ * doc/transfer.md for the NORMALIZE rule). A HARD loss's columns restrict
+ * its softmax (the label must be one of them); the columns of the other
+ * kinds restrict their teacher term only.
+ */
+
+/**
+ * Marks which samples of a classification or binary dataset have a label:
+ * mask (n bytes, copied; 0 = unlabelled, NULL removes the mask). The label
+ * stored for an unlabelled sample is kept but not read: its label term is
+ * 0 in student and model steps and losses (it keeps its teacher term), and
+ * evaluation skips it. Subsets, splits and shuffles carry the mask; a
+ * dataset with a mask does not grow (lupi_dataset_append returns
+ * LUPI_ENOTSUP), and setting regression targets removes it.
+ * @return LUPI_OK; LUPI_EINVAL (ds NULL); LUPI_ESTATE (no class labels);
+ *         LUPI_ENOTSUP (a dataset with a capacity); LUPI_ENOMEM.
+ * @since 0.3
+ */
+LUPI_API int lupi_dataset_set_label_mask(lupi_dataset *ds,
+					 const uint8_t *mask);
+/**
+ * The label mask (n bytes, borrowed, valid until ds is freed or changed),
+ * or NULL when every sample is labelled or ds is NULL. @since 0.3
+ */
+LUPI_API const uint8_t *lupi_dataset_label_mask(const lupi_dataset *ds);
+/**
+ * Copies the parameters of src into dst, a model of the same shape (inputs,
+ * layer widths, biases), as lupi_model_set_params() does: dst is then
+ * initialised with src's weights (its options, optimiser state and
+ * standardisation stay its own). Both models are borrowed.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (src not initialised);
+ *         LUPI_ESHAPE (the shapes differ, named in the message). @since 0.3
+ */
+LUPI_API int lupi_model_copy_params(lupi_model *dst, const lupi_model *src);
+/**
+ * Accuracy or log-loss (LUPI_METRIC_ACCURACY, LUPI_METRIC_LOGLOSS) of a
+ * classification model over output columns cols[0..n_cols) (copied for
+ * the call): class y of ds is output cols[y], the prediction is the argmax
+ * over those columns and the probabilities a softmax over them only, so a
+ * model with 13 outputs is evaluated on a 10-class task. Samples without a
+ * needed X* or without a label (label mask) are skipped.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, unknown metric, fewer than 2 or more
+ *         columns than outputs, a repeated column); LUPI_ENOTSUP (MSE or
+ *         MAE, or a model or dataset that is not classification);
+ *         LUPI_ESHAPE (ds has not n_cols classes, or its view does not fit
+ *         the model); LUPI_ERANGE (a column >= outputs); LUPI_ESTATE (not
+ *         initialised, or no sample to evaluate); LUPI_ENONFINITE naming
+ *         the sample whose output is not finite; LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_model_evaluate_columns(const lupi_model *m,
+					 const lupi_dataset *ds, int metric,
+					 const size_t *cols, size_t n_cols,
+					 double *value);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../privacy/privacy_internal.h"
+#include "../svm/svm_internal.h"
 #include "../train/train_internal.h"
 
 static const lupi__option_table *table_of(int handle)
@@ -21,6 +22,8 @@ static const lupi__option_table *table_of(int handle)
 		return &lupi__layer_options;
 	case LUPI_HANDLE_DP:
 		return &lupi__dp_options;
+	case LUPI_HANDLE_SVM:
+		return &lupi__svm_options;
 	default:
 		return NULL;
 	}

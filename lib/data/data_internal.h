@@ -19,6 +19,9 @@ struct lupi_dataset {
 	int32_t *labels;  /* n, classification and binary */
 	float *targets;   /* n*k, regression */
 	float *weights;   /* n or NULL */
+	uint8_t *label_mask; /* n or NULL: 0 = the sample has no label (its
+	                        label term is 0); NULL = all labelled. A
+	                        dataset with one does not grow (append) */
 
 	/* Growth (lupi_dataset_append, dataset.c). Every per-row array above
 	 * starts `head` rows into its allocation (rows evicted but not yet
@@ -32,6 +35,14 @@ struct lupi_dataset {
 	size_t n_grow;    /* reallocations by append (tests count them) */
 	size_t n_moved;   /* rows moved to the front by append (tests) */
 };
+
+/* Sample i's class label, or -1 when the label mask says it has none. */
+static inline int32_t lupi__dataset_label(const lupi_dataset *ds, size_t i)
+{
+	return ds->label_mask != NULL && ds->label_mask[i] == 0
+		       ? -1
+		       : ds->labels[i];
+}
 
 /* Bound on classes K and regression outputs m. */
 #define LUPI__MAX_CLASSES 1048576u

@@ -79,6 +79,7 @@ void lupi_dataset_free(lupi_dataset *ds)
 	lupi__free(ds->labels);
 	lupi__free(ds->targets);
 	lupi__free(ds->weights);
+	lupi__free(ds->label_mask);
 	lupi__free(ds);
 }
 
@@ -225,6 +226,8 @@ int lupi_dataset_set_targets(lupi_dataset *ds, size_t m, const float *targets)
 	lupi__free(ds->labels);
 	lupi__free(ds->targets);
 	ds->labels = NULL;
+	lupi__free(ds->label_mask); /* regression targets have no mask */
+	ds->label_mask = NULL;
 	ds->targets = copy;
 	ds->k = m;
 	ds->task = LUPI_TASK_REGRESSION;
@@ -253,6 +256,41 @@ int lupi_dataset_set_weights(lupi_dataset *ds, const float *weights)
 	lupi__free(ds->weights);
 	ds->weights = copy;
 	return LUPI_OK;
+}
+
+/* ---- label mask ---------------------------------------------------------- */
+
+int lupi_dataset_set_label_mask(lupi_dataset *ds, const uint8_t *mask)
+{
+	LUPI__CHECK_NULL(ds);
+	if (mask == NULL) {
+		lupi__free(ds->label_mask);
+		ds->label_mask = NULL;
+		return LUPI_OK;
+	}
+	if (ds->task != LUPI_TASK_CLASSIFICATION &&
+	    ds->task != LUPI_TASK_BINARY)
+		return lupi__err(LUPI_ESTATE, "a label mask needs class "
+				 "labels (the dataset's task is %d)",
+				 ds->task);
+	if (ds->capacity > 0)
+		return lupi__err(LUPI_ENOTSUP, "a dataset with a capacity "
+				 "grows; a label mask is per stored row");
+	uint8_t *m = lupi__malloc(ds->n ? ds->n : 1);
+	if (m == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory for a label "
+				 "mask of %zu samples", ds->n);
+	for (size_t i = 0; i < ds->n; i++)
+		m[i] = mask[i] != 0;
+	lupi__dataset_compact(ds);
+	lupi__free(ds->label_mask);
+	ds->label_mask = m;
+	return LUPI_OK;
+}
+
+const uint8_t *lupi_dataset_label_mask(const lupi_dataset *ds)
+{
+	return ds != NULL ? ds->label_mask : NULL;
 }
 
 /* ---- accessors ---------------------------------------------------------- */
@@ -358,6 +396,9 @@ static int subset_of(const lupi_dataset *ds, const size_t *idx, size_t n,
 	if (!fail && ds->weights != NULL)
 		fail = (s->weights = gather(ds->weights, 1, idx, n,
 					    sizeof(float))) == NULL;
+	if (!fail && ds->label_mask != NULL)
+		fail = (s->label_mask = gather(ds->label_mask, 1, idx, n,
+					       1)) == NULL;
 	if (!fail && ds->x_priv != NULL) {
 		for (size_t i = 0; i < n; i++)
 			s->n_priv += lupi__dataset_has_priv(ds, idx[i]);
@@ -982,6 +1023,10 @@ int lupi_dataset_append(lupi_dataset *ds, size_t n, const float *x,
 	LUPI__CHECK_NULL(x);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "append: n is 0");
+	if (ds->label_mask != NULL)
+		return lupi__err(LUPI_ENOTSUP, "append: the dataset has a "
+				 "label mask (remove it first, then set it "
+				 "again)");
 	size_t count;
 	if (lupi__mul_overflow(n, ds->d, &count) ||
 	    lupi__mul_overflow(count, sizeof(float), &count) ||

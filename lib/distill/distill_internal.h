@@ -83,6 +83,16 @@ static inline int lupi__loss_needs_features(const lupi_loss *l)
 	return l->feature != LUPI_FEATURE_NONE;
 }
 
+/* 1 when the output loss reads labels or targets: a HARD loss, a
+ * lambda below 1, SEL (its teacher term compares the label's
+ * log-probability), a teacher filter, or no teacher (with_teacher 0: every
+ * sample gets its label term alone). 0 for KD, LOGITS and REGRESSION at
+ * lambda 1 with a teacher: pure imitation, possible on unlabelled data
+ * (output_loss.c). */
+int lupi__loss_needs_labels(const lupi_loss *l, int with_teacher);
+/* Why lupi__loss_needs_labels is 1, for messages (static text). */
+const char *lupi__loss_label_use(const lupi_loss *l);
+
 /* A new loss with the options and columns of src, but no learned state
  * (lupi_loss_clone copies that too). */
 int lupi__loss_copy(const lupi_loss *src, lupi_loss **out);

@@ -223,15 +223,19 @@ int lupi_loss_set_columns(lupi_loss *l, const size_t *cols, size_t n)
 		l->n_cols = 0;
 		return LUPI_OK;
 	}
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (cols[i] == cols[j])
-				return lupi__err(LUPI_EINVAL,
-						 "column %zu is listed twice",
-						 cols[i]);
+	/* Allocated first: an n whose bytes overflow size_t fails here,
+	 * before cols is read. */
 	size_t *c = lupi__malloc_array(n, sizeof *c);
 	if (c == NULL)
 		return lupi__err(LUPI_ENOMEM, "cannot copy %zu columns", n);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (cols[i] == cols[j]) {
+				lupi__free(c);
+				return lupi__err(LUPI_EINVAL,
+						 "column %zu is listed twice",
+						 cols[i]);
+			}
 	memcpy(c, cols, n * sizeof *c);
 	lupi__free(l->cols);
 	l->cols = c;

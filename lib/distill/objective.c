@@ -1,5 +1,7 @@
-/* The label loss of each task, as a weighted mean over samples. */
+/* The label loss of each task, as a weighted mean over samples. A label of
+ * -1 marks a sample without one: it is left out of the mean. */
 #include <math.h>
+#include <string.h>
 
 #include "distill_internal.h"
 
@@ -82,12 +84,20 @@ static int check_args(int task, size_t n, size_t k, const float *s,
 		return lupi__err(LUPI_ESHAPE, "binary loss on %zu outputs", k);
 	size_t classes = task == LUPI_TASK_BINARY ? 2 : k;
 	for (size_t i = 0; i < n; i++)
-		if (labels[i] < 0 || (size_t)labels[i] >= classes)
+		if (labels[i] != -1 &&
+		    (labels[i] < 0 || (size_t)labels[i] >= classes))
 			return lupi__err(LUPI_ERANGE,
 					 "label of sample %zu is %d, outside "
 					 "[0, %zu)", i, (int)labels[i],
 					 classes);
 	return LUPI_OK;
+}
+
+/* A class label of -1: the sample has no label (a dataset's label mask);
+ * it has no share in the mean and a zero gradient. */
+static int unlabelled(int task, const int32_t *labels, size_t i)
+{
+	return task != LUPI_TASK_REGRESSION && labels[i] == -1;
 }
 
 int lupi__objective_hard(int task, size_t n, size_t k, const float *s,
@@ -98,7 +108,8 @@ int lupi__objective_hard(int task, size_t n, size_t k, const float *s,
 	LUPI__TRY(check_args(task, n, k, s, labels, targets));
 	double wsum = 0.0;
 	for (size_t i = 0; i < n; i++)
-		wsum += weights ? weights[i] : 1.0;
+		wsum += unlabelled(task, labels, i) ? 0.0
+			: weights ? weights[i] : 1.0;
 	/* All weights zero: an empty mean, loss 0 and no gradient. */
 	double inv = wsum > 0.0 ? 1.0 / wsum : 0.0;
 	double total = 0.0;
@@ -107,6 +118,11 @@ int lupi__objective_hard(int task, size_t n, size_t k, const float *s,
 		const float *si = s + i * k;
 		float *gi = grad ? grad + i * k : NULL;
 		double l;
+		if (unlabelled(task, labels, i)) {
+			if (gi)
+				memset(gi, 0, k * sizeof *gi);
+			continue;
+		}
 		if (task == LUPI_TASK_CLASSIFICATION)
 			l = ce_row(si, k, labels[i], w * inv, gi);
 		else if (task == LUPI_TASK_BINARY)

@@ -43,6 +43,9 @@
 
 #include "distill_internal.h"
 
+/* The label of a sample without one (a label of -1, or no labels at all). */
+#define NO_LABEL ((size_t)-1)
+
 /* Probabilities are cached on the stack for up to CACHE_K outputs (the
  * student's and the teacher's distributions: 16 KB); above that they are recomputed from the logits,
  * so that no k ever needs an allocation. */
@@ -206,8 +209,11 @@ static int teacher_applies(const ctx *cx, const float *t, size_t y,
 {
 	const lupi_loss *l = cx->l;
 	*conf = 1.0;
-	if (l->kind == LUPI_LOSS_SEL && col_index(cx, y) == cx->nc)
+	if (l->kind == LUPI_LOSS_SEL &&
+	    (y == NO_LABEL || col_index(cx, y) == cx->nc))
 		return 0;
+	if (y == NO_LABEL)
+		return 1; /* filters judge by the label: none to judge by */
 	if (l->filter == LUPI_FILTER_DROP_WRONG)
 		return lupi__argmax(t, cx->k) == y;
 	if (l->filter == LUPI_FILTER_CONFIDENCE)
@@ -229,7 +235,26 @@ static double label_term(int task, const float *s, size_t k, int32_t y,
 	return v;
 }
 
-/* One classification sample; w is its share of the mean (w_i / sum w). */
+/* Cross-entropy of label y over the columns of a HARD loss: softmax over
+ * those columns only (the label is one of them: checked); the gradient,
+ * times gs, is 0 outside them. */
+static double column_label_term(const ctx *cx, const float *s, size_t y,
+				double gs, float *g)
+{
+	dist ps;
+	size_t yi = col_index(cx, y);
+	dist_init(&ps, s, cx->cols, cx->nc, 1.0, cache_slot(cx, 0));
+	if (g) {
+		memset(g, 0, cx->k * sizeof *g);
+		for (size_t i = 0; i < cx->nc; i++)
+			g[dcol(&ps, i)] = (float)(gs * (dist_p(&ps, i) -
+							(i == yi)));
+	}
+	return -dist_lp(&ps, yi);
+}
+
+/* One classification sample; w is its share of the mean (w_i / sum w).
+ * y NO_LABEL: no label term (its gradient is 0). */
 static double sample_class(const ctx *cx, const float *s, const float *t,
 			   size_t y, double w, float *g)
 {
@@ -239,9 +264,17 @@ static double sample_class(const ctx *cx, const float *s, const float *t,
 				     teacher_applies(cx, t, y, &conf)
 			     ? l->lambda
 			     : 0.0;
-	double v = (1.0 - lam) * label_term(LUPI_TASK_CLASSIFICATION, s, cx->k,
-					    (int32_t)y, NULL, w * (1.0 - lam),
-					    g);
+	double v = 0.0;
+	if (y == NO_LABEL) {
+		if (g)
+			memset(g, 0, cx->k * sizeof *g);
+	} else if (l->kind == LUPI_LOSS_HARD && cx->cols) {
+		v = column_label_term(cx, s, y, w, g);
+	} else {
+		v = (1.0 - lam) * label_term(LUPI_TASK_CLASSIFICATION, s,
+					     cx->k, (int32_t)y, NULL,
+					     w * (1.0 - lam), g);
+	}
 	double b = lam * conf;
 	if (b == 0.0)
 		return v;
@@ -274,8 +307,18 @@ static double sample_regression(const ctx *cx, const float *f, const float *t,
 {
 	double lam = t && cx->l->kind == LUPI_LOSS_REGRESSION ? cx->l->lambda
 							      : 0.0;
-	double v = (1.0 - lam) * label_term(LUPI_TASK_REGRESSION, f, cx->k, 0,
-					    y, w * (1.0 - lam), g);
+	double v = 0.0;
+	if (y != NULL && cx->l->kind == LUPI_LOSS_HARD && cx->cols) {
+		/* a HARD loss over columns: 1/2 sum_C (f_j - y_j)^2 */
+		if (g)
+			memset(g, 0, cx->k * sizeof *g);
+		v = logits_term(cx, f, y, w, g);
+	} else if (y != NULL) {
+		v = (1.0 - lam) * label_term(LUPI_TASK_REGRESSION, f, cx->k,
+					     0, y, w * (1.0 - lam), g);
+	} else if (g) {
+		memset(g, 0, cx->k * sizeof *g);
+	}
 	if (lam > 0.0)
 		v += lam * logits_term(cx, f, t, w * lam, g);
 	return v;
@@ -283,12 +326,37 @@ static double sample_regression(const ctx *cx, const float *f, const float *t,
 
 /* ---- argument checks ---------------------------------------------------- */
 
+int lupi__loss_needs_labels(const lupi_loss *l, int with_teacher)
+{
+	return l->kind == LUPI_LOSS_HARD || !with_teacher || l->lambda < 1.0 ||
+	       l->kind == LUPI_LOSS_SEL || l->filter != LUPI_FILTER_NONE;
+}
+
+const char *lupi__loss_label_use(const lupi_loss *l)
+{
+	if (l->kind == LUPI_LOSS_HARD)
+		return "LUPI_LOSS_HARD is the label loss";
+	if (l->kind == LUPI_LOSS_SEL)
+		return "the SEL term compares the label's log-probability";
+	if (l->filter != LUPI_FILTER_NONE)
+		return "teacher filters judge the teacher by the label";
+	if (l->lambda < 1.0)
+		return "LAMBDA below 1 weights a label term; 1 is pure "
+		       "imitation";
+	return "without a teacher every sample gets its label term";
+}
+
 static int check_kind_targets(const lupi_loss *l, size_t k,
 			      const int32_t *labels, const float *targets)
 {
-	if ((labels == NULL) == (targets == NULL))
-		return lupi__err(LUPI_EINVAL, "give either labels or targets "
-				 "(exactly one of them)");
+	if (labels && targets)
+		return lupi__err(LUPI_EINVAL, "give either labels or targets, "
+				 "not both");
+	if (labels == NULL && targets == NULL &&
+	    lupi__loss_needs_labels(l, 1))
+		return lupi__err(LUPI_EINVAL,
+				 "no labels or targets, and the loss uses "
+				 "them (%s)", lupi__loss_label_use(l));
 	if (targets && l->kind != LUPI_LOSS_HARD &&
 	    l->kind != LUPI_LOSS_REGRESSION)
 		return lupi__err(LUPI_EINVAL, "loss kind %d needs class "
@@ -300,8 +368,13 @@ static int check_kind_targets(const lupi_loss *l, size_t k,
 	    l->kind == LUPI_LOSS_REGRESSION)
 		return lupi__err(LUPI_EINVAL, "teacher filters need class "
 				 "labels");
-	/* Columns select teacher-term outputs; binary tasks have none. */
-	if (l->kind == LUPI_LOSS_HARD || (labels && k == 1))
+	/* Columns select teacher-term outputs, and those of a HARD loss's
+	 * label term; a binary task has one output and no columns. */
+	if (l->kind == LUPI_LOSS_HARD && l->n_cols > 0 && labels && k == 1)
+		return lupi__err(LUPI_EINVAL, "columns restrict a HARD loss's "
+				 "label term; a binary task (k = 1) has "
+				 "none");
+	if (labels && k == 1)
 		return LUPI_OK;
 	for (size_t i = 0; i < l->n_cols; i++)
 		if (l->cols[i] >= k)
@@ -325,14 +398,30 @@ static int check_rows(const char *what, const float *x, size_t n, size_t k,
 	return LUPI_OK;
 }
 
-static int check_labels(const int32_t *labels, size_t n, size_t k)
+/* Labels in [0, classes), or -1 (no label); with the columns of a HARD
+ * loss, among the columns. */
+static int check_labels(const lupi_loss *l, const int32_t *labels, size_t n,
+			size_t k)
 {
 	size_t classes = k == 1 ? 2 : k;
-	for (size_t i = 0; i < n; i++)
+	int by_cols = l->kind == LUPI_LOSS_HARD && l->n_cols > 0;
+	for (size_t i = 0; i < n; i++) {
+		if (labels[i] == -1)
+			continue;
 		if (labels[i] < 0 || (size_t)labels[i] >= classes)
 			return lupi__err(LUPI_ERANGE, "sample %zu: label %d "
 					 "is outside [0, %zu)", i,
 					 (int)labels[i], classes);
+		size_t c = 0;
+		while (by_cols && c < l->n_cols &&
+		       l->cols[c] != (size_t)labels[i])
+			c++;
+		if (by_cols && c == l->n_cols)
+			return lupi__err(LUPI_ERANGE, "sample %zu: label %d "
+					 "is not among the loss's %zu "
+					 "columns", i, (int)labels[i],
+					 l->n_cols);
+	}
 	return LUPI_OK;
 }
 
@@ -361,7 +450,7 @@ static int check_args(const lupi_loss *l, size_t n, size_t k,
 				 n, k);
 	LUPI__TRY(check_kind_targets(l, k, labels, targets));
 	if (labels)
-		LUPI__TRY(check_labels(labels, n, k));
+		LUPI__TRY(check_labels(l, labels, n, k));
 	LUPI__TRY(check_weights(weights, n));
 	LUPI__TRY(check_rows("student outputs", s, n, k, NULL));
 	if (targets)
@@ -383,26 +472,42 @@ static void init_ctx(ctx *cx, const lupi_loss *l, size_t k, int binary)
 	cx->c = l->scale_t2 ? l->temperature * l->temperature : 1.0;
 }
 
-/* Sample i's factor in the mean (see the top of the file). */
-static double sample_factor(const lupi_loss *l, const float *t,
-			    const uint8_t *has_teacher, size_t i)
+/* What a sample has to be scored on. */
+typedef struct sample_in {
+	const float *t;             /* teacher outputs of the call or NULL */
+	const uint8_t *has_teacher;
+	const int32_t *labels;      /* NULL: no labels (or targets) */
+	const float *targets;
+} sample_in;
+
+/* Sample i's factor in the mean (see the top of the file): 0 for a sample
+ * with neither a label nor a teacher term. */
+static double sample_factor(const lupi_loss *l, const sample_in *in,
+			    size_t i)
 {
-	if (l->kind == LUPI_LOSS_HARD || t == NULL || has_teacher == NULL ||
-	    has_teacher[i])
+	int labelled = in->targets != NULL ||
+		       (in->labels != NULL && in->labels[i] != -1);
+	int teacher = l->kind != LUPI_LOSS_HARD && in->t != NULL &&
+		      (in->has_teacher == NULL || in->has_teacher[i]) &&
+		      (l->kind != LUPI_LOSS_SEL || labelled);
+	if (!labelled && !teacher)
+		return 0.0;
+	if (l->kind == LUPI_LOSS_HARD || in->t == NULL ||
+	    in->has_teacher == NULL || in->has_teacher[i])
 		return 1.0;
 	return l->no_teacher_weight;
 }
 
 /* The denominator of the mean. */
-static double mean_total(const lupi_loss *l, size_t n, const float *t,
-			 const float *weights, const uint8_t *has_teacher)
+static double mean_total(const lupi_loss *l, size_t n, const sample_in *in,
+			 const float *weights)
 {
 	if (l->normalize == LUPI_NORMALIZE_COUNT)
 		return (double)n;
 	double total = 0.0;
 	for (size_t i = 0; i < n; i++)
 		total += (weights ? weights[i] : 1.0) *
-			 sample_factor(l, t, has_teacher, i);
+			 sample_factor(l, in, i);
 	return total;
 }
 
@@ -418,7 +523,8 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 	LUPI__TRY(check_args(l, n, k, s, t, labels, targets, weights,
 			     has_teacher));
 	*value = 0.0;
-	double total = mean_total(l, n, t, weights, has_teacher);
+	sample_in in = {t, has_teacher, labels, targets};
+	double total = mean_total(l, n, &in, weights);
 	if (total == 0.0) {
 		if (grad)
 			memset(grad, 0, n * k * sizeof *grad);
@@ -426,12 +532,17 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 	}
 	double cache[2 * CACHE_K];
 	ctx cx;
-	init_ctx(&cx, l, k, labels && k == 1);
+	/* Without labels, k = 1 is a binary task unless the loss is the
+	 * regression one. */
+	int binary = k == 1 && (labels != NULL ||
+				(targets == NULL &&
+				 l->kind != LUPI_LOSS_REGRESSION));
+	init_ctx(&cx, l, k, binary);
 	cx.cache = cx.k <= CACHE_K ? cache : NULL;
 	double sum = 0.0;
 	for (size_t i = 0; i < n; i++) {
 		double w = (weights ? weights[i] : 1.0) *
-			   sample_factor(l, t, has_teacher, i);
+			   sample_factor(l, &in, i);
 		const float *ti = t && (!has_teacher || has_teacher[i])
 					  ? t + i * k
 					  : NULL;
@@ -443,15 +554,18 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 			continue;
 		}
 		double li;
-		if (targets)
+		size_t y = labels && labels[i] != -1 ? (size_t)labels[i]
+						       : NO_LABEL;
+		if (targets || (!labels && l->kind == LUPI_LOSS_REGRESSION))
 			li = sample_regression(&cx, s + i * k, ti,
-					       targets + i * k, w / total, g);
-		else if (k == 1)
-			li = sample_binary(&cx, s + i, ti, (size_t)labels[i],
-					   w / total, g);
+					       targets ? targets + i * k
+						       : NULL,
+					       w / total, g);
+		else if (binary)
+			li = sample_binary(&cx, s + i, ti, y, w / total, g);
 		else
-			li = sample_class(&cx, s + i * k, ti,
-					  (size_t)labels[i], w / total, g);
+			li = sample_class(&cx, s + i * k, ti, y, w / total,
+					  g);
 		sum += w * li;
 	}
 	size_t where;

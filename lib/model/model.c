@@ -81,8 +81,8 @@ static const lupi__option model_rows[] = {
 		"identity,relu,tanh,sigmoid,gelu,tempered_sigmoid",
 		LUPI__OPT_SHAPING, 1,
 		"activation of every hidden layer"),
-	INT_OPT(INIT, init, LUPI__STORE_INT, 0, 2, LUPI_INIT_HE,
-		"he,xavier,uniform", LUPI__OPT_SHAPING, 2,
+	INT_OPT(INIT, init, LUPI__STORE_INT, 0, 3, LUPI_INIT_HE,
+		"he,xavier,uniform,lecun", LUPI__OPT_SHAPING, 2,
 		"weight initialiser"),
 	INT_OPT(OPTIMIZER, optimizer, LUPI__STORE_INT, 0, 3, LUPI_OPTIM_ADAM,
 		"sgd,adam,adamw,rmsprop", LUPI__OPT_SHAPING, 3, "optimiser"),
@@ -366,6 +366,35 @@ int lupi_model_get_params(const lupi_model *m, float *params, size_t n)
 	return LUPI_OK;
 }
 
+int lupi_model_copy_params(lupi_model *dst, const lupi_model *src)
+{
+	LUPI__CHECK_NULL(dst);
+	LUPI__CHECK_NULL(src);
+	if (dst == src)
+		return LUPI_OK;
+	if (!src->initialized)
+		return lupi__err(LUPI_ESTATE, "the source model is not "
+				 "initialised");
+	if (dst->n_in != src->n_in || dst->n_layers != src->n_layers ||
+	    dst->n_params != src->n_params)
+		return lupi__err(LUPI_ESHAPE, "models differ in shape (%zu "
+				 "inputs, %zu layers, %zu parameters vs %zu, "
+				 "%zu, %zu)", dst->n_in, dst->n_layers,
+				 dst->n_params, src->n_in, src->n_layers,
+				 src->n_params);
+	for (size_t l = 0; l < dst->n_layers; l++)
+		if (dst->layers[l].in != src->layers[l].in ||
+		    dst->layers[l].out != src->layers[l].out ||
+		    (dst->layers[l].b == NULL) != (src->layers[l].b == NULL))
+			return lupi__err(LUPI_ESHAPE, "layer %zu differs: "
+					 "%zu x %zu vs %zu x %zu", l,
+					 dst->layers[l].out,
+					 dst->layers[l].in,
+					 src->layers[l].out,
+					 src->layers[l].in);
+	return lupi_model_set_params(dst, src->params, src->n_params);
+}
+
 /* Not checked for NaN: a host may restore any state it saved. A non-finite
  * parameter makes the next step fail with LUPI_ENONFINITE. */
 int lupi_model_set_params(lupi_model *m, const float *params, size_t n)
@@ -450,10 +479,35 @@ int lupi_model_step(lupi_model *m, const lupi_dataset *ds, const size_t *idx,
 	LUPI__CHECK_NULL(idx);
 	double value;
 	LUPI__TRY(label_gradient(m, ds, idx, n, &value));
+	LUPI__TRY(lupi__model_reduce(m));
 	LUPI__TRY(lupi__model_update(m));
 	if (loss)
 		*loss = value;
 	return LUPI_OK;
+}
+
+/* ---- gradient reduction (data-parallel training) ------------------------ */
+
+int lupi_model_set_reduce(lupi_model *m, lupi_reduce_fn fn, void *user)
+{
+	LUPI__CHECK_NULL(m);
+	m->reduce = fn;
+	m->reduce_user = fn ? user : NULL;
+	return LUPI_OK;
+}
+
+int lupi__model_reduce(lupi_model *m)
+{
+	if (m->reduce == NULL)
+		return LUPI_OK;
+	lupi__err(LUPI_OK, "%s", "");
+	int rc = m->reduce(m->reduce_user, m->grads, m->n_params);
+	if (rc >= 0)
+		return LUPI_OK;
+	if (lupi_errmsg()[0] == '\0')
+		return lupi__err(rc, "the gradient reduction hook failed "
+				 "(%d)", rc);
+	return rc;
 }
 
 static int check_grad_count(const lupi_model *m, size_t n_grad)
@@ -698,6 +752,8 @@ static void eval_row(void *ctx, size_t i, const float *s)
 	const lupi_model *m = e->m;
 	const lupi_dataset *ds = e->ds;
 	size_t k = m->n_out;
+	if (m->task != LUPI_TASK_REGRESSION && lupi__dataset_label(ds, i) < 0)
+		return; /* no label (the dataset's label mask) */
 	e->count++;
 	if (e->conf) {
 		size_t kk = m->task == LUPI_TASK_BINARY ? 2 : k;
@@ -784,4 +840,96 @@ int lupi_model_confusion(const lupi_model *m, const lupi_dataset *ds,
 	memset(counts, 0, kk * kk * sizeof *counts);
 	struct eval_ctx e = {m, ds, LUPI_METRIC_ACCURACY, 0.0, 0, counts};
 	return run_eval(&e);
+}
+
+/* ---- evaluation over a column subset ----------------------------------- */
+
+struct cols_ctx {
+	const lupi_dataset *ds;
+	int metric;
+	const size_t *cols;
+	size_t nc;
+	double sum;
+	size_t count;
+};
+
+/* Class y of the task is output cols[y]; softmax over the columns. */
+static void cols_row(void *ctx, size_t i, const float *s)
+{
+	struct cols_ctx *c = ctx;
+	int32_t y = lupi__dataset_label(c->ds, i);
+	if (y < 0)
+		return;
+	c->count++;
+	size_t best = 0;
+	double mx = s[c->cols[0]];
+	for (size_t j = 1; j < c->nc; j++)
+		if (s[c->cols[j]] > mx) {
+			mx = s[c->cols[j]];
+			best = j;
+		}
+	if (c->metric == LUPI_METRIC_ACCURACY) {
+		c->sum += best == (size_t)y;
+		return;
+	}
+	double sum = 0.0;
+	for (size_t j = 0; j < c->nc; j++)
+		sum += exp((double)s[c->cols[j]] - mx);
+	c->sum += mx + log(sum) - s[c->cols[y]];
+}
+
+static int check_cols(const lupi_model *m, const lupi_dataset *ds,
+		      const size_t *cols, size_t n_cols)
+{
+	if (m->task != LUPI_TASK_CLASSIFICATION ||
+	    ds->task != LUPI_TASK_CLASSIFICATION)
+		return lupi__err(LUPI_ENOTSUP, "evaluation over columns needs "
+				 "a classification model and dataset (tasks "
+				 "%d and %d)", m->task, ds->task);
+	if (n_cols < 2 || n_cols > m->n_out)
+		return lupi__err(LUPI_EINVAL, "%zu columns: between 2 and the "
+				 "model's %zu outputs", n_cols, m->n_out);
+	if (ds->k != n_cols)
+		return lupi__err(LUPI_ESHAPE, "dataset has %zu classes, %zu "
+				 "columns given", ds->k, n_cols);
+	for (size_t j = 0; j < n_cols; j++) {
+		if (cols[j] >= m->n_out)
+			return lupi__err(LUPI_ERANGE, "column %zu is %zu, the "
+					 "model has %zu outputs", j, cols[j],
+					 m->n_out);
+		for (size_t q = 0; q < j; q++)
+			if (cols[q] == cols[j])
+				return lupi__err(LUPI_EINVAL, "column %zu is "
+						 "listed twice", cols[j]);
+	}
+	return LUPI_OK;
+}
+
+int lupi_model_evaluate_columns(const lupi_model *m, const lupi_dataset *ds,
+				int metric, const size_t *cols, size_t n_cols,
+				double *value)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(cols);
+	LUPI__CHECK_NULL(value);
+	if (metric != LUPI_METRIC_ACCURACY && metric != LUPI_METRIC_LOGLOSS)
+		return lupi__err(metric == LUPI_METRIC_MSE ||
+						 metric == LUPI_METRIC_MAE
+					 ? LUPI_ENOTSUP
+					 : LUPI_EINVAL,
+				 "metric %d over columns: accuracy or "
+				 "log-loss only", metric);
+	LUPI__TRY(check_cols(m, ds, cols, n_cols));
+	if (!m->initialized)
+		return lupi__err(LUPI_ESTATE, "the model is not initialised");
+	LUPI__TRY(lupi__model_check_dataset(m, ds, 0));
+	struct cols_ctx c = {ds, metric, cols, n_cols, 0.0, 0};
+	LUPI__TRY(each_logits(m, ds, NULL, ds->n, cols_row, &c));
+	if (c.count == 0)
+		return lupi__err(LUPI_ESTATE, "no sample of the dataset is "
+				 "labelled and has the features the view "
+				 "needs");
+	*value = c.sum / (double)c.count;
+	return LUPI_OK;
 }

@@ -93,6 +93,19 @@ struct lupi_model {
 	void (*aux_free)(void *aux);
 
 	lupi__privacy privacy; /* zero: no private fit */
+
+	/* Data-parallel training (lupi_model_set_reduce): called by
+	 * lupi__model_reduce between backward and update; not cloned, not
+	 * saved. */
+	lupi_reduce_fn reduce;
+	void *reduce_user;
+	/* Checkpoints of a fit (lib/train/checkpoint.c): path (owned) and
+	 * period in steps, and the fit position a lupi_model_resume left for
+	 * the next fit (owned, freed through resume_free). Not cloned. */
+	char *ckpt_path;
+	uint64_t ckpt_every;
+	void *resume;
+	void (*resume_free)(void *resume);
 };
 
 /* The option tables of a model and of its layers (model.c). */
@@ -120,7 +133,9 @@ int lupi__model_relayout(lupi_model *m);
 /* 1 when act is a LUPI_ACT_* id. */
 int lupi__act_valid(int act);
 /* ds matches the model: view width (LUPI_ESHAPE) and, with need_targets,
- * task (LUPI_ESTATE) and outputs (LUPI_ESHAPE). */
+ * task (LUPI_ESTATE) and outputs (LUPI_ESHAPE); need_targets 2 also lets a
+ * classification dataset have fewer classes than the model has outputs
+ * (a loss over output columns). */
 int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
 			      int need_targets);
 /* Sample i of ds in the model's view, standardised, into dst (n_in). The
@@ -139,6 +154,10 @@ void lupi__model_init_weights(lupi_model *m);
  * standardisation on ds (STANDARDIZE on and none stored yet) and initialise
  * the weights if needed. Cheap after the first call. */
 int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds);
+/* As lupi__model_prepare, checking the task and outputs of ds only with
+ * need_targets (a distillation step whose loss reads no labels). */
+int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,
+				int need_targets);
 /* Gathers rows idx[0..n) of ds (standardised) and runs the forward pass with
  * dropout when train is set. Returns the logits (n x n_out) in *logits.
  * Checks the indices (LUPI_ERANGE) and that their X* is present when the
@@ -189,6 +208,11 @@ static inline int lupi__model_privacy_accounted(const lupi_model *m)
 	return m->privacy.has && m->privacy.accounted &&
 	       m->t == m->privacy.t_mark;
 }
+
+/* Calls the model's gradient reduction on m->grads (n_params) when it has
+ * one; LUPI_OK otherwise. A hook's negative return is returned as it is
+ * (with a message when the hook left none). */
+int lupi__model_reduce(lupi_model *m);
 
 /* Sets the gradient entries of frozen layers in g (n_params) to 0. */
 void lupi__model_zero_frozen(const lupi_model *m, float *g);

@@ -179,6 +179,9 @@ void lupi_model_free(lupi_model *m)
 	lupi__arena_free(&m->arena);
 	if (m->aux_free != NULL)
 		m->aux_free(m->aux);
+	lupi__free(m->ckpt_path);
+	if (m->resume_free != NULL)
+		m->resume_free(m->resume);
 	lupi__free(m);
 }
 
@@ -210,8 +213,12 @@ void lupi__model_init_weights(lupi_model *m)
 					lupi__rng_uniform(&m->rng) - 1.0));
 			continue;
 		} else {
-			/* He et al. 2015: N(0, 2 / fan_in). */
-			double sd = sqrt(2.0 / (double)ly->in);
+			/* He et al. 2015: N(0, 2 / fan_in); LeCun et al.
+			 * 1998 ("Efficient BackProp"): N(0, 1 / fan_in). */
+			double sd = sqrt((m->opt.init == LUPI_INIT_LECUN
+						  ? 1.0
+						  : 2.0) /
+					 (double)ly->in);
 			for (size_t i = 0; i < nw; i++)
 				ly->w[i] = (float)(sd *
 					lupi__rng_normal(&m->rng));
@@ -432,7 +439,10 @@ int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
 				 "(dataset task %d, model task %d)",
 				 ds->task, m->task);
 	size_t k = m->task == LUPI_TASK_BINARY ? 2 : m->n_out;
-	if (ds->k != k)
+	/* 2: a loss over columns may train K classes on more outputs */
+	int fewer = need_targets == 2 && m->task == LUPI_TASK_CLASSIFICATION &&
+		    ds->k >= 2 && ds->k <= k;
+	if (ds->k != k && !fewer)
 		return lupi__err(LUPI_ESHAPE,
 				 "dataset has %zu %s, model has %zu outputs",
 				 ds->k, m->task == LUPI_TASK_REGRESSION ?
@@ -442,9 +452,15 @@ int lupi__model_check_dataset(const lupi_model *m, const lupi_dataset *ds,
 
 int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds)
 {
+	return lupi__model_prepare_targets(m, ds, 1);
+}
+
+int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,
+				int need_targets)
+{
 	LUPI__CHECK_NULL(m);
 	LUPI__CHECK_NULL(ds);
-	LUPI__TRY(lupi__model_check_dataset(m, ds, 1));
+	LUPI__TRY(lupi__model_check_dataset(m, ds, need_targets));
 	if (m->grads == NULL) {
 		m->grads = lupi__calloc(m->n_params, sizeof *m->grads);
 		if (m->grads == NULL)
@@ -558,7 +574,7 @@ static void gather_targets(lupi_model *m, const lupi_dataset *ds,
 	m->y_weights = NULL;
 	if (ds->labels && ds->task == m->task) {
 		for (size_t i = 0; i < n; i++)
-			yl[i] = ds->labels[idx[i]];
+			yl[i] = lupi__dataset_label(ds, idx[i]);
 		m->y_labels = yl;
 	}
 	if (ds->targets && ds->task == m->task && ds->k == m->n_out) {

@@ -25,16 +25,18 @@ extern const lupi__option_table lupi__dp_options;
 
 /* The generator of the noise and of the Poisson sampling: xoshiro256**
  * with all 256 bits of state from getrandom(), or from a seed (tests). */
+#define LUPI__ZIG_LAYERS 256
 typedef struct lupi__dp_rng {
 	lupi__rng rng;
-	int have_spare; /* Box-Muller gives normals in pairs */
-	double spare;
+	/* Ziggurat tables (dp.c): layer edges x[0..256] and f(x) = e^(-x^2/2) */
+	double zx[LUPI__ZIG_LAYERS + 1], zf[LUPI__ZIG_LAYERS + 1];
 } lupi__dp_rng;
 
 /* Seeds g from the OS when seed is 0 (LUPI_EIO when the OS gives no
  * randomness), else from seed. */
 int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed);
-/* A standard normal: Box-Muller on two 53-bit uniforms. */
+/* A standard normal: the ziggurat method on 64-bit draws (53 bits for the
+ * value, 8 independent bits for the layer). */
 double lupi__dp_normal(lupi__dp_rng *g);
 /* x[i] += stddev * N(0, 1) for i < n. */
 void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev);
@@ -89,10 +91,48 @@ double lupi__dp_rdp(double q, double sigma, double alpha);
 int lupi__dp_epsilon(double q, double sigma, uint64_t steps, double delta,
 		     double *eps, double *order);
 
-/* ==== PATE (reserved) ===================================================== */
+/* ==== PATE (pate.c) ======================================================= */
 
-/* ==== Unlearning (reserved) =============================================== */
+/* Deals the n samples of a dataset into k disjoint shards of sizes
+ * differing by at most one, fixed by seed: shard_of[i] in [0, k). */
+int lupi__privacy_partition(size_t n, unsigned k, uint64_t seed,
+			    uint32_t *shard_of);
+/* Trains a clone of proto (untrained; its options apply, SEED set to seed)
+ * on the samples of ds whose shard_of is shard into *out. */
+int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
+			      const uint32_t *shard_of, uint32_t shard,
+			      uint64_t seed, lupi_model **out, uint64_t *steps);
+/* Refuses a regression prototype (LUPI_ENOTSUP), a trained one or a
+ * dataset without its task's labels (LUPI_ESTATE). */
+int lupi__privacy_check_proto(const lupi_model *proto, const lupi_dataset *ds);
+/* The rows of ds that a model with the given view reads (n x dim): a
+ * borrowed pointer, or a malloc'd concatenation in *owned (freed by the
+ * caller) for LUPI_VIEW_BOTH. LUPI_ESTATE when a sample lacks X*. */
+int lupi__privacy_rows(const lupi_dataset *ds, int view, const float **rows,
+		       float **owned);
+/* RDP of order alpha of one data-independent PATE query (mechanism
+ * LUPI_PATE_*): GNMax alpha / sigma^2 (a Gaussian mechanism of L2
+ * sensitivity sqrt 2, lupi__dp_rdp at q = 1 and sigma / sqrt 2); the
+ * confident check alpha / (2 sigma1^2); Laplace noisy max with scale b,
+ * 2/b-DP, min(2/b, alpha (2/b)^2 / 2). */
+double lupi__pate_rdp(int mechanism, double noise, double alpha);
+double lupi__pate_check_rdp(double sigma1, double alpha);
+/* A Laplace(0, b) variate from the privacy generator. */
+double lupi__dp_laplace(lupi__dp_rng *g, double b);
 
-/* ==== Membership inference (reserved) ===================================== */
+
+/* ==== Unlearning (unlearn.c) ============================================== */
+
+/* Seconds of a monotonic clock (costs reported by unlearning). */
+double lupi__privacy_seconds(void);
+
+
+/* ==== Membership inference (audit.c) ====================================== */
+
+/* Each sample's loss under m into loss[0..n) (classification: -log p(y);
+ * binary: the logistic loss; regression: 1/2 |f - y|^2). */
+int lupi__sample_losses(const lupi_model *m, const lupi_dataset *ds,
+			double *loss);
+
 
 #endif

@@ -20,18 +20,12 @@
 
 #include "train_internal.h"
 
-struct fit_state {
-	size_t *idx;   /* eligible samples of train */
-	size_t n;
-	float *best;   /* best parameters (RESTORE_BEST with valid) or NULL */
-	int have_best;
-	double best_metric;
-	unsigned best_epoch;
-};
+/* The position of the fit (train_internal.h): what a checkpoint saves. */
+typedef lupi__fit_pos fit_state;
 
 /* The samples that have the X* the view needs, listed once. */
 static int eligible(const lupi_model *m, const lupi_dataset *ds,
-		    struct fit_state *st)
+		    fit_state *st)
 {
 	int need = lupi__view_needs_priv(m->opt.view);
 	st->idx = lupi__malloc_array(ds->n, sizeof *st->idx);
@@ -60,7 +54,7 @@ static int valid_metric(const lupi_model *m, const lupi_dataset *valid,
 
 /* Records the epoch's validation metric; returns 1 when training should
  * stop early (PATIENCE epochs without improvement). */
-static int track_best(lupi_model *m, struct fit_state *st, unsigned epoch,
+static int track_best(lupi_model *m, fit_state *st, unsigned epoch,
 		      double v, int higher)
 {
 	int better = !st->have_best ||
@@ -81,7 +75,7 @@ static int track_best(lupi_model *m, struct fit_state *st, unsigned epoch,
 /* One epoch; sets *stop to 1 when training should stop early (PATIENCE)
  * and to 2 when the callback asked to stop. */
 static int run_epoch(lupi_model *m, const lupi_dataset *train,
-		     const lupi_dataset *valid, struct fit_state *st,
+		     const lupi_dataset *valid, fit_state *st,
 		     lupi__step_fn step, void *ctx, lupi_progress_fn progress,
 		     void *user, int *stop)
 {
@@ -92,18 +86,33 @@ static int run_epoch(lupi_model *m, const lupi_dataset *train,
 	p.epochs = (unsigned)o->epochs;
 	p.steps_per_epoch = (st->n + batch - 1) / batch;
 	p.valid_metric = NAN;
-	if (o->shuffle)
-		lupi__rng_shuffle(&m->rng, st->idx, st->n);
-	double sum = 0.0;
-	size_t seen = 0;
-	for (size_t off = 0; off < st->n; off += batch) {
+	/* A resumed epoch continues where its checkpoint was written: its
+	 * order is the saved one, already shuffled. */
+	if (!st->resumed) {
+		if (o->shuffle)
+			lupi__rng_shuffle(&m->rng, st->idx, st->n);
+		st->off = 0;
+		st->step = 0;
+		st->sum = 0.0;
+		st->seen = 0;
+	}
+	st->resumed = 0;
+	p.step = st->step;
+	if (st->seen > 0)
+		p.loss = st->sum / (double)st->seen;
+	while (st->off < st->n) {
+		size_t off = st->off;
 		size_t nb = st->n - off < batch ? st->n - off : batch;
 		double l = 0.0;
 		LUPI__TRY(step(ctx, m, train, st->idx + off, nb, &l));
-		sum += l * (double)nb;
-		seen += nb;
-		p.step++;
-		p.loss = sum / (double)seen;
+		st->sum += l * (double)nb;
+		st->seen += nb;
+		st->off = off + nb;
+		st->step = ++p.step;
+		p.loss = st->sum / (double)st->seen;
+		if (m->ckpt_path && m->ckpt_every > 0 &&
+		    m->t % m->ckpt_every == 0)
+			LUPI__TRY(lupi__checkpoint_write(m, st));
 		int last = off + nb >= st->n;
 		if (progress && o->progress_steps > 0 && !last &&
 		    p.step % (uint64_t)o->progress_steps == 0 &&
@@ -123,6 +132,59 @@ static int run_epoch(lupi_model *m, const lupi_dataset *train,
 	return LUPI_OK;
 }
 
+/* Continues at the position a lupi_model_resume left in m: its order of
+ * the same eligible samples, its place in its epoch and its best copy. */
+static int take_resume(lupi_model *m, fit_state *st, int has_valid,
+		       int64_t *first)
+{
+	const lupi__fit_pos *r = m->resume;
+	if (r->n != st->n)
+		return lupi__err(LUPI_ESHAPE, "the checkpoint was written by a "
+				 "fit on %zu eligible samples, this training "
+				 "set has %zu", r->n, st->n);
+	/* the saved order must be a permutation of the eligible samples */
+	uint8_t *mark = lupi__calloc(st->n ? st->n : 1, 1);
+	if (mark == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu indices",
+				 st->n);
+	int ok = 1;
+	/* st->idx lists the eligible samples in increasing order */
+	for (size_t i = 0; i < st->n && ok; i++) {
+		size_t lo = 0, hi = st->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (st->idx[mid] < r->idx[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		ok = lo < st->n && st->idx[lo] == r->idx[i] && !mark[lo];
+		if (ok)
+			mark[lo] = 1;
+	}
+	lupi__free(mark);
+	if (!ok)
+		return lupi__err(LUPI_ESHAPE, "the checkpoint's sample order "
+				 "does not match this training set");
+	lupi__fit_pos *t = lupi__checkpoint_take(m);
+	memcpy(st->idx, t->idx, st->n * sizeof *st->idx);
+	st->off = t->off;
+	st->step = t->step;
+	st->sum = t->sum;
+	st->seen = t->seen;
+	st->have_best = t->have_best;
+	st->best_metric = t->best_metric;
+	st->best_epoch = t->best_epoch;
+	if (has_valid && m->opt.restore_best && t->best) {
+		st->best = t->best;
+		t->best = NULL;
+	}
+	st->resumed = 1;
+	*first = (int64_t)m->epoch;
+	lupi__fit_pos_free(t);
+	return LUPI_OK;
+}
+
 int lupi__fit(lupi_model *m, const lupi_dataset *train,
 	      const lupi_dataset *valid, lupi__step_fn step, void *ctx,
 	      lupi_progress_fn progress, void *user)
@@ -130,19 +192,29 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 	LUPI__CHECK_NULL(m);
 	LUPI__CHECK_NULL(train);
 	LUPI__CHECK_NULL(step);
-	LUPI__TRY(lupi__model_prepare(m, train));
+	/* A distillation step may train on a dataset without targets, or
+	 * with fewer classes than outputs (a loss over columns): the callers
+	 * check what their loss reads before (lupi_model_fit: everything). */
+	LUPI__TRY(lupi__model_prepare_targets(m, train,
+					      train->task != LUPI_TASK_NONE
+						      ? 2
+						      : 0));
 	if (valid)
 		LUPI__TRY(lupi__model_check_dataset(m, valid, 1));
-	struct fit_state st = {0};
+	fit_state st = {0};
 	int rc = eligible(m, train, &st);
-	if (rc == LUPI_OK && valid && m->opt.restore_best) {
+	int64_t first = 0;
+	if (rc == LUPI_OK && m->resume)
+		rc = take_resume(m, &st, valid != NULL, &first);
+	if (rc == LUPI_OK && valid && m->opt.restore_best && !st.best) {
 		st.best = lupi__malloc_array(m->n_params, sizeof *st.best);
 		if (st.best == NULL)
 			rc = lupi__err(LUPI_ENOMEM, "cannot allocate a copy of "
 				       "%zu parameters", m->n_params);
 	}
 	int stop = 0;
-	for (int64_t e = 0; rc == LUPI_OK && !stop && e < m->opt.epochs; e++) {
+	for (int64_t e = first; rc == LUPI_OK && !stop && e < m->opt.epochs;
+	     e++) {
 		m->epoch = (unsigned)e;
 		rc = run_epoch(m, train, valid, &st, step, ctx, progress, user,
 			       &stop);
@@ -169,5 +241,8 @@ int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
 		   const lupi_dataset *valid, lupi_progress_fn progress,
 		   void *user)
 {
+	/* label steps need the targets: refused before anything changes */
+	if (m != NULL && train != NULL)
+		LUPI__TRY(lupi__model_check_dataset(m, train, 1));
 	return lupi__fit(m, train, valid, model_step, NULL, progress, user);
 }

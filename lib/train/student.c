@@ -181,6 +181,37 @@ static int check_teacher(const lupi_model *s, const lupi_teacher *t)
 	return LUPI_OK;
 }
 
+/* Whether a step or loss reads the targets of ds: 1 unless the loss is pure
+ * imitation of a teacher (lupi__loss_needs_labels). A dataset without
+ * targets (LUPI_TASK_NONE) is then accepted; one that has targets is
+ * checked against the student as always. */
+static int need_targets(const lupi_model *s, const lupi_teacher *t,
+			const lupi_loss *loss, const lupi_dataset *ds)
+{
+	if (ds->task != LUPI_TASK_NONE)
+		return 1;
+	if (lupi__loss_needs_labels(loss, t != NULL))
+		return lupi__err(LUPI_ESTATE, "the dataset has no targets "
+				 "(LUPI_TASK_NONE) and the loss reads them: "
+				 "%s", t == NULL ? "no teacher, so every "
+				 "sample gets its label term" :
+				 lupi__loss_label_use(loss));
+	(void)s;
+	return 0;
+}
+
+/* need_targets, or 2 when a classification loss over columns may train
+ * fewer classes than the student has outputs. */
+static int need_targets_cols(const lupi_model *s, const lupi_teacher *t,
+			     const lupi_loss *loss, const lupi_dataset *ds)
+{
+	int need = need_targets(s, t, loss, ds);
+	if (need == 1 && loss->n_cols > 0 &&
+	    s->task == LUPI_TASK_CLASSIFICATION)
+		return 2;
+	return need;
+}
+
 static int step_args(const lupi_model *student, const lupi_dataset *ds,
 		     const size_t *idx, size_t n)
 {
@@ -250,7 +281,10 @@ static int forward_backward(lupi_model *s, const lupi_teacher *t,
 {
 	int rc = LUPI_OK;
 	feature_plan fp;
-	LUPI__TRY(lupi__model_prepare(s, ds));
+	int need = need_targets_cols(s, t, loss, ds);
+	if (need < 0)
+		return need;
+	LUPI__TRY(lupi__model_prepare_targets(s, ds, need));
 	LUPI__TRY(check_teacher(s, t));
 	LUPI__TRY(plan_features(s, t, loss, &fp));
 	lupi__step_scratch *sc = lupi__student_scratch(s, &rc);
@@ -289,6 +323,7 @@ static int step_core(lupi_model *s, const lupi_teacher *t, lupi_loss *loss,
 {
 	double v;
 	LUPI__TRY(forward_backward(s, t, loss, ds, idx, n, pre, 1, &v));
+	LUPI__TRY(lupi__model_reduce(s));
 	LUPI__TRY(lupi__model_update(s));
 	if (value)
 		*value = v;
@@ -417,7 +452,7 @@ static int whole_alloc(const lupi_model *s, const lupi_dataset *ds, int use_t,
 	w->s = take(&rc, nv, k * sizeof(float));
 	if (ds->task == LUPI_TASK_REGRESSION)
 		w->targets = take(&rc, nv, k * sizeof(float));
-	else
+	else if (ds->task != LUPI_TASK_NONE)
 		w->labels = take(&rc, nv, sizeof(int32_t));
 	if (ds->weights)
 		w->weights = take(&rc, nv, sizeof(float));
@@ -440,7 +475,7 @@ static void gather_targets(const lupi_dataset *ds, size_t k, whole *w)
 	for (size_t q = 0; q < w->nv; q++) {
 		size_t i = w->idx[q];
 		if (w->labels)
-			w->labels[q] = ds->labels[i];
+			w->labels[q] = lupi__dataset_label(ds, i);
 		if (w->targets)
 			memcpy(w->targets + q * k, ds->targets + i * k,
 			       k * sizeof *w->targets);
@@ -520,7 +555,7 @@ int lupi_student_loss(lupi_model *student, const lupi_teacher *teacher,
 	LUPI__CHECK_NULL(value);
 	if (!student->initialized)
 		return lupi__err(LUPI_ESTATE, "the student is not initialised");
-	LUPI__TRY(lupi__model_check_dataset(student, ds, 1));
+	LUPI__TRY(lupi__model_check_dataset(student, ds, 0));
 	LUPI__TRY(check_teacher(student, teacher));
 	if (teacher != NULL)
 		LUPI__TRY(lupi__teacher_check(teacher, ds));
@@ -533,6 +568,10 @@ int lupi_student_loss(lupi_model *student, const lupi_teacher *teacher,
 			return rc;
 		LUPI__TRY(default_loss(student, sc, &loss));
 	}
+	int need = need_targets_cols(student, teacher, loss, ds);
+	if (need < 0)
+		return need;
+	LUPI__TRY(lupi__model_check_dataset(student, ds, need));
 	return whole_value(student, teacher, loss, ds, value);
 }
 
@@ -587,6 +626,15 @@ int lupi_student_fit(lupi_model *student, const lupi_teacher *teacher,
 	LUPI__CHECK_NULL(student);
 	LUPI__CHECK_NULL(train);
 	LUPI__TRY(resolve_loss(student, teacher, &loss, &hard));
+	/* refused before anything changes */
+	if (hard)
+		LUPI__TRY(lupi__model_check_dataset(student, train, 1));
+	else {
+		int need = need_targets_cols(student, teacher, loss, train);
+		if (need < 0)
+			return need;
+		LUPI__TRY(lupi__model_check_dataset(student, train, need));
+	}
 	fit_ctx c = {.teacher = teacher, .loss = hard ? NULL : loss};
 	int rc = LUPI_OK;
 	if (!hard)

@@ -130,6 +130,31 @@ int lupi__crossfit_folds(const lupi_dataset *ds, int view, unsigned k,
  * RESTORE_BEST and the progress callback; see lupi_model_fit. The epoch
  * loss is the mean of the batch losses weighted by batch size. A non-zero
  * return of progress stops it with LUPI_ECANCELLED. */
+/* Where a fit is (fit.c), and what a checkpoint saves besides the model
+ * (checkpoint.c). The fit owns idx and best; a restored position is owned
+ * by the model (m->resume) until the next fit takes it. */
+typedef struct lupi__fit_pos {
+	size_t *idx;        /* eligible samples of train, in this epoch's order */
+	size_t n;
+	size_t off;         /* the next batch starts here (n: steps all done) */
+	uint64_t step;      /* steps of this epoch done */
+	double sum;         /* the epoch's loss so far, times samples */
+	size_t seen;        /* samples of the epoch so far */
+	float *best;        /* best parameters (RESTORE_BEST with valid) or NULL */
+	int have_best;
+	double best_metric;
+	unsigned best_epoch;
+	int resumed;        /* this epoch continues a checkpoint: no shuffle */
+} lupi__fit_pos;
+
+/* Writes m's checkpoint at position p of epoch m->epoch to m->ckpt_path
+ * (atomically). */
+int lupi__checkpoint_write(const lupi_model *m, const lupi__fit_pos *p);
+/* The position m->resume holds, taken over by the fit (m->resume becomes
+ * NULL; the caller frees it with lupi__fit_pos_free), or NULL. */
+lupi__fit_pos *lupi__checkpoint_take(lupi_model *m);
+void lupi__fit_pos_free(lupi__fit_pos *p);
+
 typedef int (*lupi__step_fn)(void *ctx, lupi_model *m, const lupi_dataset *ds,
 			     const size_t *idx, size_t n, double *loss);
 int lupi__fit(lupi_model *m, const lupi_dataset *train,

@@ -256,6 +256,10 @@ START_TEST(columns_and_copy)
 	       "cols is NULL but n is 3");
 	ck_assert_uint_eq(l->n_cols, 3);
 	ck_assert_uint_eq(l->cols[0], 4);
+	/* n whose bytes overflow size_t: refused before cols is read */
+	CK_ERR(lupi_loss_set_columns(l, cols, SIZE_MAX / 4 + 1), LUPI_ENOMEM,
+	       "cannot copy");
+	ck_assert_uint_eq(l->n_cols, 3);
 	ck_assert_int_eq(lupi_loss_set_columns(l, NULL, 0), LUPI_OK);
 	ck_assert_ptr_null(l->cols);
 	ck_assert_uint_eq(c->n_cols, 3);

@@ -147,10 +147,16 @@ START_TEST(bad_arguments)
 					      s, &y, NULL, NULL, &v, NULL),
 			 LUPI_ERANGE);
 	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "label of sample 0"));
-	y = -1;
+	y = -2;
 	ck_assert_int_eq(lupi__objective_hard(LUPI_TASK_CLASSIFICATION, 1, 3,
 					      s, &y, NULL, NULL, &v, NULL),
 			 LUPI_ERANGE);
+	/* -1: no label (a dataset's label mask): out of the mean */
+	y = -1;
+	ck_assert_int_eq(lupi__objective_hard(LUPI_TASK_CLASSIFICATION, 1, 3,
+					      s, &y, NULL, NULL, &v, NULL),
+			 LUPI_OK);
+	ck_assert_double_eq(v, 0.0);
 	y = 2;
 	ck_assert_int_eq(lupi__objective_hard(LUPI_TASK_BINARY, 1, 1, s, &y,
 					      NULL, NULL, &v, NULL),

@@ -971,9 +971,9 @@ START_TEST(errors_values)
 	lupi_loss *l = make_loss(LUPI_LOSS_KD, 0.5, 1.0);
 	CK_ERR(lupi_loss_eval(l, 2, 3, s, t, y, NULL, NULL, NULL, &v, NULL),
 	       LUPI_ERANGE, "sample 1: label 3");
-	y[1] = -1;
+	y[1] = -2; /* -1 means "no label" (since 0.3) */
 	CK_ERR(lupi_loss_eval(l, 2, 3, s, t, y, NULL, NULL, NULL, &v, NULL),
-	       LUPI_ERANGE, "sample 1: label -1");
+	       LUPI_ERANGE, "sample 1: label -2");
 	CK_ERR(lupi_loss_eval(l, 2, 1, s, t, yb, NULL, NULL, NULL, &v, NULL),
 	       LUPI_ERANGE, "outside [0, 2)");
 	y[1] = 2;

@@ -261,20 +261,29 @@ START_TEST(student_clipped_sum_matches_explicit)
 }
 END_TEST
 
-/* Box-Muller normals of the fixed test seed: mean 0, variance 1, fourth
- * moment 3, each within about 5 standard errors. */
+/* Ziggurat normals of the fixed test seed: mean 0, variance 1, fourth
+ * moment 3, symmetry and two tail masses, each within 5 standard errors. */
 START_TEST(noise_statistics)
 {
 	lupi__dp_rng g;
 	ck_assert_int_eq(lupi__dp_rng_init(&g, 12345), LUPI_OK);
 	size_t n = 400000;
 	double s1 = 0, s2 = 0, s4 = 0;
+	size_t beyond2 = 0, beyond37 = 0, neg = 0;
 	for (size_t i = 0; i < n; i++) {
 		double z = lupi__dp_normal(&g);
 		s1 += z;
 		s2 += z * z;
 		s4 += z * z * z * z;
+		beyond2 += fabs(z) > 2.0;
+		beyond37 += fabs(z) > 3.7; /* the ziggurat's tail starts at 3.654 */
+		neg += z < 0.0;
 	}
+	/* P(|z| > 2) = 0.0455003, P(|z| > 3.7) = 2.1562e-4 (erfc) */
+	double p2 = erfc(2.0 / sqrt(2.0)), p37 = erfc(3.7 / sqrt(2.0));
+	ck_assert(fabs(beyond2 - n * p2) < 5.0 * sqrt(n * p2));
+	ck_assert(fabs(beyond37 - n * p37) < 5.0 * sqrt(n * p37));
+	ck_assert(fabs(neg - n / 2.0) < 5.0 * sqrt(n / 4.0));
 	ck_assert(fabs(s1 / n) < 5.0 / sqrt((double)n));
 	ck_assert(fabs(s2 / n - 1.0) < 5.0 * sqrt(2.0 / n));
 	ck_assert(fabs(s4 / n - 3.0) < 5.0 * sqrt(96.0 / n));

@@ -1,0 +1,288 @@
+/* Unlearning, measured: a network trained on synthetic blobs forgets (a) a
+ * random 2% of its training samples and (b) one whole class, by retraining
+ * (the reference), SISA, a random teacher, a bad teacher and SCRUB. For
+ * each: accuracy on the forget, retain and test sets, the loss-threshold
+ * membership attack on the forget set against held-out samples (AUC, TPR
+ * at 1% FPR), and the cost (steps, seconds, time relative to retraining).
+ *
+ *   privacy_unlearn [--n N] [--epochs E] [--unlearn-epochs U] [--shards S]
+ *                   [--seed S]
+ *
+ * Uses only lupi.h. The table in doc/privacy.md was made with the defaults. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lupi.h"
+
+#define K 10
+#define D 32
+
+static int fail(const char *what, int rc)
+{
+	fprintf(stderr, "%s: %s (%s)\n", what, lupi_strerror(rc),
+		lupi_errmsg());
+	exit(1);
+}
+#define TRY(what, expr)                                                       \
+	do {                                                                  \
+		int rc_ = (expr);                                             \
+		if (rc_ < 0)                                                  \
+			fail(what, rc_);                                      \
+	} while (0)
+
+static uint64_t rng_s = 88172645463325252ull;
+static double uniform(void)
+{
+	rng_s ^= rng_s << 13;
+	rng_s ^= rng_s >> 7;
+	rng_s ^= rng_s << 17;
+	return (double)(rng_s >> 11) * 0x1.0p-53;
+}
+static double normal(void)
+{
+	double u = uniform(), v = uniform();
+	return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
+}
+
+/* K overlapping Gaussian blobs (centres normal, scale 1.2) with 10% of
+ * labels flipped, so that a wide network memorises what it cannot learn. */
+static float centres[K][D];
+static lupi_dataset *blobs(size_t n)
+{
+	float *x = malloc(n * D * sizeof *x);
+	int32_t *y = malloc(n * sizeof *y);
+	for (size_t i = 0; i < n; i++) {
+		int c = (int)(uniform() * K);
+		for (size_t j = 0; j < D; j++)
+			x[i * D + j] = (float)(centres[c][j] + 1.0 * normal());
+		y[i] = uniform() < 0.1 ? (int32_t)(uniform() * K) : c;
+	}
+	lupi_dataset *ds = NULL;
+	TRY("dataset", lupi_dataset_create(n, D, x, &ds));
+	TRY("labels", lupi_dataset_set_labels(ds, K, y));
+	free(x);
+	free(y);
+	return ds;
+}
+
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+typedef struct sets {
+	lupi_dataset *train, *forget, *retain, *test, *held;
+	const size_t *fi;
+	size_t nf;
+} sets;
+
+/* -log p_y of the SISA ensemble, negated (a membership score). */
+static void sisa_scores(const lupi_sisa *s, const lupi_dataset *ds,
+			double *sc)
+{
+	size_t n = lupi_dataset_rows(ds);
+	float *p = malloc(n * K * sizeof *p);
+	TRY("sisa predict", lupi_sisa_predict(s, lupi_dataset_features(ds, 0),
+					      n, D, p));
+	const int32_t *y = lupi_dataset_labels(ds);
+	for (size_t i = 0; i < n; i++)
+		sc[i] = log(fmax(p[i * K + y[i]], 1e-30));
+	free(p);
+}
+
+static double sisa_acc(const lupi_sisa *s, const lupi_dataset *ds)
+{
+	size_t n = lupi_dataset_rows(ds), hit = 0;
+	float *p = malloc(n * K * sizeof *p);
+	TRY("sisa predict", lupi_sisa_predict(s, lupi_dataset_features(ds, 0),
+					      n, D, p));
+	const int32_t *y = lupi_dataset_labels(ds);
+	for (size_t i = 0; i < n; i++) {
+		size_t arg = 0;
+		for (size_t c = 1; c < K; c++)
+			if (p[i * K + c] > p[i * K + arg])
+				arg = c;
+		hit += (int32_t)arg == y[i];
+	}
+	free(p);
+	return (double)hit / (double)n;
+}
+
+static double acc(const lupi_model *m, const lupi_dataset *ds)
+{
+	double a = 0;
+	TRY("evaluate", lupi_model_evaluate(m, ds, LUPI_METRIC_ACCURACY, &a));
+	return a;
+}
+
+static void row(const char *name, const lupi_model *m, const lupi_sisa *s,
+		const sets *S, uint64_t steps, double sec, double ref_sec)
+{
+	size_t nf = lupi_dataset_rows(S->forget), nh = lupi_dataset_rows(S->held);
+	double *a = malloc(nf * sizeof *a), *b = malloc(nh * sizeof *b);
+	double af, ar, at, auc, t01, t1;
+	if (m) {
+		TRY("scores", lupi_mia_loss_scores(m, S->forget, a));
+		TRY("scores", lupi_mia_loss_scores(m, S->held, b));
+		af = acc(m, S->forget);
+		ar = acc(m, S->retain);
+		at = acc(m, S->test);
+	} else {
+		sisa_scores(s, S->forget, a);
+		sisa_scores(s, S->held, b);
+		af = sisa_acc(s, S->forget);
+		ar = sisa_acc(s, S->retain);
+		at = sisa_acc(s, S->test);
+	}
+	TRY("roc", lupi_mia_roc(a, nf, b, nh, &auc, &t01, &t1));
+	printf("| %-14s | %6.3f | %6.3f | %6.3f | %5.3f | %6.3f | %5.3f | "
+	       "%6llu | %6.2f | %5.2f |\n",
+	       name, af, ar, at, auc, t01, t1, (unsigned long long)steps, sec,
+	       ref_sec > 0 ? sec / ref_sec : NAN);
+	free(a);
+	free(b);
+}
+
+static void experiment(const char *title, const lupi_model *proto,
+		       const lupi_model *orig, double orig_sec,
+		       uint64_t orig_steps, sets *S, unsigned uep,
+		       unsigned shards)
+{
+	printf("\n%s (%zu samples forgotten)\n\n", title, S->nf);
+	printf("| method         | acc F  | acc R  | acc T  | AUC F | TPR.1%% "
+	       "| TPR1%% |  steps |  sec   | /retr |\n");
+	printf("|----------------|--------|--------|--------|-------|--------"
+	       "|-------|--------|--------|-------|\n");
+	row("original", orig, NULL, S, orig_steps, orig_sec, 0);
+	static const struct {
+		const char *name;
+		int method;
+	} ms[] = {{"retrain", LUPI_UNLEARN_RETRAIN},
+		  {"random teacher", LUPI_UNLEARN_RANDOM_TEACHER},
+		  {"bad teacher", LUPI_UNLEARN_BAD_TEACHER},
+		  {"SCRUB", LUPI_UNLEARN_SCRUB}};
+	double ref = 0;
+	for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+		lupi_model *u = NULL;
+		uint64_t st = 0;
+		double sec = 0;
+		TRY(ms[i].name, lupi_unlearn(orig, S->train, S->fi, S->nf,
+					     ms[i].method, uep, &u, &st, &sec));
+		if (i == 0)
+			ref = sec;
+		row(ms[i].name, u, NULL, S, st, sec, ref);
+		lupi_model_free(u);
+	}
+	/* SISA: the ensemble is trained once (not counted), deletion
+	 * retrains the shards that held forgotten samples */
+	lupi_sisa *s = NULL;
+	TRY("sisa", lupi_sisa_create(proto, S->train, shards, 1, &s));
+	uint64_t st = 0;
+	double sec = 0;
+	TRY("sisa forget", lupi_sisa_forget(s, S->fi, S->nf, &st, &sec));
+	char name[32];
+	snprintf(name, sizeof name, "SISA (%u)", shards);
+	row(name, NULL, s, S, st, sec, ref);
+	lupi_sisa_free(s);
+}
+
+static void split(sets *S, const size_t *fi, size_t nf)
+{
+	size_t n = lupi_dataset_rows(S->train), nr = 0;
+	size_t *ri = malloc(n * sizeof *ri);
+	char *is_f = calloc(n, 1);
+	for (size_t i = 0; i < nf; i++)
+		is_f[fi[i]] = 1;
+	for (size_t i = 0; i < n; i++)
+		if (!is_f[i])
+			ri[nr++] = i;
+	TRY("forget", lupi_dataset_subset(S->train, fi, nf, &S->forget));
+	TRY("retain", lupi_dataset_subset(S->train, ri, nr, &S->retain));
+	S->fi = fi;
+	S->nf = nf;
+	free(ri);
+	free(is_f);
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = 3000;
+	unsigned epochs = 40, uep = 2, shards = 5;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--n"))
+			n = strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--epochs"))
+			epochs = (unsigned)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--unlearn-epochs"))
+			uep = (unsigned)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--shards"))
+			shards = (unsigned)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--seed"))
+			rng_s = strtoull(argv[i + 1], NULL, 10) | 1;
+		else {
+			fprintf(stderr, "unknown option %s\n", argv[i]);
+			return 2;
+		}
+	}
+	for (size_t c = 0; c < K; c++)
+		for (size_t j = 0; j < D; j++)
+			centres[c][j] = (float)(0.5 * normal());
+	sets S = {0};
+	S.train = blobs(n);
+	S.test = blobs(n / 2);
+	S.held = blobs(n / 2); /* non-members for the attack */
+
+	lupi_model *proto = NULL;
+	size_t hidden[] = {256};
+	TRY("model", lupi_model_create(LUPI_TASK_CLASSIFICATION, D, hidden, 1,
+				       K, &proto));
+	TRY("epochs", lupi_model_set_int(proto, LUPI_MODEL_OPT_EPOCHS, epochs));
+	TRY("batch", lupi_model_set_int(proto, LUPI_MODEL_OPT_BATCH, 64));
+	TRY("seed", lupi_model_set_int(proto, LUPI_MODEL_OPT_SEED, 1));
+	lupi_model *orig = NULL;
+	TRY("clone", lupi_model_clone(proto, &orig));
+	double t0 = seconds();
+	TRY("fit", lupi_model_fit(orig, S.train, NULL, NULL, NULL));
+	double orig_sec = seconds() - t0;
+	uint64_t orig_steps = (uint64_t)epochs * ((n + 63) / 64);
+
+	/* (a) 2% random samples: the training order is already random */
+	size_t nf = n / 50;
+	size_t *fi = malloc(n * sizeof *fi);
+	for (size_t i = 0; i < nf; i++)
+		fi[i] = i;
+	split(&S, fi, nf);
+	experiment("Forget 2% random samples", proto, orig, orig_sec,
+		   orig_steps, &S, uep, shards);
+	lupi_dataset_free(S.forget);
+	lupi_dataset_free(S.retain);
+	lupi_dataset_free(S.held);
+	/* (b) class 0; non-members: class 0 samples of a fresh set */
+	TRY("class", lupi_unlearn_class_indices(S.train, 0, fi, &nf));
+	split(&S, fi, nf);
+	lupi_dataset *fresh = blobs(n);
+	size_t *hi = malloc(n * sizeof *hi), nh = 0;
+	TRY("class", lupi_unlearn_class_indices(fresh, 0, hi, &nh));
+	TRY("held", lupi_dataset_subset(fresh, hi, nh, &S.held));
+	experiment("Forget class 0", proto, orig, orig_sec, orig_steps, &S,
+		   uep, shards);
+	printf("\nacc F/R/T: accuracy on the forget, retain and test sets; "
+	       "AUC F, TPR.1%%, TPR1%%: loss-threshold attack, forget set vs held-out "
+	       "samples (TPR at 0.1%% and 1%% FPR); /retr: time relative to retraining.\n");
+	free(hi);
+	free(fi);
+	lupi_dataset_free(fresh);
+	lupi_dataset_free(S.forget);
+	lupi_dataset_free(S.retain);
+	lupi_dataset_free(S.held);
+	lupi_dataset_free(S.test);
+	lupi_dataset_free(S.train);
+	lupi_model_free(orig);
+	lupi_model_free(proto);
+	return 0;
+}

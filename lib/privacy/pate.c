@@ -1,0 +1,382 @@
+/* PATE: private aggregation of teacher ensembles (Papernot et al. 2017,
+ * "Semi-supervised Knowledge Transfer for Deep Learning from Private
+ * Training Data"; Papernot et al. 2018, "Scalable Private Learning with
+ * PATE").
+ *
+ * k teachers are trained on disjoint shards of the private set, so adding
+ * or removing one private sample changes one teacher, hence one vote: the
+ * vote histogram moves by at most 1 in two classes (L1 2, L2 sqrt 2), and
+ * its largest count by at most 1. The noisy aggregations and their
+ * data-independent RDP follow from that (lupi__pate_rdp). The shard
+ * helpers here are shared with SISA (unlearn.c). */
+#include <math.h>
+#include <string.h>
+
+#include "privacy_internal.h"
+
+/* ---- shards, shared with SISA ------------------------------------------- */
+
+int lupi__privacy_partition(size_t n, unsigned k, uint64_t seed,
+			    uint32_t *shard_of)
+{
+	size_t *perm = lupi__malloc_array(n, sizeof *perm);
+	if (perm == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu indices", n);
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	lupi__rng r;
+	lupi__rng_seed(&r, seed);
+	lupi__rng_shuffle(&r, perm, n);
+	/* round robin over the permutation: shard sizes differ by <= 1 */
+	for (size_t i = 0; i < n; i++)
+		shard_of[perm[i]] = (uint32_t)(i % k);
+	lupi__free(perm);
+	return LUPI_OK;
+}
+
+/* Counts the model's epochs at their ends. */
+typedef struct step_count {
+	uint64_t steps;
+} step_count;
+
+static int count_steps(void *user, const lupi_progress *p)
+{
+	step_count *c = user;
+	if (p->epoch_end)
+		c->steps += p->steps_per_epoch;
+	return 0;
+}
+
+int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
+			      const uint32_t *shard_of, uint32_t shard,
+			      uint64_t seed, lupi_model **out, uint64_t *steps)
+{
+	*out = NULL;
+	size_t n = lupi_dataset_rows(ds), m = 0;
+	size_t *idx = lupi__malloc_array(n, sizeof *idx);
+	if (idx == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu indices", n);
+	for (size_t i = 0; i < n; i++)
+		if (shard_of[i] == shard)
+			idx[m++] = i;
+	lupi_dataset *sub = NULL;
+	lupi_model *c = NULL;
+	int rc = m == 0 ? lupi__err(LUPI_ERANGE, "shard %u is empty",
+				    (unsigned)shard) :
+			  lupi_dataset_subset(ds, idx, m, &sub);
+	lupi__free(idx);
+	if (rc == LUPI_OK)
+		rc = lupi_model_clone(proto, &c);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(c, LUPI_MODEL_OPT_SEED, (int64_t)seed);
+	if (rc == LUPI_OK)
+		rc = lupi_model_init(c);
+	step_count cnt = {0};
+	if (rc == LUPI_OK)
+		rc = lupi_model_fit(c, sub, NULL, count_steps, &cnt);
+	lupi_dataset_free(sub);
+	if (rc < 0) {
+		lupi_model_free(c);
+		return rc;
+	}
+	if (steps)
+		*steps += cnt.steps;
+	*out = c;
+	return LUPI_OK;
+}
+
+int lupi__privacy_rows(const lupi_dataset *ds, int view, const float **rows,
+		       float **owned)
+{
+	*rows = NULL;
+	*owned = NULL;
+	size_t n = lupi_dataset_rows(ds);
+	if (view != LUPI_VIEW_REGULAR &&
+	    lupi_dataset_privileged_count(ds) != n)
+		return lupi__err(LUPI_ESTATE, "the model reads X*, which %zu "
+				 "of %zu samples lack",
+				 n - lupi_dataset_privileged_count(ds), n);
+	if (view != LUPI_VIEW_BOTH) {
+		*rows = lupi_dataset_features(ds, view);
+		return LUPI_OK;
+	}
+	size_t d = lupi_dataset_dim(ds, LUPI_VIEW_REGULAR);
+	size_t dp = lupi_dataset_dim(ds, LUPI_VIEW_PRIVILEGED);
+	float *b = lupi__malloc_array(n, (d + dp) * sizeof *b);
+	if (b == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu x %zu rows",
+				 n, d + dp);
+	const float *x = lupi_dataset_features(ds, LUPI_VIEW_REGULAR);
+	const float *xp = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(b + i * (d + dp), x + i * d, d * sizeof *b);
+		memcpy(b + i * (d + dp) + d, xp + i * dp, dp * sizeof *b);
+	}
+	*rows = b;
+	*owned = b;
+	return LUPI_OK;
+}
+
+/* ---- teachers and votes ------------------------------------------------- */
+
+int lupi__privacy_check_proto(const lupi_model *proto, const lupi_dataset *ds)
+{
+	if (proto->task == LUPI_TASK_REGRESSION)
+		return lupi__err(LUPI_ENOTSUP, "a regression model cannot "
+				 "vote: PATE and SISA need classes");
+	if (proto->t > 0)
+		return lupi__err(LUPI_ESTATE, "the prototype is already "
+				 "trained; pass an untrained model");
+	if (lupi_dataset_task(ds) != proto->task)
+		return lupi__err(LUPI_ESTATE, "the dataset has no labels of "
+				 "the model's task");
+	return LUPI_OK;
+}
+
+int lupi_pate_teachers(const lupi_model *proto, const lupi_dataset *priv,
+		       unsigned k, uint64_t seed, lupi_teacher **out)
+{
+	LUPI__CHECK_NULL(out);
+	*out = NULL;
+	LUPI__CHECK_NULL(proto);
+	LUPI__CHECK_NULL(priv);
+	size_t n = lupi_dataset_rows(priv);
+	if (k < 2 || k > n)
+		return lupi__err(LUPI_ERANGE, "k = %u teachers for %zu "
+				 "samples: it must be in [2, %zu]", k, n, n);
+	LUPI__TRY(lupi__privacy_check_proto(proto, priv));
+	uint32_t *shard_of = lupi__malloc_array(n, sizeof *shard_of);
+	if (shard_of == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu shards", n);
+	lupi_teacher *t = NULL;
+	int rc = lupi__privacy_partition(n, k, seed, shard_of);
+	if (rc == LUPI_OK)
+		rc = lupi_teacher_create(&t);
+	for (unsigned s = 0; rc == LUPI_OK && s < k; s++) {
+		lupi_model *m = NULL;
+		rc = lupi__privacy_train_shard(proto, priv, shard_of, s,
+					       seed + s, &m, NULL);
+		if (rc == LUPI_OK)
+			rc = lupi_teacher_add_model(t, m, 1.0);
+		lupi_model_free(m);
+	}
+	lupi__free(shard_of);
+	if (rc < 0) {
+		lupi_teacher_free(t);
+		return rc;
+	}
+	*out = t;
+	return LUPI_OK;
+}
+
+int lupi_pate_votes(const lupi_teacher *t, const lupi_dataset *pub,
+		    uint32_t *votes)
+{
+	LUPI__CHECK_NULL(t);
+	LUPI__CHECK_NULL(pub);
+	LUPI__CHECK_NULL(votes);
+	if (t->n_members == 0)
+		return lupi__err(LUPI_ESTATE, "the teacher has no member");
+	if (t->task == LUPI_TASK_REGRESSION)
+		return lupi__err(LUPI_ENOTSUP, "a regression teacher cannot "
+				 "vote");
+	size_t n = lupi_dataset_rows(pub);
+	size_t k = t->task == LUPI_TASK_BINARY ? 2 : t->k;
+	int32_t *cls = lupi__malloc_array(n, sizeof *cls);
+	if (cls == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu classes", n);
+	memset(votes, 0, n * k * sizeof *votes);
+	int rc = LUPI_OK;
+	for (size_t j = 0; rc == LUPI_OK && j < t->n_members; j++) {
+		const lupi_model *m = t->members[j].model;
+		if (m == NULL) {
+			rc = lupi__err(LUPI_ENOTSUP, "member %zu is external "
+				       "outputs; only models vote", j);
+			break;
+		}
+		const float *rows;
+		float *owned;
+		rc = lupi__privacy_rows(pub, m->opt.view, &rows, &owned);
+		if (rc == LUPI_OK)
+			rc = lupi_model_predict_class(m, rows, n, m->n_in, cls);
+		lupi__free(owned);
+		for (size_t i = 0; rc == LUPI_OK && i < n; i++)
+			votes[i * k + (size_t)cls[i]]++;
+	}
+	lupi__free(cls);
+	return rc;
+}
+
+/* ---- aggregation -------------------------------------------------------- */
+
+double lupi__dp_laplace(lupi__dp_rng *g, double b)
+{
+	/* inverse CDF on u uniform in (-1/2, 1/2), never exactly -1/2 */
+	double u;
+	do
+		u = lupi__rng_uniform(&g->rng) - 0.5;
+	while (u == -0.5);
+	return u < 0 ? b * log1p(2.0 * u) : -b * log1p(-2.0 * u);
+}
+
+static int check_noise(int mechanism, double noise, double sigma1)
+{
+	if (mechanism < LUPI_PATE_LAPLACE || mechanism > LUPI_PATE_CONFIDENT)
+		return lupi__err(LUPI_EINVAL, "unknown PATE mechanism %d",
+				 mechanism);
+	if (!(noise > 0.0) || !isfinite(noise))
+		return lupi__err(LUPI_ERANGE, "noise = %g, it must be finite "
+				 "and > 0", noise);
+	if (mechanism == LUPI_PATE_CONFIDENT &&
+	    (!(sigma1 > 0.0) || !isfinite(sigma1)))
+		return lupi__err(LUPI_ERANGE, "sigma1 = %g, it must be finite "
+				 "and > 0", sigma1);
+	return LUPI_OK;
+}
+
+int lupi_pate_aggregate(const uint32_t *votes, size_t n, size_t k,
+			int mechanism, double noise, double sigma1,
+			double threshold, uint64_t seed, int32_t *labels,
+			size_t *answered)
+{
+	LUPI__CHECK_NULL(votes);
+	LUPI__CHECK_NULL(labels);
+	if (n == 0 || k < 2)
+		return lupi__err(LUPI_EINVAL, "n = %zu queries of k = %zu "
+				 "classes: need n >= 1 and k >= 2", n, k);
+	LUPI__TRY(check_noise(mechanism, noise, sigma1));
+	if (mechanism == LUPI_PATE_CONFIDENT && !isfinite(threshold))
+		return lupi__err(LUPI_ERANGE, "threshold = %g, it must be "
+				 "finite", threshold);
+	lupi__dp_rng *g = lupi__malloc(sizeof *g);
+	if (g == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate a generator");
+	int rc = lupi__dp_rng_init(g, seed);
+	size_t a = 0;
+	for (size_t i = 0; rc == LUPI_OK && i < n; i++) {
+		const uint32_t *v = votes + i * k;
+		labels[i] = -1;
+		if (mechanism == LUPI_PATE_CONFIDENT) {
+			uint32_t top = 0;
+			for (size_t c = 0; c < k; c++)
+				top = v[c] > top ? v[c] : top;
+			if ((double)top + sigma1 * lupi__dp_normal(g) <
+			    threshold)
+				continue;
+		}
+		double best = -INFINITY;
+		for (size_t c = 0; c < k; c++) {
+			double z = mechanism == LUPI_PATE_LAPLACE ?
+				lupi__dp_laplace(g, noise) :
+				noise * lupi__dp_normal(g);
+			if ((double)v[c] + z > best) {
+				best = (double)v[c] + z;
+				labels[i] = (int32_t)c;
+			}
+		}
+		a++;
+	}
+	lupi__free(g);
+	if (answered)
+		*answered = rc == LUPI_OK ? a : 0;
+	return rc;
+}
+
+/* ---- accounting --------------------------------------------------------- */
+
+double lupi__pate_rdp(int mechanism, double noise, double alpha)
+{
+	if (mechanism == LUPI_PATE_LAPLACE) {
+		/* pure eps-DP implies (alpha, eps)-RDP and, through
+		 * eps^2/2-zCDP (Bun & Steinke 2016, Prop. 3.3), (alpha,
+		 * alpha eps^2 / 2)-RDP */
+		double eps = 2.0 / noise;
+		double z = alpha * eps * eps / 2.0;
+		return z < eps ? z : eps;
+	}
+	/* Papernot et al. 2018, Prop. 8: alpha / sigma^2, the Gaussian
+	 * mechanism of sensitivity sqrt 2 (the accountant's q = 1 case) */
+	return lupi__dp_rdp(1.0, noise / sqrt(2.0), alpha);
+}
+
+double lupi__pate_check_rdp(double sigma1, double alpha)
+{
+	/* the largest count has sensitivity 1 */
+	return lupi__dp_rdp(1.0, sigma1, alpha);
+}
+
+int lupi_pate_epsilon(int mechanism, double noise, double sigma1,
+		      uint64_t queries, uint64_t answered, double delta,
+		      double *epsilon)
+{
+	LUPI__CHECK_NULL(epsilon);
+	*epsilon = NAN;
+	LUPI__TRY(check_noise(mechanism, noise, sigma1));
+	if (!(delta > 0.0 && delta < 1.0))
+		return lupi__err(LUPI_ERANGE, "delta = %g, it must be in "
+				 "(0, 1)", delta);
+	if (answered > queries)
+		return lupi__err(LUPI_ERANGE, "%llu answered of %llu queries",
+				 (unsigned long long)answered,
+				 (unsigned long long)queries);
+	if (mechanism != LUPI_PATE_CONFIDENT)
+		answered = queries;
+	double orders[256], best = INFINITY;
+	size_t no = lupi__dp_orders(orders, sizeof orders / sizeof orders[0]);
+	for (size_t i = 0; i < no; i++) {
+		double a = orders[i];
+		double rdp = (double)answered * lupi__pate_rdp(mechanism, noise,
+							      a);
+		if (mechanism == LUPI_PATE_CONFIDENT)
+			rdp += (double)queries * lupi__pate_check_rdp(sigma1, a);
+		double e = rdp - log(delta) / (a - 1.0);
+		best = e < best ? e : best;
+	}
+	*epsilon = queries == 0 ? 0.0 : best;
+	return LUPI_OK;
+}
+
+/* ---- the student -------------------------------------------------------- */
+
+int lupi_pate_fit_student(lupi_model *student, const lupi_dataset *pub,
+			  const int32_t *labels, const lupi_dataset *valid,
+			  lupi_progress_fn progress, void *user)
+{
+	LUPI__CHECK_NULL(student);
+	LUPI__CHECK_NULL(pub);
+	LUPI__CHECK_NULL(labels);
+	if (student->task == LUPI_TASK_REGRESSION)
+		return lupi__err(LUPI_ENOTSUP, "a PATE student classifies");
+	size_t n = lupi_dataset_rows(pub), m = 0;
+	size_t k = student->task == LUPI_TASK_BINARY ? 2 : student->n_out;
+	size_t *idx = lupi__malloc_array(n, sizeof *idx);
+	int32_t *y = lupi__malloc_array(n, sizeof *y);
+	int rc = idx && y ? LUPI_OK :
+			    lupi__err(LUPI_ENOMEM, "cannot allocate %zu "
+				      "indices", n);
+	for (size_t i = 0; rc == LUPI_OK && i < n; i++) {
+		if (labels[i] < 0)
+			continue;
+		if ((size_t)labels[i] >= k)
+			rc = lupi__err(LUPI_ERANGE, "label %d of sample %zu: "
+				       "the student has %zu classes",
+				       (int)labels[i], i, k);
+		y[m] = labels[i];
+		idx[m++] = i;
+	}
+	if (rc == LUPI_OK && m == 0)
+		rc = lupi__err(LUPI_ESTATE, "no query was answered");
+	lupi_dataset *sub = NULL;
+	if (rc == LUPI_OK)
+		rc = lupi_dataset_subset(pub, idx, m, &sub);
+	if (rc == LUPI_OK)
+		rc = student->task == LUPI_TASK_BINARY ?
+			lupi_dataset_set_binary_labels(sub, y) :
+			lupi_dataset_set_labels(sub, k, y);
+	if (rc == LUPI_OK)
+		rc = lupi_model_fit(student, sub, valid, progress, user);
+	lupi_dataset_free(sub);
+	lupi__free(idx);
+	lupi__free(y);
+	return rc;
+}

@@ -1,0 +1,343 @@
+/* liblupi-mpi: the gradient reduction, shards, the initial model and
+ * parallel teacher outputs over MPI, on liblupi's public API only. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lupi_mpi.h"
+
+struct lupi_mpi {
+	MPI_Comm comm;
+	int rank, size;
+	uint64_t calls, floats;
+	double seconds;
+};
+
+static _Thread_local char errmsg[512];
+
+const char *lupi_mpi_errmsg(void)
+{
+	return errmsg;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* A liblupi call failed: keep its message. */
+static int fail_lupi(int code, const char *where)
+{
+	return fail(code, "%s: %s", where, lupi_errmsg());
+}
+
+static int fail_mpi(int err, const char *where)
+{
+	char s[MPI_MAX_ERROR_STRING];
+	int len = 0;
+	if (MPI_Error_string(err, s, &len) != MPI_SUCCESS)
+		snprintf(s, sizeof s, "MPI error %d", err);
+	return fail(LUPI_EIO, "%s: %s", where, s);
+}
+
+#define TRY_MPI(call, where)                                                  \
+	do {                                                                  \
+		int err_ = (call);                                            \
+		if (err_ != MPI_SUCCESS)                                      \
+			return fail_mpi(err_, where);                         \
+	} while (0)
+
+int lupi_mpi_create(MPI_Comm comm, lupi_mpi **out)
+{
+	errmsg[0] = '\0';
+	if (out == NULL)
+		return fail(LUPI_EINVAL, "lupi_mpi_create: out is NULL");
+	*out = NULL;
+	int init = 0, fin = 0;
+	MPI_Initialized(&init);
+	MPI_Finalized(&fin);
+	if (!init || fin)
+		return fail(LUPI_ESTATE, "lupi_mpi_create: MPI is not "
+			    "initialised (or already finalised)");
+	lupi_mpi *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return fail(LUPI_ENOMEM, "lupi_mpi_create: out of memory");
+	int err = MPI_Comm_dup(comm, &c->comm);
+	if (err != MPI_SUCCESS) {
+		free(c);
+		return fail_mpi(err, "lupi_mpi_create: MPI_Comm_dup");
+	}
+	MPI_Comm_rank(c->comm, &c->rank);
+	MPI_Comm_size(c->comm, &c->size);
+	*out = c;
+	return LUPI_OK;
+}
+
+void lupi_mpi_free(lupi_mpi *c)
+{
+	if (c == NULL)
+		return;
+	MPI_Comm_free(&c->comm);
+	free(c);
+}
+
+int lupi_mpi_rank(const lupi_mpi *c)
+{
+	return c ? c->rank : -1;
+}
+
+int lupi_mpi_size(const lupi_mpi *c)
+{
+	return c ? c->size : 0;
+}
+
+int lupi_mpi_stats(const lupi_mpi *c, uint64_t *calls, uint64_t *floats,
+		   double *seconds)
+{
+	if (c == NULL)
+		return fail(LUPI_EINVAL, "lupi_mpi_stats: c is NULL");
+	if (calls)
+		*calls = c->calls;
+	if (floats)
+		*floats = c->floats;
+	if (seconds)
+		*seconds = c->seconds;
+	return LUPI_OK;
+}
+
+/* ---- the gradient reduction ------------------------------------------- */
+
+int lupi_mpi_reduce(void *user, float *buf, size_t n)
+{
+	lupi_mpi *c = user;
+	if (c == NULL || (buf == NULL && n > 0))
+		return fail(LUPI_EINVAL, "lupi_mpi_reduce: %s is NULL",
+			    c == NULL ? "the context (user)" : "buf");
+	double t0 = MPI_Wtime();
+	for (size_t off = 0; off < n;) {
+		size_t part = n - off < (size_t)INT_MAX ? n - off :
+							   (size_t)INT_MAX;
+		TRY_MPI(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)part,
+				      MPI_FLOAT, MPI_SUM, c->comm),
+			"lupi_mpi_reduce: MPI_Allreduce");
+		off += part;
+	}
+	c->seconds += MPI_Wtime() - t0;
+	c->calls++;
+	c->floats += n;
+	/* The mean: one rounding of the sum, and for a power-of-two number
+	 * of ranks a multiplication that is exact. */
+	if (c->size > 1) {
+		float inv = 1.0f / (float)c->size;
+		for (size_t i = 0; i < n; i++)
+			buf[i] *= inv;
+	}
+	return LUPI_OK;
+}
+
+int lupi_mpi_attach(lupi_mpi *c, lupi_model *m)
+{
+	if (c == NULL || m == NULL)
+		return fail(LUPI_EINVAL, "lupi_mpi_attach: %s is NULL",
+			    c == NULL ? "c" : "m");
+	int rc = lupi_model_set_reduce(m, lupi_mpi_reduce, c);
+	return rc < 0 ? fail_lupi(rc, "lupi_mpi_attach") : LUPI_OK;
+}
+
+/* ---- the same model everywhere ---------------------------------------- */
+
+/* Every rank agrees on a flag: the minimum over ranks. */
+static int all_ok(lupi_mpi *c, int ok, int *all)
+{
+	TRY_MPI(MPI_Allreduce(&ok, all, 1, MPI_INT, MPI_MIN, c->comm),
+		"MPI_Allreduce");
+	return LUPI_OK;
+}
+
+/* Broadcasts n floats in pieces MPI counts can hold. */
+static int bcast_floats(lupi_mpi *c, float *x, size_t n, int root)
+{
+	for (size_t off = 0; off < n;) {
+		size_t part = n - off < (size_t)INT_MAX ? n - off :
+							   (size_t)INT_MAX;
+		TRY_MPI(MPI_Bcast(x + off, (int)part, MPI_FLOAT, root, c->comm),
+			"lupi_mpi_bcast_model: MPI_Bcast");
+		off += part;
+	}
+	return LUPI_OK;
+}
+
+int lupi_mpi_bcast_model(lupi_mpi *c, lupi_model *m, int root)
+{
+	errmsg[0] = '\0';
+	if (c == NULL || m == NULL)
+		return fail(LUPI_EINVAL, "lupi_mpi_bcast_model: %s is NULL",
+			    c == NULL ? "c" : "m");
+	if (root < 0 || root >= c->size)
+		return fail(LUPI_EINVAL, "lupi_mpi_bcast_model: root %d, the "
+			    "communicator has ranks 0..%d", root, c->size - 1);
+	/* Every rank agrees on the shapes before the large messages. Root's
+	 * model is initialised when lupi_model_save_memory accepts it. */
+	size_t np = lupi_model_num_params(m), nin = lupi_model_inputs(m);
+	float *mean = malloc((nin ? nin : 1) * 2 * sizeof *mean);
+	float *params = malloc((np ? np : 1) * sizeof *params);
+	int ok = mean != NULL && params != NULL;
+	int has_std = 0, init_ok = 1;
+	if (ok && c->rank == root) {
+		void *probe = NULL;
+		size_t len = 0;
+		init_ok = lupi_model_save_memory(m, &probe, &len) == LUPI_OK;
+		lupi_free(probe);
+		if (init_ok)
+			lupi_model_get_params(m, params, np);
+		has_std = lupi_model_get_standardizer(m, mean, mean + nin) ==
+			  LUPI_OK;
+	}
+	unsigned long long mine[2] = {np, nin}, lo[2], hi[2];
+	int rc = all_ok(c, ok, &ok);
+	if (rc == LUPI_OK)
+		rc = (MPI_Allreduce(mine, lo, 2, MPI_UNSIGNED_LONG_LONG,
+				    MPI_MIN, c->comm) == MPI_SUCCESS &&
+		      MPI_Allreduce(mine, hi, 2, MPI_UNSIGNED_LONG_LONG,
+				    MPI_MAX, c->comm) == MPI_SUCCESS) ?
+			     LUPI_OK :
+			     fail(LUPI_EIO, "lupi_mpi_bcast_model: "
+				  "MPI_Allreduce failed");
+	int flags[2] = {init_ok, has_std};
+	if (rc == LUPI_OK)
+		rc = MPI_Bcast(flags, 2, MPI_INT, root, c->comm) ==
+				     MPI_SUCCESS ?
+			     LUPI_OK :
+			     fail(LUPI_EIO, "lupi_mpi_bcast_model: "
+				  "MPI_Bcast failed");
+	if (rc == LUPI_OK && !ok)
+		rc = fail(LUPI_ENOMEM, "lupi_mpi_bcast_model: out of memory "
+			  "on a rank");
+	if (rc == LUPI_OK && (lo[0] != hi[0] || lo[1] != hi[1]))
+		rc = fail(LUPI_ESHAPE, "lupi_mpi_bcast_model: the ranks' "
+			  "models have %llu..%llu parameters and %llu..%llu "
+			  "inputs", lo[0], hi[0], lo[1], hi[1]);
+	if (rc == LUPI_OK && !flags[0])
+		rc = fail(LUPI_ESTATE, "lupi_mpi_bcast_model: the model of "
+			  "root %d is not initialised", root);
+	if (rc == LUPI_OK)
+		rc = bcast_floats(c, params, np, root);
+	if (rc == LUPI_OK && flags[1])
+		rc = bcast_floats(c, mean, 2 * nin, root);
+	if (rc == LUPI_OK && c->rank != root) {
+		int r = lupi_model_set_params(m, params, np);
+		if (r == LUPI_OK && flags[1])
+			r = lupi_model_set_standardizer(m, mean, mean + nin);
+		if (r < 0)
+			rc = fail_lupi(r, "lupi_mpi_bcast_model");
+	}
+	free(mean);
+	free(params);
+	return rc;
+}
+
+/* ---- shards ----------------------------------------------------------- */
+
+int lupi_mpi_shard(const lupi_mpi *c, const lupi_dataset *ds,
+		   lupi_dataset **out)
+{
+	errmsg[0] = '\0';
+	if (out)
+		*out = NULL;
+	if (c == NULL || ds == NULL || out == NULL)
+		return fail(LUPI_EINVAL, "lupi_mpi_shard: an argument is NULL");
+	size_t n = lupi_dataset_rows(ds), p = (size_t)c->size;
+	size_t per = n / p;
+	if (per == 0)
+		return fail(LUPI_ERANGE, "lupi_mpi_shard: %zu samples for %zu "
+			    "ranks", n, p);
+	size_t *idx = malloc(per * sizeof *idx);
+	if (idx == NULL)
+		return fail(LUPI_ENOMEM, "lupi_mpi_shard: out of memory");
+	for (size_t j = 0; j < per; j++)
+		idx[j] = j * p + (size_t)c->rank;
+	int rc = lupi_dataset_subset(ds, idx, per, out);
+	free(idx);
+	return rc < 0 ? fail_lupi(rc, "lupi_mpi_shard") : LUPI_OK;
+}
+
+/* ---- teacher outputs in parallel -------------------------------------- */
+
+/* Rows [first, first + count) of rank r: n split in contiguous blocks. */
+static void block(size_t n, int size, int r, size_t *first, size_t *count)
+{
+	size_t p = (size_t)size, q = n / p, extra = n % p, rr = (size_t)r;
+	*first = rr * q + (rr < extra ? rr : extra);
+	*count = q + (rr < extra);
+}
+
+int lupi_mpi_teacher_outputs(lupi_mpi *c, const lupi_teacher *t,
+			     const lupi_dataset *ds, float *out,
+			     uint8_t *has_output)
+{
+	errmsg[0] = '\0';
+	if (c == NULL || t == NULL || ds == NULL || out == NULL)
+		return fail(LUPI_EINVAL, "lupi_mpi_teacher_outputs: an "
+			    "argument is NULL");
+	size_t n = lupi_dataset_rows(ds), k = lupi_teacher_num_outputs(t);
+	if (k == 0 || n * k / k != n || n * k > (size_t)INT_MAX)
+		return fail(k == 0 ? LUPI_ESTATE : LUPI_ERANGE,
+			    "lupi_mpi_teacher_outputs: %zu rows of %zu "
+			    "outputs", n, k);
+	size_t first, count;
+	block(n, c->size, c->rank, &first, &count);
+	size_t *idx = malloc((count ? count : 1) * sizeof *idx);
+	uint8_t *has = malloc(n ? n : 1);
+	int *cnt = malloc((size_t)c->size * 4 * sizeof *cnt);
+	int rc = idx && has && cnt ? LUPI_OK :
+		fail(LUPI_ENOMEM, "lupi_mpi_teacher_outputs: out of memory");
+	if (rc == LUPI_OK && count > 0) {
+		for (size_t i = 0; i < count; i++)
+			idx[i] = first + i;
+		int r = lupi_teacher_outputs(t, ds, idx, count,
+					     out + first * k, has + first);
+		if (r < 0)
+			rc = fail_lupi(r, "lupi_mpi_teacher_outputs");
+	}
+	/* every rank learns whether every rank succeeded */
+	int ok = rc == LUPI_OK, all = 0;
+	int arc = all_ok(c, ok, &all);
+	if (rc == LUPI_OK && arc < 0)
+		rc = arc;
+	if (rc == LUPI_OK && !all)
+		rc = fail(LUPI_EIO, "lupi_mpi_teacher_outputs: another rank "
+			  "failed");
+	if (rc == LUPI_OK) {
+		int *fc = cnt, *fd = cnt + c->size, *bc = cnt + 2 * c->size,
+		    *bd = cnt + 3 * c->size;
+		for (int r = 0; r < c->size; r++) {
+			size_t f, nr;
+			block(n, c->size, r, &f, &nr);
+			fc[r] = (int)(nr * k);
+			fd[r] = (int)(f * k);
+			bc[r] = (int)nr;
+			bd[r] = (int)f;
+		}
+		if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, out, fc,
+				   fd, MPI_FLOAT, c->comm) != MPI_SUCCESS ||
+		    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, has, bc,
+				   bd, MPI_UINT8_T, c->comm) != MPI_SUCCESS)
+			rc = fail(LUPI_EIO, "lupi_mpi_teacher_outputs: "
+				  "MPI_Allgatherv failed");
+	}
+	if (rc == LUPI_OK && has_output)
+		memcpy(has_output, has, n);
+	free(idx);
+	free(has);
+	free(cnt);
+	return rc;
+}

@@ -1,0 +1,284 @@
+/* PATE: the noisy aggregations (GNMax with sigma -> 0 returns the
+ * plurality; the probability that a one-vote lead wins, in closed form for
+ * Gaussian and Laplace noise; the confident check's answer rate), the
+ * Laplace sampler's moments, the data-independent accounting against hand
+ * computations, and teachers -> votes -> student end to end. */
+#include <math.h>
+#include <stdint.h>
+
+#include "privacy/privacy_internal.h"
+#include "testutil.h"
+
+#define K 3
+#define D 4
+
+/* n samples of K Gaussian blobs (centres 3 e_c, unit noise) in D dims. */
+static lupi_dataset *blobs(size_t n, uint64_t seed)
+{
+	float *x = malloc(n * D * sizeof *x);
+	int32_t *y = malloc(n * sizeof *y);
+	lupi__rng r;
+	lupi__rng_seed(&r, seed);
+	for (size_t i = 0; i < n; i++) {
+		y[i] = (int32_t)(i % K);
+		for (size_t j = 0; j < D; j++)
+			x[i * D + j] = (float)(lupi__rng_normal(&r) +
+					       (j == (size_t)y[i] ? 3.0 : 0.0));
+	}
+	lupi_dataset *ds = NULL;
+	ck_assert_int_eq(lupi_dataset_create(n, D, x, &ds), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, y), LUPI_OK);
+	free(x);
+	free(y);
+	return ds;
+}
+
+static lupi_model *softmax_model(void)
+{
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, D, NULL, 0,
+					   K, &m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 20),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 32),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05),
+			 LUPI_OK);
+	return m;
+}
+
+START_TEST(gnmax_small_sigma_returns_plurality)
+{
+	enum { N = 500, C = 5 };
+	uint32_t *votes = malloc(N * C * sizeof *votes);
+	int32_t lab[N];
+	lupi__rng r;
+	lupi__rng_seed(&r, 3);
+	for (size_t i = 0; i < N; i++) {
+		for (size_t c = 0; c < C; c++)
+			votes[i * C + c] = (uint32_t)lupi__rng_below(&r, 50);
+		votes[i * C + i % C] = 60; /* a unique plurality */
+	}
+	for (int mech = LUPI_PATE_LAPLACE; mech <= LUPI_PATE_CONFIDENT;
+	     mech++) {
+		size_t answered = 0;
+		ck_assert_int_eq(lupi_pate_aggregate(votes, N, C, mech, 1e-6,
+						     1e-6, 0.0, 11, lab,
+						     &answered), LUPI_OK);
+		ck_assert_uint_eq(answered, N);
+		for (size_t i = 0; i < N; i++)
+			ck_assert_int_eq(lab[i], (int32_t)(i % C));
+	}
+	/* the confident variant with a threshold above every count
+	 * answers nothing */
+	size_t answered = 1;
+	ck_assert_int_eq(lupi_pate_aggregate(votes, N, C, LUPI_PATE_CONFIDENT,
+					     1.0, 1e-6, 61.0, 11, lab,
+					     &answered), LUPI_OK);
+	ck_assert_uint_eq(answered, 0);
+	for (size_t i = 0; i < N; i++)
+		ck_assert_int_eq(lab[i], -1);
+	free(votes);
+}
+END_TEST
+
+/* The share of N queries with votes (10, 11) that class 1 wins, against
+ * the closed form; tolerance 5 binomial standard errors. */
+static void lead_wins(int mech, double noise, double expect)
+{
+	enum { N = 100000 };
+	uint32_t *votes = malloc(2 * N * sizeof *votes);
+	int32_t *lab = malloc(N * sizeof *lab);
+	for (size_t i = 0; i < N; i++) {
+		votes[2 * i] = 10;
+		votes[2 * i + 1] = 11;
+	}
+	ck_assert_int_eq(lupi_pate_aggregate(votes, N, 2, mech, noise, 1.0,
+					     0.0, 5, lab, NULL), LUPI_OK);
+	size_t won = 0;
+	for (size_t i = 0; i < N; i++)
+		won += lab[i] == 1;
+	double p = (double)won / N, se = sqrt(expect * (1 - expect) / N);
+	ck_assert_msg(fabs(p - expect) < 5 * se, "mechanism %d: %g vs %g",
+		      mech, p, expect);
+	free(votes);
+	free(lab);
+}
+
+START_TEST(noisy_max_noise_statistics)
+{
+	/* Gaussian: N1 - N0 ~ N(0, 2 sigma^2): P = Phi(1 / (sigma sqrt 2)) */
+	lead_wins(LUPI_PATE_GNMAX, 1.0, 0.5 * erfc(-0.5));
+	lead_wins(LUPI_PATE_GNMAX, 3.0, 0.5 * erfc(-1.0 / 6.0));
+	/* Laplace(b): X - Y has P(X - Y >= t) = e^(-t/b) (2 + t/b) / 4,
+	 * t >= 0, so class 1 wins with 1 - e^(-1/b) (2 + 1/b) / 4 */
+	lead_wins(LUPI_PATE_LAPLACE, 1.0, 1.0 - exp(-1.0) * 3.0 / 4.0);
+	lead_wins(LUPI_PATE_LAPLACE, 2.0, 1.0 - exp(-0.5) * 2.5 / 4.0);
+
+	/* the Laplace sampler itself: mean 0, variance 2 b^2, P(|X| > b)
+	 * = 1/e; 5 standard errors */
+	enum { N = 200000 };
+	lupi__dp_rng *g = malloc(sizeof *g);
+	ck_assert_int_eq(lupi__dp_rng_init(g, 9), LUPI_OK);
+	double b = 1.5, s1 = 0, s2 = 0, tail = 0;
+	for (size_t i = 0; i < N; i++) {
+		double v = lupi__dp_laplace(g, b);
+		s1 += v;
+		s2 += v * v;
+		tail += fabs(v) > b;
+	}
+	double var = 2 * b * b;
+	ck_assert(fabs(s1 / N) < 5 * sqrt(var / N));
+	/* Var of X^2 for Laplace: E X^4 - (E X^2)^2 = 24 b^4 - 4 b^4 */
+	ck_assert(fabs(s2 / N - var) < 5 * sqrt(20 * pow(b, 4) / N));
+	double pt = exp(-1.0);
+	ck_assert(fabs(tail / N - pt) < 5 * sqrt(pt * (1 - pt) / N));
+	free(g);
+
+	/* the confident check: top count 10, threshold 10 + 0.5 sigma1,
+	 * answers with probability Phi(-0.5) */
+	uint32_t *votes = malloc(2 * N * sizeof *votes);
+	int32_t *lab = malloc(N * sizeof *lab);
+	for (size_t i = 0; i < N; i++) {
+		votes[2 * i] = 10;
+		votes[2 * i + 1] = 2;
+	}
+	size_t answered = 0;
+	ck_assert_int_eq(lupi_pate_aggregate(votes, N, 2, LUPI_PATE_CONFIDENT,
+					     1.0, 4.0, 12.0, 21, lab,
+					     &answered), LUPI_OK);
+	double pa = 0.5 * erfc(0.5 / sqrt(2.0));
+	ck_assert_msg(fabs((double)answered / N - pa) <
+			      5 * sqrt(pa * (1 - pa) / N),
+		      "answered %zu", answered);
+	free(votes);
+	free(lab);
+}
+END_TEST
+
+START_TEST(accounting_against_hand_computation)
+{
+	/* per-query RDP: GNMax alpha / sigma^2 (Papernot et al. 2018, Prop.
+	 * 8); the check alpha / (2 sigma1^2) */
+	ck_assert(fabs(lupi__pate_rdp(LUPI_PATE_GNMAX, 40.0, 15.0) -
+		       15.0 / 1600.0) < 1e-15);
+	ck_assert(fabs(lupi__pate_check_rdp(150.0, 12.0) -
+		       12.0 / 45000.0) < 1e-15);
+	ck_assert(fabs(lupi__pate_rdp(LUPI_PATE_LAPLACE, 20.0, 2.0) -
+		       2.0 * 0.01 / 2.0) < 1e-15);
+	ck_assert(fabs(lupi__pate_rdp(LUPI_PATE_LAPLACE, 20.0, 1000.0) -
+		       0.1) < 1e-15);
+
+	/* GNMax, 100 queries, sigma 40, delta 1e-5: eps(alpha) = 100 alpha
+	 * / 1600 + ln(1e5) / (alpha - 1), continuous optimum at alpha =
+	 * 14.57; on the integer orders alpha = 15 gives 0.9375 + 11.512925 /
+	 * 14 = 1.759852 (alpha = 14: 1.760610). */
+	double e = 0;
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_GNMAX, 40.0, 0, 100, 0,
+					   1e-5, &e), LUPI_OK);
+	ck_assert_msg(fabs(e - 1.759852) < 1e-5, "%.6f", e);
+	/* confident GNMax: 1000 queries, 100 answered, sigma1 150, sigma2
+	 * 40: rdp = alpha (1000 / 45000 + 100 / 1600) = 0.0847222 alpha;
+	 * alpha = 13: 1.101389 + 11.512925 / 12 = 2.060799 */
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_CONFIDENT, 40.0, 150.0,
+					   1000, 100, 1e-5, &e), LUPI_OK);
+	ck_assert_msg(fabs(e - 2.060799) < 1e-5, "%.6f", e);
+	/* Laplace b = 20 (0.1-DP per query), 100 queries: rdp = 0.5 alpha
+	 * for alpha <= 20; alpha = 5.8: 2.9 + 11.512925 / 4.8 = 5.298526,
+	 * below the pure-DP composition 100 x 0.1 = 10 */
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_LAPLACE, 20.0, 0, 100, 0,
+					   1e-5, &e), LUPI_OK);
+	ck_assert_msg(fabs(e - 5.298526) < 1e-5, "%.6f", e);
+	/* 0 queries cost nothing; more answers cost more */
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_GNMAX, 40.0, 0, 0, 0,
+					   1e-5, &e), LUPI_OK);
+	ck_assert(e == 0.0);
+	double e1 = 0, e2 = 0;
+	lupi_pate_epsilon(LUPI_PATE_CONFIDENT, 40, 150, 1000, 10, 1e-5, &e1);
+	lupi_pate_epsilon(LUPI_PATE_CONFIDENT, 40, 150, 1000, 500, 1e-5, &e2);
+	ck_assert(e1 < e2);
+}
+END_TEST
+
+START_TEST(teachers_votes_student)
+{
+	lupi_dataset *priv = blobs(600, 1), *pub = blobs(300, 2),
+		     *test = blobs(300, 3);
+	lupi_model *proto = softmax_model();
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 5, 7, &t), LUPI_OK);
+	ck_assert_uint_eq(t->n_members, 5);
+	ck_assert_uint_eq(lupi_teacher_num_outputs(t), K);
+	uint32_t *votes = malloc(300 * K * sizeof *votes);
+	ck_assert_int_eq(lupi_pate_votes(t, pub, votes), LUPI_OK);
+	size_t agree = 0;
+	const int32_t *y = lupi_dataset_labels(pub);
+	for (size_t i = 0; i < 300; i++) {
+		uint32_t sum = 0, best = 0;
+		size_t arg = 0;
+		for (size_t c = 0; c < K; c++) {
+			sum += votes[i * K + c];
+			if (votes[i * K + c] > best) {
+				best = votes[i * K + c];
+				arg = c;
+			}
+		}
+		ck_assert_uint_eq(sum, 5);
+		agree += (int32_t)arg == y[i];
+	}
+	ck_assert_uint_ge(agree, 270); /* blobs 3 apart: ~95% separable */
+	int32_t lab[300];
+	size_t answered = 0;
+	ck_assert_int_eq(lupi_pate_aggregate(votes, 300, K, LUPI_PATE_CONFIDENT,
+					     1.0, 1.0, 4.0, 13, lab,
+					     &answered), LUPI_OK);
+	ck_assert_uint_gt(answered, 150);
+	lupi_model *student = softmax_model();
+	ck_assert_int_eq(lupi_pate_fit_student(student, pub, lab, NULL, NULL,
+					       NULL), LUPI_OK);
+	double acc = 0;
+	ck_assert_int_eq(lupi_model_evaluate(student, test,
+					     LUPI_METRIC_ACCURACY, &acc),
+			 LUPI_OK);
+	ck_assert_msg(acc > 0.85, "student accuracy %g", acc);
+
+	/* errors */
+	lupi_teacher *bad = NULL;
+	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 1, 7, &bad),
+			 LUPI_ERANGE);
+	ck_assert_ptr_null(bad);
+	ck_assert_int_eq(lupi_pate_teachers(student, priv, 3, 7, &bad),
+			 LUPI_ESTATE);
+	ck_assert_int_eq(lupi_pate_aggregate(votes, 300, K, 7, 1.0, 1.0, 0, 1,
+					     lab, NULL), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_pate_aggregate(votes, 300, K, LUPI_PATE_GNMAX,
+					     0.0, 1.0, 0, 1, lab, NULL),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_CONFIDENT, 1.0, 1.0, 5, 6,
+					   1e-5, &acc), LUPI_ERANGE);
+	for (size_t i = 0; i < 300; i++)
+		lab[i] = -1;
+	ck_assert_int_eq(lupi_pate_fit_student(student, pub, lab, NULL, NULL,
+					       NULL), LUPI_ESTATE);
+	free(votes);
+	lupi_model_free(student);
+	lupi_model_free(proto);
+	lupi_teacher_free(t);
+	lupi_dataset_free(priv);
+	lupi_dataset_free(pub);
+	lupi_dataset_free(test);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pate");
+	TCase *tc = tcase_create("pate");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, gnmax_small_sigma_returns_plurality);
+	tcase_add_test(tc, noisy_max_noise_statistics);
+	tcase_add_test(tc, accounting_against_hand_computation);
+	tcase_add_test(tc, teachers_votes_student);
+	suite_add_tcase(s, tc);
+	return lupi_test_run(s);
+}

@@ -1,0 +1,246 @@
+/* Unlearning: RETRAIN is a fresh fit on the retain set (bit for bit);
+ * SISA deletion retrains only the shard that held the samples; the
+ * distillation methods remove a whole class (its accuracy falls to about
+ * chance while the others keep theirs); costs are counted; errors. */
+#include <math.h>
+#include <stdint.h>
+
+#include "privacy/privacy_internal.h"
+#include "testutil.h"
+
+#define K 3
+#define D 4
+
+/* n samples of K Gaussian blobs (centres 3 e_c, unit noise) in D dims. */
+static lupi_dataset *blobs(size_t n, uint64_t seed)
+{
+	float *x = malloc(n * D * sizeof *x);
+	int32_t *y = malloc(n * sizeof *y);
+	lupi__rng r;
+	lupi__rng_seed(&r, seed);
+	for (size_t i = 0; i < n; i++) {
+		y[i] = (int32_t)(i % K);
+		for (size_t j = 0; j < D; j++)
+			x[i * D + j] = (float)(lupi__rng_normal(&r) +
+					       (j == (size_t)y[i] ? 3.0 : 0.0));
+	}
+	lupi_dataset *ds = NULL;
+	ck_assert_int_eq(lupi_dataset_create(n, D, x, &ds), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, K, y), LUPI_OK);
+	free(x);
+	free(y);
+	return ds;
+}
+
+static lupi_model *mlp(unsigned epochs)
+{
+	lupi_model *m = NULL;
+	size_t h = 16;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, D, &h, 1,
+					   K, &m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, epochs),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, 32),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 5),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.01),
+			 LUPI_OK);
+	return m;
+}
+
+static float *params_of(const lupi_model *m)
+{
+	size_t np = lupi_model_num_params(m);
+	float *p = malloc(np * sizeof *p);
+	ck_assert_int_eq(lupi_model_get_params(m, p, np), LUPI_OK);
+	return p;
+}
+
+START_TEST(retrain_is_a_fresh_fit_on_the_retain_set)
+{
+	lupi_dataset *train = blobs(300, 1);
+	lupi_model *m = mlp(5);
+	ck_assert_int_eq(lupi_model_fit(m, train, NULL, NULL, NULL), LUPI_OK);
+	size_t forget[30], retain[270], nr = 0;
+	for (size_t i = 0; i < 30; i++)
+		forget[i] = 10 * i + 3;
+	for (size_t i = 0; i < 300; i++)
+		if (i % 10 != 3)
+			retain[nr++] = i;
+	lupi_model *u = NULL;
+	uint64_t steps = 0;
+	double sec = -1;
+	ck_assert_int_eq(lupi_unlearn(m, train, forget, 30,
+				      LUPI_UNLEARN_RETRAIN, 0, &u, &steps,
+				      &sec), LUPI_OK);
+	/* 5 epochs of ceil(270 / 32) = 9 steps */
+	ck_assert_uint_eq(steps, 45);
+	ck_assert(sec >= 0);
+	lupi_dataset *rs = NULL;
+	ck_assert_int_eq(lupi_dataset_subset(train, retain, nr, &rs), LUPI_OK);
+	lupi_model *ref = mlp(5);
+	ck_assert_int_eq(lupi_model_fit(ref, rs, NULL, NULL, NULL), LUPI_OK);
+	float *a = params_of(u), *b = params_of(ref);
+	ck_assert_mem_eq(a, b, lupi_model_num_params(u) * sizeof *a);
+	free(a);
+	free(b);
+	lupi_model_free(ref);
+	lupi_dataset_free(rs);
+	lupi_model_free(u);
+	lupi_model_free(m);
+	lupi_dataset_free(train);
+}
+END_TEST
+
+START_TEST(sisa_deletion_retrains_only_its_shard)
+{
+	lupi_dataset *train = blobs(200, 2);
+	lupi_model *proto = mlp(3);
+	lupi_sisa *s = NULL;
+	ck_assert_int_eq(lupi_sisa_create(proto, train, 4, 9, &s), LUPI_OK);
+	ck_assert_uint_eq(lupi_sisa_shards(s), 4);
+	float *before[4];
+	const lupi_model *mb[4];
+	for (unsigned i = 0; i < 4; i++) {
+		mb[i] = lupi_sisa_model(s, i);
+		ck_assert_ptr_nonnull(mb[i]);
+		before[i] = params_of(mb[i]);
+	}
+	/* three samples of sample 0's shard; each shard holds 50 */
+	unsigned target = 0, sh = 0;
+	ck_assert_int_eq(lupi_sisa_shard_of(s, 0, &target), LUPI_OK);
+	size_t del[3], nd = 0, held = 0;
+	for (size_t i = 0; i < 200; i++) {
+		ck_assert_int_eq(lupi_sisa_shard_of(s, i, &sh), LUPI_OK);
+		held += sh == target;
+		if (sh == target && nd < 3)
+			del[nd++] = i;
+	}
+	ck_assert_uint_eq(held, 50);
+	uint64_t steps = 0;
+	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL), LUPI_OK);
+	/* one shard of 47 samples, 3 epochs of ceil(47 / 32) = 2 steps */
+	ck_assert_uint_eq(steps, 6);
+	size_t np = lupi_model_num_params(proto);
+	for (unsigned i = 0; i < 4; i++) {
+		float *after = params_of(lupi_sisa_model(s, i));
+		if (i == target)
+			ck_assert(memcmp(after, before[i], np * sizeof *after));
+		else
+			ck_assert_mem_eq(after, before[i], np * sizeof *after);
+		free(after);
+		free(before[i]);
+	}
+	/* forgetting them again retrains nothing */
+	steps = 99;
+	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL), LUPI_OK);
+	ck_assert_uint_eq(steps, 0);
+	/* the ensemble still classifies; its probabilities sum to 1 */
+	float p[10 * K];
+	ck_assert_int_eq(lupi_sisa_predict(s, lupi_dataset_features(train, 0),
+					   10, D, p), LUPI_OK);
+	for (size_t i = 0; i < 10; i++)
+		ck_assert(fabs(p[i * K] + p[i * K + 1] + p[i * K + 2] - 1) <
+			  1e-5);
+	/* errors */
+	size_t bad = 200;
+	ck_assert_int_eq(lupi_sisa_forget(s, &bad, 1, NULL, NULL),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_sisa_shard_of(s, 200, &sh), LUPI_ERANGE);
+	ck_assert_ptr_null(lupi_sisa_model(s, 4));
+	lupi_sisa *s2 = NULL;
+	ck_assert_int_eq(lupi_sisa_create(proto, train, 0, 9, &s2),
+			 LUPI_ERANGE);
+	lupi_sisa_free(s);
+	lupi_sisa_free(NULL);
+	lupi_model_free(proto);
+	lupi_dataset_free(train);
+}
+END_TEST
+
+static double class_accuracy(const lupi_model *m, const lupi_dataset *ds,
+			     int32_t cls, int want)
+{
+	size_t n = lupi_dataset_rows(ds), hit = 0, tot = 0;
+	int32_t *pc = malloc(n * sizeof *pc);
+	ck_assert_int_eq(lupi_model_predict_class(m,
+						  lupi_dataset_features(ds, 0),
+						  n, D, pc), LUPI_OK);
+	const int32_t *y = lupi_dataset_labels(ds);
+	for (size_t i = 0; i < n; i++) {
+		if ((y[i] == cls) != want)
+			continue;
+		tot++;
+		hit += pc[i] == y[i];
+	}
+	free(pc);
+	return (double)hit / (double)tot;
+}
+
+START_TEST(distillation_forgets_a_class)
+{
+	lupi_dataset *train = blobs(600, 3), *test = blobs(300, 4);
+	lupi_model *m = mlp(10);
+	ck_assert_int_eq(lupi_model_fit(m, train, NULL, NULL, NULL), LUPI_OK);
+	ck_assert(class_accuracy(m, test, 0, 1) > 0.9);
+	size_t forget[600], nf = 0;
+	ck_assert_int_eq(lupi_unlearn_class_indices(train, 0, forget, &nf),
+			 LUPI_OK);
+	ck_assert_uint_eq(nf, 200);
+	static const int methods[] = {LUPI_UNLEARN_RETRAIN,
+				      LUPI_UNLEARN_RANDOM_TEACHER,
+				      LUPI_UNLEARN_BAD_TEACHER,
+				      LUPI_UNLEARN_SCRUB};
+	/* 5 epochs: SCRUB's ascent needs more than 2 to erase a class */
+	for (size_t i = 0; i < 4; i++) {
+		lupi_model *u = NULL;
+		uint64_t steps = 0;
+		ck_assert_int_eq(lupi_unlearn(m, train, forget, nf, methods[i],
+					      5, &u, &steps, NULL), LUPI_OK);
+		ck_assert_uint_gt(steps, 0);
+		double f = class_accuracy(u, test, 0, 1);
+		double r = class_accuracy(u, test, 0, 0);
+		/* a forgotten class is mostly predicted as another one: a
+		 * retrained model never predicts it */
+		ck_assert_msg(f < 0.35, "method %d: forgotten class accuracy "
+			      "%g", methods[i], f);
+		ck_assert_msg(r > 0.85, "method %d: retain accuracy %g",
+			      methods[i], r);
+		lupi_model_free(u);
+	}
+	/* the original is unchanged */
+	ck_assert(class_accuracy(m, test, 0, 1) > 0.9);
+	/* errors */
+	lupi_model *u = NULL;
+	ck_assert_int_eq(lupi_unlearn(m, train, forget, 0,
+				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_unlearn(m, train, forget, nf, 9, 0, &u, NULL,
+				      NULL), LUPI_EINVAL);
+	size_t bad = 600;
+	ck_assert_int_eq(lupi_unlearn(m, train, &bad, 1, LUPI_UNLEARN_RETRAIN,
+				      0, &u, NULL, NULL), LUPI_ERANGE);
+	lupi_model *fresh = mlp(1);
+	ck_assert_int_eq(lupi_unlearn(fresh, train, forget, nf,
+				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL),
+			 LUPI_ESTATE);
+	ck_assert_ptr_null(u);
+	lupi_model_free(fresh);
+	lupi_model_free(m);
+	lupi_dataset_free(train);
+	lupi_dataset_free(test);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("unlearn");
+	TCase *tc = tcase_create("unlearn");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, retrain_is_a_fresh_fit_on_the_retain_set);
+	tcase_add_test(tc, sisa_deletion_retrains_only_its_shard);
+	tcase_add_test(tc, distillation_forgets_a_class);
+	suite_add_tcase(s, tc);
+	return lupi_test_run(s);
+}
