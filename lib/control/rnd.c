@@ -90,9 +90,11 @@ static int check_rows(const lupi_rnd *r, const float *x, size_t n, size_t d)
 	if (d != r->d)
 		return lupi__err(LUPI_ESHAPE, "rnd: rows of %zu features, the "
 				 "normaliser has %zu", d, r->d);
-	size_t where, count;
-	if (lupi__mul_overflow(n, d, &count))
-		return lupi__err(LUPI_EINVAL, "rnd: %zu x %zu overflows", n, d);
+	size_t where, count, bytes;
+	if (lupi__mul_overflow(n, d, &count) ||
+	    lupi__mul_overflow(count, sizeof *x, &bytes))
+		return lupi__err(LUPI_ERANGE, "rnd: n = %zu rows of %zu floats "
+				 "overflow the address space", n, d);
 	if (!lupi__all_finite(x, count, &where))
 		return lupi__err(LUPI_ENONFINITE, "rnd: row %zu, feature %zu "
 				 "is not finite", where / d, where % d);
@@ -154,7 +156,10 @@ int lupi_rnd_rewards(lupi_rnd *r, const float *scores, size_t n, float *out)
 	LUPI__CHECK_NULL(out);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "rnd: n is 0");
-	size_t where;
+	size_t where, bytes;
+	if (lupi__mul_overflow(n, sizeof *scores, &bytes))
+		return lupi__err(LUPI_ERANGE, "rnd: n = %zu scores overflow the "
+				 "address space", n);
 	if (!lupi__all_finite(scores, n, &where))
 		return lupi__err(LUPI_ENONFINITE, "rnd: score %zu is not "
 				 "finite", where);

@@ -425,6 +425,10 @@ int lupi_dataset_subset(const lupi_dataset *ds, const size_t *idx, size_t n,
 	LUPI__CHECK_NULL(idx);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "subset of 0 samples");
+	size_t bytes;
+	if (lupi__mul_overflow(n, sizeof *idx, &bytes))
+		return lupi__err(LUPI_ERANGE, "subset: n = %zu indices overflow "
+				 "the address space", n);
 	for (size_t i = 0; i < n; i++)
 		if (idx[i] >= ds->n)
 			return lupi__err(LUPI_ERANGE, "idx[%zu] = %zu is not "
@@ -554,9 +558,12 @@ int lupi_dataset_split_indices(const lupi_dataset *ds, double fraction,
 int lupi_dataset_split(const lupi_dataset *ds, double fraction, uint64_t seed,
 		       int mode, lupi_dataset **first, lupi_dataset **second)
 {
+	if (first != NULL)
+		*first = NULL;
+	if (second != NULL)
+		*second = NULL;
 	LUPI__CHECK_NULL(first);
 	LUPI__CHECK_NULL(second);
-	*first = *second = NULL;
 	LUPI__CHECK_NULL(ds);
 	size_t *idx = lupi__malloc_array(ds->n, sizeof *idx), n1;
 	if (idx == NULL)
@@ -1081,6 +1088,10 @@ int lupi_dataset_sample(const lupi_dataset *ds, size_t n, uint64_t *state,
 	LUPI__CHECK_NULL(idx);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "sample: n is 0");
+	size_t bytes;
+	if (lupi__mul_overflow(n, sizeof *idx, &bytes))
+		return lupi__err(LUPI_ERANGE, "sample: n = %zu indices overflow "
+				 "the address space", n);
 	lupi__rng rng;
 	lupi__rng_seed(&rng, *state);
 	for (size_t i = 0; i < n; i++)

@@ -452,6 +452,20 @@ int lupi_model_set_standardizer(lupi_model *m, const float *mean,
 
 /* ---- training ----------------------------------------------------------- */
 
+int lupi__model_check_batch(const lupi_model *m, size_t n)
+{
+	size_t wide = m->n_in > m->n_out ? m->n_in : m->n_out, bytes;
+	for (size_t l = 0; l < m->n_layers; l++)
+		if (m->layers[l].out > wide)
+			wide = m->layers[l].out;
+	if (n > LUPI__MAX_BATCH ||
+	    lupi__mul_overflow(n, wide, &bytes) ||
+	    lupi__mul_overflow(bytes, sizeof(float), &bytes))
+		return lupi__err(LUPI_ERANGE, "a batch of n = %zu samples: at "
+				 "most %zu", n, (size_t)LUPI__MAX_BATCH);
+	return LUPI_OK;
+}
+
 /* Forward, label loss and backward on samples idx[0..n) of ds: the mean
  * loss into *value, its gradient into m->grads. A step is this and an
  * update, so that a step equals a gradient and its application. */
@@ -460,6 +474,7 @@ static int label_gradient(lupi_model *m, const lupi_dataset *ds,
 {
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "empty batch");
+	LUPI__TRY(lupi__model_check_batch(m, n));
 	LUPI__TRY(lupi__model_prepare(m, ds));
 	const float *s;
 	LUPI__TRY(lupi__model_forward(m, ds, idx, n, 1, &s));

@@ -154,6 +154,11 @@ void lupi__model_init_weights(lupi_model *m);
  * standardisation on ds (STANDARDIZE on and none stored yet) and initialise
  * the weights if needed. Cheap after the first call. */
 int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds);
+/* The largest batch a step or gradient takes (LUPI_ERANGE above it, or
+ * when n times the widest layer in bytes overflows size_t), so that a wild
+ * n fails before its index array is read or its arena is asked for. */
+#define LUPI__MAX_BATCH ((size_t)1 << 31)
+int lupi__model_check_batch(const lupi_model *m, size_t n);
 /* As lupi__model_prepare, checking the task and outputs of ds only with
  * need_targets (a distillation step whose loss reads no labels). */
 int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,

@@ -220,7 +220,7 @@ static int step_args(const lupi_model *student, const lupi_dataset *ds,
 	LUPI__CHECK_NULL(idx);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "n is 0");
-	return LUPI_OK;
+	return lupi__model_check_batch(student, n);
 }
 
 /* ---- one step ------------------------------------------------------------ */

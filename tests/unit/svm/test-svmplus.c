@@ -569,6 +569,42 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Every allocation of fit, save and load may fail: an error, never a crash
+ * or a leak (valgrind / ASan builds), and the SVM+ stays usable. */
+START_TEST(test_alloc_failure)
+{
+	float x[N * D], xs[N * 2];
+	int32_t y01[N];
+	draw(N, D, 41, 0, x, y01, xs, 2);
+	lupi_dataset *set = make(N, D, x, y01, 2, xs);
+	lupi_svm *s = svm_with(LUPI_SVM_KERNEL_RBF, 0.3, LUPI_SVM_KERNEL_RBF,
+			       0.5, 1, 1, 1e-3);
+	int done = 0;
+	for (int k = 0; k < 100 && !done; k++) {
+		int budget = k;
+		lupi__set_alloc_gate(lupi_test_budget_gate, &budget);
+		int rc = lupi_svm_fit(s, set);
+		void *buf = NULL;
+		size_t size = 0;
+		lupi_svm *u = NULL;
+		if (rc == LUPI_OK)
+			rc = lupi_svm_save_memory(s, &buf, &size);
+		if (rc == LUPI_OK)
+			rc = lupi_svm_load_memory(buf, size, &u);
+		lupi__set_alloc_gate(NULL, NULL);
+		ck_assert(rc == LUPI_OK || rc == LUPI_ENOMEM);
+		done = rc == LUPI_OK;
+		lupi_free(buf);
+		lupi_svm_free(u);
+	}
+	ck_assert(done);
+	double out[N];
+	ck_assert_int_eq(lupi_svm_decision(s, set, out), LUPI_OK);
+	lupi_svm_free(s);
+	lupi_dataset_free(set);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("svmplus");
@@ -580,6 +616,7 @@ int main(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_alloc_failure);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }
