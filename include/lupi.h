@@ -280,7 +280,8 @@ LUPI_API const float *lupi_dataset_weights(const lupi_dataset *ds);
 /**
  * A new dataset holding samples idx[0..n) of ds, in that order (indices may
  * repeat). @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE for an
- * index >= rows; LUPI_ENOMEM. @since 0.1
+ * index >= rows or an n whose n * sizeof(size_t) overflows (checked before
+ * idx is read); LUPI_ENOMEM. @since 0.1
  */
 LUPI_API int lupi_dataset_subset(const lupi_dataset *ds, const size_t *idx,
 				 size_t n, lupi_dataset **out);
@@ -646,7 +647,9 @@ typedef int (*lupi_progress_fn)(void *user, const lupi_progress *p);
  * given batch size, a step allocates nothing.
  * The first step initialises the model if needed and, with STANDARDIZE,
  * fits the standardisation on all of ds.
- * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (an index); LUPI_ESHAPE (ds's
+ * @return LUPI_OK; LUPI_EINVAL; LUPI_ERANGE (an index, or a batch n above
+ *         2^31 samples or whose n * widest layer floats overflow size_t,
+ *         checked before idx is read); LUPI_ESHAPE (ds's
  *         view dimension or outputs differ from the model's); LUPI_ESTATE
  *         (ds has no targets of the model's task, or the view is privileged
  *         and a sample of the batch has no X*); LUPI_ENONFINITE (a NaN or
@@ -1002,7 +1005,10 @@ LUPI_API int lupi_teacher_prepare(lupi_teacher *t, const lupi_dataset *ds);
  * logits pass through unchanged (the same probabilities, exact logits).
  * has_output (n bytes, may be NULL) receives 0 where no member could see
  * the sample (X* absent). @return LUPI_OK; LUPI_EINVAL; LUPI_ESTATE (no
- * member); LUPI_ERANGE (an index); LUPI_ESHAPE; LUPI_EMISMATCH;
+ * member); LUPI_ERANGE (an index, or an n whose n * sizeof(size_t) or
+ * n * k floats overflow, checked before idx is read); LUPI_ESHAPE;
+ * LUPI_EMISMATCH; LUPI_ENONFINITE (a combined output is +-inf or NaN, e.g.
+ * a member whose logits overflow; the message names the sample);
  * LUPI_ENOMEM. @since 0.2
  */
 LUPI_API int lupi_teacher_outputs(const lupi_teacher *t,
@@ -1041,7 +1047,9 @@ LUPI_API int lupi_teacher_create_crossfit(const lupi_model *proto,
  * be NULL (label loss only); loss NULL means LUPI_LOSS_KD with its defaults.
  * Samples without a teacher output get the label term only (weighted by
  * NO_TEACHER_WEIGHT). Errors as lupi_model_step(), plus LUPI_ESHAPE
- * (teacher outputs differ from the student's), LUPI_EMISMATCH. @since 0.2
+ * (teacher outputs differ from the student's), LUPI_EMISMATCH,
+ * LUPI_ENOTSUP (a feature loss, e.g. LUPI_FEATURE_HINT, with a teacher that
+ * is not one model: external outputs or an ensemble). @since 0.2
  */
 LUPI_API int lupi_student_step(lupi_model *student,
 			       const lupi_teacher *teacher, lupi_loss *loss,
@@ -1175,7 +1183,10 @@ LUPI_API int lupi_compare_run_each(lupi_compare *c, lupi_compare_data_fn data,
 LUPI_API size_t lupi_compare_rows(const lupi_compare *c);
 /** Repetitions run. @since 0.2 */
 LUPI_API unsigned lupi_compare_repeats(const lupi_compare *c);
-/** LUPI_METRIC_ACCURACY or LUPI_METRIC_MSE, or LUPI_ESTATE. @since 0.1 */
+/**
+ * LUPI_METRIC_ACCURACY or LUPI_METRIC_MSE, or LUPI_ESTATE; LUPI_EINVAL for
+ * a NULL c. @since 0.1
+ */
 LUPI_API int lupi_compare_metric(const lupi_compare *c);
 /**
  * One row: kind, lambda and temperature (NaN unless DISTILLED), mean and
@@ -1266,7 +1277,8 @@ LUPI_API uint64_t lupi_dataset_evicted(const lupi_dataset *ds);
  * Draws n row indices uniformly, with replacement, from the current rows
  * into idx (n entries), from the host's random state *state (any value to
  * start; the call advances it, so the same start gives the same batches).
- * @return LUPI_OK; LUPI_EINVAL (NULL, n 0). @since 0.3
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE (n * sizeof(size_t)
+ * overflows, nothing written). @since 0.3
  */
 LUPI_API int lupi_dataset_sample(const lupi_dataset *ds, size_t n,
 				 uint64_t *state, size_t *idx);
@@ -1336,14 +1348,16 @@ LUPI_API void lupi_rnd_free(lupi_rnd *r);
 /**
  * Adds n observations (n*d floats) to the running mean and variance of
  * each feature. @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ESHAPE (d
- * differs); LUPI_ENONFINITE; LUPI_ENOMEM. @since 0.3
+ * differs); LUPI_ERANGE (n * d floats overflow size_t); LUPI_ENONFINITE;
+ * LUPI_ENOMEM. @since 0.3
  */
 LUPI_API int lupi_rnd_observe(lupi_rnd *r, const float *x, size_t n,
 			      size_t d);
 /**
  * out = clip((x - mean) / std, -5, 5) per feature with the running
  * statistics (out may be x). @return LUPI_OK; LUPI_EINVAL (NULL, n 0);
- * LUPI_ESHAPE (d differs); LUPI_ENONFINITE. @since 0.3
+ * LUPI_ESHAPE (d differs); LUPI_ERANGE (n * d floats overflow size_t);
+ * LUPI_ENONFINITE. @since 0.3
  */
 LUPI_API int lupi_rnd_normalize(const lupi_rnd *r, const float *x, size_t n,
 				size_t d, float *out);
@@ -1353,7 +1367,8 @@ LUPI_API int lupi_rnd_normalize(const lupi_rnd *r, const float *x, size_t n,
  * return R = gamma R + score (continuing across calls), the running
  * variance of R is updated with this call's n returns, and out[i] =
  * scores[i] / sqrt(variance) after the update (out may be scores).
- * @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ENONFINITE. @since 0.3
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE (n floats overflow
+ * size_t); LUPI_ENONFINITE. @since 0.3
  */
 LUPI_API int lupi_rnd_rewards(lupi_rnd *r, const float *scores, size_t n,
 			      float *out);

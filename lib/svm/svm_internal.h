@@ -54,22 +54,29 @@ typedef struct lupi__expansion {
 	float *rows;  /* n * d */
 } lupi__expansion;
 
-struct lupi_svm {
-	lupi__svm_opts opt;
-	int fitted;
+/* One binary machine: the SVM+ of one class against the rest (or of
+ * class 1 against class 0 for two classes). */
+typedef struct lupi__svm_machine {
 	/* decision function: sum a_i y_i K(x_i, x) + b over the support
 	 * vectors; correcting function: (1/gamma) sum (a_i + b_i - C)
 	 * K*(x*_i, x*) + bstar */
 	lupi__expansion dec, cor;
 	double b, bstar;
-	/* Solver record of the last fit (not saved, except what is named). */
 	double objective; /* dual objective, maximised */
 	double violation; /* largest KKT violation at the end */
 	uint64_t iterations;
-	int converged;
 	/* The last fit's dual variables over its training rows (n each);
 	 * NULL after a load. */
 	double *alpha, *beta;
+} lupi__svm_machine;
+
+#define LUPI__SVM_MAX_CLASSES 65536u
+
+struct lupi_svm {
+	lupi__svm_opts opt;
+	int fitted;
+	size_t k;            /* machines: 1 for two classes, else K */
+	lupi__svm_machine *m;
 	size_t n_train;
 };
 
@@ -96,6 +103,7 @@ void lupi__expansion_clear(lupi__expansion *e);
 /* ---- files (svm_io.c) ---------------------------------------------------- */
 
 int lupi__svm_serialize(const lupi_svm *s, unsigned char **buf, size_t *size);
+void lupi__svm_machine_clear(lupi__svm_machine *m);
 int lupi__svm_parse(const unsigned char *buf, size_t size, lupi_svm **out);
 
 #endif

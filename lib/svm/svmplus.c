@@ -487,13 +487,22 @@ int lupi_svm_create(lupi_svm **out)
 	return LUPI_OK;
 }
 
+void lupi__svm_machine_clear(lupi__svm_machine *m)
+{
+	lupi__expansion_clear(&m->dec);
+	lupi__expansion_clear(&m->cor);
+	lupi__free(m->alpha);
+	lupi__free(m->beta);
+	memset(m, 0, sizeof *m);
+}
+
 static void clear_fit(lupi_svm *s)
 {
-	lupi__expansion_clear(&s->dec);
-	lupi__expansion_clear(&s->cor);
-	lupi__free(s->alpha);
-	lupi__free(s->beta);
-	s->alpha = s->beta = NULL;
+	for (size_t c = 0; c < s->k; c++)
+		lupi__svm_machine_clear(&s->m[c]);
+	lupi__free(s->m);
+	s->m = NULL;
+	s->k = 0;
 	s->n_train = 0;
 	s->fitted = 0;
 }
@@ -532,32 +541,63 @@ int lupi_svm_get_double(const lupi_svm *svm, int key, double *value)
 				       value);
 }
 
-/* Labels of a binary (or two-class) dataset as -1 / +1 into a new array. */
-static int signs_of(const lupi_dataset *ds, double **y)
+/* The classes of ds: 2 for binary or two-class labels, else K. */
+static int classes_of(const lupi_dataset *ds, size_t *k)
 {
 	int task = lupi_dataset_task(ds);
-	const int32_t *lab = lupi_dataset_labels(ds);
-	if (!(task == LUPI_TASK_BINARY ||
-	      (task == LUPI_TASK_CLASSIFICATION &&
-	       lupi_dataset_outputs(ds) == 2)) || lab == NULL)
-		return lupi__err(LUPI_ENOTSUP, "lupi_svm_fit: binary labels "
-				 "needed (a two-class or binary dataset)");
-	size_t n = lupi_dataset_rows(ds);
-	*y = lupi__malloc_array(n, sizeof **y);
-	if (*y == NULL)
-		return lupi__err(LUPI_ENOMEM, "lupi_svm_fit: out of memory");
-	size_t pos = 0;
-	for (size_t i = 0; i < n; i++) {
-		(*y)[i] = lab[i] ? 1.0 : -1.0;
-		pos += lab[i] != 0;
-	}
-	if (pos == 0 || pos == n) {
-		lupi__free(*y);
-		*y = NULL;
-		return lupi__err(LUPI_EINVAL, "lupi_svm_fit: the labels hold "
-				 "one class only");
-	}
+	if ((task != LUPI_TASK_BINARY && task != LUPI_TASK_CLASSIFICATION) ||
+	    lupi_dataset_labels(ds) == NULL)
+		return lupi__err(LUPI_ENOTSUP, "lupi_svm_fit: class labels "
+				 "needed (a binary or classification "
+				 "dataset)");
+	*k = lupi_dataset_outputs(ds);
+	if (*k > LUPI__SVM_MAX_CLASSES)
+		return lupi__err(LUPI_ENOTSUP, "lupi_svm_fit: %zu classes, at "
+				 "most %u", *k, LUPI__SVM_MAX_CLASSES);
 	return LUPI_OK;
+}
+
+/* Fits machine c: positive = label c (K > 2) or label 1 (two classes). */
+static int fit_machine(lupi_svm *svm, lupi__svm_machine *mc, int32_t pos,
+		       const int32_t *lab, const float *x, size_t d,
+		       const float *xs, size_t ds, size_t n, double *y,
+		       double *coef)
+{
+	int plain = svm->opt.plain;
+	size_t npos = 0;
+	for (size_t i = 0; i < n; i++) {
+		y[i] = lab[i] == pos ? 1.0 : -1.0;
+		npos += lab[i] == pos;
+	}
+	if (npos == 0 || npos == n)
+		return lupi__err(LUPI_EINVAL, "lupi_svm_fit: class %d has "
+				 "%s samples", (int)pos,
+				 npos ? "all the" : "no");
+	mc->alpha = lupi__malloc_array(n, sizeof *mc->alpha);
+	mc->beta = lupi__malloc_array(n, sizeof *mc->beta);
+	if (mc->alpha == NULL || mc->beta == NULL)
+		return lupi__err(LUPI_ENOMEM, "lupi_svm_fit: out of memory");
+	double *a = mc->alpha, *bt = mc->beta;
+	if (plain) {
+		LUPI__TRY(lupi__csvm_solve(&svm->opt, x, d, y, n, a, &mc->b,
+					   &mc->objective, &mc->violation,
+					   &mc->iterations));
+		for (size_t i = 0; i < n; i++)
+			bt[i] = svm->opt.c - a[i];
+		mc->bstar = 0;
+	} else {
+		LUPI__TRY(lupi__svmplus_solve(&svm->opt, x, d, xs, ds, y, n,
+					      a, bt, &mc->b, &mc->bstar,
+					      &mc->objective, &mc->violation,
+					      &mc->iterations));
+	}
+	for (size_t i = 0; i < n; i++)
+		coef[i] = a[i] * y[i];
+	LUPI__TRY(expansion_build(&mc->dec, coef, x, n, d));
+	for (size_t i = 0; i < n; i++)
+		coef[i] = plain ? 0 : (a[i] + bt[i] - svm->opt.c) /
+					      svm->opt.gamma;
+	return expansion_build(&mc->cor, coef, xs, plain ? 0 : n, ds);
 }
 
 int lupi_svm_fit(lupi_svm *svm, const lupi_dataset *train)
@@ -584,55 +624,30 @@ int lupi_svm_fit(lupi_svm *svm, const lupi_dataset *train)
 	if (lupi_dataset_weights(train) != NULL)
 		return lupi__err(LUPI_ENOTSUP, "lupi_svm_fit: sample weights "
 				 "are not supported");
-	double *y = NULL;
-	LUPI__TRY(signs_of(train, &y));
-	double *a = lupi__malloc_array(n, sizeof *a);
-	double *bt = lupi__malloc_array(n, sizeof *bt);
+	size_t classes;
+	LUPI__TRY(classes_of(train, &classes));
+	const int32_t *lab = lupi_dataset_labels(train);
+	clear_fit(svm);
+	size_t k = classes == 2 ? 1 : classes;
+	double *y = lupi__malloc_array(n, sizeof *y);
 	double *coef = lupi__malloc_array(n, sizeof *coef);
+	svm->m = lupi__calloc(k, sizeof *svm->m);
 	int rc = LUPI_OK;
-	if (a == NULL || bt == NULL || coef == NULL) {
+	if (y == NULL || coef == NULL || svm->m == NULL) {
 		rc = lupi__err(LUPI_ENOMEM, "lupi_svm_fit: out of memory");
-		goto fail;
+		goto out;
 	}
-	clear_fit(svm);
-	if (plain) {
-		rc = lupi__csvm_solve(&svm->opt, x, d, y, n, a, &svm->b,
-				      &svm->objective, &svm->violation,
-				      &svm->iterations);
-		for (size_t i = 0; i < n; i++)
-			bt[i] = svm->opt.c - a[i];
-		svm->bstar = 0;
-	} else {
-		rc = lupi__svmplus_solve(&svm->opt, x, d, xs, ds, y, n, a, bt,
-					 &svm->b, &svm->bstar,
-					 &svm->objective, &svm->violation,
-					 &svm->iterations);
+	svm->k = k;
+	for (size_t c = 0; c < k && rc == LUPI_OK; c++)
+		rc = fit_machine(svm, &svm->m[c], k == 1 ? 1 : (int32_t)c, lab,
+				 x, d, xs, ds, n, y, coef);
+	if (rc == LUPI_OK) {
+		svm->n_train = n;
+		svm->fitted = 1;
 	}
+out:
 	if (rc < 0)
-		goto fail;
-	svm->converged = svm->violation < svm->opt.tol;
-	for (size_t i = 0; i < n; i++)
-		coef[i] = a[i] * y[i];
-	rc = expansion_build(&svm->dec, coef, x, n, d);
-	if (rc < 0)
-		goto fail;
-	for (size_t i = 0; i < n; i++)
-		coef[i] = plain ? 0 : (a[i] + bt[i] - svm->opt.c) /
-					      svm->opt.gamma;
-	rc = expansion_build(&svm->cor, coef, xs, plain ? 0 : n, ds);
-	if (rc < 0)
-		goto fail;
-	svm->alpha = a;
-	svm->beta = bt;
-	svm->n_train = n;
-	svm->fitted = 1;
-	lupi__free(coef);
-	lupi__free(y);
-	return LUPI_OK;
-fail:
-	clear_fit(svm);
-	lupi__free(a);
-	lupi__free(bt);
+		clear_fit(svm);
 	lupi__free(coef);
 	lupi__free(y);
 	return rc;
@@ -646,8 +661,8 @@ static int check_view(const lupi_svm *svm, const lupi_dataset *ds, int view,
 	if (view == LUPI_VIEW_PRIVILEGED && svm->opt.plain)
 		return lupi__err(LUPI_ESTATE, "%s: a plain SVM has no "
 				 "correcting function", fn);
-	const lupi__expansion *e = view == LUPI_VIEW_REGULAR ? &svm->dec
-							     : &svm->cor;
+	const lupi__expansion *e = view == LUPI_VIEW_REGULAR ? &svm->m[0].dec
+							     : &svm->m[0].cor;
 	if (lupi_dataset_features(ds, view) == NULL)
 		return lupi__err(LUPI_ESTATE, "%s: the dataset has no %s "
 				 "features", fn,
@@ -660,6 +675,19 @@ static int check_view(const lupi_svm *svm, const lupi_dataset *ds, int view,
 	return LUPI_OK;
 }
 
+static double decision_of(const lupi_svm *svm, size_t c, const float *x)
+{
+	const lupi__svm_machine *mc = &svm->m[c];
+	return lupi__expansion_eval(&mc->dec, svm->opt.kernel, svm->opt.width,
+				    x) +
+	       mc->b;
+}
+
+size_t lupi_svm_machines(const lupi_svm *svm)
+{
+	return svm != NULL && svm->fitted ? svm->k : 0;
+}
+
 int lupi_svm_decision(const lupi_svm *svm, const lupi_dataset *ds,
 		      double *out)
 {
@@ -668,11 +696,10 @@ int lupi_svm_decision(const lupi_svm *svm, const lupi_dataset *ds,
 	LUPI__CHECK_NULL(out);
 	LUPI__TRY(check_view(svm, ds, LUPI_VIEW_REGULAR, "lupi_svm_decision"));
 	const float *x = lupi_dataset_features(ds, LUPI_VIEW_REGULAR);
+	size_t d = svm->m[0].dec.d;
 	for (size_t i = 0; i < lupi_dataset_rows(ds); i++)
-		out[i] = lupi__expansion_eval(&svm->dec, svm->opt.kernel,
-					      svm->opt.width,
-					      x + i * svm->dec.d) +
-			 svm->b;
+		for (size_t c = 0; c < svm->k; c++)
+			out[i * svm->k + c] = decision_of(svm, c, x + i * d);
 	return LUPI_OK;
 }
 
@@ -684,12 +711,23 @@ int lupi_svm_predict(const lupi_svm *svm, const lupi_dataset *ds,
 	LUPI__CHECK_NULL(classes);
 	LUPI__TRY(check_view(svm, ds, LUPI_VIEW_REGULAR, "lupi_svm_predict"));
 	const float *x = lupi_dataset_features(ds, LUPI_VIEW_REGULAR);
-	for (size_t i = 0; i < lupi_dataset_rows(ds); i++)
-		classes[i] = lupi__expansion_eval(&svm->dec, svm->opt.kernel,
-						  svm->opt.width,
-						  x + i * svm->dec.d) +
-				     svm->b >
-			     0;
+	size_t d = svm->m[0].dec.d;
+	for (size_t i = 0; i < lupi_dataset_rows(ds); i++) {
+		if (svm->k == 1) {
+			classes[i] = decision_of(svm, 0, x + i * d) > 0;
+			continue;
+		}
+		/* one-vs-rest: the largest decision value, first on ties */
+		double best = -HUGE_VAL;
+		classes[i] = 0;
+		for (size_t c = 0; c < svm->k; c++) {
+			double v = decision_of(svm, c, x + i * d);
+			if (v > best) {
+				best = v;
+				classes[i] = (int32_t)c;
+			}
+		}
+	}
 	return LUPI_OK;
 }
 
@@ -703,36 +741,45 @@ int lupi_svm_correcting(const lupi_svm *svm, const lupi_dataset *ds,
 			     "lupi_svm_correcting"));
 	const float *x = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
 	const uint8_t *mask = lupi_dataset_mask(ds);
+	size_t d = svm->m[0].cor.d;
 	for (size_t i = 0; i < lupi_dataset_rows(ds); i++)
-		out[i] = mask && !mask[i]
-				 ? NAN
-				 : lupi__expansion_eval(&svm->cor,
-							svm->opt.priv_kernel,
-							svm->opt.priv_width,
-							x + i * svm->cor.d) +
-					   svm->bstar;
+		for (size_t c = 0; c < svm->k; c++) {
+			const lupi__svm_machine *mc = &svm->m[c];
+			out[i * svm->k + c] =
+				mask && !mask[i]
+					? NAN
+					: lupi__expansion_eval(
+						  &mc->cor, svm->opt.priv_kernel,
+						  svm->opt.priv_width,
+						  x + i * d) +
+						  mc->bstar;
+		}
 	return LUPI_OK;
 }
 
-int lupi_svm_info(const lupi_svm *svm, double *b, double *bstar,
-		  double *objective, double *violation, uint64_t *iterations,
-		  size_t *support)
+int lupi_svm_info(const lupi_svm *svm, size_t machine, double *b,
+		  double *bstar, double *objective, double *violation,
+		  uint64_t *iterations, size_t *support)
 {
 	LUPI__CHECK_NULL(svm);
 	if (!svm->fitted)
 		return lupi__err(LUPI_ESTATE, "lupi_svm_info: the SVM+ is not "
 				 "fitted");
+	if (machine >= svm->k)
+		return lupi__err(LUPI_ERANGE, "lupi_svm_info: machine %zu of "
+				 "%zu", machine, svm->k);
+	const lupi__svm_machine *mc = &svm->m[machine];
 	if (b)
-		*b = svm->b;
+		*b = mc->b;
 	if (bstar)
-		*bstar = svm->bstar;
+		*bstar = mc->bstar;
 	if (objective)
-		*objective = svm->objective;
+		*objective = mc->objective;
 	if (violation)
-		*violation = svm->violation;
+		*violation = mc->violation;
 	if (iterations)
-		*iterations = svm->iterations;
+		*iterations = mc->iterations;
 	if (support)
-		*support = svm->dec.n;
+		*support = mc->dec.n;
 	return LUPI_OK;
 }

@@ -544,10 +544,22 @@ int lupi_teacher_outputs(const lupi_teacher *t, const lupi_dataset *ds,
 	LUPI__CHECK_NULL(out);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "n is 0");
+	size_t count, bytes;
+	if (lupi__mul_overflow(n, sizeof *idx, &bytes) ||
+	    lupi__mul_overflow(n, t->k, &count) ||
+	    lupi__mul_overflow(count, sizeof *out, &bytes))
+		return lupi__err(LUPI_ERANGE, "n = %zu samples of %zu outputs "
+				 "overflow the address space", n, t->k);
 	LUPI__TRY(check_indices(ds, idx, n));
 	lupi__combine w = {0};
 	int rc = lupi__teacher_batch(t, ds, idx, n, out, has_output, &w);
 	lupi__combine_free(&w);
+	size_t where;
+	if (rc == LUPI_OK && !lupi__all_finite(out, count, &where))
+		return lupi__err(LUPI_ENONFINITE, "teacher output %zu of "
+				 "sample %zu (index %zu) is not finite",
+				 where % t->k, where / t->k,
+				 idx[where / t->k]);
 	return rc;
 }
 

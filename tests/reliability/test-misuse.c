@@ -632,6 +632,14 @@ DS_ACCESSOR(dataset_mask, lupi_dataset_mask(ds) != NULL)
 DS_ACCESSOR(dataset_labels, lupi_dataset_labels(ds) != NULL)
 DS_ACCESSOR(dataset_targets, lupi_dataset_targets(ds) != NULL)
 DS_ACCESSOR(dataset_weights, lupi_dataset_weights(ds) != NULL)
+DS_ACCESSOR(dataset_label_mask, lupi_dataset_label_mask(ds) != NULL)
+/* The fixture's dataset keeps no mask: the valid call removes none. */
+static int c_set_label_mask(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->ds, P(1) = NULL, 0;
+	return lupi_dataset_set_label_mask(P(0), P(1));
+}
 
 static int c_subset(fix *f, val *v, int init)
 {
@@ -921,6 +929,22 @@ static int c_evaluate(fix *f, val *v, int init)
 		return P(0) = f->model, P(1) = f->ds,
 		       v[2].i = LUPI_METRIC_LOGLOSS, P(3) = &f->value, 0;
 	return lupi_model_evaluate(P(0), P(1), I(2), P(3));
+}
+static int c_evaluate_columns(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->model, P(1) = f->ds,
+		       v[2].i = LUPI_METRIC_ACCURACY, P(3) = f->idx,
+		       Z(4) = K, P(5) = &f->value, 0;
+	return lupi_model_evaluate_columns(P(0), P(1), I(2), P(3), Z(4),
+					   P(5));
+}
+/* dst = src: a no-op that leaves the fixture as it is. */
+static int c_copy_params(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->model, P(1) = f->model, 0;
+	return lupi_model_copy_params(P(0), P(1));
 }
 static int c_confusion(fix *f, val *v, int init)
 {
@@ -1480,6 +1504,10 @@ static const row rows[] = {
 	{"lupi_dataset_labels", "ni", c_dataset_labels},
 	{"lupi_dataset_targets", "ni", c_dataset_targets},
 	{"lupi_dataset_weights", "ni", c_dataset_weights},
+	{"lupi_dataset_set_label_mask", "pn", c_set_label_mask},
+	{"lupi_dataset_label_mask", "ni", c_dataset_label_mask},
+	{"lupi_model_evaluate_columns", "ppipzp", c_evaluate_columns},
+	{"lupi_model_copy_params", "pp", c_copy_params},
 	{"lupi_dataset_subset", "ppzD", c_subset},
 	{"lupi_dataset_split_indices", "pduipp", c_split_indices},
 	{"lupi_dataset_split", "pduiDD", c_split},
