@@ -272,8 +272,9 @@ int main(int argc, char **argv)
 	experiment("Forget class 0", proto, orig, orig_sec, orig_steps, &S,
 		   uep, shards);
 	printf("\nacc F/R/T: accuracy on the forget, retain and test sets; "
-	       "AUC F, TPR.1%%, TPR1%%: loss-threshold attack, forget set vs held-out "
-	       "samples (TPR at 0.1%% and 1%% FPR); /retr: time relative to retraining.\n");
+	       "AUC F, TPR.1%%, TPR1%%: loss-threshold attack, forget set vs "
+	       "held-out samples (TPR at 0.1%% and 1%% FPR); /retr: time "
+	       "relative to retraining.\n");
 	free(hi);
 	free(fi);
 	lupi_dataset_free(fresh);

@@ -880,7 +880,12 @@ LUPI_API int lupi_loss_get_double(const lupi_loss *loss, int key,
 /**
  * Restricts the teacher term to output columns cols[0..n) (copied); n 0
  * (cols may then be NULL) restores all columns. For KD the restricted columns are renormalised
- * as their own distribution. @return LUPI_OK; LUPI_EINVAL (NULL loss,
+ * as their own distribution. For LUPI_LOSS_HARD (since 0.3) the columns
+ * restrict the label term instead: a softmax over those columns (the label
+ * must be one of them: LUPI_ERANGE naming the sample), or the squared
+ * error over them for regression targets; a binary task has no columns
+ * (LUPI_EINVAL from lupi_loss_eval). The label term of the other kinds
+ * uses every output. @return LUPI_OK; LUPI_EINVAL (NULL loss,
  * cols NULL with n > 0, a repeated column); LUPI_ENOMEM. A column >= k is
  * reported by lupi_loss_eval (LUPI_ESHAPE). @since 0.1
  */
@@ -892,6 +897,11 @@ LUPI_API int lupi_loss_set_columns(lupi_loss *loss, const size_t *cols,
  * n samples, k outputs: s (student outputs, n*k), t (teacher logits n*k, or
  * regression outputs; may be NULL for LUPI_LOSS_HARD), labels (n int32,
  * classification) or targets (n*k floats, regression) - the other NULL;
+ * since 0.3 both may be NULL when the loss reads neither (KD, LOGITS or
+ * REGRESSION at LAMBDA 1 without a filter; LUPI_EINVAL otherwise), and a
+ * label of -1 means "no label": that sample's label term is 0 and it keeps
+ * its teacher term (SEL and the filters need the label: none then), and a
+ * sample with neither has f_i = 0;
  * weights (n, or NULL for 1), has_teacher (n bytes, or NULL for all: where 0
  * the teacher term is skipped for that sample and it contributes its label
  * term alone, times NO_TEACHER_WEIGHT instead of 1-l). Writes the mean loss
@@ -1884,49 +1894,59 @@ LUPI_API int lupi_svm_set_double(lupi_svm *svm, int key, double value);
 LUPI_API int lupi_svm_get_double(const lupi_svm *svm, int key,
 				 double *value);
 /**
- * Fits the SVM+ on train (borrowed for the call): binary labels (a binary
- * dataset, or two classes: class 1 is the positive one), X and X* of every
- * sample (X only with PLAIN). Replaces an earlier fit. The solver stops at TOLERANCE or after
- * MAX_ITER steps (then lupi_svm_info() reports a violation above the
- * tolerance); both are successes.
- * @return LUPI_OK; LUPI_EINVAL (NULL, labels of one class only);
- *         LUPI_ESTATE (no X*); LUPI_ENOTSUP (not binary, a sample without
- *         X*, sample weights); LUPI_ENOMEM (the SVM+ is then not fitted).
- * @since 0.3
+ * Fits the SVM+ on train (borrowed for the call): class labels (binary,
+ * or K classes), X and X* of every sample (X only with PLAIN). Two classes
+ * make one machine (class 1 positive); K > 2 classes make K machines, one
+ * per class against the rest. Replaces an earlier fit. The solver stops
+ * at TOLERANCE or after MAX_ITER steps (then lupi_svm_info() reports a
+ * violation above the tolerance); both are successes.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, a class with no or all samples);
+ *         LUPI_ESTATE (no X*); LUPI_ENOTSUP (no class labels, more than
+ *         65536 classes, a sample without X*, sample weights): these
+ *         leave an earlier fit in place; LUPI_ENOMEM (the SVM+ is then
+ *         not fitted). @since 0.3
  */
 LUPI_API int lupi_svm_fit(lupi_svm *svm, const lupi_dataset *train);
+/** The number of machines of a fitted SVM+ (1 for two classes, else K);
+ * 0 when svm is NULL or not fitted. @since 0.3 */
+LUPI_API size_t lupi_svm_machines(const lupi_svm *svm);
 /**
  * Decision values f(x) = sum_i a_i y_i K(x_i, x) + b on the regular
- * features of ds (n doubles into out; ds borrowed for the call).
+ * features of ds (n * lupi_svm_machines() doubles into out, sample-major;
+ * ds borrowed for the call).
  * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (not fitted);
  *         LUPI_ESHAPE (another feature count). @since 0.3
  */
 LUPI_API int lupi_svm_decision(const lupi_svm *svm, const lupi_dataset *ds,
 			       double *out);
 /**
- * Classes (1 where the decision value is > 0, else 0; n int32 into
- * classes). @return as lupi_svm_decision(). @since 0.3
+ * Classes (n int32 into classes): for two classes 1 where the decision
+ * value is > 0, else 0; for K the machine with the largest value (the
+ * first on ties). @return as lupi_svm_decision(). @since 0.3
  */
 LUPI_API int lupi_svm_predict(const lupi_svm *svm, const lupi_dataset *ds,
 			      int32_t *classes);
 /**
  * Values of the correcting function phi(x*) on the privileged features of
- * ds (n doubles; NaN for a sample without X*): on the training set, the
+ * ds (n * lupi_svm_machines() doubles as in lupi_svm_decision(); NaN for
+ * a sample without X*): on the training set, the
  * slacks SVM+ assigned. @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE
  * (not fitted, a PLAIN fit, or ds without X*); LUPI_ESHAPE. @since 0.3
  */
 LUPI_API int lupi_svm_correcting(const lupi_svm *svm, const lupi_dataset *ds,
 				 double *out);
 /**
- * The fitted offsets b and b*, the dual objective at the solution, the
- * largest KKT violation left, the solver steps and the number of support
- * vectors (samples with a_i > 0). Every output pointer may be NULL.
- * @return LUPI_OK; LUPI_EINVAL (svm NULL); LUPI_ESTATE (not fitted).
- * @since 0.3
+ * Of one machine (0 .. lupi_svm_machines() - 1): the fitted offsets b and
+ * b*, the dual objective at the solution, the largest KKT violation left,
+ * the solver steps and the number of support vectors (samples with
+ * a_i > 0). Every output pointer may be NULL.
+ * @return LUPI_OK; LUPI_EINVAL (svm NULL); LUPI_ESTATE (not fitted);
+ *         LUPI_ERANGE (no such machine). @since 0.3
  */
-LUPI_API int lupi_svm_info(const lupi_svm *svm, double *b, double *bstar,
-			   double *objective, double *violation,
-			   uint64_t *iterations, size_t *support);
+LUPI_API int lupi_svm_info(const lupi_svm *svm, size_t machine, double *b,
+			   double *bstar, double *objective,
+			   double *violation, uint64_t *iterations,
+			   size_t *support);
 /**
  * Saves a fitted SVM+ (options, offsets, solver record and both kernel
  * expansions) to path atomically, as lupi_model_save() does. Loaded

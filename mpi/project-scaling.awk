@@ -1,4 +1,5 @@
-# inputs: t1 = seconds per step on 1 rank (global batch B), S = bytes per
+# The projection of doc/scaling.md: awk -f mpi/project-scaling.awk
+# Inputs: t1 = seconds per step on 1 rank (global batch B), S = bytes per
 # step, a = latency per message (s), bw = bytes/s of one link (from the
 # 2-rank minimum: at p = 2 the ring moves S once, T = S / bw)
 BEGIN {

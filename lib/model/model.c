@@ -313,6 +313,12 @@ int lupi_model_init(lupi_model *m)
 	m->has_std = 0;
 	m->batch_n = 0;
 	memset(&m->privacy, 0, sizeof m->privacy);
+	/* a fit position left by lupi_model_resume belongs to the old
+	 * weights */
+	if (m->resume_free != NULL)
+		m->resume_free(m->resume);
+	m->resume = NULL;
+	m->resume_free = NULL;
 	return LUPI_OK;
 }
 

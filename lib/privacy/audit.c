@@ -16,13 +16,18 @@ static int logits_of(const lupi_model *m, const lupi_dataset *ds, float *out)
 	if (lupi_dataset_task(ds) != m->task)
 		return lupi__err(LUPI_ESTATE, "the dataset has no targets of "
 				 "the model's task");
+	size_t k = m->task == LUPI_TASK_BINARY ? 2 : m->n_out;
+	if (lupi_dataset_outputs(ds) != k)
+		return lupi__err(LUPI_ESHAPE, "the dataset has %zu outputs, "
+				 "the model %zu", lupi_dataset_outputs(ds), k);
 	if (lupi_dataset_dim(ds, m->opt.view) != m->n_in)
 		return lupi__err(LUPI_ESHAPE, "the dataset's view has %zu "
 				 "features, the model %zu inputs",
 				 lupi_dataset_dim(ds, m->opt.view), m->n_in);
 	const float *rows;
 	float *owned;
-	LUPI__TRY(lupi__privacy_rows(ds, m->opt.view, &rows, &owned));
+	LUPI__TRY(lupi__privacy_rows(ds, m->opt.view, m->n_in, &rows,
+				     &owned));
 	int rc = lupi_model_predict(m, rows, lupi_dataset_rows(ds), m->n_in,
 				    LUPI_PREDICT_LOGITS, out);
 	lupi__free(owned);

@@ -85,12 +85,16 @@ int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
 	return LUPI_OK;
 }
 
-int lupi__privacy_rows(const lupi_dataset *ds, int view, const float **rows,
-		       float **owned)
+int lupi__privacy_rows(const lupi_dataset *ds, int view, size_t n_in,
+		       const float **rows, float **owned)
 {
 	*rows = NULL;
 	*owned = NULL;
 	size_t n = lupi_dataset_rows(ds);
+	if (lupi_dataset_dim(ds, view) != n_in)
+		return lupi__err(LUPI_ESHAPE, "the dataset's view has %zu "
+				 "features, the model %zu inputs",
+				 lupi_dataset_dim(ds, view), n_in);
 	if (view != LUPI_VIEW_REGULAR &&
 	    lupi_dataset_privileged_count(ds) != n)
 		return lupi__err(LUPI_ESTATE, "the model reads X*, which %zu "
@@ -196,7 +200,8 @@ int lupi_pate_votes(const lupi_teacher *t, const lupi_dataset *pub,
 		}
 		const float *rows;
 		float *owned;
-		rc = lupi__privacy_rows(pub, m->opt.view, &rows, &owned);
+		rc = lupi__privacy_rows(pub, m->opt.view, m->n_in, &rows,
+					&owned);
 		if (rc == LUPI_OK)
 			rc = lupi_model_predict_class(m, rows, n, m->n_in, cls);
 		lupi__free(owned);

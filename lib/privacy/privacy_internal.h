@@ -107,9 +107,10 @@ int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
 int lupi__privacy_check_proto(const lupi_model *proto, const lupi_dataset *ds);
 /* The rows of ds that a model with the given view reads (n x dim): a
  * borrowed pointer, or a malloc'd concatenation in *owned (freed by the
- * caller) for LUPI_VIEW_BOTH. LUPI_ESTATE when a sample lacks X*. */
-int lupi__privacy_rows(const lupi_dataset *ds, int view, const float **rows,
-		       float **owned);
+ * caller) for LUPI_VIEW_BOTH. LUPI_ESHAPE unless the view has n_in
+ * columns; LUPI_ESTATE when a sample lacks X*. */
+int lupi__privacy_rows(const lupi_dataset *ds, int view, size_t n_in,
+		       const float **rows, float **owned);
 /* RDP of order alpha of one data-independent PATE query (mechanism
  * LUPI_PATE_*): GNMax alpha / sigma^2 (a Gaussian mechanism of L2
  * sensitivity sqrt 2, lupi__dp_rdp at q = 1 and sigma / sqrt 2); the

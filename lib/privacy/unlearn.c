@@ -160,7 +160,8 @@ static int logits_of(const lupi_model *m, const lupi_dataset *ds, float *out)
 {
 	const float *rows;
 	float *owned;
-	LUPI__TRY(lupi__privacy_rows(ds, m->opt.view, &rows, &owned));
+	LUPI__TRY(lupi__privacy_rows(ds, m->opt.view, m->n_in, &rows,
+				     &owned));
 	int rc = lupi_model_predict(m, rows, lupi_dataset_rows(ds), m->n_in,
 				    LUPI_PREDICT_LOGITS, out);
 	lupi__free(owned);

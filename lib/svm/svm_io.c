@@ -5,9 +5,11 @@
  *   magic[8] = 89 'L' 'S' 'V' 'M' '\r' '\n' 1a, u16 major = 1, u16 minor = 0,
  *   u32 flags = 0, u64 body length, body, u32 CRC-32C of all before it.
  *   body: u32 kernel, u32 priv_kernel, f64 C, gamma, width, priv_width,
- *   tolerance, i64 max_iter, cache_bytes, u32 plain, f64 b, b*, objective, violation,
- *   u64 iterations, then the decision and the correcting expansion, each
- *   u64 count, u64 dim, count f64 coefficients, count*dim f32 rows.
+ *   tolerance, i64 max_iter, cache_bytes, u32 plain, u64 machines (1 for
+ *   two classes, else one per class, one-vs-rest), then per machine f64 b,
+ *   b*, objective, violation, u64 iterations, the decision and the
+ *   correcting expansion, each u64 count, u64 dim, count f64
+ *   coefficients, count*dim f32 rows.
  *
  * The loader checks the length, the checksum and every size against the
  * body before it allocates.
@@ -22,7 +24,8 @@ static const unsigned char magic[8] = {0x89, 'L', 'S', 'V', 'M', '\r', '\n',
 #define IO_MAJOR 1
 #define IO_MINOR 0
 #define HEAD 24u /* magic, major, minor, flags, body length */
-#define FIXED (2 * 4 + 5 * 8 + 2 * 8 + 4 + 4 * 8 + 8)
+#define FIXED (2 * 4 + 5 * 8 + 2 * 8 + 4 + 8)
+#define MACHINE_FIXED (4 * 8 + 8)
 
 static unsigned char *put_u32(unsigned char *p, uint32_t v)
 {
@@ -85,7 +88,10 @@ static unsigned char *put_expansion(unsigned char *p, const lupi__expansion *e)
 
 int lupi__svm_serialize(const lupi_svm *s, unsigned char **buf, size_t *size)
 {
-	size_t body = FIXED + expansion_bytes(&s->dec) + expansion_bytes(&s->cor);
+	size_t body = FIXED;
+	for (size_t c = 0; c < s->k; c++)
+		body += MACHINE_FIXED + expansion_bytes(&s->m[c].dec) +
+			expansion_bytes(&s->m[c].cor);
 	size_t total = HEAD + body + 4;
 	unsigned char *b = lupi__malloc(total);
 	if (b == NULL)
@@ -111,13 +117,17 @@ int lupi__svm_serialize(const lupi_svm *s, unsigned char **buf, size_t *size)
 	p = put_u64(p, (uint64_t)o->max_iter);
 	p = put_u64(p, (uint64_t)o->cache_bytes);
 	p = put_u32(p, (uint32_t)o->plain);
-	p = put_f64(p, s->b);
-	p = put_f64(p, s->bstar);
-	p = put_f64(p, s->objective);
-	p = put_f64(p, s->violation);
-	p = put_u64(p, s->iterations);
-	p = put_expansion(p, &s->dec);
-	p = put_expansion(p, &s->cor);
+	p = put_u64(p, s->k);
+	for (size_t c = 0; c < s->k; c++) {
+		const lupi__svm_machine *m = &s->m[c];
+		p = put_f64(p, m->b);
+		p = put_f64(p, m->bstar);
+		p = put_f64(p, m->objective);
+		p = put_f64(p, m->violation);
+		p = put_u64(p, m->iterations);
+		p = put_expansion(p, &m->dec);
+		p = put_expansion(p, &m->cor);
+	}
 	put_u32(p, lupi__crc32c(0, b, (size_t)(p - b)));
 	*buf = b;
 	*size = total;
@@ -196,22 +206,43 @@ static int parse_body(const unsigned char *p, size_t left, lupi_svm *s)
 	LUPI__TRY(load_int(s, LUPI_SVM_OPT_CACHE_BYTES,
 			   (int64_t)get_u64(p + 56)));
 	LUPI__TRY(load_int(s, LUPI_SVM_OPT_PLAIN, get_u32(p + 64)));
-	s->b = get_f64(p + 68);
-	s->bstar = get_f64(p + 76);
-	s->objective = get_f64(p + 84);
-	s->violation = get_f64(p + 92);
-	s->iterations = get_u64(p + 100);
-	if (!isfinite(s->b) || !isfinite(s->bstar))
-		return lupi__err(LUPI_EFORMAT, "svm file: b or b* is not "
-				 "finite");
-	s->converged = s->violation < s->opt.tol;
+	uint64_t k = get_u64(p + 68);
 	p += FIXED;
 	left -= FIXED;
-	LUPI__TRY(get_expansion(&p, &left, &s->dec));
-	LUPI__TRY(get_expansion(&p, &left, &s->cor));
+	if (k == 0 || k == 2 || k > LUPI__SVM_MAX_CLASSES ||
+	    k > left / MACHINE_FIXED)
+		return lupi__err(LUPI_EFORMAT, "svm file: %llu machines",
+				 (unsigned long long)k);
+	s->m = lupi__calloc((size_t)k, sizeof *s->m);
+	if (s->m == NULL)
+		return lupi__err(LUPI_ENOMEM, "svm file: out of memory");
+	s->k = (size_t)k;
+	for (size_t c = 0; c < s->k; c++) {
+		lupi__svm_machine *m = &s->m[c];
+		if (left < MACHINE_FIXED)
+			return lupi__err(LUPI_EFORMAT, "svm file: truncated "
+					 "machine %zu", c);
+		m->b = get_f64(p);
+		m->bstar = get_f64(p + 8);
+		m->objective = get_f64(p + 16);
+		m->violation = get_f64(p + 24);
+		m->iterations = get_u64(p + 32);
+		if (!isfinite(m->b) || !isfinite(m->bstar))
+			return lupi__err(LUPI_EFORMAT, "svm file: b or b* is "
+					 "not finite");
+		p += MACHINE_FIXED;
+		left -= MACHINE_FIXED;
+		LUPI__TRY(get_expansion(&p, &left, &m->dec));
+		LUPI__TRY(get_expansion(&p, &left, &m->cor));
+		/* every machine sees the same spaces */
+		if (m->dec.d != s->m[0].dec.d || m->cor.d != s->m[0].cor.d ||
+		    m->dec.d == 0 || (m->cor.d == 0) != (s->opt.plain != 0))
+			return lupi__err(LUPI_EFORMAT, "svm file: machine %zu "
+					 "has other dimensions", c);
+	}
 	if (left != 0)
 		return lupi__err(LUPI_EFORMAT, "svm file: %zu bytes after the "
-				 "expansions", left);
+				 "machines", left);
 	s->fitted = 1;
 	return LUPI_OK;
 }

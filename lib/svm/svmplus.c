@@ -624,7 +624,7 @@ int lupi_svm_fit(lupi_svm *svm, const lupi_dataset *train)
 	if (lupi_dataset_weights(train) != NULL)
 		return lupi__err(LUPI_ENOTSUP, "lupi_svm_fit: sample weights "
 				 "are not supported");
-	size_t classes;
+	size_t classes = 0;
 	LUPI__TRY(classes_of(train, &classes));
 	const int32_t *lab = lupi_dataset_labels(train);
 	clear_fit(svm);

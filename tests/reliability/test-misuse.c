@@ -1684,38 +1684,15 @@ static int is_out(char k)
 static const struct known {
 	const char *fn, *what, *why;
 } known[] = {
-	{"lupi_dataset_sample", "argument 2 = 1844", "n = SIZE_MAX: writes "
-	 "past idx (no bound on n * sizeof(size_t))"},
-	{"lupi_dataset_sample", "argument 2 = 4611", "n overflowing n * "
-	 "sizeof(size_t): writes past idx"},
-	{"lupi_dataset_sample", "argument 2 = 9223", "n overflowing n * "
-	 "sizeof(size_t): writes past idx"},
-	{"lupi_dataset_sample", "argument 2 = 2305", "n overflowing n * "
-	 "sizeof(size_t): writes past idx"},
-	{"lupi_rnd_observe", "argument 3 = big", "n * d overflows or n * d * "
-	 "4 does: reads past x"},
-	{"lupi_rnd_rewards", "argument 3 = big", "n * 4 overflows: reads past "
-	 "scores"},
-	{"lupi_rnd_normalize", "argument 3 = big", "n * d overflows or n * d * "
-	 "4 does: reads past x"},
-	{"lupi_dataset_subset", "argument 3 = big", "n = SIZE_MAX or "
-	 "another n above 2^32: reads idx past its end (ASan)"},
-	{"lupi_teacher_outputs", "argument 4 = big", "n = SIZE_MAX or "
-	 "another n above 2^32: reads idx past its end (ASan)"},
-	{"lupi_student_gradient", "argument 6 = big", "a batch of 2^59 "
-	 "samples: asks malloc for 7e18 bytes (no bound on n; ASan aborts "
-	 "on such a request, a plain build gets LUPI_ENOMEM)"},
-	{"lupi_dataset_split", "argument 5 NULL", "first NULL: *second is "
-	 "not set to NULL"},
-	{"lupi_dataset_split", "argument 6 NULL", "second NULL: *first is "
-	 "not set to NULL"},
+	{NULL, NULL, NULL}, /* none: every known break is fixed */
 };
 
 static const struct known *is_known(const char *fn, const char *what)
 {
 	for (size_t i = 0; i < COUNT(known); i++) {
-		const char *k = known[i].what, *big = strstr(k, "big");
-		if (strcmp(known[i].fn, fn) != 0)
+		const char *k = known[i].what;
+		const char *big = k != NULL ? strstr(k, "big") : NULL;
+		if (known[i].fn == NULL || strcmp(known[i].fn, fn) != 0)
 			continue;
 		if (big != NULL && strncmp(k, what, (size_t)(big - k)) == 0 &&
 		    strtoull(what + (big - k), NULL, 10) > UINT32_MAX)

@@ -111,6 +111,12 @@ START_TEST(loss_scores_match_log_loss)
 	ck_assert_int_eq(lupi_model_evaluate(m, ds, LUPI_METRIC_LOGLOSS, &ll),
 			 LUPI_OK);
 	ck_assert_msg(fabs(mean - ll) < 1e-5 * (1 + ll), "%g vs %g", mean, ll);
+	/* labels of 3 classes for a 2-class model */
+	int32_t y3[200];
+	memcpy(y3, lupi_dataset_labels(ds), sizeof y3);
+	y3[0] = 2;
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 3, y3), LUPI_OK);
+	ck_assert_int_eq(lupi_mia_loss_scores(m, ds, s), LUPI_ESHAPE);
 	lupi_model_free(m);
 	lupi_dataset_free(ds);
 }

@@ -256,6 +256,12 @@ START_TEST(teachers_votes_student)
 			 LUPI_ERANGE);
 	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_CONFIDENT, 1.0, 1.0, 5, 6,
 					   1e-5, &acc), LUPI_ERANGE);
+	/* a public set of another width */
+	float wide[2 * (D + 1)] = {0};
+	lupi_dataset *pw = NULL;
+	ck_assert_int_eq(lupi_dataset_create(2, D + 1, wide, &pw), LUPI_OK);
+	ck_assert_int_eq(lupi_pate_votes(t, pw, votes), LUPI_ESHAPE);
+	lupi_dataset_free(pw);
 	for (size_t i = 0; i < 300; i++)
 		lab[i] = -1;
 	ck_assert_int_eq(lupi_pate_fit_student(student, pub, lab, NULL, NULL,

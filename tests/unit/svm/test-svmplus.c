@@ -193,13 +193,13 @@ START_TEST(test_kkt)
 				       tol);
 		ck_assert_int_eq(lupi_svm_fit(s, set), LUPI_OK);
 		double b, bs, obj, viol;
-		ck_assert_int_eq(lupi_svm_info(s, &b, &bs, &obj, &viol, NULL,
+		ck_assert_int_eq(lupi_svm_info(s, 0, &b, &bs, &obj, &viol, NULL,
 					       NULL),
 				 LUPI_OK);
 		ck_assert(viol < tol);
 		double *K = gram(x, N, D, kinds[v], 0.3);
 		double *Ks = gram(xs, N, DS, kinds[1 - v], 0.7);
-		const double *a = s->alpha, *bt = s->beta;
+		const double *a = s->m[0].alpha, *bt = s->m[0].beta;
 		double ey = 0, eu = 0, dual = 0;
 		double dec[N], cor[N];
 		ck_assert_int_eq(lupi_svm_decision(s, set, dec), LUPI_OK);
@@ -272,7 +272,7 @@ START_TEST(test_limit_csvm)
 	ck_assert_int_eq(lupi_svm_fit(p, test), LUPI_OK); /* no X* needed */
 	ck_assert_int_eq(lupi_svm_fit(p, set), LUPI_OK);
 	double pb, pobj, pd[NT];
-	ck_assert_int_eq(lupi_svm_info(p, &pb, NULL, &pobj, NULL, NULL, NULL),
+	ck_assert_int_eq(lupi_svm_info(p, 0, &pb, NULL, &pobj, NULL, NULL, NULL),
 			 LUPI_OK);
 	ck_assert_double_eq_tol(pb, r.b, 1e-6);
 	ck_assert_double_eq_tol(pobj, r.obj, 1e-6 * r.obj);
@@ -292,7 +292,7 @@ START_TEST(test_limit_csvm)
 				       1e-8);
 		ck_assert_int_eq(lupi_svm_fit(s, set), LUPI_OK);
 		double b, obj, dec[N], cor[N], dt[NT], err = 0;
-		ck_assert_int_eq(lupi_svm_info(s, &b, NULL, &obj, NULL, NULL,
+		ck_assert_int_eq(lupi_svm_info(s, 0, &b, NULL, &obj, NULL, NULL,
 					       NULL),
 				 LUPI_OK);
 		ck_assert_int_eq(lupi_svm_decision(s, set, dec), LUPI_OK);
@@ -358,7 +358,7 @@ static void check_shared(int constant)
 			       0.5, C, constant ? 1 : 1e7, 1e-9);
 	ck_assert_int_eq(lupi_svm_fit(s, set), LUPI_OK);
 	double b, bs, obj, dec[N], cor[N], dt[NT];
-	ck_assert_int_eq(lupi_svm_info(s, &b, &bs, &obj, NULL, NULL, NULL),
+	ck_assert_int_eq(lupi_svm_info(s, 0, &b, &bs, &obj, NULL, NULL, NULL),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_svm_decision(s, set, dec), LUPI_OK);
 	ck_assert_int_eq(lupi_svm_correcting(s, set, cor), LUPI_OK);
@@ -555,7 +555,14 @@ START_TEST(test_errors)
 	ck_assert_int_eq(lupi_dataset_set_privileged(plain, 1, xs, NULL),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_dataset_set_labels(plain, 3, k3), LUPI_OK);
+	ck_assert_int_eq(lupi_svm_fit(s, plain), LUPI_OK); /* one-vs-rest */
+	ck_assert_uint_eq(lupi_svm_machines(s), 3);
+	ck_assert_int_eq(lupi_svm_info(s, 3, NULL, NULL, NULL, NULL, NULL,
+				       NULL),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_dataset_set_targets(plain, 1, xs), LUPI_OK);
 	ck_assert_int_eq(lupi_svm_fit(s, plain), LUPI_ENOTSUP);
+	ck_assert_uint_eq(lupi_svm_machines(s), 3); /* refused: unchanged */
 	ck_assert_int_eq(lupi_dataset_set_binary_labels(plain, y), LUPI_OK);
 	ck_assert_int_eq(lupi_svm_fit(s, plain), LUPI_OK);
 	lupi_dataset *narrow = NULL;
@@ -605,6 +612,70 @@ START_TEST(test_alloc_failure)
 }
 END_TEST
 
+/* K > 2 classes: machine c is the binary SVM+ of class c against the rest,
+ * bit for bit, and the class is the largest of their decision values. */
+START_TEST(test_one_vs_rest)
+{
+	enum { K = 3 };
+	float x[N * D], xs[N * 2];
+	int32_t y01[N], yk[N], yc[N];
+	draw(N, D, 51, 0, x, y01, xs, 2);
+	for (size_t i = 0; i < N; i++)
+		yk[i] = x[i * D + 1] > 0.5f ? 2 : y01[i];
+	lupi_dataset *set = make(N, D, x, y01, 2, xs);
+	ck_assert_int_eq(lupi_dataset_set_labels(set, K, yk), LUPI_OK);
+	lupi_svm *s = svm_with(LUPI_SVM_KERNEL_RBF, 0.3, LUPI_SVM_KERNEL_RBF,
+			       0.5, 1, 1, 1e-4);
+	ck_assert_int_eq(lupi_svm_fit(s, set), LUPI_OK);
+	ck_assert_uint_eq(lupi_svm_machines(s), K);
+	double dk[N * K], cdk[N * K], d1[N], c1[N];
+	int32_t pk[N];
+	ck_assert_int_eq(lupi_svm_decision(s, set, dk), LUPI_OK);
+	ck_assert_int_eq(lupi_svm_correcting(s, set, cdk), LUPI_OK);
+	ck_assert_int_eq(lupi_svm_predict(s, set, pk), LUPI_OK);
+	for (int c = 0; c < K; c++) {
+		for (size_t i = 0; i < N; i++)
+			yc[i] = yk[i] == c;
+		lupi_dataset *bin = make(N, D, x, yc, 2, xs);
+		lupi_svm *b = svm_with(LUPI_SVM_KERNEL_RBF, 0.3,
+				       LUPI_SVM_KERNEL_RBF, 0.5, 1, 1, 1e-4);
+		ck_assert_int_eq(lupi_svm_fit(b, bin), LUPI_OK);
+		ck_assert_int_eq(lupi_svm_decision(b, bin, d1), LUPI_OK);
+		ck_assert_int_eq(lupi_svm_correcting(b, bin, c1), LUPI_OK);
+		for (size_t i = 0; i < N; i++) {
+			ck_assert_double_eq(dk[i * K + c], d1[i]);
+			ck_assert_double_eq(cdk[i * K + c], c1[i]);
+		}
+		lupi_svm_free(b);
+		lupi_dataset_free(bin);
+	}
+	size_t right = 0;
+	for (size_t i = 0; i < N; i++) {
+		int32_t best = 0;
+		for (int c = 1; c < K; c++)
+			if (dk[i * K + c] > dk[i * K + best])
+				best = c;
+		ck_assert_int_eq(pk[i], best);
+		right += pk[i] == yk[i];
+	}
+	ck_assert(right > N / 2); /* it learnt something */
+	/* the file keeps every machine */
+	void *buf;
+	size_t size;
+	lupi_svm *u = NULL;
+	ck_assert_int_eq(lupi_svm_save_memory(s, &buf, &size), LUPI_OK);
+	ck_assert_int_eq(lupi_svm_load_memory(buf, size, &u), LUPI_OK);
+	ck_assert_uint_eq(lupi_svm_machines(u), K);
+	double du[N * K];
+	ck_assert_int_eq(lupi_svm_decision(u, set, du), LUPI_OK);
+	ck_assert_mem_eq(dk, du, sizeof du);
+	lupi_free(buf);
+	lupi_svm_free(u);
+	lupi_svm_free(s);
+	lupi_dataset_free(set);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("svmplus");
@@ -617,6 +688,7 @@ int main(void)
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_alloc_failure);
+	tcase_add_test(tc, test_one_vs_rest);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }

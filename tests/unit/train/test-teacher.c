@@ -2,6 +2,7 @@
  * masks, the cache and cross-fitting. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "train/train_internal.h"
 #include "testutil.h"
@@ -394,6 +395,44 @@ START_TEST(model_member_and_masks)
 	lupi_teacher_free(tp);
 	lupi_model_free(m);
 	lupi_dataset_free(plain);
+	lupi_teacher_free(t);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* A member whose forward overflows float (weights near FLT_MAX times an
+ * input of 2) gives infinite logits: the outputs report it, naming the
+ * sample, fresh and cached, and a batch without that sample is fine. */
+START_TEST(non_finite_member_outputs_rejected)
+{
+	lupi_dataset *ds = make_ds(5, 3, NULL);
+	const float p[9] = {0.0f, 3e38f, 0.0f, 0.0f, 0.0f, 0.0f,
+			    0.0f, 0.0f, 0.0f};
+	lupi_model *m = linear(LUPI_TASK_CLASSIFICATION, 2, 3,
+			       LUPI_VIEW_REGULAR, p);
+	lupi_teacher *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_model(t, m, 1.0), LUPI_OK);
+	lupi_model_free(m);
+	/* Sample 1 has x[1] = 0 (logit 0), sample 2 x[1] = 2 (3e38 * 2). */
+	size_t ok_idx[1] = {1}, bad_idx[2] = {1, 2};
+	float out[6];
+	uint8_t has[2];
+	for (int cached = 0; cached < 2; cached++) {
+		if (cached)
+			ck_assert_int_eq(lupi_teacher_prepare(t, ds), LUPI_OK);
+		ck_assert_int_eq(lupi_teacher_outputs(t, ds, ok_idx, 1, out,
+						      has),
+				 LUPI_OK);
+		for (int c = 0; c < 3; c++)
+			ck_assert_float_eq(out[c], 0.0f);
+		ck_assert_int_eq(lupi_teacher_outputs(t, ds, bad_idx, 2, out,
+						      has),
+				 LUPI_ENONFINITE);
+		ck_assert_msg(strstr(lupi_errmsg(), "sample 1 (index 2)") !=
+				      NULL,
+			      "%s", lupi_errmsg());
+	}
 	lupi_teacher_free(t);
 	lupi_dataset_free(ds);
 }
@@ -812,6 +851,7 @@ int main(void)
 	tcase_add_test(tc, two_teachers_average_probabilities);
 	tcase_add_test(tc, binary_and_regression_combination);
 	tcase_add_test(tc, model_member_and_masks);
+	tcase_add_test(tc, non_finite_member_outputs_rejected);
 	tcase_add_test(tc, cache_matches_fresh_outputs);
 	tcase_add_test(tc, add_model_errors);
 	tcase_add_test(tc, crossfit_outputs_come_from_held_out_models);
