@@ -29,6 +29,13 @@
  * - SEL (Zhao & Zhu 2023): 1/2 (log p_C(s)_y - log p_C(t)_y)^2 at
  *   temperature 1; a sample whose label is not in C has no teacher term.
  * - REGRESSION: (1 - lambda) 1/2 |f - y|^2 + lambda 1/2 sum_C (f_j - t_j)^2.
+ * Labels (0.3): a label of -1 (a dataset's label mask) marks a sample
+ * without one: no label term, its teacher term as usual (none for SEL;
+ * filters do not apply), and f_i = 0 when it has no teacher term either.
+ * labels and targets may both be NULL when the loss reads neither
+ * (lupi__loss_needs_labels): every sample is then unlabelled. Columns of
+ * a HARD loss restrict its label term: softmax cross-entropy over C (the
+ * label must be in C), or 1/2 sum_C (f_j - y_j)^2 for targets.
  * The temperature is used by KD only. Binary tasks (k = 1 with labels) use
  * the two-class logits (0, s), so that softmax is (1 - sigmoid, sigmoid):
  * the label term is the binary cross-entropy on logits, KD compares the
