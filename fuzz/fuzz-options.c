@@ -1,5 +1,6 @@
-/* The options of every handle - model, layer, loss, reader, comparison -
- * driven by key, with actions in between (training steps, gradients, loss
+/* The options of every handle the option directory lists - model, layer,
+ * loss, reader, comparison, DP-SGD, SVM+, found by asking lupi_option_next()
+ * about handles 1..MAX_HANDLE - driven by key, with actions in between (training steps, gradients, loss
  * evaluations, student steps, a fit, a comparison, a clone, a load) that
  * run under whatever the options became. Every key of every handle is
  * tried on every handle. Properties:
@@ -28,6 +29,10 @@
  *                then a four-byte argument), 4 comparison, 5 layer (one
  *                more byte: the layer, % 4; the model has 3), 6 and 7 the
  *                option directory (by_key and by_name of the key)
+ *   op bit  7    instead, the object is the (bits 0-2 % count)-th handle
+ *                of the directory, in handle order (so DP-SGD and SVM+
+ *                too; a layer record reads its layer byte as above); a
+ *                handle this file cannot create only checks the lookup
  *   op bit  3    0 the int setter, 1 the double setter (handles without
  *                one take the double rounded to an integer)
  *   op bits 4-5  value: 0 eight raw bytes, 1 a one-byte index into a table
@@ -37,8 +42,10 @@
  *                description by b & 7: 0 minimum, 1 maximum, 2 default,
  *                3 just below the minimum, 4 just above the maximum, else
  *                the (b >> 3)-th of 32 steps inside the range
- *   key          b < 128: the (b % count)-th key of fuzz_option_keys()
- *                (every handle's keys, in handle order); else a key near
+ *   key          b < 128: the (b % count)-th key of the directory (every
+ *                handle's keys, handles 1..MAX_HANDLE in order, keys in key
+ *                order; for handles 1-5 the order of fuzz_option_keys()),
+ *                else a key near
  *                a handle's range: ((b >> 4) & 7) * 1000 + (b & 8 ? 100 :
  *                0) + {-1, 0, 1, 2, 11, 15, 16, 999}[b & 7]
  * At most 64 records are run. */
@@ -55,7 +62,8 @@
 #define DP 2
 #define LAYERS 3 /* two hidden layers and the output layer */
 #define MAX_RECORDS 64
-#define MAX_KEYS 256
+#define MAX_KEYS 1024
+#define MAX_HANDLE 63 /* handles asked of the directory: 1..MAX_HANDLE */
 
 /* clang-format off */
 static const double edge_doubles[] = {
@@ -78,6 +86,8 @@ typedef struct world {
 	lupi_loss *loss;
 	lupi_reader *reader;
 	lupi_compare *compare;
+	lupi_dp *dp;
+	lupi_svm *svm;
 	int64_t compare_epochs; /* EPOCHS of the comparison's prototypes */
 	size_t grid;            /* lambdas x temperatures of the comparison */
 	fuzz_reader_cfg cfg;
@@ -134,6 +144,24 @@ static int same_double(double a, double b)
 /* ---- the option directory, checked once ---------------------------------
  */
 
+/* The handles that have options, ascending: every h in 1..MAX_HANDLE for
+ * which lupi_option_next(h, NULL) is not NULL. */
+static size_t directory_handles(const int **out)
+{
+	static int handles[MAX_HANDLE];
+	static size_t n;
+	static int done;
+	if (!done) {
+		done = 1;
+		for (int h = 1; h <= MAX_HANDLE; h++)
+			if (lupi_option_next(h, NULL) != NULL)
+				handles[n++] = h;
+	}
+	*out = handles;
+	return n;
+}
+
+/* The LUPI_<PREFIX>_OPT_ of a handle this file knows, else NULL. */
 static const char *handle_prefix(int handle)
 {
 	switch (handle) {
@@ -145,14 +173,23 @@ static const char *handle_prefix(int handle)
 		return "READER";
 	case LUPI_HANDLE_COMPARE:
 		return "COMPARE";
-	default:
+	case LUPI_HANDLE_LAYER:
 		return "LAYER";
+	case LUPI_HANDLE_DP:
+		return "DP";
+	case LUPI_HANDLE_SVM:
+		return "SVM";
+	default:
+		return NULL;
 	}
 }
 
+/* Whether the handle has a double setter (an unknown handle may). */
 static int has_double(int handle)
 {
-	return handle == LUPI_HANDLE_MODEL || handle == LUPI_HANDLE_LOSS;
+	return handle == LUPI_HANDLE_MODEL || handle == LUPI_HANDLE_LOSS ||
+	       handle == LUPI_HANDLE_DP || handle == LUPI_HANDLE_SVM ||
+	       handle_prefix(handle) == NULL;
 }
 
 static int in_int_range(const lupi_option *o, int64_t v)
@@ -200,19 +237,22 @@ static void check_names(int handle, const lupi_option *o)
 	size_t n = strlen(o->name);
 	if (n == 0 || n >= 64)
 		fuzz_fail("an option name is empty or too long", o->key);
-	snprintf(full, sizeof full, "LUPI_%s_OPT_%s", handle_prefix(handle),
+	const char *prefix = handle_prefix(handle);
+	const int *hs;
+	size_t nh = directory_handles(&hs);
+	snprintf(full, sizeof full, "LUPI_%s_OPT_%s", prefix ? prefix : "",
 	         o->name);
 	for (size_t i = 0; i <= n; i++) {
 		char c = o->name[i];
 		loose[i] = c == '_' ? '-' : c >= 'A' && c <= 'Z' ? c + 32 : c;
 	}
 	if (lupi_option_by_name(handle, o->name) != o ||
-	    lupi_option_by_name(handle, full) != o ||
+	    (prefix != NULL && lupi_option_by_name(handle, full) != o) ||
 	    lupi_option_by_name(handle, loose) != o)
 		fuzz_fail("lupi_option_by_name does not find an option",
 		          o->key);
-	for (int other = LUPI_HANDLE_MODEL; other <= LUPI_HANDLE_LAYER;
-	     other++) {
+	for (size_t j = 0; j < nh; j++) {
+		int other = hs[j];
 		const lupi_option *x = lupi_option_by_name(other, o->name);
 		if (x != NULL && x->handle != other)
 			fuzz_fail("lupi_option_by_name crossed handles",
@@ -250,8 +290,22 @@ static void check_directory(void)
 	if (done)
 		return;
 	done = 1;
-	for (int h = LUPI_HANDLE_MODEL; h <= LUPI_HANDLE_LAYER; h++) {
-		int prev = 0;
+	const int *hs;
+	size_t nh = directory_handles(&hs);
+	/* Every handle of lupi.h is in the directory. */
+	static const int known[] = {LUPI_HANDLE_MODEL,   LUPI_HANDLE_LOSS,
+	                            LUPI_HANDLE_READER,  LUPI_HANDLE_COMPARE,
+	                            LUPI_HANDLE_LAYER,   LUPI_HANDLE_DP,
+	                            LUPI_HANDLE_SVM};
+	for (size_t i = 0; i < COUNT(known); i++) {
+		size_t j = 0;
+		while (j < nh && hs[j] != known[i])
+			j++;
+		if (j == nh)
+			fuzz_fail("a handle of lupi.h has no options", known[i]);
+	}
+	for (size_t i = 0; i < nh; i++) {
+		int h = hs[i], prev = 0;
 		for (const lupi_option *o = lupi_option_next(h, NULL); o != NULL;
 		     o = lupi_option_next(h, o)) {
 			check_option(h, o, prev);
@@ -266,6 +320,7 @@ static void check_directory(void)
 			          h);
 	}
 	if (lupi_option_next(0, NULL) != NULL ||
+	    lupi_option_next(MAX_HANDLE + 1, NULL) != NULL ||
 	    lupi_option_next(999, NULL) != NULL || /* no such handle */
 	    lupi_option_next(-1, NULL) != NULL ||
 	    lupi_option_by_name(0, "EPOCHS") != NULL)
@@ -293,6 +348,10 @@ static int set_int(const target *t, int key, int64_t v)
 		return lupi_reader_set_int(t->obj, key, v);
 	case LUPI_HANDLE_COMPARE:
 		return lupi_compare_set_int(t->obj, key, v);
+	case LUPI_HANDLE_DP:
+		return lupi_dp_set_int(t->obj, key, v);
+	case LUPI_HANDLE_SVM:
+		return lupi_svm_set_int(t->obj, key, v);
 	default:
 		return lupi_model_set_layer_int(t->obj, t->layer, key, v);
 	}
@@ -309,6 +368,10 @@ static int get_int(const target *t, int key, int64_t *v)
 		return lupi_reader_get_int(t->obj, key, v);
 	case LUPI_HANDLE_COMPARE:
 		return lupi_compare_get_int(t->obj, key, v);
+	case LUPI_HANDLE_DP:
+		return lupi_dp_get_int(t->obj, key, v);
+	case LUPI_HANDLE_SVM:
+		return lupi_svm_get_int(t->obj, key, v);
 	default:
 		return lupi_model_get_layer_int(t->obj, t->layer, key, v);
 	}
@@ -316,16 +379,30 @@ static int get_int(const target *t, int key, int64_t *v)
 
 static int set_double(const target *t, int key, double v)
 {
-	return t->handle == LUPI_HANDLE_MODEL
-	           ? lupi_model_set_double(t->obj, key, v)
-	           : lupi_loss_set_double(t->obj, key, v);
+	switch (t->handle) {
+	case LUPI_HANDLE_MODEL:
+		return lupi_model_set_double(t->obj, key, v);
+	case LUPI_HANDLE_DP:
+		return lupi_dp_set_double(t->obj, key, v);
+	case LUPI_HANDLE_SVM:
+		return lupi_svm_set_double(t->obj, key, v);
+	default:
+		return lupi_loss_set_double(t->obj, key, v);
+	}
 }
 
 static int get_double(const target *t, int key, double *v)
 {
-	return t->handle == LUPI_HANDLE_MODEL
-	           ? lupi_model_get_double(t->obj, key, v)
-	           : lupi_loss_get_double(t->obj, key, v);
+	switch (t->handle) {
+	case LUPI_HANDLE_MODEL:
+		return lupi_model_get_double(t->obj, key, v);
+	case LUPI_HANDLE_DP:
+		return lupi_dp_get_double(t->obj, key, v);
+	case LUPI_HANDLE_SVM:
+		return lupi_svm_get_double(t->obj, key, v);
+	default:
+		return lupi_loss_get_double(t->obj, key, v);
+	}
 }
 
 /* The option of this handle and type with this key, or NULL. */
@@ -483,8 +560,15 @@ static int decode_key(uint8_t b)
 {
 	static int keys[MAX_KEYS];
 	static size_t n;
-	if (n == 0)
-		n = fuzz_option_keys(keys, MAX_KEYS);
+	if (n == 0) {
+		const int *hs;
+		size_t nh = directory_handles(&hs);
+		for (size_t i = 0; i < nh; i++)
+			for (const lupi_option *o = lupi_option_next(hs[i], NULL);
+			     o != NULL && n < MAX_KEYS;
+			     o = lupi_option_next(hs[i], o))
+				keys[n++] = o->key;
+	}
 	if (b < 128)
 		return n ? keys[b % n] : 0;
 	return (b >> 4 & 7) * 1000 + (b & 8 ? 100 : 0) +
@@ -997,8 +1081,7 @@ static void check_lookup(int key)
 	if (o != NULL && (o->key != key ||
 	                  lupi_option_by_name(o->handle, o->name) != o))
 		fuzz_fail("by_key and by_name disagree", key);
-	if (o == NULL && key / 1000 >= LUPI_HANDLE_MODEL &&
-	    key / 1000 <= LUPI_HANDLE_LAYER) {
+	if (o == NULL && key / 1000 >= 1 && key / 1000 <= MAX_HANDLE) {
 		for (const lupi_option *x = lupi_option_next(key / 1000, NULL);
 		     x != NULL; x = lupi_option_next(key / 1000, x))
 			if (x->key == key)
@@ -1015,15 +1098,24 @@ static void record(world *w, fuzz_in *in)
 	uint8_t op = fuzz_u8(in), kb = fuzz_u8(in);
 	int obj = op & 7, is_double = op >> 3 & 1, enc = op >> 4 & 3;
 	int key = decode_key(kb);
-	if (obj == 3) {
+	target t = {0, NULL, 0};
+	if (op & 0x80) {
+		const int *hs;
+		size_t nh = directory_handles(&hs);
+		t.handle = nh ? hs[obj % nh] : 0;
+		if (handle_prefix(t.handle) == NULL) {
+			check_lookup(key); /* a handle this file cannot make */
+			return;
+		}
+	} else if (obj == 3) {
 		act(w, kb % 16, fuzz_u32(in));
 		return;
-	}
-	if (obj >= 6) {
+	} else if (obj >= 6) {
 		check_lookup(key);
 		return;
+	} else {
+		t.handle = handles[obj];
 	}
-	target t = {handles[obj], NULL, 0};
 	switch (t.handle) {
 	case LUPI_HANDLE_MODEL:
 	case LUPI_HANDLE_LAYER:
@@ -1034,6 +1126,12 @@ static void record(world *w, fuzz_in *in)
 		break;
 	case LUPI_HANDLE_READER:
 		t.obj = w->reader;
+		break;
+	case LUPI_HANDLE_DP:
+		t.obj = w->dp;
+		break;
+	case LUPI_HANDLE_SVM:
+		t.obj = w->svm;
 		break;
 	default:
 		t.obj = w->compare;
@@ -1080,6 +1178,10 @@ static void fresh_defaults(world *w)
 	check_defaults(&t);
 	t = (target){LUPI_HANDLE_COMPARE, w->compare, 0};
 	check_defaults(&t);
+	t = (target){LUPI_HANDLE_DP, w->dp, 0};
+	check_defaults(&t);
+	t = (target){LUPI_HANDLE_SVM, w->svm, 0};
+	check_defaults(&t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1107,13 +1209,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (lupi_reader_create(&w.reader) != LUPI_OK ||
-	    lupi_compare_create(w.model, w.model, &w.compare) != LUPI_OK)
+	    lupi_compare_create(w.model, w.model, &w.compare) != LUPI_OK ||
+	    lupi_dp_create(&w.dp) != LUPI_OK ||
+	    lupi_svm_create(&w.svm) != LUPI_OK)
 		abort();
 	lupi_model_get_int(w.model, LUPI_MODEL_OPT_EPOCHS, &w.compare_epochs);
 	w.grid = 1;
 	fresh_defaults(&w);
 	for (int i = 0; i < MAX_RECORDS && in.n > 0; i++)
 		record(&w, &in);
+	lupi_svm_free(w.svm);
+	lupi_dp_free(w.dp);
 	lupi_compare_free(w.compare);
 	lupi_reader_free(w.reader);
 	lupi_loss_free(w.loss);

@@ -2102,6 +2102,13 @@ static const struct known {
 	 "n x k (and its bytes) not checked for overflow: reads past votes"},
 	{"lupi_pate_aggregate", "argument 3 = big",
 	 "n x k (and its bytes) not checked for overflow: reads past votes"},
+	{"lupi_rnd_rewards", "argument 3 = 2305843009213693952",
+	 "n x 4 bytes above PTRDIFF_MAX (no such buffer) not refused: reads "
+	 "past scores (ASan)"},
+	{"lupi_unlearn", "argument 4 = big",
+	 "n_forget x 8 bytes not checked for overflow: reads past forget"},
+	{"lupi_sisa_forget", "argument 3 = big",
+	 "n x 8 bytes not checked for overflow: reads past idx"},
 	{NULL, NULL, NULL},
 };
 

@@ -1,8 +1,11 @@
-//! Raw declarations of liblupi's C API, `include/lupi.h` (API 0.2).
+//! Raw declarations of liblupi's C API, `include/lupi.h` (API 0.2 and the
+//! 0.3 additions).
 //!
 //! Everything here mirrors the header one to one: the `LUPI_*` constants
 //! (all `c_int`, so the negative error codes stay signed), the opaque
-//! handle types, the two public structs and the 112 `LUPI_API` functions.
+//! handle types, the two public structs, the callback typedefs and every
+//! `LUPI_API` function. Parameters that lupi.h names with a Rust keyword
+//! (`fn`, `pub`, `priv`) are raw identifiers (`r#fn`).
 //! The documentation of each item is the header's; this crate adds none
 //! of its own. Use the `lupi` crate for a safe interface.
 //!
@@ -245,9 +248,30 @@ constants! {
     LUPI_DP_OPT_SAMPLE_RATE = 6103;
     LUPI_DP_OPT_DELTA = 6104;
     LUPI_DP_OPT_TARGET_EPSILON = 6105;
+    LUPI_INIT_LECUN = 3;
+    LUPI_PATE_LAPLACE = 0;
+    LUPI_PATE_GNMAX = 1;
+    LUPI_PATE_CONFIDENT = 2;
+    LUPI_UNLEARN_RETRAIN = 0;
+    LUPI_UNLEARN_RANDOM_TEACHER = 1;
+    LUPI_UNLEARN_BAD_TEACHER = 2;
+    LUPI_UNLEARN_SCRUB = 3;
+    LUPI_HANDLE_SVM = 7;
+    LUPI_SVM_KERNEL_LINEAR = 0;
+    LUPI_SVM_KERNEL_RBF = 1;
+    LUPI_SVM_OPT_KERNEL = 7001;
+    LUPI_SVM_OPT_PRIV_KERNEL = 7002;
+    LUPI_SVM_OPT_MAX_ITER = 7003;
+    LUPI_SVM_OPT_CACHE_BYTES = 7004;
+    LUPI_SVM_OPT_PLAIN = 7005;
+    LUPI_SVM_OPT_C = 7101;
+    LUPI_SVM_OPT_GAMMA = 7102;
+    LUPI_SVM_OPT_WIDTH = 7103;
+    LUPI_SVM_OPT_PRIV_WIDTH = 7104;
+    LUPI_SVM_OPT_TOLERANCE = 7105;
 }
 
-opaque!(lupi_dataset, lupi_reader, lupi_model, lupi_loss, lupi_teacher, lupi_compare, lupi_rnd, lupi_dp);
+opaque!(lupi_dataset, lupi_reader, lupi_model, lupi_loss, lupi_teacher, lupi_compare, lupi_rnd, lupi_dp, lupi_sisa, lupi_svm);
 
 structs! {
     /// The description of one option (lupi.h), in the library's static
@@ -286,6 +310,7 @@ callbacks! {
     pub type lupi_progress_fn = fn(user: *mut c_void, p: *const lupi_progress) -> c_int;
     pub type lupi_compare_data_fn = fn(user: *mut c_void, repeat: c_uint, seed: u64,
         train: *mut *const lupi_dataset, test: *mut *const lupi_dataset) -> c_int;
+    pub type lupi_reduce_fn = fn(user: *mut c_void, buf: *mut f32, n: usize) -> c_int;
 }
 
 functions! {
@@ -426,4 +451,44 @@ functions! {
     pub fn lupi_model_privacy(m: *const lupi_model, epsilon: *mut f64, delta: *mut f64, steps: *mut u64, q: *mut f64, sigma: *mut f64) -> c_int;
     pub fn lupi_dp_epsilon(q: f64, sigma: f64, steps: u64, delta: f64, epsilon: *mut f64) -> c_int;
     pub fn lupi_dp_sigma(q: f64, steps: u64, delta: f64, epsilon: f64, sigma: *mut f64) -> c_int;
+    pub fn lupi_model_set_reduce(m: *mut lupi_model, r#fn: lupi_reduce_fn, user: *mut c_void) -> c_int;
+    pub fn lupi_model_set_checkpoint(m: *mut lupi_model, path: *const c_char, every_k_steps: u64) -> c_int;
+    pub fn lupi_model_resume(m: *mut lupi_model, path: *const c_char) -> c_int;
+    pub fn lupi_pate_teachers(proto: *const lupi_model, r#priv: *const lupi_dataset, k: c_uint, seed: u64, out: *mut *mut lupi_teacher) -> c_int;
+    pub fn lupi_pate_votes(t: *const lupi_teacher, r#pub: *const lupi_dataset, votes: *mut u32) -> c_int;
+    pub fn lupi_pate_aggregate(votes: *const u32, n: usize, k: usize, mechanism: c_int, noise: f64, sigma1: f64, threshold: f64, seed: u64, labels: *mut i32, answered: *mut usize) -> c_int;
+    pub fn lupi_pate_epsilon(mechanism: c_int, noise: f64, sigma1: f64, queries: u64, answered: u64, delta: f64, epsilon: *mut f64) -> c_int;
+    pub fn lupi_pate_fit_student(student: *mut lupi_model, r#pub: *const lupi_dataset, labels: *const i32, valid: *const lupi_dataset, progress: lupi_progress_fn, user: *mut c_void) -> c_int;
+    pub fn lupi_unlearn(m: *const lupi_model, train: *const lupi_dataset, forget: *const usize, n_forget: usize, method: c_int, epochs: c_uint, out: *mut *mut lupi_model, steps: *mut u64, seconds: *mut f64) -> c_int;
+    pub fn lupi_unlearn_class_indices(ds: *const lupi_dataset, cls: i32, idx: *mut usize, n: *mut usize) -> c_int;
+    pub fn lupi_sisa_create(proto: *const lupi_model, train: *const lupi_dataset, shards: c_uint, seed: u64, out: *mut *mut lupi_sisa) -> c_int;
+    pub fn lupi_sisa_free(s: *mut lupi_sisa);
+    pub fn lupi_sisa_forget(s: *mut lupi_sisa, idx: *const usize, n: usize, steps: *mut u64, seconds: *mut f64) -> c_int;
+    pub fn lupi_sisa_shards(s: *const lupi_sisa) -> c_uint;
+    pub fn lupi_sisa_shard_of(s: *const lupi_sisa, i: usize, shard: *mut c_uint) -> c_int;
+    pub fn lupi_sisa_model(s: *const lupi_sisa, shard: c_uint) -> *const lupi_model;
+    pub fn lupi_sisa_predict(s: *const lupi_sisa, x: *const f32, n: usize, d: usize, out: *mut f32) -> c_int;
+    pub fn lupi_mia_loss_scores(m: *const lupi_model, ds: *const lupi_dataset, scores: *mut f64) -> c_int;
+    pub fn lupi_mia_lira_offline(target: *const lupi_model, proto: *const lupi_model, reference: *const lupi_dataset, shadows: c_uint, seed: u64, queries: *const lupi_dataset, scores: *mut f64) -> c_int;
+    pub fn lupi_mia_roc(in_scores: *const f64, n_in: usize, out_scores: *const f64, n_out: usize, auc: *mut f64, tpr_at_0_1pct: *mut f64, tpr_at_1pct: *mut f64) -> c_int;
+    pub fn lupi_svm_create(out: *mut *mut lupi_svm) -> c_int;
+    pub fn lupi_svm_free(svm: *mut lupi_svm);
+    pub fn lupi_svm_set_int(svm: *mut lupi_svm, key: c_int, value: i64) -> c_int;
+    pub fn lupi_svm_get_int(svm: *const lupi_svm, key: c_int, value: *mut i64) -> c_int;
+    pub fn lupi_svm_set_double(svm: *mut lupi_svm, key: c_int, value: f64) -> c_int;
+    pub fn lupi_svm_get_double(svm: *const lupi_svm, key: c_int, value: *mut f64) -> c_int;
+    pub fn lupi_svm_fit(svm: *mut lupi_svm, train: *const lupi_dataset) -> c_int;
+    pub fn lupi_svm_machines(svm: *const lupi_svm) -> usize;
+    pub fn lupi_svm_decision(svm: *const lupi_svm, ds: *const lupi_dataset, out: *mut f64) -> c_int;
+    pub fn lupi_svm_predict(svm: *const lupi_svm, ds: *const lupi_dataset, classes: *mut i32) -> c_int;
+    pub fn lupi_svm_correcting(svm: *const lupi_svm, ds: *const lupi_dataset, out: *mut f64) -> c_int;
+    pub fn lupi_svm_info(svm: *const lupi_svm, machine: usize, b: *mut f64, bstar: *mut f64, objective: *mut f64, violation: *mut f64, iterations: *mut u64, support: *mut usize) -> c_int;
+    pub fn lupi_svm_save(svm: *const lupi_svm, path: *const c_char) -> c_int;
+    pub fn lupi_svm_save_memory(svm: *const lupi_svm, data: *mut *mut c_void, size: *mut usize) -> c_int;
+    pub fn lupi_svm_load(path: *const c_char, out: *mut *mut lupi_svm) -> c_int;
+    pub fn lupi_svm_load_memory(data: *const c_void, size: usize, out: *mut *mut lupi_svm) -> c_int;
+    pub fn lupi_dataset_set_label_mask(ds: *mut lupi_dataset, mask: *const u8) -> c_int;
+    pub fn lupi_dataset_label_mask(ds: *const lupi_dataset) -> *const u8;
+    pub fn lupi_model_copy_params(dst: *mut lupi_model, src: *const lupi_model) -> c_int;
+    pub fn lupi_model_evaluate_columns(m: *const lupi_model, ds: *const lupi_dataset, metric: c_int, cols: *const usize, n_cols: usize, value: *mut f64) -> c_int;
 }

@@ -186,6 +186,7 @@ fn rust_type(c: &str) -> String {
         "size_t" => "usize",
         "int64_t" => "i64",
         "uint64_t" => "u64",
+        "uint32_t" => "u32",
         "int32_t" => "i32",
         "uint8_t" => "u8",
         "float" => "f32",
@@ -201,8 +202,11 @@ fn rust_type(c: &str) -> String {
     t
 }
 
+/// Text without white space, and without the `r#` of raw identifiers (a
+/// parameter the header names `fn`, `pub` or `priv` is `r#fn` in Rust).
 fn squash(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    s.replace("r#", "")
 }
 
 /// "const float *x" -> ("x", "*constf32")

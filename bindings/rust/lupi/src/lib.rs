@@ -121,6 +121,8 @@ mod error;
 mod loss;
 mod model;
 mod options;
+mod privacy;
+mod svm;
 mod teacher;
 
 pub use callback::Progress;
@@ -130,6 +132,8 @@ pub use error::{Error, Result};
 pub use loss::{Loss, LossKind, Targets};
 pub use model::{Metric, Model, Predict};
 pub use options::{Handle, OptionInfo, OptionType, OptionValue};
+pub use privacy::{dp_epsilon, dp_sigma, Dp};
+pub use svm::Svm;
 pub use teacher::{OutputsKind, Teacher};
 
 /// The raw declarations, for what this crate does not wrap.

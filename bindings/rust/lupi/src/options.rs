@@ -21,6 +21,10 @@ pub enum Handle {
     Compare,
     /// Options of one layer of a model, `LUPI_LAYER_OPT_*`.
     Layer,
+    /// [`Dp`](crate::Dp) options, `LUPI_DP_OPT_*` (lupi.h 0.3).
+    Dp,
+    /// [`Svm`](crate::Svm) options, `LUPI_SVM_OPT_*` (lupi.h 0.3).
+    Svm,
 }
 
 impl Handle {
@@ -32,14 +36,19 @@ impl Handle {
             Handle::Reader => sys::LUPI_HANDLE_READER,
             Handle::Compare => sys::LUPI_HANDLE_COMPARE,
             Handle::Layer => sys::LUPI_HANDLE_LAYER,
+            Handle::Dp => sys::LUPI_HANDLE_DP,
+            Handle::Svm => sys::LUPI_HANDLE_SVM,
         }
     }
 
     fn from_raw(h: c_int) -> Option<Self> {
-        [Handle::Model, Handle::Loss, Handle::Reader, Handle::Compare, Handle::Layer]
-            .into_iter()
+        Handle::ALL.into_iter()
             .find(|x| x.raw() == h)
     }
+
+    /// Every handle this crate knows, in `LUPI_HANDLE_*` order.
+    pub const ALL: [Handle; 7] =
+        [Handle::Model, Handle::Loss, Handle::Reader, Handle::Compare, Handle::Layer, Handle::Dp, Handle::Svm];
 
     fn noun(self) -> &'static str {
         match self {
@@ -48,6 +57,8 @@ impl Handle {
             Handle::Reader => "reader",
             Handle::Compare => "comparison",
             Handle::Layer => "layer",
+            Handle::Dp => "DP configuration",
+            Handle::Svm => "SVM+",
         }
     }
 }
