@@ -627,31 +627,54 @@ static int parse_fraction(const char *name, const char *s, int zero,
 	return 0;
 }
 
-static int parse_sizes(const char *name, const char *s, size_t *out,
-		       size_t *n)
+/* Splits a comma-separated list of s into buf (room for len bytes), its
+ * elements into tok[0..*n) (at most max). "" is the empty list; an empty
+ * element ("1,,2", ",", "1,") is a usage error, not skipped. */
+static int split_list(const char *name, const char *s, char *buf, size_t len,
+		      char **tok, size_t max, const char *what, size_t *n)
 {
-	char buf[256];
-	char *tok, *save = NULL;
-
 	*n = 0;
-	if (strlen(s) >= sizeof(buf)) {
+	if (strlen(s) >= len) {
 		cli_usage_error("--%s: list too long", name);
 		return -1;
 	}
 	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int64_t v;
-
-		if (*n == CLI_MAX_HIDDEN) {
-			cli_usage_error("--%s: at most %d layers", name,
-					CLI_MAX_HIDDEN);
+	if (*buf == '\0')
+		return 0;
+	for (char *p = buf;; p++) {
+		char *comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		if (*p == '\0') {
+			cli_usage_error("--%s: empty element in '%s'", name, s);
 			return -1;
 		}
-		/* the library reports a size too large for it */
-		if (parse_int(name, tok, 1, INT64_MAX, ">= 1", &v))
+		if (*n == max) {
+			cli_usage_error("--%s: at most %zu %s", name, max, what);
 			return -1;
-		out[(*n)++] = (size_t)v;
+		}
+		tok[(*n)++] = p;
+		if (comma == NULL)
+			return 0;
+		p = comma;
+	}
+}
+
+static int parse_sizes(const char *name, const char *s, size_t *out,
+		       size_t *n)
+{
+	char buf[256], *tok[CLI_MAX_HIDDEN];
+
+	if (split_list(name, s, buf, sizeof buf, tok, CLI_MAX_HIDDEN,
+		       "layers", n))
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		int64_t v;
+
+		/* the library reports a size too large for it */
+		if (parse_int(name, tok[i], 1, INT64_MAX, ">= 1", &v))
+			return -1;
+		out[i] = (size_t)v;
 	}
 	return 0;
 }
@@ -660,30 +683,18 @@ static int parse_grid(const struct opt_def *d, const char *s, double *out,
 		      size_t *n)
 {
 	const lupi_option *o = cli_library_option(d->grid_of);
-	char buf[1024];
-	char *tok, *save = NULL;
+	char buf[1024], *tok[CLI_MAX_GRID];
 
-	*n = 0;
-	if (strlen(s) >= sizeof(buf)) {
-		cli_usage_error("--%s: list too long", d->name);
+	if (split_list(d->name, s, buf, sizeof buf, tok, CLI_MAX_GRID,
+		       "values", n))
 		return -1;
-	}
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (*n == CLI_MAX_GRID) {
-			cli_usage_error("--%s: at most %d values", d->name,
-					CLI_MAX_GRID);
-			return -1;
-		}
-		if (parse_real(d->name, tok, o, &out[*n]))
-			return -1;
-		(*n)++;
-	}
 	if (*n == 0) {
 		cli_usage_error("--%s: give at least one value", d->name);
 		return -1;
 	}
+	for (size_t i = 0; i < *n; i++)
+		if (parse_real(d->name, tok[i], o, &out[i]))
+			return -1;
 	return 0;
 }
 

@@ -174,6 +174,13 @@ run 2 "bad value" "$LUPI" teacher "$T/d.csv" --epochs abc
 has "$T/err" "bad value" "--epochs"
 run 2 "missing argument" "$LUPI" eval "$T/x.lupi"
 run 2 "distill without teacher" "$LUPI" distill "$T/d.csv"
+# lists: an empty element is a usage error, not skipped
+for h in 1,,2 , 1, ,1; do
+	run 2 "hidden '$h'" "$LUPI" teacher "$T/d.csv" --hidden "$h"
+	has "$T/err" "hidden '$h'" "^lupi: --hidden: empty element in '$h'"
+done
+run 2 "lambdas 0.5,,1" "$LUPI" compare "$T/d.csv" --lambdas 0.5,,1
+has "$T/err" "lambdas 0.5,,1" "^lupi: --lambdas: empty element"
 # --threads: the library says its range
 run 2 "threads 2000" "$LUPI" teacher "$T/d.csv" --threads 2000
 has "$T/err" "threads 2000" "^lupi: --threads: .*2000.*1024"
