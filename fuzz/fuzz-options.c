@@ -1,9 +1,11 @@
 /* The options of every handle the option directory lists - model, layer,
- * loss, reader, comparison, DP-SGD, SVM+, found by asking lupi_option_next()
- * about handles 1..MAX_HANDLE - driven by key, with actions in between (training steps, gradients, loss
- * evaluations, student steps, a fit, a comparison, a clone, a load) that
- * run under whatever the options became. Every key of every handle is
- * tried on every handle. Properties:
+ * loss, reader, comparison, DP-SGD, SVM+; the handles are found by asking
+ * lupi_option_next() about 1..MAX_HANDLE, not listed here - driven by key,
+ * with actions in between (training steps, gradients, loss evaluations,
+ * student steps, a fit, a comparison, a clone, a load) that run under
+ * whatever the options became. Every key of every handle is tried on every
+ * handle. Properties:
+ * - every LUPI_HANDLE_* of lupi.h has options in the directory;
  * - the option directory is consistent (checked once per process): each
  *   handle's keys ascend within handle * 1000; lupi_option_by_key() and
  *   lupi_option_by_name() find every option by key, short name, full macro
@@ -44,10 +46,9 @@
  *                the (b >> 3)-th of 32 steps inside the range
  *   key          b < 128: the (b % count)-th key of the directory (every
  *                handle's keys, handles 1..MAX_HANDLE in order, keys in key
- *                order; for handles 1-5 the order of fuzz_option_keys()),
- *                else a key near
- *                a handle's range: ((b >> 4) & 7) * 1000 + (b & 8 ? 100 :
- *                0) + {-1, 0, 1, 2, 11, 15, 16, 999}[b & 7]
+ *                order; for handles 1-5 the order of fuzz_option_keys());
+ *                else a key near a handle's range: ((b >> 4) & 7) * 1000 +
+ *                (b & 8 ? 100 : 0) + {-1, 0, 1, 2, 11, 15, 16, 999}[b & 7]
  * At most 64 records are run. */
 #include <float.h>
 #include <math.h>

@@ -48,7 +48,7 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 #define LUPI_VERSION_MAJOR 0
-#define LUPI_VERSION_MINOR 2
+#define LUPI_VERSION_MINOR 3
 #define LUPI_VERSION_PATCH 0
 /** MAJOR*10000 + MINOR*100 + PATCH, compare with lupi_version_number(). */
 #define LUPI_VERSION_NUMBER \

@@ -131,7 +131,7 @@ fn option_introspection() {
     assert_eq!(opt.values().unwrap()[LUPI_OPTIM_RMSPROP as usize], "rmsprop");
     assert!(OptionInfo::by_name(Handle::Loss, "epochs").is_none());
     // every option of every handle: keys in its range, names round-trip
-    for h in [Handle::Model, Handle::Loss, Handle::Reader, Handle::Compare, Handle::Layer] {
+    for h in Handle::ALL {
         let all: Vec<OptionInfo> = OptionInfo::all(h).collect();
         assert!(!all.is_empty());
         for o in all {
@@ -426,4 +426,67 @@ fn threads_setting() {
     assert_eq!(num_threads(), 1);
     assert_eq!(set_num_threads(-1).unwrap_err().code(), LUPI_ERANGE);
     set_num_threads(0).unwrap();
+}
+
+#[test]
+fn dp_accountant_and_options() {
+    // TensorFlow Privacy's published value: q = 256/60000, sigma 1.1,
+    // 60 epochs of 60000/256 steps, delta 1e-5: epsilon 3.01.
+    let q = 256.0 / 60000.0;
+    let steps = 60 * 60000 / 256;
+    let eps = dp_epsilon(q, 1.1, steps, 1e-5).unwrap();
+    assert!((eps - 3.01).abs() < 0.02, "epsilon {}", eps);
+    assert_eq!(dp_epsilon(q, 1.1, 0, 1e-5).unwrap(), 0.0);
+    assert_eq!(dp_epsilon(0.0, 1.1, 10, 1e-5).unwrap_err().code(), LUPI_ERANGE);
+    // The inverse reaches the epsilon with the smallest noise.
+    let sigma = dp_sigma(q, steps, 1e-5, eps).unwrap();
+    assert!((sigma - 1.1).abs() < 1e-3, "sigma {}", sigma);
+    assert!(dp_epsilon(q, sigma, steps, 1e-5).unwrap() <= eps * (1.0 + 1e-9));
+
+    let mut dp = Dp::new().unwrap();
+    for o in OptionInfo::all(Handle::Dp) {
+        let got = dp.get(o.name()).unwrap();
+        match (o.value_type(), got) {
+            (OptionType::Int, OptionValue::Int(v)) => assert_eq!(v, o.int_default()),
+            (OptionType::Double, OptionValue::Double(v)) => assert_eq!(v, o.real_default()),
+            other => panic!("{}: {:?}", o.name(), other),
+        }
+    }
+    dp.set_double(LUPI_DP_OPT_NOISE, 2.5).unwrap();
+    assert_eq!(dp.get_double(LUPI_DP_OPT_NOISE).unwrap(), 2.5);
+    assert_eq!(dp.set_double(LUPI_DP_OPT_DELTA, 1.0).unwrap_err().code(), LUPI_ERANGE);
+    assert_eq!(dp.set_int(LUPI_MODEL_OPT_EPOCHS, 3).unwrap_err().code(), LUPI_EUNKNOWN_OPTION);
+    dp.set("seed", 7).unwrap();
+    assert_eq!(dp.get_int(LUPI_DP_OPT_SEED).unwrap(), 7);
+}
+
+#[test]
+fn svm_plus_fits_and_predicts() {
+    // Two classes, separable on the first feature; X* a clean copy.
+    let (mut x, mut xp, mut y) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..40 {
+        let c = (i % 2) as i32;
+        let v = if c == 1 { 1.0 } else { -1.0 } + 0.1 * ((i * 7 % 11) as f32 / 11.0 - 0.5);
+        x.extend_from_slice(&[v, (i % 5) as f32 / 5.0]);
+        xp.push(v);
+        y.push(c);
+    }
+    let mut ds = Dataset::new(&x, 2).unwrap();
+    ds.set_privileged(&xp, 1, None).unwrap();
+    ds.set_binary_labels(&y).unwrap();
+    let mut svm = Svm::new().unwrap();
+    assert_eq!(svm.machines(), 0);
+    assert_eq!(svm.predict(&ds).unwrap_err().code(), LUPI_ESTATE);
+    svm.set("kernel", "linear").unwrap();
+    assert_eq!(svm.get_int(LUPI_SVM_OPT_KERNEL).unwrap(), LUPI_SVM_KERNEL_LINEAR as i64);
+    svm.set_double(LUPI_SVM_OPT_C, 10.0).unwrap();
+    assert_eq!(svm.set_double(LUPI_SVM_OPT_C, -1.0).unwrap_err().code(), LUPI_ERANGE);
+    svm.fit(&ds).unwrap();
+    assert_eq!(svm.machines(), 1);
+    let f = svm.decision(&ds).unwrap();
+    let cls = svm.predict(&ds).unwrap();
+    assert_eq!(cls, y);
+    for (fi, ci) in f.iter().zip(&cls) {
+        assert_eq!(*fi > 0.0, *ci == 1);
+    }
 }
