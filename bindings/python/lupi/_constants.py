@@ -7,7 +7,7 @@ tests/test_constants.py checks this file against the header.
 """
 
 VERSION_MAJOR = 0
-VERSION_MINOR = 2
+VERSION_MINOR = 3
 VERSION_PATCH = 0
 OK = 0
 EINVAL = -1

@@ -47,7 +47,8 @@ fn trained_teacher(ds: &Dataset) -> Model {
 #[test]
 fn version_matches_header() {
     assert_eq!(version_number(), HEADER_VERSION_NUMBER);
-    assert_eq!(version_string(), "0.2.0");
+    let want = format!("{}.{}.{}", LUPI_VERSION_MAJOR, LUPI_VERSION_MINOR, LUPI_VERSION_PATCH);
+    assert_eq!(version_string(), want);
 }
 
 #[test]
