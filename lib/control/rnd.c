@@ -156,10 +156,8 @@ int lupi_rnd_rewards(lupi_rnd *r, const float *scores, size_t n, float *out)
 	LUPI__CHECK_NULL(out);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "rnd: n is 0");
-	size_t where, bytes;
-	if (lupi__mul_overflow(n, sizeof *scores, &bytes))
-		return lupi__err(LUPI_ERANGE, "rnd: n = %zu scores overflow the "
-				 "address space", n);
+	size_t where;
+	LUPI__TRY(lupi__check_host_array(n, 1, sizeof *scores, "rnd: scores"));
 	if (!lupi__all_finite(scores, n, &where))
 		return lupi__err(LUPI_ENONFINITE, "rnd: score %zu is not "
 				 "finite", where);

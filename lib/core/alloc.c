@@ -72,6 +72,18 @@ int lupi__mul_overflow(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
+int lupi__check_host_array(size_t n, size_t count, size_t elem,
+			   const char *what)
+{
+	size_t items, bytes;
+	if (lupi__mul_overflow(n, count, &items) ||
+	    lupi__mul_overflow(items, elem, &bytes) || bytes > PTRDIFF_MAX)
+		return lupi__err(LUPI_ERANGE, "%s: %zu x %zu elements of %zu "
+				 "bytes exceed any array", what, n, count,
+				 elem);
+	return LUPI_OK;
+}
+
 size_t lupi__arena_size(size_t bytes)
 {
 	return (bytes + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;

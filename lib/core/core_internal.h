@@ -78,6 +78,11 @@ void lupi__set_alloc_gate(lupi__alloc_gate_fn gate, void *user);
 
 /* a*b into *out; returns 1 on overflow. */
 int lupi__mul_overflow(size_t a, size_t b, size_t *out);
+/* LUPI_ERANGE naming `what` unless a host array of n * count elements of
+ * elem bytes can exist (the byte count fits in ptrdiff_t): checked before
+ * the library reads or writes such an array. */
+int lupi__check_host_array(size_t n, size_t count, size_t elem,
+			   const char *what);
 
 /* A scratch arena: reserve() is the only call that may allocate; after a
  * reserve of at least the same size, allocations are pointer bumps. Blocks

@@ -249,6 +249,8 @@ int lupi_pate_aggregate(const uint32_t *votes, size_t n, size_t k,
 	if (n == 0 || k < 2)
 		return lupi__err(LUPI_EINVAL, "n = %zu queries of k = %zu "
 				 "classes: need n >= 1 and k >= 2", n, k);
+	LUPI__TRY(lupi__check_host_array(n, k, sizeof *votes, "votes"));
+	LUPI__TRY(lupi__check_host_array(n, 1, sizeof *labels, "labels"));
 	LUPI__TRY(check_noise(mechanism, noise, sigma1));
 	if (mechanism == LUPI_PATE_CONFIDENT && !isfinite(threshold))
 		return lupi__err(LUPI_ERANGE, "threshold = %g, it must be "

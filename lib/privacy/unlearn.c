@@ -291,6 +291,8 @@ int lupi_unlearn(const lupi_model *m, const lupi_dataset *train,
 	LUPI__CHECK_NULL(forget);
 	if (n_forget == 0)
 		return lupi__err(LUPI_EINVAL, "the forget set is empty");
+	LUPI__TRY(lupi__check_host_array(n_forget, 1, sizeof *forget,
+					 "forget"));
 	if (method < LUPI_UNLEARN_RETRAIN || method > LUPI_UNLEARN_SCRUB)
 		return lupi__err(LUPI_EINVAL, "unknown unlearning method %d",
 				 method);
@@ -465,6 +467,7 @@ int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
 	LUPI__CHECK_NULL(idx);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "nothing to forget (n = 0)");
+	LUPI__TRY(lupi__check_host_array(n, 1, sizeof *idx, "idx"));
 	for (size_t i = 0; i < n; i++)
 		if (idx[i] >= s->n)
 			return lupi__err(LUPI_ERANGE, "idx[%zu] = %zu, the "

@@ -2098,17 +2098,6 @@ static int is_out(char k)
 static const struct known {
 	const char *fn, *what, *why;
 } known[] = {
-	{"lupi_pate_aggregate", "argument 2 = big",
-	 "n x k (and its bytes) not checked for overflow: reads past votes"},
-	{"lupi_pate_aggregate", "argument 3 = big",
-	 "n x k (and its bytes) not checked for overflow: reads past votes"},
-	{"lupi_rnd_rewards", "argument 3 = 2305843009213693952",
-	 "n x 4 bytes above PTRDIFF_MAX (no such buffer) not refused: reads "
-	 "past scores (ASan)"},
-	{"lupi_unlearn", "argument 4 = big",
-	 "n_forget x 8 bytes not checked for overflow: reads past forget"},
-	{"lupi_sisa_forget", "argument 3 = big",
-	 "n x 8 bytes not checked for overflow: reads past idx"},
 	{NULL, NULL, NULL},
 };
 
