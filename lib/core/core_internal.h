@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lupi.h"
 
@@ -213,6 +214,60 @@ int lupi__option_get_double(const lupi__option_table *t, const void *base,
 /* The row with this model-file id, or NULL. */
 const lupi__option *lupi__option_by_file_id(const lupi__option_table *t,
 					    uint32_t file_id);
+
+/* ---- little-endian packing of files (model, checkpoint and SVM files) --- */
+
+static inline unsigned char *lupi__put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	return p + 2;
+}
+
+static inline unsigned char *lupi__put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return p + 4;
+}
+
+static inline unsigned char *lupi__put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+	return p + 8;
+}
+
+static inline unsigned char *lupi__put_f64(unsigned char *p, double v)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	return lupi__put_u64(p, bits);
+}
+
+static inline uint16_t lupi__get_u16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t lupi__get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t lupi__get_u64(const unsigned char *p)
+{
+	return (uint64_t)lupi__get_u32(p) | (uint64_t)lupi__get_u32(p + 4) << 32;
+}
+
+static inline double lupi__get_f64(const unsigned char *p)
+{
+	uint64_t bits = lupi__get_u64(p);
+	double v;
+	memcpy(&v, &bits, sizeof v);
+	return v;
+}
 
 /* ---- files (file.c) ------------------------------------------------------ */
 

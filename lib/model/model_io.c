@@ -81,45 +81,6 @@ static uint64_t option_bits(const lupi_model *m, const lupi__option *o)
 	return bits;
 }
 
-/* ---- little-endian packing ---------------------------------------------- */
-
-static unsigned char *put_u16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	return p + 2;
-}
-
-static unsigned char *put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-	return p + 4;
-}
-
-static unsigned char *put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-	return p + 8;
-}
-
-static uint16_t get_u16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
 /* ---- the shape shared by writer and reader ------------------------------ */
 
 enum { T_WEIGHTS, T_BIASES, T_MEAN, T_INV_STD };
@@ -258,35 +219,28 @@ static size_t header_len(const shape *s)
 	       ext;
 }
 
-static unsigned char *put_f64(unsigned char *p, double v)
-{
-	uint64_t bits;
-	memcpy(&bits, &v, sizeof bits);
-	return put_u64(p, bits);
-}
-
 static unsigned char *put_extensions(unsigned char *p, const shape *s)
 {
 	if (!has_extensions(s))
 		return p;
-	p = put_u32(p, (uint32_t)(s->has_privacy + s->has_tempered));
+	p = lupi__put_u32(p, (uint32_t)(s->has_privacy + s->has_tempered));
 	if (s->has_privacy) {
 		const lupi__privacy *v = &s->privacy;
-		p = put_u32(p, EXT_PRIVACY);
-		p = put_u32(p, EXT_PRIVACY_LEN);
-		p = put_f64(p, v->epsilon);
-		p = put_f64(p, v->delta);
-		p = put_f64(p, v->q);
-		p = put_f64(p, v->sigma);
-		p = put_f64(p, v->clip);
-		p = put_u64(p, v->steps);
-		p = put_u32(p, v->accounted ? EXT_PRIV_ACCOUNTED : 0u);
+		p = lupi__put_u32(p, EXT_PRIVACY);
+		p = lupi__put_u32(p, EXT_PRIVACY_LEN);
+		p = lupi__put_f64(p, v->epsilon);
+		p = lupi__put_f64(p, v->delta);
+		p = lupi__put_f64(p, v->q);
+		p = lupi__put_f64(p, v->sigma);
+		p = lupi__put_f64(p, v->clip);
+		p = lupi__put_u64(p, v->steps);
+		p = lupi__put_u32(p, v->accounted ? EXT_PRIV_ACCOUNTED : 0u);
 	}
 	if (s->has_tempered) {
-		p = put_u32(p, EXT_TEMPERED);
-		p = put_u32(p, EXT_TEMPERED_LEN);
+		p = lupi__put_u32(p, EXT_TEMPERED);
+		p = lupi__put_u32(p, EXT_TEMPERED_LEN);
 		for (int i = 0; i < 3; i++)
-			p = put_f64(p, s->ts[i]);
+			p = lupi__put_f64(p, s->ts[i]);
 	}
 	return p;
 }
@@ -294,28 +248,28 @@ static unsigned char *put_extensions(unsigned char *p, const shape *s)
 static unsigned char *put_header(unsigned char *p, const lupi_model *m,
 				 const shape *s)
 {
-	p = put_u32(p, KIND_MODEL);
-	p = put_u32(p, (uint32_t)s->task);
-	p = put_u64(p, s->n_in);
-	p = put_u64(p, s->n_out);
-	p = put_u32(p, (uint32_t)s->n_layers);
-	p = put_u32(p, (uint32_t)s->has_std);
+	p = lupi__put_u32(p, KIND_MODEL);
+	p = lupi__put_u32(p, (uint32_t)s->task);
+	p = lupi__put_u64(p, s->n_in);
+	p = lupi__put_u64(p, s->n_out);
+	p = lupi__put_u32(p, (uint32_t)s->n_layers);
+	p = lupi__put_u32(p, (uint32_t)s->has_std);
 	for (size_t l = 0; l < s->n_layers; l++) {
-		p = put_u64(p, s->in[l]);
-		p = put_u64(p, s->out[l]);
-		p = put_u32(p, (uint32_t)s->act[l]);
+		p = lupi__put_u64(p, s->in[l]);
+		p = lupi__put_u64(p, s->out[l]);
+		p = lupi__put_u32(p, (uint32_t)s->act[l]);
 	}
-	p = put_u32(p, (uint32_t)n_saved_options());
+	p = lupi__put_u32(p, (uint32_t)n_saved_options());
 	for (size_t i = 0; i < lupi__model_options.n; i++) {
 		const lupi__option *o = &lupi__model_options.rows[i];
 		if (o->file_id == 0)
 			continue;
-		p = put_u32(p, o->file_id);
-		p = put_u32(p, option_type(o));
-		p = put_u64(p, option_bits(m, o));
+		p = lupi__put_u32(p, o->file_id);
+		p = lupi__put_u32(p, option_type(o));
+		p = lupi__put_u64(p, option_bits(m, o));
 	}
 	for (size_t l = 0; l < s->n_layers; l++)
-		p = put_u32(p, s->lflags[l]);
+		p = lupi__put_u32(p, s->lflags[l]);
 	return put_extensions(p, s);
 }
 
@@ -323,13 +277,13 @@ static unsigned char *put_header(unsigned char *p, const lupi_model *m,
 static unsigned char *put_blob(unsigned char *p, const float *x, size_t n)
 {
 	unsigned char *start = p;
-	p = put_u64(p, n);
+	p = lupi__put_u64(p, n);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t bits;
 		memcpy(&bits, &x[i], sizeof bits);
-		p = put_u32(p, bits);
+		p = lupi__put_u32(p, bits);
 	}
-	return put_u32(p, lupi__crc32c(0, start, (size_t)(p - start)));
+	return lupi__put_u32(p, lupi__crc32c(0, start, (size_t)(p - start)));
 }
 
 static int serialise(const lupi_model *m, unsigned char **data, size_t *size)
@@ -353,14 +307,14 @@ static int serialise(const lupi_model *m, unsigned char **data, size_t *size)
 				 "the model file", total);
 	unsigned char *p = buf;
 	memcpy(p, magic, sizeof magic);
-	p = put_u16(p + sizeof magic, IO_MAJOR);
-	p = put_u16(p, has_extensions(&s) ? IO_MINOR : IO_MINOR_PLAIN);
-	p = put_u32(p, file_flags(&s));
-	p = put_u64(p, hlen);
+	p = lupi__put_u16(p + sizeof magic, IO_MAJOR);
+	p = lupi__put_u16(p, has_extensions(&s) ? IO_MINOR : IO_MINOR_PLAIN);
+	p = lupi__put_u32(p, file_flags(&s));
+	p = lupi__put_u64(p, hlen);
 	p = put_header(p, m, &s);
 	/* The header checksum starts at byte 0, so that a flipped minor
 	 * version or header length cannot pass unnoticed. */
-	p = put_u32(p, lupi__crc32c(0, buf, (size_t)(p - buf)));
+	p = lupi__put_u32(p, lupi__crc32c(0, buf, (size_t)(p - buf)));
 	for (size_t i = 0; i < s.nt; i++) {
 		size_t count;
 		tensor_count(&s, i, &count);
@@ -403,14 +357,14 @@ static int need(const reader *r, uint64_t n, const char *what)
 
 static uint32_t rd_u32(reader *r)
 {
-	uint32_t v = get_u32(r->d + r->pos);
+	uint32_t v = lupi__get_u32(r->d + r->pos);
 	r->pos += 4;
 	return v;
 }
 
 static uint64_t rd_u64(reader *r)
 {
-	uint64_t v = get_u64(r->d + r->pos);
+	uint64_t v = lupi__get_u64(r->d + r->pos);
 	r->pos += 8;
 	return v;
 }
@@ -635,7 +589,7 @@ static int parse_header(const unsigned char *d, size_t hend, unsigned minor,
 				 r.pos - LAYER_RECORD + 8,
 				 s->out[n_layers - 1], s->n_out);
 	LUPI__TRY(parse_options(&r, opt_pos, n_opts));
-	LUPI__TRY(parse_layer_flags(&r, s, minor, get_u32(d + 12)));
+	LUPI__TRY(parse_layer_flags(&r, s, minor, lupi__get_u32(d + 12)));
 	if (minor >= 2)
 		LUPI__TRY(parse_extensions(&r, s));
 	list_tensors(s);
@@ -662,7 +616,7 @@ static int check_blobs(const unsigned char *d, size_t size, size_t pos,
 		if (size - pos < 8)
 			return lupi__err(LUPI_EFORMAT, "byte %zu: the file "
 					 "ends before %s", pos, name);
-		uint64_t count = get_u64(d + pos);
+		uint64_t count = lupi__get_u64(d + pos);
 		if (count != want)
 			return lupi__err(LUPI_EFORMAT, "byte %zu: %s has %"
 					 PRIu64 " elements, the header says "
@@ -672,7 +626,7 @@ static int check_blobs(const unsigned char *d, size_t size, size_t pos,
 					 "bytes) runs past the end of the file",
 					 pos, name, bytes + BLOB_OVERHEAD);
 		uint32_t crc = lupi__crc32c(0, d + pos, 8 + bytes);
-		uint32_t stored = get_u32(d + pos + 8 + bytes);
+		uint32_t stored = lupi__get_u32(d + pos + 8 + bytes);
 		if (crc != stored)
 			return lupi__err(LUPI_ECHECKSUM, "byte %zu: %s has "
 					 "checksum 0x%08" PRIx32 ", the file "
@@ -697,16 +651,16 @@ static int check_preamble(const unsigned char *d, size_t size, size_t *hend)
 	if (size < PREAMBLE)
 		return lupi__err(LUPI_EFORMAT, "byte %zu: the file ends inside "
 				 "the %u-byte preamble", size, PREAMBLE);
-	unsigned major = get_u16(d + 8);
+	unsigned major = lupi__get_u16(d + 8);
 	if (major != IO_MAJOR)
 		return lupi__err(LUPI_EVERSION, "byte 8: format version %u.%u, "
 				 "this library reads %u.x", major,
-				 (unsigned)get_u16(d + 10), IO_MAJOR);
-	uint32_t flags = get_u32(d + 12);
+				 (unsigned)lupi__get_u16(d + 10), IO_MAJOR);
+	uint32_t flags = lupi__get_u32(d + 12);
 	if (flags & ~KNOWN_FLAGS)
 		return lupi__err(LUPI_EVERSION, "byte 12: unknown flag bits "
 				 "0x%08" PRIx32, flags & ~KNOWN_FLAGS);
-	uint64_t hlen = get_u64(d + 16);
+	uint64_t hlen = lupi__get_u64(d + 16);
 	if (hlen > HEADER_CAP)
 		return lupi__err(LUPI_EFORMAT, "byte 16: header length %" PRIu64
 				 " exceeds %u", hlen, HEADER_CAP);
@@ -715,7 +669,7 @@ static int check_preamble(const unsigned char *d, size_t size, size_t *hend)
 				 "the %" PRIu64 "-byte header", PREAMBLE, hlen);
 	*hend = PREAMBLE + (size_t)hlen;
 	uint32_t crc = lupi__crc32c(0, d, *hend);
-	uint32_t stored = get_u32(d + *hend);
+	uint32_t stored = lupi__get_u32(d + *hend);
 	if (crc != stored)
 		return lupi__err(LUPI_ECHECKSUM, "byte %zu: header checksum "
 				 "0x%08" PRIx32 ", the file says 0x%08" PRIx32,
@@ -729,8 +683,8 @@ static int apply_options(lupi_model *m, const unsigned char *d, size_t pos,
 			 uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++, pos += OPTION_RECORD) {
-		uint32_t key = get_u32(d + pos);
-		uint64_t bits = get_u64(d + pos + 8);
+		uint32_t key = lupi__get_u32(d + pos);
+		uint64_t bits = lupi__get_u64(d + pos + 8);
 		const lupi__option *o =
 			lupi__option_by_file_id(&lupi__model_options, key);
 		if (o == NULL)
@@ -758,7 +712,7 @@ static int apply_options(lupi_model *m, const unsigned char *d, size_t pos,
 static void read_floats(float *x, const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint32_t bits = get_u32(p + 4 * i);
+		uint32_t bits = lupi__get_u32(p + 4 * i);
 		memcpy(&x[i], &bits, sizeof bits);
 	}
 }
@@ -823,7 +777,7 @@ int lupi_model_load_memory(const void *data, size_t size, lupi_model **out)
 	uint32_t n_opts = 0;
 	shape s = {0};
 	LUPI__TRY(check_preamble(d, size, &hend));
-	LUPI__TRY(parse_header(d, hend, get_u16(d + 10), &s, &opt_pos,
+	LUPI__TRY(parse_header(d, hend, lupi__get_u16(d + 10), &s, &opt_pos,
 			       &n_opts));
 	LUPI__TRY(check_blobs(d, size, hend + 4, &s, blob_pos));
 	return build(d, &s, opt_pos, n_opts, blob_pos, out);

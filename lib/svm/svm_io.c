@@ -27,46 +27,6 @@ static const unsigned char magic[8] = {0x89, 'L', 'S', 'V', 'M', '\r', '\n',
 #define FIXED (2 * 4 + 5 * 8 + 2 * 8 + 4 + 8)
 #define MACHINE_FIXED (4 * 8 + 8)
 
-static unsigned char *put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-	return p + 4;
-}
-
-static unsigned char *put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-	return p + 8;
-}
-
-static unsigned char *put_f64(unsigned char *p, double v)
-{
-	uint64_t u;
-	memcpy(&u, &v, sizeof u);
-	return put_u64(p, u);
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static double get_f64(const unsigned char *p)
-{
-	uint64_t u = get_u64(p);
-	double v;
-	memcpy(&v, &u, sizeof v);
-	return v;
-}
-
 static size_t expansion_bytes(const lupi__expansion *e)
 {
 	return 16 + e->n * 8 + e->n * e->d * 4;
@@ -74,14 +34,14 @@ static size_t expansion_bytes(const lupi__expansion *e)
 
 static unsigned char *put_expansion(unsigned char *p, const lupi__expansion *e)
 {
-	p = put_u64(p, e->n);
-	p = put_u64(p, e->d);
+	p = lupi__put_u64(p, e->n);
+	p = lupi__put_u64(p, e->d);
 	for (size_t i = 0; i < e->n; i++)
-		p = put_f64(p, e->coef[i]);
+		p = lupi__put_f64(p, e->coef[i]);
 	for (size_t i = 0; i < e->n * e->d; i++) {
 		uint32_t u;
 		memcpy(&u, &e->rows[i], sizeof u);
-		p = put_u32(p, u);
+		p = lupi__put_u32(p, u);
 	}
 	return p;
 }
@@ -104,31 +64,31 @@ int lupi__svm_serialize(const lupi_svm *s, unsigned char **buf, size_t *size)
 	p[1] = 0;
 	p[2] = IO_MINOR;
 	p[3] = 0;
-	p = put_u32(p + 4, 0);
-	p = put_u64(p, body);
+	p = lupi__put_u32(p + 4, 0);
+	p = lupi__put_u64(p, body);
 	const lupi__svm_opts *o = &s->opt;
-	p = put_u32(p, (uint32_t)o->kernel);
-	p = put_u32(p, (uint32_t)o->priv_kernel);
-	p = put_f64(p, o->c);
-	p = put_f64(p, o->gamma);
-	p = put_f64(p, o->width);
-	p = put_f64(p, o->priv_width);
-	p = put_f64(p, o->tol);
-	p = put_u64(p, (uint64_t)o->max_iter);
-	p = put_u64(p, (uint64_t)o->cache_bytes);
-	p = put_u32(p, (uint32_t)o->plain);
-	p = put_u64(p, s->k);
+	p = lupi__put_u32(p, (uint32_t)o->kernel);
+	p = lupi__put_u32(p, (uint32_t)o->priv_kernel);
+	p = lupi__put_f64(p, o->c);
+	p = lupi__put_f64(p, o->gamma);
+	p = lupi__put_f64(p, o->width);
+	p = lupi__put_f64(p, o->priv_width);
+	p = lupi__put_f64(p, o->tol);
+	p = lupi__put_u64(p, (uint64_t)o->max_iter);
+	p = lupi__put_u64(p, (uint64_t)o->cache_bytes);
+	p = lupi__put_u32(p, (uint32_t)o->plain);
+	p = lupi__put_u64(p, s->k);
 	for (size_t c = 0; c < s->k; c++) {
 		const lupi__svm_machine *m = &s->m[c];
-		p = put_f64(p, m->b);
-		p = put_f64(p, m->bstar);
-		p = put_f64(p, m->objective);
-		p = put_f64(p, m->violation);
-		p = put_u64(p, m->iterations);
+		p = lupi__put_f64(p, m->b);
+		p = lupi__put_f64(p, m->bstar);
+		p = lupi__put_f64(p, m->objective);
+		p = lupi__put_f64(p, m->violation);
+		p = lupi__put_u64(p, m->iterations);
 		p = put_expansion(p, &m->dec);
 		p = put_expansion(p, &m->cor);
 	}
-	put_u32(p, lupi__crc32c(0, b, (size_t)(p - b)));
+	lupi__put_u32(p, lupi__crc32c(0, b, (size_t)(p - b)));
 	*buf = b;
 	*size = total;
 	return LUPI_OK;
@@ -141,7 +101,7 @@ static int get_expansion(const unsigned char **p, size_t *left,
 {
 	if (*left < 16)
 		return lupi__err(LUPI_EFORMAT, "svm file: truncated expansion");
-	uint64_t n = get_u64(*p), d = get_u64(*p + 8);
+	uint64_t n = lupi__get_u64(*p), d = lupi__get_u64(*p + 8);
 	*p += 16;
 	*left -= 16;
 	if ((d == 0 && n > 0) || d > LUPI__MAX_WIDTH || n > *left / 8 ||
@@ -156,14 +116,14 @@ static int get_expansion(const unsigned char **p, size_t *left,
 	if (e->coef == NULL || e->rows == NULL)
 		return lupi__err(LUPI_ENOMEM, "svm file: out of memory");
 	for (size_t i = 0; i < n; i++) {
-		e->coef[i] = get_f64(*p + 8 * i);
+		e->coef[i] = lupi__get_f64(*p + 8 * i);
 		if (!isfinite(e->coef[i]))
 			return lupi__err(LUPI_EFORMAT, "svm file: coefficient "
 					 "%zu is not finite", i);
 	}
 	*p += 8 * n;
 	for (size_t i = 0; i < n * d; i++) {
-		uint32_t u = get_u32(*p + 4 * i);
+		uint32_t u = lupi__get_u32(*p + 4 * i);
 		memcpy(&e->rows[i], &u, sizeof u);
 		if (!isfinite(e->rows[i]))
 			return lupi__err(LUPI_EFORMAT, "svm file: a support "
@@ -195,18 +155,18 @@ static int parse_body(const unsigned char *p, size_t left, lupi_svm *s)
 {
 	if (left < FIXED)
 		return lupi__err(LUPI_EFORMAT, "svm file: truncated header");
-	LUPI__TRY(load_int(s, LUPI_SVM_OPT_KERNEL, get_u32(p)));
-	LUPI__TRY(load_int(s, LUPI_SVM_OPT_PRIV_KERNEL, get_u32(p + 4)));
-	LUPI__TRY(load_real(s, LUPI_SVM_OPT_C, get_f64(p + 8)));
-	LUPI__TRY(load_real(s, LUPI_SVM_OPT_GAMMA, get_f64(p + 16)));
-	LUPI__TRY(load_real(s, LUPI_SVM_OPT_WIDTH, get_f64(p + 24)));
-	LUPI__TRY(load_real(s, LUPI_SVM_OPT_PRIV_WIDTH, get_f64(p + 32)));
-	LUPI__TRY(load_real(s, LUPI_SVM_OPT_TOLERANCE, get_f64(p + 40)));
-	LUPI__TRY(load_int(s, LUPI_SVM_OPT_MAX_ITER, (int64_t)get_u64(p + 48)));
+	LUPI__TRY(load_int(s, LUPI_SVM_OPT_KERNEL, lupi__get_u32(p)));
+	LUPI__TRY(load_int(s, LUPI_SVM_OPT_PRIV_KERNEL, lupi__get_u32(p + 4)));
+	LUPI__TRY(load_real(s, LUPI_SVM_OPT_C, lupi__get_f64(p + 8)));
+	LUPI__TRY(load_real(s, LUPI_SVM_OPT_GAMMA, lupi__get_f64(p + 16)));
+	LUPI__TRY(load_real(s, LUPI_SVM_OPT_WIDTH, lupi__get_f64(p + 24)));
+	LUPI__TRY(load_real(s, LUPI_SVM_OPT_PRIV_WIDTH, lupi__get_f64(p + 32)));
+	LUPI__TRY(load_real(s, LUPI_SVM_OPT_TOLERANCE, lupi__get_f64(p + 40)));
+	LUPI__TRY(load_int(s, LUPI_SVM_OPT_MAX_ITER, (int64_t)lupi__get_u64(p + 48)));
 	LUPI__TRY(load_int(s, LUPI_SVM_OPT_CACHE_BYTES,
-			   (int64_t)get_u64(p + 56)));
-	LUPI__TRY(load_int(s, LUPI_SVM_OPT_PLAIN, get_u32(p + 64)));
-	uint64_t k = get_u64(p + 68);
+			   (int64_t)lupi__get_u64(p + 56)));
+	LUPI__TRY(load_int(s, LUPI_SVM_OPT_PLAIN, lupi__get_u32(p + 64)));
+	uint64_t k = lupi__get_u64(p + 68);
 	p += FIXED;
 	left -= FIXED;
 	if (k == 0 || k == 2 || k > LUPI__SVM_MAX_CLASSES ||
@@ -222,11 +182,11 @@ static int parse_body(const unsigned char *p, size_t left, lupi_svm *s)
 		if (left < MACHINE_FIXED)
 			return lupi__err(LUPI_EFORMAT, "svm file: truncated "
 					 "machine %zu", c);
-		m->b = get_f64(p);
-		m->bstar = get_f64(p + 8);
-		m->objective = get_f64(p + 16);
-		m->violation = get_f64(p + 24);
-		m->iterations = get_u64(p + 32);
+		m->b = lupi__get_f64(p);
+		m->bstar = lupi__get_f64(p + 8);
+		m->objective = lupi__get_f64(p + 16);
+		m->violation = lupi__get_f64(p + 24);
+		m->iterations = lupi__get_u64(p + 32);
 		if (!isfinite(m->b) || !isfinite(m->bstar))
 			return lupi__err(LUPI_EFORMAT, "svm file: b or b* is "
 					 "not finite");
@@ -253,16 +213,16 @@ int lupi__svm_parse(const unsigned char *buf, size_t size, lupi_svm **out)
 		return lupi__err(LUPI_EFORMAT, "not an SVM+ file (bad magic "
 				 "or too short)");
 	unsigned major = buf[8] | buf[9] << 8;
-	if (major != IO_MAJOR || get_u32(buf + 12) != 0)
+	if (major != IO_MAJOR || lupi__get_u32(buf + 12) != 0)
 		return lupi__err(LUPI_EVERSION, "SVM+ file version %u (flags "
 				 "%#x); this library reads %u",
-				 major, (unsigned)get_u32(buf + 12), IO_MAJOR);
-	uint64_t body = get_u64(buf + 16);
+				 major, (unsigned)lupi__get_u32(buf + 12), IO_MAJOR);
+	uint64_t body = lupi__get_u64(buf + 16);
 	if (body != size - HEAD - 4)
 		return lupi__err(LUPI_EFORMAT, "svm file: body of %llu bytes "
 				 "in a file of %zu",
 				 (unsigned long long)body, size);
-	if (lupi__crc32c(0, buf, size - 4) != get_u32(buf + size - 4))
+	if (lupi__crc32c(0, buf, size - 4) != lupi__get_u32(buf + size - 4))
 		return lupi__err(LUPI_ECHECKSUM, "svm file: checksum mismatch");
 	lupi_svm *s = NULL;
 	LUPI__TRY(lupi_svm_create(&s));

@@ -28,65 +28,20 @@ enum { F_M = 1, F_V = 2, F_BEST = 4, F_HAVE_BEST = 8 };
 
 /* ---- bytes ----------------------------------------------------------- */
 
-static unsigned char *put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		*p++ = (unsigned char)(v >> (8 * i));
-	return p;
-}
-
-static unsigned char *put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		*p++ = (unsigned char)(v >> (8 * i));
-	return p;
-}
-
-static unsigned char *put_f64(unsigned char *p, double v)
-{
-	uint64_t u;
-	memcpy(&u, &v, sizeof u);
-	return put_u64(p, u);
-}
-
 static unsigned char *put_floats(unsigned char *p, const float *x, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint32_t u;
 		memcpy(&u, &x[i], sizeof u);
-		p = put_u32(p, u);
+		p = lupi__put_u32(p, u);
 	}
 	return p;
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static double get_f64(const unsigned char *p)
-{
-	uint64_t u = get_u64(p);
-	double v;
-	memcpy(&v, &u, sizeof v);
-	return v;
 }
 
 static void get_floats(float *x, const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint32_t u = get_u32(p + 4 * i);
+		uint32_t u = lupi__get_u32(p + 4 * i);
 		memcpy(&x[i], &u, sizeof u);
 	}
 }
@@ -119,24 +74,24 @@ int lupi__checkpoint_write(const lupi_model *m, const lupi__fit_pos *p)
 				 "of %zu bytes", CK_PREAMBLE + body);
 	}
 	unsigned char *q = buf + CK_PREAMBLE;
-	q = put_u64(q, model_len);
+	q = lupi__put_u64(q, model_len);
 	memcpy(q, model, model_len);
 	q += model_len;
 	lupi__free(model);
-	q = put_u64(q, m->t);
-	q = put_u32(q, m->epoch);
-	q = put_u32(q, fl);
+	q = lupi__put_u64(q, m->t);
+	q = lupi__put_u32(q, m->epoch);
+	q = lupi__put_u32(q, fl);
 	for (int i = 0; i < 4; i++)
-		q = put_u64(q, m->rng.s[i]);
-	q = put_u64(q, m->n_params);
-	q = put_u64(q, p->n);
-	q = put_u64(q, p->off);
-	q = put_u64(q, p->step);
-	q = put_f64(q, p->sum);
-	q = put_u64(q, p->seen);
-	q = put_f64(q, p->best_metric);
-	q = put_u32(q, p->best_epoch);
-	q = put_u32(q, 0);
+		q = lupi__put_u64(q, m->rng.s[i]);
+	q = lupi__put_u64(q, m->n_params);
+	q = lupi__put_u64(q, p->n);
+	q = lupi__put_u64(q, p->off);
+	q = lupi__put_u64(q, p->step);
+	q = lupi__put_f64(q, p->sum);
+	q = lupi__put_u64(q, p->seen);
+	q = lupi__put_f64(q, p->best_metric);
+	q = lupi__put_u32(q, p->best_epoch);
+	q = lupi__put_u32(q, 0);
 	if (fl & F_M)
 		q = put_floats(q, m->opt_m, m->n_params);
 	if (fl & F_V)
@@ -144,11 +99,11 @@ int lupi__checkpoint_write(const lupi_model *m, const lupi__fit_pos *p)
 	if (fl & F_BEST)
 		q = put_floats(q, p->best, m->n_params);
 	for (size_t i = 0; i < p->n; i++)
-		q = put_u64(q, p->idx[i]);
+		q = lupi__put_u64(q, p->idx[i]);
 	memcpy(buf, ck_magic, sizeof ck_magic);
-	put_u32(buf + 8, CK_VERSION);
-	put_u32(buf + 12, lupi__crc32c(0, buf + CK_PREAMBLE, body));
-	put_u64(buf + 16, body);
+	lupi__put_u32(buf + 8, CK_VERSION);
+	lupi__put_u32(buf + 12, lupi__crc32c(0, buf + CK_PREAMBLE, body));
+	lupi__put_u64(buf + 16, body);
 	int rc = lupi__write_atomic(m->ckpt_path, buf, CK_PREAMBLE + body);
 	lupi__free(buf);
 	return rc;
@@ -206,16 +161,16 @@ static int check_file(const unsigned char *d, size_t size,
 {
 	if (size < CK_PREAMBLE || memcmp(d, ck_magic, sizeof ck_magic) != 0)
 		return lupi__err(LUPI_EFORMAT, "not a liblupi checkpoint");
-	if (get_u32(d + 8) != CK_VERSION)
+	if (lupi__get_u32(d + 8) != CK_VERSION)
 		return lupi__err(LUPI_EVERSION, "checkpoint version %u, this "
-				 "library reads %u", get_u32(d + 8),
+				 "library reads %u", lupi__get_u32(d + 8),
 				 CK_VERSION);
-	uint64_t len = get_u64(d + 16);
+	uint64_t len = lupi__get_u64(d + 16);
 	if (len != size - CK_PREAMBLE)
 		return lupi__err(LUPI_EFORMAT, "checkpoint of %zu bytes, its "
 				 "header says %llu", size,
 				 (unsigned long long)len + CK_PREAMBLE);
-	if (lupi__crc32c(0, d + CK_PREAMBLE, (size_t)len) != get_u32(d + 12))
+	if (lupi__crc32c(0, d + CK_PREAMBLE, (size_t)len) != lupi__get_u32(d + 12))
 		return lupi__err(LUPI_ECHECKSUM, "checkpoint checksum does "
 				 "not match");
 	*body = d + CK_PREAMBLE;
@@ -266,12 +221,12 @@ static int parse_state(const unsigned char *q, size_t left, parsed *c)
 {
 	if (left < CK_FIXED)
 		return lupi__err(LUPI_EFORMAT, "checkpoint truncated");
-	c->t = get_u64(q);
-	c->epoch = get_u32(q + 8);
-	c->flags = get_u32(q + 12);
+	c->t = lupi__get_u64(q);
+	c->epoch = lupi__get_u32(q + 8);
+	c->flags = lupi__get_u32(q + 12);
 	for (int i = 0; i < 4; i++)
-		c->rng[i] = get_u64(q + 16 + 8 * i);
-	uint64_t np = get_u64(q + 48), n = get_u64(q + 56);
+		c->rng[i] = lupi__get_u64(q + 16 + 8 * i);
+	uint64_t np = lupi__get_u64(q + 48), n = lupi__get_u64(q + 56);
 	if (np != c->ld->n_params)
 		return lupi__err(LUPI_EFORMAT, "checkpoint state of %llu "
 				 "parameters for a model of %zu",
@@ -289,12 +244,12 @@ static int parse_state(const unsigned char *q, size_t left, parsed *c)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate a fit position");
 	lupi__fit_pos *p = c->pos;
 	p->n = (size_t)n;
-	p->off = (size_t)get_u64(q + 64);
-	p->step = get_u64(q + 72);
-	p->sum = get_f64(q + 80);
-	p->seen = (size_t)get_u64(q + 88);
-	p->best_metric = get_f64(q + 96);
-	p->best_epoch = get_u32(q + 104);
+	p->off = (size_t)lupi__get_u64(q + 64);
+	p->step = lupi__get_u64(q + 72);
+	p->sum = lupi__get_f64(q + 80);
+	p->seen = (size_t)lupi__get_u64(q + 88);
+	p->best_metric = lupi__get_f64(q + 96);
+	p->best_epoch = lupi__get_u32(q + 104);
 	p->have_best = (fl & F_HAVE_BEST) != 0;
 	if (p->off > p->n || p->seen > p->n)
 		return lupi__err(LUPI_EFORMAT, "checkpoint position %zu of %zu "
@@ -312,15 +267,15 @@ static int parse_state(const unsigned char *q, size_t left, parsed *c)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate the state of a "
 				 "checkpoint");
 	for (size_t i = 0; i < p->n; i++)
-		p->idx[i] = (size_t)get_u64(q + 8 * i);
+		p->idx[i] = (size_t)lupi__get_u64(q + 8 * i);
 	return LUPI_OK;
 }
 
 static int parse(const unsigned char *body, size_t len, parsed *c)
 {
-	if (len < 8 || get_u64(body) > len - 8)
+	if (len < 8 || lupi__get_u64(body) > len - 8)
 		return lupi__err(LUPI_EFORMAT, "checkpoint truncated");
-	size_t model_len = (size_t)get_u64(body);
+	size_t model_len = (size_t)lupi__get_u64(body);
 	LUPI__TRY(lupi_model_load_memory(body + 8, model_len, &c->ld));
 	return parse_state(body + 8 + model_len, len - 8 - model_len, c);
 }
