@@ -1526,7 +1526,9 @@ LUPI_API int lupi_dp_epsilon(double q, double sigma, uint64_t steps,
 LUPI_API int lupi_dp_sigma(double q, uint64_t steps, double delta,
 			   double epsilon, double *sigma);
 
-/* ---- data-parallel training and checkpoints (doc/scaling.md) ---------- */
+/* ------------------------------------------------------------------------ */
+/* Data-parallel training and checkpoints (doc/scaling.md)                   */
+/* ------------------------------------------------------------------------ */
 
 /**
  * A gradient reduction supplied by the host: replaces buf[0..n) by the
