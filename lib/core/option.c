@@ -34,7 +34,8 @@ int lupi__option_lookup(const lupi__option_table *t, int key, int type,
 	}
 	static const char *const handles[] = {"", "a model", "a loss",
 					      "a reader", "a comparison",
-					      "a layer"};
+					      "a layer", "a DP configuration",
+					      "an SVM+ model"};
 	int h = key / 1000;
 	if (h > 0 && h < (int)(sizeof handles / sizeof handles[0]) &&
 	    h != t->handle)

@@ -120,15 +120,12 @@ int lupi_dataset_set_privileged(lupi_dataset *ds, size_t d_priv,
 		return lupi__err(LUPI_EINVAL, "d_priv is 0");
 	/* Bounded like every width, so that n * d_priv is checked before the
 	 * scan below reads that far. */
-	size_t count;
 	if (d_priv > LUPI__MAX_WIDTH)
 		return lupi__err(LUPI_ERANGE, "d_priv = %zu privileged "
 				 "features: at most %u", d_priv,
 				 LUPI__MAX_WIDTH);
-	if (lupi__mul_overflow(ds->n, d_priv, &count) ||
-	    lupi__mul_overflow(count, sizeof(float), &count))
-		return lupi__err(LUPI_ERANGE, "%zu x %zu privileged features "
-				 "overflow", ds->n, d_priv);
+	LUPI__TRY(lupi__check_host_array(ds->n, d_priv, sizeof(float),
+					 "privileged features"));
 	for (size_t i = 0; i < ds->n; i++) {
 		size_t where;
 		if (mask != NULL && mask[i] == 0)
@@ -425,10 +422,7 @@ int lupi_dataset_subset(const lupi_dataset *ds, const size_t *idx, size_t n,
 	LUPI__CHECK_NULL(idx);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "subset of 0 samples");
-	size_t bytes;
-	if (lupi__mul_overflow(n, sizeof *idx, &bytes))
-		return lupi__err(LUPI_ERANGE, "subset: n = %zu indices overflow "
-				 "the address space", n);
+	LUPI__TRY(lupi__check_host_array(n, 1, sizeof *idx, "subset: idx"));
 	for (size_t i = 0; i < n; i++)
 		if (idx[i] >= ds->n)
 			return lupi__err(LUPI_ERANGE, "idx[%zu] = %zu is not "
@@ -1088,10 +1082,7 @@ int lupi_dataset_sample(const lupi_dataset *ds, size_t n, uint64_t *state,
 	LUPI__CHECK_NULL(idx);
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "sample: n is 0");
-	size_t bytes;
-	if (lupi__mul_overflow(n, sizeof *idx, &bytes))
-		return lupi__err(LUPI_ERANGE, "sample: n = %zu indices overflow "
-				 "the address space", n);
+	LUPI__TRY(lupi__check_host_array(n, 1, sizeof *idx, "sample: idx"));
 	lupi__rng rng;
 	lupi__rng_seed(&rng, *state);
 	for (size_t i = 0; i < n; i++)
