@@ -20,18 +20,7 @@ static int logits_of(const lupi_model *m, const lupi_dataset *ds, float *out)
 	if (lupi_dataset_outputs(ds) != k)
 		return lupi__err(LUPI_ESHAPE, "the dataset has %zu outputs, "
 				 "the model %zu", lupi_dataset_outputs(ds), k);
-	if (lupi_dataset_dim(ds, m->opt.view) != m->n_in)
-		return lupi__err(LUPI_ESHAPE, "the dataset's view has %zu "
-				 "features, the model %zu inputs",
-				 lupi_dataset_dim(ds, m->opt.view), m->n_in);
-	const float *rows;
-	float *owned;
-	LUPI__TRY(lupi__privacy_rows(ds, m->opt.view, m->n_in, &rows,
-				     &owned));
-	int rc = lupi_model_predict(m, rows, lupi_dataset_rows(ds), m->n_in,
-				    LUPI_PREDICT_LOGITS, out);
-	lupi__free(owned);
-	return rc;
+	return lupi__privacy_logits(m, ds, out);
 }
 
 /* log sum_{c != skip} exp l_c (skip may be k: none skipped). */

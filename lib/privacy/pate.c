@@ -7,7 +7,8 @@
  * or removing one private sample changes one teacher, hence one vote: the
  * vote histogram moves by at most 1 in two classes (L1 2, L2 sqrt 2), and
  * its largest count by at most 1. The noisy aggregations and their
- * data-independent RDP follow from that (lupi__pate_rdp). The shard
+ * data-independent RDP follow from that (lupi__pate_rdp). The shards are
+ * lib/train's cross-fitting folds (lupi__crossfit_folds); the shard
  * helpers here are shared with SISA (unlearn.c). */
 #include <math.h>
 #include <string.h>
@@ -16,39 +17,16 @@
 
 /* ---- shards, shared with SISA ------------------------------------------- */
 
-int lupi__privacy_partition(size_t n, unsigned k, uint64_t seed,
-			    uint32_t *shard_of)
+/* Counts the model's steps at the ends of its epochs (user: a uint64_t). */
+int lupi__privacy_count_steps(void *user, const lupi_progress *p)
 {
-	size_t *perm = lupi__malloc_array(n, sizeof *perm);
-	if (perm == NULL)
-		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu indices", n);
-	for (size_t i = 0; i < n; i++)
-		perm[i] = i;
-	lupi__rng r;
-	lupi__rng_seed(&r, seed);
-	lupi__rng_shuffle(&r, perm, n);
-	/* round robin over the permutation: shard sizes differ by <= 1 */
-	for (size_t i = 0; i < n; i++)
-		shard_of[perm[i]] = (uint32_t)(i % k);
-	lupi__free(perm);
-	return LUPI_OK;
-}
-
-/* Counts the model's epochs at their ends. */
-typedef struct step_count {
-	uint64_t steps;
-} step_count;
-
-static int count_steps(void *user, const lupi_progress *p)
-{
-	step_count *c = user;
 	if (p->epoch_end)
-		c->steps += p->steps_per_epoch;
+		*(uint64_t *)user += p->steps_per_epoch;
 	return 0;
 }
 
 int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
-			      const uint32_t *shard_of, uint32_t shard,
+			      const size_t *shard_of, size_t shard,
 			      uint64_t seed, lupi_model **out, uint64_t *steps)
 {
 	*out = NULL;
@@ -71,16 +49,17 @@ int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
 		rc = lupi_model_set_int(c, LUPI_MODEL_OPT_SEED, (int64_t)seed);
 	if (rc == LUPI_OK)
 		rc = lupi_model_init(c);
-	step_count cnt = {0};
+	uint64_t cnt = 0;
 	if (rc == LUPI_OK)
-		rc = lupi_model_fit(c, sub, NULL, count_steps, &cnt);
+		rc = lupi_model_fit(c, sub, NULL, lupi__privacy_count_steps,
+				    &cnt);
 	lupi_dataset_free(sub);
 	if (rc < 0) {
 		lupi_model_free(c);
 		return rc;
 	}
 	if (steps)
-		*steps += cnt.steps;
+		*steps += cnt;
 	*out = c;
 	return LUPI_OK;
 }
@@ -121,6 +100,19 @@ int lupi__privacy_rows(const lupi_dataset *ds, int view, size_t n_in,
 	return LUPI_OK;
 }
 
+int lupi__privacy_logits(const lupi_model *m, const lupi_dataset *ds,
+			 float *out)
+{
+	const float *rows;
+	float *owned;
+	LUPI__TRY(lupi__privacy_rows(ds, m->opt.view, m->n_in, &rows,
+				     &owned));
+	int rc = lupi_model_predict(m, rows, lupi_dataset_rows(ds), m->n_in,
+				    LUPI_PREDICT_LOGITS, out);
+	lupi__free(owned);
+	return rc;
+}
+
 /* ---- teachers and votes ------------------------------------------------- */
 
 int lupi__privacy_check_proto(const lupi_model *proto, const lupi_dataset *ds)
@@ -149,11 +141,12 @@ int lupi_pate_teachers(const lupi_model *proto, const lupi_dataset *priv,
 		return lupi__err(LUPI_ERANGE, "k = %u teachers for %zu "
 				 "samples: it must be in [2, %zu]", k, n, n);
 	LUPI__TRY(lupi__privacy_check_proto(proto, priv));
-	uint32_t *shard_of = lupi__malloc_array(n, sizeof *shard_of);
+	size_t *shard_of = lupi__malloc_array(n, sizeof *shard_of);
 	if (shard_of == NULL)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu shards", n);
 	lupi_teacher *t = NULL;
-	int rc = lupi__privacy_partition(n, k, seed, shard_of);
+	int rc = lupi__crossfit_folds(priv, LUPI_VIEW_REGULAR, k, seed,
+				      shard_of);
 	if (rc == LUPI_OK)
 		rc = lupi_teacher_create(&t);
 	for (unsigned s = 0; rc == LUPI_OK && s < k; s++) {

@@ -93,14 +93,15 @@ int lupi__dp_epsilon(double q, double sigma, uint64_t steps, double delta,
 
 /* ==== PATE (pate.c) ======================================================= */
 
-/* Deals the n samples of a dataset into k disjoint shards of sizes
- * differing by at most one, fixed by seed: shard_of[i] in [0, k). */
-int lupi__privacy_partition(size_t n, unsigned k, uint64_t seed,
-			    uint32_t *shard_of);
+/* The shards of a dataset are lupi__crossfit_folds(ds, LUPI_VIEW_REGULAR,
+ * k, seed, shard_of): disjoint, sizes differing by at most one. */
+/* A progress callback adding the steps of each finished epoch to the
+ * uint64_t user points to. */
+int lupi__privacy_count_steps(void *user, const lupi_progress *p);
 /* Trains a clone of proto (untrained; its options apply, SEED set to seed)
  * on the samples of ds whose shard_of is shard into *out. */
 int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
-			      const uint32_t *shard_of, uint32_t shard,
+			      const size_t *shard_of, size_t shard,
 			      uint64_t seed, lupi_model **out, uint64_t *steps);
 /* Refuses a regression prototype (LUPI_ENOTSUP), a trained one or a
  * dataset without its task's labels (LUPI_ESTATE). */
@@ -111,6 +112,10 @@ int lupi__privacy_check_proto(const lupi_model *proto, const lupi_dataset *ds);
  * columns; LUPI_ESTATE when a sample lacks X*. */
 int lupi__privacy_rows(const lupi_dataset *ds, int view, size_t n_in,
 		       const float **rows, float **owned);
+/* Logits of m on every sample of ds into out (rows x outputs), through
+ * lupi__privacy_rows (and its checks). */
+int lupi__privacy_logits(const lupi_model *m, const lupi_dataset *ds,
+			 float *out);
 /* RDP of order alpha of one data-independent PATE query (mechanism
  * LUPI_PATE_*): GNMax alpha / sigma^2 (a Gaussian mechanism of L2
  * sensitivity sqrt 2, lupi__dp_rdp at q = 1 and sigma / sqrt 2); the

@@ -25,29 +25,18 @@ double lupi__privacy_seconds(void)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-typedef struct step_count {
-	uint64_t steps;
-} step_count;
-
-static int count_steps(void *user, const lupi_progress *p)
-{
-	step_count *c = user;
-	if (p->epoch_end)
-		c->steps += p->steps_per_epoch;
-	return 0;
-}
-
 /* Fits m (options as they are) on samples idx[0..n) of ds, with a teacher
  * and loss when teacher is not NULL. */
 static int fit_on(lupi_model *m, const lupi_teacher *teacher, lupi_loss *loss,
 		  const lupi_dataset *ds, const size_t *idx, size_t n,
-		  step_count *cnt)
+		  uint64_t *cnt)
 {
 	lupi_dataset *sub = NULL;
 	LUPI__TRY(lupi_dataset_subset(ds, idx, n, &sub));
 	int rc = teacher ? lupi_student_fit(m, teacher, loss, sub, NULL,
-					    count_steps, cnt) :
-			   lupi_model_fit(m, sub, NULL, count_steps, cnt);
+					    lupi__privacy_count_steps, cnt) :
+			   lupi_model_fit(m, sub, NULL,
+					  lupi__privacy_count_steps, cnt);
 	lupi_dataset_free(sub);
 	return rc;
 }
@@ -118,14 +107,14 @@ typedef struct unlearn_job {
 	size_t n_forget, n_retain;
 	const uint8_t *is_forget; /* rows */
 	unsigned epochs;
-	step_count cnt;
+	uint64_t steps;
 } unlearn_job;
 
 static int retrain(unlearn_job *j, lupi_model *s)
 {
 	LUPI__TRY(lupi_model_init(s));
 	return fit_on(s, NULL, NULL, j->train, j->retain, j->n_retain,
-		      &j->cnt);
+		      &j->steps);
 }
 
 static int random_teacher(unlearn_job *j, lupi_model *s)
@@ -144,27 +133,14 @@ static int random_teacher(unlearn_job *j, lupi_model *s)
 	 * imitate the model on the retain set */
 	if (rc == LUPI_OK)
 		rc = fit_on(s, tr, kd, j->train, j->forget, j->n_forget,
-			    &j->cnt);
+			    &j->steps);
 	if (rc == LUPI_OK)
 		rc = fit_on(s, tm, kd, j->train, j->retain, j->n_retain,
-			    &j->cnt);
+			    &j->steps);
 	lupi_loss_free(kd);
 	lupi_teacher_free(tm);
 	lupi_teacher_free(tr);
 	lupi_model_free(r);
-	return rc;
-}
-
-/* Logits of m on every sample of ds into out (rows x outputs). */
-static int logits_of(const lupi_model *m, const lupi_dataset *ds, float *out)
-{
-	const float *rows;
-	float *owned;
-	LUPI__TRY(lupi__privacy_rows(ds, m->opt.view, m->n_in, &rows,
-				     &owned));
-	int rc = lupi_model_predict(m, rows, lupi_dataset_rows(ds), m->n_in,
-				    LUPI_PREDICT_LOGITS, out);
-	lupi__free(owned);
 	return rc;
 }
 
@@ -182,9 +158,9 @@ static int bad_teacher(unlearn_job *j, lupi_model *s)
 	if (rc == LUPI_OK)
 		rc = random_copy(j->m, &r);
 	if (rc == LUPI_OK)
-		rc = logits_of(j->m, j->train, tm);
+		rc = lupi__privacy_logits(j->m, j->train, tm);
 	if (rc == LUPI_OK)
-		rc = logits_of(r, j->train, trnd);
+		rc = lupi__privacy_logits(r, j->train, trnd);
 	/* the competent teacher on retain rows, the incompetent one on
 	 * forget rows, mixed in the same batches */
 	for (size_t i = 0; rc == LUPI_OK && i < n; i++)
@@ -198,8 +174,8 @@ static int bad_teacher(unlearn_job *j, lupi_model *s)
 	if (rc == LUPI_OK)
 		rc = kd_loss(1.0, &kd);
 	if (rc == LUPI_OK)
-		rc = lupi_student_fit(s, t, kd, j->train, NULL, count_steps,
-				      &j->cnt);
+		rc = lupi_student_fit(s, t, kd, j->train, NULL,
+				      lupi__privacy_count_steps, &j->steps);
 	lupi_loss_free(kd);
 	lupi_teacher_free(t);
 	lupi_model_free(r);
@@ -239,11 +215,11 @@ static int scrub(unlearn_job *j, lupi_model *s)
 				g[i] = -g[i];
 			if (rc == LUPI_OK)
 				rc = lupi_model_apply_gradient(s, g, np);
-			j->cnt.steps += rc == LUPI_OK;
+			j->steps += rc == LUPI_OK;
 		}
 		if (rc == LUPI_OK)
 			rc = fit_on(s, tm, kdce, j->train, j->retain,
-				    j->n_retain, &j->cnt);
+				    j->n_retain, &j->steps);
 	}
 	lupi_loss_free(kd);
 	lupi_loss_free(kdce);
@@ -336,7 +312,7 @@ int lupi_unlearn(const lupi_model *m, const lupi_dataset *train,
 	}
 	*out = s;
 	if (steps)
-		*steps = j.cnt.steps;
+		*steps = j.steps;
 	if (seconds)
 		*seconds = lupi__privacy_seconds() - t0;
 	return LUPI_OK;
@@ -369,7 +345,7 @@ struct lupi_sisa {
 	size_t n;
 	unsigned k;
 	uint64_t seed;
-	uint32_t *shard_of;  /* n: the shard that holds or held sample i */
+	size_t *shard_of;    /* n: the shard that holds or held sample i */
 	uint8_t *deleted;    /* n */
 	lupi_model **models; /* k, NULL for an empty shard */
 };
@@ -394,13 +370,13 @@ static int sisa_train(const lupi_sisa *s, unsigned i, lupi_model **out,
 		      uint64_t *steps)
 {
 	*out = NULL;
-	uint32_t *live = lupi__malloc_array(s->n, sizeof *live);
+	size_t *live = lupi__malloc_array(s->n, sizeof *live);
 	if (live == NULL)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu shards",
 				 s->n);
 	size_t left = 0;
 	for (size_t j = 0; j < s->n; j++) {
-		live[j] = s->deleted[j] ? UINT32_MAX : s->shard_of[j];
+		live[j] = s->deleted[j] ? SIZE_MAX : s->shard_of[j];
 		left += live[j] == i;
 	}
 	int rc = left == 0 ? LUPI_OK :
@@ -449,7 +425,8 @@ int lupi_sisa_create(const lupi_model *proto, const lupi_dataset *train,
 		lupi__free(all);
 	}
 	if (rc == LUPI_OK)
-		rc = lupi__privacy_partition(n, shards, seed, s->shard_of);
+		rc = lupi__crossfit_folds(train, LUPI_VIEW_REGULAR, shards,
+					  seed, s->shard_of);
 	for (unsigned i = 0; rc == LUPI_OK && i < shards; i++)
 		rc = sisa_train(s, i, &s->models[i], NULL);
 	if (rc < 0) {
@@ -532,7 +509,7 @@ int lupi_sisa_shard_of(const lupi_sisa *s, size_t i, unsigned *shard)
 	LUPI__CHECK_NULL(shard);
 	if (i >= s->n)
 		return lupi__err(LUPI_ERANGE, "sample %zu of %zu", i, s->n);
-	*shard = s->shard_of[i];
+	*shard = (unsigned)s->shard_of[i];
 	return LUPI_OK;
 }
 
