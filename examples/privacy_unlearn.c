@@ -16,36 +16,10 @@
 #include <time.h>
 
 #include "lupi.h"
+#include "privacy_common.h"
 
 #define K 10
 #define D 32
-
-static int fail(const char *what, int rc)
-{
-	fprintf(stderr, "%s: %s (%s)\n", what, lupi_strerror(rc),
-		lupi_errmsg());
-	exit(1);
-}
-#define TRY(what, expr)                                                       \
-	do {                                                                  \
-		int rc_ = (expr);                                             \
-		if (rc_ < 0)                                                  \
-			fail(what, rc_);                                      \
-	} while (0)
-
-static uint64_t rng_s = 88172645463325252ull;
-static double uniform(void)
-{
-	rng_s ^= rng_s << 13;
-	rng_s ^= rng_s >> 7;
-	rng_s ^= rng_s << 17;
-	return (double)(rng_s >> 11) * 0x1.0p-53;
-}
-static double normal(void)
-{
-	double u = uniform(), v = uniform();
-	return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
-}
 
 /* K overlapping Gaussian blobs (centres normal, scale 1.2) with 10% of
  * labels flipped, so that a wide network memorises what it cannot learn. */
