@@ -47,6 +47,11 @@ def test_message_is_per_thread():
     th.start()
     th.join()
     assert "EPOCHS" in msgs["epochs"] and "LR" in msgs["lr"]
+    # The exceptions copied their messages when raised, so the lines above
+    # would pass with a process-wide message too: read this thread's C
+    # message again, after the other thread's failure.
+    from lupi._ffi import lib
+    assert "EPOCHS" in lib.lupi_errmsg().decode()
 
 
 def test_set_num_threads():
