@@ -2,6 +2,8 @@
 #ifndef LUPI_MODEL_INTERNAL_H
 #define LUPI_MODEL_INTERNAL_H
 
+#include <limits.h>
+
 #include "../core/core_internal.h"
 #include "../data/data_internal.h"
 #include "../distill/distill_internal.h"
@@ -156,8 +158,9 @@ void lupi__model_init_weights(lupi_model *m);
 int lupi__model_prepare(lupi_model *m, const lupi_dataset *ds);
 /* The largest batch a step or gradient takes (LUPI_ERANGE above it, or
  * when n times the widest layer in bytes overflows size_t), so that a wild
- * n fails before its index array is read or its arena is asked for. */
-#define LUPI__MAX_BATCH ((size_t)1 << 31)
+ * n fails before its index array is read or its arena is asked for. BLAS
+ * takes int dimensions, so lupi__model_forward has the same bound. */
+#define LUPI__MAX_BATCH ((size_t)INT_MAX)
 int lupi__model_check_batch(const lupi_model *m, size_t n);
 /* As lupi__model_prepare, checking the task and outputs of ds only with
  * need_targets (a distillation step whose loss reads no labels). */

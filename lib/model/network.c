@@ -624,9 +624,9 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 	*logits = NULL;
 	if (n == 0)
 		return lupi__err(LUPI_EINVAL, "empty batch");
-	if (n > INT_MAX) /* BLAS takes int dimensions */
-		return lupi__err(LUPI_ERANGE, "a batch of %zu rows, at most %d",
-				 n, INT_MAX);
+	if (n > LUPI__MAX_BATCH) /* BLAS takes int dimensions */
+		return lupi__err(LUPI_ERANGE, "a batch of %zu rows, at most %zu",
+				 n, LUPI__MAX_BATCH);
 	if (!m->initialized)
 		return lupi__err(LUPI_ESTATE, "the model is not initialised");
 	LUPI__TRY(check_batch(m, ds, idx, n));
