@@ -16,7 +16,9 @@
  * --models picks what runs (a profiling run of the teacher alone:
  * --models teacher); bench/scaling uses --models teacher,roofline.
  */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <cblas.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <lupi.h>
 #include <math.h>
@@ -133,12 +135,31 @@ static double accuracy(const lupi_model *m, const lupi_dataset *test)
 	return acc;
 }
 
+/* OpenBLAS's thread count, set for the GEMM-only loop (liblupi keeps the
+ * BLAS at one thread and splits GEMMs itself); looked up at run time, so
+ * that a -Dblas=cblas build links too. 0 when the BLAS is not OpenBLAS. */
+static int set_blas_threads(int n)
+{
+	void *f = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+	void *g = dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+	if (f == NULL || g == NULL)
+		return 0;
+	void (*set)(int);
+	int (*get)(void);
+	memcpy(&set, &f, sizeof f);
+	memcpy(&get, &g, sizeof g);
+	set(n);
+	return get();
+}
+
 /* Seconds cblas_sgemm alone needs for the GEMMs of one teacher epoch: the
  * median of 5 repetitions (the statistic of the epoch times), wall clock and
- * process CPU time into *cpu. */
+ * process CPU time into *cpu. The BLAS runs on a->threads threads (its own
+ * split of each GEMM), set here explicitly, and back on 1 afterwards. */
 static double gemm_epoch_seconds(const struct args *a, size_t d_in,
-				 double *cpu)
+				 double *cpu, int *blas_threads)
 {
+	*blas_threads = set_blas_threads(a->threads);
 	size_t widths[10], nl = 0;
 	widths[nl++] = d_in;
 	for (size_t i = 0; i < a->n_hidden; i++)
@@ -179,6 +200,7 @@ static double gemm_epoch_seconds(const struct args *a, size_t d_in,
 		cpus[rep] = cpu_now() - c0;
 	}
 	free(x), free(y), free(w), free(g);
+	set_blas_threads(1);
 	*cpu = median(cpus, 5);
 	return median(wall, 5);
 }
@@ -401,8 +423,10 @@ int main(int argc, char **argv)
 		getrusage(RUSAGE_SELF, &ru);
 		teacher_rss_mib = ru.ru_maxrss / 1024.0;
 	}
+	int gemm_threads = 0;
 	if (a.models & RUN_ROOFLINE)
-		gemm_s = gemm_epoch_seconds(&a, d_priv, &gemm_cpu);
+		gemm_s = gemm_epoch_seconds(&a, d_priv, &gemm_cpu,
+					    &gemm_threads);
 	if (a.models & RUN_HARD) {
 		hard = make_mlp(&a, d_reg, LUPI_VIEW_REGULAR, a.seed + 1);
 		hard_s = train(hard, NULL, NULL, train_ds, &hard_cpu);
@@ -426,6 +450,14 @@ int main(int argc, char **argv)
 		tput = throughput(student, test_ds);
 	}
 
+	char blas[512];
+	if (lupi_blas_info(blas, sizeof blas) != LUPI_OK)
+		snprintf(blas, sizeof blas, "?");
+	const char *core = strstr(blas, "; core ");
+	core = core ? core + 7 : "unknown";
+	double gemm_gflops = flops / gemm_s * 1e-9;
+	fprintf(stderr, "BLAS: %s\nGEMM-only: %d BLAS thread(s), %.1f GFLOP/s "
+		"(core %s)\n", blas, gemm_threads, gemm_gflops, core);
 	fprintf(stderr,
 		"liblupi %s, n=%zu, epochs=%d, batch=%zu, threads=%d\n"
 		"%-20s %10s %9s\n"
@@ -458,6 +490,9 @@ int main(int argc, char **argv)
 	put("gemm_epoch_s", "%.6f", gemm_s);
 	put("epoch_gflop", "%.4f", flops * 1e-9);
 	put("roofline_fraction", "%.4f", gemm_s / teacher_s);
+	put("gemm_gflops", "%.2f", gemm_gflops);
+	put("gemm_blas_threads", "%.0f", (double)gemm_threads);
+	put("teacher_gflops", "%.2f", flops / teacher_s * 1e-9);
 	put("teacher_epoch_cpu_s", "%.6f", teacher_cpu);
 	put("student_hard_epoch_cpu_s", "%.6f", hard_cpu);
 	put("student_distilled_epoch_cpu_s", "%.6f", dist_cpu);
@@ -465,7 +500,7 @@ int main(int argc, char **argv)
 	put("roofline_fraction_cpu", "%.4f", gemm_cpu / teacher_cpu);
 	put("peak_rss_mib", "%.1f", teacher_rss_mib);
 	put("data_mib", "%.1f", data_mib);
-	printf("%s}\n", json);
+	printf("%s, \"blas_core\": \"%s\"}\n", json, core);
 
 	lupi_model_free(student);
 	lupi_loss_free(kd);

@@ -2,7 +2,9 @@
  * set label a public set by Laplace noisy max, GNMax and confident GNMax;
  * a student trained on the answered labels is compared with a
  * non-private model, with epsilon (delta 1e-5) from the data-independent
- * RDP bound (lupi_pate_epsilon).
+ * RDP bound (lupi_pate_epsilon) and from the data-dependent one
+ * (lupi_pate_epsilon_data_dependent: not itself private, see
+ * doc/privacy.md).
  *
  *   privacy_pate [--n N] [--queries Q] [--teachers K] [--epochs E]
  *
@@ -89,9 +91,9 @@ int main(int argc, char **argv)
 	TRY("votes", lupi_pate_votes(t, pub, votes));
 
 	printf("| aggregation               | answered | label acc | student "
-	       "acc | epsilon |\n");
+	       "acc | epsilon | eps (data-dep.) |\n");
 	printf("|---------------------------|----------|-----------|---------"
-	       "----|---------|\n");
+	       "----|---------|-----------------|\n");
 	static const struct {
 		const char *name;
 		int mech;
@@ -104,6 +106,8 @@ int main(int argc, char **argv)
 		{"GNMax sigma = 100", LUPI_PATE_GNMAX, 100, 0, 0},
 		{"confident 40/150, T = 200", LUPI_PATE_CONFIDENT, 40, 150,
 		 200},
+		{"confident 20/100, T = 175", LUPI_PATE_CONFIDENT, 20, 100,
+		 175},
 	};
 	int32_t *lab = malloc(q * sizeof *lab);
 	for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
@@ -120,20 +124,31 @@ int main(int argc, char **argv)
 						     NULL));
 		TRY("eval", lupi_model_evaluate(st, test, LUPI_METRIC_ACCURACY,
 						&acc));
-		double eps = INFINITY;
+		double eps = INFINITY, dd = INFINITY;
 		if (r > 0)
 			TRY("epsilon",
 			    lupi_pate_epsilon(runs[r].mech, runs[r].noise,
 					      runs[r].sigma1, q, answered,
 					      1e-5, &eps));
-		printf("| %-25s | %8zu | %9.3f | %11.3f | %7.2f |\n",
+		if (r > 0 && runs[r].mech != LUPI_PATE_LAPLACE)
+			TRY("data-dependent epsilon",
+			    lupi_pate_epsilon_data_dependent(
+				    votes, q, C, lab, runs[r].mech,
+				    runs[r].noise, runs[r].sigma1,
+				    runs[r].threshold, 1e-5, &dd));
+		char dds[32] = "-";
+		if (r == 0 || runs[r].mech != LUPI_PATE_LAPLACE)
+			snprintf(dds, sizeof dds, "%.2f", dd);
+		printf("| %-25s | %8zu | %9.3f | %11.3f | %7.2f | %15s |\n",
 		       runs[r].name, answered,
 		       answered ? (double)right / (double)answered : 0.0, acc,
-		       eps);
+		       eps, dds);
 		lupi_model_free(st);
 	}
 	printf("\nlabel acc: answered labels that match the truth; epsilon: "
-	       "data-independent RDP bound, delta 1e-5.\n");
+	       "data-independent RDP bound, delta 1e-5; eps (data-dep.): "
+	       "the data-dependent bound of the same queries (it depends on "
+	       "the votes: not private to publish).\n");
 	free(lab);
 	free(votes);
 	lupi_teacher_free(t);

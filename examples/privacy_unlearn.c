@@ -1,12 +1,15 @@
 /* Unlearning, measured: a network trained on synthetic blobs forgets (a) a
  * random 2% of its training samples and (b) one whole class, by retraining
- * (the reference), SISA, a random teacher, a bad teacher and SCRUB. For
- * each: accuracy on the forget, retain and test sets, the loss-threshold
- * membership attack on the forget set against held-out samples (AUC, TPR
- * at 1% FPR), and the cost (steps, seconds, time relative to retraining).
+ * (the reference), SISA (without and with slices), a random teacher, a bad
+ * teacher and SCRUB. For each: accuracy on the forget, retain and test
+ * sets, the loss-threshold membership attack on the forget set against
+ * held-out samples (AUC, TPR at 1% FPR), and the cost (steps, seconds,
+ * time relative to retraining). Then (c) the cost of single deletions in
+ * SISA with and without slices, and (d) the same network trained
+ * non-privately and with DP-SGD, side by side (lupi_privacy_evaluate).
  *
  *   privacy_unlearn [--n N] [--epochs E] [--unlearn-epochs U] [--shards S]
- *                   [--seed S]
+ *                   [--slices R] [--seed S]
  *
  * Uses only lupi.h. The table in doc/privacy.md was made with the defaults. */
 #include <math.h>
@@ -125,7 +128,7 @@ static void row(const char *name, const lupi_model *m, const lupi_sisa *s,
 static void experiment(const char *title, const lupi_model *proto,
 		       const lupi_model *orig, double orig_sec,
 		       uint64_t orig_steps, sets *S, unsigned uep,
-		       unsigned shards)
+		       unsigned shards, unsigned slices)
 {
 	printf("\n%s (%zu samples forgotten)\n\n", title, S->nf);
 	printf("| method         | acc F  | acc R  | acc T  | AUC F | TPR.1%% "
@@ -163,6 +166,105 @@ static void experiment(const char *title, const lupi_model *proto,
 	snprintf(name, sizeof name, "SISA (%u)", shards);
 	row(name, NULL, s, S, st, sec, ref);
 	lupi_sisa_free(s);
+	/* the same with slices: a shard resumes from the checkpoint before
+	 * the first slice that held a forgotten sample */
+	TRY("sisa", lupi_sisa_create_sliced(proto, S->train, shards, slices, 1,
+					    &s));
+	TRY("sisa forget", lupi_sisa_forget(s, S->fi, S->nf, &st, &sec));
+	snprintf(name, sizeof name, "SISA (%u x %u)", shards, slices);
+	row(name, NULL, s, S, st, sec, ref);
+	lupi_sisa_free(s);
+}
+
+/* (c) requests of one sample each, the same samples for every ensemble:
+ * the mean steps a deletion took, and what retraining its shard from
+ * scratch (every stage) would have taken. */
+static void single_deletions(const lupi_model *proto, const lupi_dataset *train,
+			     unsigned shards, unsigned slices)
+{
+	enum { REQ = 20 };
+	size_t n = lupi_dataset_rows(train);
+	printf("\nSISA, %d deletions of one random sample each\n\n", REQ);
+	printf("| ensemble        | steps / deletion | from scratch "
+	       "| saved |\n");
+	printf("|-----------------|------------------|--------------"
+	       "|-------|\n");
+	unsigned rs[2] = {1, slices};
+	for (int v = 0; v < 2; v++) {
+		lupi_sisa *s = NULL;
+		TRY("sisa", lupi_sisa_create_sliced(proto, train, shards, rs[v],
+						    1, &s));
+		uint64_t sum = 0, sum_scratch = 0;
+		uint64_t pick = 12345;
+		for (int r = 0; r < REQ; r++) {
+			pick = pick * 6364136223846793005ull +
+			       1442695040888963407ull;
+			size_t i = (size_t)((pick >> 33) % n);
+			uint64_t st = 0, scratch = 0;
+			TRY("forget", lupi_sisa_forget(s, &i, 1, &st, NULL));
+			TRY("cost", lupi_sisa_last_cost(s, NULL, &scratch));
+			sum += st;
+			sum_scratch += scratch;
+		}
+		char name[32];
+		snprintf(name, sizeof name, "%u shards x %u", shards, rs[v]);
+		printf("| %-15s | %16.1f | %12.1f | %4.0f%% |\n", name,
+		       (double)sum / REQ, (double)sum_scratch / REQ,
+		       100.0 * (1.0 - (double)sum / (double)sum_scratch));
+		lupi_sisa_free(s);
+	}
+}
+
+/* (d) non-private and DP-SGD models of the same architecture on the same
+ * training set; members: the training set, non-members: fresh samples. */
+static void private_vs_not(const lupi_model *proto, const lupi_model *orig,
+			   const lupi_dataset *train, const lupi_dataset *test,
+			   const lupi_dataset *fresh)
+{
+	static const double targets[] = {1, 4, 16};
+	enum { NT = sizeof targets / sizeof targets[0] };
+	const lupi_model *ms[1 + NT];
+	lupi_model *dpm[NT];
+	ms[0] = orig;
+	lupi_dp *dp = NULL;
+	TRY("dp", lupi_dp_create(&dp));
+	for (size_t i = 0; i < NT; i++) {
+		TRY("clone", lupi_model_clone(proto, &dpm[i]));
+		/* statistics fitted on the private set would leak */
+		TRY("standardize",
+		    lupi_model_set_int(dpm[i], LUPI_MODEL_OPT_STANDARDIZE, 0));
+		TRY("target", lupi_dp_set_double(dp, LUPI_DP_OPT_TARGET_EPSILON,
+						 targets[i]));
+		TRY("fit dp", lupi_model_fit_dp(dpm[i], dp, train, NULL, NULL,
+						NULL));
+		ms[1 + i] = dpm[i];
+	}
+	double t[(1 + NT) * LUPI_PRIVACY_EVAL_COLS];
+	TRY("evaluate", lupi_privacy_evaluate(ms, 1 + NT, train, fresh, test,
+					      t));
+	printf("\nNon-private vs DP-SGD, same network and training set "
+	       "(lupi_privacy_evaluate)\n\n");
+	printf("| model       | epsilon | acc T  | acc M  | AUC M | TPR.1%% "
+	       "| TPR1%% |\n");
+	printf("|-------------|---------|--------|--------|-------|--------"
+	       "|-------|\n");
+	for (size_t i = 0; i < 1 + NT; i++) {
+		const double *r = t + i * LUPI_PRIVACY_EVAL_COLS;
+		printf("| %-11s | %7.2f | %6.3f | %6.3f | %5.3f | %6.3f | "
+		       "%5.3f |\n",
+		       i == 0 ? "non-private" : "DP-SGD",
+		       r[LUPI_PRIVACY_EVAL_EPSILON], r[LUPI_PRIVACY_EVAL_TEST],
+		       r[LUPI_PRIVACY_EVAL_MEMBERS], r[LUPI_PRIVACY_EVAL_AUC],
+		       r[LUPI_PRIVACY_EVAL_TPR_0_1],
+		       r[LUPI_PRIVACY_EVAL_TPR_1]);
+	}
+	printf("\nacc T/M: accuracy on the test set and on the members (the "
+	       "training set); AUC M, TPR: loss-threshold attack, members vs "
+	       "as many fresh samples; epsilon at delta 1e-5 (DP noise seeded "
+	       "from the OS: the DP rows vary run to run).\n");
+	for (size_t i = 0; i < NT; i++)
+		lupi_model_free(dpm[i]);
+	lupi_dp_free(dp);
 }
 
 static void split(sets *S, const size_t *fi, size_t nf)
@@ -186,7 +288,7 @@ static void split(sets *S, const size_t *fi, size_t nf)
 int main(int argc, char **argv)
 {
 	size_t n = 3000;
-	unsigned epochs = 40, uep = 2, shards = 5;
+	unsigned epochs = 40, uep = 2, shards = 5, slices = 4;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--n"))
 			n = strtoul(argv[i + 1], NULL, 10);
@@ -196,6 +298,8 @@ int main(int argc, char **argv)
 			uep = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--shards"))
 			shards = (unsigned)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--slices"))
+			slices = (unsigned)strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--seed"))
 			rng_s = strtoull(argv[i + 1], NULL, 10) | 1;
 		else {
@@ -232,7 +336,7 @@ int main(int argc, char **argv)
 		fi[i] = i;
 	split(&S, fi, nf);
 	experiment("Forget 2% random samples", proto, orig, orig_sec,
-		   orig_steps, &S, uep, shards);
+		   orig_steps, &S, uep, shards, slices);
 	lupi_dataset_free(S.forget);
 	lupi_dataset_free(S.retain);
 	lupi_dataset_free(S.held);
@@ -244,11 +348,13 @@ int main(int argc, char **argv)
 	TRY("class", lupi_unlearn_class_indices(fresh, 0, hi, &nh));
 	TRY("held", lupi_dataset_subset(fresh, hi, nh, &S.held));
 	experiment("Forget class 0", proto, orig, orig_sec, orig_steps, &S,
-		   uep, shards);
+		   uep, shards, slices);
 	printf("\nacc F/R/T: accuracy on the forget, retain and test sets; "
 	       "AUC F, TPR.1%%, TPR1%%: loss-threshold attack, forget set vs "
 	       "held-out samples (TPR at 0.1%% and 1%% FPR); /retr: time "
 	       "relative to retraining.\n");
+	single_deletions(proto, S.train, shards, slices);
+	private_vs_not(proto, orig, S.train, S.test, fresh);
 	free(hi);
 	free(fi);
 	lupi_dataset_free(fresh);

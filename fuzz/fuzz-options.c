@@ -1,10 +1,10 @@
 /* The options of every handle the option directory lists - model, layer,
- * loss, reader, comparison, DP-SGD, SVM+; the handles are found by asking
- * lupi_option_next() about 1..MAX_HANDLE, not listed here - driven by key,
- * with actions in between (training steps, gradients, loss evaluations,
- * student steps, a fit, a comparison, a clone, a load) that run under
- * whatever the options became. Every key of every handle is tried on every
- * handle. Properties:
+ * loss, reader, comparison, DP-SGD, SVM+, TRAM; the handles are found by
+ * asking lupi_option_next() about 1..MAX_HANDLE, not listed here - driven
+ * by key, with actions in between (training steps, gradients, loss
+ * evaluations, student steps, a fit, a comparison, a clone, a load) that
+ * run under whatever the options became. Every key of every handle is
+ * tried on every handle. Properties:
  * - every LUPI_HANDLE_* of lupi.h has options in the directory;
  * - the option directory is consistent (checked once per process): each
  *   handle's keys ascend within handle * 1000; lupi_option_by_key() and
@@ -89,6 +89,7 @@ typedef struct world {
 	lupi_compare *compare;
 	lupi_dp *dp;
 	lupi_svm *svm;
+	lupi_tram *tram;
 	int64_t compare_epochs; /* EPOCHS of the comparison's prototypes */
 	size_t grid;            /* lambdas x temperatures of the comparison */
 	fuzz_reader_cfg cfg;
@@ -180,6 +181,8 @@ static const char *handle_prefix(int handle)
 		return "DP";
 	case LUPI_HANDLE_SVM:
 		return "SVM";
+	case LUPI_HANDLE_TRAM:
+		return "TRAM";
 	default:
 		return NULL;
 	}
@@ -297,7 +300,7 @@ static void check_directory(void)
 	static const int known[] = {LUPI_HANDLE_MODEL,   LUPI_HANDLE_LOSS,
 	                            LUPI_HANDLE_READER,  LUPI_HANDLE_COMPARE,
 	                            LUPI_HANDLE_LAYER,   LUPI_HANDLE_DP,
-	                            LUPI_HANDLE_SVM};
+	                            LUPI_HANDLE_SVM,     LUPI_HANDLE_TRAM};
 	for (size_t i = 0; i < COUNT(known); i++) {
 		size_t j = 0;
 		while (j < nh && hs[j] != known[i])
@@ -353,6 +356,8 @@ static int set_int(const target *t, int key, int64_t v)
 		return lupi_dp_set_int(t->obj, key, v);
 	case LUPI_HANDLE_SVM:
 		return lupi_svm_set_int(t->obj, key, v);
+	case LUPI_HANDLE_TRAM:
+		return lupi_tram_set_int(t->obj, key, v);
 	default:
 		return lupi_model_set_layer_int(t->obj, t->layer, key, v);
 	}
@@ -373,6 +378,8 @@ static int get_int(const target *t, int key, int64_t *v)
 		return lupi_dp_get_int(t->obj, key, v);
 	case LUPI_HANDLE_SVM:
 		return lupi_svm_get_int(t->obj, key, v);
+	case LUPI_HANDLE_TRAM:
+		return lupi_tram_get_int(t->obj, key, v);
 	default:
 		return lupi_model_get_layer_int(t->obj, t->layer, key, v);
 	}
@@ -1134,6 +1141,9 @@ static void record(world *w, fuzz_in *in)
 	case LUPI_HANDLE_SVM:
 		t.obj = w->svm;
 		break;
+	case LUPI_HANDLE_TRAM:
+		t.obj = w->tram;
+		break;
 	default:
 		t.obj = w->compare;
 		break;
@@ -1183,6 +1193,8 @@ static void fresh_defaults(world *w)
 	check_defaults(&t);
 	t = (target){LUPI_HANDLE_SVM, w->svm, 0};
 	check_defaults(&t);
+	t = (target){LUPI_HANDLE_TRAM, w->tram, 0};
+	check_defaults(&t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -1212,13 +1224,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (lupi_reader_create(&w.reader) != LUPI_OK ||
 	    lupi_compare_create(w.model, w.model, &w.compare) != LUPI_OK ||
 	    lupi_dp_create(&w.dp) != LUPI_OK ||
-	    lupi_svm_create(&w.svm) != LUPI_OK)
+	    lupi_svm_create(&w.svm) != LUPI_OK ||
+	    lupi_tram_create(&w.tram) != LUPI_OK)
 		abort();
 	lupi_model_get_int(w.model, LUPI_MODEL_OPT_EPOCHS, &w.compare_epochs);
 	w.grid = 1;
 	fresh_defaults(&w);
 	for (int i = 0; i < MAX_RECORDS && in.n > 0; i++)
 		record(&w, &in);
+	lupi_tram_free(w.tram);
 	lupi_svm_free(w.svm);
 	lupi_dp_free(w.dp);
 	lupi_compare_free(w.compare);

@@ -176,13 +176,30 @@ LUPI_API const lupi_option *lupi_option_next(int handle,
 /* ------------------------------------------------------------------------ */
 
 /**
- * Sets the number of threads the BLAS and the library's own loops use,
- * process-wide (OpenBLAS has one pool per process). 0 means all cores.
+ * Sets the number of threads the library uses, process-wide: its own
+ * workers split large GEMMs and the element-wise passes of training, and
+ * the BLAS itself is kept at one thread (liblupi sets OpenBLAS's count to
+ * 1 when it first multiplies). 0, and a host that never calls this, mean
+ * OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else all cores. Idle
+ * workers sleep. Results are the same bits for the same count on the same
+ * BLAS kernels (lupi_blas_info()).
  * @return LUPI_OK, LUPI_ERANGE when n < 0 or n > 1024. @since 0.1
  */
 LUPI_API int lupi_set_num_threads(int n);
 /** The thread count currently in effect (>= 1). @since 0.1 */
 LUPI_API int lupi_get_num_threads(void);
+/**
+ * Describes the BLAS the library runs on, into buf as a NUL-terminated
+ * string: OpenBLAS's configuration and the core type whose kernels it
+ * chose (e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake
+ * MAX_THREADS=64; core Cooperlake"), or "unknown BLAS (not OpenBLAS)".
+ * Trained weights are bit-reproducible for one core type only (the
+ * kernels round differently): record this with results.
+ * @return LUPI_OK; LUPI_EINVAL (buf NULL or size 0); LUPI_ERANGE (buf too
+ *         small: the description is cut, still NUL-terminated).
+ * @since 0.3
+ */
+LUPI_API int lupi_blas_info(char *buf, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* Datasets                                                                  */
@@ -1038,6 +1055,91 @@ LUPI_API int lupi_teacher_create_crossfit(const lupi_model *proto,
 					  const lupi_dataset *ds,
 					  unsigned k_folds, uint64_t seed,
 					  lupi_teacher **out);
+/**
+ * One fold of lupi_teacher_create_crossfit() with the same k_folds and
+ * seed, for processes that share the folds (lupi_mpi_teacher_crossfit):
+ * trains the clone of proto that leaves fold `fold` out and writes its
+ * logits for the samples of that fold into their rows of out (n * k
+ * floats, n = rows of ds, k = outputs of proto) and 1 into their bytes of
+ * in_fold (n bytes); other rows and bytes are not touched. Over every
+ * fold, out and in_fold then hold what the cross-fitted teacher holds, the
+ * same bits, and lupi_teacher_add_outputs_masked(t, ds, out, in_fold, k,
+ * 1.0) on an empty teacher gives one equal to it.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (k_folds as in
+ *         lupi_teacher_create_crossfit(), fold >= k_folds); LUPI_ESHAPE;
+ *         LUPI_ESTATE; LUPI_ENOMEM; errors of lupi_model_fit().
+ * @since 0.3
+ */
+LUPI_API int lupi_teacher_crossfit_fold(const lupi_model *proto,
+					const lupi_dataset *ds,
+					unsigned k_folds, uint64_t seed,
+					unsigned fold, float *out,
+					uint8_t *in_fold);
+/**
+ * As lupi_teacher_add_outputs() with logits, for the samples i of ds with
+ * present[i] non-zero only (n bytes): the others have no output from this
+ * member (their rows of logits are not read, and a student gets the label
+ * term there, as for a sample without X*). Only present rows must be
+ * finite. @return LUPI_OK; LUPI_EINVAL (NULL, k 0, weight not finite and
+ * > 0); LUPI_ESHAPE (k differs from the dataset's task or earlier
+ * members); LUPI_ERANGE (n * k overflows); LUPI_ENONFINITE; LUPI_ENOMEM.
+ * @since 0.3
+ */
+LUPI_API int lupi_teacher_add_outputs_masked(lupi_teacher *t,
+					     const lupi_dataset *ds,
+					     const float *logits,
+					     const uint8_t *present, size_t k,
+					     double weight);
+
+/*
+ * Knowledge transfer (Vapnik & Izmailov 2015; doc/families.md): a member
+ * made of a regressor X -> X* (a LUPI_TASK_REGRESSION model on the regular
+ * view, d* outputs) and an X*-model (a model on LUPI_VIEW_PRIVILEGED with
+ * d* inputs). Its logits for a sample are the X*-model's logits at the
+ * regressor's prediction X-hat*(x), so it needs X only and sees every
+ * sample; it combines with other members and students like a model member.
+ */
+/**
+ * Adds a transfer member: both models are copied (the host may free them).
+ * The member's task and outputs are the X*-model's.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, weight not finite and > 0, the
+ *         regressor's task not regression or its view reading X*, the
+ *         X*-model's view not privileged); LUPI_ESTATE (a model neither
+ *         trained nor initialised); LUPI_ESHAPE (regressor outputs !=
+ *         X*-model inputs, or task or outputs differ from earlier members);
+ *         LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_teacher_add_transfer(lupi_teacher *t,
+				       const lupi_model *regressor,
+				       const lupi_model *xstar_model,
+				       double weight);
+/**
+ * Out-of-fold X-hat* of every sample of ds into xhat (n*d* floats): the
+ * samples are dealt to k_folds folds (shuffled with seed); for each fold a
+ * clone of regressor_proto (untrained; its options apply) is trained on
+ * the samples outside the fold that have X* (their regular rows, X* as
+ * targets, in index order) and predicts the fold's samples, X* or not. The
+ * second variant of knowledge transfer trains a student on [X, X-hat*].
+ * @return LUPI_OK; LUPI_EINVAL (NULL, a regressor that is not regression
+ *         or reads X*); LUPI_ERANGE (k_folds < 2 or above n, or a fold
+ *         with no sample with X* outside it); LUPI_ESTATE (ds has no X*);
+ *         LUPI_ESHAPE (regressor inputs != ds's regular width, outputs !=
+ *         d*); LUPI_ENONFINITE; errors of lupi_model_fit(). @since 0.3
+ */
+LUPI_API int lupi_transfer_crossfit(const lupi_model *regressor_proto,
+				    const lupi_dataset *ds, unsigned k_folds,
+				    uint64_t seed, float *xhat);
+/**
+ * Cross-fitted transfer teacher for ds: the X*-model (trained) applied to
+ * the out-of-fold X-hat* of lupi_transfer_crossfit() with the same
+ * arguments, stored as the outputs of every sample, tied to ds (like
+ * lupi_teacher_create_crossfit()). @return as lupi_transfer_crossfit(),
+ * and the X*-model's errors of lupi_teacher_add_transfer(). @since 0.3
+ */
+LUPI_API int lupi_teacher_create_crossfit_transfer(
+	const lupi_model *regressor_proto, const lupi_model *xstar_model,
+	const lupi_dataset *ds, unsigned k_folds, uint64_t seed,
+	lupi_teacher **out);
 
 /* ------------------------------------------------------------------------ */
 /* Students                                                                  */
@@ -1154,6 +1256,24 @@ LUPI_API int lupi_compare_set_grid(lupi_compare *c, const double *lambdas,
 LUPI_API int lupi_compare_set_int(lupi_compare *c, int key, int64_t value);
 LUPI_API int lupi_compare_get_int(const lupi_compare *c, int key,
 				  int64_t *value);
+/**
+ * Makes the next runs of c train only share `index` of `count` of the
+ * table's cells, for one comparison run by several processes
+ * (lupi_mpi_compare_run). A cell is one trained model, numbered in the
+ * order a whole run trains them: cell rep * (rows - 1) + row - 1 for row 1
+ * (teacher), 2 (hard student) and 3.. (distilled) of repetition rep;
+ * share i holds cells [floor(i C / count), floor((i + 1) C / count)) of
+ * the C = repeats * (rows - 1). A share trains the teacher of each
+ * repetition it has a distilled cell of (scored only where it owns the
+ * teacher's cell), computes the baseline of each repetition it has a cell
+ * of (the data callback is only called for those), and leaves every other
+ * value NaN; its values are those of a whole run, bit for bit.
+ * index 0 of count 1 (the default) is the whole table.
+ * @return LUPI_OK; LUPI_EINVAL (c NULL); LUPI_ERANGE (count 0, index >=
+ *         count). @since 0.3
+ */
+LUPI_API int lupi_compare_set_share(lupi_compare *c, unsigned index,
+				    unsigned count);
 
 /**
  * Runs the comparison on one train/test pair (borrowed for the call),
@@ -1213,6 +1333,14 @@ LUPI_API int lupi_compare_row(const lupi_compare *c, size_t row, int *kind,
  * LUPI_ESTATE; LUPI_ERANGE. @since 0.2 */
 LUPI_API int lupi_compare_value(const lupi_compare *c, size_t row,
 				unsigned repeat, double *value);
+/**
+ * Replaces the metric of one row in one repetition of the table, e.g. with
+ * a value another process computed for its share (lupi_compare_set_share);
+ * lupi_compare_row() then reads it. @return LUPI_OK; LUPI_EINVAL;
+ * LUPI_ESTATE (no table); LUPI_ERANGE (row, repeat). @since 0.3
+ */
+LUPI_API int lupi_compare_set_value(lupi_compare *c, size_t row,
+				    unsigned repeat, double value);
 
 /* ------------------------------------------------------------------------ */
 /* Control: growing datasets, online imitation (DAgger), random network      */
@@ -1603,10 +1731,12 @@ LUPI_API int lupi_model_resume(lupi_model *m, const char *path);
  * PATE (Papernot et al. 2017, 2018): teachers trained on disjoint shards of
  * a private set vote on the samples of a public set, a noisy aggregation of
  * the votes labels some of them, and a student trained on those labels is
- * what ships. The accounting (lupi_pate_epsilon) is the data-independent
- * RDP bound; doc/privacy.md states the assumptions. Unlearning removes a
- * forget set from a trained model (retraining, SISA shards, distillation
- * from a random or "bad" teacher); membership inference audits a model.
+ * what ships. The accounting is the data-independent RDP bound
+ * (lupi_pate_epsilon), and the smaller data-dependent bound, which is not
+ * itself private (lupi_pate_epsilon_data_dependent); doc/privacy.md states
+ * the assumptions. Unlearning removes a forget set from a trained model
+ * (retraining, SISA shards, distillation from a random or "bad" teacher);
+ * membership inference audits a model.
  */
 
 /* Noisy aggregations of teacher votes (frozen values). @since 0.3 */
@@ -1676,6 +1806,33 @@ LUPI_API int lupi_pate_epsilon(int mechanism, double noise, double sigma1,
 			       uint64_t queries, uint64_t answered,
 			       double delta, double *epsilon);
 /**
+ * The data-dependent (epsilon, delta) of n GNMax or confident GNMax
+ * queries (Papernot et al. 2018, Sec. 4 and App. A) from their vote
+ * histograms (n x k counts, as lupi_pate_aggregate() read them): per
+ * query, q~ = the union bound (Prop. 7) on the probability that the noisy
+ * argmax is not the plurality, and the data-dependent RDP of Theorem 6 at
+ * each order where its conditions hold (else the data-independent alpha /
+ * noise^2, never more); CONFIDENT adds for every query the check's
+ * data-dependent RDP (from the exact probability of answering), and the
+ * GNMax cost only for the answered ones (labels[i] >= 0; labels may be
+ * NULL for GNMAX: every query answered). Composed and converted as
+ * lupi_pate_epsilon() does, it is never larger than that bound. The value
+ * depends on the private votes: releasing it is not covered by the
+ * guarantee (the paper adds smooth-sensitivity noise, not implemented;
+ * doc/privacy.md).
+ * @return LUPI_OK; LUPI_EINVAL (NULL votes or epsilon, n 0, k < 2, unknown
+ *         mechanism, NULL labels for CONFIDENT); LUPI_ENOTSUP (LAPLACE);
+ *         LUPI_ERANGE (noise, sigma1 (CONFIDENT) not finite and > 0,
+ *         threshold not finite, delta not in (0, 1), a label >= k).
+ * @since 0.3
+ */
+LUPI_API int lupi_pate_epsilon_data_dependent(const uint32_t *votes,
+					      size_t n, size_t k,
+					      const int32_t *labels,
+					      int mechanism, double noise,
+					      double sigma1, double threshold,
+					      double delta, double *epsilon);
+/**
  * Trains the student on the answered samples of pub (labels[i] >= 0, from
  * lupi_pate_aggregate(); pub's own targets are not read) with the label
  * loss, as lupi_model_fit() with valid and progress. pub is borrowed.
@@ -1717,7 +1874,7 @@ LUPI_API int lupi_pate_fit_student(lupi_model *student,
  * optimiser steps taken and the wall-clock time.
  * @return LUPI_OK; LUPI_EINVAL (NULL, unknown method, n_forget 0);
  *         LUPI_ERANGE (an index >= rows, or a forget set that leaves no
- *         retain sample); LUPI_ESTATE (m never trained); LUPI_ENOTSUP (a
+ *         retain sample); LUPI_ESTATE (m has no weights); LUPI_ENOTSUP (a
  *         regression model with a distillation method); errors of
  *         lupi_model_fit() and lupi_student_step(); LUPI_ENOMEM. @since 0.3
  */
@@ -1736,8 +1893,11 @@ LUPI_API int lupi_unlearn_class_indices(const lupi_dataset *ds, int32_t cls,
 
 /*
  * SISA (Bourtoule et al. 2021): a model per disjoint shard of the training
- * set; deleting samples retrains, from scratch, only the shards that held
- * them. The ensemble predicts the mean of its shard models' probabilities.
+ * set, each trained slice by slice with a checkpoint before each slice;
+ * deleting samples retrains only the shards that held them, each from the
+ * checkpoint before the first slice that held one (from scratch without
+ * slices). The ensemble predicts the mean of its shard models'
+ * probabilities.
  */
 typedef struct lupi_sisa lupi_sisa;
 
@@ -1753,12 +1913,41 @@ typedef struct lupi_sisa lupi_sisa;
 LUPI_API int lupi_sisa_create(const lupi_model *proto,
 			      const lupi_dataset *train, unsigned shards,
 			      uint64_t seed, lupi_sisa **out);
+/**
+ * As lupi_sisa_create() with each shard cut into `slices` slices and
+ * trained incrementally (Bourtoule et al. 2021, Sec. 4.2): a shard's
+ * samples in increasing index order, the j-th of m in slice floor(j slices
+ * / m); stage r = 0..slices-1 continues the shard's model on its slices
+ * 0..r for ceil(2 EPOCHS / (slices + 1)) epochs (about the samples of EPOCHS
+ * epochs on the whole shard), and the model before each stage is kept (a
+ * checkpoint: slices models per shard in memory). lupi_sisa_forget() then
+ * resumes a shard from the checkpoint before the first slice that held a
+ * deleted sample; the result is bit for bit the model of training the
+ * shard stage by stage from scratch without the deleted samples (same
+ * library, thread count and BLAS). lupi_sisa_create() is slices = 1.
+ * @return as lupi_sisa_create(); LUPI_ERANGE also for slices < 1 or more
+ *         slices than the smallest shard has samples. @since 0.3
+ */
+LUPI_API int lupi_sisa_create_sliced(const lupi_model *proto,
+				     const lupi_dataset *train,
+				     unsigned shards, unsigned slices,
+				     uint64_t seed, lupi_sisa **out);
 /** Frees a SISA ensemble; NULL is a no-op. @since 0.3 */
 LUPI_API void lupi_sisa_free(lupi_sisa *s);
 /**
+ * The cost of the last lupi_sisa_forget(): *steps (may be NULL) the steps
+ * it took (as it reported), *scratch_steps (may be NULL) the steps of
+ * training the same shards from scratch (every stage) on their remaining
+ * samples: slicing saved the difference. Both 0 before any deletion.
+ * @return LUPI_OK; LUPI_EINVAL (NULL s). @since 0.3
+ */
+LUPI_API int lupi_sisa_last_cost(const lupi_sisa *s, uint64_t *steps,
+				 uint64_t *scratch_steps);
+/**
  * Deletes samples idx[0..n) (indices of the training set given at
- * creation; deleting one twice is a no-op) and retrains from scratch each
- * shard that held one, on its remaining samples. *steps and *seconds (may
+ * creation; deleting one twice is a no-op) and retrains each shard that
+ * held one on its remaining samples, from the checkpoint before the first
+ * slice that held one (from scratch without slices). *steps and *seconds (may
  * be NULL) get the steps and time of the retraining. A shard left empty
  * keeps no model and no longer votes. On failure the ensemble is as
  * before. @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE (an
@@ -1775,6 +1964,13 @@ LUPI_API unsigned lupi_sisa_shards(const lupi_sisa *s);
  */
 LUPI_API int lupi_sisa_shard_of(const lupi_sisa *s, size_t i,
 				unsigned *shard);
+/**
+ * The slice of its shard that holds (or held) training sample i into
+ * *slice (0 without slices). @return LUPI_OK; LUPI_EINVAL (NULL);
+ * LUPI_ERANGE (i >= rows). @since 0.3
+ */
+LUPI_API int lupi_sisa_slice_of(const lupi_sisa *s, size_t i,
+				unsigned *slice);
 /**
  * The model of a shard, borrowed: valid until the next lupi_sisa_forget()
  * or lupi_sisa_free(); NULL for NULL s, a shard out of range or an empty
@@ -1832,6 +2028,43 @@ LUPI_API int lupi_mia_lira_offline(const lupi_model *target,
 LUPI_API int lupi_mia_roc(const double *in_scores, size_t n_in,
 			  const double *out_scores, size_t n_out, double *auc,
 			  double *tpr_at_0_1pct, double *tpr_at_1pct);
+
+/* Columns of a lupi_privacy_evaluate() row (frozen). @since 0.3 */
+#define LUPI_PRIVACY_EVAL_TEST 0    /* accuracy on test (MSE for regression);
+                                       NaN without test */
+#define LUPI_PRIVACY_EVAL_MEMBERS 1 /* the same on the members */
+#define LUPI_PRIVACY_EVAL_EPSILON 2 /* the model's privacy record
+                                       (lupi_model_privacy()); infinity
+                                       without one, or when it no longer
+                                       covers the model */
+#define LUPI_PRIVACY_EVAL_DELTA 3   /* its delta; 0 without a record */
+#define LUPI_PRIVACY_EVAL_AUC 4     /* loss-threshold attack, members vs
+                                       non-members (lupi_mia_roc()) */
+#define LUPI_PRIVACY_EVAL_TPR_0_1 5 /* its TPR at 0.1% FPR */
+#define LUPI_PRIVACY_EVAL_TPR_1 6   /* its TPR at 1% FPR */
+#define LUPI_PRIVACY_EVAL_COLS 7    /* columns of a row */
+
+/**
+ * Non-private and private models side by side on the same data: for each
+ * of models[0..n_models) (trained on `members`, or on a set that holds
+ * them; never on `non_members`), a row of LUPI_PRIVACY_EVAL_COLS doubles
+ * in table (n_models x COLS, row-major): accuracy on test and on the
+ * members, the (epsilon, delta) of its privacy record, and the
+ * loss-threshold attack's AUC and TPRs, members against non-members. A
+ * PATE student holds no record (its epsilon comes from
+ * lupi_pate_epsilon(): write it into the row). test may be NULL. On an
+ * error every cell is NaN.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n_models 0, a NULL model, an empty
+ *         set); LUPI_ERANGE (n_models rows do not fit an array);
+ *         LUPI_ESTATE (a model without weights, or a set without its
+ *         task's targets); LUPI_ESHAPE; errors of lupi_model_evaluate() and
+ *         lupi_mia_loss_scores(); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_privacy_evaluate(const lupi_model **models,
+				   size_t n_models,
+				   const lupi_dataset *members,
+				   const lupi_dataset *non_members,
+				   const lupi_dataset *test, double *table);
 
 /* ------------------------------------------------------------------------ */
 /* SVM+ (learning using privileged information with a correcting function)  */
@@ -1977,6 +2210,111 @@ LUPI_API int lupi_svm_load(const char *path, lupi_svm **out);
  * @return as lupi_svm_load(), without LUPI_EIO. @since 0.3 */
 LUPI_API int lupi_svm_load_memory(const void *data, size_t size,
 				  lupi_svm **out);
+
+/* ------------------------------------------------------------------------ */
+/* TRAM and PI marginalisation (label noise explained by X*)                 */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * TRAM (Collier et al. 2022) and approximate full marginalisation
+ * (Ortiz-Jimenez et al. 2023). A host's classification (or binary, or
+ * regression) lupi_model m is read as a trunk phi (every layer but the
+ * last; the standardised input when m has no hidden layer) and a head h
+ * (its last layer). A lupi_tram owns a privileged head g, a dense network
+ * on [phi(x), x*] with m's outputs, made by the first step from the shapes
+ * it sees. A step minimises L_g + L_h, the task's label loss of g and of
+ * h on the same labels (means, weighted by the dataset's weights), where
+ * the trunk gets the gradient of L_g only (a stop-gradient between phi and
+ * h), h that of L_h, g that of L_g; m is then updated with its optimiser
+ * options and g with the same options (its own moments). m stays an
+ * ordinary model: it predicts h(phi(x)) from X alone and its file holds phi
+ * and h only. lupi_tram_predict_marginal() predicts with g instead,
+ * averaging its predictive distribution over a sample of X* rows.
+ * doc/families.md has the details and a comparison.
+ */
+typedef struct lupi_tram lupi_tram;
+
+/* The handle number of TRAM (key / 1000). @since 0.3 */
+#define LUPI_HANDLE_TRAM 8
+
+/* Integer options of TRAM (frozen keys); defaults in brackets. They shape
+ * g, so they cannot change after the first step (LUPI_ESTATE). @since 0.3 */
+#define LUPI_TRAM_OPT_HIDDEN 8001      /* width of g's hidden layers [64],
+                                          1..1048576 */
+#define LUPI_TRAM_OPT_LAYERS 8002      /* hidden layers of g [1], 0..63
+                                          (0: g linear in [phi, x*]) */
+#define LUPI_TRAM_OPT_ACTIVATION 8003  /* g's hidden activation, LUPI_ACT_*
+                                          IDENTITY..GELU [RELU] */
+#define LUPI_TRAM_OPT_SEED 8004        /* g's initialisation [0] */
+#define LUPI_TRAM_OPT_STANDARDIZE 8005 /* standardise X* for g, statistics
+                                          of the first step's dataset 0/1
+                                          [1] */
+
+/**
+ * A TRAM handle with default options and no privileged head yet.
+ * @return LUPI_OK; LUPI_EINVAL (out NULL); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_tram_create(lupi_tram **out);
+/** Frees a TRAM handle and its privileged head; NULL is a no-op.
+ * @since 0.3 */
+LUPI_API void lupi_tram_free(lupi_tram *t);
+/**
+ * Typed option setter and getter (LUPI_TRAM_OPT_*; TRAM has no real
+ * options). @return LUPI_OK; LUPI_EINVAL (NULL t or value);
+ * LUPI_EUNKNOWN_OPTION (not a TRAM key of that type); LUPI_ERANGE with the
+ * allowed range; LUPI_ESTATE (set: the head exists). @since 0.3
+ */
+LUPI_API int lupi_tram_set_int(lupi_tram *t, int key, int64_t value);
+LUPI_API int lupi_tram_get_int(const lupi_tram *t, int key, int64_t *value);
+/**
+ * One joint step of m (borrowed; VIEW must be REGULAR) and the privileged
+ * head on samples idx[0..n) of ds (borrowed for the call), which needs X*:
+ * samples without X* give h's term only. The first step creates the head
+ * for m's trunk width, outputs and task and ds's X* width (and with
+ * STANDARDIZE the X* statistics of ds), and binds the handle to them; it
+ * also initialises m and fits its standardisation as lupi_model_step()
+ * does. *loss (when not NULL) gets L_g + L_h.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ENOTSUP (m's VIEW is not
+ *         REGULAR); LUPI_ESTATE (ds without X* or without targets of m's
+ *         task); LUPI_ESHAPE (m or ds's X* width differs from what the
+ *         handle is bound to, or ds does not fit m); LUPI_ERANGE (an
+ *         index, a too large batch, or [phi, x*] wider than 1048576);
+ *         LUPI_ENONFINITE (a loss or gradient, nothing changed; or an
+ *         update, which leaves m as it was); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_tram_step(lupi_tram *t, lupi_model *m,
+			    const lupi_dataset *ds, const size_t *idx,
+			    size_t n, double *loss);
+/**
+ * Trains m and the head with lupi_tram_step() as lupi_model_fit() trains
+ * m alone: m's EPOCHS, BATCH, SHUFFLE, schedule, PATIENCE, RESTORE_BEST
+ * (m's weights only) and progress; valid (may be NULL) is scored with m,
+ * i.e. with h. @return as lupi_tram_step(), plus LUPI_ECANCELLED.
+ * @since 0.3
+ */
+LUPI_API int lupi_tram_fit(lupi_tram *t, lupi_model *m,
+			   const lupi_dataset *train,
+			   const lupi_dataset *valid,
+			   lupi_progress_fn progress, void *user);
+/**
+ * Marginalised prediction: for each of n rows of x (n * d floats, d =
+ * m's inputs), the mean over the n_s rows of xs (n_s * d_priv floats,
+ * e.g. X* of the training set or a random sample of it) of the privileged
+ * head's predictive distribution g(phi(x), x*) into out (n * outputs
+ * floats: probabilities, P(y = 1) for binary, or values for regression).
+ * m is the model the handle trained (borrowed, const; thread-safe on a t
+ * and m nobody modifies). Costs n * n_s forward passes of g.
+ * @return LUPI_OK; LUPI_EINVAL (NULL, n or n_s 0); LUPI_ESTATE (no step
+ *         yet, or m not initialised); LUPI_ENOTSUP (m's VIEW is not
+ *         REGULAR); LUPI_ESHAPE (d, d_priv or m's shape differ from the
+ *         handle's); LUPI_ERANGE (n * d, n * outputs or n_s * d_priv
+ *         floats overflow); LUPI_ENONFINITE (xs, or an output, not
+ *         finite); LUPI_ENOMEM. @since 0.3
+ */
+LUPI_API int lupi_tram_predict_marginal(const lupi_tram *t,
+					const lupi_model *m, const float *x,
+					size_t n, size_t d, const float *xs,
+					size_t n_s, size_t d_priv, float *out);
 
 /* ------------------------------------------------------------------------ */
 /* Transfer sets: unlabelled samples, column subsets, shared initialisation  */

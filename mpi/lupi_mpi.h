@@ -90,6 +90,20 @@ LUPI_MPI_API int lupi_mpi_attach(lupi_mpi *c, lupi_model *m);
 LUPI_MPI_API int lupi_mpi_bcast_model(lupi_mpi *c, lupi_model *m, int root);
 
 /**
+ * Root's dataset on every rank, so that one process reads the files:
+ * root passes its ds (NULL when it has none, e.g. its read failed), the
+ * others anything (ignored); every rank gets in *out a new dataset (free
+ * it) with root's samples, features, X* and mask, labels or targets, task
+ * and weights, the same bits (root's is a copy). Collective.
+ * @return LUPI_OK; LUPI_EINVAL (c or out NULL, root out of range);
+ *         LUPI_ESTATE (root passed NULL: every rank gets it, so a failed
+ *         read on root ends every rank's run); LUPI_EIO; LUPI_ENOMEM.
+ * @since 0.3
+ */
+LUPI_MPI_API int lupi_mpi_bcast_dataset(lupi_mpi *c, const lupi_dataset *ds,
+					int root, lupi_dataset **out);
+
+/**
  * This rank's shard of ds: samples i with i mod size == rank, for i below
  * size * floor(n / size), so that every rank holds the same number of
  * samples and runs the same number of steps (the n mod size last samples,
@@ -119,6 +133,43 @@ LUPI_MPI_API int lupi_mpi_shard(const lupi_mpi *c, const lupi_dataset *ds,
 LUPI_MPI_API int lupi_mpi_teacher_outputs(lupi_mpi *c, const lupi_teacher *t,
 			     const lupi_dataset *ds, float *out,
 			     uint8_t *has_output);
+
+/**
+ * lupi_teacher_create_crossfit() with the folds trained in parallel: rank
+ * r trains folds r, r + size, ... (lupi_teacher_crossfit_fold), the ranks
+ * exchange the held-out logits, and every rank gets in *out a teacher whose
+ * outputs equal those of the serial cross-fitted teacher bit for bit (its
+ * one member holds the logits as masked external outputs tied to ds:
+ * lupi_teacher_add_outputs_masked). Collective; every rank passes the
+ * same proto, ds, k_folds and seed.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); errors of
+ *         lupi_teacher_crossfit_fold() (on every rank: LUPI_EIO "another
+ *         rank failed" where a rank's own call succeeded); LUPI_EIO;
+ *         LUPI_ENOMEM. @since 0.3
+ */
+LUPI_MPI_API int lupi_mpi_teacher_crossfit(lupi_mpi *c,
+					   const lupi_model *proto,
+					   const lupi_dataset *ds,
+					   unsigned k_folds, uint64_t seed,
+					   lupi_teacher **out);
+
+/**
+ * lupi_compare_run() with the table's cells (trained models) shared by the
+ * ranks: rank r runs share r of size (lupi_compare_set_share: a
+ * contiguous block of cells in the order of a serial run, so a rank trains
+ * the teacher of a repetition once for all its distilled cells), then the
+ * ranks exchange their values (lupi_compare_set_value), and every rank's
+ * cmp holds the table of a serial run, bit for bit. progress is called on
+ * each rank for its own models. cmp's share is 0 of 1 afterwards.
+ * Collective; every rank passes the same comparison and data.
+ * @return LUPI_OK; LUPI_EINVAL (NULL); errors of lupi_compare_run() (on
+ *         every rank: LUPI_EIO "another rank failed" where the rank's own
+ *         run succeeded); LUPI_EIO; LUPI_ENOMEM. @since 0.3
+ */
+LUPI_MPI_API int lupi_mpi_compare_run(lupi_mpi *c, lupi_compare *cmp,
+				      const lupi_dataset *train,
+				      const lupi_dataset *test,
+				      lupi_progress_fn progress, void *user);
 
 /**
  * Detail of the calling thread's last failure of a lupi_mpi_* function

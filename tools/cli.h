@@ -28,12 +28,19 @@
 
 #define CLI_MAX_HIDDEN 16
 #define CLI_MAX_GRID 64
+#define CLI_MAX_ARGS 16 /* positional arguments (audit: models) */
 
 /* Data formats. */
 #define CLI_FORMAT_GUESS 0
 #define CLI_FORMAT_CSV 1
 #define CLI_FORMAT_LIBSVM 2
 #define CLI_FORMAT_IDX 3
+
+/* `lupi unlearn --method sisa` and `lupi audit --attack` (the other
+ * methods are LUPI_UNLEARN_*) */
+#define CLI_METHOD_SISA 100
+#define CLI_ATTACK_LOSS 0
+#define CLI_ATTACK_LIRA 1
 
 /* The options, one id each; opts.c describes them in one table. */
 enum cli_opt {
@@ -43,7 +50,9 @@ enum cli_opt {
 	CLI_O_INIT, CLI_O_OPTIMIZER, CLI_O_MOMENTUM, CLI_O_WEIGHT_DECAY,
 	CLI_O_DROPOUT, CLI_O_CLIP_NORM, CLI_O_SCHEDULE, CLI_O_STEP_SIZE,
 	CLI_O_GAMMA, CLI_O_MIN_LR, CLI_O_SEED, CLI_O_VALID, CLI_O_PATIENCE,
-	CLI_O_VIEW,
+	CLI_O_VIEW, CLI_O_NO_SHUFFLE,
+	/* checkpoints of teacher and distill */
+	CLI_O_CHECKPOINT, CLI_O_CHECKPOINT_EVERY, CLI_O_RESUME,
 	/* distillation: the loss's options */
 	CLI_O_TEACHER, CLI_O_TEACHER_OUTPUTS, CLI_O_OUTPUTS_KIND, CLI_O_LOSS,
 	CLI_O_DIVERGENCE, CLI_O_TEMPERATURE, CLI_O_LAMBDA, CLI_O_FEATURE,
@@ -57,6 +66,13 @@ enum cli_opt {
 	CLI_O_LABELS, CLI_O_POOL, CLI_O_MAX_ROWS, CLI_O_TASK,
 	/* output, demo */
 	CLI_O_PLOT, CLI_O_FASHION,
+	/* privacy (cmd_privacy.c): DP-SGD, PATE, unlearning, audit */
+	CLI_O_DP_NOISE, CLI_O_DP_CLIP, CLI_O_TARGET_EPSILON, CLI_O_DELTA,
+	CLI_O_SAMPLE_RATE, CLI_O_DP_SEED, CLI_O_TEACHERS, CLI_O_AGGREGATION,
+	CLI_O_NOISE, CLI_O_SIGMA1, CLI_O_THRESHOLD, CLI_O_FORGET,
+	CLI_O_FORGET_CLASS, CLI_O_METHOD, CLI_O_UNLEARN_EPOCHS, CLI_O_SHARDS,
+	CLI_O_SLICES, CLI_O_MEMBERS, CLI_O_NONMEMBERS, CLI_O_ATTACK,
+	CLI_O_REFERENCE, CLI_O_SHADOWS,
 	CLI_O_COUNT
 };
 
@@ -75,7 +91,7 @@ struct cli {
 	const char *prog;
 	const struct cli_command *cmd;
 	const char *command;
-	const char *args[2]; /* positional arguments */
+	const char *args[CLI_MAX_ARGS]; /* positional arguments */
 	size_t n_args;
 	struct cli_value v[CLI_O_COUNT];
 
@@ -91,7 +107,16 @@ struct cli {
 	int lambdas_set, temps_set; /* given on the command line */
 	const char *privileged, *target, *weight, *ignore, *labels;
 	const char *output, *plot;
+	const char *checkpoint; /* --checkpoint DIR */
+	int64_t checkpoint_every;
+	int resume;
 	int quiet, json, help, fashion;
+	/* privacy (cmd_privacy.c); the DP options are in v[] */
+	int64_t teachers, unlearn_epochs, shards, slices, shadows;
+	int aggregation, method, attack;
+	/* --noise, --sigma1, --threshold, --forget-class: in v[] (set when
+	   given) */
+	const char *forget, *members, *nonmembers, *reference;
 };
 
 /* A subcommand: one row of opts.c's command table. */
@@ -226,6 +251,40 @@ int svg_write(const char *path, const struct svg_panel *panels,
 int cli_plot_curves(const char *path, const struct cli_progress *p,
 		    size_t n, int metric);
 
+/* par.c (lupi: one process) or par_mpi.c (lupi-mpi: every rank of an
+ * mpirun job runs the command; rank 0 reads the files and writes the
+ * outputs, the others follow; doc/scaling.md). Errors are printed; 0 or
+ * CLI_EXIT_ERROR, except resume (a LUPI_* code). */
+int cli_par_init(int *argc, char ***argv); /* before cli_parse */
+int cli_par_command(struct cli *c);        /* runs c->cmd */
+int cli_par_finish(int rc);                /* the exit status */
+int cli_par_rank(void);
+int cli_par_size(void);
+/* rank 0 reads, every rank gets the same dataset or model */
+int cli_par_load_data(const struct cli *c, const char *path,
+		      const lupi_model *model, lupi_dataset **out);
+int cli_par_read_matrix(const char *path, lupi_dataset **out);
+int cli_par_load_model(const char *path, lupi_model **out);
+/* this rank's shard of ds (lupi_mpi_shard); NULL with one process */
+int cli_par_shard(const lupi_dataset *ds, lupi_dataset **out);
+/* before a fit of m on the shards of train: standardisation fitted on
+ * train, --batch / ranks per rank, rank 0's initial weights (unless
+ * resumed) and the gradient reduction; *global_batch to restore after */
+int cli_par_fit_setup(const struct cli *c, lupi_model *m,
+		      const lupi_dataset *train, int resumed,
+		      int64_t *global_batch);
+/* whether any rank says stop (progress callbacks: every rank stops at the
+ * same step) */
+int cli_par_any(int flag);
+/* after it: the rc of every rank (another failure than a stop ends the
+ * job), and the model gets its global batch back */
+int cli_par_fit_done(lupi_model *m, int rc, int64_t global_batch);
+/* m continues from the checkpoint path (rank 0's file, on every rank):
+ * 0, or CLI_EXIT_ERROR after a message */
+int cli_par_resume(const struct cli *c, lupi_model *m, const char *path);
+/* cmd_train.c: checks that path can be resumed (message on failure) */
+int cli_resume_check(const struct cli *c, const char *path);
+
 /* the handlers of the command table */
 int cmd_teacher(struct cli *c);
 int cmd_distill(struct cli *c);
@@ -235,5 +294,22 @@ int cmd_predict(struct cli *c);
 int cmd_info(struct cli *c);
 int cmd_help(struct cli *c);
 int cmd_demo(struct cli *c); /* demo/demo.c */
+
+/* cmd_privacy.c: private training in teacher, distill and train */
+int cli_dp_given(const struct cli *c);
+/* 0, or CLI_EXIT_USAGE after a usage error (options that do not fit) */
+int cli_dp_check(const struct cli *c);
+/* Trains m (a student of t with loss when t is not NULL) by DP-SGD with
+ * the command line's DP options; returns a LUPI_* status. */
+int cli_fit_dp(const struct cli *c, lupi_model *m, const lupi_teacher *t,
+	       const lupi_loss *loss, const lupi_dataset *train,
+	       const lupi_dataset *valid, struct cli_progress *p);
+/* The privacy record of m as JSON, or as text after label; c (may be
+ * NULL) adds the clip of a fit it ran. Returns 0. */
+int cli_print_privacy(const struct cli *c, struct cli_json *j,
+		      const lupi_model *m, const char *label);
+int cmd_pate(struct cli *c);
+int cmd_unlearn(struct cli *c);
+int cmd_audit(struct cli *c);
 
 #endif

@@ -253,6 +253,7 @@ static void info_json(const lupi_model *m, const char *path, long long size)
 		     value_name(m, "optimizer", name, sizeof(name)));
 	cli_json_num(&j, "lr", get_double(m, LUPI_MODEL_OPT_LR));
 	cli_json_int(&j, "standardize", get_int(m, LUPI_MODEL_OPT_STANDARDIZE));
+	cli_print_privacy(NULL, &j, m, NULL);
 	cli_json_int(&j, "exit", 0);
 	cli_json_end(&j);
 }
@@ -298,6 +299,7 @@ int cmd_info(struct cli *c)
 	printf("regularise:  weight decay %g, dropout %g\n",
 	       get_double(m, LUPI_MODEL_OPT_WEIGHT_DECAY),
 	       get_double(m, LUPI_MODEL_OPT_DROPOUT));
+	cli_print_privacy(NULL, NULL, m, "privacy:     ");
 	lupi_model_free(m);
 	return CLI_EXIT_OK;
 }

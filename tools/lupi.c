@@ -39,14 +39,17 @@ int cli_error(const char *fmt, ...)
 int main(int argc, char **argv)
 {
 	struct cli c;
-	int rc = cli_parse(&c, argc, argv);
+	int rc = cli_par_init(&argc, &argv);
 
+	if (rc)
+		return rc;
+	rc = cli_parse(&c, argc, argv);
 	if (rc > 0)
-		return CLI_EXIT_OK;
+		return cli_par_finish(CLI_EXIT_OK);
 	if (rc == -2)
-		return CLI_EXIT_ERROR;
+		return cli_par_finish(CLI_EXIT_ERROR);
 	if (rc < 0)
-		return CLI_EXIT_USAGE;
+		return cli_par_finish(CLI_EXIT_USAGE);
 	cli_catch_interrupt();
-	return c.cmd->run(&c);
+	return cli_par_finish(cli_par_command(&c));
 }

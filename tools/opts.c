@@ -27,7 +27,14 @@
 #define G_PLOT (1u << 8)
 #define G_PRED (1u << 9)
 #define G_VIEW (1u << 10)
-#define G_FIT (1u << 11) /* validation: not compare, which holds none out */
+#define G_FIT (1u << 11) /* validation, checkpoints: not compare */
+/* privacy (cmd_privacy.c) */
+#define G_DP (1u << 20)     /* private training: teacher, distill, train */
+#define G_PATE (1u << 21)
+#define G_UNL (1u << 22)    /* unlearn */
+#define G_AUD (1u << 23)    /* audit */
+#define G_TESTF (1u << 24)  /* --test FILE outside compare */
+#define G_NOISE (1u << 25)  /* --delta and --dp-seed: G_DP and pate */
 
 /* Flags of an option. */
 #define F_SELF (1u << 0) /* a library option the command sets itself */
@@ -52,6 +59,7 @@ struct opt_def {
 #define LOSS LUPI_HANDLE_LOSS
 #define READER LUPI_HANDLE_READER
 #define COMPARE LUPI_HANDLE_COMPARE
+#define DP LUPI_HANDLE_DP
 
 /* Indexed by CLI_O_*; --help lists the options in this order. */
 static const struct opt_def opts[CLI_O_COUNT] = {
@@ -96,7 +104,8 @@ static const struct opt_def opts[CLI_O_COUNT] = {
 		"step schedule: decay factor"},
 	[CLI_O_MIN_LR] = {"min-lr", 0, "RATE", G_TRAIN, MODEL, .help =
 		"cosine schedule: the floor"},
-	[CLI_O_SEED] = {"seed", 0, "N", G_TRAIN | G_DEMO, MODEL, .help =
+	[CLI_O_SEED] = {"seed", 0, "N", G_TRAIN | G_DEMO | G_UNL | G_AUD, MODEL,
+		.help =
 		"seed of initialisation, shuffling and splits"},
 	[CLI_O_VALID] = {"valid", 0, "FRACTION", G_FIT, .dflt = "0.1",
 		.help = "hold out this fraction for validation, 0 for none"},
@@ -104,6 +113,18 @@ static const struct opt_def opts[CLI_O_COUNT] = {
 		"stop after N epochs without validation gain, 0 = never"},
 	[CLI_O_VIEW] = {"view", 0, "VIEW", G_VIEW, MODEL, .flags = F_SELF,
 		.help = "the teacher's input"},
+	[CLI_O_NO_SHUFFLE] = {"no-shuffle", 0, NULL, G_TRAIN, MODEL,
+		"shuffle", "0", .help = "keep the samples' order in every "
+		"epoch (lupi-mpi: the same batches at any number of ranks)"},
+	[CLI_O_CHECKPOINT] = {"checkpoint", 0, "DIR", G_FIT, .help =
+		"write a checkpoint (model, optimiser, position) into DIR, "
+		"created if missing"},
+	[CLI_O_CHECKPOINT_EVERY] = {"checkpoint-every", 0, "K", G_FIT,
+		.dflt = "100", .help = "with --checkpoint: every K optimiser "
+		"steps"},
+	[CLI_O_RESUME] = {"resume", 0, NULL, G_FIT, .help =
+		"continue from the checkpoint in --checkpoint DIR: the result "
+		"is that of a run never stopped"},
 
 	[CLI_O_TEACHER] = {"teacher", 0, "FILE", G_TEACH, .help =
 		"the teacher model file (from `lupi teacher`)"},
@@ -139,7 +160,7 @@ static const struct opt_def opts[CLI_O_COUNT] = {
 		.help = "temperatures to compare"},
 	[CLI_O_SEEDS] = {"seeds", 0, "N", G_CMP | G_DEMO, COMPARE, "repeats",
 		.help = "runs with seeds seed, seed+1, ..."},
-	[CLI_O_TEST] = {"test", 0, "FILE", G_CMP, .help =
+	[CLI_O_TEST] = {"test", 0, "FILE", G_CMP | G_TESTF, .help =
 		"test data (same format options)"},
 	[CLI_O_TEST_FRACTION] = {"test-fraction", 0, "F", G_CMP, .dflt =
 		"0.3", .help = "without --test, hold out this fraction for "
@@ -182,6 +203,64 @@ static const struct opt_def opts[CLI_O_COUNT] = {
 	[CLI_O_FASHION] = {"fashion-mnist", 0, NULL, G_DEMO, .help =
 		"run the Fashion-MNIST demo instead (needs "
 		"/usr/share/datasets/fashion-mnist)"},
+
+	/* private training: --dp-noise or --target-epsilon turns it on */
+	[CLI_O_DP_NOISE] = {"dp-noise", 0, "SIGMA", G_DP, DP, "noise",
+		.help = "train privately (DP-SGD) with noise multiplier SIGMA"},
+	[CLI_O_DP_CLIP] = {"dp-clip", 0, "C", G_DP, DP, "clip", .help =
+		"DP-SGD: clip each sample's gradient to L2 norm C"},
+	[CLI_O_TARGET_EPSILON] = {"target-epsilon", 0, "EPS", G_DP, DP,
+		"target_epsilon", .help = "train privately with the smallest "
+		"noise that reaches EPS (at --delta)"},
+	[CLI_O_DELTA] = {"delta", 0, "DELTA", G_NOISE, DP, .help =
+		"delta of the (epsilon, delta) guarantee"},
+	[CLI_O_SAMPLE_RATE] = {"sample-rate", 0, "Q", G_DP, DP, "sample_rate",
+		.help = "DP-SGD: Poisson sampling rate, 0 = --batch / samples"},
+	[CLI_O_DP_SEED] = {"dp-seed", 0, "N", G_NOISE, DP, "seed", .help =
+		"noise seed, 0 = from the operating system; others make the "
+		"noise predictable: for tests only"},
+	/* PATE */
+	[CLI_O_TEACHERS] = {"teachers", 0, "K", G_PATE, .dflt = "10", .help =
+		"teachers, each on one of K disjoint shards of PRIVATE"},
+	[CLI_O_AGGREGATION] = {"aggregation", 0, "NAME", G_PATE, .dflt =
+		"gnmax", .help = "noisy vote aggregation: laplace, gnmax or "
+		"confident (GNMax where the noisy plurality reaches "
+		"--threshold)"},
+	[CLI_O_NOISE] = {"noise", 0, "S", G_PATE, .help =
+		"the votes' noise: Laplace scale b, or Gaussian sigma "
+		"(required)"},
+	[CLI_O_SIGMA1] = {"sigma1", 0, "S", G_PATE, .help =
+		"confident: noise of the threshold check (required)"},
+	[CLI_O_THRESHOLD] = {"threshold", 0, "T", G_PATE, .help =
+		"confident: votes the noisy plurality must reach (required)"},
+	/* unlearning */
+	[CLI_O_FORGET] = {"forget", 0, "FILE", G_UNL, .help =
+		"the samples to forget: a file of sample numbers of DATA, "
+		"0 = its first sample"},
+	[CLI_O_FORGET_CLASS] = {"forget-class", 0, "K", G_UNL, .help =
+		"forget every sample of class K"},
+	[CLI_O_METHOD] = {"method", 0, "NAME", G_UNL, .dflt = "retrain",
+		.help = "retrain, sisa, random-teacher, bad-teacher or scrub"},
+	[CLI_O_UNLEARN_EPOCHS] = {"unlearn-epochs", 0, "N", G_UNL, .dflt =
+		"2", .help = "epochs of the distillation methods"},
+	[CLI_O_SHARDS] = {"shards", 0, "N", G_UNL, .dflt = "5", .help =
+		"sisa: shards, each with its own model"},
+	[CLI_O_SLICES] = {"slices", 0, "N", G_UNL, .dflt = "1", .help =
+		"sisa: slices of a shard, trained in stages with a checkpoint "
+		"before each; a deletion resumes at its slice"},
+	/* membership inference */
+	[CLI_O_MEMBERS] = {"members", 0, "FILE", G_AUD, .help =
+		"samples the models were trained on (required)"},
+	[CLI_O_NONMEMBERS] = {"nonmembers", 0, "FILE", G_AUD, .help =
+		"samples they never saw, also the test set (required)"},
+	[CLI_O_ATTACK] = {"attack", 0, "NAME", G_AUD, .dflt = "loss", .help =
+		"loss (loss threshold) or lira (offline LiRA, needs "
+		"--reference)"},
+	[CLI_O_REFERENCE] = {"reference", 0, "FILE", G_AUD, .help =
+		"lira: data for the shadow models, not in --members or "
+		"--nonmembers"},
+	[CLI_O_SHADOWS] = {"shadows", 0, "N", G_AUD, .dflt = "4", .help =
+		"lira: shadow models, each on a random half of --reference"},
 };
 
 /* A teacher is trained on X* (or X and X*): that is what it is for. The
@@ -202,9 +281,18 @@ static const struct cli_command commands[] = {
 	 "network. Without --seeds each experiment runs its own number of\n"
 	 "seeds, printed with its results.",
 	 cmd_demo},
+	{"train", "train a model on labels, privately with --dp-noise",
+	 "train DATA -o model.lupi", 1, 1,
+	 G_COMMON | G_TRAIN | G_FIT | G_DATA | G_OUT | G_PLOT | G_VIEW |
+	 G_DP | G_NOISE, NULL,
+	 "Trains a model on the labels of DATA, on its regular features X (or\n"
+	 "--view), and saves it. With --dp-noise or --target-epsilon it trains\n"
+	 "by DP-SGD and reports the privacy spent (doc/privacy.md).",
+	 cmd_teacher},
 	{"teacher", "train a teacher on the privileged features",
 	 "teacher DATA -o teacher.lupi", 1, 1,
-	 G_COMMON | G_TRAIN | G_FIT | G_DATA | G_OUT | G_PLOT | G_VIEW,
+	 G_COMMON | G_TRAIN | G_FIT | G_DATA | G_OUT | G_PLOT | G_VIEW |
+	 G_DP | G_NOISE,
 	 teacher_defaults,
 	 "Trains a teacher on the privileged features X* of DATA (or on X and\n"
 	 "X* with --view both) and saves it.",
@@ -212,7 +300,7 @@ static const struct cli_command commands[] = {
 	{"distill", "train a student on the regular features from a teacher",
 	 "distill DATA --teacher teacher.lupi -o student.lupi", 1, 1,
 	 G_COMMON | G_TRAIN | G_FIT | G_KD | G_DATA | G_OUT | G_TEACH |
-	 G_PLOT, NULL,
+	 G_PLOT | G_DP | G_NOISE, NULL,
 	 "Trains a student on the regular features X of DATA from the labels\n"
 	 "and a teacher: a model file, or outputs computed elsewhere\n"
 	 "(--teacher-outputs, one CSV row per sample of DATA).",
@@ -225,6 +313,36 @@ static const struct cli_command commands[] = {
 	 "seeds; prints mean +- std of the test metric and the paired\n"
 	 "difference to the hard-label student.",
 	 cmd_compare},
+	{"pate", "PATE: teachers on shards of private data label a student",
+	 "pate PRIVATE PUBLIC --noise S -o student.lupi", 2, 2,
+	 G_COMMON | G_TRAIN | G_DATA | G_OUT | G_PLOT | G_VIEW | G_PRED |
+	 G_PATE | G_NOISE | G_TESTF, NULL,
+	 "Trains --teachers models on disjoint shards of PRIVATE, lets them\n"
+	 "vote on every sample of PUBLIC, labels the samples by a noisy\n"
+	 "aggregation of the votes and trains the student on the answered\n"
+	 "ones, on the regular features. Reports epsilon (data-independent\n"
+	 "RDP bound) and, when PUBLIC has labels, how many answers match them.\n"
+	 "Give --no-target when PUBLIC has no label column.",
+	 cmd_pate},
+	{"unlearn", "remove samples or a class from a trained model",
+	 "unlearn MODEL DATA (--forget FILE | --forget-class K) -o out.lupi",
+	 2, 2, G_COMMON | G_DATA | G_OUT | G_UNL | G_TESTF, NULL,
+	 "Removes the samples of --forget (or the class of --forget-class)\n"
+	 "from MODEL, trained on DATA, by --method, and reports what it cost\n"
+	 "and the accuracy on the forgotten and retained samples; with --test\n"
+	 "also the test accuracy and the loss attack's AUC on the forgotten\n"
+	 "samples against the test samples.",
+	 cmd_unlearn},
+	{"audit", "membership inference: attack AUC, ROC, accuracy vs epsilon",
+	 "audit MODEL... --members FILE --nonmembers FILE", 1, CLI_MAX_ARGS,
+	 G_COMMON | G_DATA | G_AUD | G_PLOT, NULL,
+	 "Attacks each MODEL with membership inference: scores for samples it\n"
+	 "was trained on (--members) and samples it never saw (--nonmembers)\n"
+	 "give the attack's AUC and its true-positive rates at 0.1% and 1%\n"
+	 "false positives. Also prints the accuracy on --nonmembers and the\n"
+	 "epsilon of each model's privacy record; --plot draws the ROC curves\n"
+	 "and, for private models, accuracy and AUC against epsilon.",
+	 cmd_audit},
 	{"eval", "print the metrics of a saved model on data",
 	 "eval MODEL DATA", 2, 2, G_COMMON | G_DATA, NULL,
 	 "Prints the metrics of a saved model on DATA.", cmd_eval},
@@ -737,6 +855,45 @@ static const struct name_value formats[] = {
 	{"svmlight", CLI_FORMAT_LIBSVM},
 	{"idx", CLI_FORMAT_IDX},
 };
+/* The privacy commands' choices: the library's constants, or the tool's
+ * for SISA (a handle, not a method of lupi_unlearn) and the attacks. */
+static const struct name_value aggregations[] = {
+	{"laplace", LUPI_PATE_LAPLACE},
+	{"gnmax", LUPI_PATE_GNMAX},
+	{"confident", LUPI_PATE_CONFIDENT},
+};
+static const struct name_value methods[] = {
+	{"retrain", LUPI_UNLEARN_RETRAIN},
+	{"sisa", CLI_METHOD_SISA},
+	{"random-teacher", LUPI_UNLEARN_RANDOM_TEACHER},
+	{"bad-teacher", LUPI_UNLEARN_BAD_TEACHER},
+	{"scrub", LUPI_UNLEARN_SCRUB},
+};
+static const struct name_value attacks[] = {
+	{"loss", CLI_ATTACK_LOSS},
+	{"lira", CLI_ATTACK_LIRA},
+};
+
+/* A finite number, > lo (or >= lo when lo is allowed), into v[opt]. */
+static int parse_number(struct cli *c, int opt, const char *s, double lo,
+			int lo_allowed)
+{
+	const char *name = cli_option_name(opt);
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno || !isfinite(v) || v < lo ||
+	    (v == lo && !lo_allowed)) {
+		cli_usage_error("--%s: '%s' is not a finite number%s%s %g",
+				name, s, isinf(lo) ? "" : " ",
+				isinf(lo) ? "" : lo_allowed ? ">=" : ">", lo);
+		return -1;
+	}
+	c->v[opt] = (struct cli_value){1, 0, v};
+	return 0;
+}
 
 static int parse_char(const char *name, const char *s, int64_t *out)
 {
@@ -844,6 +1001,42 @@ static int apply(struct cli *c, const struct opt_def *d, const char *v)
 	case CLI_O_LABELS: c->labels = v; return 0;
 	case CLI_O_OUTPUT: c->output = v; return 0;
 	case CLI_O_PLOT: c->plot = v; return 0;
+	case CLI_O_CHECKPOINT: c->checkpoint = v; return 0;
+	case CLI_O_CHECKPOINT_EVERY:
+		return parse_int(n, v, 1, INT64_MAX, ">= 1",
+				 &c->checkpoint_every);
+	case CLI_O_RESUME: c->resume = 1; return 0;
+	case CLI_O_TEACHERS:
+		return parse_int(n, v, 2, 1000000, "in [2, 1000000]",
+				 &c->teachers);
+	case CLI_O_AGGREGATION: return ENUM(n, v, aggregations, &c->aggregation);
+	case CLI_O_NOISE: return parse_number(c, CLI_O_NOISE, v, 0, 0);
+	case CLI_O_SIGMA1: return parse_number(c, CLI_O_SIGMA1, v, 0, 0);
+	case CLI_O_THRESHOLD:
+		return parse_number(c, CLI_O_THRESHOLD, v, -INFINITY, 1);
+	case CLI_O_FORGET: c->forget = v; return 0;
+	case CLI_O_FORGET_CLASS:
+		if (parse_int(n, v, 0, INT32_MAX, ">= 0", &i))
+			return -1;
+		c->v[CLI_O_FORGET_CLASS] = (struct cli_value){1, i, NAN};
+		return 0;
+	case CLI_O_METHOD: return ENUM(n, v, methods, &c->method);
+	case CLI_O_UNLEARN_EPOCHS:
+		return parse_int(n, v, 1, 1000000, "in [1, 1000000]",
+				 &c->unlearn_epochs);
+	case CLI_O_SHARDS:
+		return parse_int(n, v, 1, 1000000, "in [1, 1000000]",
+				 &c->shards);
+	case CLI_O_SLICES:
+		return parse_int(n, v, 1, 1000000, "in [1, 1000000]",
+				 &c->slices);
+	case CLI_O_MEMBERS: c->members = v; return 0;
+	case CLI_O_NONMEMBERS: c->nonmembers = v; return 0;
+	case CLI_O_ATTACK: return ENUM(n, v, attacks, &c->attack);
+	case CLI_O_REFERENCE: c->reference = v; return 0;
+	case CLI_O_SHADOWS:
+		return parse_int(n, v, 2, 100000, "in [2, 100000]",
+				 &c->shadows);
 	default: break;
 	}
 	cli_usage_error("--%s: this liblupi has no such option", n);
@@ -1021,6 +1214,7 @@ static int set_int(int handle, void *h, int key, int64_t v)
 	case LUPI_HANDLE_LOSS: return lupi_loss_set_int(h, key, v);
 	case LUPI_HANDLE_READER: return lupi_reader_set_int(h, key, v);
 	case LUPI_HANDLE_COMPARE: return lupi_compare_set_int(h, key, v);
+	case LUPI_HANDLE_DP: return lupi_dp_set_int(h, key, v);
 	default: return LUPI_EINVAL;
 	}
 }
@@ -1030,6 +1224,7 @@ static int set_double(int handle, void *h, int key, double v)
 	switch (handle) {
 	case LUPI_HANDLE_MODEL: return lupi_model_set_double(h, key, v);
 	case LUPI_HANDLE_LOSS: return lupi_loss_set_double(h, key, v);
+	case LUPI_HANDLE_DP: return lupi_dp_set_double(h, key, v);
 	default: return LUPI_EINVAL;
 	}
 }

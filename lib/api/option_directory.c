@@ -6,6 +6,7 @@
 #include "../privacy/privacy_internal.h"
 #include "../svm/svm_internal.h"
 #include "../train/train_internal.h"
+#include "../tram/tram_internal.h"
 
 static const lupi__option_table *table_of(int handle)
 {
@@ -24,6 +25,8 @@ static const lupi__option_table *table_of(int handle)
 		return &lupi__dp_options;
 	case LUPI_HANDLE_SVM:
 		return &lupi__svm_options;
+	case LUPI_HANDLE_TRAM:
+		return &lupi__tram_options;
 	default:
 		return NULL;
 	}

@@ -117,11 +117,28 @@ void lupi__rng_shuffle(lupi__rng *r, size_t *v, size_t n);
 /* ---- dense float32 linear algebra (gemm.c: the only caller of BLAS) ------ */
 
 /* Row-major C = alpha * op(A) op(B) + beta * C, op = transpose when ta/tb.
- * op(A) is m x k, op(B) is k x n. Small GEMMs run on one BLAS thread, the
- * others on lupi_get_num_threads(). */
+ * op(A) is m x k, op(B) is k x n. The BLAS runs on one thread; a large
+ * GEMM is split into blocks of C, one per thread of lupi__parallel. */
 void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 		const float *a, size_t lda, const float *b, size_t ldb,
 		float beta, float *c, size_t ldc);
+
+/* ---- the library's threads (pool.c) ------------------------------------- */
+
+/* One part of a job: the parts of a job touch disjoint outputs, so that
+ * the result does not depend on which thread runs which part. */
+typedef void (*lupi__task_fn)(void *ctx, unsigned part, unsigned parts);
+/* Runs fn(ctx, k, parts) for every k < parts, on the calling thread and
+ * the library's workers (lupi_get_num_threads() threads in all), and
+ * returns when all are done. parts <= 1 runs fn(ctx, 0, 1) here. */
+void lupi__parallel(lupi__task_fn fn, void *ctx, unsigned parts);
+/* Parts worth making of `work` units when each part should have at least
+ * min_work: 1 .. lupi_get_num_threads(). The partition must depend on
+ * nothing else (not on the load), so that results are reproducible. */
+unsigned lupi__parallel_parts(double work, double min_work);
+/* Part `part` of [0, n) in multiples of align: [*begin, *end). */
+void lupi__split(size_t n, unsigned part, unsigned parts, size_t align,
+		 size_t *begin, size_t *end);
 
 /* ---- numerics (tensor.c) ------------------------------------------------ */
 

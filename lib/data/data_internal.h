@@ -81,6 +81,10 @@ void lupi__standardize_copy(float *restrict dst, const float *restrict src,
 void lupi__view_row_std(const lupi_dataset *ds, int view, size_t i,
 			const float *mean, const float *inv_std, float *dst);
 void lupi__view_row(const lupi_dataset *ds, int view, size_t i, float *dst);
+/* Asks the CPU to start loading sample i's row in a view (no effect on
+ * results): a batch gathered from shuffled rows waits on memory otherwise,
+ * one row at a time. */
+void lupi__view_prefetch(const lupi_dataset *ds, int view, size_t i);
 /* The raw row of sample i, or 0 (dst untouched) when the sample does not
  * have the view or the view is unknown. */
 int lupi__dataset_row(const lupi_dataset *ds, int view, size_t i, float *row);

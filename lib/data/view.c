@@ -97,6 +97,24 @@ void lupi__view_row_std(const lupi_dataset *ds, int view, size_t i,
 				       mean ? inv_std + off : NULL, len[s]);
 }
 
+void lupi__view_prefetch(const lupi_dataset *ds, int view, size_t i)
+{
+#if defined(__GNUC__)
+	const float *seg[2];
+	size_t len[2];
+	size_t ns = row_segments(ds, view, i, seg, len);
+	for (size_t s = 0; s < ns; s++) {
+		const char *p = (const char *)seg[s];
+		size_t bytes = len[s] * sizeof(float);
+		for (size_t b = 0; b < bytes; b += 64)
+			__builtin_prefetch(p + b, 0, 0);
+		__builtin_prefetch(p + bytes - 1, 0, 0);
+	}
+#else
+	(void)ds, (void)view, (void)i;
+#endif
+}
+
 void lupi__view_row(const lupi_dataset *ds, int view, size_t i, float *dst)
 {
 	lupi__view_row_std(ds, view, i, NULL, NULL, dst);

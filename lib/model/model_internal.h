@@ -228,6 +228,14 @@ void lupi__model_zero_frozen(const lupi_model *m, float *g);
 double lupi__model_lr(const lupi_model *m);
 
 
+/* y = act(y) over count values of layer ly's outputs (its activation,
+ * the tempered sigmoid with m's parameters). */
+void lupi__model_activate(const lupi_model *m, const lupi__layer *ly,
+			  float *y, size_t count);
+/* Tests: which kernel prediction uses from now on, 1 the AVX-512 one (when
+ * the CPU has it), 0 the portable one, another value none changed; returns
+ * the one in use before. Both give the same bits. */
+int lupi__predict_kernel(int which);
 /* Forward pass for prediction on raw rows x (n x n_in; standardised here
  * when the model stores statistics) into logits (n x n_out); used by
  * predict and by teachers. Scratch is per call (stack when small, else

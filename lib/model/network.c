@@ -374,14 +374,6 @@ static void dropout(lupi__rng *rng, float *restrict y, float *restrict d,
 /* The view itself (lupi__view_needs_priv, lupi__view_row, the row copies
  * and the statistics) lives in lib/data/view.c. */
 
-/* dst = (src - mean) * inv_std, or a copy without standardisation. */
-static void standardize_copy(const lupi_model *m, float *restrict dst,
-			     const float *restrict src, size_t off, size_t len)
-{
-	const float *mu = m->has_std ? m->mean + off : NULL;
-	lupi__standardize_copy(dst, src, mu, m->inv_std + off, len);
-}
-
 void lupi__model_gather_row(const lupi_model *m, const lupi_dataset *ds,
 			    size_t i, float *dst)
 {
@@ -598,19 +590,86 @@ static void gemm(int ta, int tb, size_t m, size_t n, size_t k,
 	lupi__gemm(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
+/* Rows prefetched ahead of the one being gathered. */
+#define GATHER_AHEAD 2
+
+/* Element-wise passes run on the library's threads in parts of at least
+ * this many elements (about 10 us of work for the cheapest of them). */
+#define PART_ELEMS 32768
+
+/* Rows [r0, r1) of y (n x out): bias and activation in one pass, row by
+ * row (a row stays in L1 between the two loops); d gets the derivative
+ * when not NULL. */
+static void finish_rows(const lupi__layer *ly, const lupi__model_opts *o,
+			float *y, float *d, size_t r0, size_t r1)
+{
+	size_t k = ly->out;
+	for (size_t r = r0; r < r1; r++) {
+		float *yr = y + r * k, *dr = d ? d + r * k : NULL;
+		add_bias(yr, ly->b, 1, k);
+		if (ly->act == LUPI_ACT_TEMPERED_SIGMOID)
+			tempered_sigmoid(yr, dr, k, o);
+		else if (dr)
+			activate_train(yr, dr, k, ly->act);
+		else
+			activate(yr, k, ly->act);
+	}
+}
+
+struct finish_job {
+	const lupi__layer *ly;
+	const lupi__model_opts *o;
+	float *y, *d;
+	size_t n;
+};
+
+static void finish_part(void *ctx, unsigned part, unsigned parts)
+{
+	const struct finish_job *j = ctx;
+	size_t r0, r1;
+	lupi__split(j->n, part, parts, 1, &r0, &r1);
+	finish_rows(j->ly, j->o, j->y, j->d, r0, r1);
+}
+
 /* y (n x out) = act(x W^T + b); d gets the derivative when not NULL. o:
  * the model's options, for the tempered sigmoid's parameters. */
 static void layer_forward(const lupi__layer *ly, const lupi__model_opts *o,
 			  const float *x, size_t n, float *y, float *d)
 {
 	gemm(0, 1, n, ly->out, ly->in, x, ly->in, ly->w, ly->in, y, ly->out);
-	add_bias(y, ly->b, n, ly->out);
-	if (ly->act == LUPI_ACT_TEMPERED_SIGMOID)
-		tempered_sigmoid(y, d, n * ly->out, o);
-	else if (d)
-		activate_train(y, d, n * ly->out, ly->act);
-	else
-		activate(y, n * ly->out, ly->act);
+	unsigned parts = lupi__parallel_parts((double)n * (double)ly->out,
+					      PART_ELEMS);
+	if (parts > n)
+		parts = (unsigned)n;
+	struct finish_job j = {ly, o, y, d, n};
+	lupi__parallel(finish_part, &j, parts);
+}
+
+struct gather_job {
+	const lupi_model *m;
+	const lupi_dataset *ds;
+	const size_t *idx;
+	size_t n;
+};
+
+/* Rows of the batch into acts[0]. Shuffled rows come from memory one by
+ * one: each is prefetched a few rows ahead of its copy, so that several
+ * loads are in flight. */
+static void gather_part(void *ctx, unsigned part, unsigned parts)
+{
+	const struct gather_job *j = ctx;
+	const lupi_model *m = j->m;
+	size_t r0, r1;
+	lupi__split(j->n, part, parts, 1, &r0, &r1);
+	for (size_t i = r0; i < r1 && i < r0 + GATHER_AHEAD; i++)
+		lupi__view_prefetch(j->ds, m->opt.view, j->idx[i]);
+	for (size_t i = r0; i < r1; i++) {
+		if (i + GATHER_AHEAD < r1)
+			lupi__view_prefetch(j->ds, m->opt.view,
+					    j->idx[i + GATHER_AHEAD]);
+		lupi__model_gather_row(m, j->ds, j->idx[i],
+				       m->acts[0] + i * m->n_in);
+	}
 }
 
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
@@ -632,9 +691,10 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 	LUPI__TRY(check_batch(m, ds, idx, n));
 	m->batch_n = 0;
 	LUPI__TRY(reserve_batch(m, n));
-	for (size_t i = 0; i < n; i++)
-		lupi__model_gather_row(m, ds, idx[i],
-				       m->acts[0] + i * m->n_in);
+	struct gather_job gj = {m, ds, idx, n};
+	unsigned parts = lupi__parallel_parts((double)n * (double)m->n_in,
+					      PART_ELEMS);
+	lupi__parallel(gather_part, &gj, parts > n ? (unsigned)n : parts);
 	gather_targets(m, ds, idx, n);
 	double p = train ? m->opt.dropout : 0.0;
 	for (size_t l = 0; l < m->n_layers; l++) {
@@ -657,15 +717,55 @@ const float *lupi__model_hidden(const lupi_model *m, size_t layer)
 	return m->acts[layer + 1];
 }
 
-/* Bias gradient: column sums of delta (n x k). */
+/* Bias gradient: column sums of delta (n x k), columns [j0, j1); each
+ * column summed over the rows in order, whatever the split. */
 static void column_sums(const float *restrict delta, size_t n, size_t k,
-			float *restrict gb)
+			float *restrict gb, size_t j0, size_t j1)
 {
-	memset(gb, 0, k * sizeof *gb);
+	memset(gb + j0, 0, (j1 - j0) * sizeof *gb);
 	for (size_t i = 0; i < n; i++, delta += k)
 #pragma omp simd
-		for (size_t j = 0; j < k; j++)
+		for (size_t j = j0; j < j1; j++)
 			gb[j] += delta[j];
+}
+
+/* The backward pass's element-wise work after the input-gradient GEMM of
+ * layer l: the bias gradient of layer l (cur, n x out), and nxt (n x in)
+ * times the derivative of layer l - 1, plus dhidden when given. */
+struct back_job {
+	const float *cur, *d, *dhidden;
+	float *gb, *nxt;
+	size_t n, out, in;
+};
+
+static void back_part(void *ctx, unsigned part, unsigned parts)
+{
+	const struct back_job *j = ctx;
+	size_t lo, hi;
+	if (j->gb) {
+		lupi__split(j->out, part, parts, 16, &lo, &hi);
+		if (hi > lo)
+			column_sums(j->cur, j->n, j->out, j->gb, lo, hi);
+	}
+	if (j->nxt == NULL)
+		return;
+	lupi__split(j->n * j->in, part, parts, 16, &lo, &hi);
+	float *restrict nxt = j->nxt;
+	const float *restrict d = j->d, *restrict dh = j->dhidden;
+	if (dh)
+#pragma omp simd
+		for (size_t i = lo; i < hi; i++)
+			nxt[i] = (nxt[i] + dh[i]) * d[i];
+	else
+#pragma omp simd
+		for (size_t i = lo; i < hi; i++)
+			nxt[i] *= d[i];
+}
+
+static void back_elementwise(struct back_job *j)
+{
+	double work = (double)j->n * (double)(j->out + (j->nxt ? j->in : 0));
+	lupi__parallel(back_part, j, lupi__parallel_parts(work, PART_ELEMS));
 }
 
 int lupi__model_backward(lupi_model *m, const float *dlogits,
@@ -690,27 +790,24 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 			memset(gw, 0, ly->in * ly->out * sizeof *gw);
 			if (gb)
 				memset(gb, 0, ly->out * sizeof *gb);
+			gb = NULL;
 		} else {
 			gemm(1, 0, ly->out, ly->in, n, cur, ly->out, m->acts[l],
 			     ly->in, gw, ly->in);
-			if (gb)
-				column_sums(cur, n, ly->out, gb);
 		}
-		if (l == 0)
-			break; /* no gradient for the network's input */
+		struct back_job j = {cur, NULL, NULL, gb, NULL, n, ly->out,
+				     ly->in};
+		if (l == 0) { /* no gradient for the network's input */
+			back_elementwise(&j);
+			break;
+		}
 		float *nxt = cur == m->delta ? m->delta2 : m->delta;
 		gemm(0, 0, n, ly->in, ly->out, cur, ly->out, ly->w, ly->in, nxt,
 		     ly->in);
-		const float *d = m->pre[l - 1];
-		size_t cnt = n * ly->in;
-		if (dhidden && layer == l - 1)
-#pragma omp simd
-			for (size_t i = 0; i < cnt; i++)
-				nxt[i] = (nxt[i] + dhidden[i]) * d[i];
-		else
-#pragma omp simd
-			for (size_t i = 0; i < cnt; i++)
-				nxt[i] *= d[i];
+		j.nxt = nxt;
+		j.d = m->pre[l - 1];
+		j.dhidden = dhidden && layer == l - 1 ? dhidden : NULL;
+		back_elementwise(&j);
 		cur = nxt;
 	}
 	return LUPI_OK;
@@ -730,150 +827,13 @@ void lupi__model_zero_frozen(const lupi_model *m, float *g)
 
 /* ---- prediction ---------------------------------------------------------- */
 
-#define PREDICT_ROWS 256    /* rows per chunk */
-#define PREDICT_STACK 2048  /* floats of scratch kept on the stack */
-
-/* Accumulators of the matrix-vector dot products: independent partial
- * sums, so that the loop vectorises without reassociating floats (the
- * reduction in matvec is written for 16). */
-#define MV_LANES 16
-
-/* y = W x for one sample over the row-major out x in W of a layer. */
-LUPI__VEC_CLONES static void matvec(const lupi__layer *ly,
-				    const float *restrict x, float *restrict y)
+/* The prediction pass is lib/model/predict.c; it applies the activations of
+ * this file. */
+void lupi__model_activate(const lupi_model *m, const lupi__layer *ly,
+			  float *y, size_t count)
 {
-	size_t in = ly->in, body = in - in % MV_LANES;
-	const float *restrict w = ly->w;
-	for (size_t o = 0; o < ly->out; o++, w += in) {
-		float acc[MV_LANES] = {0};
-		for (size_t i = 0; i < body; i += MV_LANES)
-			for (size_t j = 0; j < MV_LANES; j++)
-				acc[j] += w[i + j] * x[i + j];
-		/* a tree of vector additions, not 16 dependent ones; constant
-		 * trip counts, so that each level is straight-line code */
-		for (size_t j = 0; j < 8; j++)
-			acc[j] += acc[j + 8];
-		for (size_t j = 0; j < 4; j++)
-			acc[j] += acc[j + 4];
-		for (size_t j = 0; j < 2; j++)
-			acc[j] += acc[j + 2];
-		float s = acc[0] + acc[1];
-		for (size_t i = body; i < in; i++)
-			s += w[i] * x[i];
-		y[o] = s;
-	}
-}
-
-/* Models up to this many multiply-adds per sample predict row by row
- * with matvec, for every batch size: a sample's outputs must not depend on
- * the batch it comes in (teachers compare held-out rows bit for bit), and
- * for one sample a GEMM call costs more than the arithmetic. */
-#define MATVEC_MAX_MACS 65536
-
-/* Widest hidden layer. */
-static size_t widest_hidden(const lupi_model *m)
-{
-	size_t wh = 0;
-	for (size_t l = 0; l + 1 < m->n_layers; l++)
-		if (m->layers[l].out > wh)
-			wh = m->layers[l].out;
-	return wh;
-}
-
-/* Floats of scratch one row needs: the standardised input and two hidden
- * rows. */
-static size_t row_scratch(const lupi_model *m)
-{
-	return (m->has_std ? m->n_in : 0) + 2 * widest_hidden(m);
-}
-
-static int predict_by_rows(const lupi_model *m)
-{
-	size_t macs = 0;
-	for (size_t l = 0; l < m->n_layers; l++)
-		macs += m->layers[l].in * m->layers[l].out;
-	return macs <= MATVEC_MAX_MACS && row_scratch(m) <= PREDICT_STACK;
-}
-
-/* Row by row: no GEMM call, no allocation. */
-static void predict_rows(const lupi_model *m, const float *x, size_t n,
-			 float *logits)
-{
-	size_t wh = widest_hidden(m);
-	float stack[PREDICT_STACK];
-	float *h[2] = {stack, stack + wh}, *xs = stack + 2 * wh;
-	for (size_t r = 0; r < n; r++, x += m->n_in, logits += m->n_out) {
-		const float *in = x;
-		if (m->has_std) {
-			standardize_copy(m, xs, x, 0, m->n_in);
-			in = xs;
-		}
-		for (size_t l = 0; l < m->n_layers; l++) {
-			const lupi__layer *ly = &m->layers[l];
-			float *o = l + 1 < m->n_layers ? h[l & 1] : logits;
-			matvec(ly, in, o);
-			add_bias(o, ly->b, 1, ly->out);
-			if (ly->act == LUPI_ACT_TEMPERED_SIGMOID)
-				tempered_sigmoid(o, NULL, ly->out, &m->opt);
-			else
-				activate(o, ly->out, ly->act);
-			in = o;
-		}
-	}
-}
-
-int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
-			       float *logits)
-{
-	if (predict_by_rows(m)) {
-		predict_rows(m, x, n, logits);
-		return LUPI_OK;
-	}
-	size_t wh = widest_hidden(m);
-	size_t rows = n < PREDICT_ROWS ? n : PREDICT_ROWS;
-	size_t per_row = row_scratch(m);
-	size_t need = rows * per_row; /* bounded: 256 * 3 * 2^20 */
-	float stack[PREDICT_STACK];
-	float *scratch = stack;
-	if (need > PREDICT_STACK) {
-		scratch = lupi__malloc_array(need, sizeof *scratch);
-		if (scratch == NULL)
-			return lupi__err(LUPI_ENOMEM,
-					 "cannot allocate %zu floats of "
-					 "scratch", need);
-	}
-	float *xs = scratch, *h[2];
-	h[0] = scratch + (m->has_std ? rows * m->n_in : 0);
-	h[1] = h[0] + rows * wh;
-	for (size_t r = 0; r < n; r += rows) {
-		size_t nr = n - r < rows ? n - r : rows;
-		const float *in = x + r * m->n_in;
-		if (m->has_std) {
-			for (size_t i = 0; i < nr; i++)
-				standardize_copy(m, xs + i * m->n_in,
-						 in + i * m->n_in, 0, m->n_in);
-			in = xs;
-		}
-		for (size_t l = 0; l < m->n_layers; l++) {
-			float *o = l + 1 < m->n_layers ?
-				h[l & 1] : logits + r * m->n_out;
-			layer_forward(&m->layers[l], &m->opt, in, nr, o, NULL);
-			in = o;
-		}
-	}
-	if (scratch != stack)
-		lupi__free(scratch);
-	return LUPI_OK;
-}
-
-/* The network cut after `layer` is the same network with fewer layers, so
- * the prediction path serves it unchanged: a shallow copy of the model
- * whose last layer is `layer` (its own activation applies). */
-int lupi__model_predict_hidden(const lupi_model *m, size_t layer,
-			       const float *x, size_t n, float *hidden)
-{
-	lupi_model cut = *m;
-	cut.n_layers = layer + 1;
-	cut.n_out = m->layers[layer].out;
-	return lupi__model_predict_logits(&cut, x, n, hidden);
+	if (ly->act == LUPI_ACT_TEMPERED_SIGMOID)
+		tempered_sigmoid(y, NULL, count, &m->opt);
+	else
+		activate(y, count, ly->act);
 }

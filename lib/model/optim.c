@@ -10,6 +10,7 @@
  * are left out of the ranges: their parameters and moments stay as they
  * are. */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "model_internal.h"
@@ -241,6 +242,43 @@ LUPI__VEC_CLONES static int rmsprop_rule(lupi_model *m, size_t off,
 		      : rmsprop(m, off, n, lr, gs, 0);
 }
 
+/* Elements per part of an element-wise pass on the library's threads:
+ * about 10 us of work, so that the hand-off stays small against it. */
+#define PART_ELEMS 32768
+#define MAX_PARTS 64
+
+struct rule_job {
+	lupi_model *m;
+	rule_fn rule;
+	size_t off, n;
+	float lr, gs;
+	int commit;
+	atomic_int bad;
+};
+
+static void rule_part(void *ctx, unsigned part, unsigned parts)
+{
+	struct rule_job *j = ctx;
+	size_t lo, hi;
+	lupi__split(j->n, part, parts, 16, &lo, &hi);
+	if (hi > lo && !j->rule(j->m, j->off + lo, hi - lo, j->lr, j->gs,
+				j->commit))
+		atomic_store(&j->bad, 1);
+}
+
+/* A rule over [off, off + n) split over the library's threads: the same
+ * element-wise arithmetic, so the same bits for any split. */
+static int run_parallel(lupi_model *m, rule_fn rule, size_t off, size_t n,
+			float lr, float gs, int commit)
+{
+	unsigned parts = lupi__parallel_parts((double)n, PART_ELEMS);
+	if (parts <= 1)
+		return rule(m, off, n, lr, gs, commit);
+	struct rule_job j = {m, rule, off, n, lr, gs, commit, 0};
+	lupi__parallel(rule_part, &j, parts);
+	return !atomic_load(&j.bad);
+}
+
 /* Runs a rule over each run of consecutive layers that are not frozen;
  * 1 when every run was finite. */
 static int each_run(lupi_model *m, rule_fn rule, float lr, float gs,
@@ -258,7 +296,8 @@ static int each_run(lupi_model *m, rule_fn rule, float lr, float gs,
 			l++;
 		size_t end = l < m->n_layers ?
 			(size_t)(m->layers[l].w - m->params) : m->n_params;
-		ok &= rule(m, begin, end - begin, lr, gs, commit);
+		ok &= run_parallel(m, rule, begin, end - begin, lr, gs,
+				   commit);
 	}
 	return ok;
 }
@@ -327,6 +366,193 @@ static int check_grads(const lupi_model *m, double *sumsq)
 				       "gradient norm is not finite");
 }
 
+/* ---- the update's safety check without a second pass --------------------
+ *
+ * A step that would make a weight or a moment non-finite must fail before
+ * it changes anything, which the read-only pass of a rule (commit 0)
+ * proves element by element; it costs as much as the update itself (a
+ * square root and a division per element). Usually a bound proves it for
+ * all elements at once: one read of the arrays gives the largest
+ * magnitudes of p, g and the moments, and the rule's formulas bound every
+ * intermediate from them. When every bound is below LIMIT (FLT_MAX is
+ * 3.4e38; the few float roundings of a rule cannot add a factor of 300),
+ * no element can overflow, and NaN cannot arise either (no inf - inf,
+ * 0 * inf or 0 / 0 without an infinity, and the denominators are >= eps
+ * > 0; square roots take b2 v + c2 g^2 >= 0 when no v is negative). Only
+ * when a bound fails does the exact read-only pass run. Results are the
+ * same bits either way: the commit pass is unchanged. */
+#define LIMIT 1e36
+
+/* Largest magnitudes as float bit patterns without the sign (ordered like
+ * the magnitudes; >= 0x7f800000 is an infinity or NaN), and the OR of the
+ * second moment's sign bits. */
+struct extent {
+	uint32_t p, g, m, v, v_sign;
+};
+
+static inline uint32_t abs_bits(float x)
+{
+	uint32_t b;
+	memcpy(&b, &x, sizeof b);
+	return b & 0x7fffffffu;
+}
+
+static inline uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* One read of the arrays of elements [off, off + n). */
+LUPI__VEC_CLONES static void extents(const lupi_model *m, size_t off,
+				     size_t n, struct extent *e)
+{
+	const float *restrict p = m->params + off, *restrict g = m->grads + off;
+	uint32_t xp = 0, xg = 0, xm = 0, xv = 0, sv = 0;
+#pragma omp simd reduction(max : xp, xg)
+	for (size_t i = 0; i < n; i++) {
+		xp = max_u32(xp, abs_bits(p[i]));
+		xg = max_u32(xg, abs_bits(g[i]));
+	}
+	if (m->opt_m) {
+		const float *restrict mo = m->opt_m + off;
+#pragma omp simd reduction(max : xm)
+		for (size_t i = 0; i < n; i++)
+			xm = max_u32(xm, abs_bits(mo[i]));
+	}
+	if (m->opt_v) {
+		const float *restrict vo = m->opt_v + off;
+#pragma omp simd reduction(max : xv) reduction(| : sv)
+		for (size_t i = 0; i < n; i++) {
+			uint32_t b;
+			memcpy(&b, &vo[i], sizeof b);
+			xv = max_u32(xv, b & 0x7fffffffu);
+			sv |= b;
+		}
+	}
+	e->p = xp, e->g = xg, e->m = xm, e->v = xv, e->v_sign = sv & 0x80000000u;
+}
+
+static double bits_value(uint32_t b)
+{
+	float f;
+	memcpy(&f, &b, sizeof f);
+	return (double)f;
+}
+
+/* 1 when the bounds prove that the update with these coefficients keeps
+ * every element finite; 0 when the exact pass must decide. */
+static int provably_finite(const lupi_model *m, const struct extent *e,
+			   float lr, float gs)
+{
+	const lupi__model_opts *o = &m->opt;
+	if (e->p >= 0x7f800000u || e->g >= 0x7f800000u ||
+	    e->m >= 0x7f800000u || e->v >= 0x7f800000u || e->v_sign ||
+	    !isfinite(lr) || !isfinite(gs))
+		return 0;
+	double pm = bits_value(e->p), gm = bits_value(e->g);
+	double mm = bits_value(e->m), vm = bits_value(e->v);
+	double alr = fabs((double)lr);
+	double b[8] = {0}; /* every intermediate bound */
+	switch (o->optimizer) {
+	case LUPI_OPTIM_SGD: {
+		double wd = (double)(float)o->weight_decay;
+		double gi = gm * fabs((double)gs) + wd * pm;
+		b[0] = gi;
+		if (m->opt_m == NULL) {
+			b[1] = pm + alr * gi;
+			break;
+		}
+		double mu = (double)(float)o->momentum;
+		double vi = mu * mm + gi;
+		b[1] = vi;
+		b[2] = pm + alr * (gi + vi);
+		break;
+	}
+	case LUPI_OPTIM_RMSPROP: {
+		double wd = (double)(float)o->weight_decay;
+		double eps = (double)(float)o->epsilon;
+		if (!(eps >= 1.17549435e-38)) /* a normal float, > 0 */
+			return 0;
+		double gi = gm * fabs((double)gs) + wd * pm;
+		b[0] = gi;
+		b[1] = gi * gi;
+		b[2] = vm + gi * gi; /* a v + c g^2, a + c = 1 in double */
+		b[3] = alr * gi;
+		b[4] = pm + alr * gi / eps;
+		break;
+	}
+	default: { /* Adam, AdamW: the coefficients as adam() computes them */
+		int w = o->optimizer == LUPI_OPTIM_ADAMW;
+		double l2 = w ? 0.0 : (double)(float)o->weight_decay;
+		double decay = w ? (double)(float)(1.0 - (double)lr *
+						   o->weight_decay) : 1.0;
+		double t = (double)m->t;
+		double step = (double)(float)((double)lr /
+					      (1.0 - pow(o->beta1, t)));
+		double ibc2 = (double)(float)(1.0 /
+					      sqrt(1.0 - pow(o->beta2, t)));
+		double eps = (double)(float)o->epsilon;
+		if (!(eps >= 1.17549435e-38) || !isfinite(step) ||
+		    !isfinite(ibc2) || !isfinite(decay))
+			return 0;
+		double gi = gm * fabs((double)gs) + l2 * pm;
+		/* b1 m + c1 g and b2 v + c2 g^2 with every coefficient in
+		 * [0, 1] */
+		double mi = mm + gi;
+		double vi = vm + gi * gi;
+		b[0] = gi;
+		b[1] = mi;
+		b[2] = gi * gi;
+		b[3] = vi;
+		b[4] = sqrt(vi) * fabs(ibc2) + eps;
+		b[5] = fabs(step) * mi;
+		b[6] = pm * fabs(decay) + fabs(step) * mi / eps;
+		break;
+	}
+	}
+	for (size_t i = 0; i < sizeof b / sizeof *b; i++)
+		if (!(b[i] < LIMIT))
+			return 0;
+	return 1;
+}
+
+struct extent_job {
+	const lupi_model *m;
+	struct extent part[MAX_PARTS];
+};
+
+static void extent_part(void *ctx, unsigned part, unsigned parts)
+{
+	struct extent_job *j = ctx;
+	size_t lo, hi;
+	lupi__split(j->m->n_params, part, parts, 16, &lo, &hi);
+	extents(j->m, lo, hi - lo, &j->part[part]);
+}
+
+/* extents() of all parameters on the library's threads. */
+static void all_extents(const lupi_model *m, struct extent *e)
+{
+	unsigned parts = lupi__parallel_parts((double)m->n_params, PART_ELEMS);
+	if (parts <= 1) {
+		extents(m, 0, m->n_params, e);
+		return;
+	}
+	if (parts > MAX_PARTS)
+		parts = MAX_PARTS;
+	struct extent_job j;
+	j.m = m;
+	lupi__parallel(extent_part, &j, parts);
+	*e = j.part[0];
+	for (unsigned k = 1; k < parts; k++) {
+		const struct extent *x = &j.part[k];
+		e->p = max_u32(e->p, x->p);
+		e->g = max_u32(e->g, x->g);
+		e->m = max_u32(e->m, x->m);
+		e->v = max_u32(e->v, x->v);
+		e->v_sign |= x->v_sign;
+	}
+}
+
 int lupi__model_check_grads(const lupi_model *m)
 {
 	double sumsq;
@@ -338,14 +564,17 @@ int lupi__model_update(lupi_model *m)
 	LUPI__CHECK_NULL(m);
 	if (m->grads == NULL)
 		return lupi__err(LUPI_ESTATE, "update without gradients");
-	double sumsq;
-	LUPI__TRY(check_grads(m, &sumsq));
+	double sumsq = 0.0;
+	struct extent e; /* moments not allocated yet read as zeros */
+	all_extents(m, &e);
+	if (m->opt.clip_norm > 0.0 || e.g >= 0x7f800000u)
+		LUPI__TRY(check_grads(m, &sumsq)); /* the norm, or the message */
 	LUPI__TRY(lupi__model_optim_state(m));
 	float gs = clip_scale(m, sumsq);
 	float lr = (float)lupi__model_lr(m);
 	rule_fn rule = rule_of(m->opt.optimizer);
 	m->t++;
-	if (!each_run(m, rule, lr, gs, 0)) {
+	if (!provably_finite(m, &e, lr, gs) && !each_run(m, rule, lr, gs, 0)) {
 		m->t--;
 		return lupi__err(LUPI_ENONFINITE,
 				 "the update would make the weights or the "

@@ -74,7 +74,7 @@ static double log_binom(double n, double k)
 
 /* log erfc(x); for large x, where erfc underflows, its asymptotic series
  * log erfc(x) ~ -x^2 - log x - log(pi)/2 - 1/(2x^2) + 5/(8x^4) - ... */
-static double log_erfc(double x)
+double lupi__dp_log_erfc(double x)
 {
 	double r = erfc(x);
 	if (r > 0.0)
@@ -113,8 +113,10 @@ static double log_a_frac(double q, double sigma, double alpha)
 		double lc = log(fabs(coef)), j = alpha - i, di = (double)i;
 		double lt0 = lc + di * log(q) + j * log1p(-q);
 		double lt1 = lc + j * log(q) + di * log1p(-q);
-		double le0 = log(0.5) + log_erfc((di - z0) / (M_SQRT2 * sigma));
-		double le1 = log(0.5) + log_erfc((z0 - j) / (M_SQRT2 * sigma));
+		double le0 = log(0.5) +
+			     lupi__dp_log_erfc((di - z0) / (M_SQRT2 * sigma));
+		double le1 = log(0.5) +
+			     lupi__dp_log_erfc((z0 - j) / (M_SQRT2 * sigma));
 		double ls0 = lt0 + (di * di - di) / (2.0 * s2) + le0;
 		double ls1 = lt1 + (j * j - j) / (2.0 * s2) + le1;
 		if (coef > 0.0) {

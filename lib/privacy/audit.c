@@ -261,3 +261,84 @@ int lupi_mia_roc(const double *in_scores, size_t n_in,
 		*tpr_at_1pct = t1;
 	return LUPI_OK;
 }
+
+/* ---- non-private and private models side by side ------------------------ */
+
+/* One row of lupi_privacy_evaluate. */
+static int evaluate_one(const lupi_model *m, const lupi_dataset *members,
+			const lupi_dataset *non_members,
+			const lupi_dataset *test, double *row)
+{
+	int metric = m->task == LUPI_TASK_REGRESSION ? LUPI_METRIC_MSE :
+						       LUPI_METRIC_ACCURACY;
+	if (test)
+		LUPI__TRY(lupi_model_evaluate(m, test, metric,
+					      &row[LUPI_PRIVACY_EVAL_TEST]));
+	LUPI__TRY(lupi_model_evaluate(m, members, metric,
+				      &row[LUPI_PRIVACY_EVAL_MEMBERS]));
+	/* the privacy record: none is a non-private model, (inf, 0) */
+	const lupi__privacy *p = &m->privacy;
+	row[LUPI_PRIVACY_EVAL_EPSILON] =
+		p->has && lupi__model_privacy_accounted(m) ? p->epsilon :
+							     INFINITY;
+	row[LUPI_PRIVACY_EVAL_DELTA] = p->has ? p->delta : 0.0;
+	size_t ni = lupi_dataset_rows(members);
+	size_t no = lupi_dataset_rows(non_members);
+	double *a = lupi__malloc_array(ni, sizeof *a);
+	double *b = lupi__malloc_array(no, sizeof *b);
+	int rc = a && b ? LUPI_OK :
+			  lupi__err(LUPI_ENOMEM, "cannot allocate %zu + %zu "
+				    "scores", ni, no);
+	if (rc == LUPI_OK)
+		rc = lupi_mia_loss_scores(m, members, a);
+	if (rc == LUPI_OK)
+		rc = lupi_mia_loss_scores(m, non_members, b);
+	if (rc == LUPI_OK)
+		rc = lupi_mia_roc(a, ni, b, no, &row[LUPI_PRIVACY_EVAL_AUC],
+				  &row[LUPI_PRIVACY_EVAL_TPR_0_1],
+				  &row[LUPI_PRIVACY_EVAL_TPR_1]);
+	lupi__free(a);
+	lupi__free(b);
+	return rc;
+}
+
+int lupi_privacy_evaluate(const lupi_model **models, size_t n_models,
+			  const lupi_dataset *members,
+			  const lupi_dataset *non_members,
+			  const lupi_dataset *test, double *table)
+{
+	LUPI__CHECK_NULL(models);
+	LUPI__CHECK_NULL(members);
+	LUPI__CHECK_NULL(non_members);
+	LUPI__CHECK_NULL(table);
+	if (n_models == 0)
+		return lupi__err(LUPI_EINVAL, "no model to evaluate");
+	LUPI__TRY(lupi__check_host_array(n_models, LUPI_PRIVACY_EVAL_COLS,
+					 sizeof *table, "table"));
+	if (lupi_dataset_rows(members) == 0 ||
+	    lupi_dataset_rows(non_members) == 0)
+		return lupi__err(LUPI_EINVAL, "%zu members and %zu "
+				 "non-members: need both",
+				 lupi_dataset_rows(members),
+				 lupi_dataset_rows(non_members));
+	for (size_t i = 0; i < n_models * LUPI_PRIVACY_EVAL_COLS; i++)
+		table[i] = NAN;
+	for (size_t i = 0; i < n_models; i++) {
+		if (models[i] == NULL)
+			return lupi__err(LUPI_EINVAL, "models[%zu] is NULL", i);
+		if (!models[i]->initialized)
+			return lupi__err(LUPI_ESTATE, "models[%zu] has no "
+					 "weights", i);
+	}
+	for (size_t i = 0; i < n_models; i++) {
+		int rc = evaluate_one(models[i], members, non_members, test,
+				      table + i * LUPI_PRIVACY_EVAL_COLS);
+		if (rc < 0) {
+			size_t cells = n_models * LUPI_PRIVACY_EVAL_COLS;
+			for (size_t j = 0; j < cells; j++)
+				table[j] = NAN;
+			return rc;
+		}
+	}
+	return LUPI_OK;
+}

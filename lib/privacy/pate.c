@@ -336,6 +336,167 @@ int lupi_pate_epsilon(int mechanism, double noise, double sigma1,
 	return LUPI_OK;
 }
 
+/* ---- data-dependent accounting (Papernot et al. 2018) ------------------- */
+
+/* log(e^a + e^b), -inf for log 0. */
+static double log_add(double a, double b)
+{
+	if (a == -INFINITY)
+		return b;
+	if (b == -INFINITY)
+		return a;
+	double hi = a > b ? a : b, lo = a > b ? b : a;
+	return hi + log1p(exp(lo - hi));
+}
+
+/* log(1 - e^x) for x <= 0. */
+static double log1mexp(double x)
+{
+	if (x < -1.0)
+		return log1p(-exp(x));
+	return x < 0.0 ? log(-expm1(x)) : -INFINITY;
+}
+
+/* log P(N(0, s^2) > x), accurate far in both tails. */
+static double log_sf(double x, double s)
+{
+	return log(0.5) + lupi__dp_log_erfc(x / (s * M_SQRT2));
+}
+
+double lupi__pate_logq(const uint32_t *v, size_t k, double sigma)
+{
+	size_t top = 0;
+	for (size_t c = 1; c < k; c++)
+		top = v[c] > v[top] ? c : top;
+	/* Prop. 7: the outcome is not i* only if some N_c - N_i*, which is
+	 * N(0, 2 sigma^2), exceeds the gap; the union bound over c */
+	double lq = -INFINITY;
+	for (size_t c = 0; c < k; c++)
+		if (c != top)
+			lq = log_add(lq, log_sf((double)v[top] - (double)v[c],
+						M_SQRT2 * sigma));
+	/* i* is the most likely outcome, so q <= 1 - 1/k */
+	double cap = log1p(-1.0 / (double)k);
+	return lq < cap ? lq : cap;
+}
+
+double lupi__pate_rdp_dd(double logq, double sigma, double alpha)
+{
+	double var = sigma * sigma, base = alpha / var;
+	if (logq == -INFINITY)
+		return 0.0; /* the outcome is fixed */
+	/* Theorem 6 with the higher orders of Prop. 10: mu2 = sigma
+	 * sqrt(log 1/q), mu1 = mu2 + 1, whose data-independent RDP is
+	 * eps_i = mu_i / sigma^2 (Prop. 8). The bound holds for alpha <
+	 * mu1, with mu2 > 1, and where it increases with q (so that an
+	 * upper bound q~ gives an upper bound). */
+	double mu2 = sqrt(var * -logq), mu1 = mu2 + 1.0;
+	if (!(mu1 > alpha && mu2 > 1.0))
+		return base;
+	double e1 = mu1 / var, e2 = mu2 / var;
+	double la2 = (mu2 - 1.0) * e2;
+	if (!(logq <= la2 - mu2 * (log1p(1.0 / (mu1 - 1.0)) +
+				   log1p(1.0 / (mu2 - 1.0))) &&
+	      -logq > e2))
+		return base;
+	/* RDP <= log((1 - q) A^(alpha-1) + q B^(alpha-1)) / (alpha - 1),
+	 * A = (1 - q) / (1 - (e^e2 q)^((mu2 - 1) / mu2)),
+	 * B = e^e1 / q^(1 / (mu1 - 1)) */
+	double l1q = log1mexp(logq);
+	double la = (alpha - 1.0) *
+		    (l1q - log1mexp((logq + e2) * (1.0 - 1.0 / mu2)));
+	double lb = (alpha - 1.0) * (e1 - logq / (mu1 - 1.0));
+	double r = log_add(l1q + la, logq + lb) / (alpha - 1.0);
+	if (!(r >= 0.0))
+		r = isnan(r) ? base : 0.0;
+	return r < base ? r : base;
+}
+
+/* P(answer) = P(top + N(0, sigma1^2) >= T); the likely outcome is the
+ * more probable of answering or not, q the other one, each computed as its
+ * own tail (no cancellation). */
+static double check_logq(double top, double threshold, double sigma1)
+{
+	double la = log_sf(threshold - top, sigma1);
+	double ln = log_sf(top - threshold, sigma1);
+	return la < ln ? la : ln;
+}
+
+double lupi__pate_check_rdp_dd(double top, double threshold, double sigma1,
+			       double alpha)
+{
+	/* sensitivity 1: a Gaussian noisy max of RDP alpha / (2 sigma1^2),
+	 * i.e. sigma = sqrt 2 sigma1 in lupi__pate_rdp_dd's terms */
+	return lupi__pate_rdp_dd(check_logq(top, threshold, sigma1),
+				 M_SQRT2 * sigma1, alpha);
+}
+
+int lupi_pate_epsilon_data_dependent(const uint32_t *votes, size_t n,
+				     size_t k, const int32_t *labels,
+				     int mechanism, double noise,
+				     double sigma1, double threshold,
+				     double delta, double *epsilon)
+{
+	LUPI__CHECK_NULL(epsilon);
+	*epsilon = NAN;
+	LUPI__CHECK_NULL(votes);
+	if (n == 0 || k < 2)
+		return lupi__err(LUPI_EINVAL, "n = %zu queries of k = %zu "
+				 "classes: need n >= 1 and k >= 2", n, k);
+	LUPI__TRY(check_noise(mechanism, noise, sigma1));
+	if (mechanism == LUPI_PATE_LAPLACE)
+		return lupi__err(LUPI_ENOTSUP, "the data-dependent bound is "
+				 "implemented for GNMax and confident GNMax, "
+				 "not for Laplace noisy max");
+	if (mechanism == LUPI_PATE_CONFIDENT && labels == NULL)
+		return lupi__err(LUPI_EINVAL, "confident GNMax needs the "
+				 "labels, to know which queries were "
+				 "answered");
+	if (mechanism == LUPI_PATE_CONFIDENT && !isfinite(threshold))
+		return lupi__err(LUPI_ERANGE, "threshold = %g, it must be "
+				 "finite", threshold);
+	if (!(delta > 0.0 && delta < 1.0))
+		return lupi__err(LUPI_ERANGE, "delta = %g, it must be in "
+				 "(0, 1)", delta);
+	LUPI__TRY(lupi__check_host_array(n, k, sizeof *votes, "votes"));
+	for (size_t i = 0; labels && i < n; i++)
+		if (labels[i] >= (int32_t)(k < INT32_MAX ? k : INT32_MAX))
+			return lupi__err(LUPI_ERANGE, "labels[%zu] = %d, there "
+					 "are %zu classes", i, (int)labels[i],
+					 k);
+	double orders[256];
+	size_t no = lupi__dp_orders(orders, sizeof orders / sizeof orders[0]);
+	double *rdp = lupi__calloc(no, sizeof *rdp);
+	if (rdp == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu orders", no);
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t *v = votes + i * k;
+		int answered = labels == NULL || labels[i] >= 0;
+		double lq = answered ? lupi__pate_logq(v, k, noise) : 0.0;
+		uint32_t top = 0;
+		for (size_t c = 0; c < k; c++)
+			top = v[c] > top ? v[c] : top;
+		double lc = mechanism == LUPI_PATE_CONFIDENT ?
+			check_logq((double)top, threshold, sigma1) : 0.0;
+		for (size_t a = 0; a < no; a++) {
+			if (mechanism == LUPI_PATE_CONFIDENT)
+				rdp[a] += lupi__pate_rdp_dd(
+					lc, M_SQRT2 * sigma1, orders[a]);
+			if (answered)
+				rdp[a] += lupi__pate_rdp_dd(lq, noise,
+							    orders[a]);
+		}
+	}
+	double best = INFINITY;
+	for (size_t a = 0; a < no; a++) {
+		double e = rdp[a] - log(delta) / (orders[a] - 1.0);
+		best = e < best ? e : best;
+	}
+	lupi__free(rdp);
+	*epsilon = best;
+	return LUPI_OK;
+}
+
 /* ---- the student -------------------------------------------------------- */
 
 int lupi_pate_fit_student(lupi_model *student, const lupi_dataset *pub,

@@ -84,6 +84,8 @@ int lupi__dp_clipped_sum(lupi_model *m, lupi__dp_objective *ob,
 /* The orders alpha the accountant minimises over, into orders[0..cap);
  * returns how many there are. */
 size_t lupi__dp_orders(double *orders, size_t cap);
+/* log erfc(x), also where erfc(x) underflows (an asymptotic series). */
+double lupi__dp_log_erfc(double x);
 /* RDP of order alpha of one step of the sampled Gaussian mechanism. */
 double lupi__dp_rdp(double q, double sigma, double alpha);
 /* lupi_dp_epsilon without the argument checks; *order (may be NULL) gets
@@ -123,6 +125,23 @@ int lupi__privacy_logits(const lupi_model *m, const lupi_dataset *ds,
  * 2/b-DP, min(2/b, alpha (2/b)^2 / 2). */
 double lupi__pate_rdp(int mechanism, double noise, double alpha);
 double lupi__pate_check_rdp(double sigma1, double alpha);
+/* The data-dependent analysis of GNMax (Papernot et al. 2018, Sec. 4 and
+ * App. A; pate.c). lupi__pate_logq: log of the union bound of Prop. 7 on
+ * the probability that GNMax with sigma does not return the plurality of
+ * the k counts v (the first largest), sum over c != i* of P(N(0, 2
+ * sigma^2) > v[i*] - v[c]), capped at log(1 - 1/k). lupi__pate_rdp_dd:
+ * Theorem 6 for a Gaussian noisy max of data-independent RDP alpha /
+ * sigma^2 given log q~ (an upper bound on the probability of any outcome
+ * but the likely one): the data-dependent RDP of order alpha, or the
+ * data-independent alpha / sigma^2 where the theorem's conditions (mu1 >
+ * alpha, mu2 > 1, q~ in the increasing range) fail; never above it.
+ * lupi__pate_check_rdp_dd: the confident check (the threshold mechanism,
+ * sensitivity 1) with its exact log q = log min(P(answer), P(no answer)),
+ * the top count being top. */
+double lupi__pate_logq(const uint32_t *v, size_t k, double sigma);
+double lupi__pate_rdp_dd(double logq, double sigma, double alpha);
+double lupi__pate_check_rdp_dd(double top, double threshold, double sigma1,
+			       double alpha);
 /* A Laplace(0, b) variate from the privacy generator. */
 double lupi__dp_laplace(lupi__dp_rng *g, double b);
 

@@ -9,7 +9,8 @@
  * Machine Unlearning"), away from the model itself on the forget set.
  * They are approximate: doc/privacy.md shows what an attack still sees.
  * SISA (Bourtoule et al. 2021) is exact at the cost of an ensemble: only
- * the shards that held a deleted sample are retrained, from scratch. */
+ * the shards that held a deleted sample are retrained, each from the
+ * checkpoint before the slice that held it. */
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -272,8 +273,11 @@ int lupi_unlearn(const lupi_model *m, const lupi_dataset *train,
 	if (method < LUPI_UNLEARN_RETRAIN || method > LUPI_UNLEARN_SCRUB)
 		return lupi__err(LUPI_EINVAL, "unknown unlearning method %d",
 				 method);
-	if (!m->initialized || m->t == 0)
-		return lupi__err(LUPI_ESTATE, "the model was never trained");
+	/* a loaded model has weights but no step count: weights are what
+	 * the methods need */
+	if (!m->initialized)
+		return lupi__err(LUPI_ESTATE, "the model has no weights (never "
+				 "trained, initialised or loaded)");
 	if (method != LUPI_UNLEARN_RETRAIN && m->task == LUPI_TASK_REGRESSION)
 		return lupi__err(LUPI_ENOTSUP, "distillation unlearning of a "
 				 "regression model is not supported");
@@ -339,15 +343,27 @@ int lupi_unlearn_class_indices(const lupi_dataset *ds, int32_t cls,
 
 /* ---- SISA --------------------------------------------------------------- */
 
+/* Each shard is cut into R slices (its samples in increasing index order,
+ * sample j of m in slice floor(j R / m)) and trained in R stages: stage r
+ * continues the model of stage r - 1 on slices 0..r for stage_epochs
+ * epochs. ckpt[shard * R + r] is the model before stage r (r = 0: freshly
+ * initialised), kept so that deleting a sample of slice r resumes there:
+ * the stages before r never saw it. */
 struct lupi_sisa {
 	lupi_model *proto;   /* untrained clone */
 	lupi_dataset *train; /* copy */
 	size_t n;
-	unsigned k;
+	unsigned k, r;       /* shards, slices */
 	uint64_t seed;
+	int64_t epochs;       /* proto's EPOCHS, set on the shard models */
+	int64_t stage_epochs; /* ceil(2 EPOCHS / (R + 1)) */
 	size_t *shard_of;    /* n: the shard that holds or held sample i */
+	unsigned *slice_of;  /* n: its slice in that shard */
 	uint8_t *deleted;    /* n */
 	lupi_model **models; /* k, NULL for an empty shard */
+	lupi_model **ckpt;   /* k x R */
+	uint64_t *stage_steps; /* k x R: the steps each stage took */
+	uint64_t last_steps, last_scratch;
 };
 
 void lupi_sisa_free(lupi_sisa *s)
@@ -356,39 +372,111 @@ void lupi_sisa_free(lupi_sisa *s)
 		return;
 	for (unsigned i = 0; s->models && i < s->k; i++)
 		lupi_model_free(s->models[i]);
+	for (size_t i = 0; s->ckpt && i < (size_t)s->k * s->r; i++)
+		lupi_model_free(s->ckpt[i]);
 	lupi__free(s->models);
+	lupi__free(s->ckpt);
+	lupi__free(s->stage_steps);
 	lupi__free(s->shard_of);
+	lupi__free(s->slice_of);
 	lupi__free(s->deleted);
 	lupi_dataset_free(s->train);
 	lupi_model_free(s->proto);
 	lupi__free(s);
 }
 
-/* Trains shard i of s without its deleted samples into *out (NULL when
- * nothing is left). */
-static int sisa_train(const lupi_sisa *s, unsigned i, lupi_model **out,
-		      uint64_t *steps)
+/* One stage: trains m on the live samples of shard i in slices 0..r
+ * (increasing index order) for stage_epochs epochs; *steps gets its steps
+ * (0 when no sample is left: m is unchanged). idx: room for n. */
+static int sisa_stage(const lupi_sisa *s, unsigned i, unsigned r,
+		      lupi_model *m, size_t *idx, uint64_t *steps)
 {
-	*out = NULL;
-	size_t *live = lupi__malloc_array(s->n, sizeof *live);
-	if (live == NULL)
-		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu shards",
-				 s->n);
-	size_t left = 0;
-	for (size_t j = 0; j < s->n; j++) {
-		live[j] = s->deleted[j] ? SIZE_MAX : s->shard_of[j];
-		left += live[j] == i;
-	}
-	int rc = left == 0 ? LUPI_OK :
-			     lupi__privacy_train_shard(s->proto, s->train, live,
-						       i, s->seed + i, out,
-						       steps);
-	lupi__free(live);
+	*steps = 0;
+	size_t cnt = 0;
+	for (size_t j = 0; j < s->n; j++)
+		if (!s->deleted[j] && s->shard_of[j] == i &&
+		    s->slice_of[j] <= r)
+			idx[cnt++] = j;
+	if (cnt == 0)
+		return LUPI_OK;
+	lupi_dataset *sub = NULL;
+	LUPI__TRY(lupi_dataset_subset(s->train, idx, cnt, &sub));
+	int rc = lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS,
+				    s->stage_epochs);
+	if (rc == LUPI_OK)
+		rc = lupi_model_fit(m, sub, NULL, lupi__privacy_count_steps,
+				    steps);
+	lupi_dataset_free(sub);
 	return rc;
 }
 
-int lupi_sisa_create(const lupi_model *proto, const lupi_dataset *train,
-		     unsigned shards, uint64_t seed, lupi_sisa **out)
+/* Runs the stages r0..R-1 of shard i from ck[r0] (kept): ck[r] for r > r0
+ * get new checkpoints, ss[r] the stages' steps, *out the final model (NULL
+ * when the shard has no live sample). On failure the new checkpoints are
+ * freed and ck[r > r0] are NULL. */
+static int sisa_run(const lupi_sisa *s, unsigned i, unsigned r0,
+		    lupi_model **ck, uint64_t *ss, lupi_model **out)
+{
+	*out = NULL;
+	for (unsigned r = r0 + 1; r < s->r; r++)
+		ck[r] = NULL;
+	size_t *idx = lupi__malloc_array(s->n, sizeof *idx);
+	lupi_model *m = NULL;
+	int rc = idx ? lupi_model_clone(ck[r0], &m) :
+		       lupi__err(LUPI_ENOMEM, "cannot allocate %zu indices",
+				 s->n);
+	for (unsigned r = r0; rc == LUPI_OK && r < s->r; r++) {
+		if (r > r0)
+			rc = lupi_model_clone(m, &ck[r]);
+		if (rc == LUPI_OK)
+			rc = sisa_stage(s, i, r, m, idx, &ss[r]);
+	}
+	size_t left = 0;
+	for (size_t j = 0; j < s->n; j++)
+		left += !s->deleted[j] && s->shard_of[j] == i;
+	/* the shard model trains like the prototype */
+	if (rc == LUPI_OK && left > 0)
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, s->epochs);
+	lupi__free(idx);
+	if (rc < 0 || left == 0) {
+		lupi_model_free(m);
+		for (unsigned r = r0 + 1; rc < 0 && r < s->r; r++) {
+			lupi_model_free(ck[r]);
+			ck[r] = NULL;
+		}
+		return rc;
+	}
+	*out = m;
+	return LUPI_OK;
+}
+
+/* Deals the slices of every shard (sizes checked by the caller). */
+static int sisa_slices(lupi_sisa *s)
+{
+	size_t *size = lupi__calloc(s->k, sizeof *size);
+	size_t *pos = lupi__calloc(s->k, sizeof *pos);
+	int rc = size && pos ? LUPI_OK :
+			       lupi__err(LUPI_ENOMEM, "cannot allocate %u "
+					 "shard sizes", s->k);
+	for (size_t j = 0; rc == LUPI_OK && j < s->n; j++)
+		size[s->shard_of[j]]++;
+	for (unsigned i = 0; rc == LUPI_OK && i < s->k; i++)
+		if (size[i] < s->r)
+			rc = lupi__err(LUPI_ERANGE, "shard %u holds %zu "
+				       "samples, fewer than %u slices", i,
+				       size[i], s->r);
+	for (size_t j = 0; rc == LUPI_OK && j < s->n; j++) {
+		size_t i = s->shard_of[j];
+		s->slice_of[j] = (unsigned)(pos[i]++ * s->r / size[i]);
+	}
+	lupi__free(size);
+	lupi__free(pos);
+	return rc;
+}
+
+int lupi_sisa_create_sliced(const lupi_model *proto, const lupi_dataset *train,
+			    unsigned shards, unsigned slices, uint64_t seed,
+			    lupi_sisa **out)
 {
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
@@ -398,20 +486,32 @@ int lupi_sisa_create(const lupi_model *proto, const lupi_dataset *train,
 	if (shards < 1 || shards > n)
 		return lupi__err(LUPI_ERANGE, "%u shards for %zu samples: it "
 				 "must be in [1, %zu]", shards, n, n);
+	if (slices < 1 || slices > n / shards)
+		return lupi__err(LUPI_ERANGE, "%u slices of shards of at least "
+				 "%zu samples: it must be in [1, %zu]", slices,
+				 n / shards, n / shards);
 	LUPI__TRY(lupi__privacy_check_proto(proto, train));
 	lupi_sisa *s = lupi__calloc(1, sizeof *s);
 	if (s == NULL)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate a SISA ensemble");
 	s->n = n;
 	s->k = shards;
+	s->r = slices;
 	s->seed = seed;
+	s->epochs = proto->opt.epochs;
+	s->stage_epochs = (2 * s->epochs + slices) / (slices + 1);
 	s->shard_of = lupi__malloc_array(n, sizeof *s->shard_of);
+	s->slice_of = lupi__malloc_array(n, sizeof *s->slice_of);
 	s->deleted = lupi__calloc(n, 1);
 	s->models = lupi__calloc(shards, sizeof *s->models);
-	int rc = s->shard_of && s->deleted && s->models ?
+	s->ckpt = lupi__calloc((size_t)shards * slices, sizeof *s->ckpt);
+	s->stage_steps = lupi__calloc((size_t)shards * slices,
+				      sizeof *s->stage_steps);
+	int rc = s->shard_of && s->slice_of && s->deleted && s->models &&
+				 s->ckpt && s->stage_steps ?
 			 LUPI_OK :
-			 lupi__err(LUPI_ENOMEM, "cannot allocate %u shards",
-				   shards);
+			 lupi__err(LUPI_ENOMEM, "cannot allocate %u shards of "
+				   "%u slices", shards, slices);
 	if (rc == LUPI_OK)
 		rc = lupi_model_clone(proto, &s->proto);
 	if (rc == LUPI_OK) {
@@ -427,14 +527,33 @@ int lupi_sisa_create(const lupi_model *proto, const lupi_dataset *train,
 	if (rc == LUPI_OK)
 		rc = lupi__crossfit_folds(train, LUPI_VIEW_REGULAR, shards,
 					  seed, s->shard_of);
-	for (unsigned i = 0; rc == LUPI_OK && i < shards; i++)
-		rc = sisa_train(s, i, &s->models[i], NULL);
+	if (rc == LUPI_OK)
+		rc = sisa_slices(s);
+	for (unsigned i = 0; rc == LUPI_OK && i < shards; i++) {
+		lupi_model **ck = s->ckpt + (size_t)i * slices;
+		rc = lupi_model_clone(s->proto, &ck[0]);
+		if (rc == LUPI_OK)
+			rc = lupi_model_set_int(ck[0], LUPI_MODEL_OPT_SEED,
+						(int64_t)(seed + i));
+		if (rc == LUPI_OK)
+			rc = lupi_model_init(ck[0]);
+		if (rc == LUPI_OK)
+			rc = sisa_run(s, i, 0, ck,
+				      s->stage_steps + (size_t)i * slices,
+				      &s->models[i]);
+	}
 	if (rc < 0) {
 		lupi_sisa_free(s);
 		return rc;
 	}
 	*out = s;
 	return LUPI_OK;
+}
+
+int lupi_sisa_create(const lupi_model *proto, const lupi_dataset *train,
+		     unsigned shards, uint64_t seed, lupi_sisa **out)
+{
+	return lupi_sisa_create_sliced(proto, train, shards, 1, seed, out);
 }
 
 int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
@@ -451,19 +570,27 @@ int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
 					 "training set has %zu samples", i,
 					 idx[i], s->n);
 	double t0 = lupi__privacy_seconds();
+	size_t kr = (size_t)s->k * s->r;
 	uint8_t *was = lupi__malloc(s->n);
-	uint8_t *touched = lupi__calloc(s->k, 1);
+	/* from[i]: the first stage shard i reruns; r = none */
+	unsigned *from = lupi__malloc_array(s->k, sizeof *from);
 	lupi_model **fresh = lupi__calloc(s->k, sizeof *fresh);
-	int rc = was && touched && fresh ?
+	lupi_model **nck = lupi__calloc(kr, sizeof *nck);
+	uint64_t *nss = lupi__malloc_array(kr, sizeof *nss);
+	int rc = was && from && fresh && nck && nss ?
 			 LUPI_OK :
 			 lupi__err(LUPI_ENOMEM, "cannot allocate %zu flags",
 				   s->n);
 	if (rc == LUPI_OK) {
 		memcpy(was, s->deleted, s->n);
+		memcpy(nss, s->stage_steps, kr * sizeof *nss);
+		for (unsigned i = 0; i < s->k; i++)
+			from[i] = s->r;
 		for (size_t i = 0; i < n; i++) {
-			if (!s->deleted[idx[i]])
-				touched[s->shard_of[idx[i]]] = 1;
-			s->deleted[idx[i]] = 1;
+			size_t j = idx[i], sh = s->shard_of[j];
+			if (!s->deleted[j] && s->slice_of[j] < from[sh])
+				from[sh] = s->slice_of[j];
+			s->deleted[j] = 1;
 		}
 		size_t left = 0;
 		for (size_t i = 0; i < s->n; i++)
@@ -472,23 +599,48 @@ int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
 			rc = lupi__err(LUPI_ESTATE, "forgetting these would "
 				       "delete every training sample");
 	}
-	uint64_t st = 0;
-	for (unsigned i = 0; rc == LUPI_OK && i < s->k; i++)
-		if (touched[i])
-			rc = sisa_train(s, i, &fresh[i], &st);
-	for (unsigned i = 0; fresh && touched && i < s->k; i++) {
-		if (!touched[i])
+	uint64_t st = 0, scratch = 0;
+	for (unsigned i = 0; rc == LUPI_OK && i < s->k; i++) {
+		if (from[i] == s->r)
 			continue;
+		size_t b = (size_t)i * s->r;
+		nck[b + from[i]] = s->ckpt[b + from[i]];
+		rc = sisa_run(s, i, from[i], nck + b, nss + b, &fresh[i]);
+		nck[b + from[i]] = NULL; /* kept, not new */
+		for (unsigned r = 0; rc == LUPI_OK && r < s->r; r++) {
+			st += r >= from[i] ? nss[b + r] : 0;
+			scratch += nss[b + r];
+		}
+	}
+	/* commit, or drop what was made */
+	for (unsigned i = 0; from && fresh && nck && i < s->k; i++) {
+		if (from[i] == s->r)
+			continue;
+		size_t b = (size_t)i * s->r;
+		for (unsigned r = from[i] + 1; r < s->r; r++) {
+			lupi_model *old = rc == LUPI_OK ? s->ckpt[b + r] :
+							  nck[b + r];
+			if (rc == LUPI_OK)
+				s->ckpt[b + r] = nck[b + r];
+			lupi_model_free(old);
+		}
 		lupi_model *old = rc == LUPI_OK ? s->models[i] : fresh[i];
 		if (rc == LUPI_OK)
 			s->models[i] = fresh[i];
 		lupi_model_free(old);
 	}
-	if (rc < 0 && was)
+	if (rc == LUPI_OK) {
+		memcpy(s->stage_steps, nss, kr * sizeof *nss);
+		s->last_steps = st;
+		s->last_scratch = scratch;
+	} else if (was) {
 		memcpy(s->deleted, was, s->n);
+	}
 	lupi__free(was);
-	lupi__free(touched);
+	lupi__free(from);
 	lupi__free(fresh);
+	lupi__free(nck);
+	lupi__free(nss);
 	if (rc == LUPI_OK) {
 		if (steps)
 			*steps = st;
@@ -496,6 +648,27 @@ int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
 			*seconds = lupi__privacy_seconds() - t0;
 	}
 	return rc;
+}
+
+int lupi_sisa_last_cost(const lupi_sisa *s, uint64_t *steps,
+			uint64_t *scratch_steps)
+{
+	LUPI__CHECK_NULL(s);
+	if (steps)
+		*steps = s->last_steps;
+	if (scratch_steps)
+		*scratch_steps = s->last_scratch;
+	return LUPI_OK;
+}
+
+int lupi_sisa_slice_of(const lupi_sisa *s, size_t i, unsigned *slice)
+{
+	LUPI__CHECK_NULL(s);
+	LUPI__CHECK_NULL(slice);
+	if (i >= s->n)
+		return lupi__err(LUPI_ERANGE, "sample %zu of %zu", i, s->n);
+	*slice = s->slice_of[i];
+	return LUPI_OK;
 }
 
 unsigned lupi_sisa_shards(const lupi_sisa *s)

@@ -49,6 +49,7 @@ struct lupi_compare {
 	double *lambdas, *temps;
 	size_t nl, nt;
 	compare_opts opt;
+	unsigned share, shares;      /* lupi_compare_set_share; 0 of 1 */
 	table *tab;                  /* the last successful run, or NULL */
 };
 
@@ -175,6 +176,7 @@ int lupi_compare_create(const lupi_model *teacher_proto,
 	if (c == NULL)
 		return lupi__err(LUPI_ENOMEM, "out of memory (comparison)");
 	lupi__option_defaults(&lupi__compare_options, &c->opt);
+	c->shares = 1;
 	static const double lambda0 = 0.5, temp0 = 1.0;
 	int rc = lupi_model_clone(teacher_proto, &c->tproto);
 	if (rc == LUPI_OK)
@@ -202,7 +204,21 @@ typedef struct run {
 	lupi_progress_fn progress;
 	void *user;
 	size_t done, total;  /* models trained, in all */
+	size_t lo, hi;       /* the cells of this share: [lo, hi) */
 } run;
+
+/* Cell of a trained model: row (1 teacher, 2 hard, 3.. distilled) of
+ * repetition rep, numbered in the order a whole run trains them. */
+static size_t cell_of(const table *t, unsigned rep, size_t row)
+{
+	return (size_t)rep * (t->rows - 1) + row - 1;
+}
+
+static int owns(const run *r, unsigned rep, size_t row)
+{
+	size_t cell = cell_of(r->tab, rep, row);
+	return cell >= r->lo && cell < r->hi;
+}
 
 static int metric_of(int task, int *metric)
 {
@@ -351,6 +367,8 @@ static int fit_score(lupi_model *m, const lupi_teacher *t, lupi_loss *loss,
 {
 	int rc = loss ? lupi_student_fit(m, t, loss, r->train, NULL, NULL, NULL)
 		      : lupi_model_fit(m, r->train, NULL, NULL, NULL);
+	if (value == NULL) /* a teacher another share scores */
+		return rc;
 	if (rc == LUPI_OK)
 		rc = lupi_model_evaluate(m, r->test, r->tab->metric, value);
 	if (rc == LUPI_OK)
@@ -397,9 +415,21 @@ static int run_repeat(run *r, unsigned rep, uint64_t seed)
 	lupi_teacher *t = NULL;
 	lupi_loss *hl = NULL;
 	tab->values[0 * R + rep] = baseline(r->train, r->test);
+	/* the cells of other shares stay NaN; a share trains the teacher and
+	   the hard student's initial weights its distilled cells need */
+	int distilled = 0;
+	for (size_t row = 1; row < tab->rows; row++) {
+		if (!owns(r, rep, row))
+			tab->values[row * R + rep] = NAN;
+		else if (row >= 3)
+			distilled = 1;
+	}
+	if (!distilled && !owns(r, rep, 1) && !owns(r, rep, 2))
+		return LUPI_OK;
 	int rc = fresh_clone(r->c->tproto, seed, &tm);
-	if (rc == LUPI_OK)
-		rc = fit_score(tm, NULL, NULL, r, &tab->values[1 * R + rep]);
+	if (rc == LUPI_OK && (distilled || owns(r, rep, 1)))
+		rc = fit_score(tm, NULL, NULL, r, owns(r, rep, 1) ?
+			       &tab->values[1 * R + rep] : NULL);
 	if (rc == LUPI_OK)
 		rc = lupi_teacher_create(&t);
 	if (rc == LUPI_OK)
@@ -412,10 +442,11 @@ static int run_repeat(run *r, unsigned rep, uint64_t seed)
 		rc = lupi_model_clone(hard, &init);
 	if (rc == LUPI_OK)
 		rc = lupi_loss_create(LUPI_LOSS_HARD, &hl);
-	if (rc == LUPI_OK)
+	if (rc == LUPI_OK && owns(r, rep, 2))
 		rc = fit_score(hard, NULL, hl, r, &tab->values[2 * R + rep]);
 	for (size_t row = 3; rc == LUPI_OK && row < tab->rows; row++)
-		rc = distill_row(r, row, rep, init, t);
+		if (owns(r, rep, row))
+			rc = distill_row(r, row, rep, init, t);
 	lupi_model_free(tm);
 	lupi_model_free(hard);
 	lupi_model_free(init);
@@ -461,11 +492,23 @@ static int run_all(lupi_compare *c, const lupi_dataset *train,
 	unsigned repeats = (unsigned)c->opt.repeats;
 	run r = {.c = c, .train = train, .test = test, .progress = progress,
 		 .user = user};
-	r.total = (size_t)repeats * (2 + c->nl * c->nt);
+	size_t cells = (size_t)repeats * (2 + c->nl * c->nt);
+	/* share i of n: cells [i C / n, (i + 1) C / n), C < 2^64 / 2^32 */
+	r.lo = (size_t)((uint64_t)cells * c->share / c->shares);
+	r.hi = (size_t)((uint64_t)cells * (c->share + 1) / c->shares);
+	r.total = r.hi - r.lo;
 	LUPI__TRY(table_alloc(c, repeats, &r.tab));
 	int rc = LUPI_OK;
 	for (unsigned rep = 0; rc == LUPI_OK && rep < repeats; rep++) {
 		uint64_t seed = c->opt.seed + rep;
+		size_t first = cell_of(r.tab, rep, 1), last = first + cells /
+							     repeats;
+		if (c->shares > 1 && (last <= r.lo || first >= r.hi)) {
+			/* no cell of this share: no data either */
+			for (size_t row = 0; row < r.tab->rows; row++)
+				r.tab->values[row * repeats + rep] = NAN;
+			continue;
+		}
 		if (data)
 			rc = next_pair(&r, data, data_user, rep, seed);
 		if (rc == LUPI_OK)
@@ -476,6 +519,17 @@ static int run_all(lupi_compare *c, const lupi_dataset *train,
 		return rc;
 	}
 	c->tab = r.tab;
+	return LUPI_OK;
+}
+
+int lupi_compare_set_share(lupi_compare *c, unsigned index, unsigned count)
+{
+	LUPI__CHECK_NULL(c);
+	if (count == 0 || index >= count)
+		return lupi__err(LUPI_ERANGE, "share %u of %u: need count >= 1 "
+				 "and index < count", index, count);
+	c->share = index;
+	c->shares = count;
 	return LUPI_OK;
 }
 
@@ -579,5 +633,21 @@ int lupi_compare_value(const lupi_compare *c, size_t row, unsigned repeat,
 				 "repetition %u: the table has %u", repeat,
 				 t->repeats);
 	*value = t->values[row * t->repeats + repeat];
+	return LUPI_OK;
+}
+
+int lupi_compare_set_value(lupi_compare *c, size_t row, unsigned repeat,
+			   double value)
+{
+	LUPI__TRY(have_table(c));
+	table *t = c->tab;
+	if (row >= t->rows)
+		return lupi__err(LUPI_ERANGE, "row %zu: the table has %zu rows",
+				 row, t->rows);
+	if (repeat >= t->repeats)
+		return lupi__err(LUPI_ERANGE,
+				 "repetition %u: the table has %u", repeat,
+				 t->repeats);
+	t->values[row * t->repeats + repeat] = value;
 	return LUPI_OK;
 }

@@ -63,6 +63,7 @@ static int combine_reserve(lupi__combine *w, size_t n, size_t k, size_t dim)
 	LUPI__TRY(grow((void **)&w->sub, n, sizeof(size_t)));
 	LUPI__TRY(grow2((void **)&w->mout, n, k, sizeof(float)));
 	LUPI__TRY(grow2((void **)&w->rows, n, dim ? dim : 1, sizeof(float)));
+	LUPI__TRY(grow2((void **)&w->mid, n, dim ? dim : 1, sizeof(float)));
 	LUPI__TRY(grow((void **)&w->prob, k, sizeof(double)));
 	w->cap_n = n;
 	w->cap_k = k;
@@ -78,6 +79,7 @@ void lupi__combine_free(lupi__combine *w)
 	lupi__free(w->sub);
 	lupi__free(w->mout);
 	lupi__free(w->rows);
+	lupi__free(w->mid);
 	lupi__free(w->prob);
 	memset(w, 0, sizeof *w);
 }
@@ -93,9 +95,11 @@ int lupi_teacher_create(lupi_teacher **out)
 	return LUPI_OK;
 }
 
-static void member_free(lupi__member *mb)
+void lupi__member_free(lupi__member *mb)
 {
 	lupi_model_free(mb->model);
+	lupi_model_free(mb->reg);
+	lupi_model_free(mb->xstar);
 	lupi__free(mb->logits);
 	lupi__free(mb->present);
 }
@@ -115,7 +119,7 @@ void lupi_teacher_free(lupi_teacher *t)
 	if (t == NULL)
 		return;
 	for (size_t j = 0; j < t->n_members; j++)
-		member_free(&t->members[j]);
+		lupi__member_free(&t->members[j]);
 	lupi__free(t->members);
 	cache_drop(t);
 	lupi__free(t);
@@ -166,6 +170,13 @@ static int member_push(lupi_teacher *t, const lupi__member *mb, int task,
 	return LUPI_OK;
 }
 
+int lupi__teacher_push(lupi_teacher *t, const lupi__member *mb, int task,
+		       size_t k)
+{
+	LUPI__TRY(check_member_shape(t, task, k));
+	return member_push(t, mb, task, k);
+}
+
 static int check_weight(double weight)
 {
 	if (!(weight > 0.0) || !isfinite(weight))
@@ -190,7 +201,7 @@ int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
 	LUPI__TRY(lupi_model_clone(m, &mb.model));
 	int rc = member_push(t, &mb, m->task, m->n_out);
 	if (rc < 0)
-		member_free(&mb);
+		lupi__member_free(&mb);
 	return rc;
 }
 
@@ -282,7 +293,7 @@ int lupi_teacher_add_outputs(lupi_teacher *t, const lupi_dataset *ds,
 	if (rc == LUPI_OK)
 		rc = member_push(t, &mb, task, k);
 	if (rc < 0)
-		member_free(&mb);
+		lupi__member_free(&mb);
 	return rc;
 }
 
@@ -342,6 +353,10 @@ int lupi__teacher_check(const lupi_teacher *t, const lupi_dataset *ds)
 		return lupi__err(LUPI_ESTATE, "teacher has no members");
 	for (size_t j = 0; j < t->n_members; j++) {
 		const lupi__member *mb = &t->members[j];
+		if (mb->reg != NULL) {
+			LUPI__TRY(lupi__transfer_check(mb, ds, j));
+			continue;
+		}
 		if (mb->model == NULL) {
 			if (mb->ds_id != ds->id || mb->n != ds->n)
 				return lupi__err(LUPI_EMISMATCH,
@@ -368,9 +383,13 @@ int lupi__teacher_check(const lupi_teacher *t, const lupi_dataset *ds)
 static size_t max_member_dim(const lupi_teacher *t)
 {
 	size_t dim = 0;
-	for (size_t j = 0; j < t->n_members; j++)
-		if (t->members[j].model && t->members[j].model->n_in > dim)
-			dim = t->members[j].model->n_in;
+	for (size_t j = 0; j < t->n_members; j++) {
+		const lupi__member *mb = &t->members[j];
+		const lupi_model *ms[3] = {mb->model, mb->reg, mb->xstar};
+		for (size_t q = 0; q < 3; q++)
+			if (ms[q] && ms[q]->n_in > dim)
+				dim = ms[q]->n_in;
+	}
 	return dim;
 }
 
@@ -400,11 +419,18 @@ static int add_model_member(const lupi_teacher *t, const lupi__member *mb,
 			    const lupi_dataset *ds, const size_t *idx,
 			    size_t n, lupi__combine *w, float *out)
 {
-	size_t nv = gather_visible(mb->model, ds, idx, n, w->rows, w->sub);
+	size_t nv;
+	if (mb->reg != NULL) {
+		LUPI__TRY(lupi__transfer_logits(mb, ds, idx, n, w, &nv));
+	} else {
+		nv = gather_visible(mb->model, ds, idx, n, w->rows, w->sub);
+		if (nv > 0)
+			LUPI__TRY(lupi__model_predict_logits(mb->model,
+							     w->rows, nv,
+							     w->mout));
+	}
 	if (nv == 0)
 		return LUPI_OK;
-	LUPI__TRY(lupi__model_predict_logits(mb->model, w->rows, nv,
-					     w->mout));
 	count_forward(t);
 	for (size_t q = 0; q < nv; q++)
 		accumulate(t, w, w->sub[q], w->mout + q * t->k, mb->weight,
@@ -437,7 +463,7 @@ static int compute(const lupi_teacher *t, const lupi_dataset *ds,
 	memset(w->count, 0, n * sizeof *w->count);
 	for (size_t j = 0; j < t->n_members; j++) {
 		const lupi__member *mb = &t->members[j];
-		if (mb->model)
+		if (mb->model || mb->reg)
 			LUPI__TRY(add_model_member(t, mb, ds, idx, n, w, out));
 		else
 			add_external_member(t, mb, idx, n, w, out);
@@ -707,6 +733,87 @@ static int crossfit_outputs(const lupi_model *proto, const lupi_dataset *ds,
 	return rc;
 }
 
+/* One fold of lupi_teacher_create_crossfit(), for processes that share
+ * the folds (liblupi-mpi): the same folds, clone and fit, so the same
+ * bits. */
+int lupi_teacher_crossfit_fold(const lupi_model *proto, const lupi_dataset *ds,
+			       unsigned k_folds, uint64_t seed, unsigned fold,
+			       float *out, uint8_t *in_fold)
+{
+	LUPI__CHECK_NULL(proto);
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(out);
+	LUPI__CHECK_NULL(in_fold);
+	LUPI__TRY(crossfit_check(proto, ds, k_folds));
+	if (fold >= k_folds)
+		return lupi__err(LUPI_ERANGE, "fold %u of %u folds (0..%u)",
+				 fold, k_folds, k_folds - 1);
+	size_t n = ds->n, k = proto->n_out;
+	size_t *fo = lupi__malloc_array(n, sizeof *fo);
+	size_t *idx = lupi__malloc_array(n, sizeof *idx);
+	float *rows = lupi__malloc_array(n, proto->n_in * sizeof(float));
+	float *zf = lupi__malloc_array(n, k * sizeof(float));
+	int rc = LUPI_OK;
+	if (!fo || !idx || !rows || !zf)
+		rc = lupi__err(LUPI_ENOMEM, "out of memory (cross-fitting)");
+	if (rc == LUPI_OK)
+		rc = lupi__crossfit_folds(ds, proto->opt.view, k_folds, seed,
+					  fo);
+	if (rc == LUPI_OK)
+		rc = fit_fold(proto, ds, fo, fold, idx, rows, zf, out);
+	for (size_t i = 0; rc == LUPI_OK && i < n; i++)
+		if (fo[i] == fold)
+			in_fold[i] = 1;
+	lupi__free(fo);
+	lupi__free(idx);
+	lupi__free(rows);
+	lupi__free(zf);
+	return rc;
+}
+
+int lupi_teacher_add_outputs_masked(lupi_teacher *t, const lupi_dataset *ds,
+				    const float *logits, const uint8_t *present,
+				    size_t k, double weight)
+{
+	LUPI__CHECK_NULL(t);
+	LUPI__CHECK_NULL(ds);
+	LUPI__CHECK_NULL(logits);
+	LUPI__CHECK_NULL(present);
+	if (k == 0)
+		return lupi__err(LUPI_EINVAL, "k is 0");
+	LUPI__TRY(check_weight(weight));
+	int task;
+	LUPI__TRY(external_task(ds, k, LUPI_OUTPUTS_LOGITS, &task));
+	LUPI__TRY(check_member_shape(t, task, k));
+	size_t bytes;
+	if (lupi__mul_overflow(ds->n, k * sizeof(float), &bytes))
+		return lupi__err(LUPI_ERANGE, "%zu samples of %zu outputs "
+				 "overflow the address space", ds->n, k);
+	lupi__member mb = {.weight = weight, .ds_id = ds->id, .n = ds->n};
+	/* the rows of absent samples are zeros, as a cross-fit's are */
+	mb.logits = lupi__calloc(ds->n, k * sizeof(float));
+	mb.present = lupi__malloc(ds->n ? ds->n : 1);
+	int rc = mb.logits && mb.present ? LUPI_OK :
+		lupi__err(LUPI_ENOMEM, "out of memory (outputs)");
+	for (size_t i = 0; rc == LUPI_OK && i < ds->n; i++) {
+		mb.present[i] = present[i] != 0;
+		if (!mb.present[i])
+			continue;
+		size_t where;
+		if (!lupi__all_finite(logits + i * k, k, &where))
+			rc = lupi__err(LUPI_ENONFINITE, "sample %zu, output "
+				       "%zu is not finite", i, where);
+		else
+			memcpy(mb.logits + i * k, logits + i * k,
+			       k * sizeof(float));
+	}
+	if (rc == LUPI_OK)
+		rc = member_push(t, &mb, task, k);
+	if (rc < 0)
+		lupi__member_free(&mb);
+	return rc;
+}
+
 int lupi_teacher_create_crossfit(const lupi_model *proto,
 				 const lupi_dataset *ds, unsigned k_folds,
 				 uint64_t seed, lupi_teacher **out)
@@ -724,7 +831,7 @@ int lupi_teacher_create_crossfit(const lupi_model *proto,
 	if (rc == LUPI_OK)
 		rc = member_push(t, &mb, proto->task, proto->n_out);
 	if (rc < 0) {
-		member_free(&mb);
+		lupi__member_free(&mb);
 		lupi_teacher_free(t);
 		return rc;
 	}

@@ -30,6 +30,7 @@ typedef struct lupi__combine {
 	size_t *sub;   /* cap_n batch positions a member sees */
 	float *mout;   /* cap_n x cap_k one member's logits */
 	float *rows;   /* cap_n x cap_dim gathered member inputs */
+	float *mid;    /* cap_n x cap_dim a transfer member's X-hat* */
 	double *prob;  /* cap_k */
 } lupi__combine;
 
@@ -62,14 +63,17 @@ lupi__step_scratch *lupi__student_scratch(lupi_model *s, int *rc);
 int lupi__step_scratch_reserve(lupi__step_scratch *sc, size_t n, size_t k,
 			       size_t dt, size_t ds, size_t din);
 
-/* One member: a model (owned clone) or external logits tied to a dataset. */
+/* One member: a model (owned clone), external logits tied to a dataset,
+ * or a transfer member (model NULL, reg and xstar set; transfer.c). */
 typedef struct lupi__member {
 	double weight;
-	lupi_model *model;  /* NULL for external outputs */
+	lupi_model *model;  /* NULL for external outputs and transfer */
 	uint64_t ds_id;     /* external: the dataset the outputs belong to */
 	size_t n;           /* external: samples */
 	float *logits;      /* external: n x k, probabilities stored as logs */
 	uint8_t *present;   /* external: n, NULL when every row is present */
+	lupi_model *reg;    /* transfer: the regressor X -> X* (owned clone) */
+	lupi_model *xstar;  /* transfer: the model on X* (owned clone) */
 } lupi__member;
 
 struct lupi_teacher {
@@ -112,6 +116,26 @@ int lupi__teacher_all(const lupi_teacher *t, const lupi_dataset *ds,
 int lupi__teacher_features(const lupi_teacher *t, const lupi_dataset *ds,
 			   const size_t *idx, size_t n, size_t layer,
 			   float *ft, uint8_t *has, float *rows);
+
+/* Frees a member's models and buffers (not the member itself). */
+void lupi__member_free(lupi__member *mb);
+/* Checks a new member's task and outputs k against the earlier members
+ * (LUPI_ESHAPE), then appends it, taking its buffers and models, and drops
+ * the cache. On failure the member is left to the caller. */
+int lupi__teacher_push(lupi_teacher *t, const lupi__member *mb, int task,
+		       size_t k);
+
+/* Transfer members (transfer.c). Fails unless ds's view of member j's
+ * regressor has its inputs (LUPI_ESHAPE). */
+int lupi__transfer_check(const lupi__member *mb, const lupi_dataset *ds,
+			 size_t j);
+/* A transfer member's logits for the samples of idx[0..n) it sees: the
+ * X*-model on the regressor's outputs, into w->mout (rows in order of the
+ * positions written to w->sub); *nv is how many. w is reserved for n
+ * samples and inputs of the member's widths. */
+int lupi__transfer_logits(const lupi__member *mb, const lupi_dataset *ds,
+			  const size_t *idx, size_t n, lupi__combine *w,
+			  size_t *nv);
 
 /* The model of a single-model teacher, or NULL. */
 const lupi_model *lupi__teacher_model(const lupi_teacher *t);

@@ -14,6 +14,7 @@ rank() {
 	model) echo 2 ;;
 	train) echo 3 ;;
 	api) echo 9 ;; # the option directory sees every handle
+	control | privacy | svm | tram) echo 4 ;; # method families
 	*) echo 4 ;; # method families, built on train
 	esac
 }

@@ -253,6 +253,176 @@ static void test_teacher(lupi_mpi *c, const lupi_dataset *ds)
 	lupi_model_free(tm);
 }
 
+/* Root's dataset on every rank, the same bits; a root without one fails
+ * every rank. */
+static void test_bcast_dataset(lupi_mpi *c, const lupi_dataset *ds)
+{
+	lupi_dataset *got = NULL;
+	CHECK(lupi_mpi_bcast_dataset(c, rank_ == 0 ? ds : NULL, 0, &got) ==
+	      LUPI_OK, "bcast dataset");
+	if (got != NULL) {
+		CHECK(lupi_dataset_rows(got) == N &&
+		      lupi_dataset_task(got) == LUPI_TASK_CLASSIFICATION &&
+		      lupi_dataset_outputs(got) == K, "bcast dataset shape");
+		CHECK(memcmp(lupi_dataset_features(got, LUPI_VIEW_PRIVILEGED),
+			     lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED),
+			     N * DP * sizeof(float)) == 0 &&
+		      memcmp(lupi_dataset_labels(got), lupi_dataset_labels(ds),
+			     N * sizeof(int32_t)) == 0, "bcast dataset bits");
+	}
+	lupi_dataset_free(got);
+	got = (lupi_dataset *)1;
+	CHECK(lupi_mpi_bcast_dataset(c, NULL, 0, &got) == LUPI_ESTATE &&
+	      got == NULL, "bcast of no dataset");
+}
+
+/* ds with X* absent for every 5th sample: cross-fitting skips them. */
+static lupi_dataset *with_mask(const lupi_dataset *ds)
+{
+	static uint8_t mask[N];
+	for (size_t i = 0; i < N; i++)
+		mask[i] = i % 5 != 2;
+	lupi_dataset *m = NULL;
+	if (lupi_dataset_create(N, D, lupi_dataset_features(ds,
+			LUPI_VIEW_REGULAR), &m) ||
+	    lupi_dataset_set_privileged(m, DP, lupi_dataset_features(ds,
+			LUPI_VIEW_PRIVILEGED), mask) ||
+	    lupi_dataset_set_labels(m, K, lupi_dataset_labels(ds)))
+		abort();
+	return m;
+}
+
+static lupi_model *small_teacher(void)
+{
+	lupi_model *tm = NULL;
+	if (lupi_model_create(LUPI_TASK_CLASSIFICATION, DP, (size_t[]){8}, 1,
+			      K, &tm) ||
+	    lupi_model_set_int(tm, LUPI_MODEL_OPT_VIEW, LUPI_VIEW_PRIVILEGED) ||
+	    lupi_model_set_int(tm, LUPI_MODEL_OPT_EPOCHS, 2) ||
+	    lupi_model_set_int(tm, LUPI_MODEL_OPT_BATCH, 16) ||
+	    lupi_model_set_int(tm, LUPI_MODEL_OPT_SEED, 5))
+		abort();
+	return tm;
+}
+
+/* The parallel cross-fitted teacher's outputs are the serial one's, bit
+ * for bit, with 3 folds (two ranks: 2 + 1 folds) and with 2. */
+static void test_crossfit(lupi_mpi *c, const lupi_dataset *ds0)
+{
+	lupi_dataset *ds = with_mask(ds0);
+	lupi_model *proto = small_teacher();
+	static float zs[N * K], zp[N * K];
+	static uint8_t hs[N], hp[N];
+	size_t idx[N];
+	for (size_t i = 0; i < N; i++)
+		idx[i] = i;
+	for (unsigned folds = 2; folds <= 3; folds++) {
+		lupi_teacher *ts = NULL, *tp = NULL;
+		CHECK(lupi_teacher_create_crossfit(proto, ds, folds, 9, &ts) ==
+		      LUPI_OK, "serial cross-fit");
+		CHECK(lupi_mpi_teacher_crossfit(c, proto, ds, folds, 9, &tp) ==
+		      LUPI_OK, "parallel cross-fit");
+		if (ts == NULL || tp == NULL)
+			break;
+		memset(zp, 0xff, sizeof zp);
+		CHECK(lupi_teacher_outputs(ts, ds, idx, N, zs, hs) == LUPI_OK &&
+		      lupi_teacher_outputs(tp, ds, idx, N, zp, hp) == LUPI_OK,
+		      "cross-fit outputs");
+		CHECK(memcmp(zs, zp, sizeof zs) == 0 &&
+		      memcmp(hs, hp, sizeof hs) == 0,
+		      "%u folds: the parallel cross-fit differs from the serial "
+		      "one", folds);
+		size_t absent = 0;
+		for (size_t i = 0; i < N; i++)
+			absent += !hp[i];
+		CHECK(absent == N / 5 + (N % 5 > 2), "%zu samples without a "
+		      "cross-fitted output", absent);
+		lupi_teacher_free(ts);
+		lupi_teacher_free(tp);
+	}
+	lupi_teacher *t = (lupi_teacher *)1;
+	CHECK(lupi_mpi_teacher_crossfit(c, proto, ds, 1, 9, &t) == LUPI_ERANGE &&
+	      t == NULL, "1 fold");
+	lupi_model_free(proto);
+	lupi_dataset_free(ds);
+}
+
+static lupi_compare *make_compare(void)
+{
+	lupi_model *tm = small_teacher(), *sm = NULL;
+	lupi_compare *cmp = NULL;
+	static const double lambdas[2] = {0.3, 0.7}, temps[2] = {1, 2};
+	if (lupi_model_create(LUPI_TASK_CLASSIFICATION, D, NULL, 0, K, &sm) ||
+	    lupi_model_set_int(sm, LUPI_MODEL_OPT_EPOCHS, 2) ||
+	    lupi_model_set_int(sm, LUPI_MODEL_OPT_BATCH, 16) ||
+	    lupi_compare_create(tm, sm, &cmp) ||
+	    lupi_compare_set_grid(cmp, lambdas, 2, temps, 2) ||
+	    lupi_compare_set_int(cmp, LUPI_COMPARE_OPT_REPEATS, 2) ||
+	    lupi_compare_set_int(cmp, LUPI_COMPARE_OPT_SEED, 4))
+		abort();
+	lupi_model_free(tm);
+	lupi_model_free(sm);
+	return cmp;
+}
+
+/* Every value of a table against the serial one's, bit for bit. */
+static void same_table(const lupi_compare *a, const lupi_compare *b,
+		       const char *what)
+{
+	size_t rows = lupi_compare_rows(a);
+	CHECK(rows == 7 && lupi_compare_rows(b) == rows &&
+	      lupi_compare_repeats(b) == 2, "%s: table shape", what);
+	for (size_t row = 0; row < rows; row++)
+		for (unsigned r = 0; r < 2; r++) {
+			double va = 0, vb = 1;
+			CHECK(lupi_compare_value(a, row, r, &va) == LUPI_OK &&
+			      lupi_compare_value(b, row, r, &vb) == LUPI_OK &&
+			      memcmp(&va, &vb, sizeof va) == 0,
+			      "%s: row %zu, repetition %u: %.17g, serial %.17g",
+			      what, row, r, vb, va);
+		}
+}
+
+/* Comparison cells shared by ranks (and, on each rank, by 3 shares run
+ * one after the other) give the serial table. */
+static void test_compare(lupi_mpi *c, const lupi_dataset *ds)
+{
+	lupi_compare *serial = make_compare(), *par = make_compare();
+	CHECK(lupi_compare_run(serial, ds, ds, NULL, NULL) == LUPI_OK,
+	      "serial comparison");
+	CHECK(lupi_mpi_compare_run(c, par, ds, ds, NULL, NULL) == LUPI_OK,
+	      "parallel comparison");
+	same_table(serial, par, "ranks");
+	/* 12 cells in 3 shares of 4: share 1 has the distilled cells of
+	   repetition 0 and none of its teacher and hard student */
+	lupi_compare *merged = make_compare(), *part = make_compare();
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK(lupi_compare_set_share(part, i, 3) == LUPI_OK, "share");
+		CHECK(lupi_compare_run(part, ds, ds, NULL, NULL) == LUPI_OK,
+		      "share %u", i);
+		if (i == 0)
+			lupi_compare_run(merged, ds, ds, NULL, NULL);
+		for (size_t row = 1; row < 7; row++)
+			for (unsigned r = 0; r < 2; r++) {
+				size_t cell = r * 6 + row - 1;
+				double v = 0;
+				lupi_compare_value(part, row, r, &v);
+				if (cell / 4 == i)
+					lupi_compare_set_value(merged, row, r,
+							       v);
+				else
+					CHECK(isnan(v), "share %u, cell %zu "
+					      "is %g, not NaN", i, cell, v);
+			}
+	}
+	same_table(serial, merged, "shares");
+	CHECK(lupi_compare_set_share(part, 3, 3) == LUPI_ERANGE, "share 3/3");
+	lupi_compare_free(merged);
+	lupi_compare_free(part);
+	lupi_compare_free(serial);
+	lupi_compare_free(par);
+}
+
 int main(int argc, char **argv)
 {
 	MPI_Init(&argc, &argv);
@@ -267,6 +437,9 @@ int main(int argc, char **argv)
 	test_bcast(c);
 	test_global_batch(c, ds);
 	test_teacher(c, ds);
+	test_bcast_dataset(c, ds);
+	test_crossfit(c, ds);
+	test_compare(c, ds);
 	lupi_dataset_free(ds);
 	lupi_mpi_free(c);
 	int total = 0;

@@ -229,6 +229,8 @@ typedef struct fix {
 	int poison;
 	/* 0.3: made by the rows that need them (fix_free frees them) */
 	lupi_svm *svm_fresh, *svm_fit;
+	lupi_tram *tram_fresh, *tram_fit;
+	lupi_model *tram_model;
 	lupi_sisa *sisa;
 	void *svm_buf;
 	size_t svm_size;
@@ -404,6 +406,9 @@ static void fix_free(fix *f)
 {
 	lupi_svm_free(f->svm_fresh);
 	lupi_svm_free(f->svm_fit);
+	lupi_tram_free(f->tram_fresh);
+	lupi_tram_free(f->tram_fit);
+	lupi_model_free(f->tram_model);
 	lupi_sisa_free(f->sisa);
 	lupi_free(f->svm_buf);
 	lupi_test_rmdir(f->dir);
@@ -463,6 +468,7 @@ static void fix_free(fix *f)
  *   s  a count whose large values are valid but slow (steps): 0 and 1
  *   N P  *out of an RND normaliser, a DP configuration
  *   V H  *out of an SVM+, a SISA ensemble
+ *   A  *out of a TRAM handle
  *   d  a double;  i  an int (enum, key, view, kind);  u  a uint64 seed
  *   x  not changed
  */
@@ -581,6 +587,14 @@ static int c_get_num_threads(fix *f, val *v, int init)
 {
 	(void)f, (void)v;
 	return init ? 0 : promise(lupi_get_num_threads() >= 1);
+}
+static int c_blas_info(fix *f, val *v, int init)
+{
+	static char text[512]; /* longer than any description */
+	(void)f;
+	if (init)
+		return P(0) = text, Z(1) = sizeof text, 0;
+	return lupi_blas_info(P(0), Z(1));
 }
 
 /* Datasets. */
@@ -1145,6 +1159,48 @@ static int c_crossfit(fix *f, val *v, int init)
 	unsigned folds = Z(2) > UINT_MAX ? UINT_MAX : (unsigned)Z(2);
 	return lupi_teacher_create_crossfit(P(0), P(1), folds, v[3].u, P(4));
 }
+static int c_crossfit_fold(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->fresh, P(1) = f->ds, Z(2) = 2, v[3].u = 1,
+		       Z(4) = 1, P(5) = f->out, P(6) = f->has, 0;
+	unsigned folds = Z(2) > UINT_MAX ? UINT_MAX : (unsigned)Z(2);
+	unsigned fold = Z(4) > UINT_MAX ? UINT_MAX : (unsigned)Z(4);
+	return lupi_teacher_crossfit_fold(P(0), P(1), folds, v[3].u, fold,
+					  P(5), P(6));
+}
+static int c_add_outputs_masked(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->empty, P(1) = f->ds, P(2) = f->logits,
+		       P(3) = f->has, Z(4) = K, v[5].d = 1.0, 0;
+	return lupi_teacher_add_outputs_masked(P(0), P(1), P(2), P(3), Z(4),
+					       v[5].d);
+}
+static int c_add_transfer(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->empty, P(1) = f->regm, P(2) = f->tmodel,
+		       v[3].d = 1.0, 0;
+	return lupi_teacher_add_transfer(P(0), P(1), P(2), v[3].d);
+}
+static int c_transfer_crossfit(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->regm, P(1) = f->ds, Z(2) = 2, v[3].u = 1,
+		       P(4) = f->out, 0;
+	unsigned folds = Z(2) > UINT_MAX ? UINT_MAX : (unsigned)Z(2);
+	return lupi_transfer_crossfit(P(0), P(1), folds, v[3].u, P(4));
+}
+static int c_crossfit_transfer(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->regm, P(1) = f->tmodel, P(2) = f->ds,
+		       Z(3) = 2, v[4].u = 1, P(5) = &f->slot[0], 0;
+	unsigned folds = Z(3) > UINT_MAX ? UINT_MAX : (unsigned)Z(3);
+	return lupi_teacher_create_crossfit_transfer(P(0), P(1), P(2), folds,
+						     v[4].u, P(5));
+}
 
 /* Students. */
 static int c_student_step(fix *f, val *v, int init)
@@ -1288,6 +1344,22 @@ static int c_compare_value(fix *f, val *v, int init)
 		return P(0) = f->ran, Z(1) = 2, Z(2) = 0, P(3) = &f->value, 0;
 	unsigned rep = Z(2) > UINT_MAX ? UINT_MAX : (unsigned)Z(2);
 	return lupi_compare_value(P(0), Z(1), rep, P(3));
+}
+
+static int c_compare_set_share(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->compare, Z(1) = 1, Z(2) = 2, 0;
+	unsigned i = Z(1) > UINT_MAX ? UINT_MAX : (unsigned)Z(1);
+	unsigned n = Z(2) > UINT_MAX ? UINT_MAX : (unsigned)Z(2);
+	return lupi_compare_set_share(P(0), i, n);
+}
+static int c_compare_set_value(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->ran, Z(1) = 2, Z(2) = 0, v[3].d = 0.5, 0;
+	unsigned rep = Z(2) > UINT_MAX ? UINT_MAX : (unsigned)Z(2);
+	return lupi_compare_set_value(P(0), Z(1), rep, v[3].d);
 }
 
 /* 0.3: growing datasets, DAgger, random network distillation. */
@@ -1695,6 +1767,65 @@ static int c_mia_roc(fix *f, val *v, int init)
 	          (f->value >= 0.0 && f->value <= 1.0));
 	return rc;
 }
+static int c_pate_epsilon_dd(fix *f, val *v, int init)
+{
+	if (init) {
+		for (size_t i = 0; i < N * K; i++)
+			f->votes[i] = (uint32_t)(i % K == (i / K) % K ? 5 : 1);
+		for (int i = 0; i < N; i++)
+			f->pate_labels[i] = i % 2 ? -1 : i % K;
+		return P(0) = f->votes, Z(1) = N, Z(2) = K,
+		       P(3) = f->pate_labels, v[4].i = LUPI_PATE_CONFIDENT,
+		       v[5].d = 2.0, v[6].d = 1.0, v[7].d = 4.0, v[8].d = 1e-5,
+		       P(9) = &f->value, 0;
+	}
+	int rc = lupi_pate_epsilon_data_dependent(P(0), Z(1), Z(2), P(3),
+	                                          I(4), v[5].d, v[6].d,
+	                                          v[7].d, v[8].d, P(9));
+	ck_assert(rc != LUPI_OK || !(f->value < 0));
+	return rc;
+}
+static int c_sisa_create_sliced(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->fresh, P(1) = f->ds, Z(2) = 2, Z(3) = 2,
+		       v[4].u = 4, P(5) = &f->slot[0], 0;
+	return lupi_sisa_create_sliced(P(0), P(1), as_unsigned(Z(2)),
+	                               as_unsigned(Z(3)), v[4].u, P(5));
+}
+static int c_sisa_last_cost(fix *f, val *v, int init)
+{
+	static uint64_t scratch;
+	if (init)
+		return P(0) = fixture_sisa(f), P(1) = &f->steps,
+		       P(2) = &scratch, 0;
+	int rc = lupi_sisa_last_cost(P(0), P(1), P(2));
+	ck_assert(rc != LUPI_OK || P(1) == NULL || P(2) == NULL ||
+	          f->steps <= scratch);
+	return rc;
+}
+static int c_sisa_slice_of(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = fixture_sisa(f), Z(1) = 5, P(2) = &f->shard, 0;
+	int rc = lupi_sisa_slice_of(P(0), Z(1), P(2));
+	ck_assert(rc != LUPI_OK || f->shard == 0);
+	return rc;
+}
+static int c_privacy_evaluate(fix *f, val *v, int init)
+{
+	static const lupi_model *ms[1];
+	if (init) {
+		ms[0] = f->model;
+		return P(0) = ms, Z(1) = 1, P(2) = f->ds, P(3) = f->ds,
+		       P(4) = f->ds, P(5) = f->dout, 0;
+	}
+	int rc = lupi_privacy_evaluate(P(0), Z(1), P(2), P(3), P(4), P(5));
+	ck_assert(rc != LUPI_OK ||
+	          (f->dout[LUPI_PRIVACY_EVAL_AUC] == 0.5 &&
+	           isinf(f->dout[LUPI_PRIVACY_EVAL_EPSILON])));
+	return rc;
+}
 
 /* 0.3: SVM+. A fresh one, and one fitted on the set whose samples all
  * have X* (three classes: three machines). */
@@ -1844,6 +1975,83 @@ static int c_svm_load_memory(fix *f, val *v, int init)
 	return lupi_svm_load_memory(P(0), Z(1), P(2));
 }
 
+/* 0.3: TRAM. A fresh handle, and one trained with its own model on the
+ * set whose sample 3 has no X*. */
+static lupi_tram *fresh_tram(fix *f)
+{
+	if (f->tram_fresh == NULL)
+		ok(lupi_tram_create(&f->tram_fresh));
+	return f->tram_fresh;
+}
+static lupi_tram *trained_tram(fix *f)
+{
+	if (f->tram_fit == NULL) {
+		f->tram_model = make_model(LUPI_TASK_CLASSIFICATION,
+		                           LUPI_VIEW_REGULAR, D, K, NULL);
+		ok(lupi_tram_create(&f->tram_fit));
+		ok(lupi_tram_set_int(f->tram_fit, LUPI_TRAM_OPT_HIDDEN, 3));
+		ok(lupi_tram_fit(f->tram_fit, f->tram_model, f->ds, NULL, NULL,
+		                 NULL));
+	}
+	return f->tram_fit;
+}
+static int c_tram_create(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = &f->slot[0], 0;
+	return lupi_tram_create(P(0));
+}
+static int c_tram_free(fix *f, val *v, int init)
+{
+	(void)f;
+	if (init)
+		return P(0) = NULL, 0;
+	lupi_tram_free(P(0));
+	return LUPI_OK;
+}
+static int c_tram_set_int(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = fresh_tram(f), v[1].i = LUPI_TRAM_OPT_HIDDEN,
+		       v[2].i = 8, 0;
+	return lupi_tram_set_int(P(0), I(1), v[2].i);
+}
+static int c_tram_get_int(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = trained_tram(f), v[1].i = LUPI_TRAM_OPT_LAYERS,
+		       P(2) = &f->ivalue, 0;
+	return lupi_tram_get_int(P(0), I(1), P(2));
+}
+static int c_tram_step(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = fresh_tram(f), P(1) = f->fresh, P(2) = f->ds,
+		       P(3) = f->idx, Z(4) = N, P(5) = &f->value, 0;
+	return lupi_tram_step(P(0), P(1), P(2), P(3), Z(4), P(5));
+}
+static int c_tram_fit(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = fresh_tram(f), P(1) = f->fresh, P(2) = f->ds,
+		       P(3) = f->other, P(4) = (void *)stop_now, P(5) = NULL,
+		       0;
+	return lupi_tram_fit(P(0), P(1), P(2), P(3), (lupi_progress_fn)P(4),
+	                     P(5));
+}
+static int c_tram_predict_marginal(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = trained_tram(f), P(1) = f->tram_model,
+		       P(2) = f->x, Z(3) = N, Z(4) = D, P(5) = f->xp,
+		       Z(6) = N, Z(7) = DP, P(8) = f->out, 0;
+	int rc = lupi_tram_predict_marginal(P(0), P(1), P(2), Z(3), Z(4),
+	                                    P(5), Z(6), Z(7), P(8));
+	for (size_t i = 0; rc == LUPI_OK && i < Z(3) * K; i++)
+		ck_assert(f->out[i] >= 0.0f && f->out[i] <= 1.0f);
+	return rc;
+}
+
 /* clang-format off */
 static const row rows[] = {
 	{"lupi_version_number", "", c_version_number},
@@ -1857,6 +2065,7 @@ static const row rows[] = {
 	{"lupi_option_next", "in", c_option_next},
 	{"lupi_set_num_threads", "i", c_set_num_threads},
 	{"lupi_get_num_threads", "", c_get_num_threads},
+	{"lupi_blas_info", "pz", c_blas_info},
 	{"lupi_dataset_create", "zzpD", c_dataset_create},
 	{"lupi_dataset_free", "n", c_dataset_free},
 	{"lupi_dataset_set_privileged", "pcpn", c_set_privileged},
@@ -1945,6 +2154,12 @@ static const row rows[] = {
 	{"lupi_teacher_outputs", "pppzpn", c_teacher_outputs},
 	{"lupi_teacher_num_outputs", "n", c_teacher_num_outputs},
 	{"lupi_teacher_create_crossfit", "ppcuT", c_crossfit},
+	{"lupi_teacher_crossfit_fold", "ppcucpp", c_crossfit_fold},
+	{"lupi_teacher_add_outputs_masked", "ppppcd", c_add_outputs_masked},
+	{"lupi_teacher_add_transfer", "pppd", c_add_transfer},
+	{"lupi_transfer_crossfit", "ppcup", c_transfer_crossfit},
+	{"lupi_teacher_create_crossfit_transfer", "pppcuT",
+	 c_crossfit_transfer},
 	{"lupi_student_step", "pnnppzn", c_student_step},
 	{"lupi_student_gradient", "pnnppznpz", c_student_gradient},
 	{"lupi_student_loss", "pnnpp", c_student_loss},
@@ -1962,6 +2177,8 @@ static const row rows[] = {
 	{"lupi_compare_metric", "p", c_compare_metric},
 	{"lupi_compare_row", "pcnnnnnnn", c_compare_row},
 	{"lupi_compare_value", "pccp", c_compare_value},
+	{"lupi_compare_set_share", "pcc", c_compare_set_share},
+	{"lupi_compare_set_value", "pccd", c_compare_set_value},
 	/* 0.3: growing datasets, DAgger, RND */
 	{"lupi_dataset_append", "pzpnnnnn", c_append},
 	{"lupi_dataset_set_capacity", "pc", c_set_capacity},
@@ -1998,10 +2215,14 @@ static const row rows[] = {
 	{"lupi_pate_votes", "ppp", c_pate_votes},
 	{"lupi_pate_aggregate", "pzzidddupn", c_pate_aggregate},
 	{"lupi_pate_epsilon", "idduudp", c_pate_epsilon},
+	{"lupi_pate_epsilon_data_dependent", "pzzniddddp", c_pate_epsilon_dd},
 	{"lupi_pate_fit_student", "pppnnn", c_pate_fit_student},
 	{"lupi_unlearn", "pppzisMnn", c_unlearn},
 	{"lupi_unlearn_class_indices", "pipp", c_unlearn_class_indices},
 	{"lupi_sisa_create", "ppcuH", c_sisa_create},
+	{"lupi_sisa_create_sliced", "ppccuH", c_sisa_create_sliced},
+	{"lupi_sisa_last_cost", "pnn", c_sisa_last_cost},
+	{"lupi_sisa_slice_of", "pcp", c_sisa_slice_of},
 	{"lupi_sisa_free", "n", c_sisa_free},
 	{"lupi_sisa_forget", "ppznn", c_sisa_forget},
 	{"lupi_sisa_shards", "n", c_sisa_shards},
@@ -2011,6 +2232,7 @@ static const row rows[] = {
 	{"lupi_mia_loss_scores", "ppp", c_mia_loss_scores},
 	{"lupi_mia_lira_offline", "pppsupp", c_mia_lira_offline},
 	{"lupi_mia_roc", "pzpznnn", c_mia_roc},
+	{"lupi_privacy_evaluate", "pzppnp", c_privacy_evaluate},
 	/* 0.3: SVM+ */
 	{"lupi_svm_create", "V", c_svm_create},
 	{"lupi_svm_free", "n", c_svm_free},
@@ -2028,6 +2250,13 @@ static const row rows[] = {
 	{"lupi_svm_save_memory", "pBp", c_svm_save_memory},
 	{"lupi_svm_load", "pV", c_svm_load},
 	{"lupi_svm_load_memory", "pzV", c_svm_load_memory},
+	{"lupi_tram_create", "A", c_tram_create},
+	{"lupi_tram_free", "n", c_tram_free},
+	{"lupi_tram_set_int", "pii", c_tram_set_int},
+	{"lupi_tram_get_int", "pip", c_tram_get_int},
+	{"lupi_tram_step", "ppppzn", c_tram_step},
+	{"lupi_tram_fit", "pppnnn", c_tram_fit},
+	{"lupi_tram_predict_marginal", "pppzzpzzp", c_tram_predict_marginal},
 };
 /* clang-format on */
 
@@ -2080,6 +2309,9 @@ static void free_out(char kind, void *p)
 	case 'H':
 		lupi_sisa_free(p);
 		break;
+	case 'A':
+		lupi_tram_free(p);
+		break;
 	default:
 		lupi_free(p);
 		break;
@@ -2088,7 +2320,7 @@ static void free_out(char kind, void *p)
 
 static int is_out(char k)
 {
-	return k != '\0' && strchr("DMLTRCNPBVH", k) != NULL;
+	return k != '\0' && strchr("DMLTRCNPBVHA", k) != NULL;
 }
 
 /* Calls that break the contract in the tree this test was written on,
@@ -2230,6 +2462,7 @@ static void run_row(const row *r)
 		case 'P':
 		case 'V':
 		case 'H':
+		case 'A':
 		case 'B':
 			pointers++;
 			v[i].p = NULL;
@@ -2286,7 +2519,7 @@ static void run_row(const row *r)
 	if (pointers > 1) {
 		memcpy(v, base, sizeof v);
 		for (size_t i = 0; i < nk; i++)
-			if (strchr("pnDMLTRCNPBVH", r->kinds[i]) != NULL)
+			if (strchr("pnDMLTRCNPBVHA", r->kinds[i]) != NULL)
 				v[i].p = NULL;
 		try_call(r, f, v, 1, "every pointer NULL");
 	}
@@ -2359,6 +2592,8 @@ static int t_set_int(const opt_target *t, int key, int64_t v)
 		return lupi_dp_set_int(t->obj, key, v);
 	case LUPI_HANDLE_SVM:
 		return lupi_svm_set_int(t->obj, key, v);
+	case LUPI_HANDLE_TRAM:
+		return lupi_tram_set_int(t->obj, key, v);
 	default:
 		return lupi_model_set_layer_int(t->obj, t->layer, key, v);
 	}
@@ -2379,6 +2614,8 @@ static int t_get_int(const opt_target *t, int key, int64_t *v)
 		return lupi_dp_get_int(t->obj, key, v);
 	case LUPI_HANDLE_SVM:
 		return lupi_svm_get_int(t->obj, key, v);
+	case LUPI_HANDLE_TRAM:
+		return lupi_tram_get_int(t->obj, key, v);
 	default:
 		return lupi_model_get_layer_int(t->obj, t->layer, key, v);
 	}
@@ -2476,7 +2713,7 @@ static int in_real(const lupi_option *o, double v)
 static int stateful(int handle)
 {
 	return handle == LUPI_HANDLE_MODEL || handle == LUPI_HANDLE_LAYER ||
-	       handle == LUPI_HANDLE_COMPARE;
+	       handle == LUPI_HANDLE_COMPARE || handle == LUPI_HANDLE_TRAM;
 }
 
 /* Every key the directory lists (any handle number) plus a few of none. */
@@ -2563,7 +2800,7 @@ START_TEST(every_key_on_every_setter)
 	fix *f = fix_new();
 	ck_assert_msg(nkeys > 40, "the directory lists %zu keys", nkeys);
 	for (int h = 1; h < 64; h++)
-		if (h > LUPI_HANDLE_SVM && lupi_option_next(h, NULL) != NULL)
+		if (h > LUPI_HANDLE_TRAM && lupi_option_next(h, NULL) != NULL)
 			printf("misuse: handle %d has options: its setters "
 			       "need rows in the option sweep\n",
 			       h);
@@ -2599,6 +2836,14 @@ START_TEST(every_key_on_every_setter)
 		opt_target svm = {LUPI_HANDLE_SVM, "lupi_svm_set_int",
 		                  "lupi_svm_set_double", svms[si], 0};
 		sweep_target(&svm, keys, nkeys);
+	}
+	/* TRAM: a fresh handle and a trained one (its options then shape
+	 * the head: LUPI_ESTATE). */
+	lupi_tram *trams[] = {fresh_tram(f), trained_tram(f)};
+	for (size_t ti = 0; ti < 2; ti++) {
+		opt_target tram = {LUPI_HANDLE_TRAM, "lupi_tram_set_int", NULL,
+		                   trams[ti], 0};
+		sweep_target(&tram, keys, nkeys);
 	}
 	/* NULL handles: EINVAL whatever the key. */
 	for (size_t ki = 0; ki < nkeys; ki++) {
@@ -2650,6 +2895,10 @@ START_TEST(every_key_on_every_setter)
 		            lupi_svm_set_double(NULL, key, 1.0), e);
 		expect_code("lupi_svm_get_double", "NULL", key,
 		            lupi_svm_get_double(NULL, key, &dv), e);
+		expect_code("lupi_tram_set_int", "NULL", key,
+		            lupi_tram_set_int(NULL, key, 1), e);
+		expect_code("lupi_tram_get_int", "NULL", key,
+		            lupi_tram_get_int(NULL, key, &iv), e);
 	}
 	/* The trained model and the fitted SVM+ still work. */
 	ck_assert_int_eq(lupi_model_predict(f->model, f->x, N, D,

@@ -90,7 +90,8 @@ has "$T/out" "--help" "Exit status"
 sed -n '/^Commands:$/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' "$T/out" \
 	>"$T/commands"
 listed=$(tr '\n' ' ' <"$T/commands")
-for c in demo teacher distill compare eval predict info help; do
+for c in demo train teacher distill compare pate unlearn audit eval predict \
+	info help; do
 	grep -qx "$c" "$T/commands" && ok ||
 		fail "--help does not list $c (lists: $listed)"
 done
@@ -245,6 +246,63 @@ rc=$?
 [ "$rc" -eq 130 ] && ok || fail "interrupted teacher: exit $rc, expected 130"
 has "$T/err" "interrupted teacher" "^lupi: interrupted$"
 
+# ---- checkpoints: a fit stopped after 30 steps (LUPI_STOP_AFTER_STEPS, as
+# Ctrl-C would at that step) and resumed from the checkpoint of step 28
+# ends with the bytes of the fit never stopped (and of one without
+# checkpoints); 24 steps an epoch, so mid-epoch, with validation
+CK="-p 5-7 --epochs 4 --batch 9 --lr 0.01 --hidden 8 --dropout 0.1"
+run 0 "checkpoint ref" "$LUPI" teacher "$T/d.csv" $CK -o "$T/ck-ref.lupi"
+run 0 "checkpoint uninterrupted" "$LUPI" teacher "$T/d.csv" $CK \
+	-o "$T/ck-full.lupi" --checkpoint "$T/ck-full" --checkpoint-every 7
+cmp -s "$T/ck-ref.lupi" "$T/ck-full.lupi" && ok ||
+	fail "checkpoints changed the model"
+[ -s "$T/ck-full/teacher.ckpt" ] && ok || fail "no teacher.ckpt written"
+LUPI_STOP_AFTER_STEPS=30 run 130 "checkpoint stopped" "$LUPI" teacher \
+	"$T/d.csv" $CK -o "$T/ck-stop.lupi" --checkpoint "$T/ck" \
+	--checkpoint-every 7
+[ -f "$T/ck-stop.lupi" ] && fail "a stopped fit saved its model" || ok
+run 0 "checkpoint resumed" "$LUPI" teacher "$T/d.csv" $CK \
+	-o "$T/ck-res.lupi" --checkpoint "$T/ck" --checkpoint-every 7 --resume
+cmp -s "$T/ck-ref.lupi" "$T/ck-res.lupi" && ok ||
+	fail "the resumed teacher differs from the one never stopped"
+# a student too (its own file in the same directory)
+KD="-p 5-7 --teacher $T/teacher.lupi --epochs 3 --batch 16 --hidden 8"
+run 0 "student ref" "$LUPI" distill "$T/d.csv" $KD -o "$T/st-ref.lupi"
+LUPI_STOP_AFTER_STEPS=20 run 130 "student stopped" "$LUPI" distill \
+	"$T/d.csv" $KD --checkpoint "$T/ck" --checkpoint-every 5
+run 0 "student resumed" "$LUPI" distill "$T/d.csv" $KD \
+	-o "$T/st-res.lupi" --checkpoint "$T/ck" --resume
+cmp -s "$T/st-ref.lupi" "$T/st-res.lupi" && ok ||
+	fail "the resumed student differs from the one never stopped"
+# errors: a usage error, then clear messages naming the path
+run 2 "resume without checkpoint" "$LUPI" teacher "$T/d.csv" $CK --resume
+has "$T/err" "resume without checkpoint" "--resume needs --checkpoint DIR"
+run 1 "resume missing dir" "$LUPI" teacher "$T/d.csv" $CK --resume \
+	--checkpoint "$T/no-such-dir"
+has "$T/err" "resume missing dir" \
+	"^lupi: --resume: .*no-such-dir: no such directory"
+mkdir "$T/ck-empty"
+run 1 "resume empty dir" "$LUPI" teacher "$T/d.csv" $CK --resume \
+	--checkpoint "$T/ck-empty"
+has "$T/err" "resume empty dir" \
+	"^lupi: --resume: .*ck-empty/teacher.ckpt: no checkpoint to resume"
+cp "$T/ck/teacher.ckpt" "$T/ck-empty/teacher.ckpt"
+printf 'X' | dd of="$T/ck-empty/teacher.ckpt" bs=1 seek=100 conv=notrunc \
+	2>/dev/null
+run 1 "resume corrupt" "$LUPI" teacher "$T/d.csv" $CK --resume \
+	--checkpoint "$T/ck-empty"
+has "$T/err" "resume corrupt" \
+	"^lupi: --resume: .*teacher.ckpt: checkpoint checksum does not match"
+cp "$T/teacher.lupi" "$T/ck-empty/teacher.ckpt"
+run 1 "resume a model file" "$LUPI" teacher "$T/d.csv" $CK --resume \
+	--checkpoint "$T/ck-empty"
+has "$T/err" "resume a model file" "not a liblupi checkpoint"
+run 1 "resume another shape" "$LUPI" teacher "$T/d.csv" -p 5-7 --hidden 4 \
+	--resume --checkpoint "$T/ck"
+has "$T/err" "resume another shape" "another shape"
+run 2 "compare --checkpoint" "$LUPI" compare "$T/d.csv" -p 5-7 \
+	--checkpoint "$T/ck"
+
 # ---- info
 run 0 "info" "$LUPI" info "$T/teacher.lupi"
 has "$T/out" "info" "checksums verified"
@@ -390,6 +448,256 @@ printf 'X' | dd of="$T/corrupt.lupi" bs=1 seek=$((size - 3)) conv=notrunc \
 	2>/dev/null
 run 1 "corrupt model" "$LUPI" info "$T/corrupt.lupi"
 has "$T/err" "corrupt model" "^lupi: "
+
+# ---- privacy: private training, PATE, unlearning, audit
+# json_get KEY FILE: the first value of "KEY" in the JSON of FILE
+json_get() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" "$2" | head -1; }
+# same NAME GOT WANT: the two strings are equal
+same() { [ "$2" = "$3" ] && ok || fail "$1: '$2', expected '$3'"; }
+DPFAST="--epochs 5 --batch 32 --hidden 16 --lr 0.01 --valid 0"
+# epsilon is the accountant's for q = BATCH / n and EPOCHS x ceil(1/q)
+# steps: 32 / 240, 8 steps an epoch
+run 0 "train --dp-noise" "$LUPI" train "$T/d.csv" $DPFAST --dp-noise 1.1 \
+	--dp-clip 1 --dp-seed 1 --json -o "$T/dp.lupi"
+same "dp steps" "$(json_get steps "$T/out")" 40
+same "dp sigma" "$(json_get sigma "$T/out")" 1.1
+same "dp clip" "$(json_get clip "$T/out")" 1
+same "dp accounted" "$(json_get accounted "$T/out")" 1
+eps=$("$HELPER" dp-epsilon 32/240 1.1 40 1e-5)
+same "dp epsilon" "$(json_get epsilon "$T/out")" "$eps"
+# the record is in the file, and `lupi info` shows it
+run 0 "info dp" "$LUPI" info "$T/dp.lupi"
+has "$T/out" "info dp" "^privacy: *epsilon [0-9.]* at delta 1e-05 (DP-SGD: noise multiplier 1.1, sampling rate 0.1333, 40 steps)$"
+run 0 "info dp --json" "$LUPI" info --json "$T/dp.lupi"
+same "info dp epsilon" "$(json_get epsilon "$T/out")" "$eps"
+has "$T/out" "info dp --json" '"standardize":0,"privacy":{"mechanism":"dp-sgd"'
+run 0 "info not private" "$LUPI" info "$T/teacher.lupi"
+has "$T/out" "info not private" "^privacy: *none"
+run 0 "info not private --json" "$LUPI" info --json "$T/teacher.lupi"
+has "$T/out" "info not private --json" '"privacy":null,"exit":0}$'
+# the same noise seed gives the same model, bit for bit
+run 0 "train --dp-seed again" "$LUPI" train "$T/d.csv" $DPFAST \
+	--dp-noise 1.1 --dp-seed 1 -q -o "$T/dp2.lupi"
+cmp -s "$T/dp.lupi" "$T/dp2.lupi" && ok || fail "--dp-seed 1 twice: files differ"
+# the target: the inverse accountant's sigma, and its epsilon
+run 0 "train --target-epsilon" "$LUPI" train "$T/d.csv" $DPFAST \
+	--target-epsilon 2 --delta 1e-4 --json
+want=$("$HELPER" dp-sigma 32/240 40 1e-4 2)
+same "target sigma" "sigma=$(json_get sigma "$T/out") epsilon=$(json_get \
+	epsilon "$T/out")" "$want"
+same "target delta" "$(json_get delta "$T/out")" 0.0001
+# q from the samples trained on: a teacher on 216 of 240 (--valid 0.1),
+# ceil(216 / 32) = 7 steps an epoch
+run 0 "teacher --dp-noise" "$LUPI" teacher "$T/d.csv" -p 5-7 --epochs 5 \
+	--batch 32 --hidden 16 --dp-noise 2 --json
+same "teacher dp steps" "$(json_get steps "$T/out")" 35
+same "teacher dp epsilon" "$(json_get epsilon "$T/out")" \
+	"$("$HELPER" dp-epsilon 32/216 2 35 1e-5)"
+run 0 "distill --target-epsilon" "$LUPI" distill "$T/d.csv" -p 5-7 \
+	--teacher "$T/teacher.lupi" $DPFAST --target-epsilon 4
+has "$T/out" "distill --target-epsilon" "^privacy: epsilon [34][.0-9]* at delta 1e-05 (DP-SGD: .* 40 steps, clip 1)$"
+lib dp noise
+has_text "dp-noise help" "$(help_of train dp-noise)" "$range [$default]"
+run 2 "dp-noise 0" "$LUPI" train "$T/d.csv" --dp-noise 0
+has_line "$T/err" "dp-noise 0" "lupi: --dp-noise: '0' is not a number in $range"
+run 2 "dp-noise missing" "$LUPI" train "$T/d.csv" --dp-noise
+has "$T/err" "dp-noise missing" "^lupi: --dp-noise needs a value"
+run 2 "dp-clip alone" "$LUPI" train "$T/d.csv" --dp-clip 2
+has "$T/err" "dp-clip alone" "^lupi: --dp-clip: only for private training"
+run 2 "dp-noise and target" "$LUPI" train "$T/d.csv" --dp-noise 1 \
+	--target-epsilon 2
+has "$T/err" "dp-noise and target" "give --dp-noise or --target-epsilon, not both"
+run 2 "target-epsilon 0" "$LUPI" train "$T/d.csv" --target-epsilon 0
+has "$T/err" "target-epsilon 0" "^lupi: --target-epsilon: give a value > 0"
+run 2 "delta 1" "$LUPI" train "$T/d.csv" --dp-noise 1 --delta 1
+has "$T/err" "delta 1" "^lupi: --delta: '1' is not a number in (0, 1)"
+run 2 "dp --weight" "$LUPI" train "$T/d.csv" --dp-noise 1 --weight a
+has "$T/err" "dp --weight" "drop --weight"
+run 1 "target out of reach" "$LUPI" train "$T/d.csv" $DPFAST \
+	--target-epsilon 0.000001
+has "$T/err" "target out of reach" "^lupi: .*out of reach"
+run 2 "compare --dp-noise" "$LUPI" compare "$T/d.csv" -p 5-7 --dp-noise 1
+has "$T/err" "compare --dp-noise" "unknown option '--dp-noise' for compare"
+
+# PATE: 160 private samples, 80 public ones (the last 80 of d.csv)
+head -161 "$T/d.csv" >"$T/priv.csv"
+{ head -1 "$T/d.csv"; tail -80 "$T/d.csv"; } >"$T/pub.csv"
+cut -d, -f1-7 "$T/pub.csv" >"$T/pub-nolabel.csv"
+PFAST="--teachers 4 --epochs 10 --batch 16 --hidden 16 --lr 0.01"
+run 0 "pate" "$LUPI" pate "$T/priv.csv" "$T/pub.csv" $PFAST --noise 2 \
+	--dp-seed 3 --test "$T/test.csv" --json -o "$T/pate.lupi"
+same "pate queries" "$(json_get queries "$T/out")" 80
+same "pate answered" "$(json_get answered "$T/out")" 80
+same "pate epsilon" "$(json_get epsilon "$T/out")" \
+	"$("$HELPER" pate-epsilon gnmax 2 0 80 80 1e-5)"
+has "$T/out" "pate" '"label_accuracy":0\.[0-9]*,'
+# the data-dependent bound is never above the data-independent one
+awk -v a="$(json_get epsilon_data_dependent "$T/out")" \
+	-v b="$(json_get epsilon "$T/out")" 'BEGIN { exit !(a > 0 && a <= b) }' &&
+	ok || fail "pate: data-dependent epsilon not in (0, epsilon]"
+has "$T/out" "pate" '"test":{"accuracy":0\.[0-9]'
+[ -s "$T/pate.lupi" ] && ok || fail "pate: no student file"
+run 0 "pate laplace" "$LUPI" pate "$T/priv.csv" "$T/pub.csv" $PFAST \
+	--aggregation laplace --noise 10
+has "$T/out" "pate laplace" "^laplace aggregation, noise 10: 80 of 80 queries answered, 0\.[0-9]* of the answers"
+has "$T/out" "pate laplace" "^privacy: epsilon $("$HELPER" pate-epsilon \
+	laplace 10 0 80 80 1e-5 | cut -c1-4)"
+# the confident variant answers some; a public set without labels
+run 0 "pate confident" "$LUPI" pate "$T/priv.csv" "$T/pub-nolabel.csv" \
+	--no-target $PFAST --aggregation confident --noise 2 --sigma1 1 \
+	--threshold 3 --json
+answered=$(json_get answered "$T/out")
+[ "$answered" -gt 0 ] && [ "$answered" -le 80 ] && ok ||
+	fail "pate confident: $answered answered"
+same "pate confident epsilon" "$(json_get epsilon "$T/out")" \
+	"$("$HELPER" pate-epsilon confident 2 1 80 "$answered" 1e-5)"
+same "pate confident label accuracy" "$(json_get label_accuracy "$T/out")" null
+run 2 "pate without noise" "$LUPI" pate "$T/priv.csv" "$T/pub.csv"
+has "$T/err" "pate without noise" "^lupi: pate: give --noise"
+run 2 "pate sigma1 with gnmax" "$LUPI" pate "$T/priv.csv" "$T/pub.csv" \
+	--noise 2 --sigma1 1
+has "$T/err" "pate sigma1 with gnmax" "for --aggregation confident only"
+run 2 "pate confident without threshold" "$LUPI" pate "$T/priv.csv" \
+	"$T/pub.csv" --noise 2 --aggregation confident --sigma1 1
+has "$T/err" "pate confident without threshold" "needs --sigma1 and --threshold"
+run 2 "pate noise -1" "$LUPI" pate "$T/priv.csv" "$T/pub.csv" --noise -1
+has "$T/err" "pate noise -1" "^lupi: --noise: '-1' is not a finite number > 0"
+run 2 "pate teachers 1" "$LUPI" pate "$T/priv.csv" "$T/pub.csv" --noise 2 \
+	--teachers 1
+has "$T/err" "pate teachers 1" "^lupi: --teachers: '1' is not an integer"
+run 1 "pate too many teachers" "$LUPI" pate "$T/priv.csv" "$T/pub.csv" \
+	--noise 2 --teachers 161
+has "$T/err" "pate too many teachers" "^lupi: .*priv.csv.*161"
+run 1 "pate missing public" "$LUPI" pate "$T/priv.csv" "$T/none.csv" \
+	--noise 2
+has "$T/err" "pate missing public" "^lupi: .*none.csv"
+
+# unlearning: a model of priv.csv; forget 5 samples (7 twice), a class
+run 0 "unlearn: model" "$LUPI" train "$T/priv.csv" --epochs 20 --batch 16 \
+	--hidden 32 --lr 0.01 --valid 0 -q -o "$T/orig.lupi"
+printf '0\n1, 2\n# a comment\n5 7\n7\n' >"$T/forget.txt"
+run 0 "unlearn sisa" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget "$T/forget.txt" --method sisa --shards 4 --test "$T/pub.csv" \
+	--json
+same "unlearn forgotten" "$(json_get forgotten "$T/out")" 5
+same "unlearn retained" "$(json_get retained "$T/out")" 155
+same "unlearn shards" "$(json_get shards "$T/out")" 4
+# 20 epochs x ceil(155 / 16) steps to retrain
+same "unlearn retrain steps" "$(json_get retrain_steps "$T/out")" 200
+has "$T/out" "unlearn sisa" '"steps":[1-9][0-9]*,'
+has "$T/out" "unlearn sisa" '"unlearned":{"forget_accuracy":[0-9.]*,"retain_accuracy":[0-9.]*,"test_accuracy":[0-9.]*,"attack_auc":[0-9.]*,'
+# retraining is exact: the model of training without the forgotten samples
+run 0 "unlearn retrain" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget "$T/forget.txt" --json -o "$T/retrained.lupi"
+same "unlearn retrain method" "$(json_get method "$T/out")" '"retrain"'
+same "unlearn retrain steps" "$(json_get steps "$T/out")" 200
+awk 'NR == 1 || (NR - 2 != 0 && NR - 2 != 1 && NR - 2 != 2 && NR - 2 != 5 &&
+	NR - 2 != 7)' "$T/priv.csv" >"$T/retain.csv"
+run 0 "unlearn: train on the retained samples" "$LUPI" train \
+	"$T/retain.csv" --epochs 20 --batch 16 --hidden 32 --lr 0.01 \
+	--valid 0 -q -o "$T/retain.lupi"
+cmp -s "$T/retrained.lupi" "$T/retain.lupi" && ok ||
+	fail "unlearn retrain: not the model trained without the samples"
+run 0 "unlearn retrain class" "$LUPI" unlearn "$T/orig.lupi" \
+	"$T/priv.csv" --forget-class 2 --json
+same "unlearn retrain class accuracy" "$(sed -n \
+	's/.*"unlearned":{"forget_accuracy":\([^,]*\).*/\1/p' "$T/out")" 0
+# the distillation methods: a new model, in fewer steps than retraining
+for m in random-teacher bad-teacher scrub; do
+	run 0 "unlearn $m" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+		--forget-class 2 --method "$m" --unlearn-epochs 1 \
+		--test "$T/pub.csv" --json -o "$T/$m.lupi"
+	steps=$(json_get steps "$T/out")
+	[ "$steps" -gt 0 ] && [ "$steps" -lt 200 ] && ok ||
+		fail "unlearn $m: $steps steps"
+	has "$T/out" "unlearn $m" '"unlearned":{"forget_accuracy":[0-9.]*,"retain_accuracy":[0-9.]*,"test_accuracy":[0-9.]*,"attack_auc":[0-9.]*,'
+	[ -s "$T/$m.lupi" ] && ok || fail "unlearn $m: no model file"
+done
+n2=$(awk -F, 'NR > 1 && $8 == 2' "$T/priv.csv" | wc -l)
+t2=$(awk -F, 'NR > 1 && $8 == 2' "$T/pub.csv" | wc -l)
+run 0 "unlearn sisa class" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget-class 2 --method sisa --slices 2 --test "$T/pub.csv" --json
+same "unlearn class forgotten" "$(json_get forgotten "$T/out")" "$n2"
+same "unlearn slices" "$(json_get slices "$T/out")" 2
+# the attack's non-members: the test samples of the forgotten class
+same "unlearn class non-members" "$(json_get attack_nonmembers "$T/out")" \
+	"$t2"
+steps=$(json_get steps "$T/out")
+scratch=$(json_get scratch_steps "$T/out")
+[ "$steps" -gt 0 ] && [ "$steps" -le "$scratch" ] && ok ||
+	fail "unlearn sisa slices: $steps steps, $scratch from scratch"
+# no shard saw class 2: the ensemble never predicts it
+same "unlearn class accuracy" "$(sed -n \
+	's/.*"unlearned":{"forget_accuracy":\([^,]*\).*/\1/p' "$T/out")" 0
+run 0 "unlearn text" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget-class 0 --method sisa --shards 2
+has "$T/out" "unlearn text" "^forgetting [0-9]* of 160 samples by sisa$"
+has "$T/out" "unlearn text" "^cost: [0-9]* steps in [0-9.]* s; retraining takes [0-9]* steps"
+printf '3\n160\n' >"$T/forget-range.txt"
+run 1 "unlearn index out of range" "$LUPI" unlearn "$T/orig.lupi" \
+	"$T/priv.csv" --forget "$T/forget-range.txt"
+has_line "$T/err" "unlearn index out of range" "lupi: --forget: $T/forget-range.txt:2: sample 160 is out of range: the data has 160 samples, 0 to 159"
+printf '3\nx7\n' >"$T/forget-bad.txt"
+run 1 "unlearn bad index" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget "$T/forget-bad.txt"
+has "$T/err" "unlearn bad index" "forget-bad.txt:2: 'x7' is not a sample number"
+run 1 "unlearn missing forget file" "$LUPI" unlearn "$T/orig.lupi" \
+	"$T/priv.csv" --forget "$T/none.txt"
+has "$T/err" "unlearn missing forget file" "^lupi: --forget: .*none.txt: "
+run 1 "unlearn class out of range" "$LUPI" unlearn "$T/orig.lupi" \
+	"$T/priv.csv" --forget-class 3
+has "$T/err" "unlearn class out of range" "class 3 is out of range: the model has 3 classes"
+seq 0 159 >"$T/forget-all.txt"
+run 1 "unlearn everything" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget "$T/forget-all.txt"
+has "$T/err" "unlearn everything" "nothing would be left"
+run 2 "unlearn without forget" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv"
+has "$T/err" "unlearn without forget" "give --forget FILE or --forget-class K"
+run 2 "unlearn both" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget "$T/forget.txt" --forget-class 1
+run 2 "unlearn sisa -o" "$LUPI" unlearn "$T/orig.lupi" "$T/priv.csv" \
+	--forget "$T/forget.txt" --method sisa -o "$T/x.lupi"
+has "$T/err" "unlearn sisa -o" "drop -o"
+run 2 "unlearn unknown method" "$LUPI" unlearn "$T/orig.lupi" \
+	"$T/priv.csv" --forget "$T/forget.txt" --method nope
+run 1 "unlearn missing model" "$LUPI" unlearn "$T/none.lupi" "$T/priv.csv" \
+	--forget "$T/forget.txt"
+has "$T/err" "unlearn missing model" "none.lupi"
+
+# audit: members = non-members gives AUC 0.5 exactly; the private model's
+# epsilon is its record's
+run 0 "audit" "$LUPI" audit "$T/dp.lupi" "$T/orig.lupi" --members "$T/d.csv" \
+	--nonmembers "$T/d.csv" --json
+has "$T/out" "audit" '"models":\[{"model":"[^"]*dp.lupi","epsilon":'"$eps"',"metric":"accuracy","test":0\.[0-9]*,"auc":0.5,'
+has "$T/out" "audit" '"model":"[^"]*orig.lupi","epsilon":null,"metric":"accuracy","test":0\.[0-9]*,"auc":0.5,'
+run 0 "audit plot" "$LUPI" audit "$T/orig.lupi" "$T/dp.lupi" \
+	--members "$T/priv.csv" --nonmembers "$T/pub.csv" --plot "$T/audit.svg"
+has "$T/out" "audit plot" "^orig.lupi *inf *0\.[0-9]* *0\.[0-9]* "
+has "$T/audit.svg" "audit plot" "Membership inference ROC"
+has "$T/audit.svg" "audit plot" "Against epsilon"
+has "$T/audit.svg" "audit plot" "dp.lupi (eps "
+run 0 "audit plot, no private model" "$LUPI" audit "$T/orig.lupi" \
+	--members "$T/priv.csv" --nonmembers "$T/pub.csv" --plot "$T/roc.svg"
+has "$T/roc.svg" "audit plot, no private model" "Membership inference ROC"
+grep -q "Against epsilon" "$T/roc.svg" &&
+	fail "audit plot: an epsilon panel without a private model" || ok
+head -1 "$T/d.csv" >"$T/ref.csv"
+sed -n 2,81p "$T/d.csv" >>"$T/ref.csv"
+run 0 "audit lira" "$LUPI" audit "$T/orig.lupi" --members "$T/priv.csv" \
+	--nonmembers "$T/pub.csv" --attack lira --reference "$T/ref.csv" \
+	--shadows 2 --json
+has "$T/out" "audit lira" '"attack":"lira","models":\[{.*"auc":0\.[0-9]*,'
+run 2 "audit without members" "$LUPI" audit "$T/orig.lupi" \
+	--nonmembers "$T/pub.csv"
+has "$T/err" "audit without members" "give --members FILE and --nonmembers FILE"
+run 2 "audit lira without reference" "$LUPI" audit "$T/orig.lupi" \
+	--members "$T/priv.csv" --nonmembers "$T/pub.csv" --attack lira
+has "$T/err" "audit lira without reference" "go together"
+run 2 "audit shadows 1" "$LUPI" audit "$T/orig.lupi" --members \
+	"$T/priv.csv" --nonmembers "$T/pub.csv" --shadows 1
+run 1 "audit missing model" "$LUPI" audit "$T/none.lupi" \
+	--members "$T/priv.csv" --nonmembers "$T/pub.csv"
+has "$T/err" "audit missing model" "none.lupi"
 
 # ---- demo
 run 0 "demo" "$LUPI" demo --seeds 2

@@ -334,6 +334,39 @@ START_TEST(nonfinite_gradient_changes_nothing)
 }
 END_TEST
 
+/* The update proves finiteness from bounds on the magnitudes when it can
+ * and falls back to the exact check when a bound is too large: a huge but
+ * finite state still updates, and an update that overflows from finite
+ * inputs fails and changes nothing, for every optimiser. */
+START_TEST(overflow_from_finite_inputs_changes_nothing)
+{
+	static const int opt[] = {LUPI_OPTIM_SGD, LUPI_OPTIM_SGD,
+				  LUPI_OPTIM_ADAM, LUPI_OPTIM_ADAMW,
+				  LUPI_OPTIM_RMSPROP};
+	for (size_t o = 0; o < sizeof opt / sizeof *opt; o++) {
+		/* huge weight, small gradient: succeeds */
+		lupi_model *m = make(opt[o], 0.01);
+		if (o == 1)
+			ck_assert_int_eq(lupi_model_set_double(
+				m, LUPI_MODEL_OPT_MOMENTUM, 0.9), LUPI_OK);
+		m->params[0] = 3e38f;
+		ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
+		ck_assert(isfinite(m->params[0]) && m->params[0] > 2.9e38f);
+		ck_assert_uint_eq(m->t, 1);
+		/* a finite step that carries the weight past FLT_MAX: fails */
+		m->params[0] = 3.4e38f;
+		m->grads[0] = -3e38f;
+		float p[NP];
+		memcpy(p, m->params, sizeof p);
+		/* (Adam and RMSprop: g^2 overflows the second moment) */
+		ck_assert_int_eq(lupi__model_update(m), LUPI_ENONFINITE);
+		ck_assert_mem_eq(p, m->params, sizeof p);
+		ck_assert_uint_eq(m->t, 1);
+		lupi_model_free(m);
+	}
+}
+END_TEST
+
 static int fail_all(size_t size, void *user)
 {
 	(void)size;
@@ -379,6 +412,7 @@ int main(void)
 	tcase_add_test(tc, clipping_by_global_norm);
 	tcase_add_test(tc, schedules);
 	tcase_add_test(tc, nonfinite_gradient_changes_nothing);
+	tcase_add_test(tc, overflow_from_finite_inputs_changes_nothing);
 	tcase_add_test(tc, state_allocation_failure_changes_nothing);
 	tcase_add_test(tc, update_needs_gradients);
 	suite_add_tcase(s, tc);

@@ -198,6 +198,103 @@ START_TEST(attacks_on_known_membership)
 }
 END_TEST
 
+/* Non-private vs DP on random labels, where the answers are known: the
+ * overfit non-private model remembers its members (AUC > 0.75, members
+ * accuracy near 1, test accuracy near chance, epsilon infinity); a DP
+ * model at epsilon 0.75 (sigma 10, 20 epochs) cannot (AUC 0.53, within 4
+ * null standard deviations of 0.5) and reports its record. Every cell
+ * against the public functions it summarises. */
+START_TEST(privacy_evaluate_side_by_side)
+{
+	lupi_dataset *mem = noise_set(300, 11), *non = noise_set(300, 12),
+		     *test = noise_set(300, 13);
+	lupi_model *np = overfitter();
+	ck_assert_int_eq(lupi_model_fit(np, mem, NULL, NULL, NULL), LUPI_OK);
+	lupi_model *pm = overfitter();
+	ck_assert_int_eq(lupi_model_set_int(pm, LUPI_MODEL_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(pm, LUPI_MODEL_OPT_EPOCHS, 20),
+			 LUPI_OK);
+	lupi_dp *dp = NULL;
+	ck_assert_int_eq(lupi_dp_create(&dp), LUPI_OK);
+	ck_assert_int_eq(lupi_dp_set_double(dp, LUPI_DP_OPT_NOISE, 10.0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_dp_set_int(dp, LUPI_DP_OPT_SEED, 5), LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit_dp(pm, dp, mem, NULL, NULL, NULL),
+			 LUPI_OK);
+	const lupi_model *ms[2] = {np, pm};
+	double t[2 * LUPI_PRIVACY_EVAL_COLS];
+	ck_assert_int_eq(lupi_privacy_evaluate(ms, 2, mem, non, test, t),
+			 LUPI_OK);
+	const double *r0 = t, *r1 = t + LUPI_PRIVACY_EVAL_COLS;
+	/* known answers */
+	ck_assert_msg(r0[LUPI_PRIVACY_EVAL_AUC] > 0.75, "AUC %g",
+		      r0[LUPI_PRIVACY_EVAL_AUC]);
+	ck_assert_msg(fabs(r1[LUPI_PRIVACY_EVAL_AUC] - 0.5) < 0.095,
+		      "DP AUC %g", r1[LUPI_PRIVACY_EVAL_AUC]);
+	ck_assert(r0[LUPI_PRIVACY_EVAL_MEMBERS] > 0.95);
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(fabs(t[i * LUPI_PRIVACY_EVAL_COLS +
+				     LUPI_PRIVACY_EVAL_TEST] - 0.5) < 0.12,
+			      "test accuracy %g",
+			      t[i * LUPI_PRIVACY_EVAL_COLS +
+				LUPI_PRIVACY_EVAL_TEST]);
+	ck_assert(isinf(r0[LUPI_PRIVACY_EVAL_EPSILON]) &&
+		  r0[LUPI_PRIVACY_EVAL_DELTA] == 0.0);
+	double eps = 0, delta = 0;
+	ck_assert_int_eq(lupi_model_privacy(pm, &eps, &delta, NULL, NULL, NULL),
+			 LUPI_OK);
+	ck_assert(r1[LUPI_PRIVACY_EVAL_EPSILON] == eps && isfinite(eps));
+	ck_assert(r1[LUPI_PRIVACY_EVAL_DELTA] == delta && delta == 1e-5);
+	/* each cell is what the public functions give */
+	for (int i = 0; i < 2; i++) {
+		const double *r = t + i * LUPI_PRIVACY_EVAL_COLS;
+		double acc = 0, auc, t01, t1;
+		double a[300], b[300];
+		ck_assert_int_eq(lupi_model_evaluate(ms[i], test,
+						     LUPI_METRIC_ACCURACY,
+						     &acc), LUPI_OK);
+		ck_assert(r[LUPI_PRIVACY_EVAL_TEST] == acc);
+		ck_assert_int_eq(lupi_model_evaluate(ms[i], mem,
+						     LUPI_METRIC_ACCURACY,
+						     &acc), LUPI_OK);
+		ck_assert(r[LUPI_PRIVACY_EVAL_MEMBERS] == acc);
+		ck_assert_int_eq(lupi_mia_loss_scores(ms[i], mem, a), LUPI_OK);
+		ck_assert_int_eq(lupi_mia_loss_scores(ms[i], non, b), LUPI_OK);
+		ck_assert_int_eq(lupi_mia_roc(a, 300, b, 300, &auc, &t01, &t1),
+				 LUPI_OK);
+		ck_assert(r[LUPI_PRIVACY_EVAL_AUC] == auc);
+		ck_assert(r[LUPI_PRIVACY_EVAL_TPR_0_1] == t01);
+		ck_assert(r[LUPI_PRIVACY_EVAL_TPR_1] == t1);
+	}
+	/* without a test set that column is NaN */
+	ck_assert_int_eq(lupi_privacy_evaluate(ms, 1, mem, non, NULL, t),
+			 LUPI_OK);
+	ck_assert(isnan(t[LUPI_PRIVACY_EVAL_TEST]));
+	ck_assert(!isnan(t[LUPI_PRIVACY_EVAL_AUC]));
+	/* errors */
+	lupi_model *fresh = overfitter();
+	const lupi_model *bad[2] = {np, fresh};
+	ck_assert_int_eq(lupi_privacy_evaluate(bad, 2, mem, non, test, t),
+			 LUPI_ESTATE);
+	ck_assert(isnan(t[0]));
+	bad[1] = NULL;
+	ck_assert_int_eq(lupi_privacy_evaluate(bad, 2, mem, non, test, t),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_privacy_evaluate(ms, 0, mem, non, test, t),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_privacy_evaluate(ms, 2, mem, NULL, test, t),
+			 LUPI_EINVAL);
+	lupi_dp_free(dp);
+	lupi_model_free(fresh);
+	lupi_model_free(np);
+	lupi_model_free(pm);
+	lupi_dataset_free(mem);
+	lupi_dataset_free(non);
+	lupi_dataset_free(test);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("audit");
@@ -206,6 +303,7 @@ int main(void)
 	tcase_add_test(tc, roc_hand_computed);
 	tcase_add_test(tc, loss_scores_match_log_loss);
 	tcase_add_test(tc, attacks_on_known_membership);
+	tcase_add_test(tc, privacy_evaluate_side_by_side);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }

@@ -5,6 +5,7 @@
  * computations, and teachers -> votes -> student end to end. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "privacy/privacy_internal.h"
 #include "testutil.h"
@@ -200,6 +201,264 @@ START_TEST(accounting_against_hand_computation)
 }
 END_TEST
 
+/* ---- the data-dependent bound: a float64 reference from the paper's
+ * formulas, written directly (no log space) -------------------------------- */
+
+/* Prop. 7: q~ = sum over c != i* of P(N(0, 2 sigma^2) > n_i* - n_c) =
+ * erfc(gap / (2 sigma)) / 2, at most 1 - 1/k. */
+static double ref_q(const uint32_t *v, size_t k, double sigma)
+{
+	size_t top = 0;
+	for (size_t c = 1; c < k; c++)
+		if (v[c] > v[top])
+			top = c;
+	double q = 0;
+	for (size_t c = 0; c < k; c++)
+		if (c != top)
+			q += 0.5 * erfc((double)(v[top] - v[c]) / (2 * sigma));
+	return fmin(q, 1.0 - 1.0 / (double)k);
+}
+
+/* Theorem 6 with mu2 = sigma sqrt(log 1/q), mu1 = mu2 + 1 (Prop. 10),
+ * eps_i = mu_i / sigma^2 (Prop. 8), when mu1 > alpha, mu2 > 1 and q <=
+ * e^((mu2 - 1) eps2) / (mu1 / (mu1 - 1) * mu2 / (mu2 - 1))^mu2; else the
+ * data-independent alpha / sigma^2. */
+static double ref_rdp(double q, double sigma, double alpha)
+{
+	double s2 = sigma * sigma, base = alpha / s2;
+	double mu2 = sigma * sqrt(log(1 / q)), mu1 = mu2 + 1;
+	double e1 = mu1 / s2, e2 = mu2 / s2;
+	if (!(mu1 > alpha && mu2 > 1))
+		return base;
+	if (!(q <= exp((mu2 - 1) * e2) /
+			   pow(mu1 / (mu1 - 1) * mu2 / (mu2 - 1), mu2) &&
+	      q < exp(-e2)))
+		return base;
+	double A = (1 - q) / (1 - pow(exp(e2) * q, (mu2 - 1) / mu2));
+	double B = exp(e1) / pow(q, 1 / (mu1 - 1));
+	double r = log((1 - q) * pow(A, alpha - 1) + q * pow(B, alpha - 1)) /
+		   (alpha - 1);
+	return fmin(r, base);
+}
+
+/* The confident check: answers with p = P(top + N(0, sigma1^2) >= T);
+ * q = min(p, 1 - p); a noisy max of sensitivity 1 (sigma sqrt 2). */
+static double ref_check(double top, double t, double sigma1, double alpha)
+{
+	double p = 0.5 * erfc((t - top) / (sigma1 * sqrt(2.0)));
+	return ref_rdp(fmin(p, 1 - p), sigma1 * sqrt(2.0), alpha);
+}
+
+/* epsilon of queries v (n x k) with the reference, over the
+ * accountant's orders */
+static double ref_eps(const uint32_t *v, size_t n, size_t k,
+		      const int32_t *lab, int confident, double sigma,
+		      double sigma1, double t, double delta)
+{
+	double orders[256], best = INFINITY;
+	size_t no = lupi__dp_orders(orders, 256);
+	for (size_t a = 0; a < no; a++) {
+		double rdp = 0;
+		for (size_t i = 0; i < n; i++) {
+			const uint32_t *h = v + i * k;
+			uint32_t top = 0;
+			for (size_t c = 0; c < k; c++)
+				top = h[c] > top ? h[c] : top;
+			if (confident)
+				rdp += ref_check(top, t, sigma1, orders[a]);
+			if (!lab || lab[i] >= 0)
+				rdp += ref_rdp(ref_q(h, k, sigma), sigma,
+					       orders[a]);
+		}
+		best = fmin(best, rdp + log(1 / delta) / (orders[a] - 1));
+	}
+	return best;
+}
+
+START_TEST(data_dependent_against_reference)
+{
+	enum { KC = 10 };
+	/* three histograms of 250 votes: a strong consensus, a clear
+	 * plurality, a split vote */
+	static const uint32_t h[3][KC] = {
+		{240, 4, 2, 1, 1, 1, 1, 0, 0, 0},
+		{150, 60, 20, 10, 5, 5, 0, 0, 0, 0},
+		{100, 98, 52, 0, 0, 0, 0, 0, 0, 0}};
+	static const double sigmas[] = {10, 20, 40, 100};
+	static const double alphas[] = {1.5, 2, 3.7, 8, 15, 32, 63};
+	for (size_t i = 0; i < 3; i++)
+		for (size_t s = 0; s < 4; s++) {
+			double lq = lupi__pate_logq(h[i], KC, sigmas[s]);
+			double rq = ref_q(h[i], KC, sigmas[s]);
+			ck_assert_msg(fabs(exp(lq) - rq) <= 1e-12 * rq,
+				      "q %zu sigma %g: %.17g vs %.17g", i,
+				      sigmas[s], exp(lq), rq);
+			for (size_t a = 0; a < 7; a++) {
+				double got = lupi__pate_rdp_dd(lq, sigmas[s],
+							       alphas[a]);
+				double want = ref_rdp(rq, sigmas[s], alphas[a]);
+				/* relative 1e-9; absolute 1e-15 where
+				 * the direct form rounds log(1 + x) to
+				 * 0 and the log-space one does not */
+				ck_assert_msg(fabs(got - want) <=
+						      1e-9 * want + 1e-15,
+					      "rdp %zu sigma %g alpha %g: "
+					      "%.17g vs %.17g", i, sigmas[s],
+					      alphas[a], got, want);
+				double s2 = sigmas[s] * sigmas[s];
+				ck_assert(got <= alphas[a] / s2);
+			}
+		}
+	/* the split vote is never in the data-dependent range: q~ >= 0.5 */
+	ck_assert(lupi__pate_rdp_dd(lupi__pate_logq(h[2], KC, 10), 10, 2) ==
+		  2.0 / 100);
+	/* the consensus at sigma 40, alpha 8: about a thousandth of the
+	 * data-independent 8 / 1600 (hand-checked with the reference:
+	 * q~ = 1.63e-4) */
+	ck_assert(lupi__pate_rdp_dd(lupi__pate_logq(h[0], KC, 40), 40, 8) <
+		  1e-2 * 8.0 / 1600);
+
+	/* composed over queries: GNMax, and confident GNMax with answered
+	 * and unanswered queries */
+	uint32_t v[6 * KC];
+	int32_t lab[6] = {0, 0, -1, 0, -1, 1};
+	for (size_t i = 0; i < 6; i++)
+		memcpy(v + i * KC, h[i % 3], sizeof h[0]);
+	double e = 0, want;
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, 6, KC, NULL, LUPI_PATE_GNMAX, 20, 0, 0,
+				 1e-5, &e), LUPI_OK);
+	want = ref_eps(v, 6, KC, NULL, 0, 20, 0, 0, 1e-5);
+	ck_assert_msg(fabs(e - want) < 1e-9 * want, "%.17g vs %.17g", e, want);
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, 6, KC, lab, LUPI_PATE_CONFIDENT, 20, 50,
+				 180, 1e-5, &e), LUPI_OK);
+	want = ref_eps(v, 6, KC, lab, 1, 20, 50, 180, 1e-5);
+	ck_assert_msg(fabs(e - want) < 1e-9 * want, "%.17g vs %.17g", e, want);
+	/* the check against its own closed form at one order: top 240,
+	 * T 180, sigma1 50: p = Phi(1.2) */
+	double p = 0.5 * erfc(-1.2 / sqrt(2.0));
+	ck_assert(fabs(lupi__pate_check_rdp_dd(240, 180, 50, 3) -
+		       ref_rdp(1 - p, 50 * sqrt(2.0), 3)) < 1e-12);
+
+	/* errors */
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, 6, KC, NULL, LUPI_PATE_LAPLACE, 20, 0, 0,
+				 1e-5, &e), LUPI_ENOTSUP);
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, 6, KC, NULL, LUPI_PATE_CONFIDENT, 20, 50,
+				 180, 1e-5, &e), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, 0, KC, NULL, LUPI_PATE_GNMAX, 20, 0, 0,
+				 1e-5, &e), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, 6, KC, NULL, LUPI_PATE_GNMAX, 20, 0, 0,
+				 1.0, &e), LUPI_ERANGE);
+	lab[3] = KC;
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, 6, KC, lab, LUPI_PATE_CONFIDENT, 20, 50,
+				 180, 1e-5, &e), LUPI_ERANGE);
+	ck_assert(isnan(e));
+}
+END_TEST
+
+/* The published tests of the PATE 2018 code (tensorflow/privacy,
+ * research/pate_2018/core_test.py, test_rdp_gaussian): for orders 1.1,
+ * 2.5, 32, 250 and sigmas 1.5, 15, 1500, 15000, the authors' hand-found
+ * -log q0 where the data-dependent range ends: halving q below q0 lowers
+ * the RDP each time, and q0 + 0.1 .. 0.4 give the same value as q0 (the
+ * data-independent one). */
+START_TEST(data_dependent_published_transition_points)
+{
+	static const double nlq0[4][4] = {{2.8, 2.6, 427, -1},
+					  {4.8, 4.0, 4.7, 275},
+					  {9.6, 8.8, 6.0, 4},
+					  {12, 11.2, 8.6, 6.4}};
+	static const double orders[] = {1.1, 2.5, 32, 250};
+	static const double sigmas[] = {1.5, 15, 1500, 15000};
+	for (size_t s = 0; s < 4; s++)
+		for (size_t o = 0; o < 4; o++) {
+			if (nlq0[s][o] < 0)
+				continue;
+			double sg = sigmas[s], a = orders[o];
+			double lq0 = -nlq0[s][o];
+			double at0 = lupi__pate_rdp_dd(lq0, sg, a);
+			for (int h = 0; h < 3; h++) {
+				double hi = lupi__pate_rdp_dd(
+					lq0 - h * log(2.0), sg, a);
+				double lo = lupi__pate_rdp_dd(
+					lq0 - (h + 1) * log(2.0), sg, a);
+				ck_assert_msg(hi > lo, "sigma %g order %g "
+					      "halving %d", sg, a, h);
+			}
+			for (int j = 1; j <= 4; j++) {
+				double q = exp(-nlq0[s][o]) + 0.1 * j;
+				ck_assert_msg(lupi__pate_rdp_dd(log(q), sg,
+								a) == at0,
+					      "sigma %g order %g q %g", sg, a,
+					      q);
+			}
+		}
+}
+END_TEST
+
+/* With a strong consensus the data-dependent epsilon is far below the
+ * data-independent one; with split votes it is the same. */
+START_TEST(data_dependent_consensus_and_split)
+{
+	enum { N = 1000, KC = 10 };
+	uint32_t *v = calloc(N * KC, sizeof *v);
+	for (size_t i = 0; i < N; i++) {
+		v[i * KC + i % KC] = 245;
+		v[i * KC + (i + 1) % KC] = 5;
+	}
+	double dd = 0, di = 0;
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, N, KC, NULL, LUPI_PATE_GNMAX, 40, 0, 0,
+				 1e-5, &dd), LUPI_OK);
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_GNMAX, 40, 0, N, N, 1e-5,
+					   &di), LUPI_OK);
+	/* 0.605 vs 5.990 (most of the 0.605 is log(1/delta) / (alpha - 1)
+	 * at alpha = 128) */
+	ck_assert_msg(dd < 0.15 * di, "consensus: %g vs %g", dd, di);
+	ck_assert_msg(fabs(dd - 0.6048) < 5e-4 && fabs(di - 5.9899) < 5e-4,
+		      "doc/privacy.md quotes 0.6048 and 5.9899: %.4f %.4f", dd,
+		      di);
+	/* confident: the check is cheap too when the top count is far
+	 * above (or far below) the threshold */
+	int32_t *lab = malloc(N * sizeof *lab);
+	for (size_t i = 0; i < N; i++)
+		lab[i] = i % 2 ? (int32_t)(i % KC) : -1;
+	for (size_t i = 0; i < N; i += 2)
+		v[i * KC + i % KC] = 60, v[i * KC + (i + 1) % KC] = 50;
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, N, KC, lab, LUPI_PATE_CONFIDENT, 40, 150,
+				 200, 1e-5, &dd), LUPI_OK);
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_CONFIDENT, 40, 150, N,
+					   N / 2, 1e-5, &di), LUPI_OK);
+	ck_assert_msg(dd < 0.5 * di, "confident: %g vs %g", dd, di);
+	ck_assert_msg(fabs(dd - 1.0849) < 5e-4 && fabs(di - 4.2609) < 5e-4,
+		      "doc/privacy.md quotes 1.0849 and 4.2609: %.4f %.4f", dd,
+		      di);
+	/* split votes: 125 / 125, or 130 / 120 at sigma 40: q~ is large,
+	 * every order falls back to the data-independent bound */
+	memset(v, 0, N * KC * sizeof *v);
+	for (size_t i = 0; i < N; i++) {
+		v[i * KC + i % KC] = i % 2 ? 125 : 130;
+		v[i * KC + (i + 3) % KC] = i % 2 ? 125 : 120;
+	}
+	ck_assert_int_eq(lupi_pate_epsilon_data_dependent(
+				 v, N, KC, NULL, LUPI_PATE_GNMAX, 40, 0, 0,
+				 1e-5, &dd), LUPI_OK);
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_GNMAX, 40, 0, N, N, 1e-5,
+					   &di), LUPI_OK);
+	ck_assert_msg(fabs(dd - di) < 1e-12 * di, "split: %.17g vs %.17g", dd,
+		      di);
+	free(lab);
+	free(v);
+}
+END_TEST
+
 START_TEST(teachers_votes_student)
 {
 	lupi_dataset *priv = blobs(600, 1), *pub = blobs(300, 2),
@@ -284,6 +543,9 @@ int main(void)
 	tcase_add_test(tc, gnmax_small_sigma_returns_plurality);
 	tcase_add_test(tc, noisy_max_noise_statistics);
 	tcase_add_test(tc, accounting_against_hand_computation);
+	tcase_add_test(tc, data_dependent_against_reference);
+	tcase_add_test(tc, data_dependent_published_transition_points);
+	tcase_add_test(tc, data_dependent_consensus_and_split);
 	tcase_add_test(tc, teachers_votes_student);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);

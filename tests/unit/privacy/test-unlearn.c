@@ -4,6 +4,7 @@
  * chance while the others keep theirs); costs are counted; errors. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "privacy/privacy_internal.h"
 #include "testutil.h"
@@ -159,6 +160,150 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 }
 END_TEST
 
+/* Trains shard `shard` of a sliced SISA ensemble by hand, as the header
+ * describes it: seed + shard, then stage r = 0..R-1 on the shard's samples
+ * of slices 0..r, increasing index order, without `skip` (SIZE_MAX: none),
+ * for ceil(2 E / (R + 1)) epochs each. */
+static float *by_hand(const lupi_sisa *s, const lupi_model *proto,
+		      const lupi_dataset *train, unsigned shard, unsigned R,
+		      uint64_t seed, size_t skip, int64_t stage_epochs)
+{
+	size_t n = lupi_dataset_rows(train), *idx = malloc(n * sizeof *idx);
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_clone(proto, &m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED,
+					    (int64_t)(seed + shard)), LUPI_OK);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS,
+					    stage_epochs), LUPI_OK);
+	for (unsigned r = 0; r < R; r++) {
+		size_t cnt = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned sh, sl;
+			ck_assert_int_eq(lupi_sisa_shard_of(s, i, &sh),
+					 LUPI_OK);
+			ck_assert_int_eq(lupi_sisa_slice_of(s, i, &sl),
+					 LUPI_OK);
+			if (sh == shard && sl <= r && i != skip)
+				idx[cnt++] = i;
+		}
+		lupi_dataset *sub = NULL;
+		ck_assert_int_eq(lupi_dataset_subset(train, idx, cnt, &sub),
+				 LUPI_OK);
+		ck_assert_int_eq(lupi_model_fit(m, sub, NULL, NULL, NULL),
+				 LUPI_OK);
+		lupi_dataset_free(sub);
+	}
+	float *p = params_of(m);
+	lupi_model_free(m);
+	free(idx);
+	return p;
+}
+
+START_TEST(sisa_slices_resume_from_their_checkpoint)
+{
+	enum { N = 240, SH = 2, R = 4 };
+	lupi_dataset *train = blobs(N, 2);
+	lupi_model *proto = mlp(8); /* stages of ceil(16 / 5) = 4 epochs */
+	lupi_sisa *s = NULL, *s2 = NULL;
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s2),
+			 LUPI_OK);
+	/* the slices follow the documented rule: the j-th of the shard's
+	 * m = 120 samples (increasing index) is in slice floor(4 j / m) */
+	size_t pos[SH] = {0}, first = SIZE_MAX, last = SIZE_MAX;
+	for (size_t i = 0; i < N; i++) {
+		unsigned sh, sl;
+		ck_assert_int_eq(lupi_sisa_shard_of(s, i, &sh), LUPI_OK);
+		ck_assert_int_eq(lupi_sisa_slice_of(s, i, &sl), LUPI_OK);
+		ck_assert_uint_eq(sl, pos[sh]++ * R / (N / SH));
+		if (sh == 0 && sl == 0 && first == SIZE_MAX)
+			first = i;
+		if (sh == 0 && sl == R - 1)
+			last = i;
+	}
+	ck_assert_uint_eq(pos[0], N / SH);
+	size_t np = lupi_model_num_params(proto);
+	float *other = params_of(lupi_sisa_model(s, 1));
+	uint64_t st = 0, used = 0, scratch = 0;
+	ck_assert_int_eq(lupi_sisa_last_cost(s, &used, &scratch), LUPI_OK);
+	ck_assert(used == 0 && scratch == 0);
+
+	/* a sample of the last slice: only the last stage reruns, 4 epochs
+	 * of ceil(119 / 32) = 4 steps; from scratch the stages of 30, 60,
+	 * 90 and 119 samples take 4 x (1 + 2 + 3 + 4) = 40 */
+	ck_assert_int_eq(lupi_sisa_forget(s, &last, 1, &st, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_last_cost(s, &used, &scratch), LUPI_OK);
+	ck_assert_uint_eq(st, 16);
+	ck_assert_uint_eq(used, 16);
+	ck_assert_uint_eq(scratch, 40);
+	/* a sample of the first slice: everything reruns (29, 59, 89, 119
+	 * samples: 40 steps) */
+	uint64_t st2 = 0;
+	ck_assert_int_eq(lupi_sisa_forget(s2, &first, 1, &st2, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_last_cost(s2, &used, &scratch), LUPI_OK);
+	ck_assert_uint_eq(st2, 40);
+	ck_assert_uint_eq(scratch, 40);
+	ck_assert_uint_lt(st, st2);
+
+	/* both equal the shard trained from scratch without the sample,
+	 * bit for bit; the other shard is untouched */
+	float *h1 = by_hand(s, proto, train, 0, R, 9, last, 4);
+	float *h2 = by_hand(s2, proto, train, 0, R, 9, first, 4);
+	float *p1 = params_of(lupi_sisa_model(s, 0));
+	float *p2 = params_of(lupi_sisa_model(s2, 0));
+	float *o1 = params_of(lupi_sisa_model(s, 1));
+	ck_assert_mem_eq(p1, h1, np * sizeof *p1);
+	ck_assert_mem_eq(p2, h2, np * sizeof *p2);
+	ck_assert_mem_eq(o1, other, np * sizeof *o1);
+	ck_assert(memcmp(p1, p2, np * sizeof *p1));
+	/* the deletion is real: with the sample the result differs */
+	float *with = by_hand(s, proto, train, 0, R, 9, SIZE_MAX, 4);
+	ck_assert(memcmp(p1, with, np * sizeof *p1));
+
+	/* two more of shard 0, in slices 1 and 3: resumes at stage 1 (the
+	 * stages of 59, 88 and 117 samples: 4 x (2 + 3 + 4) = 36 steps) */
+	size_t two[2] = {SIZE_MAX, SIZE_MAX};
+	for (size_t i = 0; i < N; i++) {
+		unsigned sh, sl;
+		lupi_sisa_shard_of(s, i, &sh);
+		lupi_sisa_slice_of(s, i, &sl);
+		if (sh == 0 && sl == 1 && two[0] == SIZE_MAX)
+			two[0] = i;
+		if (sh == 0 && sl == 3 && i != last && two[1] == SIZE_MAX)
+			two[1] = i;
+	}
+	ck_assert_int_eq(lupi_sisa_forget(s, two, 2, &st, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_last_cost(s, &used, &scratch), LUPI_OK);
+	ck_assert_uint_eq(st, 36);
+	ck_assert_uint_eq(scratch, 40);
+
+	/* errors */
+	unsigned sl;
+	ck_assert_int_eq(lupi_sisa_slice_of(s, N, &sl), LUPI_ERANGE);
+	ck_assert_int_eq(lupi_sisa_slice_of(NULL, 0, &sl), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_sisa_last_cost(NULL, &st, NULL), LUPI_EINVAL);
+	lupi_sisa *bad = NULL;
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, 0, 9, &bad),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, N / SH + 1,
+						 9, &bad), LUPI_ERANGE);
+	ck_assert_ptr_null(bad);
+	free(h1);
+	free(h2);
+	free(p1);
+	free(p2);
+	free(o1);
+	free(with);
+	free(other);
+	lupi_sisa_free(s);
+	lupi_sisa_free(s2);
+	lupi_model_free(proto);
+	lupi_dataset_free(train);
+}
+END_TEST
+
 static double class_accuracy(const lupi_model *m, const lupi_dataset *ds,
 			     int32_t cls, int want)
 {
@@ -226,6 +371,25 @@ START_TEST(distillation_forgets_a_class)
 				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL),
 			 LUPI_ESTATE);
 	ck_assert_ptr_null(u);
+	/* a model loaded from its file has weights but no step count (nor
+	 * optimiser state): it is accepted, and the method runs */
+	void *buf = NULL;
+	size_t size = 0;
+	uint64_t st = 0;
+	lupi_model *loaded = NULL;
+	ck_assert_int_eq(lupi_model_save_memory(m, &buf, &size), LUPI_OK);
+	ck_assert_int_eq(lupi_model_load_memory(buf, size, &loaded), LUPI_OK);
+	ck_assert_int_eq(lupi_unlearn(loaded, train, forget, nf,
+				      LUPI_UNLEARN_RANDOM_TEACHER, 1, &u, &st,
+				      NULL), LUPI_OK);
+	ck_assert_uint_gt(st, 0);
+	float *pu = params_of(u), *pl = params_of(loaded);
+	ck_assert(memcmp(pu, pl, lupi_model_num_params(m) * sizeof *pu));
+	free(pu);
+	free(pl);
+	lupi_model_free(u);
+	lupi_model_free(loaded);
+	lupi_free(buf);
 	lupi_model_free(fresh);
 	lupi_model_free(m);
 	lupi_dataset_free(train);
@@ -240,6 +404,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, retrain_is_a_fresh_fit_on_the_retain_set);
 	tcase_add_test(tc, sisa_deletion_retrains_only_its_shard);
+	tcase_add_test(tc, sisa_slices_resume_from_their_checkpoint);
 	tcase_add_test(tc, distillation_forgets_a_class);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);

@@ -256,6 +256,14 @@ constants! {
     LUPI_UNLEARN_RANDOM_TEACHER = 1;
     LUPI_UNLEARN_BAD_TEACHER = 2;
     LUPI_UNLEARN_SCRUB = 3;
+    LUPI_PRIVACY_EVAL_TEST = 0;
+    LUPI_PRIVACY_EVAL_MEMBERS = 1;
+    LUPI_PRIVACY_EVAL_EPSILON = 2;
+    LUPI_PRIVACY_EVAL_DELTA = 3;
+    LUPI_PRIVACY_EVAL_AUC = 4;
+    LUPI_PRIVACY_EVAL_TPR_0_1 = 5;
+    LUPI_PRIVACY_EVAL_TPR_1 = 6;
+    LUPI_PRIVACY_EVAL_COLS = 7;
     LUPI_HANDLE_SVM = 7;
     LUPI_SVM_KERNEL_LINEAR = 0;
     LUPI_SVM_KERNEL_RBF = 1;
@@ -269,9 +277,15 @@ constants! {
     LUPI_SVM_OPT_WIDTH = 7103;
     LUPI_SVM_OPT_PRIV_WIDTH = 7104;
     LUPI_SVM_OPT_TOLERANCE = 7105;
+    LUPI_HANDLE_TRAM = 8;
+    LUPI_TRAM_OPT_HIDDEN = 8001;
+    LUPI_TRAM_OPT_LAYERS = 8002;
+    LUPI_TRAM_OPT_ACTIVATION = 8003;
+    LUPI_TRAM_OPT_SEED = 8004;
+    LUPI_TRAM_OPT_STANDARDIZE = 8005;
 }
 
-opaque!(lupi_dataset, lupi_reader, lupi_model, lupi_loss, lupi_teacher, lupi_compare, lupi_rnd, lupi_dp, lupi_sisa, lupi_svm);
+opaque!(lupi_dataset, lupi_reader, lupi_model, lupi_loss, lupi_teacher, lupi_compare, lupi_rnd, lupi_dp, lupi_sisa, lupi_svm, lupi_tram);
 
 structs! {
     /// The description of one option (lupi.h), in the library's static
@@ -325,6 +339,7 @@ functions! {
     pub fn lupi_option_next(handle: c_int, prev: *const lupi_option) -> *const lupi_option;
     pub fn lupi_set_num_threads(n: c_int) -> c_int;
     pub fn lupi_get_num_threads() -> c_int;
+    pub fn lupi_blas_info(buf: *mut c_char, size: usize) -> c_int;
     pub fn lupi_dataset_create(n: usize, d: usize, x: *const f32, out: *mut *mut lupi_dataset) -> c_int;
     pub fn lupi_dataset_free(ds: *mut lupi_dataset);
     pub fn lupi_dataset_set_privileged(ds: *mut lupi_dataset, d_priv: usize, x_priv: *const f32, mask: *const u8) -> c_int;
@@ -409,6 +424,9 @@ functions! {
     pub fn lupi_teacher_outputs(t: *const lupi_teacher, ds: *const lupi_dataset, idx: *const usize, n: usize, out: *mut f32, has_output: *mut u8) -> c_int;
     pub fn lupi_teacher_num_outputs(t: *const lupi_teacher) -> usize;
     pub fn lupi_teacher_create_crossfit(proto: *const lupi_model, ds: *const lupi_dataset, k_folds: c_uint, seed: u64, out: *mut *mut lupi_teacher) -> c_int;
+    pub fn lupi_teacher_add_transfer(t: *mut lupi_teacher, regressor: *const lupi_model, xstar_model: *const lupi_model, weight: f64) -> c_int;
+    pub fn lupi_transfer_crossfit(regressor_proto: *const lupi_model, ds: *const lupi_dataset, k_folds: c_uint, seed: u64, xhat: *mut f32) -> c_int;
+    pub fn lupi_teacher_create_crossfit_transfer(regressor_proto: *const lupi_model, xstar_model: *const lupi_model, ds: *const lupi_dataset, k_folds: c_uint, seed: u64, out: *mut *mut lupi_teacher) -> c_int;
     pub fn lupi_student_step(student: *mut lupi_model, teacher: *const lupi_teacher, loss: *mut lupi_loss, ds: *const lupi_dataset, idx: *const usize, n: usize, value: *mut f64) -> c_int;
     pub fn lupi_student_gradient(student: *mut lupi_model, teacher: *const lupi_teacher, loss: *mut lupi_loss, ds: *const lupi_dataset, idx: *const usize, n: usize, value: *mut f64, grad: *mut f32, n_grad: usize) -> c_int;
     pub fn lupi_student_loss(student: *mut lupi_model, teacher: *const lupi_teacher, loss: *mut lupi_loss, ds: *const lupi_dataset, value: *mut f64) -> c_int;
@@ -454,23 +472,32 @@ functions! {
     pub fn lupi_model_set_reduce(m: *mut lupi_model, r#fn: lupi_reduce_fn, user: *mut c_void) -> c_int;
     pub fn lupi_model_set_checkpoint(m: *mut lupi_model, path: *const c_char, every_k_steps: u64) -> c_int;
     pub fn lupi_model_resume(m: *mut lupi_model, path: *const c_char) -> c_int;
+    pub fn lupi_teacher_crossfit_fold(proto: *const lupi_model, ds: *const lupi_dataset, k_folds: c_uint, seed: u64, fold: c_uint, out: *mut f32, in_fold: *mut u8) -> c_int;
+    pub fn lupi_teacher_add_outputs_masked(t: *mut lupi_teacher, ds: *const lupi_dataset, logits: *const f32, present: *const u8, k: usize, weight: f64) -> c_int;
+    pub fn lupi_compare_set_share(c: *mut lupi_compare, index: c_uint, count: c_uint) -> c_int;
+    pub fn lupi_compare_set_value(c: *mut lupi_compare, row: usize, repeat: c_uint, value: f64) -> c_int;
     pub fn lupi_pate_teachers(proto: *const lupi_model, r#priv: *const lupi_dataset, k: c_uint, seed: u64, out: *mut *mut lupi_teacher) -> c_int;
     pub fn lupi_pate_votes(t: *const lupi_teacher, r#pub: *const lupi_dataset, votes: *mut u32) -> c_int;
     pub fn lupi_pate_aggregate(votes: *const u32, n: usize, k: usize, mechanism: c_int, noise: f64, sigma1: f64, threshold: f64, seed: u64, labels: *mut i32, answered: *mut usize) -> c_int;
     pub fn lupi_pate_epsilon(mechanism: c_int, noise: f64, sigma1: f64, queries: u64, answered: u64, delta: f64, epsilon: *mut f64) -> c_int;
+    pub fn lupi_pate_epsilon_data_dependent(votes: *const u32, n: usize, k: usize, labels: *const i32, mechanism: c_int, noise: f64, sigma1: f64, threshold: f64, delta: f64, epsilon: *mut f64) -> c_int;
     pub fn lupi_pate_fit_student(student: *mut lupi_model, r#pub: *const lupi_dataset, labels: *const i32, valid: *const lupi_dataset, progress: lupi_progress_fn, user: *mut c_void) -> c_int;
     pub fn lupi_unlearn(m: *const lupi_model, train: *const lupi_dataset, forget: *const usize, n_forget: usize, method: c_int, epochs: c_uint, out: *mut *mut lupi_model, steps: *mut u64, seconds: *mut f64) -> c_int;
     pub fn lupi_unlearn_class_indices(ds: *const lupi_dataset, cls: i32, idx: *mut usize, n: *mut usize) -> c_int;
     pub fn lupi_sisa_create(proto: *const lupi_model, train: *const lupi_dataset, shards: c_uint, seed: u64, out: *mut *mut lupi_sisa) -> c_int;
+    pub fn lupi_sisa_create_sliced(proto: *const lupi_model, train: *const lupi_dataset, shards: c_uint, slices: c_uint, seed: u64, out: *mut *mut lupi_sisa) -> c_int;
     pub fn lupi_sisa_free(s: *mut lupi_sisa);
+    pub fn lupi_sisa_last_cost(s: *const lupi_sisa, steps: *mut u64, scratch_steps: *mut u64) -> c_int;
     pub fn lupi_sisa_forget(s: *mut lupi_sisa, idx: *const usize, n: usize, steps: *mut u64, seconds: *mut f64) -> c_int;
     pub fn lupi_sisa_shards(s: *const lupi_sisa) -> c_uint;
     pub fn lupi_sisa_shard_of(s: *const lupi_sisa, i: usize, shard: *mut c_uint) -> c_int;
+    pub fn lupi_sisa_slice_of(s: *const lupi_sisa, i: usize, slice: *mut c_uint) -> c_int;
     pub fn lupi_sisa_model(s: *const lupi_sisa, shard: c_uint) -> *const lupi_model;
     pub fn lupi_sisa_predict(s: *const lupi_sisa, x: *const f32, n: usize, d: usize, out: *mut f32) -> c_int;
     pub fn lupi_mia_loss_scores(m: *const lupi_model, ds: *const lupi_dataset, scores: *mut f64) -> c_int;
     pub fn lupi_mia_lira_offline(target: *const lupi_model, proto: *const lupi_model, reference: *const lupi_dataset, shadows: c_uint, seed: u64, queries: *const lupi_dataset, scores: *mut f64) -> c_int;
     pub fn lupi_mia_roc(in_scores: *const f64, n_in: usize, out_scores: *const f64, n_out: usize, auc: *mut f64, tpr_at_0_1pct: *mut f64, tpr_at_1pct: *mut f64) -> c_int;
+    pub fn lupi_privacy_evaluate(models: *mut *const lupi_model, n_models: usize, members: *const lupi_dataset, non_members: *const lupi_dataset, test: *const lupi_dataset, table: *mut f64) -> c_int;
     pub fn lupi_svm_create(out: *mut *mut lupi_svm) -> c_int;
     pub fn lupi_svm_free(svm: *mut lupi_svm);
     pub fn lupi_svm_set_int(svm: *mut lupi_svm, key: c_int, value: i64) -> c_int;
@@ -487,6 +514,13 @@ functions! {
     pub fn lupi_svm_save_memory(svm: *const lupi_svm, data: *mut *mut c_void, size: *mut usize) -> c_int;
     pub fn lupi_svm_load(path: *const c_char, out: *mut *mut lupi_svm) -> c_int;
     pub fn lupi_svm_load_memory(data: *const c_void, size: usize, out: *mut *mut lupi_svm) -> c_int;
+    pub fn lupi_tram_create(out: *mut *mut lupi_tram) -> c_int;
+    pub fn lupi_tram_free(t: *mut lupi_tram);
+    pub fn lupi_tram_set_int(t: *mut lupi_tram, key: c_int, value: i64) -> c_int;
+    pub fn lupi_tram_get_int(t: *const lupi_tram, key: c_int, value: *mut i64) -> c_int;
+    pub fn lupi_tram_step(t: *mut lupi_tram, m: *mut lupi_model, ds: *const lupi_dataset, idx: *const usize, n: usize, loss: *mut f64) -> c_int;
+    pub fn lupi_tram_fit(t: *mut lupi_tram, m: *mut lupi_model, train: *const lupi_dataset, valid: *const lupi_dataset, progress: lupi_progress_fn, user: *mut c_void) -> c_int;
+    pub fn lupi_tram_predict_marginal(t: *const lupi_tram, m: *const lupi_model, x: *const f32, n: usize, d: usize, xs: *const f32, n_s: usize, d_priv: usize, out: *mut f32) -> c_int;
     pub fn lupi_dataset_set_label_mask(ds: *mut lupi_dataset, mask: *const u8) -> c_int;
     pub fn lupi_dataset_label_mask(ds: *const lupi_dataset) -> *const u8;
     pub fn lupi_model_copy_params(dst: *mut lupi_model, src: *const lupi_model) -> c_int;

@@ -1,0 +1,155 @@
+/*
+ * predict_bench: prediction speed of the two model shapes of the
+ * Fashion-MNIST recipe (lupi_bench, ../shared/bench): the 49-256-10 student
+ * and the 784-256-10 teacher, random weights (He initialisation) and inputs
+ * uniform in [0, 1) (speed does not depend on the values). Per shape: the
+ * single-sample latency (mean of a loop of calls, as the peer measures)
+ * and the batch throughput (one lupi_model_predict of --batch rows).
+ * Each figure is the median of --reps repetitions. bench/torch_predict.py
+ * measures PyTorch the same way; bench/compare runs both.
+ * Prints a table on stderr and one JSON line on stdout.
+ *
+ * usage: lupi_predict_bench [--threads 1] [--batch 10000] [--reps 7]
+ */
+#include <lupi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* OpenBLAS's kernel choice (its own symbol; NULL under another BLAS). */
+extern char *openblas_get_corename(void) __attribute__((weak));
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "predict_bench: %s: %s (%d)\n", what, lupi_errmsg(),
+		rc);
+	exit(1);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static lupi_model *mlp(size_t n_in)
+{
+	size_t hidden = 256;
+	lupi_model *m;
+	int rc = lupi_model_create(LUPI_TASK_CLASSIFICATION, n_in, &hidden, 1,
+				   10, &m);
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0);
+	if (rc == LUPI_OK)
+		rc = lupi_model_init(m);
+	if (rc != LUPI_OK)
+		die("model", rc);
+	return m;
+}
+
+/* Microseconds per single-sample call, mean of `calls` calls. */
+static double latency_us(const lupi_model *m, const float *x, size_t n,
+			 size_t d, int calls)
+{
+	float out[10];
+	for (int i = 0; i < 100; i++)
+		if (lupi_model_predict(m, x + (size_t)i % n * d, 1, d,
+				       LUPI_PREDICT_OUTPUT, out) != LUPI_OK)
+			die("predict", -1);
+	double t0 = now();
+	for (int i = 0; i < calls; i++)
+		lupi_model_predict(m, x + (size_t)i % n * d, 1, d,
+				   LUPI_PREDICT_OUTPUT, out);
+	return (now() - t0) / calls * 1e6;
+}
+
+/* Samples per second of one call on all n rows. */
+static double batch_rate(const lupi_model *m, const float *x, size_t n,
+			 size_t d, float *out)
+{
+	double t0 = now();
+	int rc = lupi_model_predict(m, x, n, d, LUPI_PREDICT_OUTPUT, out);
+	if (rc != LUPI_OK)
+		die("predict", rc);
+	return (double)n / (now() - t0);
+}
+
+int main(int argc, char **argv)
+{
+	int threads = 1, reps = 7;
+	size_t batch = 10000;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--threads"))
+			threads = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--batch"))
+			batch = (size_t)strtoul(argv[i + 1], NULL, 10);
+		else if (!strcmp(argv[i], "--reps"))
+			reps = atoi(argv[i + 1]);
+		else {
+			fputs("usage: lupi_predict_bench [--threads 1] "
+			      "[--batch 10000] [--reps 7]\n", stderr);
+			return 2;
+		}
+	}
+	if (reps < 1 || reps > 99 || batch < 1 || batch > 1000000)
+		return 2;
+	int rc = lupi_set_num_threads(threads);
+	if (rc != LUPI_OK)
+		die("threads", rc);
+	float *x = malloc(batch * 784 * sizeof *x);
+	float *out = malloc(batch * 10 * sizeof *out);
+	if (!x || !out)
+		die("buffers", LUPI_ENOMEM);
+	srand(1);
+	for (size_t i = 0; i < batch * 784; i++)
+		x[i] = (float)rand() / ((float)RAND_MAX + 1.0f);
+
+	static const size_t dims[2] = {49, 784};
+	static const char *const names[2] = {"student", "teacher"};
+	double lat[2], rate[2];
+	for (int s = 0; s < 2; s++) {
+		lupi_model *m = mlp(dims[s]);
+		double l[99], r[99];
+		batch_rate(m, x, batch, dims[s], out); /* warm-up */
+		for (int k = 0; k < reps; k++) {
+			l[k] = latency_us(m, x, batch, dims[s],
+					  s == 0 ? 20000 : 2000);
+			r[k] = batch_rate(m, x, batch, dims[s], out);
+		}
+		lat[s] = median(l, reps);
+		rate[s] = median(r, reps);
+		lupi_model_free(m);
+	}
+	const char *core = openblas_get_corename ? openblas_get_corename()
+						 : "unknown";
+	fprintf(stderr,
+		"liblupi %s, threads %d, batch %zu, OpenBLAS core %s, medians "
+		"of %d\n%-8s %14s %16s\n%-8s %14.3f %16.0f\n%-8s %14.3f %16.0f\n",
+		lupi_version_string(), threads, batch, core, reps, "model",
+		"single us", "batch samples/s", names[0], lat[0], rate[0],
+		names[1], lat[1], rate[1]);
+	printf("{\"lib\": \"liblupi %s\", \"threads\": %d, \"batch\": %zu, "
+	       "\"core\": \"%s\", \"student_predict_latency_us\": %.4f, "
+	       "\"student_batch_samples_per_s\": %.0f, "
+	       "\"teacher_predict_latency_us\": %.4f, "
+	       "\"teacher_batch_samples_per_s\": %.0f}\n",
+	       lupi_version_string(), threads, batch, core, lat[0], rate[0],
+	       lat[1], rate[1]);
+	free(x);
+	free(out);
+	return 0;
+}

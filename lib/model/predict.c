@@ -1,0 +1,411 @@
+/* The prediction pass: every model, every batch size, one summation order.
+ *
+ * A sample's outputs do not depend on the batch it comes in (teachers
+ * compare cross-fitted batch outputs with single-row predictions bit for
+ * bit; a cache may store either). So no path here uses GEMM, whose
+ * summation order changes with the number of rows and the BLAS kernel:
+ * each output is one dot product of a weight row with an input row, summed
+ * in a fixed order (DOT ORDER below), for one row or a million. Two
+ * implementations of that order give the same bits: a portable one (one
+ * row at a time, vector clones) and an AVX-512 one that computes a block of
+ * up to BLOCK_ROWS rows x 4 outputs at once and reduces 4 dot products
+ * together. Batches are split into row ranges over lupi_get_num_threads()
+ * threads when they are large enough. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+/* DOT ORDER. For a weight row w and an input row x of length `in`, with
+ * body = in rounded down to a multiple of 16:
+ *   acc[j] = sum over i = j, j+16, ... < body of w[i] * x[i], in increasing
+ *            i, each product rounded, then added (no fused multiply-add);
+ *   acc[j] += acc[j + 8] (j < 8); acc[j] += acc[j + 4] (j < 4);
+ *   acc[j] += acc[j + 2] (j < 2); s = acc[0] + acc[1];
+ *   s += w[i] * x[i] for i = body .. in-1 in order; y = s + b.
+ * (-ffp-contract=off keeps the compiler from fusing.) */
+#define LANES 16
+
+#ifndef BLOCK_ROWS
+#define BLOCK_ROWS 8 /* rows x outputs of a block: 24 accumulators */
+#define BLOCK_OUTS 3
+#endif
+#define STACK_FLOATS 4096
+
+/* Batches of at least this many multiply-adds are split over threads:
+ * below ~100 us of work a thread's start costs more than it saves. */
+#define PARALLEL_MACS (8u << 20)
+#define MAX_THREADS 64
+
+/* ---- the portable kernel ------------------------------------------------ */
+
+/* y = W x + b for one row over the row-major out x in W of a layer. */
+LUPI__VEC_CLONES static void matvec(const lupi__layer *ly,
+				    const float *restrict x, float *restrict y)
+{
+	size_t in = ly->in, body = in - in % LANES;
+	const float *restrict w = ly->w;
+	for (size_t o = 0; o < ly->out; o++, w += in) {
+		float acc[LANES] = {0};
+		for (size_t i = 0; i < body; i += LANES)
+			for (size_t j = 0; j < LANES; j++)
+				acc[j] += w[i + j] * x[i + j];
+		/* a tree of vector additions, not 16 dependent ones; constant
+		 * trip counts, so that each level is straight-line code */
+		for (size_t j = 0; j < 8; j++)
+			acc[j] += acc[j + 8];
+		for (size_t j = 0; j < 4; j++)
+			acc[j] += acc[j + 4];
+		for (size_t j = 0; j < 2; j++)
+			acc[j] += acc[j + 2];
+		float s = acc[0] + acc[1];
+		for (size_t i = body; i < in; i++)
+			s += w[i] * x[i];
+		y[o] = ly->b ? s + ly->b[o] : s;
+	}
+}
+
+/* ---- the AVX-512 kernel ------------------------------------------------- */
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(LUPI__NO_CLONES) && \
+	!defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define HAVE_AVX512 1
+#include <immintrin.h>
+
+#define TGT __attribute__((target("avx512f,avx512vl")))
+#define INLINE __attribute__((always_inline)) inline
+
+/* The DOT ORDER reduction of four accumulators a[0..3] to their four sums
+ * (lane k = a[k]'s), without the tail. Additions are commutative in IEEE
+ * arithmetic, so pairing lanes of different vectors in one register changes
+ * no bit. */
+TGT static INLINE __m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
+{
+	/* acc[j] + acc[j+8]: [a0 0-7 | a1 8-15] + [a0 8-15 | a1 0-7] */
+	__m512 p = _mm512_add_ps(_mm512_mask_blend_ps(0xFF00, a0, a1),
+				 _mm512_shuffle_f32x4(a0, a1, 0x4E));
+	__m512 q = _mm512_add_ps(_mm512_mask_blend_ps(0xFF00, a2, a3),
+				 _mm512_shuffle_f32x4(a2, a3, 0x4E));
+	/* p = [a0' 0-3, a0' 4-7, a1' 0-3, a1' 4-7] in its 128-bit lanes,
+	 * likewise q: acc[j] + acc[j+4] adds lanes 0 and 1, 2 and 3 */
+	__m512 lo = _mm512_shuffle_f32x4(p, q, 0x88); /* lanes 0,2 | 0,2 */
+	__m512 hi = _mm512_shuffle_f32x4(p, q, 0xDD); /* lanes 1,3 | 1,3 */
+	__m512 r = _mm512_add_ps(lo, hi); /* one 128-bit lane per vector */
+	/* acc[j] + acc[j+2], then acc[0] + acc[1], inside each lane */
+	r = _mm512_add_ps(r, _mm512_permute_ps(r, 0x4E));
+	r = _mm512_add_ps(r, _mm512_permute_ps(r, 0xB1));
+	return _mm512_castps512_ps128(_mm512_permutexvar_ps(
+		_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				  0),
+		r));
+}
+
+/* y[r][o0 + k] (k < nout <= 4) of R rows for weight rows w[0..3] (rows
+ * past nout repeat a valid one and are not stored). tail: the weights of
+ * columns body.. of these outputs, transposed (tail[t * 4 + k]). */
+TGT static INLINE void block(int R, const float *x, size_t ldx,
+			     const float *const w[4], size_t in,
+			     const float *tail, __m128 bias, __mmask8 keep,
+			     int relu, float *y, size_t ldy)
+{
+	__m512 acc[BLOCK_ROWS][BLOCK_OUTS];
+	size_t body = in - in % LANES;
+#pragma GCC unroll 8
+	for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+		for (int k = 0; k < BLOCK_OUTS; k++)
+			acc[r][k] = _mm512_setzero_ps();
+	for (size_t i = 0; i < body; i += LANES) {
+		__m512 wv[BLOCK_OUTS];
+#pragma GCC unroll 4
+		for (int k = 0; k < BLOCK_OUTS; k++)
+			wv[k] = _mm512_loadu_ps(w[k] + i);
+#pragma GCC unroll 8
+		for (int r = 0; r < R; r++) {
+			__m512 xv = _mm512_loadu_ps(x + (size_t)r * ldx + i);
+#pragma GCC unroll 4
+			for (int k = 0; k < BLOCK_OUTS; k++)
+				acc[r][k] = _mm512_add_ps(
+					acc[r][k], _mm512_mul_ps(wv[k], xv));
+		}
+	}
+#pragma GCC unroll 8
+	for (int r = 0; r < R; r++) {
+		const float *xr = x + (size_t)r * ldx;
+		__m128 s = reduce4(acc[r][0], acc[r][1], acc[r][2],
+				   acc[r][BLOCK_OUTS - 1]);
+		for (size_t i = body; i < in; i++)
+			s = _mm_add_ps(s, _mm_mul_ps(_mm_loadu_ps(tail + 4 * (i - body)),
+						     _mm_set1_ps(xr[i])));
+		s = _mm_add_ps(s, bias);
+		/* ReLU as activate() does it: max(0, s) keeps a NaN and -0 */
+		if (relu)
+			s = _mm_max_ps(_mm_setzero_ps(), s);
+		_mm_mask_storeu_ps(y + (size_t)r * ldy, keep, s);
+	}
+}
+
+/* The weights of the tail columns (in % 16 of them) of a layer,
+ * transposed in groups of 4 outputs: tail[(o / 4 * nt + t) * 4 + k] is
+ * the weight of output o + k (the last one past the end) at column
+ * body + t. */
+static void tail_pack(const lupi__layer *ly, float *tail)
+{
+	size_t in = ly->in, out = ly->out, nt = in % LANES, body = in - nt;
+	for (size_t o = 0; o < out; o += BLOCK_OUTS)
+		for (size_t k = 0; k < 4; k++) {
+			size_t oo = k < BLOCK_OUTS && o + k < out ? o + k : o;
+			const float *w = ly->w + oo * in + body;
+			for (size_t t = 0; t < nt; t++)
+				tail[(o / BLOCK_OUTS * nt + t) * 4 + k] = w[t];
+		}
+}
+
+/* One layer for `rows` rows (x: stride ldx; y: stride ly->out) with its
+ * bias, and its activation when that is ReLU (returns 1 then). tail: the
+ * layer's tail_pack. */
+TGT static int layer_avx512(const lupi__layer *ly, const float *x,
+			    size_t ldx, size_t rows, float *y,
+			    const float *tail)
+{
+	size_t in = ly->in, out = ly->out, nt = in % LANES;
+	int relu = ly->act == LUPI_ACT_RELU;
+	for (size_t r = 0; r < rows; r += BLOCK_ROWS) {
+		int R = rows - r < BLOCK_ROWS ? (int)(rows - r) : BLOCK_ROWS;
+		const float *xr = x + r * ldx;
+		float *yr = y + r * out;
+		for (size_t o = 0; o < out; o += BLOCK_OUTS) {
+			size_t nk = out - o < BLOCK_OUTS ? out - o : BLOCK_OUTS;
+			__mmask8 keep = (__mmask8)((1u << nk) - 1);
+			const float *w[4];
+			for (size_t k = 0; k < 4; k++)
+				w[k] = ly->w + (o + (k < nk ? k : 0)) * in;
+			__m128 bias = ly->b ? _mm_maskz_loadu_ps(keep, ly->b + o)
+					    : _mm_setzero_ps();
+			const float *tl = tail + o / BLOCK_OUTS * nt * 4;
+			float *yo = yr + o;
+#define BLOCK(n) block(n, xr, ldx, w, in, tl, bias, keep, relu, yo, out)
+			switch (R) {
+#if BLOCK_ROWS > 6
+			case 8: BLOCK(8); break;
+			case 7: BLOCK(7); break;
+#endif
+			case 6: BLOCK(6); break;
+			case 5: BLOCK(5); break;
+			case 4: BLOCK(4); break;
+			case 3: BLOCK(3); break;
+			case 2: BLOCK(2); break;
+			default: BLOCK(1); break;
+			}
+#undef BLOCK
+		}
+	}
+	return relu;
+}
+
+static int cpu_has_avx512(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") &&
+	       __builtin_cpu_supports("avx512vl");
+}
+#else
+static int cpu_has_avx512(void)
+{
+	return 0;
+}
+#endif
+
+/* -1: not decided yet; 0: portable kernel; 1: AVX-512 kernel. */
+static _Atomic int kernel = -1;
+
+static int use_avx512(void)
+{
+	int k = atomic_load_explicit(&kernel, memory_order_relaxed);
+	if (k < 0) { /* every thread that races here computes the same */
+		k = cpu_has_avx512();
+		atomic_store_explicit(&kernel, k, memory_order_relaxed);
+	}
+	return k;
+}
+
+int lupi__predict_kernel(int which)
+{
+	int was = use_avx512();
+	if (which == 0 || which == 1)
+		atomic_store(&kernel, which && cpu_has_avx512());
+	return was;
+}
+
+/* ---- the pass ----------------------------------------------------------- */
+
+/* Widest hidden layer. */
+static size_t widest_hidden(const lupi_model *m)
+{
+	size_t wh = 0;
+	for (size_t l = 0; l + 1 < m->n_layers; l++)
+		if (m->layers[l].out > wh)
+			wh = m->layers[l].out;
+	return wh;
+}
+
+/* Floats of layer l's tail_pack. */
+static size_t tail_floats(const lupi__layer *ly)
+{
+	return (ly->out + BLOCK_OUTS - 1) / BLOCK_OUTS * 4 * (ly->in % LANES);
+}
+
+/* Floats of scratch of one thread for blocks of `rows` rows: the
+ * standardised inputs and two blocks of hidden rows. Bounded: widths are
+ * at most 2^20. */
+static size_t thread_scratch(const lupi_model *m, size_t rows)
+{
+	return rows * ((m->has_std ? m->n_in : 0) + 2 * widest_hidden(m));
+}
+
+/* n rows of x into logits, one block of rows at a time through all layers
+ * (the hidden rows stay in the first-level cache). tails: every layer's
+ * tail_pack, one after the other, or NULL for the portable kernel. */
+static void predict_range(const lupi_model *m, const float *x, size_t n,
+			  float *logits, float *scratch, const float *tails)
+{
+	size_t wh = widest_hidden(m);
+	size_t rows = n < BLOCK_ROWS ? n : BLOCK_ROWS;
+	float *h[2] = {scratch, scratch + rows * wh};
+	float *xs = h[1] + rows * wh;
+	for (size_t r = 0; r < n; r += BLOCK_ROWS) {
+		size_t nr = n - r < BLOCK_ROWS ? n - r : BLOCK_ROWS;
+		const float *in = x + r * m->n_in;
+		size_t ldx = m->n_in;
+		if (m->has_std) {
+			for (size_t i = 0; i < nr; i++)
+				lupi__standardize_copy(xs + i * m->n_in,
+						       in + i * m->n_in,
+						       m->mean, m->inv_std,
+						       m->n_in);
+			in = xs;
+		}
+		const float *tail = tails;
+		for (size_t l = 0; l < m->n_layers; l++) {
+			const lupi__layer *ly = &m->layers[l];
+			float *o = l + 1 < m->n_layers ? h[l & 1]
+						       : logits + r * m->n_out;
+			int done = 0; /* activation applied */
+#ifdef HAVE_AVX512
+			if (tails) {
+				done = layer_avx512(ly, in, ldx, nr, o, tail);
+				tail += tail_floats(ly);
+			} else
+#endif
+				for (size_t i = 0; i < nr; i++)
+					matvec(ly, in + i * ldx,
+					       o + i * ly->out);
+			if (!done)
+				lupi__model_activate(m, ly, o, nr * ly->out);
+			in = o;
+			ldx = ly->out;
+		}
+	}
+}
+
+struct part {
+	const lupi_model *m;
+	const float *x;
+	size_t n;
+	float *logits, *scratch;
+	const float *tails;
+};
+
+static void *run_part(void *arg)
+{
+	struct part *p = arg;
+	predict_range(p->m, p->x, p->n, p->logits, p->scratch, p->tails);
+	return NULL;
+}
+
+int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
+			       float *logits)
+{
+	size_t macs = 0;
+	for (size_t l = 0; l < m->n_layers; l++)
+		macs += m->layers[l].in * m->layers[l].out;
+	int nt = lupi_get_num_threads();
+	nt = nt > MAX_THREADS ? MAX_THREADS : nt;
+	/* threads get whole blocks */
+	size_t blocks = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
+	if ((double)macs * (double)n < (double)PARALLEL_MACS)
+		nt = 1;
+	if ((size_t)nt > blocks)
+		nt = (int)blocks;
+	size_t per = thread_scratch(m, n < BLOCK_ROWS ? n : BLOCK_ROWS);
+	int fast = use_avx512();
+	size_t nt_floats = 0;
+	for (size_t l = 0; fast && l < m->n_layers; l++)
+		nt_floats += tail_floats(&m->layers[l]);
+	/* bounded: 64 * 6 * 3 * 2^20 + 64 * 15 * 2^20 */
+	size_t need = per * (size_t)nt + nt_floats;
+	float stack[STACK_FLOATS];
+	float *scratch = stack;
+	if (need > STACK_FLOATS) {
+		scratch = lupi__malloc_array(need, sizeof *scratch);
+		if (scratch == NULL)
+			return lupi__err(LUPI_ENOMEM,
+					 "cannot allocate %zu floats of "
+					 "scratch", need);
+	}
+	float *tails = NULL;
+#ifdef HAVE_AVX512
+	if (fast) {
+		tails = scratch + per * (size_t)nt;
+		float *t = tails;
+		for (size_t l = 0; l < m->n_layers; l++) {
+			tail_pack(&m->layers[l], t);
+			t += tail_floats(&m->layers[l]);
+		}
+	}
+#endif
+	if (nt <= 1) {
+		predict_range(m, x, n, logits, scratch, tails);
+	} else {
+		struct part parts[MAX_THREADS];
+		pthread_t tid[MAX_THREADS];
+		int started[MAX_THREADS] = {0};
+		size_t b0 = 0;
+		for (int t = 0; t < nt; t++) {
+			size_t b1 = blocks * (size_t)(t + 1) / (size_t)nt;
+			size_t r0 = b0 * BLOCK_ROWS;
+			size_t r1 = b1 * BLOCK_ROWS < n ? b1 * BLOCK_ROWS : n;
+			parts[t] = (struct part){m, x + r0 * m->n_in, r1 - r0,
+						 logits + r0 * m->n_out,
+						 scratch + per * (size_t)t, tails};
+			b0 = b1;
+		}
+		/* part 0 runs here; a thread that cannot start runs here too */
+		for (int t = 1; t < nt; t++)
+			started[t] = pthread_create(&tid[t], NULL, run_part,
+						    &parts[t]) == 0;
+		run_part(&parts[0]);
+		for (int t = 1; t < nt; t++) {
+			if (started[t])
+				pthread_join(tid[t], NULL);
+			else
+				run_part(&parts[t]);
+		}
+	}
+	if (scratch != stack)
+		lupi__free(scratch);
+	return LUPI_OK;
+}
+
+/* The network cut after `layer` is the same network with fewer layers, so
+ * the prediction pass serves it unchanged: a shallow copy of the model
+ * whose last layer is `layer` (its own activation applies). */
+int lupi__model_predict_hidden(const lupi_model *m, size_t layer,
+			       const float *x, size_t n, float *hidden)
+{
+	lupi_model cut = *m;
+	cut.n_layers = layer + 1;
+	cut.n_out = m->layers[layer].out;
+	return lupi__model_predict_logits(&cut, x, n, hidden);
+}

@@ -1,0 +1,88 @@
+#!/bin/sh
+# lupi-mpi under mpirun (suite 'mpi'): teacher and distill at 2 ranks give
+# the model of 1 rank within the float summation tolerance that
+# tool-mpi-compare derives (the same global batches: --no-shuffle), and a
+# run stopped after some steps and resumed from its checkpoint gives the
+# bytes of the run never stopped at 2 ranks (1 process: tests/tool).
+# usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE
+set -u
+MPIRUN=${1:?usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE}
+LUPI=${2:?}
+CMP=${3:?}
+T=$(mktemp -d "${TMPDIR:-/tmp}/lupi-mpi.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+mpi() {
+	np=$1
+	shift
+	"$MPIRUN" --allow-run-as-root --oversubscribe -x LUPI_STOP_AFTER_STEPS \
+		-np "$np" "$LUPI" "$@" --threads 1 -q >"$T/out" 2>"$T/err"
+}
+# run RC NAME NP ARGS...
+run() {
+	want=$1 name=$2
+	shift 2
+	mpi "$@"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then ok; else
+		fail "$name: exit $rc, expected $want"
+		sed 's/^/  | /' "$T/err" | head -8
+	fi
+}
+
+# 240 samples: X = 4 noisy columns, X* = 3 clean ones, 3 classes
+awk 'BEGIN {
+	srand(11); print "a,b,c,d,p1,p2,p3,y"
+	for (i = 0; i < 240; i++) {
+		p1 = 2 * rand() - 1; p2 = 2 * rand() - 1; p3 = 2 * rand() - 1
+		y = p1 + p2 > 0 ? 1 : 0; if (p3 > 0.4) y = 2
+		printf "%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%d\n",
+			p1 + rand() - 0.5, p2 + rand() - 0.5, p3 + rand() - 0.5,
+			rand(), p1, p2, p3, y
+	}
+}' >"$T/d.csv"
+# softmax regression, SGD, 2 epochs of 240 / 16 = 15 steps
+LIN="-p 5-7 --hidden= --optimizer sgd --lr 0.02 --batch 16 --epochs 2 \
+--no-shuffle --valid 0"
+steps=30
+
+export LUPI_STOP_AFTER_STEPS=
+for np in 1 2; do
+	run 0 "teacher np $np" "$np" teacher "$T/d.csv" $LIN -o "$T/t$np.lupi"
+done
+if "$CMP" "$T/t1.lupi" "$T/t2.lupi" "$T/d.csv" 4 6 $steps; then ok; else
+	fail "teacher: 2 ranks differ from 1 beyond the tolerance"; fi
+for np in 1 2; do
+	run 0 "distill np $np" "$np" distill "$T/d.csv" $LIN -T 1 \
+		--lambda 0.5 --teacher "$T/t1.lupi" -o "$T/s$np.lupi"
+done
+if "$CMP" "$T/s1.lupi" "$T/s2.lupi" "$T/d.csv" 0 3 $steps; then ok; else
+	fail "distill: 2 ranks differ from 1 beyond the tolerance"; fi
+# the two ranks' models are not the same bits (else the test above
+# would not see the reduction at all)
+cmp -s "$T/t1.lupi" "$T/t2.lupi" && echo "note: np 1 and 2 teachers equal"
+
+# stopped at step 11 (checkpoints every 4: the one of step 8), resumed
+for np in 2; do
+	MLP="-p 5-7 --hidden 8 --batch 16 --epochs 3 --valid 0.2"
+	run 0 "mlp np $np" "$np" teacher "$T/d.csv" $MLP -o "$T/m$np.lupi"
+	LUPI_STOP_AFTER_STEPS=11 run 130 "stopped np $np" "$np" teacher \
+		"$T/d.csv" $MLP -o "$T/x$np.lupi" --checkpoint "$T/ck$np" \
+		--checkpoint-every 4
+	[ -f "$T/x$np.lupi" ] && fail "stopped np $np wrote its model" || ok
+	run 0 "resumed np $np" "$np" teacher "$T/d.csv" $MLP \
+		-o "$T/r$np.lupi" --checkpoint "$T/ck$np" --resume
+	if cmp "$T/m$np.lupi" "$T/r$np.lupi"; then ok; else
+		fail "np $np: the resumed model differs from the one never stopped"
+	fi
+done
+# the batch must split evenly
+run 1 "odd batch" 2 teacher "$T/d.csv" $LIN --batch 15
+grep -q 'not a multiple of the 2 ranks' "$T/err" && ok ||
+	fail "odd batch: no message"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
