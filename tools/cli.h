@@ -282,6 +282,11 @@ int cli_par_fit_done(lupi_model *m, int rc, int64_t global_batch);
 /* m continues from the checkpoint path (rank 0's file, on every rank):
  * 0, or CLI_EXIT_ERROR after a message */
 int cli_par_resume(const struct cli *c, lupi_model *m, const char *path);
+/* lupi_compare_run (lupi-mpi: lupi_mpi_compare_run, the cells shared by
+ * the ranks): 0, or an exit status after a message */
+int cli_par_compare_run(const struct cli *c, lupi_compare *cmp,
+			const lupi_dataset *train, const lupi_dataset *test,
+			lupi_progress_fn progress, void *user);
 /* cmd_train.c: checks that path can be resumed (message on failure) */
 int cli_resume_check(const struct cli *c, const char *path);
 

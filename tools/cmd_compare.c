@@ -183,12 +183,11 @@ static int run(const struct cli *c, lupi_dataset *train, lupi_dataset *test,
 	if (make_compare(c, train, &cmp))
 		return CLI_EXIT_ERROR;
 	cli_progress_init(&prog, c, "compare", lupi_dataset_rows(train));
-	rc = lupi_compare_run(cmp, train, test, cli_progress_models_fn, &prog);
+	rc = cli_par_compare_run(c, cmp, train, test, cli_progress_models_fn,
+				 &prog);
 	cli_progress_done(&prog);
-	if (rc != LUPI_OK) {
-		rc = cli_fail(rc, c->args[0]);
+	if (rc)
 		goto out;
-	}
 	if (j) {
 		cli_json_int(j, "train_samples",
 			     (int64_t)lupi_dataset_rows(train));
@@ -247,12 +246,12 @@ int cmd_compare(struct cli *c)
 		cli_json_begin(j, stdout);
 	if (j)
 		cli_json_str(j, "command", "compare");
-	if (cli_load_data(c, c->args[0], NULL, &all)) {
+	if (cli_par_load_data(c, c->args[0], NULL, &all)) {
 		rc = CLI_EXIT_ERROR;
 	} else if (c->test) {
 		train = all;
 		all = NULL;
-		rc = cli_load_data(c, c->test, NULL, &test);
+		rc = cli_par_load_data(c, c->test, NULL, &test);
 	} else {
 		/* the first part, test_fraction of the samples, is held out */
 		rc = lupi_dataset_split(all, c->test_fraction, cli_seed(c),

@@ -108,3 +108,12 @@ int cli_par_resume(const struct cli *c, lupi_model *m, const char *path)
 	rc = lupi_model_resume(m, path);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, "--resume");
 }
+
+int cli_par_compare_run(const struct cli *c, lupi_compare *cmp,
+			const lupi_dataset *train, const lupi_dataset *test,
+			lupi_progress_fn progress, void *user)
+{
+	int rc = lupi_compare_run(cmp, train, test, progress, user);
+
+	return rc == LUPI_OK ? 0 : cli_fail(rc, c->args[0]);
+}

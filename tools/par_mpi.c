@@ -5,8 +5,10 @@
  * (lupi_mpi_bcast_dataset, model bytes); teacher and distill train on
  * the ranks' shards of the training part with the gradient averaged every
  * step (liblupi-mpi), so that with --no-shuffle the model is that of one
- * process up to float summation order; rank 0 alone prints, writes the
- * model, the plot and the checkpoints. The other commands run on rank 0.
+ * process up to float summation order; compare shares its table's cells
+ * (lupi_mpi_compare_run: the serial table, bit for bit); rank 0 alone
+ * prints, writes the model, the plot and the checkpoints. The other
+ * commands run on rank 0.
  *
  * Why a second binary and not `lupi` itself: lupi keeps the dependencies
  * it has without -Dmpi (no libmpi in a plain install, as liblupi.so), and
@@ -58,7 +60,8 @@ int cli_par_init(int *argc, char ***argv)
 static int parallel(const struct cli *c)
 {
 	return strcmp(c->command, "teacher") == 0 ||
-	       strcmp(c->command, "distill") == 0;
+	       strcmp(c->command, "distill") == 0 ||
+	       strcmp(c->command, "compare") == 0;
 }
 
 int cli_par_command(struct cli *c)
@@ -315,4 +318,16 @@ int cli_par_resume(const struct cli *c, lupi_model *m, const char *path)
 	if (!all_ok(rc == LUPI_OK))
 		return rc == LUPI_OK ? CLI_EXIT_ERROR : cli_fail(rc, "--resume");
 	return 0;
+}
+
+int cli_par_compare_run(const struct cli *c, lupi_compare *cmp,
+			const lupi_dataset *train, const lupi_dataset *test,
+			lupi_progress_fn progress, void *user)
+{
+	int rc = lupi_mpi_compare_run(ctx, cmp, train, test, progress, user);
+
+	if (rc == LUPI_ECANCELLED)
+		return cli_fail(rc, NULL);
+	return rc == LUPI_OK ? 0 : cli_error("%s: %s", c->args[0],
+					     lupi_mpi_errmsg());
 }

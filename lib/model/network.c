@@ -595,7 +595,7 @@ static void gemm(int ta, int tb, size_t m, size_t n, size_t k,
 
 /* Element-wise passes run on the library's threads in parts of at least
  * this many elements (about 10 us of work for the cheapest of them). */
-#define PART_ELEMS 32768
+#define PART_ELEMS 8192
 
 /* Rows [r0, r1) of y (n x out): bias and activation in one pass, row by
  * row (a row stays in L1 between the two loops); d gets the derivative

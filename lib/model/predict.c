@@ -13,6 +13,7 @@
  * threads when they are large enough. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "model_internal.h"
@@ -28,8 +29,8 @@
 #define LANES 16
 
 #ifndef BLOCK_ROWS
-#define BLOCK_ROWS 8 /* rows x outputs of a block: 24 accumulators */
-#define BLOCK_OUTS 3
+#define BLOCK_ROWS 6 /* rows x outputs of a block: 24 accumulators */
+#define BLOCK_OUTS 4
 #endif
 #define STACK_FLOATS 4096
 
@@ -162,11 +163,13 @@ static void tail_pack(const lupi__layer *ly, float *tail)
 		}
 }
 
-/* One layer for `rows` rows (x: stride ldx; y: stride ly->out) with its
- * bias, and its activation when that is ReLU (returns 1 then). tail: the
- * layer's tail_pack. */
-TGT static int layer_avx512(const lupi__layer *ly, const float *x,
-			    size_t ldx, size_t rows, float *y,
+/* One layer for `rows` rows (x: stride ldx; y: stride ldy) with its
+ * bias, and its activation when that is ReLU (returns 1 then). w: the
+ * layer's weights, rows of stride ldw (the model's, or an aligned copy);
+ * tail: the layer's tail_pack. */
+TGT static int layer_avx512(const lupi__layer *ly, const float *wl,
+			    size_t ldw, const float *x, size_t ldx,
+			    size_t rows, float *y, size_t ldy,
 			    const float *tail)
 {
 	size_t in = ly->in, out = ly->out, nt = in % LANES;
@@ -174,18 +177,18 @@ TGT static int layer_avx512(const lupi__layer *ly, const float *x,
 	for (size_t r = 0; r < rows; r += BLOCK_ROWS) {
 		int R = rows - r < BLOCK_ROWS ? (int)(rows - r) : BLOCK_ROWS;
 		const float *xr = x + r * ldx;
-		float *yr = y + r * out;
+		float *yr = y + r * ldy;
 		for (size_t o = 0; o < out; o += BLOCK_OUTS) {
 			size_t nk = out - o < BLOCK_OUTS ? out - o : BLOCK_OUTS;
 			__mmask8 keep = (__mmask8)((1u << nk) - 1);
 			const float *w[4];
 			for (size_t k = 0; k < 4; k++)
-				w[k] = ly->w + (o + (k < nk ? k : 0)) * in;
+				w[k] = wl + (o + (k < nk ? k : 0)) * ldw;
 			__m128 bias = ly->b ? _mm_maskz_loadu_ps(keep, ly->b + o)
 					    : _mm_setzero_ps();
 			const float *tl = tail + o / BLOCK_OUTS * nt * 4;
 			float *yo = yr + o;
-#define BLOCK(n) block(n, xr, ldx, w, in, tl, bias, keep, relu, yo, out)
+#define BLOCK(n) block(n, xr, ldx, w, in, tl, bias, keep, relu, yo, ldy)
 			switch (R) {
 #if BLOCK_ROWS > 6
 			case 8: BLOCK(8); break;
@@ -256,73 +259,104 @@ static size_t tail_floats(const lupi__layer *ly)
 	return (ly->out + BLOCK_OUTS - 1) / BLOCK_OUTS * 4 * (ly->in % LANES);
 }
 
-/* Floats of scratch of one thread for blocks of `rows` rows: the
- * standardised inputs and two blocks of hidden rows. Bounded: widths are
- * at most 2^20. */
-static size_t thread_scratch(const lupi_model *m, size_t rows)
+/* Row stride of the kernel's own buffers: whole 64-byte lines. */
+static size_t padded(size_t width)
 {
-	return rows * ((m->has_std ? m->n_in : 0) + 2 * widest_hidden(m));
+	return (width + LANES - 1) / LANES * LANES;
 }
 
-/* n rows of x into logits, one block of rows at a time through all layers
- * (the hidden rows stay in the first-level cache). tails: every layer's
- * tail_pack, one after the other, or NULL for the portable kernel. */
-static void predict_range(const lupi_model *m, const float *x, size_t n,
-			  float *logits, float *scratch, const float *tails)
+/* Floats of scratch of one thread for blocks of `rows` rows: the
+ * input rows (standardised or aligned) and two blocks of hidden rows.
+ * Bounded: widths are at most 2^20. */
+static size_t thread_scratch(const lupi_model *m, size_t rows)
 {
-	size_t wh = widest_hidden(m);
+	return rows * (padded(m->n_in) + 2 * padded(widest_hidden(m)));
+}
+
+/* What the threads of one call share: per layer the weights the kernel
+ * reads (the model's, or a copy with aligned rows) and the packed tail
+ * (NULL: the portable kernel). */
+struct plan {
+	const lupi_model *m;
+	const float *w[LUPI__MAX_LAYERS];
+	size_t ldw[LUPI__MAX_LAYERS];
+	const float *tail[LUPI__MAX_LAYERS];
+};
+
+/* n rows of x into logits, one block of rows at a time through all layers
+ * (the hidden rows stay in the first-level cache). */
+static void predict_range(const struct plan *p, const float *x, size_t n,
+			  float *logits, float *scratch)
+{
+	const lupi_model *m = p->m;
+	size_t wh = padded(widest_hidden(m));
 	size_t rows = n < BLOCK_ROWS ? n : BLOCK_ROWS;
 	float *h[2] = {scratch, scratch + rows * wh};
 	float *xs = h[1] + rows * wh;
+	/* the input rows are copied when standardised, or when the kernel
+	 * would read them across cache lines */
+	size_t ldxs = padded(m->n_in);
+	int copy = m->has_std ||
+		   (p->tail[0] && n >= BLOCK_ROWS &&
+		    ((uintptr_t)x % 64 || m->n_in % LANES));
 	for (size_t r = 0; r < n; r += BLOCK_ROWS) {
 		size_t nr = n - r < BLOCK_ROWS ? n - r : BLOCK_ROWS;
 		const float *in = x + r * m->n_in;
 		size_t ldx = m->n_in;
-		if (m->has_std) {
+		if (copy) {
 			for (size_t i = 0; i < nr; i++)
-				lupi__standardize_copy(xs + i * m->n_in,
-						       in + i * m->n_in,
-						       m->mean, m->inv_std,
-						       m->n_in);
+				if (m->has_std)
+					lupi__standardize_copy(
+						xs + i * ldxs, in + i * m->n_in,
+						m->mean, m->inv_std, m->n_in);
+				else
+					memcpy(xs + i * ldxs, in + i * m->n_in,
+					       m->n_in * sizeof *xs);
 			in = xs;
+			ldx = ldxs;
 		}
-		const float *tail = tails;
 		for (size_t l = 0; l < m->n_layers; l++) {
 			const lupi__layer *ly = &m->layers[l];
-			float *o = l + 1 < m->n_layers ? h[l & 1]
-						       : logits + r * m->n_out;
+			int last = l + 1 == m->n_layers;
+			float *o = last ? logits + r * m->n_out : h[l & 1];
+			size_t ldo = last ? m->n_out : wh;
 			int done = 0; /* activation applied */
 #ifdef HAVE_AVX512
-			if (tails) {
-				done = layer_avx512(ly, in, ldx, nr, o, tail);
-				tail += tail_floats(ly);
-			} else
+			if (p->tail[l])
+				done = layer_avx512(ly, p->w[l], p->ldw[l], in,
+						    ldx, nr, o, ldo,
+						    p->tail[l]);
+			else
 #endif
 				for (size_t i = 0; i < nr; i++)
-					matvec(ly, in + i * ldx,
-					       o + i * ly->out);
-			if (!done)
-				lupi__model_activate(m, ly, o, nr * ly->out);
+					matvec(ly, in + i * ldx, o + i * ldo);
+			for (size_t i = 0; i < nr && !done; i++)
+				lupi__model_activate(m, ly, o + i * ldo,
+						     ly->out);
 			in = o;
-			ldx = ly->out;
+			ldx = ldo;
 		}
 	}
 }
 
 struct part {
-	const lupi_model *m;
+	const struct plan *plan;
 	const float *x;
 	size_t n;
 	float *logits, *scratch;
-	const float *tails;
 };
 
 static void *run_part(void *arg)
 {
 	struct part *p = arg;
-	predict_range(p->m, p->x, p->n, p->logits, p->scratch, p->tails);
+	predict_range(p->plan, p->x, p->n, p->logits, p->scratch);
 	return NULL;
 }
+
+/* Batches of at least this many rows read the weights from a copy with
+ * rows aligned to cache lines (when the model's are not): the copy costs
+ * about one row's work. */
+#define ALIGN_ROWS 64
 
 int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 			       float *logits)
@@ -340,33 +374,55 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 		nt = (int)blocks;
 	size_t per = thread_scratch(m, n < BLOCK_ROWS ? n : BLOCK_ROWS);
 	int fast = use_avx512();
-	size_t nt_floats = 0;
-	for (size_t l = 0; fast && l < m->n_layers; l++)
-		nt_floats += tail_floats(&m->layers[l]);
-	/* bounded: 64 * 6 * 3 * 2^20 + 64 * 15 * 2^20 */
-	size_t need = per * (size_t)nt + nt_floats;
-	float stack[STACK_FLOATS];
-	float *scratch = stack;
+	int align = fast && n >= ALIGN_ROWS;
+	/* bounded: 64 threads * 6 * 3 * 2^20, 64 layers * 2^20 * 16,
+	 * 64 * 2^40 (but n_params fits in memory) */
+	size_t need = per * (size_t)nt + LANES;
+	for (size_t l = 0; fast && l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		need += tail_floats(ly);
+		if (align)
+			need += ly->out * padded(ly->in);
+	}
+	_Alignas(64) float stack[STACK_FLOATS];
+	float *raw = stack;
 	if (need > STACK_FLOATS) {
-		scratch = lupi__malloc_array(need, sizeof *scratch);
-		if (scratch == NULL)
+		raw = lupi__malloc_array(need, sizeof *raw);
+		if (raw == NULL)
 			return lupi__err(LUPI_ENOMEM,
 					 "cannot allocate %zu floats of "
 					 "scratch", need);
 	}
-	float *tails = NULL;
+	float *scratch = raw + ((64 - (uintptr_t)raw % 64) % 64) / sizeof *raw;
+	struct plan plan;
+	plan.m = m;
+	float *next = scratch + per * (size_t)nt;
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		plan.w[l] = ly->w;
+		plan.ldw[l] = ly->in;
+		plan.tail[l] = NULL;
 #ifdef HAVE_AVX512
-	if (fast) {
-		tails = scratch + per * (size_t)nt;
-		float *t = tails;
-		for (size_t l = 0; l < m->n_layers; l++) {
-			tail_pack(&m->layers[l], t);
-			t += tail_floats(&m->layers[l]);
+		if (!fast)
+			continue;
+		tail_pack(ly, next);
+		plan.tail[l] = next;
+		next += tail_floats(ly);
+		if (align && ((uintptr_t)ly->w % 64 || ly->in % LANES)) {
+			/* whole lines, so that the start stays aligned */
+			next += ((64 - (uintptr_t)next % 64) % 64) / sizeof *next;
+			size_t ld = padded(ly->in);
+			for (size_t o = 0; o < ly->out; o++)
+				memcpy(next + o * ld, ly->w + o * ly->in,
+				       ly->in * sizeof *next);
+			plan.w[l] = next;
+			plan.ldw[l] = ld;
+			next += ly->out * ld;
 		}
-	}
 #endif
+	}
 	if (nt <= 1) {
-		predict_range(m, x, n, logits, scratch, tails);
+		predict_range(&plan, x, n, logits, scratch);
 	} else {
 		struct part parts[MAX_THREADS];
 		pthread_t tid[MAX_THREADS];
@@ -376,9 +432,10 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 			size_t b1 = blocks * (size_t)(t + 1) / (size_t)nt;
 			size_t r0 = b0 * BLOCK_ROWS;
 			size_t r1 = b1 * BLOCK_ROWS < n ? b1 * BLOCK_ROWS : n;
-			parts[t] = (struct part){m, x + r0 * m->n_in, r1 - r0,
+			parts[t] = (struct part){&plan, x + r0 * m->n_in,
+						 r1 - r0,
 						 logits + r0 * m->n_out,
-						 scratch + per * (size_t)t, tails};
+						 scratch + per * (size_t)t};
 			b0 = b1;
 		}
 		/* part 0 runs here; a thread that cannot start runs here too */
@@ -393,8 +450,8 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 				run_part(&parts[t]);
 		}
 	}
-	if (scratch != stack)
-		lupi__free(scratch);
+	if (raw != stack)
+		lupi__free(raw);
 	return LUPI_OK;
 }
 

@@ -3,12 +3,15 @@
 # the model of 1 rank within the float summation tolerance that
 # tool-mpi-compare derives (the same global batches: --no-shuffle), and a
 # run stopped after some steps and resumed from its checkpoint gives the
-# bytes of the run never stopped at 2 ranks (1 process: tests/tool).
-# usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE
+# bytes of the run never stopped at 2 ranks (1 process: tests/tool); compare
+# prints the same table at 1 and 2 ranks (its cells shared; the bits are
+# checked in test-mpi.c); and plain lupi refuses to run as 2 processes.
+# usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI
 set -u
-MPIRUN=${1:?usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE}
+MPIRUN=${1:?usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI}
 LUPI=${2:?}
 CMP=${3:?}
+PLAIN=${4:?}
 T=$(mktemp -d "${TMPDIR:-/tmp}/lupi-mpi.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
 passed=0
@@ -79,6 +82,22 @@ for np in 2; do
 		fail "np $np: the resumed model differs from the one never stopped"
 	fi
 done
+# compare: the same table (printed with 10 digits) at 1 and 2 ranks
+for np in 1 2; do
+	run 0 "compare np $np" "$np" compare "$T/d.csv" -p 5-7 --hidden 4 \
+		--epochs 3 --seeds 2 --lambdas 0.5,1 --temperatures 1,4 --json
+	sed 's/"seconds":[0-9.e+-]*,//' "$T/out" >"$T/compare$np.json"
+done
+grep -q '"kind":"distilled","lambda":1,"temperature":4' "$T/compare1.json" &&
+	ok || fail "compare: no table"
+cmp "$T/compare1.json" "$T/compare2.json" && ok ||
+	fail "compare: 2 ranks print another table than 1"
+# plain lupi under mpirun -np 2: every process would write the same files
+"$MPIRUN" --allow-run-as-root --oversubscribe -np 2 "$PLAIN" teacher \
+	"$T/d.csv" -p 5-7 >"$T/out" 2>"$T/err"
+[ $? -ne 0 ] && ok || fail "lupi ran as 2 processes"
+grep -q 'run lupi-mpi under mpirun' "$T/err" && ok ||
+	fail "lupi as 2 processes: no message"
 # the batch must split evenly
 run 1 "odd batch" 2 teacher "$T/d.csv" $LIN --batch 15
 grep -q 'not a multiple of the 2 ranks' "$T/err" && ok ||

@@ -1,10 +1,11 @@
 /* TRAM: the joint gradient against central finite differences of a
  * reference written here in double (trunk phi and head h of the model,
- * privileged head g), including the stop-gradient (phi's gradient is that
- * of g's loss alone, and does not move when h's loss changes); the model
- * after TRAM training saved and loaded (phi and h only, same predictions
- * bit for bit); marginalised predictions against averages computed by
- * hand; options and errors. */
+ * privileged head g; softmax with a tanh trunk, and binary without hidden
+ * layers), including the stop-gradient (phi's gradient is that of g's
+ * loss alone, and does not move when h's loss changes); the model after
+ * TRAM training saved and loaded (phi and h only, same predictions bit for
+ * bit); marginalised predictions against averages computed by hand;
+ * options, errors and allocation failures. */
 #include <math.h>
 #include <stdint.h>
 
@@ -253,6 +254,88 @@ START_TEST(test_gradient)
 	ck_assert(memcmp(m0 + NPHI, m->params + NPHI,
 			 (NPM - NPHI) * sizeof *m0) != 0);
 	ck_assert(fabs(loss - lh) < 1e-12);
+	lupi_tram_free(t);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* Binary, a model without hidden layers (phi = the standardised input,
+ * h = the logistic layer) and a linear g on [x, x*]: h's and g's
+ * gradients against finite differences of the weighted mean BCE. */
+static const int32_t YB[N] = {0, 1, 1, 0, 0, 1, 1};
+
+static void ref_binary(const double *xm, const double *xi, const double *pm,
+		       const double *pg, double *lg, double *lh)
+{
+	double sg = 0, sh = 0, wg = 0, wh = 0;
+	for (int i = 0; i < N; i++) {
+		double z[D + DP], s = pm[D], u = pg[D + DP];
+		for (int j = 0; j < D; j++) {
+			z[j] = ((double)X[i * D + j] - xm[j]) * xi[j];
+			s += pm[j] * z[j];
+			u += pg[j] * z[j];
+		}
+		/* -log sigmoid(s) for y = 1, -log(1 - sigmoid(s)) for 0 */
+		double l = log1p(exp(-fabs(s))) + (s > 0 ? s : 0) - YB[i] * s;
+		sh += W[i] * l;
+		wh += W[i];
+		if (!MASK[i])
+			continue;
+		for (int j = 0; j < DP; j++)
+			u += pg[D + j] * XP[i * DP + j];
+		sg += W[i] * (log1p(exp(-fabs(u))) + (u > 0 ? u : 0) -
+			      YB[i] * u);
+		wg += W[i];
+	}
+	*lg = sg / wg;
+	*lh = sh / wh;
+}
+
+START_TEST(test_gradient_binary)
+{
+	lupi_dataset *ds = make_ds();
+	ck_assert_int_eq(lupi_dataset_set_binary_labels(ds, YB), LUPI_OK);
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_BINARY, D, NULL, 0, 1,
+					   &m), LUPI_OK);
+	lupi_tram *t = make_tram(0, 1, LUPI_ACT_RELU, 0);
+	size_t idx[N] = {0, 1, 2, 3, 4, 5, 6};
+	double lg, lh;
+	ck_assert_int_eq(lupi__tram_gradient(t, m, ds, idx, N, &lg, &lh),
+			 LUPI_OK);
+	double xm[D], xi[D], pm[D + 1], pg[D + DP + 1], rg, rh;
+	for (int j = 0; j < D; j++) {
+		xm[j] = m->mean[j];
+		xi[j] = m->inv_std[j];
+	}
+	for (int i = 0; i < D + 1; i++)
+		pm[i] = m->params[i];
+	for (int i = 0; i < D + DP + 1; i++)
+		pg[i] = t->g->params[i];
+	ref_binary(xm, xi, pm, pg, &rg, &rh);
+	close_to(lg, rg, "L_g", 0);
+	close_to(lh, rh, "L_h", 0);
+	const double e = 1e-6;
+	for (int i = 0; i < D + 1; i++) {
+		double keep = pm[i], up, down, dummy;
+		pm[i] = keep + e;
+		ref_binary(xm, xi, pm, pg, &dummy, &up);
+		pm[i] = keep - e;
+		ref_binary(xm, xi, pm, pg, &dummy, &down);
+		pm[i] = keep;
+		close_to(m->grads[i], (up - down) / (2 * e), "h gradient", i);
+	}
+	for (int i = 0; i < D + DP + 1; i++) {
+		double keep = pg[i], up, down, dummy;
+		pg[i] = keep + e;
+		ref_binary(xm, xi, pm, pg, &up, &dummy);
+		pg[i] = keep - e;
+		ref_binary(xm, xi, pm, pg, &down, &dummy);
+		pg[i] = keep;
+		close_to(t->g->grads[i], (up - down) / (2 * e), "g gradient",
+			 i);
+	}
 	lupi_tram_free(t);
 	lupi_model_free(m);
 	lupi_dataset_free(ds);
@@ -682,6 +765,7 @@ int main(void)
 	Suite *s = suite_create("tram");
 	TCase *tc = tcase_create("tram");
 	tcase_add_test(tc, test_gradient);
+	tcase_add_test(tc, test_gradient_binary);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_marginal_by_hand);
 	tcase_add_test(tc, test_marginal_binary);
