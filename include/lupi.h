@@ -725,7 +725,11 @@ LUPI_API int lupi_model_fit(lupi_model *m, const lupi_dataset *train,
  * Predicts n samples of raw features x (n rows of d floats, row-major; d
  * must equal lupi_model_inputs(); for VIEW_BOTH rows are [X, X*]) into out
  * (n * outputs floats). Applies the stored standardisation. Safe to call
- * concurrently on a model nobody modifies. @return LUPI_OK; LUPI_EINVAL
+ * concurrently on a model nobody modifies. A sample's outputs are the same
+ * bits whether it is predicted alone or in a batch of any size, and
+ * whatever lupi_set_num_threads() says (large batches are split over that
+ * many threads); they may differ in the last bits from the training
+ * forward pass, which uses BLAS. @return LUPI_OK; LUPI_EINVAL
  * (NULL, n 0, unknown `what`); LUPI_ESHAPE (d differs from the inputs);
  * LUPI_ERANGE (n rows of x or out would not fit in memory: n * d or
  * n * outputs floats overflow size_t; x is not read); LUPI_ESTATE (never

@@ -141,9 +141,9 @@ static int fit_progress_fn(void *user, const lupi_progress *e)
 	struct fit_progress *f = user;
 	uint64_t step = (uint64_t)(e->epoch - 1) * e->steps_per_epoch +
 			e->step;
-
 	int stop = cli_progress_fn(f->p, e);
 
+	/* every rank stops at the same step, or the others would wait */
 	return cli_par_any(stop || (f->stop_after && step >= f->stop_after));
 }
 
@@ -156,7 +156,8 @@ static int fit_begin(const struct cli *c, struct run *r, lupi_model *m,
 	const char *stop = getenv("LUPI_STOP_AFTER_STEPS");
 	int resumed;
 
-	if (setup_checkpoint(c, m, name, &resumed))
+	/* rank 0 may fail alone (creating DIR): the ranks agree first */
+	if (cli_par_any(setup_checkpoint(c, m, name, &resumed) != 0))
 		return CLI_EXIT_ERROR;
 	if (cli_par_fit_setup(c, m, r->train, resumed, global_batch))
 		return CLI_EXIT_ERROR;

@@ -113,6 +113,8 @@ static int bcast_from_root(lupi_dataset *mine, int failed, lupi_dataset **out)
 	int rc = lupi_mpi_bcast_dataset(ctx, failed ? NULL : mine, 0, out);
 
 	lupi_dataset_free(mine);
+	if (failed) /* rank 0 said why */
+		return CLI_EXIT_ERROR;
 	return rc == LUPI_OK ? 0 : mpi_fail(rc, "sending the data");
 }
 
@@ -229,13 +231,23 @@ int cli_par_fit_setup(const struct cli *c, lupi_model *m,
 			if (rc == LUPI_OK)
 				rc = lupi_model_set_standardizer(m, mean, sd);
 		}
+		if (rc == LUPI_OK) {
+			rc = lupi_mpi_bcast_model(ctx, m, 0);
+			if (rc != LUPI_OK) {
+				free(mean);
+				free(sd);
+				return mpi_fail(rc, "the initial model");
+			}
+		}
+		/* the broadcast passes std, whose float reciprocal may differ
+		   from root's 1/std in the last bit: every rank sets the one
+		   it computed, the same bits everywhere */
+		if (rc == LUPI_OK && stdz)
+			rc = lupi_model_set_standardizer(m, mean, sd);
 		free(mean);
 		free(sd);
 		if (rc != LUPI_OK)
 			return cli_fail(rc, NULL);
-		rc = lupi_mpi_bcast_model(ctx, m, 0);
-		if (rc != LUPI_OK)
-			return mpi_fail(rc, "the initial model");
 	}
 	if (rc == LUPI_OK)
 		rc = lupi_mpi_attach(ctx, m);

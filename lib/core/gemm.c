@@ -16,7 +16,7 @@
 /* A GEMM is split over the library's threads (lib/core/pool.c) when each
  * part gets at least this many multiply-adds; below, the hand-off costs
  * more than the second core saves. */
-#define PART_MACS (1u << 17)
+#define PART_MACS (1u << 18)
 
 /* The thread count is set through whichever BLAS the process has: the
  * CBLAS interface has no such call, and with -Dblas=cblas the provider is

@@ -14,6 +14,7 @@
  * partition. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 
 #define MAX_WORKERS 63
 /* Polls of the job word before a worker sleeps: about 20-50 us. */
-#define SPIN 4000
+static int spin_n(void) { const char *e = getenv("DBG_SPIN"); return e ? atoi(e) : 4000; }
+#define SPIN spin_n()
 
 #if defined(__x86_64__) || defined(__i386__)
 #define RELAX() __builtin_ia32_pause()
@@ -104,12 +106,31 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* A child of fork() has none of the workers: it starts its own when it
+ * needs them (a worker may have held pool.m at the fork). */
+static void forget_workers(void)
+{
+	pool.workers = 0;
+	atomic_store(&pool.sleepers, 0);
+	pthread_mutex_init(&pool.m, NULL);
+	pthread_cond_init(&pool.cv, NULL);
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, forget_workers);
+}
+
 /* Starts workers up to n (under `owner`); fewer when the system refuses
  * threads, which only costs speed. */
 static void grow(int n)
 {
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
+	if (pool.workers < n)
+		pthread_once(&atfork_once, register_atfork);
 	while (pool.workers < n) {
 		pthread_attr_t a;
 		if (pthread_attr_init(&a) != 0)
@@ -175,8 +196,14 @@ void lupi__parallel(lupi__task_fn fn, void *ctx, unsigned parts)
 		pthread_mutex_unlock(&pool.m);
 	}
 	run_parts(gen);
-	while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts)
-		RELAX();
+	/* a worker is finishing its part; one that was preempted gets the
+	 * core back sooner when this thread yields */
+	for (long i = 0;
+	     atomic_load_explicit(&pool.done, memory_order_acquire) < parts; i++)
+		if (i < SPIN * 4)
+			RELAX();
+		else
+			sched_yield();
 	pthread_mutex_unlock(&owner);
 }
 

@@ -238,9 +238,10 @@ void lupi__model_activate(const lupi_model *m, const lupi__layer *ly,
 int lupi__predict_kernel(int which);
 /* Forward pass for prediction on raw rows x (n x n_in; standardised here
  * when the model stores statistics) into logits (n x n_out); used by
- * predict and by teachers. Scratch is per call (stack when small, else
- * lupi__malloc: LUPI_ENOMEM), so it is thread-safe on a const model. The
- * caller checks m->initialized and n > 0. */
+ * predict and by teachers (lib/model/predict.c). A row's logits are the
+ * same bits for any n, kernel and thread count. Scratch is per call (stack
+ * when small, else lupi__malloc: LUPI_ENOMEM), so it is thread-safe on a
+ * const model. The caller checks m->initialized and n > 0. */
 int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 			       float *logits);
 /* As lupi__model_predict_logits, but the output of hidden layer `layer`

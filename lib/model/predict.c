@@ -381,8 +381,8 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 	for (size_t l = 0; fast && l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];
 		need += tail_floats(ly);
-		if (align)
-			need += ly->out * padded(ly->in);
+		if (align) /* and the start of the copy on a line */
+			need += ly->out * padded(ly->in) + LANES;
 	}
 	_Alignas(64) float stack[STACK_FLOATS];
 	float *raw = stack;

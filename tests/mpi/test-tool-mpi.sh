@@ -6,12 +6,16 @@
 # bytes of the run never stopped at 2 ranks (1 process: tests/tool); compare
 # prints the same table at 1 and 2 ranks (its cells shared; the bits are
 # checked in test-mpi.c); and plain lupi refuses to run as 2 processes.
-# usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI
+# Each mpirun takes about a second to start, so the checks are in two
+# parts: PART `ranks` (teacher, distill, compare at 1 and 2 ranks) and
+# `resume` (stop and resume, errors).
+# usage: test-tool-mpi.sh ranks|resume MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI
 set -u
-MPIRUN=${1:?usage: test-tool-mpi.sh MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI}
-LUPI=${2:?}
-CMP=${3:?}
-PLAIN=${4:?}
+PART=${1:?usage: test-tool-mpi.sh ranks|resume MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI}
+MPIRUN=${2:?}
+LUPI=${3:?}
+CMP=${4:?}
+PLAIN=${5:?}
 T=$(mktemp -d "${TMPDIR:-/tmp}/lupi-mpi.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
 passed=0
@@ -53,6 +57,7 @@ LIN="-p 5-7 --hidden= --optimizer sgd --lr 0.02 --batch 16 --epochs 2 \
 steps=30
 
 export LUPI_STOP_AFTER_STEPS=
+if [ "$PART" = ranks ]; then
 for np in 1 2; do
 	run 0 "teacher np $np" "$np" teacher "$T/d.csv" $LIN -o "$T/t$np.lupi"
 done
@@ -67,21 +72,6 @@ if "$CMP" "$T/s1.lupi" "$T/s2.lupi" "$T/d.csv" 0 3 $steps; then ok; else
 # the two ranks' models are not the same bits (else the test above
 # would not see the reduction at all)
 cmp -s "$T/t1.lupi" "$T/t2.lupi" && echo "note: np 1 and 2 teachers equal"
-
-# stopped at step 11 (checkpoints every 4: the one of step 8), resumed
-for np in 2; do
-	MLP="-p 5-7 --hidden 8 --batch 16 --epochs 3 --valid 0.2"
-	run 0 "mlp np $np" "$np" teacher "$T/d.csv" $MLP -o "$T/m$np.lupi"
-	LUPI_STOP_AFTER_STEPS=11 run 130 "stopped np $np" "$np" teacher \
-		"$T/d.csv" $MLP -o "$T/x$np.lupi" --checkpoint "$T/ck$np" \
-		--checkpoint-every 4
-	[ -f "$T/x$np.lupi" ] && fail "stopped np $np wrote its model" || ok
-	run 0 "resumed np $np" "$np" teacher "$T/d.csv" $MLP \
-		-o "$T/r$np.lupi" --checkpoint "$T/ck$np" --resume
-	if cmp "$T/m$np.lupi" "$T/r$np.lupi"; then ok; else
-		fail "np $np: the resumed model differs from the one never stopped"
-	fi
-done
 # compare: the same table (printed with 10 digits) at 1 and 2 ranks
 for np in 1 2; do
 	run 0 "compare np $np" "$np" compare "$T/d.csv" -p 5-7 --hidden 4 \
@@ -92,16 +82,38 @@ grep -q '"kind":"distilled","lambda":1,"temperature":4' "$T/compare1.json" &&
 	ok || fail "compare: no table"
 cmp "$T/compare1.json" "$T/compare2.json" && ok ||
 	fail "compare: 2 ranks print another table than 1"
+else
+# stopped at step 11 (checkpoints every 4: the one of step 8), resumed
+MLP="-p 5-7 --hidden 8 --batch 16 --epochs 3 --valid 0.2"
+run 0 "mlp" 2 teacher "$T/d.csv" $MLP -o "$T/m.lupi"
+LUPI_STOP_AFTER_STEPS=11 run 130 "stopped" 2 teacher "$T/d.csv" $MLP \
+	-o "$T/x.lupi" --checkpoint "$T/ck" --checkpoint-every 4
+[ -f "$T/x.lupi" ] && fail "the stopped run wrote its model" || ok
+run 0 "resumed" 2 teacher "$T/d.csv" $MLP -o "$T/r.lupi" \
+	--checkpoint "$T/ck" --resume
+cmp "$T/m.lupi" "$T/r.lupi" && ok ||
+	fail "the resumed model differs from the one never stopped"
 # plain lupi under mpirun -np 2: every process would write the same files
 "$MPIRUN" --allow-run-as-root --oversubscribe -np 2 "$PLAIN" teacher \
 	"$T/d.csv" -p 5-7 >"$T/out" 2>"$T/err"
 [ $? -ne 0 ] && ok || fail "lupi ran as 2 processes"
 grep -q 'run lupi-mpi under mpirun' "$T/err" && ok ||
 	fail "lupi as 2 processes: no message"
+# errors on rank 0's side end every rank, said once
+run 1 "missing data" 2 teacher "$T/missing.csv" $LIN
+[ "$(grep -c 'missing.csv' "$T/err")" -eq 1 ] && ok ||
+	fail "missing data: not one message"
+run 1 "missing teacher" 2 distill "$T/d.csv" $LIN --teacher "$T/none.lupi"
+grep -q 'none.lupi' "$T/err" && ok || fail "missing teacher: no message"
+run 1 "resume without checkpoint file" 2 teacher "$T/d.csv" $LIN \
+	--checkpoint "$T" --resume
+grep -q 'no checkpoint to resume' "$T/err" && ok ||
+	fail "resume without file: no message"
 # the batch must split evenly
 run 1 "odd batch" 2 teacher "$T/d.csv" $LIN --batch 15
 grep -q 'not a multiple of the 2 ranks' "$T/err" && ok ||
 	fail "odd batch: no message"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

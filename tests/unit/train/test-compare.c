@@ -638,6 +638,113 @@ START_TEST(progress_counts_models_and_cancels)
 }
 END_TEST
 
+/* The repetitions a data callback was asked for, as a bit set. */
+typedef struct asked {
+	const lupi_dataset *train, *test;
+	unsigned mask;
+} asked;
+
+static int ask(void *user, unsigned repeat, uint64_t seed,
+	       const lupi_dataset **train, const lupi_dataset **test)
+{
+	asked *a = user;
+	(void)seed;
+	a->mask |= 1u << repeat;
+	*train = a->train;
+	*test = a->test;
+	return LUPI_OK;
+}
+
+/* Three shares of the 8 cells (2 repetitions x teacher, hard, 2 distilled):
+ * [0, 2) the teacher and hard student of repetition 0, [2, 5) its distilled
+ * students and the teacher of repetition 1, [5, 8) the rest. Each share's
+ * values equal the whole run's bit for bit, the others are NaN, and merged
+ * with lupi_compare_set_value they are the whole table. */
+START_TEST(shares_merge_to_the_whole_table)
+{
+	lupi_dataset *train = relevant(40, 7, 0), *test = relevant(40, 8, 0);
+	lupi_model *tp = proto(LUPI_TASK_CLASSIFICATION, DJ, 2,
+			       LUPI_VIEW_PRIVILEGED);
+	lupi_model *sp = proto(LUPI_TASK_CLASSIFICATION, D, 2,
+			       LUPI_VIEW_REGULAR);
+	const double lambdas[2] = {0.5, 1.0}, temps[1] = {2.0};
+	lupi_compare *whole = cmp(tp, sp, lambdas, 2, temps, 1, 2);
+	lupi_compare *part = cmp(tp, sp, lambdas, 2, temps, 1, 2);
+	lupi_compare *merged = cmp(tp, sp, lambdas, 2, temps, 1, 2);
+	ck_assert_int_eq(lupi_compare_run(whole, train, test, NULL, NULL),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_compare_run(merged, train, test, NULL, NULL),
+			 LUPI_OK);
+	static const unsigned lo[3] = {0, 2, 5}, hi[3] = {2, 5, 8};
+	static const unsigned models[3] = {2, 3, 3}, reps[3] = {1, 3, 2};
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_int_eq(lupi_compare_set_share(part, i, 3), LUPI_OK);
+		seen s = {0};
+		ck_assert_int_eq(lupi_compare_run(part, train, test,
+						  on_progress, &s), LUPI_OK);
+		ck_assert_uint_eq(s.calls, models[i]);
+		ck_assert_uint_eq(s.total, models[i]);
+		for (size_t row = 1; row < 5; row++)
+			for (unsigned r = 0; r < 2; r++) {
+				unsigned cell = r * 4 + (unsigned)row - 1;
+				double v, w;
+				ck_assert_int_eq(lupi_compare_value(part, row,
+								    r, &v),
+						 LUPI_OK);
+				ck_assert_int_eq(lupi_compare_value(whole, row,
+								    r, &w),
+						 LUPI_OK);
+				if (cell < lo[i] || cell >= hi[i]) {
+					ck_assert(isnan(v));
+					continue;
+				}
+				ck_assert_mem_eq(&v, &w, sizeof v);
+				ck_assert_int_eq(lupi_compare_set_value(
+					merged, row, r, -1.0), LUPI_OK);
+				ck_assert_int_eq(lupi_compare_set_value(
+					merged, row, r, v), LUPI_OK);
+			}
+		/* a share asks for the pairs of its repetitions only */
+		asked a = {train, test, 0};
+		ck_assert_int_eq(lupi_compare_run_each(part, ask, &a, NULL,
+						       NULL), LUPI_OK);
+		ck_assert_uint_eq(a.mask, reps[i]);
+	}
+	for (size_t row = 0; row < 5; row++) {
+		double m1, m2, d1, d2;
+		ck_assert_int_eq(lupi_compare_row(whole, row, NULL, NULL, NULL,
+						  &m1, NULL, &d1, NULL),
+				 LUPI_OK);
+		ck_assert_int_eq(lupi_compare_row(merged, row, NULL, NULL, NULL,
+						  &m2, NULL, &d2, NULL),
+				 LUPI_OK);
+		ck_assert_mem_eq(&m1, &m2, sizeof m1);
+		ck_assert_mem_eq(&d1, &d2, sizeof d1);
+	}
+	/* 0 of 1 is the whole table again */
+	ck_assert_int_eq(lupi_compare_set_share(part, 0, 1), LUPI_OK);
+	seen all = {0};
+	ck_assert_int_eq(lupi_compare_run(part, train, test, on_progress,
+					  &all), LUPI_OK);
+	ck_assert_uint_eq(all.calls, 8);
+	ck_assert_int_eq(lupi_compare_set_share(part, 3, 3), LUPI_ERANGE);
+	ck_assert_int_eq(lupi_compare_set_share(part, 0, 0), LUPI_ERANGE);
+	ck_assert_int_eq(lupi_compare_set_share(NULL, 0, 1), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_compare_set_value(part, 5, 0, 1.0), LUPI_ERANGE);
+	ck_assert_int_eq(lupi_compare_set_value(part, 0, 2, 1.0), LUPI_ERANGE);
+	lupi_compare *fresh = cmp(tp, sp, lambdas, 2, temps, 1, 2);
+	ck_assert_int_eq(lupi_compare_set_value(fresh, 0, 0, 1.0), LUPI_ESTATE);
+	lupi_compare_free(fresh);
+	lupi_compare_free(whole);
+	lupi_compare_free(part);
+	lupi_compare_free(merged);
+	lupi_model_free(tp);
+	lupi_model_free(sp);
+	lupi_dataset_free(train);
+	lupi_dataset_free(test);
+}
+END_TEST
+
 START_TEST(errors)
 {
 	lupi_dataset *train = relevant(20, 9, 0), *test = relevant(20, 10, 0);
@@ -776,6 +883,7 @@ int main(void)
 	tcase_add_test(tc, repetition_r_uses_seed_plus_r);
 	tcase_add_test(tc, run_each_draws_a_pair_per_repetition);
 	tcase_add_test(tc, progress_counts_models_and_cancels);
+	tcase_add_test(tc, shares_merge_to_the_whole_table);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, allocation_failures);
 	suite_add_tcase(s, tc);

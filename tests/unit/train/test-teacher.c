@@ -724,6 +724,71 @@ START_TEST(crossfit_errors)
 }
 END_TEST
 
+/* The folds one at a time (as ranks share them), collected into a masked
+ * member: the cross-fitted teacher's outputs bit for bit. */
+START_TEST(crossfit_folds_one_by_one)
+{
+	uint8_t mask[40];
+	for (int i = 0; i < 40; i++)
+		mask[i] = i % 10 != 9;
+	lupi_dataset *ds = blobs(mask);
+	lupi_model *proto = proto_priv();
+	lupi_teacher *whole = NULL, *t = NULL;
+	ck_assert_int_eq(lupi_teacher_create_crossfit(proto, ds, 3, 99,
+						      &whole), LUPI_OK);
+	float z[80], a[80], b[80];
+	uint8_t in[40] = {0}, ha[40], hb[40];
+	memset(z, 0xff, sizeof z); /* rows without X* are never read */
+	size_t idx[40], count[3] = {0};
+	for (size_t i = 0; i < 40; i++)
+		idx[i] = i;
+	for (unsigned f = 3; f-- > 0;) {
+		uint8_t one[40] = {0};
+		ck_assert_int_eq(lupi_teacher_crossfit_fold(proto, ds, 3, 99, f,
+							    z, one), LUPI_OK);
+		for (size_t i = 0; i < 40; i++) {
+			ck_assert(!(one[i] && in[i])); /* disjoint folds */
+			in[i] |= one[i];
+			count[f] += one[i];
+		}
+	}
+	ck_assert_uint_eq(count[0] + count[1] + count[2], 36);
+	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_add_outputs_masked(t, ds, z, in, 2, 1.0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_outputs(whole, ds, idx, 40, a, ha),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, 40, b, hb), LUPI_OK);
+	ck_assert_mem_eq(a, b, sizeof a);
+	ck_assert_mem_eq(ha, hb, sizeof ha);
+	for (size_t i = 0; i < 40; i++)
+		ck_assert_int_eq(hb[i], mask[i]);
+	/* errors: the fold's range, a non-finite present row, NULLs */
+	ck_assert_int_eq(lupi_teacher_crossfit_fold(proto, ds, 3, 99, 3, z, in),
+			 LUPI_ERANGE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "fold 3 of 3"));
+	ck_assert_int_eq(lupi_teacher_crossfit_fold(proto, ds, 1, 99, 0, z, in),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_teacher_crossfit_fold(proto, ds, 3, 99, 0, NULL,
+						    in), LUPI_EINVAL);
+	lupi_teacher *e = NULL;
+	ck_assert_int_eq(lupi_teacher_create(&e), LUPI_OK);
+	z[0] = NAN;
+	ck_assert_int_eq(lupi_teacher_add_outputs_masked(e, ds, z, in, 2, 1.0),
+			 LUPI_ENONFINITE);
+	ck_assert_int_eq(lupi_teacher_add_outputs_masked(e, ds, z, in, 3, 1.0),
+			 LUPI_ESHAPE);
+	ck_assert_int_eq(lupi_teacher_add_outputs_masked(e, ds, z, NULL, 2,
+							 1.0), LUPI_EINVAL);
+	ck_assert_uint_eq(lupi_teacher_num_outputs(e), 0);
+	lupi_teacher_free(e);
+	lupi_teacher_free(t);
+	lupi_teacher_free(whole);
+	lupi_model_free(proto);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(features_need_one_model)
 {
 	lupi_dataset *ds = make_ds(3, 3, NULL);
@@ -856,6 +921,7 @@ int main(void)
 	tcase_add_test(tc, add_model_errors);
 	tcase_add_test(tc, crossfit_outputs_come_from_held_out_models);
 	tcase_add_test(tc, crossfit_errors);
+	tcase_add_test(tc, crossfit_folds_one_by_one);
 	tcase_add_test(tc, features_need_one_model);
 	tcase_add_test(tc, features_of_a_model_member);
 	tcase_add_test(tc, allocation_failures);

@@ -1,0 +1,170 @@
+/* The library's threads (lib/core/pool.c) and the GEMM split over them
+ * (lib/core/gemm.c): every part runs exactly once, on any thread count and
+ * with two host threads using the pool at once; the blocks of a split GEMM
+ * land where they belong, for every transposition, against a loop in
+ * double. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "core/core_internal.h"
+#include "testutil.h"
+
+START_TEST(split_covers_the_range_once)
+{
+	static const size_t ns[] = {0, 1, 15, 16, 17, 100, 1000};
+	for (size_t t = 0; t < sizeof ns / sizeof *ns; t++)
+		for (unsigned parts = 1; parts <= 7; parts++)
+			for (size_t align = 1; align <= 16; align *= 4) {
+				size_t next = 0;
+				for (unsigned k = 0; k < parts; k++) {
+					size_t lo, hi;
+					lupi__split(ns[t], k, parts, align, &lo,
+						    &hi);
+					ck_assert_uint_eq(lo, next);
+					ck_assert_uint_le(lo, hi);
+					if (hi < ns[t])
+						ck_assert_uint_eq(hi % align, 0);
+					next = hi;
+				}
+				ck_assert_uint_eq(next, ns[t]);
+			}
+}
+END_TEST
+
+#define MAXP 16
+
+struct count {
+	atomic_int runs[MAXP];
+	atomic_int bad;
+};
+
+static void count_part(void *ctx, unsigned part, unsigned parts)
+{
+	struct count *c = ctx;
+	if (part >= parts || parts > MAXP)
+		atomic_store(&c->bad, 1);
+	else
+		atomic_fetch_add(&c->runs[part], 1);
+}
+
+static void run_counted(unsigned parts)
+{
+	struct count c;
+	for (unsigned k = 0; k < MAXP; k++)
+		atomic_init(&c.runs[k], 0);
+	atomic_init(&c.bad, 0);
+	lupi__parallel(count_part, &c, parts);
+	ck_assert_int_eq(atomic_load(&c.bad), 0);
+	for (unsigned k = 0; k < MAXP; k++)
+		ck_assert_int_eq(atomic_load(&c.runs[k]),
+				 k < (parts ? parts : 1) ? 1 : 0);
+}
+
+START_TEST(every_part_runs_once)
+{
+	for (int threads = 1; threads <= 3; threads++) {
+		ck_assert_int_eq(lupi_set_num_threads(threads), LUPI_OK);
+		for (int rep = 0; rep < 200; rep++)
+			run_counted(1 + (unsigned)rep % MAXP);
+	}
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+}
+END_TEST
+
+static void *host_thread(void *arg)
+{
+	(void)arg;
+	for (int rep = 0; rep < 500; rep++)
+		run_counted(1 + (unsigned)rep % MAXP);
+	return NULL;
+}
+
+START_TEST(two_host_threads_share_the_pool)
+{
+	ck_assert_int_eq(lupi_set_num_threads(2), LUPI_OK);
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, host_thread, NULL), 0);
+	host_thread(NULL);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+}
+END_TEST
+
+START_TEST(parts_follow_the_work)
+{
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+	ck_assert_uint_eq(lupi__parallel_parts(1e9, 10.0), 1);
+	ck_assert_int_eq(lupi_set_num_threads(4), LUPI_OK);
+	ck_assert_uint_eq(lupi__parallel_parts(1e9, 10.0), 4);
+	ck_assert_uint_eq(lupi__parallel_parts(25.0, 10.0), 2);
+	ck_assert_uint_eq(lupi__parallel_parts(5.0, 10.0), 1);
+	ck_assert_uint_eq(lupi__parallel_parts(NAN, 10.0), 1);
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+}
+END_TEST
+
+/* C = alpha op(A) op(B) + beta C on shapes large enough to be split
+ * (by rows when m > n, by columns otherwise), with leading dimensions
+ * wider than the matrices. */
+START_TEST(split_gemm_against_loops)
+{
+	static const size_t shapes[][3] = {{300, 70, 90}, {70, 300, 90},
+					   {257, 33, 129}};
+	ck_assert_int_eq(lupi_set_num_threads(2), LUPI_OK);
+	for (size_t s = 0; s < 3; s++)
+		for (int ta = 0; ta < 2; ta++)
+			for (int tb = 0; tb < 2; tb++) {
+				size_t m = shapes[s][0], n = shapes[s][1];
+				size_t k = shapes[s][2];
+				size_t lda = (ta ? m : k) + 3;
+				size_t ldb = (tb ? k : n) + 5, ldc = n + 7;
+				float *a = malloc((ta ? k : m) * lda * 4);
+				float *b = malloc((tb ? n : k) * ldb * 4);
+				float *c = malloc(m * ldc * 4);
+				ck_assert(a && b && c);
+				for (size_t i = 0; i < (ta ? k : m) * lda; i++)
+					a[i] = (float)((i * 7) % 13) - 6.0f;
+				for (size_t i = 0; i < (tb ? n : k) * ldb; i++)
+					b[i] = (float)((i * 5) % 11) * 0.25f;
+				for (size_t i = 0; i < m * ldc; i++)
+					c[i] = (float)(i % 3);
+				lupi__gemm(ta, tb, m, n, k, 0.5f, a, lda, b,
+					   ldb, 2.0f, c, ldc);
+				for (size_t i = 0; i < m; i++)
+					for (size_t j = 0; j < n; j++) {
+						double acc = 0;
+						for (size_t q = 0; q < k; q++)
+							acc += (double)(ta ? a[q * lda + i] : a[i * lda + q]) *
+							       (tb ? b[j * ldb + q] : b[q * ldb + j]);
+						double want = 0.5 * acc +
+							2.0 * (double)((i * ldc + j) % 3);
+						ck_assert_double_eq_tol(
+							c[i * ldc + j], want,
+							1e-4 * (1 + fabs(want)));
+					}
+				/* the padding between rows is untouched */
+				for (size_t i = 0; i < m; i++)
+					for (size_t j = n; j < ldc; j++)
+						ck_assert_float_eq(c[i * ldc + j],
+							(float)((i * ldc + j) % 3));
+				free(a), free(b), free(c);
+			}
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc = tcase_create("pool");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, split_covers_the_range_once);
+	tcase_add_test(tc, every_part_runs_once);
+	tcase_add_test(tc, two_host_threads_share_the_pool);
+	tcase_add_test(tc, parts_follow_the_work);
+	tcase_add_test(tc, split_gemm_against_loops);
+	suite_add_tcase(s, tc);
+	return lupi_test_run(s);
+}
