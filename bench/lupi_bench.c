@@ -7,11 +7,14 @@
  *
  * The GEMM roofline: the same run times cblas_sgemm alone on the exact
  * shapes of one teacher epoch (forward, weight gradients, the one input
- * gradient that backprop needs); roofline_fraction = that time / the
+ * gradient that backprop needs), with OpenBLAS set explicitly to --threads
+ * threads (its own split of each GEMM); roofline_fraction = that time / the
  * measured epoch time, both medians (GEMM: of 5 repetitions; epochs: of the
  * run's epochs). The *_cpu_s fields are the same medians in process CPU
  * time, which a loaded machine disturbs less (1 thread; with 2 threads they
- * add both threads' time, spinning included).
+ * add both threads' time, spinning included). The BLAS (lupi_blas_info(),
+ * whose core type decides the kernels) and the GEMM-only rate are printed
+ * beside the figures and in the JSON line (blas_core, gemm_gflops).
  *
  * --models picks what runs (a profiling run of the teacher alone:
  * --models teacher); bench/scaling uses --models teacher,roofline.

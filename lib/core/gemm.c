@@ -1,5 +1,6 @@
-/* The only file that calls BLAS, and where its thread count is decided:
- * the process-wide count of lupi_set_num_threads() lives here too. */
+/* The only file that calls BLAS, and where thread counts are decided: the
+ * process-wide count of lupi_set_num_threads(), the BLAS's own count (1),
+ * and the split of large GEMMs over the library's threads (pool.c). */
 #define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <cblas.h>
 #include <dlfcn.h>
@@ -18,8 +19,10 @@
  * more than the second core saves. */
 #define PART_MACS (1u << 18)
 
-/* The thread count is set through whichever BLAS the process has: the
- * CBLAS interface has no such call, and with -Dblas=cblas the provider is
+/* The BLAS is kept at one thread (each part of a split GEMM is one
+ * single-threaded call). That count is set through whichever BLAS the
+ * process has: the CBLAS interface has no such call, and with -Dblas=cblas
+ * the provider is
  * Debian's libblas.so.3 alternative, chosen after the build. So the setter
  * is looked up at run time, once, in the scope liblupi's own symbols
  * resolve in (RTLD_DEFAULT: the program, and liblupi's dependencies even

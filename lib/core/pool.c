@@ -22,9 +22,11 @@
 #include "core_internal.h"
 
 #define MAX_WORKERS 63
-/* Polls of the job word before a worker sleeps: about 20-50 us. */
-static int spin_n(void) { const char *e = getenv("DBG_SPIN"); return e ? atoi(e) : 4000; }
-#define SPIN spin_n()
+/* Polls of the job word before a worker sleeps: about 60 us (a pause is
+ * ~30 ns on Zen 5). Shorter made `lupi demo --fashion-mnist` spend more in
+ * futex calls and take longer; the jobs of a training step come within
+ * microseconds of each other. */
+#define SPIN 2000
 
 #if defined(__x86_64__) || defined(__i386__)
 #define RELAX() __builtin_ia32_pause()

@@ -485,6 +485,7 @@ typedef struct sample_in {
 	const uint8_t *has_teacher;
 	const int32_t *labels;      /* NULL: no labels (or targets) */
 	const float *targets;
+	size_t n;                   /* samples */
 } sample_in;
 
 /* Sample i's factor in the mean (see the top of the file): 0 for a sample
@@ -518,6 +519,75 @@ static double mean_total(const lupi_loss *l, size_t n, const sample_in *in,
 	return total;
 }
 
+/* One evaluation, shared by the parts that split its rows. */
+typedef struct eval {
+	const lupi_loss *l;
+	size_t k;
+	const float *s, *t, *targets, *weights;
+	const int32_t *labels;
+	const uint8_t *has_teacher;
+	sample_in in;
+	double total;
+	int binary;
+	float *grad;
+	double *terms; /* w * loss of each row, when split */
+} eval;
+
+/* Sample i's weight w, its gradient (scaled by w / total) into grad and
+ * w times its loss into *term; 0 when the sample has no share. */
+static int eval_row(const eval *e, const ctx *cx, size_t i, double *term)
+{
+	size_t k = e->k;
+	const float *t = e->t;
+	double w = (e->weights ? e->weights[i] : 1.0) *
+		   sample_factor(e->l, &e->in, i);
+	const float *ti = t && (!e->has_teacher || e->has_teacher[i])
+				  ? t + i * k
+				  : NULL;
+	float *g = e->grad ? e->grad + i * k : NULL;
+	if (w == 0.0) {
+		/* no share in the mean, and no work */
+		if (g)
+			memset(g, 0, k * sizeof *g);
+		return 0;
+	}
+	double li;
+	size_t y = e->labels && e->labels[i] != -1 ? (size_t)e->labels[i]
+						   : NO_LABEL;
+	if (e->targets || (!e->labels && e->l->kind == LUPI_LOSS_REGRESSION))
+		li = sample_regression(cx, e->s + i * k, ti,
+				       e->targets ? e->targets + i * k : NULL,
+				       w / e->total, g);
+	else if (e->binary)
+		li = sample_binary(cx, e->s + i, ti, y, w / e->total, g);
+	else
+		li = sample_class(cx, e->s + i * k, ti, y, w / e->total, g);
+	*term = w * li;
+	return 1;
+}
+
+/* Rows of one part, with the part's own probability cache. */
+static void eval_part(void *ctx_, unsigned part, unsigned parts)
+{
+	eval *e = ctx_;
+	double cache[2 * CACHE_K];
+	ctx cx;
+	init_ctx(&cx, e->l, e->k, e->binary);
+	cx.cache = cx.k <= CACHE_K ? cache : NULL;
+	size_t lo, hi;
+	lupi__split(e->in.n, part, parts, 1, &lo, &hi);
+	for (size_t i = lo; i < hi; i++)
+		if (!eval_row(e, &cx, i, &e->terms[i]))
+			e->terms[i] = 0.0;
+}
+
+/* Rows split over the library's threads when there are at least this
+ * many logits per part (a KD row of 10 classes, three softmaxes in
+ * double, takes about half a microsecond). */
+#define PART_LOGITS 512
+/* Rows whose terms fit on the stack; larger batches run on one thread. */
+#define MAX_SPLIT_ROWS 2048
+
 int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 			   const float *s, const float *t,
 			   const int32_t *labels, const float *targets,
@@ -530,50 +600,43 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 	LUPI__TRY(check_args(l, n, k, s, t, labels, targets, weights,
 			     has_teacher));
 	*value = 0.0;
-	sample_in in = {t, has_teacher, labels, targets};
+	sample_in in = {t, has_teacher, labels, targets, n};
 	double total = mean_total(l, n, &in, weights);
 	if (total == 0.0) {
 		if (grad)
 			memset(grad, 0, n * k * sizeof *grad);
 		return LUPI_OK;
 	}
-	double cache[2 * CACHE_K];
-	ctx cx;
 	/* Without labels, k = 1 is a binary task unless the loss is the
 	 * regression one. */
 	int binary = k == 1 && (labels != NULL ||
 				(targets == NULL &&
 				 l->kind != LUPI_LOSS_REGRESSION));
-	init_ctx(&cx, l, k, binary);
-	cx.cache = cx.k <= CACHE_K ? cache : NULL;
+	eval e = {l, k, s, t, targets, weights, labels, has_teacher, in,
+		  total, binary, grad, NULL};
 	double sum = 0.0;
-	for (size_t i = 0; i < n; i++) {
-		double w = (weights ? weights[i] : 1.0) *
-			   sample_factor(l, &in, i);
-		const float *ti = t && (!has_teacher || has_teacher[i])
-					  ? t + i * k
-					  : NULL;
-		float *g = grad ? grad + i * k : NULL;
-		if (w == 0.0) {
-			/* no share in the mean, and no work */
-			if (g)
-				memset(g, 0, k * sizeof *g);
-			continue;
+	unsigned parts = n <= MAX_SPLIT_ROWS ?
+		lupi__parallel_parts((double)n * (double)k, PART_LOGITS) : 1;
+	if (parts > 1) {
+		/* the terms are summed here in row order: the same bits as
+		 * the one-thread loop below, for any split */
+		double terms[MAX_SPLIT_ROWS];
+		e.terms = terms;
+		lupi__parallel(eval_part, &e, parts);
+		for (size_t i = 0; i < n; i++)
+			if ((weights ? weights[i] : 1.0) *
+				    sample_factor(l, &in, i) != 0.0)
+				sum += terms[i];
+	} else {
+		double cache[2 * CACHE_K];
+		ctx cx;
+		init_ctx(&cx, l, k, binary);
+		cx.cache = cx.k <= CACHE_K ? cache : NULL;
+		for (size_t i = 0; i < n; i++) {
+			double term;
+			if (eval_row(&e, &cx, i, &term))
+				sum += term;
 		}
-		double li;
-		size_t y = labels && labels[i] != -1 ? (size_t)labels[i]
-						       : NO_LABEL;
-		if (targets || (!labels && l->kind == LUPI_LOSS_REGRESSION))
-			li = sample_regression(&cx, s + i * k, ti,
-					       targets ? targets + i * k
-						       : NULL,
-					       w / total, g);
-		else if (binary)
-			li = sample_binary(&cx, s + i, ti, y, w / total, g);
-		else
-			li = sample_class(&cx, s + i * k, ti, y, w / total,
-					  g);
-		sum += w * li;
 	}
 	size_t where;
 	if (!isfinite(sum))

@@ -11,7 +11,6 @@
  * up to BLOCK_ROWS rows x 4 outputs at once and reduces 4 dot products
  * together. Batches are split into row ranges over lupi_get_num_threads()
  * threads when they are large enough. */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -34,10 +33,11 @@
 #endif
 #define STACK_FLOATS 4096
 
-/* Batches of at least this many multiply-adds are split over threads:
- * below ~100 us of work a thread's start costs more than it saves. */
-#define PARALLEL_MACS (8u << 20)
-#define MAX_THREADS 64
+/* Multiply-adds a part of a batch split over the library's threads has at
+ * least (about 30 us of work): below that the hand-off costs more than the
+ * second core saves. */
+#define PART_MACS (2u << 20)
+#define MAX_PARTS 64
 
 /* ---- the portable kernel ------------------------------------------------ */
 
@@ -339,18 +339,25 @@ static void predict_range(const struct plan *p, const float *x, size_t n,
 	}
 }
 
-struct part {
+struct job {
 	const struct plan *plan;
 	const float *x;
 	size_t n;
 	float *logits, *scratch;
+	size_t per; /* floats of scratch per part */
 };
 
-static void *run_part(void *arg)
+/* Part `part` of the rows, whole blocks (lupi__parallel). */
+static void run_part(void *ctx, unsigned part, unsigned parts)
 {
-	struct part *p = arg;
-	predict_range(p->plan, p->x, p->n, p->logits, p->scratch);
-	return NULL;
+	const struct job *j = ctx;
+	const lupi_model *m = j->plan->m;
+	size_t r0, r1;
+	lupi__split(j->n, part, parts, BLOCK_ROWS, &r0, &r1);
+	if (r1 > r0)
+		predict_range(j->plan, j->x + r0 * m->n_in, r1 - r0,
+			      j->logits + r0 * m->n_out,
+			      j->scratch + j->per * part);
 }
 
 /* Batches of at least this many rows read the weights from a copy with
@@ -364,18 +371,16 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 	size_t macs = 0;
 	for (size_t l = 0; l < m->n_layers; l++)
 		macs += m->layers[l].in * m->layers[l].out;
-	int nt = lupi_get_num_threads();
-	nt = nt > MAX_THREADS ? MAX_THREADS : nt;
-	/* threads get whole blocks */
+	/* parts of whole blocks; the partition changes no bit */
 	size_t blocks = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
-	if ((double)macs * (double)n < (double)PARALLEL_MACS)
-		nt = 1;
-	if ((size_t)nt > blocks)
-		nt = (int)blocks;
+	unsigned nt = lupi__parallel_parts((double)macs * (double)n,
+					   (double)PART_MACS);
+	nt = nt > MAX_PARTS ? MAX_PARTS : nt;
+	nt = nt > blocks ? (unsigned)blocks : nt;
 	size_t per = thread_scratch(m, n < BLOCK_ROWS ? n : BLOCK_ROWS);
 	int fast = use_avx512();
 	int align = fast && n >= ALIGN_ROWS;
-	/* bounded: 64 threads * 6 * 3 * 2^20, 64 layers * 2^20 * 16,
+	/* bounded: 64 parts * 6 * 3 * 2^20, 64 layers * 2^20 * 16,
 	 * 64 * 2^40 (but n_params fits in memory) */
 	size_t need = per * (size_t)nt + LANES;
 	for (size_t l = 0; fast && l < m->n_layers; l++) {
@@ -421,35 +426,8 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 		}
 #endif
 	}
-	if (nt <= 1) {
-		predict_range(&plan, x, n, logits, scratch);
-	} else {
-		struct part parts[MAX_THREADS];
-		pthread_t tid[MAX_THREADS];
-		int started[MAX_THREADS] = {0};
-		size_t b0 = 0;
-		for (int t = 0; t < nt; t++) {
-			size_t b1 = blocks * (size_t)(t + 1) / (size_t)nt;
-			size_t r0 = b0 * BLOCK_ROWS;
-			size_t r1 = b1 * BLOCK_ROWS < n ? b1 * BLOCK_ROWS : n;
-			parts[t] = (struct part){&plan, x + r0 * m->n_in,
-						 r1 - r0,
-						 logits + r0 * m->n_out,
-						 scratch + per * (size_t)t};
-			b0 = b1;
-		}
-		/* part 0 runs here; a thread that cannot start runs here too */
-		for (int t = 1; t < nt; t++)
-			started[t] = pthread_create(&tid[t], NULL, run_part,
-						    &parts[t]) == 0;
-		run_part(&parts[0]);
-		for (int t = 1; t < nt; t++) {
-			if (started[t])
-				pthread_join(tid[t], NULL);
-			else
-				run_part(&parts[t]);
-		}
-	}
+	struct job job = {&plan, x, n, logits, scratch, per};
+	lupi__parallel(run_part, &job, nt);
 	if (raw != stack)
 		lupi__free(raw);
 	return LUPI_OK;

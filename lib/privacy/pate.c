@@ -187,8 +187,11 @@ int lupi_pate_votes(const lupi_teacher *t, const lupi_dataset *pub,
 	for (size_t j = 0; rc == LUPI_OK && j < t->n_members; j++) {
 		const lupi_model *m = t->members[j].model;
 		if (m == NULL) {
-			rc = lupi__err(LUPI_ENOTSUP, "member %zu is external "
-				       "outputs; only models vote", j);
+			rc = lupi__err(LUPI_ENOTSUP, "member %zu is %s; only "
+				       "models vote", j,
+				       t->members[j].reg != NULL
+				       ? "a transfer member"
+				       : "external outputs");
 			break;
 		}
 		const float *rows;

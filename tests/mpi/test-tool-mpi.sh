@@ -7,8 +7,8 @@
 # prints the same table at 1 and 2 ranks (its cells shared; the bits are
 # checked in test-mpi.c); and plain lupi refuses to run as 2 processes.
 # Each mpirun takes about a second to start, so the checks are in two
-# parts: PART `ranks` (teacher, distill, compare at 1 and 2 ranks) and
-# `resume` (stop and resume, errors).
+# parts: PART `ranks` (teacher, distill, compare at 1 and 2 ranks, plain
+# lupi, the batch) and `resume` (stop and resume, rank 0's errors).
 # usage: test-tool-mpi.sh ranks|resume MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI
 set -u
 PART=${1:?usage: test-tool-mpi.sh ranks|resume MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI}
@@ -82,6 +82,16 @@ grep -q '"kind":"distilled","lambda":1,"temperature":4' "$T/compare1.json" &&
 	ok || fail "compare: no table"
 cmp "$T/compare1.json" "$T/compare2.json" && ok ||
 	fail "compare: 2 ranks print another table than 1"
+# plain lupi under mpirun -np 2: every process would write the same files
+"$MPIRUN" --allow-run-as-root --oversubscribe -np 2 "$PLAIN" teacher \
+	"$T/d.csv" -p 5-7 >"$T/out" 2>"$T/err"
+[ $? -ne 0 ] && ok || fail "lupi ran as 2 processes"
+grep -q 'run lupi-mpi under mpirun' "$T/err" && ok ||
+	fail "lupi as 2 processes: no message"
+# the batch must split evenly
+run 1 "odd batch" 2 teacher "$T/d.csv" $LIN --batch 15
+grep -q 'not a multiple of the 2 ranks' "$T/err" && ok ||
+	fail "odd batch: no message"
 else
 # stopped at step 11 (checkpoints every 4: the one of step 8), resumed
 MLP="-p 5-7 --hidden 8 --batch 16 --epochs 3 --valid 0.2"
@@ -93,12 +103,6 @@ run 0 "resumed" 2 teacher "$T/d.csv" $MLP -o "$T/r.lupi" \
 	--checkpoint "$T/ck" --resume
 cmp "$T/m.lupi" "$T/r.lupi" && ok ||
 	fail "the resumed model differs from the one never stopped"
-# plain lupi under mpirun -np 2: every process would write the same files
-"$MPIRUN" --allow-run-as-root --oversubscribe -np 2 "$PLAIN" teacher \
-	"$T/d.csv" -p 5-7 >"$T/out" 2>"$T/err"
-[ $? -ne 0 ] && ok || fail "lupi ran as 2 processes"
-grep -q 'run lupi-mpi under mpirun' "$T/err" && ok ||
-	fail "lupi as 2 processes: no message"
 # errors on rank 0's side end every rank, said once
 run 1 "missing data" 2 teacher "$T/missing.csv" $LIN
 [ "$(grep -c 'missing.csv' "$T/err")" -eq 1 ] && ok ||
@@ -109,10 +113,6 @@ run 1 "resume without checkpoint file" 2 teacher "$T/d.csv" $LIN \
 	--checkpoint "$T" --resume
 grep -q 'no checkpoint to resume' "$T/err" && ok ||
 	fail "resume without file: no message"
-# the batch must split evenly
-run 1 "odd batch" 2 teacher "$T/d.csv" $LIN --batch 15
-grep -q 'not a multiple of the 2 ranks' "$T/err" && ok ||
-	fail "odd batch: no message"
 fi
 
 echo "$passed passed, $failed failed"
