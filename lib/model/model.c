@@ -707,6 +707,18 @@ static void to_output(int task, float *s, size_t k)
 	}
 }
 
+/* to_output on each row whose logits are all finite, in the threads of
+ * the prediction pass; a row that is not stays as it is, for the check
+ * after the pass (the probabilities of finite logits are finite). */
+static void output_rows(void *ctx, float *s, size_t nr)
+{
+	const lupi_model *m = ctx;
+	size_t where;
+	for (size_t i = 0; i < nr; i++, s += m->n_out)
+		if (lupi__all_finite(s, m->n_out, &where))
+			to_output(m->task, s, m->n_out);
+}
+
 int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
 		       size_t d, int what, float *out)
 {
@@ -715,14 +727,13 @@ int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
 	if (what != LUPI_PREDICT_OUTPUT && what != LUPI_PREDICT_LOGITS)
 		return lupi__err(LUPI_EINVAL, "unknown prediction kind %d",
 				 what);
-	LUPI__TRY(lupi__model_predict_logits(m, x, n, out));
+	LUPI__TRY(lupi__model_predict_apply(
+		m, x, n, out, what == LUPI_PREDICT_OUTPUT ? output_rows : NULL,
+		(void *)m));
 	size_t where;
 	if (!lupi__all_finite(out, n * m->n_out, &where))
 		return finite_row(out + where / m->n_out * m->n_out, m->n_out,
 				  where / m->n_out);
-	if (what == LUPI_PREDICT_OUTPUT)
-		for (size_t i = 0; i < n; i++)
-			to_output(m->task, out + i * m->n_out, m->n_out);
 	return LUPI_OK;
 }
 

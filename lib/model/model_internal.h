@@ -244,6 +244,14 @@ int lupi__predict_kernel(int which);
  * const model. The caller checks m->initialized and n > 0. */
 int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 			       float *logits);
+/* Called on each block of nr rows of logits (nr * n_out floats) as soon
+ * as they are computed, possibly in several threads at once for disjoint
+ * blocks. */
+typedef void (*lupi__rows_fn)(void *ctx, float *rows, size_t nr);
+/* As lupi__model_predict_logits, then fn(ctx, ...) over the logits, in
+ * the same threads (fn NULL: nothing). */
+int lupi__model_predict_apply(const lupi_model *m, const float *x, size_t n,
+			      float *logits, lupi__rows_fn fn, void *ctx);
 /* As lupi__model_predict_logits, but the output of hidden layer `layer`
  * (after its activation, n x its width), e.g. a teacher's features for a
  * feature loss; const like predict. The caller checks layer is hidden. */

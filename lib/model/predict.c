@@ -278,6 +278,8 @@ static size_t thread_scratch(const lupi_model *m, size_t rows)
  * (NULL: the portable kernel). */
 struct plan {
 	const lupi_model *m;
+	lupi__rows_fn finish; /* on each block of logits, or NULL */
+	void *ctx;
 	const float *w[LUPI__MAX_LAYERS];
 	size_t ldw[LUPI__MAX_LAYERS];
 	const float *tail[LUPI__MAX_LAYERS];
@@ -336,6 +338,8 @@ static void predict_range(const struct plan *p, const float *x, size_t n,
 			in = o;
 			ldx = ldo;
 		}
+		if (p->finish)
+			p->finish(p->ctx, logits + r * m->n_out, nr);
 	}
 }
 
@@ -367,6 +371,12 @@ static void run_part(void *ctx, unsigned part, unsigned parts)
 
 int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 			       float *logits)
+{
+	return lupi__model_predict_apply(m, x, n, logits, NULL, NULL);
+}
+
+int lupi__model_predict_apply(const lupi_model *m, const float *x, size_t n,
+			      float *logits, lupi__rows_fn finish, void *ctx)
 {
 	size_t macs = 0;
 	for (size_t l = 0; l < m->n_layers; l++)
@@ -401,6 +411,8 @@ int lupi__model_predict_logits(const lupi_model *m, const float *x, size_t n,
 	float *scratch = raw + ((64 - (uintptr_t)raw % 64) % 64) / sizeof *raw;
 	struct plan plan;
 	plan.m = m;
+	plan.finish = finish;
+	plan.ctx = ctx;
 	float *next = scratch + per * (size_t)nt;
 	for (size_t l = 0; l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];

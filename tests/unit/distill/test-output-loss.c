@@ -593,6 +593,31 @@ START_TEST(no_allocation_in_eval)
 }
 END_TEST
 
+/* A batch large enough to be split over the library's threads gives the
+ * bits of the one-thread loop: loss and gradient. */
+START_TEST(threads_give_the_same_bits)
+{
+	problem p = make_problem(11, 300, 10, 2 | 4);
+	float *g1 = malloc(3000 * sizeof *g1), *g2 = malloc(3000 * sizeof *g2);
+	ck_assert(g1 && g2);
+	for (int div = LUPI_DIV_CE; div <= LUPI_DIV_JS; div++) {
+		lupi_loss *l = make_loss(LUPI_LOSS_KD, 0.5, 4.0);
+		lupi_loss_set_int(l, LUPI_LOSS_OPT_DIVERGENCE, div);
+		ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+		double v1 = eval(l, &p, g1);
+		ck_assert_int_eq(lupi_set_num_threads(2), LUPI_OK);
+		double v2 = eval(l, &p, g2);
+		ck_assert(isfinite(v1));
+		ck_assert_mem_eq(&v1, &v2, sizeof v1);
+		ck_assert_mem_eq(g1, g2, 3000 * sizeof *g1);
+		lupi_loss_free(l);
+	}
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+	free(g1), free(g2);
+	free_problem(&p);
+}
+END_TEST
+
 /* ---- NORMALIZE and NO_TEACHER_WEIGHT ------------------------------------- */
 
 /* Configurations of the tests below (loop index): loss kind, k, and
@@ -1035,6 +1060,7 @@ int main(void)
 	tcase_add_test(cf, confidence_scales_teacher_term);
 	tcase_add_test(cf, columns_renormalise);
 	tcase_add_test(cf, no_allocation_in_eval);
+	tcase_add_test(cf, threads_give_the_same_bits);
 	suite_add_tcase(s, cf);
 	TCase *nm = tcase_create("normalize");
 	tcase_add_loop_test(nm, normalize_count, 0, (int)N_NCFG);
