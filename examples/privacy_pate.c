@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 
 	lupi_model *proto = model(epochs);
 	lupi_teacher *t = NULL;
-	TRY("teachers", lupi_pate_teachers(proto, priv, k, 7, &t));
+	TRY("teachers", lupi_pate_teachers(proto, priv, k, 7, &t, NULL, NULL));
 	uint32_t *votes = malloc(q * C * sizeof *votes);
 	TRY("votes", lupi_pate_votes(t, pub, votes));
 
@@ -120,8 +120,14 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < q; i++)
 			right += lab[i] == truth[i];
 		lupi_model *st = model(epochs);
-		TRY("student", lupi_pate_fit_student(st, pub, lab, NULL, NULL,
-						     NULL));
+		/* the student records what its labels cost (the
+		 * data-independent bound, as lupi_pate_epsilon below) */
+		TRY("student", lupi_pate_fit_student(st, pub, lab, NULL,
+						     runs[r].mech,
+						     runs[r].noise,
+						     runs[r].sigma1,
+						     runs[r].threshold, 1e-5,
+						     NULL, NULL));
 		TRY("eval", lupi_model_evaluate(st, test, LUPI_METRIC_ACCURACY,
 						&acc));
 		double eps = INFINITY, dd = INFINITY;

@@ -149,7 +149,8 @@ static void experiment(const char *title, const lupi_model *proto,
 		uint64_t st = 0;
 		double sec = 0;
 		TRY(ms[i].name, lupi_unlearn(orig, S->train, S->fi, S->nf,
-					     ms[i].method, uep, &u, &st, &sec));
+					     ms[i].method, uep, &u, &st, &sec,
+					     NULL, NULL));
 		if (i == 0)
 			ref = sec;
 		row(ms[i].name, u, NULL, S, st, sec, ref);
@@ -158,10 +159,12 @@ static void experiment(const char *title, const lupi_model *proto,
 	/* SISA: the ensemble is trained once (not counted), deletion
 	 * retrains the shards that held forgotten samples */
 	lupi_sisa *s = NULL;
-	TRY("sisa", lupi_sisa_create(proto, S->train, shards, 1, &s));
+	TRY("sisa", lupi_sisa_create(proto, S->train, shards, 1, &s, NULL,
+				     NULL));
 	uint64_t st = 0;
 	double sec = 0;
-	TRY("sisa forget", lupi_sisa_forget(s, S->fi, S->nf, &st, &sec));
+	TRY("sisa forget", lupi_sisa_forget(s, S->fi, S->nf, &st, &sec, NULL,
+					    NULL));
 	char name[32];
 	snprintf(name, sizeof name, "SISA (%u)", shards);
 	row(name, NULL, s, S, st, sec, ref);
@@ -169,8 +172,9 @@ static void experiment(const char *title, const lupi_model *proto,
 	/* the same with slices: a shard resumes from the checkpoint before
 	 * the first slice that held a forgotten sample */
 	TRY("sisa", lupi_sisa_create_sliced(proto, S->train, shards, slices, 1,
-					    &s));
-	TRY("sisa forget", lupi_sisa_forget(s, S->fi, S->nf, &st, &sec));
+					    &s, NULL, NULL));
+	TRY("sisa forget", lupi_sisa_forget(s, S->fi, S->nf, &st, &sec, NULL,
+					    NULL));
 	snprintf(name, sizeof name, "SISA (%u x %u)", shards, slices);
 	row(name, NULL, s, S, st, sec, ref);
 	lupi_sisa_free(s);
@@ -193,7 +197,7 @@ static void single_deletions(const lupi_model *proto, const lupi_dataset *train,
 	for (int v = 0; v < 2; v++) {
 		lupi_sisa *s = NULL;
 		TRY("sisa", lupi_sisa_create_sliced(proto, train, shards, rs[v],
-						    1, &s));
+						    1, &s, NULL, NULL));
 		uint64_t sum = 0, sum_scratch = 0;
 		uint64_t pick = 12345;
 		for (int r = 0; r < REQ; r++) {
@@ -201,7 +205,8 @@ static void single_deletions(const lupi_model *proto, const lupi_dataset *train,
 			       1442695040888963407ull;
 			size_t i = (size_t)((pick >> 33) % n);
 			uint64_t st = 0, scratch = 0;
-			TRY("forget", lupi_sisa_forget(s, &i, 1, &st, NULL));
+			TRY("forget", lupi_sisa_forget(s, &i, 1, &st, NULL, NULL,
+						       NULL));
 			TRY("cost", lupi_sisa_last_cost(s, NULL, &scratch));
 			sum += st;
 			sum_scratch += scratch;

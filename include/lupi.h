@@ -1594,7 +1594,8 @@ LUPI_API int lupi_dp_get_double(const lupi_dp *dp, int key, double *value);
  * Refused, with nothing changed: per-sample weights in train and
  * STANDARDIZE without stored statistics (LUPI_ENOTSUP: they are outside
  * the accountant; see doc/privacy.md); a model whose record no longer
- * covers it, or one recorded with another q, sigma or delta (LUPI_ESTATE);
+ * covers it, one recorded with another q, sigma or delta, or a PATE
+ * student's record (LUPI_ESTATE);
  * TARGET_EPSILON on a model with a record (LUPI_ENOTSUP).
  * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESHAPE and LUPI_ESTATE (the
  *         datasets do not fit the model); LUPI_ENOTSUP; LUPI_ERANGE
@@ -1626,7 +1627,11 @@ LUPI_API int lupi_student_fit_dp(lupi_model *student,
 /**
  * The privacy a private fit spent on m (also read from its file): epsilon
  * for delta after steps steps at sampling rate q and noise multiplier
- * sigma. Every output pointer may be NULL.
+ * sigma. For a PATE student's record (lupi_pate_fit_student(); see
+ * lupi_model_privacy_pate()): epsilon and delta of the data-independent
+ * bound, steps = the queries accounted, q = NaN (no sampling), sigma =
+ * the aggregation's noise scale (Gaussian sigma or Laplace b, in votes).
+ * Every output pointer may be NULL.
  * @return LUPI_OK; LUPI_EINVAL (m NULL); LUPI_ESTATE when m holds no
  *         record, or when it was trained or its parameters set without DP
  *         after the private fit (the record is filled in, with epsilon
@@ -1686,12 +1691,41 @@ typedef int (*lupi_reduce_fn)(void *user, float *buf, size_t n);
  * replaced or m freed. lupi_model_gradient(), lupi_model_apply_gradient()
  * and the private fits (lupi_model_fit_dp()) do not call it. A clone or a
  * loaded model starts without. Every worker must run the same number of
- * steps (lupi_mpi_shard() gives equal shards). The loss a step reports is
- * the worker's own.
+ * steps (lupi_model_set_share() on the whole training set, or equal shards:
+ * lupi_mpi_shard()). The loss a step reports is the worker's own.
  * @return LUPI_OK; LUPI_EINVAL (m NULL). @since 0.3
  */
 LUPI_API int lupi_model_set_reduce(lupi_model *m, lupi_reduce_fn fn,
 				   void *user);
+
+/**
+ * Makes the fits of m (lupi_model_fit(), lupi_student_fit()) train share
+ * `index` of `count` of every batch, so that `count` workers, each with
+ * the whole training set, its own index and a reduction hook
+ * (lupi_model_set_reduce()), train the model of one process up to float
+ * summation order, with shuffling on: every worker draws the same
+ * permutation per epoch (the same seed) and cuts the same batches of
+ * BATCH samples, and steps on the contiguous part
+ * [floor(index b / count), floor((index + 1) b / count)) of a batch of b
+ * samples, its gradient weighted by count x (part size) / b before the
+ * hook averages, so the mean is the gradient of the whole batch. A worker
+ * whose part is empty (b < count) contributes a zero gradient and still
+ * reduces and updates. Exact for losses that are means over samples
+ * (labels, KD); with sample weights or masked labels or teacher outputs
+ * each part's mean is weighted by its sample count, and relational losses
+ * (RKD, CRD) see the pairs within a part. Dropout masks are drawn for the
+ * worker's own rows, and the random generator then advances as for the
+ * whole batch, so the workers keep drawing the same permutations.
+ * Checkpoints hold the global order and position, so a fit resumes on any
+ * number of workers. count 1 (the default) is a plain fit, bit for bit.
+ * Not cloned nor saved. Private fits (lupi_model_fit_dp()) ignore it, as
+ * they ignore the hook; lupi_tram_fit() refuses a count above 1. A fit
+ * with a count above 1 and no hook returns LUPI_ESTATE.
+ * @return LUPI_OK; LUPI_EINVAL (m NULL); LUPI_ERANGE (count 0, index >=
+ *         count). @since 0.3
+ */
+LUPI_API int lupi_model_set_share(lupi_model *m, unsigned index,
+				  unsigned count);
 
 /**
  * Makes the fits of m (lupi_model_fit(), lupi_student_fit()) write a
@@ -1741,6 +1775,15 @@ LUPI_API int lupi_model_resume(lupi_model *m, const char *path);
  * the assumptions. Unlearning removes a forget set from a trained model
  * (retraining, SISA shards, distillation from a random or "bad" teacher);
  * membership inference audits a model.
+ *
+ * The functions here that train several models (PATE teachers, SISA
+ * shards and stages, unlearning passes, LiRA shadow models) take a
+ * progress callback (may be NULL) that gets each fit's reports with epoch
+ * and epochs counted over the whole run: the planned epochs of all its
+ * fits in order (a fit stopped early by PATIENCE, or a SISA stage with no
+ * sample left, skips the rest of its epochs), step and loss those of the
+ * current fit. Returning non-zero stops the run with LUPI_ECANCELLED, in
+ * the state each function states for a failure.
  */
 
 /* Noisy aggregations of teacher votes (frozen values). @since 0.3 */
@@ -1757,15 +1800,19 @@ LUPI_API int lupi_model_resume(lupi_model *m, const char *path);
  * one, fixed by seed) and trains one clone of proto (untrained; its
  * options apply, its SEED replaced by seed + shard) on each, with the
  * label loss: the k teachers of PATE, as one teacher handle with k members
- * of weight 1 in shard order. priv is borrowed for the call.
+ * of weight 1 in shard order. priv is borrowed for the call. progress
+ * (may be NULL) as above, over k x EPOCHS epochs. On any failure *out is
+ * NULL (the teachers trained so far are freed).
  * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (k < 2, or more shards
  *         than samples); LUPI_ESTATE (proto already trained, or priv has no
  *         targets of proto's task); LUPI_ENOTSUP (a regression model: votes
- *         need classes); errors of lupi_model_fit(); LUPI_ENOMEM. @since 0.3
+ *         need classes); LUPI_ECANCELLED; errors of lupi_model_fit();
+ *         LUPI_ENOMEM. @since 0.3
  */
 LUPI_API int lupi_pate_teachers(const lupi_model *proto,
 				const lupi_dataset *priv, unsigned k,
-				uint64_t seed, lupi_teacher **out);
+				uint64_t seed, lupi_teacher **out,
+				lupi_progress_fn progress, void *user);
 /**
  * The vote histogram of t's model members on every sample of pub: votes
  * (rows x K counts, K = t's classes, 2 for binary) gets, per sample, how
@@ -1838,17 +1885,46 @@ LUPI_API int lupi_pate_epsilon_data_dependent(const uint32_t *votes,
 					      double delta, double *epsilon);
 /**
  * Trains the student on the answered samples of pub (labels[i] >= 0, from
- * lupi_pate_aggregate(); pub's own targets are not read) with the label
- * loss, as lupi_model_fit() with valid and progress. pub is borrowed.
- * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ESTATE (no sample answered);
- *         LUPI_ERANGE (a label >= the student's classes); LUPI_ENOTSUP (a
- *         regression student); errors of lupi_model_fit(). @since 0.3
+ * lupi_pate_aggregate() with mechanism, noise, sigma1 and threshold; pub's
+ * own targets are not read) with the label loss, as lupi_model_fit() with
+ * valid (not protected) and progress. pub is borrowed. The student then
+ * holds a PATE privacy record, saved in its file: the data-independent
+ * bound of lupi_pate_epsilon() for delta over the rows of pub as queries
+ * and the answered ones (read it with lupi_model_privacy() and
+ * lupi_model_privacy_pate()). It replaces any record the student held,
+ * and is written as soon as a step was taken (also after a failure or a
+ * cancel); later training or setting parameters without it marks it as
+ * not covering the model, as for DP-SGD. Refused with nothing changed:
+ * bad accounting arguments (checked first, as lupi_pate_epsilon() does).
+ * @return LUPI_OK; LUPI_EINVAL (NULL, unknown mechanism); LUPI_ERANGE
+ *         (noise, sigma1 (CONFIDENT) or threshold (CONFIDENT) not finite
+ *         and > 0 or finite, delta not in (0, 1), a label >= the student's
+ *         classes); LUPI_ESTATE (no sample answered); LUPI_ENOTSUP (a
+ *         regression student); LUPI_ECANCELLED; errors of lupi_model_fit().
+ * @since 0.3
  */
 LUPI_API int lupi_pate_fit_student(lupi_model *student,
 				   const lupi_dataset *pub,
 				   const int32_t *labels,
-				   const lupi_dataset *valid,
+				   const lupi_dataset *valid, int mechanism,
+				   double noise, double sigma1,
+				   double threshold, double delta,
 				   lupi_progress_fn progress, void *user);
+/**
+ * The mechanism of a PATE student's privacy record (lupi_pate_fit_student(),
+ * also read from its file): *mechanism (LUPI_PATE_*), *noise, *sigma1 and
+ * *threshold (0 unless CONFIDENT) as given to the aggregation, *queries
+ * (the rows labelled) and *answered; epsilon and delta through
+ * lupi_model_privacy(). Every output pointer may be NULL.
+ * @return LUPI_OK; LUPI_EINVAL (m NULL); LUPI_ESTATE (m holds no record,
+ *         or a DP-SGD one: lupi_model_privacy() reads it). The values are
+ *         written also when the record no longer covers the model.
+ * @since 0.3
+ */
+LUPI_API int lupi_model_privacy_pate(const lupi_model *m, int *mechanism,
+				     double *noise, double *sigma1,
+				     double *threshold, uint64_t *queries,
+				     uint64_t *answered);
 
 /* Unlearning methods (frozen values). @since 0.3 */
 #define LUPI_UNLEARN_RETRAIN 0      /* the reference: a fresh clone trained
@@ -1875,17 +1951,24 @@ LUPI_API int lupi_pate_fit_student(lupi_model *student,
  * m's EPOCHS (epochs ignored); the other methods start from a clone of m
  * and run `epochs` epochs (0: 1) of distillation (KD, lambda 1, T 1) with
  * m's BATCH and optimiser. *steps and *seconds (may be NULL) get the
- * optimiser steps taken and the wall-clock time.
+ * optimiser steps taken and the wall-clock time. progress (may be NULL)
+ * as above, over m's EPOCHS (RETRAIN), `epochs` (BAD_TEACHER) or 2 x
+ * `epochs` epochs (RANDOM_TEACHER and SCRUB: a pass over the forget set,
+ * SCRUB's reported step by step, and one over the retain set per epoch).
+ * On any failure, a cancel included, *out is NULL and *steps and *seconds
+ * are not written.
  * @return LUPI_OK; LUPI_EINVAL (NULL, unknown method, n_forget 0);
  *         LUPI_ERANGE (an index >= rows, or a forget set that leaves no
  *         retain sample); LUPI_ESTATE (m has no weights); LUPI_ENOTSUP (a
- *         regression model with a distillation method); errors of
- *         lupi_model_fit() and lupi_student_step(); LUPI_ENOMEM. @since 0.3
+ *         regression model with a distillation method); LUPI_ECANCELLED;
+ *         errors of lupi_model_fit() and lupi_student_step(); LUPI_ENOMEM.
+ * @since 0.3
  */
 LUPI_API int lupi_unlearn(const lupi_model *m, const lupi_dataset *train,
 			  const size_t *forget, size_t n_forget, int method,
 			  unsigned epochs, lupi_model **out, uint64_t *steps,
-			  double *seconds);
+			  double *seconds, lupi_progress_fn progress,
+			  void *user);
 /**
  * The indices of the samples of ds labelled cls, ascending, into idx (room
  * for rows entries) and their count into *n: a whole class as a forget set.
@@ -1908,15 +1991,19 @@ typedef struct lupi_sisa lupi_sisa;
 /**
  * Deals the samples of train into `shards` disjoint shards as
  * lupi_pate_teachers() does and trains a clone of proto (untrained, SEED
- * replaced by seed + shard) on each. train is copied.
+ * replaced by seed + shard) on each. train is copied. progress (may be
+ * NULL) as above, over shards x EPOCHS epochs. On any failure *out is
+ * NULL.
  * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (shards < 1, or more
  *         than samples); LUPI_ESTATE (proto already trained, or train has
  *         no class labels of proto's task); LUPI_ENOTSUP (regression);
- *         errors of lupi_model_fit(); LUPI_ENOMEM. @since 0.3
+ *         LUPI_ECANCELLED; errors of lupi_model_fit(); LUPI_ENOMEM.
+ * @since 0.3
  */
 LUPI_API int lupi_sisa_create(const lupi_model *proto,
 			      const lupi_dataset *train, unsigned shards,
-			      uint64_t seed, lupi_sisa **out);
+			      uint64_t seed, lupi_sisa **out,
+			      lupi_progress_fn progress, void *user);
 /**
  * As lupi_sisa_create() with each shard cut into `slices` slices and
  * trained incrementally (Bourtoule et al. 2021, Sec. 4.2): a shard's
@@ -1929,13 +2016,15 @@ LUPI_API int lupi_sisa_create(const lupi_model *proto,
  * deleted sample; the result is bit for bit the model of training the
  * shard stage by stage from scratch without the deleted samples (same
  * library, thread count and BLAS). lupi_sisa_create() is slices = 1.
+ * progress over shards x slices x the stage's epochs.
  * @return as lupi_sisa_create(); LUPI_ERANGE also for slices < 1 or more
  *         slices than the smallest shard has samples. @since 0.3
  */
 LUPI_API int lupi_sisa_create_sliced(const lupi_model *proto,
 				     const lupi_dataset *train,
 				     unsigned shards, unsigned slices,
-				     uint64_t seed, lupi_sisa **out);
+				     uint64_t seed, lupi_sisa **out,
+				     lupi_progress_fn progress, void *user);
 /** Frees a SISA ensemble; NULL is a no-op. @since 0.3 */
 LUPI_API void lupi_sisa_free(lupi_sisa *s);
 /**
@@ -1953,13 +2042,16 @@ LUPI_API int lupi_sisa_last_cost(const lupi_sisa *s, uint64_t *steps,
  * held one on its remaining samples, from the checkpoint before the first
  * slice that held one (from scratch without slices). *steps and *seconds (may
  * be NULL) get the steps and time of the retraining. A shard left empty
- * keeps no model and no longer votes. On failure the ensemble is as
- * before. @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE (an
- * index); LUPI_ESTATE (every sample would be deleted); errors of
- * lupi_model_fit(); LUPI_ENOMEM. @since 0.3
+ * keeps no model and no longer votes. progress (may be NULL) as above,
+ * over the epochs of the stages rerun. On failure, a cancel included, the
+ * ensemble is as before (nothing deleted) and *steps and *seconds are not
+ * written. @return LUPI_OK; LUPI_EINVAL (NULL, n 0); LUPI_ERANGE (an
+ * index); LUPI_ESTATE (every sample would be deleted); LUPI_ECANCELLED;
+ * errors of lupi_model_fit(); LUPI_ENOMEM. @since 0.3
  */
 LUPI_API int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
-			      uint64_t *steps, double *seconds);
+			      uint64_t *steps, double *seconds,
+			      lupi_progress_fn progress, void *user);
 /** Number of shards (0 for NULL). @since 0.3 */
 LUPI_API unsigned lupi_sisa_shards(const lupi_sisa *s);
 /**
@@ -2009,17 +2101,20 @@ LUPI_API int lupi_mia_loss_scores(const lupi_model *m, const lupi_dataset *ds,
  * sample's logit-scaled confidence log(p_y / (1 - p_y)) under the shadow
  * models, and scores the target model's confidence by its z-score under
  * that Gaussian (higher: more likely a member) into scores (rows of
- * queries). @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (shadows < 2,
+ * queries). progress (may be NULL) as above, over shadows x proto's
+ * EPOCHS epochs; on any failure, a cancel included, scores is not
+ * written. @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (shadows < 2,
  *         reference with fewer than 2 samples); LUPI_ENOTSUP (regression);
- *         errors of lupi_model_fit() and lupi_mia_loss_scores(); LUPI_ENOMEM.
- * @since 0.3
+ *         LUPI_ECANCELLED; errors of lupi_model_fit() and
+ *         lupi_mia_loss_scores(); LUPI_ENOMEM. @since 0.3
  */
 LUPI_API int lupi_mia_lira_offline(const lupi_model *target,
 				   const lupi_model *proto,
 				   const lupi_dataset *reference,
 				   unsigned shadows, uint64_t seed,
 				   const lupi_dataset *queries,
-				   double *scores);
+				   double *scores, lupi_progress_fn progress,
+				   void *user);
 /**
  * The ROC of an attack from the scores of n_in members and n_out
  * non-members (higher: member): the AUC (ties count one half) and the true
@@ -2055,8 +2150,8 @@ LUPI_API int lupi_mia_roc(const double *in_scores, size_t n_in,
  * in table (n_models x COLS, row-major): accuracy on test and on the
  * members, the (epsilon, delta) of its privacy record, and the
  * loss-threshold attack's AUC and TPRs, members against non-members. A
- * PATE student holds no record (its epsilon comes from
- * lupi_pate_epsilon(): write it into the row). test may be NULL. On an
+ * PATE student's record (lupi_pate_fit_student()) gives its
+ * data-independent epsilon. test may be NULL. On an
  * error every cell is NaN.
  * @return LUPI_OK; LUPI_EINVAL (NULL, n_models 0, a NULL model, an empty
  *         set); LUPI_ERANGE (n_models rows do not fit an array);

@@ -70,7 +70,10 @@ LUPI_MPI_API int lupi_mpi_reduce(void *user, float *buf, size_t n);
 /**
  * Installs lupi_mpi_reduce over c on m (lupi_model_set_reduce): every step
  * of m then averages the gradient across the ranks of c. c is borrowed
- * until m is freed or another hook is set. Local.
+ * until m is freed or another hook is set. With
+ * lupi_model_set_share(m, rank, size) and the whole training set on every
+ * rank, a fit then trains the model of one process up to float summation
+ * order. Local.
  * @return LUPI_OK; LUPI_EINVAL (NULL). @since 0.3
  */
 LUPI_MPI_API int lupi_mpi_attach(lupi_mpi *c, lupi_model *m);
@@ -109,8 +112,11 @@ LUPI_MPI_API int lupi_mpi_bcast_dataset(lupi_mpi *c, const lupi_dataset *ds,
  * samples and runs the same number of steps (the n mod size last samples,
  * fewer than size, are left out). Dealt round-robin so that with
  * SHUFFLE 0 and a per-rank BATCH of B, the ranks' batch j together are the
- * samples of batch j of a single-process fit with BATCH size * B. Every
- * rank passes the same ds. Local. A new dataset (free it).
+ * samples of batch j of a single-process fit with BATCH size * B (with
+ * SHUFFLE on each rank shuffles its shard: other batches). For the batches
+ * of one process with shuffling, give every rank the whole ds and
+ * lupi_model_set_share(m, rank, size) instead. Every rank passes the same
+ * ds. Local. A new dataset (free it).
  * @return LUPI_OK; LUPI_EINVAL (NULL); LUPI_ERANGE (fewer samples than
  *         ranks); LUPI_ENOMEM. @since 0.3
  */

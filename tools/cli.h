@@ -265,20 +265,16 @@ int cli_par_load_data(const struct cli *c, const char *path,
 		      const lupi_model *model, lupi_dataset **out);
 int cli_par_read_matrix(const char *path, lupi_dataset **out);
 int cli_par_load_model(const char *path, lupi_model **out);
-/* this rank's shard of ds (lupi_mpi_shard); NULL with one process */
-int cli_par_shard(const lupi_dataset *ds, lupi_dataset **out);
-/* before a fit of m on the shards of train: standardisation fitted on
- * train, --batch / ranks per rank, rank 0's initial weights (unless
- * resumed) and the gradient reduction; *global_batch to restore after */
-int cli_par_fit_setup(const struct cli *c, lupi_model *m,
-		      const lupi_dataset *train, int resumed,
-		      int64_t *global_batch);
+/* before a fit of m on the whole training part: rank 0's initial
+ * weights (unless resumed), this rank's share of every batch
+ * (lupi_model_set_share) and the gradient reduction */
+int cli_par_fit_setup(lupi_model *m, int resumed);
 /* whether any rank says stop (progress callbacks: every rank stops at the
  * same step) */
 int cli_par_any(int flag);
 /* after it: the rc of every rank (another failure than a stop ends the
- * job), and the model gets its global batch back */
-int cli_par_fit_done(lupi_model *m, int rc, int64_t global_batch);
+ * job); the model is a whole model again (no share, no reduction) */
+int cli_par_fit_done(lupi_model *m, int rc);
 /* m continues from the checkpoint path (rank 0's file, on every rank):
  * 0, or CLI_EXIT_ERROR after a message */
 int cli_par_resume(const struct cli *c, lupi_model *m, const char *path);

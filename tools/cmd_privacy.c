@@ -104,6 +104,53 @@ static int privacy_record(const lupi_model *m, double *eps, double *delta,
 	return rc == LUPI_OK || (rc == LUPI_ESTATE && !isnan(*sigma));
 }
 
+static const char *aggregation_name(int a);
+
+/* A PATE student's record (lupi pate -o): the data-independent bound of
+ * the aggregation that labelled its training set. */
+static int print_pate(struct cli_json *j, const lupi_model *m,
+		      const char *label, double eps, double delta)
+{
+	double noise, sigma1, threshold;
+	uint64_t queries, answered;
+	int mech;
+
+	if (lupi_model_privacy_pate(m, &mech, &noise, &sigma1, &threshold,
+				    &queries, &answered) != LUPI_OK)
+		return 0;
+	if (j) {
+		cli_json_object(j, "privacy");
+		cli_json_str(j, "mechanism", "pate");
+		cli_json_str(j, "aggregation", aggregation_name(mech));
+		cli_json_num(j, "epsilon", eps); /* null: not accounted */
+		cli_json_num(j, "delta", delta);
+		cli_json_num(j, "noise", noise);
+		if (mech == LUPI_PATE_CONFIDENT) {
+			cli_json_num(j, "sigma1", sigma1);
+			cli_json_num(j, "threshold", threshold);
+		}
+		cli_json_int(j, "queries", (int64_t)queries);
+		cli_json_int(j, "answered", (int64_t)answered);
+		cli_json_int(j, "accounted", isfinite(eps));
+		cli_json_close(j, '}');
+		return 1;
+	}
+	if (isfinite(eps))
+		printf("%sepsilon %.4g at delta %g (PATE student: %s "
+		       "aggregation, noise %g", label, eps, delta,
+		       aggregation_name(mech), noise);
+	else
+		printf("%snot accounted: trained or changed after its PATE "
+		       "fit (%s aggregation, noise %g", label,
+		       aggregation_name(mech), noise);
+	if (mech == LUPI_PATE_CONFIDENT)
+		printf(", sigma1 %g, threshold %g", sigma1, threshold);
+	printf(", %llu of %llu queries answered; data-independent "
+	       "bound)\n", (unsigned long long)answered,
+	       (unsigned long long)queries);
+	return 1;
+}
+
 int cli_print_privacy(const struct cli *c, struct cli_json *j,
 		      const lupi_model *m, const char *label)
 {
@@ -111,6 +158,8 @@ int cli_print_privacy(const struct cli *c, struct cli_json *j,
 	uint64_t steps;
 	int has = privacy_record(m, &eps, &delta, &steps, &q, &sigma);
 
+	if (has && print_pate(j, m, label, eps, delta))
+		return 0;
 	if (j) {
 		if (!has) {
 			cli_json_num(j, "privacy", NAN); /* null */
@@ -261,7 +310,7 @@ struct pate_run {
 	lupi_teacher *teachers;
 	uint32_t *votes;
 	int32_t *labels;
-	struct cli_progress prog;
+	struct cli_progress prog, tprog; /* the student's, the teachers' */
 };
 
 /* Answered labels that match PUBLIC's own labels, when it has them. */
@@ -315,8 +364,13 @@ static int pate_run(const struct cli *c, struct pate_run *r,
 		       lupi_dataset_rows(r->priv),
 		       lupi_dataset_rows(r->priv) / n_teachers,
 		       lupi_dataset_rows(r->pub));
+	/* the bar counts the epochs of all teachers; Ctrl-C stops them */
+	cli_progress_init(&r->tprog, c, "teachers",
+			  lupi_dataset_rows(r->priv) / n_teachers);
+	cli_progress_watch(&r->tprog, r->proto);
 	rc = lupi_pate_teachers(r->proto, r->priv, n_teachers, cli_seed(c),
-				&r->teachers);
+				&r->teachers, cli_progress_fn, &r->tprog);
+	cli_progress_done(&r->tprog);
 	if (rc != LUPI_OK)
 		return cli_fail(rc, c->args[0]);
 	n = lupi_dataset_rows(r->pub);
@@ -383,8 +437,10 @@ static int pate_run(const struct cli *c, struct pate_run *r,
 		return CLI_EXIT_ERROR;
 	cli_progress_init(&r->prog, c, "student", answered);
 	cli_progress_watch(&r->prog, r->student);
+	/* the student records the guarantee: its file shows it */
 	rc = lupi_pate_fit_student(r->student, r->pub, r->labels, NULL,
-				   cli_progress_fn, &r->prog);
+				   c->aggregation, noise, sigma1, threshold,
+				   delta, cli_progress_fn, &r->prog);
 	cli_progress_done(&r->prog);
 	if (rc != LUPI_OK)
 		return cli_fail(rc, c->args[1]);
@@ -422,6 +478,7 @@ int cmd_pate(struct cli *c)
 		json_start(c, j);
 	rc = json_finish(j, pate_run(c, &r, j));
 	cli_progress_free(&r.prog);
+	cli_progress_free(&r.tprog);
 	free(r.votes);
 	free(r.labels);
 	lupi_teacher_free(r.teachers);
@@ -597,6 +654,7 @@ struct unlearn_run {
 	size_t *idx, *ridx, nf, nr;
 	uint64_t steps, scratch_steps; /* SISA: of its shards from scratch */
 	double seconds, train_seconds;
+	struct cli_progress prog;
 };
 
 /* The attack compares the forgotten samples with samples never trained
@@ -667,13 +725,23 @@ static int unlearn_sisa(const struct cli *c, struct unlearn_run *r)
 
 	if (untrained_clone(r->m, &r->proto))
 		return CLI_EXIT_ERROR;
+	/* the bar counts the epochs of every shard and stage */
+	cli_progress_init(&r->prog, c, "sisa",
+			  lupi_dataset_rows(r->ds) / (size_t)c->shards);
+	cli_progress_watch(&r->prog, r->proto);
 	rc = lupi_sisa_create_sliced(r->proto, r->ds, (unsigned)c->shards,
 				     (unsigned)c->slices, cli_seed(c),
-				     &r->sisa);
+				     &r->sisa, cli_progress_fn, &r->prog);
+	cli_progress_done(&r->prog);
 	r->train_seconds = cli_now() - t0;
-	if (rc == LUPI_OK)
+	if (rc == LUPI_OK) {
+		cli_progress_init(&r->prog, c, "forget",
+				  lupi_dataset_rows(r->ds) /
+				  (size_t)c->shards);
 		rc = lupi_sisa_forget(r->sisa, r->idx, r->nf, &r->steps,
-				      &r->seconds);
+				      &r->seconds, cli_progress_fn, &r->prog);
+		cli_progress_done(&r->prog);
+	}
 	if (rc == LUPI_OK)
 		rc = lupi_sisa_last_cost(r->sisa, NULL, &r->scratch_steps);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, "sisa");
@@ -771,12 +839,19 @@ static int unlearn_run(const struct cli *c, struct unlearn_run *r,
 		printf("forgetting %zu of %zu samples by %s\n", r->nf,
 		       lupi_dataset_rows(r->ds), method_name(c->method));
 	if (sisa) {
-		if (unlearn_sisa(c, r))
-			return CLI_EXIT_ERROR;
+		rc = unlearn_sisa(c, r); /* 130 after Ctrl-C */
+		if (rc)
+			return rc;
 	} else {
+		/* no cli_progress_watch: the unlearned model is a clone of
+		 * r->m and keeps its options */
+		cli_progress_init(&r->prog, c, method_name(c->method),
+				  r->nr);
 		rc = lupi_unlearn(r->m, r->ds, r->idx, r->nf, c->method,
 				  (unsigned)c->unlearn_epochs, &r->u,
-				  &r->steps, &r->seconds);
+				  &r->steps, &r->seconds, cli_progress_fn,
+				  &r->prog);
+		cli_progress_done(&r->prog);
 		if (rc != LUPI_OK)
 			return cli_fail(rc, c->args[0]);
 	}
@@ -857,6 +932,7 @@ int cmd_unlearn(struct cli *c)
 	if (j)
 		json_start(c, j);
 	rc = json_finish(j, unlearn_run(c, &r, j));
+	cli_progress_free(&r.prog);
 	free(r.idx);
 	free(r.ridx);
 	lupi_sisa_free(r.sisa);
@@ -935,6 +1011,7 @@ static int audit_scores(const struct cli *c, const lupi_model *m,
 			double *scores)
 {
 	lupi_model *proto = NULL;
+	struct cli_progress prog;
 	int rc;
 
 	if (c->attack == CLI_ATTACK_LOSS) {
@@ -942,10 +1019,16 @@ static int audit_scores(const struct cli *c, const lupi_model *m,
 	} else {
 		if (untrained_clone(m, &proto))
 			return CLI_EXIT_ERROR;
+		/* the bar counts the epochs of all shadow models */
+		cli_progress_init(&prog, c, "shadows",
+				  lupi_dataset_rows(ref) / 2);
+		cli_progress_watch(&prog, proto);
 		/* the same seed: the same shadows for members and others */
 		rc = lupi_mia_lira_offline(m, proto, ref,
 					   (unsigned)c->shadows, cli_seed(c),
-					   ds, scores);
+					   ds, scores, cli_progress_fn, &prog);
+		cli_progress_done(&prog);
+		cli_progress_free(&prog);
 		lupi_model_free(proto);
 	}
 	return rc == LUPI_OK ? 0 : cli_fail(rc, "attack");
@@ -975,8 +1058,12 @@ static int audit_one(const struct cli *c, const char *path,
 		rc = cli_error("out of memory");
 		goto done;
 	}
-	if (audit_scores(c, m, in, ref, a) || audit_scores(c, m, out, ref, b))
+	/* 130 after Ctrl-C */
+	if ((lrc = audit_scores(c, m, in, ref, a)) != 0 ||
+	    (lrc = audit_scores(c, m, out, ref, b)) != 0) {
+		rc = lrc;
 		goto done;
+	}
 	lrc = lupi_mia_roc(a, ni, b, no, &am->auc, &am->tpr01, &am->tpr1);
 	if (lrc != LUPI_OK) {
 		rc = cli_fail(lrc, path);

@@ -1,8 +1,8 @@
 /*
  * cmd_train.c - `lupi teacher` and `lupi distill`: load the data, hold out
  * a validation part, train with a progress bar (and checkpoints), report,
- * save, plot. Under lupi-mpi every rank trains on its shard of the
- * training part (par_mpi.c).
+ * save, plot. Under lupi-mpi every rank trains on its share of every
+ * batch of the training part (par_mpi.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,7 +13,6 @@
 
 struct run {
 	lupi_dataset *all, *train, *valid;
-	lupi_dataset *shard; /* this rank's part of train, NULL: train */
 	size_t *idx, *idx_train, n_train; /* idx_train: within idx */
 	struct cli_json json, *j;
 	struct cli_progress prog;
@@ -26,7 +25,6 @@ static void run_free(struct run *r)
 		lupi_dataset_free(r->train);
 	lupi_dataset_free(r->valid);
 	lupi_dataset_free(r->all);
-	lupi_dataset_free(r->shard);
 	free(r->idx);
 	cli_progress_free(&r->prog);
 }
@@ -60,12 +58,6 @@ static int load_split(const struct cli *c, struct run *r,
 	if (rc == LUPI_OK)
 		rc = lupi_dataset_subset(r->all, r->idx, nv, &r->valid);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, NULL);
-}
-
-/* The dataset a fit trains on: this rank's shard, or all of train. */
-static const lupi_dataset *fit_set(const struct run *r)
-{
-	return r->shard ? r->shard : r->train;
 }
 
 /* --checkpoint DIR: the file of this command's model in DIR. */
@@ -148,10 +140,9 @@ static int fit_progress_fn(void *user, const lupi_progress *e)
 }
 
 /* The checkpoint, the data-parallel set-up and the progress of a fit of m
- * on fit_set(r) named `name` ("teacher", "student"). */
+ * on r->train named `name` ("teacher", "student"). */
 static int fit_begin(const struct cli *c, struct run *r, lupi_model *m,
-		     const char *name, struct fit_progress *f,
-		     int64_t *global_batch)
+		     const char *name, struct fit_progress *f)
 {
 	const char *stop = getenv("LUPI_STOP_AFTER_STEPS");
 	int resumed;
@@ -159,9 +150,9 @@ static int fit_begin(const struct cli *c, struct run *r, lupi_model *m,
 	/* rank 0 may fail alone (creating DIR): the ranks agree first */
 	if (cli_par_any(setup_checkpoint(c, m, name, &resumed) != 0))
 		return CLI_EXIT_ERROR;
-	if (cli_par_fit_setup(c, m, r->train, resumed, global_batch))
+	if (cli_par_fit_setup(m, resumed))
 		return CLI_EXIT_ERROR;
-	cli_progress_init(&r->prog, c, name, cli_samples_used(m, fit_set(r)));
+	cli_progress_init(&r->prog, c, name, cli_samples_used(m, r->train));
 	cli_progress_watch(&r->prog, m);
 	f->p = &r->prog;
 	f->stop_after = stop ? strtoull(stop, NULL, 10) : 0;
@@ -247,16 +238,15 @@ static int train_teacher(const struct cli *c, struct run *r)
 	int view = (int)cli_int(c, CLI_O_VIEW);
 	lupi_model *m = NULL;
 	struct fit_progress f;
-	int64_t global_batch;
 	double t0;
 	int rc;
 
-	if (load_split(c, r, NULL) || cli_par_shard(r->train, &r->shard))
+	if (load_split(c, r, NULL))
 		return CLI_EXIT_ERROR;
 	if (cli_make_model(c, r->train, view, 1, &m))
 		return CLI_EXIT_ERROR;
 	describe(c, r, role, m, view);
-	if (fit_begin(c, r, m, role, &f, &global_batch)) {
+	if (fit_begin(c, r, m, role, &f)) {
 		lupi_model_free(m);
 		return CLI_EXIT_ERROR;
 	}
@@ -264,10 +254,10 @@ static int train_teacher(const struct cli *c, struct run *r)
 	/* private: cmd_privacy.c (the data-parallel set-up is refused) */
 	rc = cli_dp_given(c) ?
 		cli_fit_dp(c, m, NULL, NULL, r->train, r->valid, &r->prog) :
-		lupi_model_fit(m, fit_set(r), r->valid, fit_progress_fn, &f);
+		lupi_model_fit(m, r->train, r->valid, fit_progress_fn, &f);
 	cli_progress_done(&r->prog);
 	r->seconds = cli_now() - t0;
-	rc = cli_par_fit_done(m, rc, global_batch);
+	rc = cli_par_fit_done(m, rc);
 	if (rc != LUPI_OK)
 		rc = cli_fail(rc, c->args[0]);
 	else
@@ -332,27 +322,15 @@ static int add_external(const struct cli *c, struct run *r, lupi_teacher *t)
 		return cli_error("%s: %zu rows, but %s has %zu samples",
 				 c->teacher_outputs, n, c->args[0], n_all);
 	}
-	/* the rows of the training part, as the dataset was split, and of
-	   this rank's shard of it */
+	/* the rows of the training part, as the dataset was split */
 	rc = r->idx_train ? lupi_dataset_subset(file, r->idx_train,
 						r->n_train, &part) : LUPI_OK;
-	if (rc == LUPI_OK && r->shard) {
-		lupi_dataset *whole = part ? part : file, *sh = NULL;
-
-		if (cli_par_shard(whole, &sh)) {
-			rc = CLI_EXIT_ERROR;
-			goto out;
-		}
-		lupi_dataset_free(part);
-		part = sh;
-	}
 	if (rc == LUPI_OK)
-		rc = lupi_teacher_add_outputs(t, fit_set(r),
+		rc = lupi_teacher_add_outputs(t, r->train,
 			lupi_dataset_features(part ? part : file,
 					      LUPI_VIEW_REGULAR),
 			k, c->outputs_kind, 1.0);
 	rc = rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher_outputs);
-out:
 	lupi_dataset_free(part);
 	lupi_dataset_free(file);
 	return rc;
@@ -375,10 +353,11 @@ static int make_teacher(const struct cli *c, struct run *r,
 		return cli_fail(rc, NULL);
 	if (c->teacher_outputs)
 		return add_external(c, r, *t);
-	/* each rank computes the outputs of its own shard */
+	/* every rank the outputs of the whole training part: a rank's
+	   shares of the batches cover all of it in an epoch */
 	rc = lupi_teacher_add_model(*t, tm, 1.0);
 	if (rc == LUPI_OK)
-		rc = lupi_teacher_prepare(*t, fit_set(r));
+		rc = lupi_teacher_prepare(*t, r->train);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, c->teacher);
 }
 
@@ -388,12 +367,10 @@ static int train_student(const struct cli *c, struct run *r)
 	lupi_model *tm = NULL, *m = NULL;
 	lupi_loss *loss = NULL;
 	struct fit_progress f;
-	int64_t global_batch;
 	double t0;
 	int rc = CLI_EXIT_ERROR;
 
 	if (load_teacher_model(c, &tm) || load_split(c, r, tm) ||
-	    cli_par_shard(r->train, &r->shard) ||
 	    make_teacher(c, r, &t, tm) ||
 	    cli_make_model(c, r->train, LUPI_VIEW_REGULAR, 0, &m) ||
 	    cli_make_loss(c, lupi_dataset_task(r->train), &loss))
@@ -402,18 +379,18 @@ static int train_student(const struct cli *c, struct run *r)
 	if (tm && r->valid &&
 	    cli_print_metrics(r->j, "teacher_valid", tm, r->valid))
 		goto out;
-	if (fit_begin(c, r, m, "student", &f, &global_batch)) {
+	if (fit_begin(c, r, m, "student", &f)) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
 	t0 = cli_now();
 	rc = cli_dp_given(c) ?
 		cli_fit_dp(c, m, t, loss, r->train, r->valid, &r->prog) :
-		lupi_student_fit(m, t, loss, fit_set(r), r->valid,
+		lupi_student_fit(m, t, loss, r->train, r->valid,
 				 fit_progress_fn, &f);
 	cli_progress_done(&r->prog);
 	r->seconds = cli_now() - t0;
-	rc = cli_par_fit_done(m, rc, global_batch);
+	rc = cli_par_fit_done(m, rc);
 	if (rc != LUPI_OK)
 		rc = cli_fail(rc, c->args[0]);
 	else

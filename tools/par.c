@@ -68,22 +68,10 @@ int cli_par_load_model(const char *path, lupi_model **out)
 	return rc == LUPI_OK ? 0 : cli_fail(rc, path);
 }
 
-int cli_par_shard(const lupi_dataset *ds, lupi_dataset **out)
+int cli_par_fit_setup(lupi_model *m, int resumed)
 {
-	(void)ds;
-	*out = NULL;
-	return 0;
-}
-
-int cli_par_fit_setup(const struct cli *c, lupi_model *m,
-		      const lupi_dataset *train, int resumed,
-		      int64_t *global_batch)
-{
-	(void)c;
 	(void)m;
-	(void)train;
 	(void)resumed;
-	*global_batch = 0;
 	return 0;
 }
 
@@ -92,10 +80,9 @@ int cli_par_any(int flag)
 	return flag;
 }
 
-int cli_par_fit_done(lupi_model *m, int rc, int64_t global_batch)
+int cli_par_fit_done(lupi_model *m, int rc)
 {
 	(void)m;
-	(void)global_batch;
 	return rc;
 }
 

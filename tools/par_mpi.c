@@ -2,10 +2,11 @@
  * par_mpi.c - the processes of a run of lupi-mpi: every rank of an mpirun
  * job runs the command line. Rank 0 reads the files (data, teacher model,
  * teacher outputs, checkpoint) and the others receive them
- * (lupi_mpi_bcast_dataset, model bytes); teacher and distill train on
- * the ranks' shards of the training part with the gradient averaged every
- * step (liblupi-mpi), so that with --no-shuffle the model is that of one
- * process up to float summation order; compare shares its table's cells
+ * (lupi_mpi_bcast_dataset, model bytes); in teacher and distill every
+ * rank draws the permutations and batches of one process and steps on
+ * its share of each batch (lupi_model_set_share), the gradient averaged
+ * every step (liblupi-mpi), so that the model is that of one process up
+ * to float summation order; compare shares its table's cells
  * (lupi_mpi_compare_run: the serial table, bit for bit); rank 0 alone
  * prints, writes the model, the plot and the checkpoints. The other
  * commands run on rank 0.
@@ -195,60 +196,25 @@ int cli_par_load_model(const char *path, lupi_model **out)
 	return 0;
 }
 
-int cli_par_shard(const lupi_dataset *ds, lupi_dataset **out)
+/* Every rank trains on the whole training part, as one process would
+ * (the same standardisation, fitted by the fit itself, the same
+ * permutations and batches), and steps on its share of every batch. */
+int cli_par_fit_setup(lupi_model *m, int resumed)
 {
-	int rc = lupi_mpi_shard(ctx, ds, out);
-
-	return rc == LUPI_OK ? 0 : cli_error("%s", lupi_mpi_errmsg());
-}
-
-int cli_par_fit_setup(const struct cli *c, lupi_model *m,
-		      const lupi_dataset *train, int resumed,
-		      int64_t *global_batch)
-{
-	int64_t b = cli_int(c, CLI_O_BATCH), view = 0, stdz = 0;
-	size_t nin = lupi_model_inputs(m);
-	float *mean = NULL, *sd = NULL;
 	int rc = LUPI_OK;
 
-	*global_batch = b;
-	if (b % size_ != 0)
-		return cli_error("--batch %lld is not a multiple of the %d "
-				 "ranks: each rank takes an equal part of a "
-				 "batch", (long long)b, size_);
-	rc = lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, b / size_);
-	if (rc == LUPI_OK && !resumed) {
-		/* every rank standardises as one process would: on all of
-		   train, not on its shard */
-		lupi_model_get_int(m, LUPI_MODEL_OPT_VIEW, &view);
-		lupi_model_get_int(m, LUPI_MODEL_OPT_STANDARDIZE, &stdz);
+	if (!resumed) {
+		/* the same seed gives every rank the same weights; rank 0's
+		   are sent anyway, so that they cannot differ */
 		rc = lupi_model_init(m);
-		if (rc == LUPI_OK && stdz) {
-			mean = malloc(nin * sizeof(*mean));
-			sd = malloc(nin * sizeof(*sd));
-			rc = mean && sd ? lupi_dataset_fit_standardizer(
-				train, (int)view, mean, sd) : LUPI_ENOMEM;
-			if (rc == LUPI_OK)
-				rc = lupi_model_set_standardizer(m, mean, sd);
-		}
 		if (rc == LUPI_OK) {
 			rc = lupi_mpi_bcast_model(ctx, m, 0);
-			if (rc != LUPI_OK) {
-				free(mean);
-				free(sd);
+			if (rc != LUPI_OK)
 				return mpi_fail(rc, "the initial model");
-			}
 		}
-		/* the broadcast passes std, whose float reciprocal may differ
-		   from root's 1/std in the last bit: every rank sets the one
-		   it computed, the same bits everywhere */
-		if (rc == LUPI_OK && stdz)
-			rc = lupi_model_set_standardizer(m, mean, sd);
-		free(mean);
-		free(sd);
-		if (rc != LUPI_OK)
-			return cli_fail(rc, NULL);
 	}
+	if (rc == LUPI_OK)
+		rc = lupi_model_set_share(m, (unsigned)rank_, (unsigned)size_);
 	if (rc == LUPI_OK)
 		rc = lupi_mpi_attach(ctx, m);
 	return rc == LUPI_OK ? 0 : cli_fail(rc, NULL);
@@ -262,7 +228,7 @@ int cli_par_any(int flag)
 	return any;
 }
 
-int cli_par_fit_done(lupi_model *m, int rc, int64_t global_batch)
+int cli_par_fit_done(lupi_model *m, int rc)
 {
 	uint64_t calls = 0;
 	double seconds = 0;
@@ -279,7 +245,7 @@ int cli_par_fit_done(lupi_model *m, int rc, int64_t global_batch)
 		MPI_Abort(MPI_COMM_WORLD, CLI_EXIT_ERROR);
 	}
 	lupi_model_set_reduce(m, NULL, NULL);
-	lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, global_batch);
+	lupi_model_set_share(m, 0, 1);
 	if (getenv("LUPI_MPI_STATS") && rank_ == 0 &&
 	    lupi_mpi_stats(ctx, &calls, NULL, &seconds) == LUPI_OK)
 		fprintf(stderr, "lupi-mpi: %d ranks, %llu reductions, %.3f s "

@@ -194,7 +194,7 @@ void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 		return;
 	blas_set_threads(1);
 	double macs = (double)m * (double)n * (double)k;
-	unsigned parts = lupi__parallel_parts(macs, getenv("DBG_MACS") ? atof(getenv("DBG_MACS")) : PART_MACS);
+	unsigned parts = lupi__parallel_parts(macs, PART_MACS);
 	/* Each part packs the whole of the operand it shares with the
 	 * others: split the side that makes that operand the smaller one
 	 * (columns of C share op(A), m x k; rows share op(B), k x n). */

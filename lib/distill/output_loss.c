@@ -584,8 +584,7 @@ static void eval_part(void *ctx_, unsigned part, unsigned parts)
 /* Rows split over the library's threads when there are at least this
  * many logits per part (a KD row of 10 classes, three softmaxes in
  * double, takes about half a microsecond). */
-#include <stdlib.h>
-#define PART_LOGITS (getenv("DBG_LOGITS") ? atof(getenv("DBG_LOGITS")) : 512)
+#define PART_LOGITS 512
 /* Rows whose terms fit on the stack; larger batches run on one thread. */
 #define MAX_SPLIT_ROWS 2048
 

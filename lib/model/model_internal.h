@@ -37,12 +37,20 @@ typedef struct lupi__model_opts {
  * since: the fit records the optimiser step count t_mark, and a model whose
  * t differs (trained further without DP), whose parameters were set by the
  * host, or that was loaded from a record marked so, is "not accounted". */
+#define LUPI__PRIVACY_DPSGD 0 /* lupi_model_fit_dp, lupi_student_fit_dp */
+#define LUPI__PRIVACY_PATE 1  /* lupi_pate_fit_student */
 typedef struct lupi__privacy {
 	int has;        /* a private fit recorded what it spent */
 	int accounted;  /* 0: trained or set otherwise since */
 	double epsilon, delta, q, sigma, clip;
 	uint64_t steps;
 	uint64_t t_mark; /* m->t when recorded */
+	/* kind 1: a PATE student's record (lib/privacy/pate.c): steps =
+	 * queries, sigma = the aggregation's noise, q NaN, clip 0 */
+	int kind;        /* LUPI__PRIVACY_DPSGD, LUPI__PRIVACY_PATE */
+	int mechanism;   /* LUPI_PATE_* */
+	double sigma1, threshold;
+	uint64_t answered;
 } lupi__privacy;
 
 struct lupi_model {
@@ -101,6 +109,10 @@ struct lupi_model {
 	 * saved. */
 	lupi_reduce_fn reduce;
 	void *reduce_user;
+	/* The share of every batch a fit trains (lupi_model_set_share, in
+	 * lib/train/fit.c): share of shares; shares 0 or 1: all of it. Not
+	 * cloned, not saved. */
+	unsigned share, shares;
 	/* Checkpoints of a fit (lib/train/checkpoint.c): path (owned) and
 	 * period in steps, and the fit position a lupi_model_resume left for
 	 * the next fit (owned, freed through resume_free). Not cloned. */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,9 @@ static const unsigned char magic[8] = {0x89, 'L', 'U', 'P', 'I', '\r', '\n',
 #define EXT_PRIV_ACCOUNTED 1u
 #define EXT_TEMPERED 2u    /* the tempered sigmoid's s, T, o */
 #define EXT_TEMPERED_LEN 24u
+#define EXT_PATE 3u        /* a PATE student's privacy (kind 1) */
+#define EXT_PATE_LEN 64u   /* 5 f64, u64 queries, answered, u32
+                              mechanism, flags (EXT_PRIV_ACCOUNTED) */
 
 /* ---- options: the rows of lupi__model_options with a file id ------------- */
 
@@ -212,7 +216,9 @@ static size_t header_len(const shape *s)
 {
 	size_t ext = 0;
 	if (has_extensions(s))
-		ext = 4 + (s->has_privacy ? EXT_HEAD + EXT_PRIVACY_LEN : 0) +
+		ext = 4 + (s->has_privacy ? EXT_HEAD +
+			   (s->privacy.kind == LUPI__PRIVACY_PATE ?
+			    EXT_PATE_LEN : EXT_PRIVACY_LEN) : 0) +
 		      (s->has_tempered ? EXT_HEAD + EXT_TEMPERED_LEN : 0);
 	return FIXED_HEADER + LAYER_RECORD * s->n_layers + 4 +
 	       OPTION_RECORD * n_saved_options() + LAYER_FLAGS * s->n_layers +
@@ -224,7 +230,20 @@ static unsigned char *put_extensions(unsigned char *p, const shape *s)
 	if (!has_extensions(s))
 		return p;
 	p = lupi__put_u32(p, (uint32_t)(s->has_privacy + s->has_tempered));
-	if (s->has_privacy) {
+	if (s->has_privacy && s->privacy.kind == LUPI__PRIVACY_PATE) {
+		const lupi__privacy *v = &s->privacy;
+		p = lupi__put_u32(p, EXT_PATE);
+		p = lupi__put_u32(p, EXT_PATE_LEN);
+		p = lupi__put_f64(p, v->epsilon);
+		p = lupi__put_f64(p, v->delta);
+		p = lupi__put_f64(p, v->sigma);
+		p = lupi__put_f64(p, v->sigma1);
+		p = lupi__put_f64(p, v->threshold);
+		p = lupi__put_u64(p, v->steps);
+		p = lupi__put_u64(p, v->answered);
+		p = lupi__put_u32(p, (uint32_t)v->mechanism);
+		p = lupi__put_u32(p, v->accounted ? EXT_PRIV_ACCOUNTED : 0u);
+	} else if (s->has_privacy) {
 		const lupi__privacy *v = &s->privacy;
 		p = lupi__put_u32(p, EXT_PRIVACY);
 		p = lupi__put_u32(p, EXT_PRIVACY_LEN);
@@ -521,6 +540,37 @@ static int parse_privacy(reader *r, shape *s)
 	return LUPI_OK;
 }
 
+/* A PATE student's record (tag 3): values lupi_pate_fit_student can have
+ * written. */
+static int parse_pate(reader *r, shape *s)
+{
+	size_t at = r->pos;
+	lupi__privacy *v = &s->privacy;
+	v->kind = LUPI__PRIVACY_PATE;
+	v->epsilon = rd_f64(r);
+	v->delta = rd_f64(r);
+	v->sigma = rd_f64(r);
+	v->sigma1 = rd_f64(r);
+	v->threshold = rd_f64(r);
+	v->steps = rd_u64(r);
+	v->answered = rd_u64(r);
+	uint32_t mech = rd_u32(r);
+	v->accounted = (rd_u32(r) & EXT_PRIV_ACCOUNTED) != 0;
+	v->q = NAN;
+	v->clip = 0.0;
+	v->mechanism = (int)(mech <= LUPI_PATE_CONFIDENT ? mech : 0);
+	if (!(v->epsilon >= 0.0) || !(v->delta > 0.0 && v->delta < 1.0) ||
+	    mech > LUPI_PATE_CONFIDENT || !(v->sigma > 0.0) ||
+	    !isfinite(v->sigma) || v->answered > v->steps ||
+	    (mech == LUPI_PATE_CONFIDENT &&
+	     (!(v->sigma1 > 0.0) || !isfinite(v->sigma1) ||
+	      !isfinite(v->threshold))))
+		return lupi__err(LUPI_EFORMAT, "byte %zu: the PATE privacy "
+				 "record holds impossible values", at);
+	s->has_privacy = 1;
+	return LUPI_OK;
+}
+
 /* Extension records (minor >= 2): known tags are read, others skipped. */
 static int parse_extensions(reader *r, shape *s)
 {
@@ -533,14 +583,21 @@ static int parse_extensions(reader *r, shape *s)
 		LUPI__TRY(need(r, len, "an extension record"));
 		size_t next = r->pos + len;
 		uint32_t want = tag == EXT_PRIVACY ? EXT_PRIVACY_LEN :
-			tag == EXT_TEMPERED ? EXT_TEMPERED_LEN : 0;
+			tag == EXT_TEMPERED ? EXT_TEMPERED_LEN :
+			tag == EXT_PATE ? EXT_PATE_LEN : 0;
 		if (want != 0 && len < want)
 			return lupi__err(LUPI_EFORMAT, "byte %zu: extension %"
 					 PRIu32 " has %" PRIu32 " bytes, at "
 					 "least %" PRIu32 " expected", at, tag,
 					 len, want);
+		if ((tag == EXT_PRIVACY || tag == EXT_PATE) &&
+		    s->has_privacy)
+			return lupi__err(LUPI_EFORMAT, "byte %zu: a second "
+					 "privacy record", at);
 		if (tag == EXT_PRIVACY)
 			LUPI__TRY(parse_privacy(r, s));
+		if (tag == EXT_PATE)
+			LUPI__TRY(parse_pate(r, s));
 		if (tag == EXT_TEMPERED) {
 			for (int k = 0; k < 3; k++)
 				s->ts[k] = rd_f64(r);

@@ -596,8 +596,7 @@ static void gemm(int ta, int tb, size_t m, size_t n, size_t k,
 /* Element-wise passes run on the library's threads in parts of at least
  * this many elements (a few microseconds of work; a hand-off to a
  * spinning worker costs well under one). */
-#include <stdlib.h>
-#define PART_ELEMS (getenv("DBG_ELEMS") ? atof(getenv("DBG_ELEMS")) : 16384)
+#define PART_ELEMS 16384
 
 /* Rows [r0, r1) of y (n x out): bias and activation in one pass, row by
  * row (a row stays in L1 between the two loops); d gets the derivative

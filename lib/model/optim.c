@@ -244,8 +244,7 @@ LUPI__VEC_CLONES static int rmsprop_rule(lupi_model *m, size_t off,
 
 /* Elements per part of an element-wise pass on the library's threads:
  * about 10 us of work, so that the hand-off stays small against it. */
-#include <stdlib.h>
-#define PART_ELEMS (getenv("DBG_ELEMS") ? atof(getenv("DBG_ELEMS")) : 32768)
+#define PART_ELEMS 32768
 #define MAX_PARTS 64
 
 struct rule_job {

@@ -8,9 +8,10 @@
  * in a fixed order (DOT ORDER below), for one row or a million. Two
  * implementations of that order give the same bits: a portable one (one
  * row at a time, vector clones) and an AVX-512 one that computes a block of
- * up to BLOCK_ROWS rows x 4 outputs at once and reduces 4 dot products
- * together. Batches are split into row ranges over lupi_get_num_threads()
- * threads when they are large enough. */
+ * up to BLOCK_ROWS rows x BLOCK_OUTS outputs at once and reduces 4 dot
+ * products together (CPUs with AVX-512 F and VL, chosen at run time).
+ * Large batches are split into row ranges over the library's threads
+ * (lupi__parallel); the partition changes no bit. */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,10 +28,12 @@
  * (-ffp-contract=off keeps the compiler from fusing.) */
 #define LANES 16
 
-#ifndef BLOCK_ROWS
-#define BLOCK_ROWS 6 /* rows x outputs of a block: 24 accumulators */
+/* Rows x outputs of a block of the AVX-512 kernel: 24 accumulators of 16
+ * floats, 4 weight vectors, an input vector and a product fit the 32
+ * vector registers (8 x 3 spilled and ran at half the speed). BLOCK_OUTS
+ * is 3 or 4: one reduce4 per row. */
+#define BLOCK_ROWS 6
 #define BLOCK_OUTS 4
-#endif
 #define STACK_FLOATS 4096
 
 /* Multiply-adds a part of a batch split over the library's threads has at
@@ -69,8 +72,9 @@ LUPI__VEC_CLONES static void matvec(const lupi__layer *ly,
 
 /* ---- the AVX-512 kernel ------------------------------------------------- */
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(LUPI__NO_CLONES) && \
-	!defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/* Chosen at run time (__builtin_cpu_supports), not by an ifunc, so the
+ * sanitizer builds run it too. */
+#if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_AVX512 1
 #include <immintrin.h>
 
@@ -102,8 +106,9 @@ TGT static INLINE __m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 		r));
 }
 
-/* y[r][o0 + k] (k < nout <= 4) of R rows for weight rows w[0..3] (rows
- * past nout repeat a valid one and are not stored). tail: the weights of
+/* y[r][k] (the k set in keep) of R rows (x, stride ldx; y, stride ldy)
+ * for weight rows w[k] (those past the layer's end repeat a valid one and
+ * are not stored), plus bias, then ReLU when relu. tail: the weights of
  * columns body.. of these outputs, transposed (tail[t * 4 + k]). */
 TGT static INLINE void block(int R, const float *x, size_t ldx,
 			     const float *const w[4], size_t in,
@@ -190,10 +195,6 @@ TGT static int layer_avx512(const lupi__layer *ly, const float *wl,
 			float *yo = yr + o;
 #define BLOCK(n) block(n, xr, ldx, w, in, tl, bias, keep, relu, yo, ldy)
 			switch (R) {
-#if BLOCK_ROWS > 6
-			case 8: BLOCK(8); break;
-			case 7: BLOCK(7); break;
-#endif
 			case 6: BLOCK(6); break;
 			case 5: BLOCK(5); break;
 			case 4: BLOCK(4); break;

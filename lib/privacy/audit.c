@@ -113,7 +113,7 @@ static int confidences(const lupi_model *m, const lupi_dataset *ds,
  * on queries into sum and sum2. */
 static int one_shadow(const lupi_model *proto, const lupi_dataset *reference,
 		      uint64_t seed, const lupi_dataset *queries, double *phi,
-		      double *sum, double *sum2)
+		      double *sum, double *sum2, lupi__run *run)
 {
 	size_t n = lupi_dataset_rows(reference), nq = lupi_dataset_rows(queries);
 	size_t *idx = lupi__malloc_array(n, sizeof *idx);
@@ -135,7 +135,8 @@ static int one_shadow(const lupi_model *proto, const lupi_dataset *reference,
 	if (rc == LUPI_OK)
 		rc = lupi_model_init(sh);
 	if (rc == LUPI_OK)
-		rc = lupi_model_fit(sh, half, NULL, NULL, NULL);
+		rc = lupi_model_fit(sh, half, NULL, lupi__run_progress, run);
+	lupi__run_next(run, proto->opt.epochs);
 	if (rc == LUPI_OK)
 		rc = confidences(sh, queries, phi);
 	for (size_t i = 0; rc == LUPI_OK && i < nq; i++) {
@@ -150,7 +151,7 @@ static int one_shadow(const lupi_model *proto, const lupi_dataset *reference,
 int lupi_mia_lira_offline(const lupi_model *target, const lupi_model *proto,
 			  const lupi_dataset *reference, unsigned shadows,
 			  uint64_t seed, const lupi_dataset *queries,
-			  double *scores)
+			  double *scores, lupi_progress_fn progress, void *user)
 {
 	LUPI__CHECK_NULL(target);
 	LUPI__CHECK_NULL(proto);
@@ -177,9 +178,11 @@ int lupi_mia_lira_offline(const lupi_model *target, const lupi_model *proto,
 	double *sum = phi + nq, *sum2 = phi + 2 * nq;
 	memset(sum, 0, 2 * nq * sizeof *sum);
 	int rc = LUPI_OK;
+	lupi__run run = {.fn = progress, .user = user,
+			 .total = shadows * (unsigned)proto->opt.epochs};
 	for (unsigned s = 0; rc == LUPI_OK && s < shadows; s++)
 		rc = one_shadow(proto, reference, seed + s, queries, phi, sum,
-				sum2);
+				sum2, &run);
 	if (rc == LUPI_OK)
 		rc = confidences(target, queries, phi);
 	for (size_t i = 0; rc == LUPI_OK && i < nq; i++) {

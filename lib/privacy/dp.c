@@ -391,6 +391,10 @@ static int plan(dp_run *r, const lupi__dp_opts *o)
 	r->steps_per_epoch = spe < 1.0 ? 1 : (uint64_t)spe;
 	uint64_t total = (uint64_t)m->opt.epochs * r->steps_per_epoch;
 	const lupi__privacy *p = &m->privacy;
+	if (p->has && p->kind == LUPI__PRIVACY_PATE)
+		return lupi__err(LUPI_ESTATE, "the model holds a PATE "
+				 "student's privacy record, which DP-SGD cannot "
+				 "continue; lupi_model_init() starts over");
 	if (p->has && !lupi__model_privacy_accounted(m))
 		return lupi__err(LUPI_ESTATE, "the model was trained or set "
 				 "without DP after its private fit: its privacy "
@@ -462,8 +466,10 @@ static void record(dp_run *r)
 	uint64_t steps = r->prior_steps + r->steps_done;
 	double eps;
 	lupi__dp_epsilon(r->q, r->sigma, steps, r->delta, &eps, NULL);
-	*p = (lupi__privacy){1, 1, eps, r->delta, r->q, r->sigma, r->clip,
-			     steps, m->t};
+	*p = (lupi__privacy){.has = 1, .accounted = 1, .epsilon = eps,
+			     .delta = r->delta, .q = r->q, .sigma = r->sigma,
+			     .clip = r->clip, .steps = steps, .t_mark = m->t,
+			     .kind = LUPI__PRIVACY_DPSGD};
 }
 
 /* Validation, PATIENCE and RESTORE_BEST as lupi_model_fit has them;

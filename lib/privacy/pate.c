@@ -17,17 +17,44 @@
 
 /* ---- shards, shared with SISA ------------------------------------------- */
 
-/* Counts the model's steps at the ends of its epochs (user: a uint64_t). */
-int lupi__privacy_count_steps(void *user, const lupi_progress *p)
+int lupi__run_progress(void *user, const lupi_progress *p)
 {
-	if (p->epoch_end)
-		*(uint64_t *)user += p->steps_per_epoch;
-	return 0;
+	lupi__run *r = user;
+	if (p->epoch_end && r->steps)
+		*r->steps += p->steps_per_epoch;
+	if (r->fn == NULL)
+		return 0;
+	lupi_progress q = *p;
+	q.size = sizeof q;
+	q.epoch = r->done + p->epoch;
+	q.epochs = r->total > q.epoch ? r->total : q.epoch;
+	return r->fn(r->user, &q);
+}
+
+void lupi__run_next(lupi__run *r, int64_t epochs)
+{
+	r->done += epochs > 0 ? (unsigned)epochs : 0;
+}
+
+int lupi__run_step(lupi__run *r, size_t step, size_t of, double loss)
+{
+	if (r->fn == NULL)
+		return LUPI_OK;
+	lupi_progress q = {.size = sizeof q, .epoch = r->done + 1,
+			   .epochs = r->total > r->done ? r->total :
+							  r->done + 1,
+			   .step = step, .steps_per_epoch = of, .loss = loss,
+			   .valid_metric = NAN, .epoch_end = step == of};
+	if (r->fn(r->user, &q))
+		return lupi__err(LUPI_ECANCELLED, "cancelled by the progress "
+				 "callback in epoch %u of %u", q.epoch,
+				 q.epochs);
+	return LUPI_OK;
 }
 
 int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
 			      const size_t *shard_of, size_t shard,
-			      uint64_t seed, lupi_model **out, uint64_t *steps)
+			      uint64_t seed, lupi_model **out, lupi__run *run)
 {
 	*out = NULL;
 	size_t n = lupi_dataset_rows(ds), m = 0;
@@ -49,17 +76,16 @@ int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
 		rc = lupi_model_set_int(c, LUPI_MODEL_OPT_SEED, (int64_t)seed);
 	if (rc == LUPI_OK)
 		rc = lupi_model_init(c);
-	uint64_t cnt = 0;
 	if (rc == LUPI_OK)
-		rc = lupi_model_fit(c, sub, NULL, lupi__privacy_count_steps,
-				    &cnt);
+		rc = lupi_model_fit(c, sub, NULL, run ? lupi__run_progress :
+						       NULL, run);
+	if (run)
+		lupi__run_next(run, proto->opt.epochs);
 	lupi_dataset_free(sub);
 	if (rc < 0) {
 		lupi_model_free(c);
 		return rc;
 	}
-	if (steps)
-		*steps += cnt;
 	*out = c;
 	return LUPI_OK;
 }
@@ -130,7 +156,8 @@ int lupi__privacy_check_proto(const lupi_model *proto, const lupi_dataset *ds)
 }
 
 int lupi_pate_teachers(const lupi_model *proto, const lupi_dataset *priv,
-		       unsigned k, uint64_t seed, lupi_teacher **out)
+		       unsigned k, uint64_t seed, lupi_teacher **out,
+		       lupi_progress_fn progress, void *user)
 {
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
@@ -145,6 +172,8 @@ int lupi_pate_teachers(const lupi_model *proto, const lupi_dataset *priv,
 	if (shard_of == NULL)
 		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu shards", n);
 	lupi_teacher *t = NULL;
+	lupi__run run = {.fn = progress, .user = user,
+			 .total = k * (unsigned)proto->opt.epochs};
 	int rc = lupi__crossfit_folds(priv, LUPI_VIEW_REGULAR, k, seed,
 				      shard_of);
 	if (rc == LUPI_OK)
@@ -152,7 +181,7 @@ int lupi_pate_teachers(const lupi_model *proto, const lupi_dataset *priv,
 	for (unsigned s = 0; rc == LUPI_OK && s < k; s++) {
 		lupi_model *m = NULL;
 		rc = lupi__privacy_train_shard(proto, priv, shard_of, s,
-					       seed + s, &m, NULL);
+					       seed + s, &m, &run);
 		if (rc == LUPI_OK)
 			rc = lupi_teacher_add_model(t, m, 1.0);
 		lupi_model_free(m);
@@ -502,13 +531,31 @@ int lupi_pate_epsilon_data_dependent(const uint32_t *votes, size_t n,
 
 /* ---- the student -------------------------------------------------------- */
 
+/* The accounting arguments of a student's record, as lupi_pate_epsilon
+ * and lupi_pate_aggregate check them. */
+static int check_record(int mechanism, double noise, double sigma1,
+			double threshold, double delta)
+{
+	LUPI__TRY(check_noise(mechanism, noise, sigma1));
+	if (mechanism == LUPI_PATE_CONFIDENT && !isfinite(threshold))
+		return lupi__err(LUPI_ERANGE, "threshold = %g, it must be "
+				 "finite", threshold);
+	if (!(delta > 0.0 && delta < 1.0))
+		return lupi__err(LUPI_ERANGE, "delta = %g, it must be in "
+				 "(0, 1)", delta);
+	return LUPI_OK;
+}
+
 int lupi_pate_fit_student(lupi_model *student, const lupi_dataset *pub,
 			  const int32_t *labels, const lupi_dataset *valid,
+			  int mechanism, double noise, double sigma1,
+			  double threshold, double delta,
 			  lupi_progress_fn progress, void *user)
 {
 	LUPI__CHECK_NULL(student);
 	LUPI__CHECK_NULL(pub);
 	LUPI__CHECK_NULL(labels);
+	LUPI__TRY(check_record(mechanism, noise, sigma1, threshold, delta));
 	if (student->task == LUPI_TASK_REGRESSION)
 		return lupi__err(LUPI_ENOTSUP, "a PATE student classifies");
 	size_t n = lupi_dataset_rows(pub), m = 0;
@@ -530,6 +577,12 @@ int lupi_pate_fit_student(lupi_model *student, const lupi_dataset *pub,
 	}
 	if (rc == LUPI_OK && m == 0)
 		rc = lupi__err(LUPI_ESTATE, "no query was answered");
+	/* what the labels cost: every row of pub was a query */
+	double eps = NAN;
+	if (rc == LUPI_OK)
+		rc = lupi_pate_epsilon(mechanism, noise, sigma1, n,
+				       mechanism == LUPI_PATE_CONFIDENT ? m : n,
+				       delta, &eps);
 	lupi_dataset *sub = NULL;
 	if (rc == LUPI_OK)
 		rc = lupi_dataset_subset(pub, idx, m, &sub);
@@ -537,10 +590,50 @@ int lupi_pate_fit_student(lupi_model *student, const lupi_dataset *pub,
 		rc = student->task == LUPI_TASK_BINARY ?
 			lupi_dataset_set_binary_labels(sub, y) :
 			lupi_dataset_set_labels(sub, k, y);
+	uint64_t t0 = student->t;
 	if (rc == LUPI_OK)
 		rc = lupi_model_fit(student, sub, valid, progress, user);
+	/* the student learnt from the labels as soon as it took a step */
+	if (student->t != t0) {
+		int conf = mechanism == LUPI_PATE_CONFIDENT;
+		student->privacy = (lupi__privacy){
+			.has = 1, .accounted = 1, .epsilon = eps,
+			.delta = delta, .q = NAN, .sigma = noise, .clip = 0.0,
+			.steps = n, .t_mark = student->t,
+			.kind = LUPI__PRIVACY_PATE, .mechanism = mechanism,
+			.sigma1 = conf ? sigma1 : 0.0,
+			.threshold = conf ? threshold : 0.0, .answered = m};
+	}
 	lupi_dataset_free(sub);
 	lupi__free(idx);
 	lupi__free(y);
 	return rc;
+}
+
+int lupi_model_privacy_pate(const lupi_model *m, int *mechanism,
+			    double *noise, double *sigma1, double *threshold,
+			    uint64_t *queries, uint64_t *answered)
+{
+	LUPI__CHECK_NULL(m);
+	const lupi__privacy *p = &m->privacy;
+	if (!p->has)
+		return lupi__err(LUPI_ESTATE, "the model holds no privacy "
+				 "record");
+	if (p->kind != LUPI__PRIVACY_PATE)
+		return lupi__err(LUPI_ESTATE, "the model holds a DP-SGD "
+				 "privacy record, not a PATE one: read it "
+				 "with lupi_model_privacy()");
+	if (mechanism)
+		*mechanism = p->mechanism;
+	if (noise)
+		*noise = p->sigma;
+	if (sigma1)
+		*sigma1 = p->sigma1;
+	if (threshold)
+		*threshold = p->threshold;
+	if (queries)
+		*queries = p->steps;
+	if (answered)
+		*answered = p->answered;
+	return LUPI_OK;
 }

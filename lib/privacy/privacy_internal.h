@@ -97,14 +97,32 @@ int lupi__dp_epsilon(double q, double sigma, uint64_t steps, double delta,
 
 /* The shards of a dataset are lupi__crossfit_folds(ds, LUPI_VIEW_REGULAR,
  * k, seed, shard_of): disjoint, sizes differing by at most one. */
-/* A progress callback adding the steps of each finished epoch to the
- * uint64_t user points to. */
-int lupi__privacy_count_steps(void *user, const lupi_progress *p);
+/* The progress of a run of several fits (teachers, SISA stages, shadow
+ * models, unlearning passes), given to each fit as its callback with
+ * itself as user: each report is forwarded to fn (may be NULL) with
+ * epoch = done + the fit's epoch and epochs = total (the run's planned
+ * epochs), and the steps of each finished epoch are added to *steps (may
+ * be NULL). After each fit (or a pass of steps outside one) the caller
+ * adds its planned epochs to done (lupi__run_next). fn's non-zero return
+ * is returned, so the fit stops with LUPI_ECANCELLED. */
+typedef struct lupi__run {
+	lupi_progress_fn fn;
+	void *user;
+	unsigned done, total;
+	uint64_t *steps;
+} lupi__run;
+int lupi__run_progress(void *user, const lupi_progress *p);
+void lupi__run_next(lupi__run *r, int64_t epochs);
+/* A report of step `step` of `of` of a pass outside a fit (one epoch of
+ * the run; epoch_end when step == of): LUPI_ECANCELLED, with a message,
+ * when fn asks to stop. */
+int lupi__run_step(lupi__run *r, size_t step, size_t of, double loss);
 /* Trains a clone of proto (untrained; its options apply, SEED set to seed)
- * on the samples of ds whose shard_of is shard into *out. */
+ * on the samples of ds whose shard_of is shard into *out, reporting to
+ * run (may be NULL) and adding its planned epochs to run->done. */
 int lupi__privacy_train_shard(const lupi_model *proto, const lupi_dataset *ds,
 			      const size_t *shard_of, size_t shard,
-			      uint64_t seed, lupi_model **out, uint64_t *steps);
+			      uint64_t seed, lupi_model **out, lupi__run *run);
 /* Refuses a regression prototype (LUPI_ENOTSUP), a trained one or a
  * dataset without its task's labels (LUPI_ESTATE). */
 int lupi__privacy_check_proto(const lupi_model *proto, const lupi_dataset *ds);

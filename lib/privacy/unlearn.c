@@ -27,17 +27,19 @@ double lupi__privacy_seconds(void)
 /* ---- helpers ------------------------------------------------------------ */
 
 /* Fits m (options as they are) on samples idx[0..n) of ds, with a teacher
- * and loss when teacher is not NULL. */
+ * and loss when teacher is not NULL, reporting to run (and adding m's
+ * EPOCHS to run->done). */
 static int fit_on(lupi_model *m, const lupi_teacher *teacher, lupi_loss *loss,
 		  const lupi_dataset *ds, const size_t *idx, size_t n,
-		  uint64_t *cnt)
+		  lupi__run *run)
 {
 	lupi_dataset *sub = NULL;
 	LUPI__TRY(lupi_dataset_subset(ds, idx, n, &sub));
 	int rc = teacher ? lupi_student_fit(m, teacher, loss, sub, NULL,
-					    lupi__privacy_count_steps, cnt) :
-			   lupi_model_fit(m, sub, NULL,
-					  lupi__privacy_count_steps, cnt);
+					    lupi__run_progress, run) :
+			   lupi_model_fit(m, sub, NULL, lupi__run_progress,
+					  run);
+	lupi__run_next(run, m->opt.epochs);
 	lupi_dataset_free(sub);
 	return rc;
 }
@@ -109,13 +111,14 @@ typedef struct unlearn_job {
 	const uint8_t *is_forget; /* rows */
 	unsigned epochs;
 	uint64_t steps;
+	lupi__run run; /* its steps: &steps */
 } unlearn_job;
 
 static int retrain(unlearn_job *j, lupi_model *s)
 {
 	LUPI__TRY(lupi_model_init(s));
 	return fit_on(s, NULL, NULL, j->train, j->retain, j->n_retain,
-		      &j->steps);
+		      &j->run);
 }
 
 static int random_teacher(unlearn_job *j, lupi_model *s)
@@ -134,10 +137,10 @@ static int random_teacher(unlearn_job *j, lupi_model *s)
 	 * imitate the model on the retain set */
 	if (rc == LUPI_OK)
 		rc = fit_on(s, tr, kd, j->train, j->forget, j->n_forget,
-			    &j->steps);
+			    &j->run);
 	if (rc == LUPI_OK)
 		rc = fit_on(s, tm, kd, j->train, j->retain, j->n_retain,
-			    &j->steps);
+			    &j->run);
 	lupi_loss_free(kd);
 	lupi_teacher_free(tm);
 	lupi_teacher_free(tr);
@@ -176,7 +179,7 @@ static int bad_teacher(unlearn_job *j, lupi_model *s)
 		rc = kd_loss(1.0, &kd);
 	if (rc == LUPI_OK)
 		rc = lupi_student_fit(s, t, kd, j->train, NULL,
-				      lupi__privacy_count_steps, &j->steps);
+				      lupi__run_progress, &j->run);
 	lupi_loss_free(kd);
 	lupi_teacher_free(t);
 	lupi_model_free(r);
@@ -217,10 +220,15 @@ static int scrub(unlearn_job *j, lupi_model *s)
 			if (rc == LUPI_OK)
 				rc = lupi_model_apply_gradient(s, g, np);
 			j->steps += rc == LUPI_OK;
+			if (rc == LUPI_OK)
+				rc = lupi__run_step(&j->run, a / b + 1,
+						    (j->n_forget + b - 1) / b,
+						    v);
 		}
+		lupi__run_next(&j->run, 1);
 		if (rc == LUPI_OK)
 			rc = fit_on(s, tm, kdce, j->train, j->retain,
-				    j->n_retain, &j->steps);
+				    j->n_retain, &j->run);
 	}
 	lupi_loss_free(kd);
 	lupi_loss_free(kdce);
@@ -259,7 +267,7 @@ static int split_forget(unlearn_job *j, size_t n, uint8_t **is_forget,
 int lupi_unlearn(const lupi_model *m, const lupi_dataset *train,
 		 const size_t *forget, size_t n_forget, int method,
 		 unsigned epochs, lupi_model **out, uint64_t *steps,
-		 double *seconds)
+		 double *seconds, lupi_progress_fn progress, void *user)
 {
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
@@ -284,6 +292,12 @@ int lupi_unlearn(const lupi_model *m, const lupi_dataset *train,
 	double t0 = lupi__privacy_seconds();
 	unlearn_job j = {.m = m, .train = train, .forget = forget,
 			 .n_forget = n_forget, .epochs = epochs ? epochs : 1};
+	j.run = (lupi__run){.fn = progress, .user = user, .steps = &j.steps};
+	/* the planned epochs: a pass over the forget set and one over the
+	 * retain set per epoch for RANDOM_TEACHER and SCRUB */
+	j.run.total = method == LUPI_UNLEARN_RETRAIN ? (unsigned)m->opt.epochs :
+		      method == LUPI_UNLEARN_BAD_TEACHER ? j.epochs :
+							   2 * j.epochs;
 	uint8_t *is_forget = NULL;
 	size_t *retain = NULL;
 	lupi_model *s = NULL;
@@ -389,7 +403,8 @@ void lupi_sisa_free(lupi_sisa *s)
  * (increasing index order) for stage_epochs epochs; *steps gets its steps
  * (0 when no sample is left: m is unchanged). idx: room for n. */
 static int sisa_stage(const lupi_sisa *s, unsigned i, unsigned r,
-		      lupi_model *m, size_t *idx, uint64_t *steps)
+		      lupi_model *m, size_t *idx, uint64_t *steps,
+		      lupi__run *run)
 {
 	*steps = 0;
 	size_t cnt = 0;
@@ -397,15 +412,17 @@ static int sisa_stage(const lupi_sisa *s, unsigned i, unsigned r,
 		if (!s->deleted[j] && s->shard_of[j] == i &&
 		    s->slice_of[j] <= r)
 			idx[cnt++] = j;
-	if (cnt == 0)
-		return LUPI_OK;
 	lupi_dataset *sub = NULL;
-	LUPI__TRY(lupi_dataset_subset(s->train, idx, cnt, &sub));
-	int rc = lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS,
-				    s->stage_epochs);
-	if (rc == LUPI_OK)
-		rc = lupi_model_fit(m, sub, NULL, lupi__privacy_count_steps,
-				    steps);
+	int rc = cnt == 0 ? LUPI_OK :
+			    lupi_dataset_subset(s->train, idx, cnt, &sub);
+	if (rc == LUPI_OK && cnt > 0)
+		rc = lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS,
+					s->stage_epochs);
+	run->steps = steps;
+	if (rc == LUPI_OK && cnt > 0)
+		rc = lupi_model_fit(m, sub, NULL, lupi__run_progress, run);
+	run->steps = NULL;
+	lupi__run_next(run, s->stage_epochs);
 	lupi_dataset_free(sub);
 	return rc;
 }
@@ -415,7 +432,8 @@ static int sisa_stage(const lupi_sisa *s, unsigned i, unsigned r,
  * when the shard has no live sample). On failure the new checkpoints are
  * freed and ck[r > r0] are NULL. */
 static int sisa_run(const lupi_sisa *s, unsigned i, unsigned r0,
-		    lupi_model **ck, uint64_t *ss, lupi_model **out)
+		    lupi_model **ck, uint64_t *ss, lupi_model **out,
+		    lupi__run *run)
 {
 	*out = NULL;
 	for (unsigned r = r0 + 1; r < s->r; r++)
@@ -429,7 +447,7 @@ static int sisa_run(const lupi_sisa *s, unsigned i, unsigned r0,
 		if (r > r0)
 			rc = lupi_model_clone(m, &ck[r]);
 		if (rc == LUPI_OK)
-			rc = sisa_stage(s, i, r, m, idx, &ss[r]);
+			rc = sisa_stage(s, i, r, m, idx, &ss[r], run);
 	}
 	size_t left = 0;
 	for (size_t j = 0; j < s->n; j++)
@@ -476,7 +494,8 @@ static int sisa_slices(lupi_sisa *s)
 
 int lupi_sisa_create_sliced(const lupi_model *proto, const lupi_dataset *train,
 			    unsigned shards, unsigned slices, uint64_t seed,
-			    lupi_sisa **out)
+			    lupi_sisa **out, lupi_progress_fn progress,
+			    void *user)
 {
 	LUPI__CHECK_NULL(out);
 	*out = NULL;
@@ -529,6 +548,8 @@ int lupi_sisa_create_sliced(const lupi_model *proto, const lupi_dataset *train,
 					  seed, s->shard_of);
 	if (rc == LUPI_OK)
 		rc = sisa_slices(s);
+	lupi__run run = {.fn = progress, .user = user,
+			 .total = shards * slices * (unsigned)s->stage_epochs};
 	for (unsigned i = 0; rc == LUPI_OK && i < shards; i++) {
 		lupi_model **ck = s->ckpt + (size_t)i * slices;
 		rc = lupi_model_clone(s->proto, &ck[0]);
@@ -540,7 +561,7 @@ int lupi_sisa_create_sliced(const lupi_model *proto, const lupi_dataset *train,
 		if (rc == LUPI_OK)
 			rc = sisa_run(s, i, 0, ck,
 				      s->stage_steps + (size_t)i * slices,
-				      &s->models[i]);
+				      &s->models[i], &run);
 	}
 	if (rc < 0) {
 		lupi_sisa_free(s);
@@ -551,13 +572,16 @@ int lupi_sisa_create_sliced(const lupi_model *proto, const lupi_dataset *train,
 }
 
 int lupi_sisa_create(const lupi_model *proto, const lupi_dataset *train,
-		     unsigned shards, uint64_t seed, lupi_sisa **out)
+		     unsigned shards, uint64_t seed, lupi_sisa **out,
+		     lupi_progress_fn progress, void *user)
 {
-	return lupi_sisa_create_sliced(proto, train, shards, 1, seed, out);
+	return lupi_sisa_create_sliced(proto, train, shards, 1, seed, out,
+				       progress, user);
 }
 
 int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
-		     uint64_t *steps, double *seconds)
+		     uint64_t *steps, double *seconds,
+		     lupi_progress_fn progress, void *user)
 {
 	LUPI__CHECK_NULL(s);
 	LUPI__CHECK_NULL(idx);
@@ -600,12 +624,16 @@ int lupi_sisa_forget(lupi_sisa *s, const size_t *idx, size_t n,
 				       "delete every training sample");
 	}
 	uint64_t st = 0, scratch = 0;
+	lupi__run run = {.fn = progress, .user = user};
+	for (unsigned i = 0; rc == LUPI_OK && i < s->k; i++)
+		run.total += (s->r - from[i]) * (unsigned)s->stage_epochs;
 	for (unsigned i = 0; rc == LUPI_OK && i < s->k; i++) {
 		if (from[i] == s->r)
 			continue;
 		size_t b = (size_t)i * s->r;
 		nck[b + from[i]] = s->ckpt[b + from[i]];
-		rc = sisa_run(s, i, from[i], nck + b, nss + b, &fresh[i]);
+		rc = sisa_run(s, i, from[i], nck + b, nss + b, &fresh[i],
+			      &run);
 		nck[b + from[i]] = NULL; /* kept, not new */
 		for (unsigned r = 0; rc == LUPI_OK && r < s->r; r++) {
 			st += r >= from[i] ? nss[b + r] : 0;

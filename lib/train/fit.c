@@ -14,7 +14,12 @@
  * failed step changes nothing, so the model holds the weights of the last
  * step that succeeded, and RESTORE_BEST with a validation set restores
  * those of the best epoch, which a diverging run has usually left behind.
- * The copy is already there, so this costs nothing. */
+ * The copy is already there, so this costs nothing.
+ *
+ * A share (lupi_model_set_share): the fit runs the epochs, permutations
+ * and batches of a whole fit, and steps on this worker's part of each
+ * batch, its gradient weighted by its part of the batch before the host's
+ * hook averages (share_reduce). */
 #include <math.h>
 #include <string.h>
 
@@ -72,12 +77,83 @@ static int track_best(lupi_model *m, fit_state *st, unsigned epoch,
 	       (int64_t)(epoch - st->best_epoch) >= m->opt.patience;
 }
 
+/* ---- a share of every batch -------------------------------------------- */
+
+int lupi_model_set_share(lupi_model *m, unsigned index, unsigned count)
+{
+	LUPI__CHECK_NULL(m);
+	if (count == 0 || index >= count)
+		return lupi__err(LUPI_ERANGE, "share %u of %u: need count >= 1 "
+				 "and index < count", index, count);
+	m->share = index;
+	m->shares = count;
+	return LUPI_OK;
+}
+
+/* The host's hook, called with this worker's gradient times its weight:
+ * count x (its samples) / (the batch's), so that the mean over the
+ * workers is the gradient of the batch's mean loss. */
+typedef struct share_hook {
+	lupi_reduce_fn fn;
+	void *user;
+	float weight;
+} share_hook;
+
+static int share_reduce(void *user, float *buf, size_t n)
+{
+	share_hook *h = user;
+	if (h->weight != 1.0f)
+		for (size_t i = 0; i < n; i++)
+			buf[i] *= h->weight;
+	return h->fn(h->user, buf, n);
+}
+
+/* The random numbers a training forward pass draws per row: the dropout
+ * masks of the hidden layers (lupi__model_forward). */
+static uint64_t draws_per_row(const lupi_model *m)
+{
+	uint64_t d = 0;
+	if (m->opt.dropout > 0.0)
+		for (size_t l = 0; l + 1 < m->n_layers; l++)
+			d += m->layers[l].out;
+	return d;
+}
+
+/* The step of a share on the batch idx[0..nb): on its part of it, or with
+ * no sample a zero gradient, still reduced and applied, as every worker's
+ * step is. The generator then stands where a step on the whole batch
+ * leaves it, so that every worker draws the same next permutation.
+ * *part: the samples the step was on. */
+static int share_step(lupi_model *m, const lupi_dataset *train,
+		      const size_t *idx, size_t nb, lupi__step_fn step,
+		      void *ctx, share_hook *h, double *loss, size_t *part)
+{
+	size_t lo = nb * m->share / m->shares;
+	size_t hi = nb * (m->share + 1) / m->shares;
+	lupi__rng r0 = m->rng;
+	*part = hi - lo;
+	*loss = 0.0;
+	h->weight = (float)((double)(hi - lo) * m->shares / (double)nb);
+	if (hi > lo) {
+		LUPI__TRY(step(ctx, m, train, idx + lo, hi - lo, loss));
+	} else {
+		memset(m->grads, 0, m->n_params * sizeof *m->grads);
+		LUPI__TRY(lupi__model_reduce(m));
+		LUPI__TRY(lupi__model_update(m));
+	}
+	uint64_t draws = draws_per_row(m) * (uint64_t)nb;
+	m->rng = r0;
+	for (uint64_t i = 0; i < draws; i++)
+		(void)lupi__rng_next(&m->rng);
+	return LUPI_OK;
+}
+
 /* One epoch; sets *stop to 1 when training should stop early (PATIENCE)
  * and to 2 when the callback asked to stop. */
 static int run_epoch(lupi_model *m, const lupi_dataset *train,
 		     const lupi_dataset *valid, fit_state *st,
-		     lupi__step_fn step, void *ctx, lupi_progress_fn progress,
-		     void *user, int *stop)
+		     lupi__step_fn step, void *ctx, share_hook *share,
+		     lupi_progress_fn progress, void *user, int *stop)
 {
 	const lupi__model_opts *o = &m->opt;
 	size_t batch = (size_t)o->batch < st->n ? (size_t)o->batch : st->n;
@@ -104,12 +180,17 @@ static int run_epoch(lupi_model *m, const lupi_dataset *train,
 		size_t off = st->off;
 		size_t nb = st->n - off < batch ? st->n - off : batch;
 		double l = 0.0;
-		LUPI__TRY(step(ctx, m, train, st->idx + off, nb, &l));
-		st->sum += l * (double)nb;
-		st->seen += nb;
+		size_t part = nb; /* the samples of this worker's step */
+		if (share)
+			LUPI__TRY(share_step(m, train, st->idx + off, nb, step,
+					     ctx, share, &l, &part));
+		else
+			LUPI__TRY(step(ctx, m, train, st->idx + off, nb, &l));
+		st->sum += l * (double)part;
+		st->seen += part;
 		st->off = off + nb;
 		st->step = ++p.step;
-		p.loss = st->sum / (double)st->seen;
+		p.loss = st->seen ? st->sum / (double)st->seen : 0.0;
 		if (m->ckpt_path && m->ckpt_every > 0 &&
 		    m->t % m->ckpt_every == 0)
 			LUPI__TRY(lupi__checkpoint_write(m, st));
@@ -192,6 +273,14 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 	LUPI__CHECK_NULL(m);
 	LUPI__CHECK_NULL(train);
 	LUPI__CHECK_NULL(step);
+	/* a share steps on part of each batch: the hook must add the rest */
+	share_hook share = {m->reduce, m->reduce_user, 1.0f};
+	int shared = m->shares > 1;
+	if (shared && m->reduce == NULL)
+		return lupi__err(LUPI_ESTATE, "a fit of share %u of %u needs a "
+				 "gradient reduction (lupi_model_set_reduce) "
+				 "that adds the other shares", m->share,
+				 m->shares);
 	/* A distillation step may train on a dataset without targets, or
 	 * with fewer classes than outputs (a loss over columns): the callers
 	 * check what their loss reads before (lupi_model_fit: everything). */
@@ -203,6 +292,10 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 		LUPI__TRY(lupi__model_check_dataset(m, valid, 1));
 	fit_state st = {0};
 	int rc = eligible(m, train, &st);
+	if (shared) {
+		m->reduce = share_reduce;
+		m->reduce_user = &share;
+	}
 	int64_t first = 0;
 	if (rc == LUPI_OK && m->resume)
 		rc = take_resume(m, &st, valid != NULL, &first);
@@ -216,8 +309,12 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 	for (int64_t e = first; rc == LUPI_OK && !stop && e < m->opt.epochs;
 	     e++) {
 		m->epoch = (unsigned)e;
-		rc = run_epoch(m, train, valid, &st, step, ctx, progress, user,
-			       &stop);
+		rc = run_epoch(m, train, valid, &st, step, ctx,
+			       shared ? &share : NULL, progress, user, &stop);
+	}
+	if (shared) {
+		m->reduce = share.fn;
+		m->reduce_user = share.user;
 	}
 	if ((rc == LUPI_OK || rc == LUPI_ENONFINITE) && st.best &&
 	    st.have_best)

@@ -537,6 +537,10 @@ int lupi_tram_fit(lupi_tram *t, lupi_model *m, const lupi_dataset *train,
 	LUPI__TRY(check_train(m, train));
 	if (t->g != NULL)
 		LUPI__TRY(check_bound(t, m, train->d_priv));
+	/* its steps update g too, which no hook reduces */
+	if (m->shares > 1)
+		return lupi__err(LUPI_ESTATE, "a TRAM fit does not take a share "
+				 "of the batches (lupi_model_set_share)");
 	return lupi__fit(m, train, valid, fit_step, t, progress, user);
 }
 

@@ -1,6 +1,7 @@
 /* liblupi-mpi under mpirun -np 1 and -np 2 (suite 'mpi'): the reduction,
  * shards, the broadcast initial model, a data-parallel fit against a
- * single-process fit on the same global batches, and parallel teacher
+ * single-process fit on the same global batches (shards unshuffled, and
+ * shares of every batch shuffled), and parallel teacher
  * outputs against serial ones. Uses the installed headers' API only.
  * Every rank checks; the exit status is non-zero when any rank failed. */
 #include <math.h>
@@ -202,6 +203,62 @@ static void test_global_batch(lupi_mpi *c, const lupi_dataset *ds)
 	lupi_model_free(m);
 	lupi_model_free(ref);
 	lupi_dataset_free(sh);
+}
+
+/* Shares of every batch (lupi_model_set_share), shuffled: every rank
+ * holds the whole set, draws the permutations of one process and steps on
+ * its part of each batch of B = 19 (parts of 9 and 10 at two ranks,
+ * weighted; the last batch of an epoch, 96 = 5 x 19 + 1, is one sample,
+ * and rank 0's part of it is empty). The model of one process within the
+ * tolerance of test_global_batch, with 2 u more per step for the weights
+ * (the weight and the product rounded): (2 B + 2 + D) u. */
+static void test_shares(lupi_mpi *c, const lupi_dataset *ds)
+{
+	const int64_t B = 19;
+	lupi_model *ref = make_model(B), *m = make_model(B);
+	CHECK(lupi_model_set_int(ref, LUPI_MODEL_OPT_SHUFFLE, 1) == LUPI_OK &&
+	      lupi_model_set_int(m, LUPI_MODEL_OPT_SHUFFLE, 1) == LUPI_OK,
+	      "shuffle");
+	CHECK(lupi_model_fit(ref, ds, NULL, NULL, NULL) == LUPI_OK, "ref fit");
+	CHECK(lupi_mpi_bcast_model(c, m, 0) == LUPI_OK, "bcast");
+	CHECK(lupi_model_set_share(m, (unsigned)rank_, (unsigned)size_) ==
+	      LUPI_OK, "share");
+	CHECK(lupi_mpi_attach(c, m) == LUPI_OK, "attach");
+	uint64_t calls0 = 0, calls1 = 0;
+	lupi_mpi_stats(c, &calls0, NULL, NULL);
+	CHECK(lupi_model_fit(m, ds, NULL, NULL, NULL) == LUPI_OK, "share fit");
+	lupi_mpi_stats(c, &calls1, NULL, NULL);
+	const double T = 3.0 * 6, lr = 0.05; /* 3 epochs of 6 batches */
+	CHECK(calls1 - calls0 == (uint64_t)T, "%llu reductions for %g steps",
+	      (unsigned long long)(calls1 - calls0), T);
+	size_t np = lupi_model_num_params(m);
+	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
+	lupi_model_get_params(ref, a, np);
+	lupi_model_get_params(m, b, np);
+	double u = ldexp(1.0, -24), L = (D + 1) / 2.0;
+	double tol = pow(1.0 + lr * L, T) * T * lr * (2.0 * B + 2 + D) * u;
+	double worst = 0.0;
+	for (size_t i = 0; i < np; i++)
+		worst = fmax(worst, fabs((double)a[i] - b[i]));
+	if (size_ == 1) /* one share: a plain fit, the same bits */
+		CHECK(memcmp(a, b, np * sizeof *a) == 0,
+		      "one share differs from a plain fit by %g", worst);
+	else
+		CHECK(worst <= tol, "shares differ by %g > tolerance %g",
+		      worst, tol);
+	if (rank_ == 0)
+		printf("shares, shuffled: max |difference| %g, tolerance %g\n",
+		       worst, tol);
+	float *r0 = malloc(np * sizeof *r0);
+	memcpy(r0, b, np * sizeof *b);
+	MPI_Bcast(r0, (int)np, MPI_FLOAT, 0, MPI_COMM_WORLD);
+	CHECK(memcmp(r0, b, np * sizeof *b) == 0, "ranks hold different "
+	      "models");
+	free(r0);
+	free(a);
+	free(b);
+	lupi_model_free(m);
+	lupi_model_free(ref);
 }
 
 /* A student step calls the hook too. */
@@ -436,6 +493,7 @@ int main(int argc, char **argv)
 	test_shard(c, ds);
 	test_bcast(c);
 	test_global_batch(c, ds);
+	test_shares(c, ds);
 	test_teacher(c, ds);
 	test_bcast_dataset(c, ds);
 	test_crossfit(c, ds);

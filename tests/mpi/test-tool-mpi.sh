@@ -1,9 +1,13 @@
 #!/bin/sh
 # lupi-mpi under mpirun (suite 'mpi'): teacher and distill at 2 ranks give
 # the model of 1 rank within the float summation tolerance that
-# tool-mpi-compare derives (the same global batches: --no-shuffle), and a
-# run stopped after some steps and resumed from its checkpoint gives the
-# bytes of the run never stopped at 2 ranks (1 process: tests/tool); compare
+# tool-mpi-compare derives (shuffled: every rank draws the permutations of
+# one process and steps on its share of each batch), also with a batch that
+# does not split evenly; at 1 rank they are plain lupi's model file, byte
+# for byte; a run stopped after some steps and resumed from its checkpoint
+# gives the bytes of the run never stopped at 2 ranks (1 process:
+# tests/tool), and a 2-rank checkpoint resumed at 1 rank the 1-rank model
+# within the tolerance; compare
 # prints the same table at 1 and 2 ranks (its cells shared; the bits are
 # checked in test-mpi.c); and plain lupi refuses to run as 2 processes.
 # Each mpirun takes about a second to start, so the checks are in two
@@ -51,10 +55,15 @@ awk 'BEGIN {
 			rand(), p1, p2, p3, y
 	}
 }' >"$T/d.csv"
-# softmax regression, SGD, 2 epochs of 240 / 16 = 15 steps
+# softmax regression, SGD, 2 epochs of 240 / 16 = 15 steps, shuffled
 LIN="-p 5-7 --hidden= --optimizer sgd --lr 0.02 --batch 16 --epochs 2 \
---no-shuffle --valid 0"
+--valid 0"
 steps=30
+# plain lupi: the model file lupi-mpi must give at 1 rank
+plain() {
+	"$PLAIN" "$@" --threads 1 -q >"$T/out" 2>"$T/err" ||
+		fail "plain lupi $1: exit $?"
+}
 
 export LUPI_STOP_AFTER_STEPS=
 if [ "$PART" = ranks ]; then
@@ -63,12 +72,25 @@ for np in 1 2; do
 done
 if "$CMP" "$T/t1.lupi" "$T/t2.lupi" "$T/d.csv" 4 6 $steps; then ok; else
 	fail "teacher: 2 ranks differ from 1 beyond the tolerance"; fi
+plain teacher "$T/d.csv" $LIN -o "$T/t0.lupi"
+cmp "$T/t0.lupi" "$T/t1.lupi" && ok ||
+	fail "teacher: lupi-mpi at 1 rank differs from lupi"
+# without shuffling the same model would be far outside the tolerance
+# (the tolerance can tell other batches apart)
+plain teacher "$T/d.csv" $LIN --no-shuffle -o "$T/t0n.lupi"
+"$CMP" "$T/t1.lupi" "$T/t0n.lupi" "$T/d.csv" 4 6 $steps >/dev/null
+[ $? -eq 1 ] && ok ||
+	fail "teacher: shuffled and unshuffled agree within the tolerance"
 for np in 1 2; do
 	run 0 "distill np $np" "$np" distill "$T/d.csv" $LIN -T 1 \
 		--lambda 0.5 --teacher "$T/t1.lupi" -o "$T/s$np.lupi"
 done
 if "$CMP" "$T/s1.lupi" "$T/s2.lupi" "$T/d.csv" 0 3 $steps; then ok; else
 	fail "distill: 2 ranks differ from 1 beyond the tolerance"; fi
+plain distill "$T/d.csv" $LIN -T 1 --lambda 0.5 --teacher "$T/t1.lupi" \
+	-o "$T/s0.lupi"
+cmp "$T/s0.lupi" "$T/s1.lupi" && ok ||
+	fail "distill: lupi-mpi at 1 rank differs from lupi"
 # the two ranks' models are not the same bits (else the test above
 # would not see the reduction at all)
 cmp -s "$T/t1.lupi" "$T/t2.lupi" && echo "note: np 1 and 2 teachers equal"
@@ -88,10 +110,13 @@ cmp "$T/compare1.json" "$T/compare2.json" && ok ||
 [ $? -ne 0 ] && ok || fail "lupi ran as 2 processes"
 grep -q 'run lupi-mpi under mpirun' "$T/err" && ok ||
 	fail "lupi as 2 processes: no message"
-# the batch must split evenly
-run 1 "odd batch" 2 teacher "$T/d.csv" $LIN --batch 15
-grep -q 'not a multiple of the 2 ranks' "$T/err" && ok ||
-	fail "odd batch: no message"
+# a batch of 15 (ranks' parts 7 and 8, weighted), 2 x 16 steps
+for np in 1 2; do
+	run 0 "odd batch np $np" "$np" teacher "$T/d.csv" $LIN --batch 15 \
+		-o "$T/o$np.lupi"
+done
+if "$CMP" "$T/o1.lupi" "$T/o2.lupi" "$T/d.csv" 4 6 32; then ok; else
+	fail "batch 15: 2 ranks differ from 1 beyond the tolerance"; fi
 else
 # stopped at step 11 (checkpoints every 4: the one of step 8), resumed
 MLP="-p 5-7 --hidden 8 --batch 16 --epochs 3 --valid 0.2"
@@ -109,6 +134,14 @@ run 1 "missing data" 2 teacher "$T/missing.csv" $LIN
 	fail "missing data: not one message"
 run 1 "missing teacher" 2 distill "$T/d.csv" $LIN --teacher "$T/none.lupi"
 grep -q 'none.lupi' "$T/err" && ok || fail "missing teacher: no message"
+# a 2-rank checkpoint (global order and position) resumed at 1 rank
+run 0 "linear np 1" 1 teacher "$T/d.csv" $LIN -o "$T/l1.lupi"
+LUPI_STOP_AFTER_STEPS=11 run 130 "linear stopped" 2 teacher "$T/d.csv" \
+	$LIN -o "$T/y.lupi" --checkpoint "$T/ck2" --checkpoint-every 4
+run 0 "linear resumed at 1 rank" 1 teacher "$T/d.csv" $LIN \
+	-o "$T/l2.lupi" --checkpoint "$T/ck2" --resume
+if "$CMP" "$T/l1.lupi" "$T/l2.lupi" "$T/d.csv" 4 6 $steps; then ok; else
+	fail "2 ranks resumed at 1: differs beyond the tolerance"; fi
 run 1 "resume without checkpoint file" 2 teacher "$T/d.csv" $LIN \
 	--checkpoint "$T" --resume
 grep -q 'no checkpoint to resume' "$T/err" && ok ||

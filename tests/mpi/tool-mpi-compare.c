@@ -3,11 +3,11 @@
  *
  * For tests/mpi/test-tool-mpi.sh: compares the parameters of two softmax
  * regressions (no hidden layer) trained by `lupi-mpi` with plain SGD on
- * the same global batches, A at one rank and B at several, against the
- * float summation tolerance of tests/mpi/test-mpi.c, with the inputs
- * bounded by what the models see: columns FIRST..LAST (0-based) of the
- * CSV DATA (a header line, numbers only in those columns), standardised
- * with A's stored standardisation, |x_j| <= X.
+ * the same global batches (shuffled or not), A at one rank and B at
+ * several, against the float summation tolerance of tests/mpi/test-mpi.c,
+ * with the inputs bounded by what the models see: columns FIRST..LAST
+ * (0-based) of the CSV DATA (a header line, numbers only in those
+ * columns), standardised with A's stored standardisation, |x_j| <= X.
  *
  * A gradient entry is the mean over the B samples of a global batch of
  * delta_k x_j with |delta_k| <= 1 (softmax or KD with lambda <= 1 and
@@ -15,9 +15,12 @@
  * (several) are each within (B - 1) u X of the exact mean (u = 2^-24;
  * Higham, Accuracy and Stability, 4.2), so they differ by at most 2 B u X;
  * the logits, sums of D + 1 terms of size at most Z = X sum |p|, add
- * D u Z X. A parameter difference feeds back through the Hessian, of norm
- * at most |x|^2 / 2 <= (D X^2 + 1) / 2 = L, so after T steps of rate lr
- * |dp| <= (1 + lr L)^T T lr (2 B + D Z) u X.
+ * D u Z X; a rank whose part of a batch is not b / ranks samples
+ * (lupi_model_set_share) multiplies its mean by its weight, rounded, and
+ * the product is rounded: 2 u X more. A parameter difference feeds back
+ * through the Hessian, of norm at most |x|^2 / 2 <= (D X^2 + 1) / 2 = L,
+ * so after T steps of rate lr
+ * |dp| <= (1 + lr L)^T T lr (2 B + 2 + D Z) u X.
  * Prints both numbers; exit 0 when within, 1 otherwise, 2 on misuse.
  */
 #include <math.h>
@@ -92,7 +95,7 @@ int main(int argc, char **argv)
 	}
 	double u = ldexp(1.0, -24), D = (double)d, B = (double)batch;
 	double Z = fmax(1.0, X * sum), L = (D * X * X + 1) / 2;
-	double tol = pow(1 + lr * L, T) * T * lr * (2 * B + D * Z) * u * X;
+	double tol = pow(1 + lr * L, T) * T * lr * (2 * B + 2 + D * Z) * u * X;
 	printf("max |difference| %g, tolerance %g (X %g, T %g, B %g)\n", worst,
 	       tol, X, T, B);
 	return worst <= tol ? 0 : 1;

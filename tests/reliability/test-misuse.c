@@ -1562,6 +1562,14 @@ static int c_set_reduce(fix *f, val *v, int init)
 		return P(0) = f->model, P(1) = (void *)no_reduce, P(2) = NULL, 0;
 	return lupi_model_set_reduce(P(0), (lupi_reduce_fn)P(1), P(2));
 }
+static int c_set_share(fix *f, val *v, int init)
+{
+	if (init)
+		return P(0) = f->model, Z(1) = 1, Z(2) = 2, 0;
+	unsigned i = Z(1) > UINT_MAX ? UINT_MAX : (unsigned)Z(1);
+	unsigned n = Z(2) > UINT_MAX ? UINT_MAX : (unsigned)Z(2);
+	return lupi_model_set_share(P(0), i, n);
+}
 static int c_set_checkpoint(fix *f, val *v, int init)
 {
 	if (init)
@@ -1589,9 +1597,9 @@ static int c_pate_teachers(fix *f, val *v, int init)
 {
 	if (init)
 		return P(0) = f->fresh, P(1) = f->ds, Z(2) = 2, v[3].u = 5,
-		       P(4) = &f->slot[0], 0;
+		       P(4) = &f->slot[0], P(5) = NULL, P(6) = NULL, 0;
 	return lupi_pate_teachers(P(0), P(1), as_unsigned(Z(2)), v[3].u,
-	                          P(4));
+	                          P(4), (lupi_progress_fn)P(5), P(6));
 }
 /* The privileged teacher votes on the set whose samples all have X*. */
 static int c_pate_votes(fix *f, val *v, int init)
@@ -1642,10 +1650,26 @@ static int c_pate_fit_student(fix *f, val *v, int init)
 		for (int i = 0; i < N; i++)
 			f->pate_labels[i] = i % 4 == 1 ? -1 : i % K;
 		return P(0) = f->fresh, P(1) = f->other, P(2) = f->pate_labels,
-		       P(3) = NULL, P(4) = (void *)stop_now, P(5) = NULL, 0;
+		       P(3) = NULL, v[4].i = LUPI_PATE_CONFIDENT, v[5].d = 2.0,
+		       v[6].d = 1.0, v[7].d = 3.0, v[8].d = 1e-5,
+		       P(9) = (void *)stop_now, P(10) = NULL, 0;
 	}
-	return lupi_pate_fit_student(P(0), P(1), P(2), P(3),
-	                             (lupi_progress_fn)P(4), P(5));
+	return lupi_pate_fit_student(P(0), P(1), P(2), P(3), I(4), v[5].d,
+	                             v[6].d, v[7].d, v[8].d,
+	                             (lupi_progress_fn)P(9), P(10));
+}
+/* The fixture model holds no record: LUPI_ESTATE, also for valid calls. */
+static int c_model_privacy_pate(fix *f, val *v, int init)
+{
+	static double noise, sigma1, threshold;
+	static uint64_t queries, answered;
+	static int mech;
+	if (init)
+		return P(0) = f->model, P(1) = &mech, P(2) = &noise,
+		       P(3) = &sigma1, P(4) = &threshold, P(5) = &queries,
+		       P(6) = &answered, 0;
+	return lupi_model_privacy_pate(P(0), P(1), P(2), P(3), P(4), P(5),
+	                               P(6));
 }
 /* One epoch of the bad teacher on two forgotten samples. */
 static int c_unlearn(fix *f, val *v, int init)
@@ -1654,9 +1678,9 @@ static int c_unlearn(fix *f, val *v, int init)
 		return P(0) = f->model, P(1) = f->ds, P(2) = f->idx, Z(3) = 2,
 		       v[4].i = LUPI_UNLEARN_BAD_TEACHER, Z(5) = 1,
 		       P(6) = &f->slot[0], P(7) = &f->steps, P(8) = &f->value,
-		       0;
+		       P(9) = NULL, P(10) = NULL, 0;
 	return lupi_unlearn(P(0), P(1), P(2), Z(3), I(4), as_unsigned(Z(5)),
-	                    P(6), P(7), P(8));
+	                    P(6), P(7), P(8), (lupi_progress_fn)P(9), P(10));
 }
 static int c_unlearn_class_indices(fix *f, val *v, int init)
 {
@@ -1675,15 +1699,17 @@ static int c_unlearn_class_indices(fix *f, val *v, int init)
 static lupi_sisa *fixture_sisa(fix *f)
 {
 	if (f->sisa == NULL)
-		ok(lupi_sisa_create(f->fresh, f->ds, 2, 3, &f->sisa));
+		ok(lupi_sisa_create(f->fresh, f->ds, 2, 3, &f->sisa, NULL,
+		                    NULL));
 	return f->sisa;
 }
 static int c_sisa_create(fix *f, val *v, int init)
 {
 	if (init)
 		return P(0) = f->fresh, P(1) = f->ds, Z(2) = 2, v[3].u = 4,
-		       P(4) = &f->slot[0], 0;
-	return lupi_sisa_create(P(0), P(1), as_unsigned(Z(2)), v[3].u, P(4));
+		       P(4) = &f->slot[0], P(5) = NULL, P(6) = NULL, 0;
+	return lupi_sisa_create(P(0), P(1), as_unsigned(Z(2)), v[3].u, P(4),
+	                        (lupi_progress_fn)P(5), P(6));
 }
 static int c_sisa_free(fix *f, val *v, int init)
 {
@@ -1697,8 +1723,10 @@ static int c_sisa_forget(fix *f, val *v, int init)
 {
 	if (init)
 		return P(0) = fixture_sisa(f), P(1) = f->idx, Z(2) = 1,
-		       P(3) = &f->steps, P(4) = &f->value, 0;
-	return lupi_sisa_forget(P(0), P(1), Z(2), P(3), P(4));
+		       P(3) = &f->steps, P(4) = &f->value, P(5) = NULL,
+		       P(6) = NULL, 0;
+	return lupi_sisa_forget(P(0), P(1), Z(2), P(3), P(4),
+	                        (lupi_progress_fn)P(5), P(6));
 }
 static int c_sisa_shards(fix *f, val *v, int init)
 {
@@ -1746,9 +1774,11 @@ static int c_mia_lira_offline(fix *f, val *v, int init)
 {
 	if (init)
 		return P(0) = f->model, P(1) = f->fresh, P(2) = f->other,
-		       Z(3) = 2, v[4].u = 6, P(5) = f->ds, P(6) = f->dout, 0;
+		       Z(3) = 2, v[4].u = 6, P(5) = f->ds, P(6) = f->dout,
+		       P(7) = NULL, P(8) = NULL, 0;
 	return lupi_mia_lira_offline(P(0), P(1), P(2), as_unsigned(Z(3)),
-	                             v[4].u, P(5), P(6));
+	                             v[4].u, P(5), P(6),
+	                             (lupi_progress_fn)P(7), P(8));
 }
 static int c_mia_roc(fix *f, val *v, int init)
 {
@@ -1789,9 +1819,11 @@ static int c_sisa_create_sliced(fix *f, val *v, int init)
 {
 	if (init)
 		return P(0) = f->fresh, P(1) = f->ds, Z(2) = 2, Z(3) = 2,
-		       v[4].u = 4, P(5) = &f->slot[0], 0;
+		       v[4].u = 4, P(5) = &f->slot[0], P(6) = NULL, P(7) = NULL,
+		       0;
 	return lupi_sisa_create_sliced(P(0), P(1), as_unsigned(Z(2)),
-	                               as_unsigned(Z(3)), v[4].u, P(5));
+	                               as_unsigned(Z(3)), v[4].u, P(5),
+	                               (lupi_progress_fn)P(6), P(7));
 }
 static int c_sisa_last_cost(fix *f, val *v, int init)
 {
@@ -2207,30 +2239,32 @@ static const row rows[] = {
 	{"lupi_dp_sigma", "duddp", c_dp_sigma},
 	/* 0.3: distributed steps */
 	{"lupi_model_set_reduce", "pnn", c_set_reduce},
+	{"lupi_model_set_share", "pcc", c_set_share},
 	/* 0.3: checkpoints */
 	{"lupi_model_set_checkpoint", "pnu", c_set_checkpoint},
 	{"lupi_model_resume", "pp", c_resume},
 	/* 0.3: PATE, unlearning, membership inference */
-	{"lupi_pate_teachers", "ppcuT", c_pate_teachers},
+	{"lupi_pate_teachers", "ppcuTnn", c_pate_teachers},
 	{"lupi_pate_votes", "ppp", c_pate_votes},
 	{"lupi_pate_aggregate", "pzzidddupn", c_pate_aggregate},
 	{"lupi_pate_epsilon", "idduudp", c_pate_epsilon},
 	{"lupi_pate_epsilon_data_dependent", "pzzniddddp", c_pate_epsilon_dd},
-	{"lupi_pate_fit_student", "pppnnn", c_pate_fit_student},
-	{"lupi_unlearn", "pppzisMnn", c_unlearn},
+	{"lupi_pate_fit_student", "pppniddddnn", c_pate_fit_student},
+	{"lupi_model_privacy_pate", "pnnnnnn", c_model_privacy_pate},
+	{"lupi_unlearn", "pppzisMnnnn", c_unlearn},
 	{"lupi_unlearn_class_indices", "pipp", c_unlearn_class_indices},
-	{"lupi_sisa_create", "ppcuH", c_sisa_create},
-	{"lupi_sisa_create_sliced", "ppccuH", c_sisa_create_sliced},
+	{"lupi_sisa_create", "ppcuHnn", c_sisa_create},
+	{"lupi_sisa_create_sliced", "ppccuHnn", c_sisa_create_sliced},
 	{"lupi_sisa_last_cost", "pnn", c_sisa_last_cost},
 	{"lupi_sisa_slice_of", "pcp", c_sisa_slice_of},
 	{"lupi_sisa_free", "n", c_sisa_free},
-	{"lupi_sisa_forget", "ppznn", c_sisa_forget},
+	{"lupi_sisa_forget", "ppznnnn", c_sisa_forget},
 	{"lupi_sisa_shards", "n", c_sisa_shards},
 	{"lupi_sisa_shard_of", "pcp", c_sisa_shard_of},
 	{"lupi_sisa_model", "nc", c_sisa_model},
 	{"lupi_sisa_predict", "ppzzp", c_sisa_predict},
 	{"lupi_mia_loss_scores", "ppp", c_mia_loss_scores},
-	{"lupi_mia_lira_offline", "pppsupp", c_mia_lira_offline},
+	{"lupi_mia_lira_offline", "pppsuppnn", c_mia_lira_offline},
 	{"lupi_mia_roc", "pzpznnn", c_mia_roc},
 	{"lupi_privacy_evaluate", "pzppnp", c_privacy_evaluate},
 	/* 0.3: SVM+ */

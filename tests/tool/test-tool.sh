@@ -537,6 +537,15 @@ awk -v a="$(json_get epsilon_data_dependent "$T/out")" \
 	ok || fail "pate: data-dependent epsilon not in (0, epsilon]"
 has "$T/out" "pate" '"test":{"accuracy":0\.[0-9]'
 [ -s "$T/pate.lupi" ] && ok || fail "pate: no student file"
+# the student's file holds the PATE record: info and audit show it
+pate_eps="$(json_get epsilon "$T/out")"
+run 0 "info pate" "$LUPI" info "$T/pate.lupi"
+has "$T/out" "info pate" "^privacy: *epsilon [0-9.]* at delta 1e-05 (PATE student: gnmax aggregation, noise 2, 80 of 80 queries answered; data-independent bound)$"
+run 0 "info pate --json" "$LUPI" info --json "$T/pate.lupi"
+has "$T/out" "info pate --json" '"privacy":{"mechanism":"pate","aggregation":"gnmax","epsilon":'"$pate_eps"',"delta":1e-05,"noise":2,"queries":80,"answered":80,"accounted":1}'
+run 0 "audit pate" "$LUPI" audit "$T/pate.lupi" --members "$T/pub.csv" \
+	--nonmembers "$T/test.csv" --json
+has "$T/out" "audit pate" '"model":"[^"]*pate.lupi","epsilon":'"$pate_eps"','
 run 0 "pate laplace" "$LUPI" pate "$T/priv.csv" "$T/pub.csv" $PFAST \
 	--aggregation laplace --noise 10
 has "$T/out" "pate laplace" "^laplace aggregation, noise 10: 80 of 80 queries answered, 0\.[0-9]* of the answers"

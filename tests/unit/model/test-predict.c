@@ -246,6 +246,14 @@ START_TEST(public_predict_batch_equals_single)
 		ck_assert_int_eq(ca[i], cb);
 	}
 	assert_same_bits(a, b, n * k);
+	/* a NaN in one row of a batch split over threads: the error names it */
+	ck_assert_int_eq(lupi_set_num_threads(2), LUPI_OK);
+	x[500 * m->n_in + 3] = NAN;
+	ck_assert_int_eq(lupi_model_predict(m, x, n, m->n_in,
+					    LUPI_PREDICT_OUTPUT, a),
+			 LUPI_ENONFINITE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "sample 500:"));
+	ck_assert_int_eq(lupi_set_num_threads(0), LUPI_OK);
 	free(ca);
 	free(a);
 	free(b);

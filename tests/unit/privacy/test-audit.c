@@ -159,7 +159,7 @@ START_TEST(attacks_on_known_membership)
 	 * them, 0.095 */
 	lupi_model *u = NULL;
 	ck_assert_int_eq(lupi_unlearn(m, train, fi, 300, LUPI_UNLEARN_RETRAIN,
-				      0, &u, NULL, NULL), LUPI_OK);
+				      0, &u, NULL, NULL, NULL, NULL), LUPI_OK);
 	double a_re = loss_auc(u, forget, held);
 	ck_assert_msg(fabs(a_re - 0.5) < 0.095, "retrained AUC %g", a_re);
 
@@ -170,21 +170,21 @@ START_TEST(attacks_on_known_membership)
 	lupi_model *proto = overfitter();
 	double *sf = malloc(300 * sizeof *sf), *sh = malloc(300 * sizeof *sh);
 	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 4, 1, forget,
-					       sf), LUPI_OK);
-	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 4, 1, held, sh),
+					       sf, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 4, 1, held, sh, NULL, NULL),
 			 LUPI_OK);
 	double auc = 0;
 	ck_assert_int_eq(lupi_mia_roc(sf, 300, sh, 300, &auc, NULL, NULL),
 			 LUPI_OK);
 	ck_assert_msg(auc > 0.65, "LiRA AUC %g", auc);
 	ck_assert_int_eq(lupi_mia_lira_offline(u, proto, ref, 4, 1, forget,
-					       sf), LUPI_OK);
-	ck_assert_int_eq(lupi_mia_lira_offline(u, proto, ref, 4, 1, held, sh),
+					       sf, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_mia_lira_offline(u, proto, ref, 4, 1, held, sh, NULL, NULL),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_mia_roc(sf, 300, sh, 300, &auc, NULL, NULL),
 			 LUPI_OK);
 	ck_assert_msg(fabs(auc - 0.5) < 0.095, "LiRA AUC retrained %g", auc);
-	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 1, 1, held, sh),
+	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 1, 1, held, sh, NULL, NULL),
 			 LUPI_ERANGE);
 	free(sf);
 	free(sh);

@@ -465,7 +465,8 @@ START_TEST(teachers_votes_student)
 		     *test = blobs(300, 3);
 	lupi_model *proto = softmax_model();
 	lupi_teacher *t = NULL;
-	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 5, 7, &t), LUPI_OK);
+	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 5, 7, &t, NULL, NULL),
+			 LUPI_OK);
 	ck_assert_uint_eq(t->n_members, 5);
 	ck_assert_uint_eq(lupi_teacher_num_outputs(t), K);
 	uint32_t *votes = malloc(300 * K * sizeof *votes);
@@ -493,8 +494,10 @@ START_TEST(teachers_votes_student)
 					     &answered), LUPI_OK);
 	ck_assert_uint_gt(answered, 150);
 	lupi_model *student = softmax_model();
-	ck_assert_int_eq(lupi_pate_fit_student(student, pub, lab, NULL, NULL,
-					       NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_pate_fit_student(student, pub, lab, NULL,
+					       LUPI_PATE_CONFIDENT, 1.0, 1.0,
+					       4.0, 1e-5, NULL, NULL),
+			 LUPI_OK);
 	double acc = 0;
 	ck_assert_int_eq(lupi_model_evaluate(student, test,
 					     LUPI_METRIC_ACCURACY, &acc),
@@ -503,11 +506,11 @@ START_TEST(teachers_votes_student)
 
 	/* errors */
 	lupi_teacher *bad = NULL;
-	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 1, 7, &bad),
-			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 1, 7, &bad, NULL,
+					    NULL), LUPI_ERANGE);
 	ck_assert_ptr_null(bad);
-	ck_assert_int_eq(lupi_pate_teachers(student, priv, 3, 7, &bad),
-			 LUPI_ESTATE);
+	ck_assert_int_eq(lupi_pate_teachers(student, priv, 3, 7, &bad, NULL,
+					    NULL), LUPI_ESTATE);
 	ck_assert_int_eq(lupi_pate_aggregate(votes, 300, K, 7, 1.0, 1.0, 0, 1,
 					     lab, NULL), LUPI_EINVAL);
 	ck_assert_int_eq(lupi_pate_aggregate(votes, 300, K, LUPI_PATE_GNMAX,
@@ -523,8 +526,9 @@ START_TEST(teachers_votes_student)
 	lupi_dataset_free(pw);
 	for (size_t i = 0; i < 300; i++)
 		lab[i] = -1;
-	ck_assert_int_eq(lupi_pate_fit_student(student, pub, lab, NULL, NULL,
-					       NULL), LUPI_ESTATE);
+	ck_assert_int_eq(lupi_pate_fit_student(student, pub, lab, NULL,
+					       LUPI_PATE_GNMAX, 1.0, 0, 0, 1e-5,
+					       NULL, NULL), LUPI_ESTATE);
 	free(votes);
 	lupi_model_free(student);
 	lupi_model_free(proto);
@@ -532,6 +536,187 @@ START_TEST(teachers_votes_student)
 	lupi_dataset_free(priv);
 	lupi_dataset_free(pub);
 	lupi_dataset_free(test);
+}
+END_TEST
+
+static int stop_at_once(void *user, const lupi_progress *p)
+{
+	(void)user;
+	(void)p;
+	return 1;
+}
+
+/* Little-endian u32 at p (the model file's byte order). */
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The offset of extension record `tag` in a saved model (doc/formats.md:
+ * preamble of 24 bytes, header length u64 at 16), or 0; *hend gets the
+ * end of the header, where its checksum is. */
+static size_t find_ext(const unsigned char *b, uint32_t tag, uint32_t len,
+		       size_t *hend)
+{
+	uint64_t hl = 0;
+	for (int i = 7; i >= 0; i--)
+		hl = hl << 8 | b[16 + i];
+	*hend = 24 + (size_t)hl;
+	for (size_t at = 24; at + 8 <= *hend; at++)
+		if (le32(b + at) == tag && le32(b + at + 4) == len &&
+		    at + 8 + len == *hend)
+			return at;
+	return 0;
+}
+
+START_TEST(student_holds_its_pate_record)
+{
+	enum { NQ = 200 };
+	lupi_dataset *pub = blobs(NQ, 4);
+	const int32_t *y = lupi_dataset_labels(pub);
+	int32_t lab[NQ];
+	size_t answered = 0;
+	for (size_t i = 0; i < NQ; i++) {
+		lab[i] = i % 4 == 3 ? -1 : y[i];
+		answered += lab[i] >= 0;
+	}
+	lupi_model *st = softmax_model();
+	ck_assert_int_eq(lupi_model_set_int(st, LUPI_MODEL_OPT_EPOCHS, 3),
+			 LUPI_OK);
+	/* bad accounting arguments: refused before training */
+	ck_assert_int_eq(lupi_pate_fit_student(st, pub, lab, NULL, 9, 1.0, 0,
+					       0, 1e-5, NULL, NULL),
+			 LUPI_EINVAL);
+	ck_assert_int_eq(lupi_pate_fit_student(st, pub, lab, NULL,
+					       LUPI_PATE_GNMAX, 1.0, 0, 0, 1.0,
+					       NULL, NULL), LUPI_ERANGE);
+	ck_assert_int_eq(lupi_pate_fit_student(st, pub, lab, NULL,
+					       LUPI_PATE_CONFIDENT, 30.0, 0.0,
+					       150, 1e-5, NULL, NULL),
+			 LUPI_ERANGE);
+	ck_assert_int_eq(lupi_model_privacy(st, NULL, NULL, NULL, NULL, NULL),
+			 LUPI_ESTATE);
+	ck_assert_int_eq(lupi_model_privacy_pate(st, NULL, NULL, NULL, NULL,
+						 NULL, NULL), LUPI_ESTATE);
+
+	ck_assert_int_eq(lupi_pate_fit_student(st, pub, lab, NULL,
+					       LUPI_PATE_CONFIDENT, 30.0, 100.0,
+					       150.0, 1e-5, NULL, NULL),
+			 LUPI_OK);
+	double want, eps, delta, q, sigma, noise, s1, thr;
+	uint64_t steps, nq, na;
+	int mech;
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_CONFIDENT, 30.0, 100.0, NQ,
+					   answered, 1e-5, &want), LUPI_OK);
+	ck_assert_int_eq(lupi_model_privacy(st, &eps, &delta, &steps, &q,
+					    &sigma), LUPI_OK);
+	ck_assert_double_eq(eps, want);
+	ck_assert_double_eq(delta, 1e-5);
+	ck_assert_uint_eq(steps, NQ);
+	ck_assert(isnan(q));
+	ck_assert_double_eq(sigma, 30.0);
+	ck_assert_int_eq(lupi_model_privacy_pate(st, &mech, &noise, &s1, &thr,
+						 &nq, &na), LUPI_OK);
+	ck_assert_int_eq(mech, LUPI_PATE_CONFIDENT);
+	ck_assert_double_eq(noise, 30.0);
+	ck_assert_double_eq(s1, 100.0);
+	ck_assert_double_eq(thr, 150.0);
+	ck_assert_uint_eq(nq, NQ);
+	ck_assert_uint_eq(na, answered);
+
+	/* the file: version 1.2, extension tag 3 of 64 bytes; loads to the
+	 * same record and saves to the same bytes */
+	void *buf, *buf2;
+	size_t size, size2, hend;
+	ck_assert_int_eq(lupi_model_save_memory(st, &buf, &size), LUPI_OK);
+	unsigned char *b = buf;
+	ck_assert_uint_eq(b[10], 2);
+	size_t at = find_ext(b, 3, 64, &hend);
+	ck_assert_uint_ne(at, 0);
+	lupi_model *l = NULL;
+	ck_assert_int_eq(lupi_model_load_memory(buf, size, &l), LUPI_OK);
+	double e2;
+	ck_assert_int_eq(lupi_model_privacy(l, &e2, NULL, &steps, &q, NULL),
+			 LUPI_OK);
+	ck_assert_double_eq(e2, want);
+	ck_assert_uint_eq(steps, NQ);
+	ck_assert(isnan(q));
+	mech = -1;
+	ck_assert_int_eq(lupi_model_privacy_pate(l, &mech, &noise, &s1, &thr,
+						 &nq, &na), LUPI_OK);
+	ck_assert_int_eq(mech, LUPI_PATE_CONFIDENT);
+	ck_assert_double_eq(thr, 150.0);
+	ck_assert_uint_eq(na, answered);
+	ck_assert_int_eq(lupi_model_save_memory(l, &buf2, &size2), LUPI_OK);
+	ck_assert_uint_eq(size2, size);
+	ck_assert_int_eq(memcmp(buf, buf2, size), 0);
+	lupi_free(buf2);
+	/* DP-SGD cannot continue a PATE record */
+	lupi_dp *dp = NULL;
+	ck_assert_int_eq(lupi_dp_create(&dp), LUPI_OK);
+	ck_assert_int_eq(lupi_dp_set_int(dp, LUPI_DP_OPT_SEED, 3), LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit_dp(l, dp, pub, NULL, NULL, NULL),
+			 LUPI_ESTATE);
+	lupi_dp_free(dp);
+	/* trained further without it: the record no longer covers it */
+	size_t idx[2] = {0, 1};
+	ck_assert_int_eq(lupi_model_step(l, pub, idx, 2, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_model_privacy(l, &e2, NULL, NULL, NULL, NULL),
+			 LUPI_ESTATE);
+	ck_assert(isinf(e2));
+	lupi_model_free(l);
+
+	/* a reader that does not know tag 3 skips it: no record, as an
+	 * earlier 0.3 reader sees the file */
+	unsigned char *c = malloc(size);
+	memcpy(c, buf, size);
+	put_le32(c + at, 99);
+	put_le32(c + hend, lupi__crc32c(0, c, hend));
+	ck_assert_int_eq(lupi_model_load_memory(c, size, &l), LUPI_OK);
+	ck_assert_int_eq(lupi_model_privacy(l, NULL, NULL, NULL, NULL, NULL),
+			 LUPI_ESTATE);
+	lupi_model_free(l);
+	/* impossible values: answered > queries; unknown mechanism */
+	memcpy(c, buf, size);
+	c[at + 8 + 40] = 1; /* queries: 1 */
+	for (int i = 1; i < 8; i++)
+		c[at + 8 + 40 + i] = 0;
+	put_le32(c + hend, lupi__crc32c(0, c, hend));
+	ck_assert_int_eq(lupi_model_load_memory(c, size, &l), LUPI_EFORMAT);
+	memcpy(c, buf, size);
+	put_le32(c + at + 8 + 56, 7);
+	put_le32(c + hend, lupi__crc32c(0, c, hend));
+	ck_assert_int_eq(lupi_model_load_memory(c, size, &l), LUPI_EFORMAT);
+	free(c);
+	lupi_free(buf);
+
+	/* cancelled after a step: the record is written; before any: not */
+	lupi_model *s2 = softmax_model();
+	ck_assert_int_eq(lupi_pate_fit_student(s2, pub, lab, NULL,
+					       LUPI_PATE_GNMAX, 40.0, 0, 0,
+					       1e-5, stop_at_once, NULL),
+			 LUPI_ECANCELLED);
+	ck_assert_int_eq(lupi_model_privacy(s2, &eps, NULL, &steps, NULL,
+					    NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_pate_epsilon(LUPI_PATE_GNMAX, 40.0, 0, NQ, NQ,
+					   1e-5, &want), LUPI_OK);
+	ck_assert_double_eq(eps, want);
+	ck_assert_int_eq(lupi_model_privacy_pate(s2, &mech, NULL, &s1, &thr,
+						 NULL, &na), LUPI_OK);
+	ck_assert_int_eq(mech, LUPI_PATE_GNMAX);
+	ck_assert_double_eq(s1, 0.0);
+	ck_assert_double_eq(thr, 0.0);
+	ck_assert_uint_eq(na, answered);
+	lupi_model_free(s2);
+	lupi_model_free(st);
+	lupi_dataset_free(pub);
 }
 END_TEST
 
@@ -547,6 +732,7 @@ int main(void)
 	tcase_add_test(tc, data_dependent_published_transition_points);
 	tcase_add_test(tc, data_dependent_consensus_and_split);
 	tcase_add_test(tc, teachers_votes_student);
+	tcase_add_test(tc, student_holds_its_pate_record);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }

@@ -74,7 +74,7 @@ START_TEST(retrain_is_a_fresh_fit_on_the_retain_set)
 	double sec = -1;
 	ck_assert_int_eq(lupi_unlearn(m, train, forget, 30,
 				      LUPI_UNLEARN_RETRAIN, 0, &u, &steps,
-				      &sec), LUPI_OK);
+				      &sec, NULL, NULL), LUPI_OK);
 	/* 5 epochs of ceil(270 / 32) = 9 steps */
 	ck_assert_uint_eq(steps, 45);
 	ck_assert(sec >= 0);
@@ -99,7 +99,7 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 	lupi_dataset *train = blobs(200, 2);
 	lupi_model *proto = mlp(3);
 	lupi_sisa *s = NULL;
-	ck_assert_int_eq(lupi_sisa_create(proto, train, 4, 9, &s), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_create(proto, train, 4, 9, &s, NULL, NULL), LUPI_OK);
 	ck_assert_uint_eq(lupi_sisa_shards(s), 4);
 	float *before[4];
 	const lupi_model *mb[4];
@@ -120,7 +120,7 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 	}
 	ck_assert_uint_eq(held, 50);
 	uint64_t steps = 0;
-	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL, NULL, NULL), LUPI_OK);
 	/* one shard of 47 samples, 3 epochs of ceil(47 / 32) = 2 steps */
 	ck_assert_uint_eq(steps, 6);
 	size_t np = lupi_model_num_params(proto);
@@ -135,7 +135,7 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 	}
 	/* forgetting them again retrains nothing */
 	steps = 99;
-	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL, NULL, NULL), LUPI_OK);
 	ck_assert_uint_eq(steps, 0);
 	/* the ensemble still classifies; its probabilities sum to 1 */
 	float p[10 * K];
@@ -146,12 +146,12 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 			  1e-5);
 	/* errors */
 	size_t bad = 200;
-	ck_assert_int_eq(lupi_sisa_forget(s, &bad, 1, NULL, NULL),
+	ck_assert_int_eq(lupi_sisa_forget(s, &bad, 1, NULL, NULL, NULL, NULL),
 			 LUPI_ERANGE);
 	ck_assert_int_eq(lupi_sisa_shard_of(s, 200, &sh), LUPI_ERANGE);
 	ck_assert_ptr_null(lupi_sisa_model(s, 4));
 	lupi_sisa *s2 = NULL;
-	ck_assert_int_eq(lupi_sisa_create(proto, train, 0, 9, &s2),
+	ck_assert_int_eq(lupi_sisa_create(proto, train, 0, 9, &s2, NULL, NULL),
 			 LUPI_ERANGE);
 	lupi_sisa_free(s);
 	lupi_sisa_free(NULL);
@@ -206,9 +206,9 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	lupi_dataset *train = blobs(N, 2);
 	lupi_model *proto = mlp(8); /* stages of ceil(16 / 5) = 4 epochs */
 	lupi_sisa *s = NULL, *s2 = NULL;
-	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s),
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s, NULL, NULL),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s2),
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s2, NULL, NULL),
 			 LUPI_OK);
 	/* the slices follow the documented rule: the j-th of the shard's
 	 * m = 120 samples (increasing index) is in slice floor(4 j / m) */
@@ -233,7 +233,7 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	/* a sample of the last slice: only the last stage reruns, 4 epochs
 	 * of ceil(119 / 32) = 4 steps; from scratch the stages of 30, 60,
 	 * 90 and 119 samples take 4 x (1 + 2 + 3 + 4) = 40 */
-	ck_assert_int_eq(lupi_sisa_forget(s, &last, 1, &st, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, &last, 1, &st, NULL, NULL, NULL), LUPI_OK);
 	ck_assert_int_eq(lupi_sisa_last_cost(s, &used, &scratch), LUPI_OK);
 	ck_assert_uint_eq(st, 16);
 	ck_assert_uint_eq(used, 16);
@@ -241,7 +241,7 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	/* a sample of the first slice: everything reruns (29, 59, 89, 119
 	 * samples: 40 steps) */
 	uint64_t st2 = 0;
-	ck_assert_int_eq(lupi_sisa_forget(s2, &first, 1, &st2, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s2, &first, 1, &st2, NULL, NULL, NULL), LUPI_OK);
 	ck_assert_int_eq(lupi_sisa_last_cost(s2, &used, &scratch), LUPI_OK);
 	ck_assert_uint_eq(st2, 40);
 	ck_assert_uint_eq(scratch, 40);
@@ -274,7 +274,7 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 		if (sh == 0 && sl == 3 && i != last && two[1] == SIZE_MAX)
 			two[1] = i;
 	}
-	ck_assert_int_eq(lupi_sisa_forget(s, two, 2, &st, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, two, 2, &st, NULL, NULL, NULL), LUPI_OK);
 	ck_assert_int_eq(lupi_sisa_last_cost(s, &used, &scratch), LUPI_OK);
 	ck_assert_uint_eq(st, 36);
 	ck_assert_uint_eq(scratch, 40);
@@ -285,10 +285,10 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	ck_assert_int_eq(lupi_sisa_slice_of(NULL, 0, &sl), LUPI_EINVAL);
 	ck_assert_int_eq(lupi_sisa_last_cost(NULL, &st, NULL), LUPI_EINVAL);
 	lupi_sisa *bad = NULL;
-	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, 0, 9, &bad),
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, 0, 9, &bad, NULL, NULL),
 			 LUPI_ERANGE);
 	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, N / SH + 1,
-						 9, &bad), LUPI_ERANGE);
+						 9, &bad, NULL, NULL), LUPI_ERANGE);
 	ck_assert_ptr_null(bad);
 	free(h1);
 	free(h2);
@@ -342,7 +342,7 @@ START_TEST(distillation_forgets_a_class)
 		lupi_model *u = NULL;
 		uint64_t steps = 0;
 		ck_assert_int_eq(lupi_unlearn(m, train, forget, nf, methods[i],
-					      5, &u, &steps, NULL), LUPI_OK);
+					      5, &u, &steps, NULL, NULL, NULL), LUPI_OK);
 		ck_assert_uint_gt(steps, 0);
 		double f = class_accuracy(u, test, 0, 1);
 		double r = class_accuracy(u, test, 0, 0);
@@ -359,16 +359,16 @@ START_TEST(distillation_forgets_a_class)
 	/* errors */
 	lupi_model *u = NULL;
 	ck_assert_int_eq(lupi_unlearn(m, train, forget, 0,
-				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL),
+				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL, NULL, NULL),
 			 LUPI_EINVAL);
 	ck_assert_int_eq(lupi_unlearn(m, train, forget, nf, 9, 0, &u, NULL,
-				      NULL), LUPI_EINVAL);
+				      NULL, NULL, NULL), LUPI_EINVAL);
 	size_t bad = 600;
 	ck_assert_int_eq(lupi_unlearn(m, train, &bad, 1, LUPI_UNLEARN_RETRAIN,
-				      0, &u, NULL, NULL), LUPI_ERANGE);
+				      0, &u, NULL, NULL, NULL, NULL), LUPI_ERANGE);
 	lupi_model *fresh = mlp(1);
 	ck_assert_int_eq(lupi_unlearn(fresh, train, forget, nf,
-				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL),
+				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL, NULL, NULL),
 			 LUPI_ESTATE);
 	ck_assert_ptr_null(u);
 	/* a model loaded from its file has weights but no step count (nor
@@ -381,7 +381,7 @@ START_TEST(distillation_forgets_a_class)
 	ck_assert_int_eq(lupi_model_load_memory(buf, size, &loaded), LUPI_OK);
 	ck_assert_int_eq(lupi_unlearn(loaded, train, forget, nf,
 				      LUPI_UNLEARN_RANDOM_TEACHER, 1, &u, &st,
-				      NULL), LUPI_OK);
+				      NULL, NULL, NULL), LUPI_OK);
 	ck_assert_uint_gt(st, 0);
 	float *pu = params_of(u), *pl = params_of(loaded);
 	ck_assert(memcmp(pu, pl, lupi_model_num_params(m) * sizeof *pu));
@@ -397,6 +397,195 @@ START_TEST(distillation_forgets_a_class)
 }
 END_TEST
 
+/* ---- progress and cancel of the runs of several fits -------------------- */
+
+/* Checks every report of a run (epochs over the whole run, constant;
+ * epoch ends numbered 1, 2, ... when strict) and stops at call stop_at. */
+typedef struct rec {
+	unsigned calls, ends, epochs, stop_at;
+	int strict;
+	uint64_t steps;
+} rec;
+
+static int record(void *user, const lupi_progress *p)
+{
+	rec *r = user;
+	r->calls++;
+	ck_assert_uint_eq(p->size, sizeof *p);
+	if (r->epochs == 0)
+		r->epochs = p->epochs;
+	ck_assert_uint_eq(p->epochs, r->epochs);
+	ck_assert_uint_ge(p->epoch, 1);
+	ck_assert_uint_le(p->epoch, p->epochs);
+	if (p->epoch_end) {
+		if (r->strict)
+			ck_assert_uint_eq(p->epoch, r->ends + 1);
+		r->ends++;
+		r->steps += p->steps_per_epoch;
+	}
+	return r->stop_at && r->calls >= r->stop_at;
+}
+
+START_TEST(pate_teachers_report_and_cancel)
+{
+	lupi_dataset *priv = blobs(120, 11);
+	lupi_model *proto = mlp(3);
+	lupi_teacher *t = NULL;
+	rec r = {.strict = 1};
+	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 4, 7, &t, record, &r),
+			 LUPI_OK);
+	/* 4 teachers x 3 epochs of one step (30 samples, batch 32) */
+	ck_assert_uint_eq(r.epochs, 12);
+	ck_assert_uint_eq(r.ends, 12);
+	ck_assert_uint_eq(r.calls, 12);
+	ck_assert_uint_eq(r.steps, 12);
+	lupi_teacher_free(t);
+	/* stopped in the second teacher: nothing returned */
+	t = (lupi_teacher *)&r;
+	r = (rec){.stop_at = 5};
+	ck_assert_int_eq(lupi_pate_teachers(proto, priv, 4, 7, &t, record, &r),
+			 LUPI_ECANCELLED);
+	ck_assert_ptr_null(t);
+	ck_assert_uint_eq(r.calls, 5);
+	ck_assert_str_ne(lupi_errmsg(), "");
+	lupi_model_free(proto);
+	lupi_dataset_free(priv);
+}
+END_TEST
+
+START_TEST(unlearn_reports_and_cancels)
+{
+	lupi_dataset *train = blobs(150, 12);
+	lupi_model *m = mlp(3);
+	ck_assert_int_eq(lupi_model_fit(m, train, NULL, NULL, NULL), LUPI_OK);
+	size_t forget[15];
+	for (size_t i = 0; i < 15; i++)
+		forget[i] = 10 * i;
+	const int methods[4] = {LUPI_UNLEARN_RETRAIN,
+				LUPI_UNLEARN_RANDOM_TEACHER,
+				LUPI_UNLEARN_BAD_TEACHER, LUPI_UNLEARN_SCRUB};
+	/* RETRAIN: m's 3 epochs; the others 2 epochs, RANDOM_TEACHER and
+	 * SCRUB with a forget pass and a retain pass in each */
+	const unsigned total[4] = {3, 4, 2, 4};
+	for (int i = 0; i < 4; i++) {
+		lupi_model *u = NULL;
+		uint64_t steps = 0;
+		rec r = {.strict = 1};
+		ck_assert_int_eq(lupi_unlearn(m, train, forget, 15, methods[i],
+					      2, &u, &steps, NULL, record, &r),
+				 LUPI_OK);
+		ck_assert_ptr_nonnull(u);
+		ck_assert_uint_eq(r.epochs, total[i]);
+		ck_assert_uint_eq(r.ends, total[i]);
+		ck_assert_uint_eq(r.steps, steps);
+		if (methods[i] == LUPI_UNLEARN_RETRAIN)
+			ck_assert_uint_eq(steps, 15); /* 3 x ceil(135/32) */
+		lupi_model_free(u);
+		/* stopped at the second report: no model, no cost */
+		u = m;
+		steps = 777;
+		double sec = -7;
+		r = (rec){.stop_at = 2};
+		ck_assert_int_eq(lupi_unlearn(m, train, forget, 15, methods[i],
+					      2, &u, &steps, &sec, record, &r),
+				 LUPI_ECANCELLED);
+		ck_assert_ptr_null(u);
+		ck_assert_uint_eq(steps, 777);
+		ck_assert(sec == -7);
+		ck_assert_uint_eq(r.calls, 2);
+	}
+	lupi_model_free(m);
+	lupi_dataset_free(train);
+}
+END_TEST
+
+START_TEST(sisa_reports_and_cancels)
+{
+	lupi_dataset *train = blobs(150, 13);
+	lupi_model *proto = mlp(3);
+	lupi_sisa *s = NULL;
+	/* 3 shards x 2 slices x ceil(2 x 3 / 3) = 2 epochs per stage */
+	rec r = {.strict = 1};
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, 3, 2, 9, &s,
+						 record, &r), LUPI_OK);
+	ck_assert_uint_eq(r.epochs, 12);
+	ck_assert_uint_eq(r.ends, 12);
+	/* stage 0 reads 25 samples (1 step), stage 1 50 (2 steps) */
+	ck_assert_uint_eq(r.steps, 3 * (2 * 1 + 2 * 2));
+	lupi_sisa *bad = s;
+	r = (rec){.stop_at = 3};
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, 3, 2, 9, &bad,
+						 record, &r), LUPI_ECANCELLED);
+	ck_assert_ptr_null(bad);
+	ck_assert_uint_eq(r.calls, 3);
+	r = (rec){.stop_at = 1};
+	ck_assert_int_eq(lupi_sisa_create(proto, train, 3, 9, &bad, record,
+					  &r), LUPI_ECANCELLED);
+	ck_assert_ptr_null(bad);
+
+	/* a sample in slice 1: its shard reruns one stage of 2 epochs */
+	size_t del = 0;
+	unsigned sl = 0, sh = 0;
+	for (;; del++) {
+		ck_assert_int_eq(lupi_sisa_slice_of(s, del, &sl), LUPI_OK);
+		if (sl == 1)
+			break;
+	}
+	ck_assert_int_eq(lupi_sisa_shard_of(s, del, &sh), LUPI_OK);
+	const lupi_model *before = lupi_sisa_model(s, sh);
+	float *p0 = params_of(before);
+	uint64_t st = 777;
+	r = (rec){.stop_at = 1};
+	ck_assert_int_eq(lupi_sisa_forget(s, &del, 1, &st, NULL, record, &r),
+			 LUPI_ECANCELLED);
+	/* cancelled: the ensemble is as before, nothing deleted */
+	ck_assert_uint_eq(st, 777);
+	ck_assert_ptr_eq(lupi_sisa_model(s, sh), before);
+	float *p1 = params_of(lupi_sisa_model(s, sh));
+	ck_assert_mem_eq(p0, p1, lupi_model_num_params(before) * sizeof *p0);
+	free(p1);
+	r = (rec){.strict = 1};
+	ck_assert_int_eq(lupi_sisa_forget(s, &del, 1, &st, NULL, record, &r),
+			 LUPI_OK);
+	ck_assert_uint_eq(r.epochs, 2);
+	ck_assert_uint_eq(r.ends, 2);
+	ck_assert_uint_eq(r.steps, st);
+	ck_assert_uint_eq(st, 4); /* 49 samples: 2 steps x 2 epochs */
+	free(p0);
+	lupi_sisa_free(s);
+	lupi_model_free(proto);
+	lupi_dataset_free(train);
+}
+END_TEST
+
+START_TEST(lira_reports_and_cancels)
+{
+	lupi_dataset *train = blobs(90, 14), *ref = blobs(60, 15);
+	lupi_model *m = mlp(2), *proto = mlp(2);
+	ck_assert_int_eq(lupi_model_fit(m, train, NULL, NULL, NULL), LUPI_OK);
+	double sc[90];
+	rec r = {.strict = 1};
+	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 3, 1, train, sc,
+					       record, &r), LUPI_OK);
+	/* 3 shadows x 2 epochs of one step (30 samples) */
+	ck_assert_uint_eq(r.epochs, 6);
+	ck_assert_uint_eq(r.ends, 6);
+	ck_assert_uint_eq(r.steps, 6);
+	for (size_t i = 0; i < 90; i++)
+		sc[i] = -7;
+	r = (rec){.stop_at = 3};
+	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 3, 1, train, sc,
+					       record, &r), LUPI_ECANCELLED);
+	ck_assert_uint_eq(r.calls, 3);
+	for (size_t i = 0; i < 90; i++)
+		ck_assert(sc[i] == -7);
+	lupi_model_free(m);
+	lupi_model_free(proto);
+	lupi_dataset_free(ref);
+	lupi_dataset_free(train);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("unlearn");
@@ -407,5 +596,12 @@ int main(void)
 	tcase_add_test(tc, sisa_slices_resume_from_their_checkpoint);
 	tcase_add_test(tc, distillation_forgets_a_class);
 	suite_add_tcase(s, tc);
+	TCase *tp = tcase_create("progress");
+	tcase_set_timeout(tp, 60);
+	tcase_add_test(tp, pate_teachers_report_and_cancel);
+	tcase_add_test(tp, unlearn_reports_and_cancels);
+	tcase_add_test(tp, sisa_reports_and_cancels);
+	tcase_add_test(tp, lira_reports_and_cancels);
+	suite_add_tcase(s, tp);
 	return lupi_test_run(s);
 }

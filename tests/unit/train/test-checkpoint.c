@@ -4,9 +4,14 @@
  * mismatched checkpoints are refused. And the gradient reduction hook
  * (lupi_model_set_reduce): called once per step between backward and
  * update, its output is what the update applies, absent it nothing
- * changes. */
+ * changes. And shares of every batch (lupi_model_set_share): two workers
+ * in two threads train the model of one process, with its generator. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "train/train_internal.h"
 #include "testutil.h"
@@ -366,6 +371,224 @@ START_TEST(reduce_hook)
 }
 END_TEST
 
+/* ---- shares of every batch (lupi_model_set_share) ------------------------ */
+
+/* Two workers in two threads of one process, each with its own model and
+ * share, and a hook that averages their gradients as an all-reduce would:
+ * both copy theirs in, wait, and compute the same mean. */
+typedef struct pool {
+	pthread_barrier_t bar;
+	float *slot[2];
+} pool;
+
+typedef struct worker {
+	pool *p;
+	unsigned id;
+	lupi_model *m;
+	const lupi_dataset *ds;
+	int rc;
+} worker;
+
+static int avg_hook(void *user, float *buf, size_t n)
+{
+	worker *w = user;
+	memcpy(w->p->slot[w->id], buf, n * sizeof *buf);
+	pthread_barrier_wait(&w->p->bar);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (w->p->slot[0][i] + w->p->slot[1][i]) * 0.5f;
+	pthread_barrier_wait(&w->p->bar);
+	return 0;
+}
+
+static void *work(void *arg)
+{
+	worker *w = arg;
+	w->rc = lupi_model_fit(w->m, w->ds, NULL, NULL, NULL);
+	return NULL;
+}
+
+#define SD 6 /* features in [-1, 1]: the tolerance below needs |x| <= 1 */
+static lupi_dataset *unit_data(void)
+{
+	float x[SD * NS];
+	int32_t y[NS];
+	lupi__rng r;
+	lupi__rng_seed(&r, 5);
+	for (size_t i = 0; i < NS; i++) {
+		double v = 0.0;
+		for (size_t j = 0; j < SD; j++) {
+			x[i * SD + j] = (float)(2.0 * lupi__rng_uniform(&r) - 1);
+			v += (j % 2 ? 1.0 : -0.5) * x[i * SD + j];
+		}
+		y[i] = v < -0.3 ? 0 : v < 0.3 ? 1 : 2;
+	}
+	lupi_dataset *ds = NULL;
+	ck_assert_int_eq(lupi_dataset_create(NS, SD, x, &ds), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 3, y), LUPI_OK);
+	return ds;
+}
+
+/* SGD, shuffled, no standardisation; hidden units with dropout or none. */
+static lupi_model *share_model(size_t hidden, int64_t batch)
+{
+	lupi_model *m = NULL;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, SD,
+					   &hidden, hidden ? 1 : 0, 3, &m),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_OPTIMIZER,
+					    LUPI_OPTIM_SGD), LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_double(m, LUPI_MODEL_OPT_LR, 0.05),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_BATCH, batch),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 3),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_SEED, 3),
+			 LUPI_OK);
+	if (hidden)
+		ck_assert_int_eq(lupi_model_set_double(m,
+				 LUPI_MODEL_OPT_DROPOUT, 0.3), LUPI_OK);
+	return m;
+}
+
+/* Fits `ref` alone and two share models in two threads; returns the
+ * largest parameter difference between ref and share 0, and checks that
+ * both shares hold the same bits and the generator of ref. */
+static double fit_shares(lupi_model *ref, lupi_model *m0, lupi_model *m1,
+			 const lupi_dataset *ds)
+{
+	ck_assert_int_eq(lupi_model_fit(ref, ds, NULL, NULL, NULL), LUPI_OK);
+	size_t np = lupi_model_num_params(ref);
+	pool p;
+	p.slot[0] = calloc(np, sizeof(float));
+	p.slot[1] = calloc(np, sizeof(float));
+	ck_assert_ptr_nonnull(p.slot[0]);
+	ck_assert_ptr_nonnull(p.slot[1]);
+	ck_assert_int_eq(pthread_barrier_init(&p.bar, NULL, 2), 0);
+	worker w[2] = {{&p, 0, m0, ds, -1}, {&p, 1, m1, ds, -1}};
+	pthread_t th[2];
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_int_eq(lupi_model_set_share(w[i].m, i, 2), LUPI_OK);
+		ck_assert_int_eq(lupi_model_set_reduce(w[i].m, avg_hook, &w[i]),
+				 LUPI_OK);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(w[i].rc, LUPI_OK);
+	}
+	pthread_barrier_destroy(&p.bar);
+	float *a = p.slot[0], *b = p.slot[1];
+	ck_assert_int_eq(lupi_model_get_params(m0, a, np), LUPI_OK);
+	ck_assert_int_eq(lupi_model_get_params(m1, b, np), LUPI_OK);
+	ck_assert_mem_eq(a, b, np * sizeof *a);
+	/* the permutations of one process: its generator, on both */
+	ck_assert_mem_eq(&m0->rng, &ref->rng, sizeof ref->rng);
+	ck_assert_mem_eq(&m1->rng, &ref->rng, sizeof ref->rng);
+	ck_assert_int_eq(lupi_model_get_params(ref, b, np), LUPI_OK);
+	double worst = 0.0;
+	for (size_t i = 0; i < np; i++)
+		worst = fmax(worst, fabs((double)a[i] - b[i]));
+	free(a);
+	free(b);
+	return worst;
+}
+
+/* Shuffled, batch 33 of 100 samples: parts of 16 and 17 (weights 32/33
+ * and 34/33), and a last batch of 1 sample, whose share 0 is empty. The
+ * same model as one process up to float summation order. Tolerance as in
+ * tests/mpi/test-mpi.c: softmax regression, |x| <= 1, SGD, T steps of
+ * lr; a gradient entry is a mean of B terms |delta x| <= 1, one float sum
+ * (one process) or two partial means, weighted (two rounding more) and
+ * averaged, each within (B + 1) u of the exact one, so they differ by at
+ * most (2 B + 2) u per step, plus D u from the logits (|logit| < 1 here);
+ * the Hessian norm is at most (D + 1) / 2 = L, so after T steps
+ * |dp| <= (1 + lr L)^T T lr (2 B + 2 + D) u. */
+START_TEST(shares_train_the_model_of_one_process)
+{
+	lupi_dataset *ds = unit_data();
+	lupi_model *ref = share_model(0, 33), *m0 = share_model(0, 33),
+		   *m1 = share_model(0, 33);
+	double worst = fit_shares(ref, m0, m1, ds);
+	double u = ldexp(1.0, -24), B = 33, T = 3 * 4, lr = 0.05;
+	double L = (SD + 1) / 2.0;
+	double tol = pow(1 + lr * L, T) * T * lr * (2 * B + 2 + SD) * u;
+	printf("shares: max |difference| %g, tolerance %g\n", worst, tol);
+	ck_assert_double_le(worst, tol);
+	/* and it can tell other batches apart: unshuffled, the model is
+	 * another one */
+	lupi_model *ns = share_model(0, 33);
+	ck_assert_int_eq(lupi_model_set_int(ns, LUPI_MODEL_OPT_SHUFFLE, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit(ns, ds, NULL, NULL, NULL), LUPI_OK);
+	size_t np = lupi_model_num_params(ref);
+	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	lupi_model_get_params(ref, a, np);
+	lupi_model_get_params(ns, b, np);
+	double other = 0.0;
+	for (size_t i = 0; i < np; i++)
+		other = fmax(other, fabs((double)a[i] - b[i]));
+	ck_assert_double_gt(other, tol);
+	free(a);
+	free(b);
+	lupi_model_free(ns);
+	lupi_model_free(ref);
+	lupi_model_free(m0);
+	lupi_model_free(m1);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+/* With dropout the shares draw the masks of 16 and 17 rows; afterwards
+ * the generator stands where one process's does (checked in fit_shares),
+ * so the next epochs' permutations are the same. */
+START_TEST(shares_keep_the_generator_of_one_process)
+{
+	lupi_dataset *ds = unit_data();
+	lupi_model *ref = share_model(5, 33), *m0 = share_model(5, 33),
+		   *m1 = share_model(5, 33);
+	(void)fit_shares(ref, m0, m1, ds);
+	lupi_model_free(ref);
+	lupi_model_free(m0);
+	lupi_model_free(m1);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(share_arguments)
+{
+	lupi_dataset *ds = unit_data();
+	lupi_model *m = share_model(0, 10), *ref = share_model(0, 10);
+	ck_assert_int_eq(lupi_model_set_share(NULL, 0, 1), LUPI_EINVAL);
+	ck_assert_int_eq(lupi_model_set_share(m, 0, 0), LUPI_ERANGE);
+	ck_assert_int_eq(lupi_model_set_share(m, 2, 2), LUPI_ERANGE);
+	/* a share without a hook: the other shares would be missing */
+	ck_assert_int_eq(lupi_model_set_share(m, 1, 2), LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit(m, ds, NULL, NULL, NULL), LUPI_ESTATE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "share 1 of 2"));
+	/* share 0 of 1 is a plain fit, bit for bit */
+	ck_assert_int_eq(lupi_model_set_share(m, 0, 1), LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit(m, ds, NULL, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit(ref, ds, NULL, NULL, NULL), LUPI_OK);
+	size_t np = lupi_model_num_params(m);
+	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	lupi_model_get_params(m, a, np);
+	lupi_model_get_params(ref, b, np);
+	ck_assert_mem_eq(a, b, np * sizeof *a);
+	free(a);
+	free(b);
+	lupi_model_free(m);
+	lupi_model_free(ref);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("checkpoint");
@@ -375,6 +598,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, resume_student);
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, reduce_hook);
+	tcase_add_test(tc, shares_train_the_model_of_one_process);
+	tcase_add_test(tc, shares_keep_the_generator_of_one_process);
+	tcase_add_test(tc, share_arguments);
 	suite_add_tcase(s, tc);
 	return s;
 }
