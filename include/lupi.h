@@ -1897,9 +1897,9 @@ LUPI_API int lupi_pate_epsilon_data_dependent(const uint32_t *votes,
  * not covering the model, as for DP-SGD. Refused with nothing changed:
  * bad accounting arguments (checked first, as lupi_pate_epsilon() does).
  * @return LUPI_OK; LUPI_EINVAL (NULL, unknown mechanism); LUPI_ERANGE
- *         (noise, sigma1 (CONFIDENT) or threshold (CONFIDENT) not finite
- *         and > 0 or finite, delta not in (0, 1), a label >= the student's
- *         classes); LUPI_ESTATE (no sample answered); LUPI_ENOTSUP (a
+ *         (noise or sigma1 (CONFIDENT) not finite and > 0, threshold
+ *         (CONFIDENT) not finite, delta not in (0, 1), a label >= the
+ *         student's classes); LUPI_ESTATE (no sample answered); LUPI_ENOTSUP (a
  *         regression student); LUPI_ECANCELLED; errors of lupi_model_fit().
  * @since 0.3
  */

@@ -125,8 +125,16 @@ TGT static INLINE void block(int R, const float *x, size_t ldx,
 	for (size_t i = 0; i < body; i += LANES) {
 		__m512 wv[BLOCK_OUTS];
 #pragma GCC unroll 4
-		for (int k = 0; k < BLOCK_OUTS; k++)
+		for (int k = 0; k < BLOCK_OUTS; k++) {
+			/* one row streams the weights from the second-level
+			 * cache: ask for them 512 bytes ahead (-20 % on the
+			 * teacher's single sample; a prefetch past the end of
+			 * the weights does not fault) */
+			if (R == 1)
+				_mm_prefetch((const char *)(w[k] + i + 128),
+					     _MM_HINT_T0);
 			wv[k] = _mm512_loadu_ps(w[k] + i);
+		}
 #pragma GCC unroll 8
 		for (int r = 0; r < R; r++) {
 			__m512 xv = _mm512_loadu_ps(x + (size_t)r * ldx + i);

@@ -171,7 +171,8 @@ START_TEST(attacks_on_known_membership)
 	double *sf = malloc(300 * sizeof *sf), *sh = malloc(300 * sizeof *sh);
 	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 4, 1, forget,
 					       sf, NULL, NULL), LUPI_OK);
-	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 4, 1, held, sh, NULL, NULL),
+	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 4, 1, held, sh,
+					       NULL, NULL),
 			 LUPI_OK);
 	double auc = 0;
 	ck_assert_int_eq(lupi_mia_roc(sf, 300, sh, 300, &auc, NULL, NULL),
@@ -179,12 +180,14 @@ START_TEST(attacks_on_known_membership)
 	ck_assert_msg(auc > 0.65, "LiRA AUC %g", auc);
 	ck_assert_int_eq(lupi_mia_lira_offline(u, proto, ref, 4, 1, forget,
 					       sf, NULL, NULL), LUPI_OK);
-	ck_assert_int_eq(lupi_mia_lira_offline(u, proto, ref, 4, 1, held, sh, NULL, NULL),
+	ck_assert_int_eq(lupi_mia_lira_offline(u, proto, ref, 4, 1, held, sh,
+					       NULL, NULL),
 			 LUPI_OK);
 	ck_assert_int_eq(lupi_mia_roc(sf, 300, sh, 300, &auc, NULL, NULL),
 			 LUPI_OK);
 	ck_assert_msg(fabs(auc - 0.5) < 0.095, "LiRA AUC retrained %g", auc);
-	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 1, 1, held, sh, NULL, NULL),
+	ck_assert_int_eq(lupi_mia_lira_offline(m, proto, ref, 1, 1, held, sh,
+					       NULL, NULL),
 			 LUPI_ERANGE);
 	free(sf);
 	free(sh);

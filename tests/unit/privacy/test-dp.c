@@ -562,6 +562,9 @@ START_TEST(private_fit_reports_its_epsilon)
 	ck_assert_double_eq(e2, eps);
 	ck_assert_double_eq(q2, q);
 	ck_assert_uint_eq(st2, steps);
+	/* a DP-SGD record, not a PATE one */
+	ck_assert_int_eq(lupi_model_privacy_pate(l, NULL, NULL, NULL, NULL,
+						 NULL, NULL), LUPI_ESTATE);
 	ck_assert_int_eq(lupi_model_get_double(l, LUPI_MODEL_OPT_TS_SCALE, &ts),
 			 LUPI_OK);
 	ck_assert_double_eq(ts, 1.5);

@@ -99,7 +99,8 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 	lupi_dataset *train = blobs(200, 2);
 	lupi_model *proto = mlp(3);
 	lupi_sisa *s = NULL;
-	ck_assert_int_eq(lupi_sisa_create(proto, train, 4, 9, &s, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_create(proto, train, 4, 9, &s,
+					  NULL, NULL), LUPI_OK);
 	ck_assert_uint_eq(lupi_sisa_shards(s), 4);
 	float *before[4];
 	const lupi_model *mb[4];
@@ -120,7 +121,8 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 	}
 	ck_assert_uint_eq(held, 50);
 	uint64_t steps = 0;
-	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL,
+					  NULL, NULL), LUPI_OK);
 	/* one shard of 47 samples, 3 epochs of ceil(47 / 32) = 2 steps */
 	ck_assert_uint_eq(steps, 6);
 	size_t np = lupi_model_num_params(proto);
@@ -135,7 +137,8 @@ START_TEST(sisa_deletion_retrains_only_its_shard)
 	}
 	/* forgetting them again retrains nothing */
 	steps = 99;
-	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, del, 3, &steps, NULL,
+					  NULL, NULL), LUPI_OK);
 	ck_assert_uint_eq(steps, 0);
 	/* the ensemble still classifies; its probabilities sum to 1 */
 	float p[10 * K];
@@ -206,9 +209,11 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	lupi_dataset *train = blobs(N, 2);
 	lupi_model *proto = mlp(8); /* stages of ceil(16 / 5) = 4 epochs */
 	lupi_sisa *s = NULL, *s2 = NULL;
-	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s, NULL, NULL),
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s,
+						 NULL, NULL),
 			 LUPI_OK);
-	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s2, NULL, NULL),
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, R, 9, &s2,
+						 NULL, NULL),
 			 LUPI_OK);
 	/* the slices follow the documented rule: the j-th of the shard's
 	 * m = 120 samples (increasing index) is in slice floor(4 j / m) */
@@ -233,7 +238,8 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	/* a sample of the last slice: only the last stage reruns, 4 epochs
 	 * of ceil(119 / 32) = 4 steps; from scratch the stages of 30, 60,
 	 * 90 and 119 samples take 4 x (1 + 2 + 3 + 4) = 40 */
-	ck_assert_int_eq(lupi_sisa_forget(s, &last, 1, &st, NULL, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, &last, 1, &st, NULL,
+					  NULL, NULL), LUPI_OK);
 	ck_assert_int_eq(lupi_sisa_last_cost(s, &used, &scratch), LUPI_OK);
 	ck_assert_uint_eq(st, 16);
 	ck_assert_uint_eq(used, 16);
@@ -241,7 +247,8 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	/* a sample of the first slice: everything reruns (29, 59, 89, 119
 	 * samples: 40 steps) */
 	uint64_t st2 = 0;
-	ck_assert_int_eq(lupi_sisa_forget(s2, &first, 1, &st2, NULL, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s2, &first, 1, &st2, NULL,
+					  NULL, NULL), LUPI_OK);
 	ck_assert_int_eq(lupi_sisa_last_cost(s2, &used, &scratch), LUPI_OK);
 	ck_assert_uint_eq(st2, 40);
 	ck_assert_uint_eq(scratch, 40);
@@ -274,7 +281,8 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 		if (sh == 0 && sl == 3 && i != last && two[1] == SIZE_MAX)
 			two[1] = i;
 	}
-	ck_assert_int_eq(lupi_sisa_forget(s, two, 2, &st, NULL, NULL, NULL), LUPI_OK);
+	ck_assert_int_eq(lupi_sisa_forget(s, two, 2, &st, NULL,
+					  NULL, NULL), LUPI_OK);
 	ck_assert_int_eq(lupi_sisa_last_cost(s, &used, &scratch), LUPI_OK);
 	ck_assert_uint_eq(st, 36);
 	ck_assert_uint_eq(scratch, 40);
@@ -285,10 +293,12 @@ START_TEST(sisa_slices_resume_from_their_checkpoint)
 	ck_assert_int_eq(lupi_sisa_slice_of(NULL, 0, &sl), LUPI_EINVAL);
 	ck_assert_int_eq(lupi_sisa_last_cost(NULL, &st, NULL), LUPI_EINVAL);
 	lupi_sisa *bad = NULL;
-	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, 0, 9, &bad, NULL, NULL),
+	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, 0, 9, &bad,
+						 NULL, NULL),
 			 LUPI_ERANGE);
 	ck_assert_int_eq(lupi_sisa_create_sliced(proto, train, SH, N / SH + 1,
-						 9, &bad, NULL, NULL), LUPI_ERANGE);
+						 9, &bad, NULL,
+						 NULL), LUPI_ERANGE);
 	ck_assert_ptr_null(bad);
 	free(h1);
 	free(h2);
@@ -342,7 +352,8 @@ START_TEST(distillation_forgets_a_class)
 		lupi_model *u = NULL;
 		uint64_t steps = 0;
 		ck_assert_int_eq(lupi_unlearn(m, train, forget, nf, methods[i],
-					      5, &u, &steps, NULL, NULL, NULL), LUPI_OK);
+					      5, &u, &steps, NULL, NULL,
+					      NULL), LUPI_OK);
 		ck_assert_uint_gt(steps, 0);
 		double f = class_accuracy(u, test, 0, 1);
 		double r = class_accuracy(u, test, 0, 0);
@@ -359,17 +370,18 @@ START_TEST(distillation_forgets_a_class)
 	/* errors */
 	lupi_model *u = NULL;
 	ck_assert_int_eq(lupi_unlearn(m, train, forget, 0,
-				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL, NULL, NULL),
-			 LUPI_EINVAL);
+				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL,
+				      NULL, NULL), LUPI_EINVAL);
 	ck_assert_int_eq(lupi_unlearn(m, train, forget, nf, 9, 0, &u, NULL,
 				      NULL, NULL, NULL), LUPI_EINVAL);
 	size_t bad = 600;
 	ck_assert_int_eq(lupi_unlearn(m, train, &bad, 1, LUPI_UNLEARN_RETRAIN,
-				      0, &u, NULL, NULL, NULL, NULL), LUPI_ERANGE);
+				      0, &u, NULL, NULL, NULL, NULL),
+			 LUPI_ERANGE);
 	lupi_model *fresh = mlp(1);
 	ck_assert_int_eq(lupi_unlearn(fresh, train, forget, nf,
-				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL, NULL, NULL),
-			 LUPI_ESTATE);
+				      LUPI_UNLEARN_RETRAIN, 0, &u, NULL, NULL,
+				      NULL, NULL), LUPI_ESTATE);
 	ck_assert_ptr_null(u);
 	/* a model loaded from its file has weights but no step count (nor
 	 * optimiser state): it is accepted, and the method runs */
