@@ -112,8 +112,8 @@ TGT static INLINE __m128 reduce4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
  * columns body.. of these outputs, transposed (tail[t * 4 + k]). */
 TGT static INLINE void block(int R, const float *x, size_t ldx,
 			     const float *const w[4], size_t in,
-			     const float *tail, __m128 bias, __mmask8 keep,
-			     int relu, float *y, size_t ldy)
+			     const float *tail, int has_bias, __m128 bias,
+			     __mmask8 keep, int relu, float *y, size_t ldy)
 {
 	__m512 acc[BLOCK_ROWS][BLOCK_OUTS];
 	size_t body = in - in % LANES;
@@ -150,9 +150,11 @@ TGT static INLINE void block(int R, const float *x, size_t ldx,
 		__m128 s = reduce4(acc[r][0], acc[r][1], acc[r][2],
 				   acc[r][BLOCK_OUTS - 1]);
 		for (size_t i = body; i < in; i++)
-			s = _mm_add_ps(s, _mm_mul_ps(_mm_loadu_ps(tail + 4 * (i - body)),
-						     _mm_set1_ps(xr[i])));
-		s = _mm_add_ps(s, bias);
+			s = _mm_add_ps(s, _mm_mul_ps(
+				_mm_loadu_ps(tail + 4 * (i - body)),
+				_mm_set1_ps(xr[i])));
+		if (has_bias) /* s + 0 would turn a -0 sum into +0 */
+			s = _mm_add_ps(s, bias);
 		/* ReLU as activate() does it: max(0, s) keeps a NaN and -0 */
 		if (relu)
 			s = _mm_max_ps(_mm_setzero_ps(), s);
@@ -201,7 +203,8 @@ TGT static int layer_avx512(const lupi__layer *ly, const float *wl,
 					    : _mm_setzero_ps();
 			const float *tl = tail + o / BLOCK_OUTS * nt * 4;
 			float *yo = yr + o;
-#define BLOCK(n) block(n, xr, ldx, w, in, tl, bias, keep, relu, yo, ldy)
+#define BLOCK(n)                                                              \
+	block(n, xr, ldx, w, in, tl, ly->b != NULL, bias, keep, relu, yo, ldy)
 			switch (R) {
 			case 6: BLOCK(6); break;
 			case 5: BLOCK(5); break;
