@@ -48,7 +48,7 @@ size_t lupi__dp_orders(double *orders, size_t cap)
 }
 
 /* log(e^a + e^b) and log(e^a - e^b) (a >= b), with -inf for log 0. */
-static double log_add(double a, double b)
+double lupi__log_add(double a, double b)
 {
 	if (a == -INFINITY)
 		return b;
@@ -90,7 +90,7 @@ static double log_a_int(double q, double sigma, unsigned alpha)
 	double la = -INFINITY, lq = log(q), l1q = log1p(-q);
 	for (unsigned k = 0; k <= alpha; k++) {
 		double kk = (double)k;
-		la = log_add(la, log_binom(alpha, kk) + kk * lq +
+		la = lupi__log_add(la, log_binom(alpha, kk) + kk * lq +
 					 (alpha - kk) * l1q +
 					 (kk * kk - kk) / (2.0 * sigma * sigma));
 	}
@@ -120,14 +120,14 @@ static double log_a_frac(double q, double sigma, double alpha)
 		double ls0 = lt0 + (di * di - di) / (2.0 * s2) + le0;
 		double ls1 = lt1 + (j * j - j) / (2.0 * s2) + le1;
 		if (coef > 0.0) {
-			la0 = log_add(la0, ls0);
-			la1 = log_add(la1, ls1);
+			la0 = lupi__log_add(la0, ls0);
+			la1 = lupi__log_add(la1, ls1);
 		} else {
 			la0 = log_sub(la0, ls0);
 			la1 = log_sub(la1, ls1);
 		}
 		if ((ls0 > ls1 ? ls0 : ls1) < -30.0)
-			return log_add(la0, la1);
+			return lupi__log_add(la0, la1);
 	}
 	return INFINITY;
 }

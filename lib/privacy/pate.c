@@ -370,17 +370,6 @@ int lupi_pate_epsilon(int mechanism, double noise, double sigma1,
 
 /* ---- data-dependent accounting (Papernot et al. 2018) ------------------- */
 
-/* log(e^a + e^b), -inf for log 0. */
-static double log_add(double a, double b)
-{
-	if (a == -INFINITY)
-		return b;
-	if (b == -INFINITY)
-		return a;
-	double hi = a > b ? a : b, lo = a > b ? b : a;
-	return hi + log1p(exp(lo - hi));
-}
-
 /* log(1 - e^x) for x <= 0. */
 static double log1mexp(double x)
 {
@@ -405,7 +394,7 @@ double lupi__pate_logq(const uint32_t *v, size_t k, double sigma)
 	double lq = -INFINITY;
 	for (size_t c = 0; c < k; c++)
 		if (c != top)
-			lq = log_add(lq, log_sf((double)v[top] - (double)v[c],
+			lq = lupi__log_add(lq, log_sf((double)v[top] - (double)v[c],
 						M_SQRT2 * sigma));
 	/* i* is the most likely outcome, so q <= 1 - 1/k */
 	double cap = log1p(-1.0 / (double)k);
@@ -438,7 +427,7 @@ double lupi__pate_rdp_dd(double logq, double sigma, double alpha)
 	double la = (alpha - 1.0) *
 		    (l1q - log1mexp((logq + e2) * (1.0 - 1.0 / mu2)));
 	double lb = (alpha - 1.0) * (e1 - logq / (mu1 - 1.0));
-	double r = log_add(l1q + la, logq + lb) / (alpha - 1.0);
+	double r = lupi__log_add(l1q + la, logq + lb) / (alpha - 1.0);
 	if (!(r >= 0.0))
 		r = isnan(r) ? base : 0.0;
 	return r < base ? r : base;

@@ -85,6 +85,8 @@ int lupi__dp_clipped_sum(lupi_model *m, lupi__dp_objective *ob,
  * returns how many there are. */
 size_t lupi__dp_orders(double *orders, size_t cap);
 /* log erfc(x), also where erfc(x) underflows (an asymptotic series). */
+/* log(e^a + e^b), -inf standing for log 0. */
+double lupi__log_add(double a, double b);
 double lupi__dp_log_erfc(double x);
 /* RDP of order alpha of one step of the sampled Gaussian mechanism. */
 double lupi__dp_rdp(double q, double sigma, double alpha);

@@ -688,8 +688,8 @@ static int fit_fold(const lupi_model *proto, const lupi_dataset *ds,
 	return rc;
 }
 
-static int crossfit_check(const lupi_model *proto, const lupi_dataset *ds,
-			  unsigned k_folds)
+int lupi__crossfit_check(const lupi_model *proto, const lupi_dataset *ds,
+			 unsigned k_folds)
 {
 	if (k_folds < 2 || k_folds > ds->n)
 		return lupi__err(LUPI_ERANGE,
@@ -744,7 +744,7 @@ int lupi_teacher_crossfit_fold(const lupi_model *proto, const lupi_dataset *ds,
 	LUPI__CHECK_NULL(ds);
 	LUPI__CHECK_NULL(out);
 	LUPI__CHECK_NULL(in_fold);
-	LUPI__TRY(crossfit_check(proto, ds, k_folds));
+	LUPI__TRY(lupi__crossfit_check(proto, ds, k_folds));
 	if (fold >= k_folds)
 		return lupi__err(LUPI_ERANGE, "fold %u of %u folds (0..%u)",
 				 fold, k_folds, k_folds - 1);
@@ -822,7 +822,7 @@ int lupi_teacher_create_crossfit(const lupi_model *proto,
 	*out = NULL;
 	LUPI__CHECK_NULL(proto);
 	LUPI__CHECK_NULL(ds);
-	LUPI__TRY(crossfit_check(proto, ds, k_folds));
+	LUPI__TRY(lupi__crossfit_check(proto, ds, k_folds));
 	lupi__member mb = {.weight = 1.0, .ds_id = ds->id, .n = ds->n};
 	lupi_teacher *t = NULL;
 	int rc = crossfit_outputs(proto, ds, k_folds, seed, &mb);

@@ -143,6 +143,10 @@ const lupi_model *lupi__teacher_model(const lupi_teacher *t);
 /* The fold of each sample for cross-fitting (fold[i] in [0, k), or SIZE_MAX
  * when `view` cannot see sample i): the visible samples are shuffled with
  * seed and dealt round-robin. LUPI_ERANGE when fewer than k are visible. */
+/* k_folds in [2, n] and proto's inputs match ds's view: the checks every
+ * cross-fit makes before it trains anything. */
+int lupi__crossfit_check(const lupi_model *proto, const lupi_dataset *ds,
+			 unsigned k_folds);
 int lupi__crossfit_folds(const lupi_dataset *ds, int view, unsigned k,
 			 uint64_t seed, size_t *fold);
 

@@ -111,16 +111,7 @@ static int crossfit_check(const lupi_model *proto, const lupi_dataset *ds,
 			  unsigned k_folds)
 {
 	LUPI__TRY(check_regressor(proto));
-	if (k_folds < 2 || k_folds > ds->n)
-		return lupi__err(LUPI_ERANGE,
-				 "k_folds %u: must be in [2, %zu]", k_folds,
-				 ds->n);
-	size_t dim = lupi__dataset_view_dim(ds, proto->opt.view);
-	if (dim != proto->n_in)
-		return lupi__err(LUPI_ESHAPE,
-				 "the regressor has %zu inputs, the dataset's "
-				 "%s view has %zu features", proto->n_in,
-				 lupi__view_name(proto->opt.view), dim);
+	LUPI__TRY(lupi__crossfit_check(proto, ds, k_folds));
 	size_t dstar = lupi__dataset_view_dim(ds, LUPI_VIEW_PRIVILEGED);
 	if (dstar == 0)
 		return lupi__err(LUPI_ESTATE, "the dataset has no X* to "

@@ -486,7 +486,7 @@ START_TEST(crossfit_errors)
 	lupi_model *wide = model(LUPI_TASK_REGRESSION, 4, 2,
 				 LUPI_VIEW_REGULAR, 0);
 	expect(lupi_transfer_crossfit(wide, ds, 3, 0, xhat), LUPI_ESHAPE,
-	       "regressor has 4 inputs, the dataset's regular view has 3");
+	       "model has 4 inputs, the dataset's regular view has 3");
 	lupi_model *three = model(LUPI_TASK_REGRESSION, 3, 3,
 				  LUPI_VIEW_REGULAR, 0);
 	expect(lupi_transfer_crossfit(three, ds, 3, 0, xhat), LUPI_ESHAPE,
