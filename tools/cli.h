@@ -231,6 +231,10 @@ void cli_json_int(struct cli_json *j, const char *key, int64_t v);
 void cli_json_str(struct cli_json *j, const char *key, const char *s);
 int cli_print_metrics(struct cli_json *j, const char *set,
 		      const lupi_model *m, const lupi_dataset *ds);
+/* saves m to path (atomically, by the library) and says so; 0 or an exit
+ * status */
+int cli_save_model(const struct cli *c, struct cli_json *j,
+		   const lupi_model *m, const char *path);
 /* the samples of ds that m reads: those with X* when its view needs X* */
 size_t cli_samples_used(const lupi_model *m, const lupi_dataset *ds);
 

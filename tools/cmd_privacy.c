@@ -450,15 +450,9 @@ static int pate_run(const struct cli *c, struct pate_run *r,
 		return CLI_EXIT_ERROR;
 	if (r->test && cli_print_metrics(j, "test", r->student, r->test))
 		return CLI_EXIT_ERROR;
-	if (c->output) {
-		rc = lupi_model_save(r->student, c->output);
-		if (rc != LUPI_OK)
-			return cli_fail(rc, c->output);
-		if (j)
-			cli_json_str(j, "output", c->output);
-		else if (!c->quiet)
-			printf("saved %s\n", c->output);
-	}
+	int e = c->output ? cli_save_model(c, j, r->student, c->output) : 0;
+	if (e)
+		return e;
 	if (c->plot &&
 	    cli_plot_curves(c->plot, &r->prog, 1,
 			    cli_primary_metric(lupi_model_task(r->student))))
@@ -901,15 +895,9 @@ static int unlearn_run(const struct cli *c, struct unlearn_run *r,
 			       r->train_seconds);
 		putchar('\n');
 	}
-	if (c->output) {
-		rc = lupi_model_save(r->u, c->output);
-		if (rc != LUPI_OK)
-			return cli_fail(rc, c->output);
-		if (j)
-			cli_json_str(j, "output", c->output);
-		else if (!c->quiet)
-			printf("saved %s\n", c->output);
-	}
+	int e = c->output ? cli_save_model(c, j, r->u, c->output) : 0;
+	if (e)
+		return e;
 	return 0;
 }
 

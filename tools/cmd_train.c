@@ -200,8 +200,6 @@ static void describe(const struct cli *c, const struct run *r,
 static int finish(const struct cli *c, struct run *r, const lupi_model *m,
 		  const char *default_label)
 {
-	int rc;
-
 	if (r->j)
 		cli_json_num(r->j, "seconds", r->seconds);
 	else if (!c->quiet)
@@ -214,13 +212,9 @@ static int finish(const struct cli *c, struct run *r, const lupi_model *m,
 	if (r->valid && cli_print_metrics(r->j, "valid", m, r->valid))
 		return CLI_EXIT_ERROR;
 	if (c->output) {
-		rc = lupi_model_save(m, c->output);
-		if (rc != LUPI_OK)
-			return cli_fail(rc, c->output);
-		if (r->j)
-			cli_json_str(r->j, "output", c->output);
-		else if (!c->quiet)
-			printf("saved %s\n", c->output);
+		int e = cli_save_model(c, r->j, m, c->output);
+		if (e)
+			return e;
 	} else if (!r->j && !c->quiet) {
 		printf("%s not saved (no -o FILE)\n", default_label);
 	}

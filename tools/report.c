@@ -149,3 +149,16 @@ int cli_print_metrics(struct cli_json *j, const char *set,
 	}
 	return 0;
 }
+
+int cli_save_model(const struct cli *c, struct cli_json *j,
+		   const lupi_model *m, const char *path)
+{
+	int rc = lupi_model_save(m, path);
+	if (rc != LUPI_OK)
+		return cli_fail(rc, path);
+	if (j)
+		cli_json_str(j, "output", path);
+	else if (!c->quiet)
+		printf("saved %s\n", path);
+	return 0;
+}
