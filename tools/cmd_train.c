@@ -200,9 +200,13 @@ static void describe(const struct cli *c, const struct run *r,
 static int finish(const struct cli *c, struct run *r, const lupi_model *m,
 		  const char *default_label)
 {
-	if (r->j)
+	if (r->j) {
+		/* trained bits depend on the BLAS kernels: say which ran */
+		char blas[160];
 		cli_json_num(r->j, "seconds", r->seconds);
-	else if (!c->quiet)
+		if (lupi_blas_info(blas, sizeof blas) != LUPI_EINVAL)
+			cli_json_str(r->j, "blas", blas);
+	} else if (!c->quiet)
 		printf("trained %u epochs in %.2f s\n", r->prog.n_epochs,
 		       r->seconds);
 	if (cli_dp_given(c))

@@ -70,7 +70,8 @@ static const struct opt_def opts[CLI_O_COUNT] = {
 	[CLI_O_JSON] = {"json", 0, NULL, G_COMMON, .help =
 		"print the results as one JSON object on stdout"},
 	[CLI_O_THREADS] = {"threads", 0, "N", G_COMMON, .help =
-		"threads for BLAS and the library, 0 = all cores [0]"},
+		"threads of the library, 0 = the environment's "
+		"OPENBLAS_NUM_THREADS or all cores [0]"},
 	[CLI_O_OUTPUT] = {"output", 'o', "FILE", G_OUT, .help =
 		"write the result to FILE"},
 

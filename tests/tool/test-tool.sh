@@ -226,6 +226,7 @@ has "$T/teacher.svg" "teacher plot" "<svg"
 has "$T/teacher.svg" "teacher plot" "Training loss"
 run 0 "teacher --json" "$LUPI" teacher "$T/d.csv" -p p1,p2,p3 $FAST --json
 has "$T/out" "teacher --json" '^{"command":"teacher".*"valid":{"accuracy":'
+has "$T/out" "teacher --json names the BLAS" '"blas":"[^"][^"]*"'
 run 1 "teacher without X*" "$LUPI" teacher "$T/d.csv" $FAST
 has "$T/err" "teacher without X*" "^lupi: .*privileged"
 run 0 "teacher libsvm" "$LUPI" teacher "$T/d.libsvm" --privileged 5-7 $FAST \
