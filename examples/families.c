@@ -29,6 +29,12 @@
  *             X-hat* out-of-fold on the training set
  *             (lupi_transfer_crossfit()), and from the regressor fitted on
  *             the whole training set on the test set
+ *  TRAM       lupi_tram_fit(): the model's trunk trained by a privileged
+ *             head g(phi(x), x*) only, its last layer h (the deployed
+ *             model) on top with a stop-gradient; with linear models
+ *             phi is the input and TRAM is the student
+ *  marginal   lupi_tram_predict_marginal(): g averaged over the X* rows
+ *             of the training set
  *
  * Every neural model is linear (no hidden layer; --hidden H gives all of
  * them one hidden layer of H ReLU units): EPOCHS epochs, batch 20, lr
@@ -410,6 +416,69 @@ static double transfer_input_accuracy(const struct draw *d)
 	return acc;
 }
 
+/* TRAM (lupi_tram_fit): the model's trunk learns from a privileged head
+ * g(phi(x), x*) only, its last layer h on top with a stop-gradient; g has
+ * the shape of the other models (one hidden layer of --hidden units, or
+ * linear). The model is returned with its handle; without a hidden layer
+ * phi is the input and h is the student, bit for bit. */
+static lupi_model *fit_tram(const struct draw *d, lupi_tram **t)
+{
+	lupi_model *m = network(d, LUPI_TASK_CLASSIFICATION, d->d, d->k,
+			       LUPI_VIEW_REGULAR);
+
+	check(lupi_tram_create(t), "tram");
+	check(lupi_tram_set_int(*t, LUPI_TRAM_OPT_LAYERS, d->s->hidden ? 1 : 0),
+	      "tram layers");
+	if (d->s->hidden)
+		check(lupi_tram_set_int(*t, LUPI_TRAM_OPT_HIDDEN, d->s->hidden),
+		      "tram hidden");
+	check(lupi_tram_set_int(*t, LUPI_TRAM_OPT_SEED, (int64_t)d->seed),
+	      "tram seed");
+	check(lupi_tram_fit(*t, m, d->train, NULL, NULL, NULL), "tram fit");
+	return m;
+}
+
+static double tram_accuracy(const struct draw *d)
+{
+	lupi_tram *t;
+	lupi_model *m = fit_tram(d, &t);
+	double acc = accuracy(m, d->test);
+
+	lupi_tram_free(t);
+	lupi_model_free(m);
+	return acc;
+}
+
+/* PI marginalisation: g's predictive distribution averaged over the X*
+ * rows of the whole training set. */
+static double marginal_accuracy(const struct draw *d)
+{
+	size_t n = lupi_dataset_rows(d->test), k = d->k, right = 0;
+	const int32_t *y = lupi_dataset_labels(d->test);
+	float *p = xmalloc(n * k * sizeof(*p));
+	lupi_tram *t;
+	lupi_model *m = fit_tram(d, &t);
+
+	check(lupi_tram_predict_marginal(
+		      t, m, lupi_dataset_features(d->test, LUPI_VIEW_REGULAR),
+		      n, d->d,
+		      lupi_dataset_features(d->train, LUPI_VIEW_PRIVILEGED),
+		      lupi_dataset_rows(d->train), d->dstar, p),
+	      "marginal");
+	for (size_t i = 0; i < n; i++) {
+		size_t best = 0;
+
+		for (size_t c = 1; c < k; c++)
+			if (p[i * k + c] > p[i * k + best])
+				best = c;
+		right += (int32_t)best == y[i];
+	}
+	lupi_tram_free(t);
+	lupi_model_free(m);
+	free(p);
+	return (double)right / (double)n;
+}
+
 typedef double (*method_fn)(const struct draw *d);
 
 static const struct method {
@@ -424,6 +493,8 @@ static const struct method {
 	{"transfer", transfer_accuracy},
 	{"KT-dist", transfer_distilled_accuracy},
 	{"[X,X*^]", transfer_input_accuracy},
+	{"TRAM", tram_accuracy},
+	{"marginal", marginal_accuracy},
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
