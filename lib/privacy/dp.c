@@ -195,10 +195,79 @@ double lupi__dp_normal(lupi__dp_rng *g)
 	}
 }
 
+/* xoshiro256** on a copy of the state, as lupi__rng_next computes it,
+ * inlined so the state stays in registers across a block of draws. */
+static inline uint64_t rotl64(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t next_local(uint64_t s[4])
+{
+	uint64_t result = rotl64(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl64(s[3], 45);
+	return result;
+}
+
+/* What lupi__dp_normal does after its draw b failed the fast test: the
+ * tail, or a wedge (one more uniform), and on a wedge rejection the
+ * following draws until one is accepted. Rare (under 2% of draws), so
+ * out of line. */
+static double zig_after_reject(lupi__dp_rng *g, uint64_t b)
+{
+	int i = (int)(b & 0xff);
+	double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
+	double x = u * g->zx[i];
+	if (i == 0) {
+		double a, c;
+		do {
+			a = -log(open_uniform(g)) / ZIG_R;
+			c = -log(open_uniform(g));
+		} while (c + c < a * a);
+		return u < 0.0 ? -(ZIG_R + a) : ZIG_R + a;
+	}
+	double y = g->zf[i + 1] +
+		   lupi__rng_uniform(&g->rng) * (g->zf[i] - g->zf[i + 1]);
+	if (y < zig_f(x))
+		return x;
+	return lupi__dp_normal(g);
+}
+
+/* x[i] = (float)(x[i] + stddev * z_i) * scale with z_0, z_1, ... exactly
+ * the normals that successive lupi__dp_normal(g) calls return (the same
+ * draws in the same order, the same tables and tests): only the fast path
+ * is inlined, with the generator's state in local variables. */
+void lupi__dp_add_noise_scaled(lupi__dp_rng *g, float *x, size_t n,
+			       double stddev, float scale)
+{
+	const double *zx = g->zx;
+	uint64_t s[4];
+	memcpy(s, g->rng.s, sizeof s);
+	for (size_t k = 0; k < n; k++) {
+		uint64_t b = next_local(s);
+		int i = (int)(b & 0xff);
+		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
+		double z = u * zx[i];
+		if (!(fabs(z) < zx[i + 1])) {
+			memcpy(g->rng.s, s, sizeof s);
+			z = zig_after_reject(g, b);
+			memcpy(s, g->rng.s, sizeof s);
+		}
+		x[k] = (float)((double)x[k] + stddev * z) * scale;
+	}
+	memcpy(g->rng.s, s, sizeof s);
+}
+
 void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev)
 {
-	for (size_t i = 0; i < n; i++)
-		x[i] = (float)((double)x[i] + stddev * lupi__dp_normal(g));
+	/* (float)v * 1.0f == (float)v exactly */
+	lupi__dp_add_noise_scaled(g, x, n, stddev, 1.0f);
 }
 
 size_t lupi__dp_sample(lupi__dp_rng *g, double q, const size_t *pool,
@@ -435,9 +504,9 @@ static void noise_and_scale(dp_run *r)
 			continue;
 		float *g = m->grads + (ly->w - m->params);
 		size_t cnt = ly->in * ly->out + (ly->b ? ly->out : 0);
-		lupi__dp_add_noise(&r->g, g, cnt, sd);
-		for (size_t i = 0; i < cnt; i++)
-			g[i] *= inv;
+		/* one pass: (float)(g + sd z) * inv, as adding the noise and
+		 * then scaling gave */
+		lupi__dp_add_noise_scaled(&r->g, g, cnt, sd, inv);
 	}
 }
 

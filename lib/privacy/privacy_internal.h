@@ -40,6 +40,10 @@ int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed);
 double lupi__dp_normal(lupi__dp_rng *g);
 /* x[i] += stddev * N(0, 1) for i < n. */
 void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev);
+/* x[i] = (float)(x[i] + stddev * N(0, 1)) * scale for i < n, in one pass;
+ * the normals are exactly those successive lupi__dp_normal(g) calls give. */
+void lupi__dp_add_noise_scaled(lupi__dp_rng *g, float *x, size_t n,
+			       double stddev, float scale);
 /* Poisson sampling: each of pool[0..n) independently with probability q
  * (by geometric gaps), in pool order, into out; returns the count. */
 size_t lupi__dp_sample(lupi__dp_rng *g, double q, const size_t *pool,

@@ -306,6 +306,65 @@ START_TEST(noise_statistics)
 }
 END_TEST
 
+/* The block noise of a private step: for a seed, exactly the values the
+ * scalar normals give (bit for bit, and the generator ends in the same
+ * state), so deterministic; with the scale applied after rounding, and
+ * with the moments and tail masses of sd * scale * N(0, 1) (5 standard
+ * errors). 400000 draws take the tail and wedge paths hundreds of times. */
+START_TEST(block_noise_matches_scalar_normals)
+{
+	size_t n = 400000;
+	float *x = malloc(n * sizeof *x), *ref = malloc(n * sizeof *ref);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_nonnull(ref);
+	for (size_t i = 0; i < n; i++)
+		x[i] = ref[i] = (float)((double)(i % 7) - 3.0) * 0.25f;
+	lupi__dp_rng a, b;
+	ck_assert_int_eq(lupi__dp_rng_init(&a, 777), LUPI_OK);
+	ck_assert_int_eq(lupi__dp_rng_init(&b, 777), LUPI_OK);
+	double sd = 2.5;
+	float scale = 0.125f;
+	lupi__dp_add_noise_scaled(&a, x, n, sd, scale);
+	for (size_t i = 0; i < n; i++)
+		ref[i] = (float)((double)ref[i] + sd * lupi__dp_normal(&b)) *
+			 scale;
+	ck_assert(memcmp(x, ref, n * sizeof *x) == 0);
+	ck_assert(memcmp(a.rng.s, b.rng.s, sizeof a.rng.s) == 0);
+	/* statistics of the noise alone: sd * scale = 0.3125 */
+	double s = sd * scale, s1 = 0, s2 = 0, s4 = 0;
+	size_t beyond2 = 0, beyond37 = 0;
+	memset(x, 0, n * sizeof *x);
+	lupi__dp_add_noise_scaled(&a, x, n, sd, scale);
+	for (size_t i = 0; i < n; i++) {
+		double z = (double)x[i] / s;
+		s1 += z;
+		s2 += z * z;
+		s4 += z * z * z * z;
+		beyond2 += fabs(z) > 2.0;
+		beyond37 += fabs(z) > 3.7;
+	}
+	double p2 = erfc(2.0 / sqrt(2.0)), p37 = erfc(3.7 / sqrt(2.0));
+	ck_assert(fabs(beyond2 - n * p2) < 5.0 * sqrt(n * p2));
+	ck_assert(fabs(beyond37 - n * p37) < 5.0 * sqrt(n * p37));
+	ck_assert(fabs(s1 / n) < 5.0 / sqrt((double)n));
+	ck_assert(fabs(s2 / n - 1.0) < 5.0 * sqrt(2.0 / n));
+	ck_assert(fabs(s4 / n - 3.0) < 5.0 * sqrt(96.0 / n));
+	/* the same seed again: the same output */
+	float *y = calloc(n, sizeof *y);
+	ck_assert_ptr_nonnull(y);
+	ck_assert_int_eq(lupi__dp_rng_init(&b, 777), LUPI_OK);
+	lupi__dp_add_noise_scaled(&b, ref, 0, sd, scale); /* n = 0: no draw */
+	lupi__dp_add_noise_scaled(&b, y, n, sd, scale);
+	ck_assert_int_eq(lupi__dp_rng_init(&a, 777), LUPI_OK);
+	memset(x, 0, n * sizeof *x);
+	lupi__dp_add_noise_scaled(&a, x, n, sd, scale);
+	ck_assert(memcmp(x, y, n * sizeof *x) == 0);
+	free(y);
+	free(ref);
+	free(x);
+}
+END_TEST
+
 /* Each index is drawn with probability q, independently: counts and
  * per-index frequencies, in pool order. */
 START_TEST(poisson_sampling)
@@ -702,6 +761,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("noise");
 	tcase_add_test(tc, noise_statistics);
+	tcase_add_test(tc, block_noise_matches_scalar_normals);
 	tcase_add_test(tc, poisson_sampling);
 	tcase_add_test(tc, private_step_adds_calibrated_noise);
 	tcase_add_test(tc, divides_by_the_expected_batch);
