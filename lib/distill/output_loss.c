@@ -619,14 +619,14 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 		lupi__parallel_parts((double)n * (double)k, PART_LOGITS) : 1;
 	if (parts > 1) {
 		/* the terms are summed here in row order: the same bits as
-		 * the one-thread loop below, for any split */
+		 * the one-thread loop below, for any split (a row without a
+		 * term holds +0.0, which leaves a sum that starts at +0.0
+		 * unchanged) */
 		double terms[MAX_SPLIT_ROWS];
 		e.terms = terms;
 		lupi__parallel(eval_part, &e, parts);
 		for (size_t i = 0; i < n; i++)
-			if ((weights ? weights[i] : 1.0) *
-				    sample_factor(l, &in, i) != 0.0)
-				sum += terms[i];
+			sum += terms[i];
 	} else {
 		double cache[2 * CACHE_K];
 		ctx cx;

@@ -610,6 +610,16 @@ START_TEST(threads_give_the_same_bits)
 		ck_assert(isfinite(v1));
 		ck_assert_mem_eq(&v1, &v2, sizeof v1);
 		ck_assert_mem_eq(g1, g2, 3000 * sizeof *g1);
+		/* rows without a teacher weighted 0: rows with no term */
+		ck_assert_int_eq(lupi_loss_set_double(
+			l, LUPI_LOSS_OPT_NO_TEACHER_WEIGHT, 0.0), LUPI_OK);
+		ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+		v1 = eval(l, &p, g1);
+		ck_assert_int_eq(lupi_set_num_threads(2), LUPI_OK);
+		v2 = eval(l, &p, g2);
+		ck_assert(isfinite(v1));
+		ck_assert_mem_eq(&v1, &v2, sizeof v1);
+		ck_assert_mem_eq(g1, g2, 3000 * sizeof *g1);
 		lupi_loss_free(l);
 	}
 	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
