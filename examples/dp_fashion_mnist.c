@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmnist_load.h"
+
 static void check(int rc, const char *what)
 {
 	if (rc != LUPI_OK) {
@@ -29,17 +31,8 @@ static void check(int rc, const char *what)
 
 static lupi_dataset *load(const char *dir, const char *split, size_t max)
 {
-	char img[1024], lab[1024];
-	snprintf(img, sizeof img, "%s/%s-images-idx3-ubyte.gz", dir, split);
-	snprintf(lab, sizeof lab, "%s/%s-labels-idx1-ubyte.gz", dir, split);
-	lupi_reader *r;
 	lupi_dataset *ds;
-	check(lupi_reader_create(&r), "reader");
-	check(lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, 4), "pool");
-	check(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, (int64_t)max),
-	      "rows");
-	int rc = lupi_dataset_load_idx(img, lab, r, &ds);
-	lupi_reader_free(r);
+	int rc = fmnist_load(dir, split, (long)max, 4, &ds);
 	if (rc == LUPI_EIO) {
 		fprintf(stderr, "dp_fashion_mnist: %s (skipped)\n",
 			lupi_errmsg());

@@ -17,6 +17,8 @@
 
 #include <lupi.h>
 
+#include "fmnist_load.h"
+
 struct timing {
 	double last;
 };
@@ -52,19 +54,9 @@ static void check(int rc, const char *what)
 
 static lupi_dataset *load(const char *dir, const char *set, long n)
 {
-	char images[512], labels[512];
-	lupi_reader *r;
 	lupi_dataset *ds;
 
-	snprintf(images, sizeof(images), "%s/%s-images-idx3-ubyte.gz", dir,
-		 set);
-	snprintf(labels, sizeof(labels), "%s/%s-labels-idx1-ubyte.gz", dir,
-		 set);
-	check(lupi_reader_create(&r), "reader");
-	check(lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, 4), "pool");
-	check(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, n), "rows");
-	check(lupi_dataset_load_idx(images, labels, r, &ds), images);
-	lupi_reader_free(r);
+	check(fmnist_load(dir, set, n, 4, &ds), set);
 	return ds;
 }
 

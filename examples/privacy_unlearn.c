@@ -24,7 +24,7 @@
 #define K 10
 #define D 32
 
-/* K overlapping Gaussian blobs (centres normal, scale 1.2) with 10% of
+/* K overlapping Gaussian blobs (centres 0.5 normal, unit noise), 10% of
  * labels flipped, so that a wide network memorises what it cannot learn. */
 static float centres[K][D];
 static lupi_dataset *blobs(size_t n)

@@ -29,6 +29,8 @@
 
 #include <lupi.h>
 
+#include "fmnist_load.h"
+
 #define CLASSES 10
 #define AUX 3
 
@@ -42,20 +44,10 @@ static void check(int rc, const char *what)
 
 static lupi_dataset *load(const char *dir, const char *set, long n)
 {
-	char images[512], labels[512];
-	lupi_reader *r;
 	lupi_dataset *ds;
 
-	snprintf(images, sizeof(images), "%s/%s-images-idx3-ubyte.gz", dir,
-		 set);
-	snprintf(labels, sizeof(labels), "%s/%s-labels-idx1-ubyte.gz", dir,
-		 set);
-	check(lupi_reader_create(&r), "reader");
 	/* pool 1: X is the 28x28 image, pixels / 255 */
-	check(lupi_reader_set_int(r, LUPI_READER_OPT_IDX_POOL, 1), "pool");
-	check(lupi_reader_set_int(r, LUPI_READER_OPT_MAX_ROWS, n), "rows");
-	check(lupi_dataset_load_idx(images, labels, r, &ds), images);
-	lupi_reader_free(r);
+	check(fmnist_load(dir, set, n, 1, &ds), set);
 	return ds;
 }
 
