@@ -10,17 +10,24 @@
 
 #include "privacy_internal.h"
 
-/* Logits of m on every sample of ds into out (rows x outputs). */
-static int logits_of(const lupi_model *m, const lupi_dataset *ds, float *out)
+/* Logits of m on every sample of ds into a new *out (rows x outputs),
+ * which the caller frees, also after an error. */
+static int logits_of(const lupi_model *m, const lupi_dataset *ds,
+		     float **out)
 {
+	size_t n = lupi_dataset_rows(ds), k = m->n_out;
+	*out = lupi__malloc_array(n, k * sizeof **out);
+	if (*out == NULL)
+		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu x %zu "
+				 "outputs", n, k);
 	if (lupi_dataset_task(ds) != m->task)
 		return lupi__err(LUPI_ESTATE, "the dataset has no targets of "
 				 "the model's task");
-	size_t k = m->task == LUPI_TASK_BINARY ? 2 : m->n_out;
+	k = m->task == LUPI_TASK_BINARY ? 2 : m->n_out;
 	if (lupi_dataset_outputs(ds) != k)
 		return lupi__err(LUPI_ESHAPE, "the dataset has %zu outputs, "
 				 "the model %zu", lupi_dataset_outputs(ds), k);
-	return lupi__privacy_logits(m, ds, out);
+	return lupi__privacy_logits(m, ds, *out);
 }
 
 /* log sum_{c != skip} exp l_c (skip may be k: none skipped). */
@@ -46,11 +53,8 @@ int lupi__sample_losses(const lupi_model *m, const lupi_dataset *ds,
 			double *loss)
 {
 	size_t n = lupi_dataset_rows(ds), k = m->n_out;
-	float *l = lupi__malloc_array(n, k * sizeof *l);
-	if (l == NULL)
-		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu x %zu "
-				 "outputs", n, k);
-	int rc = logits_of(m, ds, l);
+	float *l;
+	int rc = logits_of(m, ds, &l);
 	const int32_t *y = lupi_dataset_labels(ds);
 	const float *t = lupi_dataset_targets(ds);
 	for (size_t i = 0; rc == LUPI_OK && i < n; i++) {
@@ -92,11 +96,8 @@ static int confidences(const lupi_model *m, const lupi_dataset *ds,
 		       double *phi)
 {
 	size_t n = lupi_dataset_rows(ds), k = m->n_out;
-	float *l = lupi__malloc_array(n, k * sizeof *l);
-	if (l == NULL)
-		return lupi__err(LUPI_ENOMEM, "cannot allocate %zu x %zu "
-				 "outputs", n, k);
-	int rc = logits_of(m, ds, l);
+	float *l;
+	int rc = logits_of(m, ds, &l);
 	const int32_t *y = lupi_dataset_labels(ds);
 	for (size_t i = 0; rc == LUPI_OK && i < n; i++) {
 		const float *li = l + i * k;

@@ -170,31 +170,6 @@ static double open_uniform(lupi__dp_rng *g)
 	return 1.0 - lupi__rng_uniform(&g->rng);
 }
 
-double lupi__dp_normal(lupi__dp_rng *g)
-{
-	for (;;) {
-		uint64_t b = lupi__rng_next(&g->rng);
-		int i = (int)(b & 0xff);
-		/* the top 53 bits: u uniform in [-1, 1) */
-		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
-		double x = u * g->zx[i];
-		if (fabs(x) < g->zx[i + 1])
-			return x;
-		if (i == 0) {
-			double a, c;
-			do {
-				a = -log(open_uniform(g)) / ZIG_R;
-				c = -log(open_uniform(g));
-			} while (c + c < a * a);
-			return u < 0.0 ? -(ZIG_R + a) : ZIG_R + a;
-		}
-		double y = g->zf[i + 1] +
-			   lupi__rng_uniform(&g->rng) * (g->zf[i] - g->zf[i + 1]);
-		if (y < zig_f(x))
-			return x;
-	}
-}
-
 /* xoshiro256** on a copy of the state, as lupi__rng_next computes it,
  * inlined so the state stays in registers across a block of draws. */
 static inline uint64_t rotl64(uint64_t x, int k)
@@ -237,6 +212,21 @@ static double zig_after_reject(lupi__dp_rng *g, uint64_t b)
 	if (y < zig_f(x))
 		return x;
 	return lupi__dp_normal(g);
+}
+
+/* Marsaglia & Tsang's ziggurat: a draw b passing the fast test is the
+ * normal; otherwise the tail or a wedge, and on a wedge rejection the
+ * following draws until one is accepted. */
+double lupi__dp_normal(lupi__dp_rng *g)
+{
+	uint64_t b = lupi__rng_next(&g->rng);
+	int i = (int)(b & 0xff);
+	/* the top 53 bits: u uniform in [-1, 1) */
+	double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
+	double x = u * g->zx[i];
+	if (fabs(x) < g->zx[i + 1])
+		return x;
+	return zig_after_reject(g, b);
 }
 
 /* x[i] = (float)(x[i] + stddev * z_i) * scale with z_0, z_1, ... exactly

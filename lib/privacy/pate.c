@@ -452,6 +452,21 @@ double lupi__pate_check_rdp_dd(double top, double threshold, double sigma1,
 				 M_SQRT2 * sigma1, alpha);
 }
 
+/* The accounting arguments of a student's record, as lupi_pate_epsilon,
+ * lupi_pate_aggregate and the data-dependent bound check them. */
+static int check_record(int mechanism, double noise, double sigma1,
+			double threshold, double delta)
+{
+	LUPI__TRY(check_noise(mechanism, noise, sigma1));
+	if (mechanism == LUPI_PATE_CONFIDENT && !isfinite(threshold))
+		return lupi__err(LUPI_ERANGE, "threshold = %g, it must be "
+				 "finite", threshold);
+	if (!(delta > 0.0 && delta < 1.0))
+		return lupi__err(LUPI_ERANGE, "delta = %g, it must be in "
+				 "(0, 1)", delta);
+	return LUPI_OK;
+}
+
 int lupi_pate_epsilon_data_dependent(const uint32_t *votes, size_t n,
 				     size_t k, const int32_t *labels,
 				     int mechanism, double noise,
@@ -473,12 +488,7 @@ int lupi_pate_epsilon_data_dependent(const uint32_t *votes, size_t n,
 		return lupi__err(LUPI_EINVAL, "confident GNMax needs the "
 				 "labels, to know which queries were "
 				 "answered");
-	if (mechanism == LUPI_PATE_CONFIDENT && !isfinite(threshold))
-		return lupi__err(LUPI_ERANGE, "threshold = %g, it must be "
-				 "finite", threshold);
-	if (!(delta > 0.0 && delta < 1.0))
-		return lupi__err(LUPI_ERANGE, "delta = %g, it must be in "
-				 "(0, 1)", delta);
+	LUPI__TRY(check_record(mechanism, noise, sigma1, threshold, delta));
 	LUPI__TRY(lupi__check_host_array(n, k, sizeof *votes, "votes"));
 	for (size_t i = 0; labels && i < n; i++)
 		if (labels[i] >= (int32_t)(k < INT32_MAX ? k : INT32_MAX))
@@ -519,21 +529,6 @@ int lupi_pate_epsilon_data_dependent(const uint32_t *votes, size_t n,
 }
 
 /* ---- the student -------------------------------------------------------- */
-
-/* The accounting arguments of a student's record, as lupi_pate_epsilon
- * and lupi_pate_aggregate check them. */
-static int check_record(int mechanism, double noise, double sigma1,
-			double threshold, double delta)
-{
-	LUPI__TRY(check_noise(mechanism, noise, sigma1));
-	if (mechanism == LUPI_PATE_CONFIDENT && !isfinite(threshold))
-		return lupi__err(LUPI_ERANGE, "threshold = %g, it must be "
-				 "finite", threshold);
-	if (!(delta > 0.0 && delta < 1.0))
-		return lupi__err(LUPI_ERANGE, "delta = %g, it must be in "
-				 "(0, 1)", delta);
-	return LUPI_OK;
-}
 
 int lupi_pate_fit_student(lupi_model *student, const lupi_dataset *pub,
 			  const int32_t *labels, const lupi_dataset *valid,

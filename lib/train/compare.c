@@ -619,25 +619,9 @@ int lupi_compare_row(const lupi_compare *c, size_t row, int *kind,
 	return LUPI_OK;
 }
 
-int lupi_compare_value(const lupi_compare *c, size_t row, unsigned repeat,
-		       double *value)
-{
-	LUPI__TRY(have_table(c));
-	LUPI__CHECK_NULL(value);
-	const table *t = c->tab;
-	if (row >= t->rows)
-		return lupi__err(LUPI_ERANGE, "row %zu: the table has %zu rows",
-				 row, t->rows);
-	if (repeat >= t->repeats)
-		return lupi__err(LUPI_ERANGE,
-				 "repetition %u: the table has %u", repeat,
-				 t->repeats);
-	*value = t->values[row * t->repeats + repeat];
-	return LUPI_OK;
-}
-
-int lupi_compare_set_value(lupi_compare *c, size_t row, unsigned repeat,
-			   double value)
+/* The cell of (row, repeat) in the last run's table, range-checked. */
+static int cell_at(const lupi_compare *c, size_t row, unsigned repeat,
+		   double **cell)
 {
 	LUPI__TRY(have_table(c));
 	table *t = c->tab;
@@ -648,6 +632,26 @@ int lupi_compare_set_value(lupi_compare *c, size_t row, unsigned repeat,
 		return lupi__err(LUPI_ERANGE,
 				 "repetition %u: the table has %u", repeat,
 				 t->repeats);
-	t->values[row * t->repeats + repeat] = value;
+	*cell = &t->values[row * t->repeats + repeat];
+	return LUPI_OK;
+}
+
+int lupi_compare_value(const lupi_compare *c, size_t row, unsigned repeat,
+		       double *value)
+{
+	double *cell = NULL;
+	LUPI__TRY(have_table(c));
+	LUPI__CHECK_NULL(value);
+	LUPI__TRY(cell_at(c, row, repeat, &cell));
+	*value = *cell;
+	return LUPI_OK;
+}
+
+int lupi_compare_set_value(lupi_compare *c, size_t row, unsigned repeat,
+			   double value)
+{
+	double *cell = NULL;
+	LUPI__TRY(cell_at(c, row, repeat, &cell));
+	*cell = value;
 	return LUPI_OK;
 }
