@@ -164,14 +164,14 @@ static int all_ok(lupi_mpi *c, int ok, int *all)
 	return LUPI_OK;
 }
 
-/* Broadcasts n floats in pieces MPI counts can hold. */
-static int bcast_floats(lupi_mpi *c, float *x, size_t n, int root)
+/* Broadcasts size bytes in pieces MPI counts can hold. */
+static int bcast_bytes(lupi_mpi *c, void *x, size_t size, int root)
 {
-	for (size_t off = 0; off < n;) {
-		size_t part = n - off < (size_t)INT_MAX ? n - off :
-							   (size_t)INT_MAX;
-		TRY_MPI(MPI_Bcast(x + off, (int)part, MPI_FLOAT, root, c->comm),
-			"lupi_mpi_bcast_model: MPI_Bcast");
+	for (size_t off = 0; off < size;) {
+		size_t part = size - off < (size_t)INT_MAX ? size - off :
+							     (size_t)INT_MAX;
+		TRY_MPI(MPI_Bcast((char *)x + off, (int)part, MPI_BYTE, root,
+				  c->comm), "MPI_Bcast");
 		off += part;
 	}
 	return LUPI_OK;
@@ -231,9 +231,9 @@ int lupi_mpi_bcast_model(lupi_mpi *c, lupi_model *m, int root)
 		rc = fail(LUPI_ESTATE, "lupi_mpi_bcast_model: the model of "
 			  "root %d is not initialised", root);
 	if (rc == LUPI_OK)
-		rc = bcast_floats(c, params, np, root);
+		rc = bcast_bytes(c, params, np * sizeof *params, root);
 	if (rc == LUPI_OK && flags[1])
-		rc = bcast_floats(c, mean, 2 * nin, root);
+		rc = bcast_bytes(c, mean, 2 * nin * sizeof *mean, root);
 	if (rc == LUPI_OK && c->rank != root) {
 		int r = lupi_model_set_params(m, params, np);
 		if (r == LUPI_OK && flags[1])
@@ -247,19 +247,6 @@ int lupi_mpi_bcast_model(lupi_mpi *c, lupi_model *m, int root)
 }
 
 /* ---- a dataset from root --------------------------------------------- */
-
-/* Broadcasts size bytes in pieces MPI counts can hold. */
-static int bcast_bytes(lupi_mpi *c, void *x, size_t size, int root)
-{
-	for (size_t off = 0; off < size;) {
-		size_t part = size - off < (size_t)INT_MAX ? size - off :
-							     (size_t)INT_MAX;
-		TRY_MPI(MPI_Bcast((char *)x + off, (int)part, MPI_BYTE, root,
-				  c->comm), "MPI_Bcast");
-		off += part;
-	}
-	return LUPI_OK;
-}
 
 /* What every rank learns before the arrays: root's shapes, or ok 0. */
 enum { H_OK, H_N, H_D, H_DP, H_TASK, H_K, H_MASK, H_WEIGHTS, H_COUNT };

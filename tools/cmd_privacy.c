@@ -895,10 +895,7 @@ static int unlearn_run(const struct cli *c, struct unlearn_run *r,
 			       r->train_seconds);
 		putchar('\n');
 	}
-	int e = c->output ? cli_save_model(c, j, r->u, c->output) : 0;
-	if (e)
-		return e;
-	return 0;
+	return c->output ? cli_save_model(c, j, r->u, c->output) : 0;
 }
 
 int cmd_unlearn(struct cli *c)

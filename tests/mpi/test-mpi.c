@@ -142,6 +142,39 @@ static void test_bcast(lupi_mpi *c)
 	lupi_model_free(m);
 }
 
+/* The parallel model m against the single-process ref: the same bits at
+ * one rank (the same operations), within tol otherwise; and every rank
+ * holds the same bits. unit names a rank's part in messages ("rank",
+ * "share"), label the printed line. */
+static void check_parallel_fit(const lupi_model *ref, const lupi_model *m,
+			       double tol, const char *unit, const char *label)
+{
+	size_t np = lupi_model_num_params(m);
+	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
+	lupi_model_get_params(ref, a, np);
+	lupi_model_get_params(m, b, np);
+	double worst = 0.0;
+	for (size_t i = 0; i < np; i++)
+		worst = fmax(worst, fabs((double)a[i] - b[i]));
+	if (size_ == 1)
+		CHECK(memcmp(a, b, np * sizeof *a) == 0,
+		      "one %s differs from a plain fit by %g", unit, worst);
+	else
+		CHECK(worst <= tol, "%ss differ by %g > tolerance %g", unit,
+		      worst, tol);
+	if (rank_ == 0)
+		printf("%s: max |difference| %g, tolerance %g\n", label,
+		       worst, tol);
+	float *r0 = malloc(np * sizeof *r0);
+	memcpy(r0, b, np * sizeof *b);
+	MPI_Bcast(r0, (int)np, MPI_FLOAT, 0, MPI_COMM_WORLD);
+	CHECK(memcmp(r0, b, np * sizeof *b) == 0, "ranks hold different "
+	      "models");
+	free(r0);
+	free(a);
+	free(b);
+}
+
 /* A fit on the shards with a per-rank batch B / size against a single
  * process fit with batch B: the same global batches (lupi_mpi_shard deals
  * round-robin, SHUFFLE 0), so the same model up to float summation order.
@@ -173,33 +206,10 @@ static void test_global_batch(lupi_mpi *c, const lupi_dataset *ds)
 	const double T = 3.0 * N / (double)B, lr = 0.05;
 	CHECK(calls1 - calls0 == (uint64_t)T, "%llu reductions for %g steps",
 	      (unsigned long long)(calls1 - calls0), T);
-	size_t np = lupi_model_num_params(m);
-	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
-	lupi_model_get_params(ref, a, np);
-	lupi_model_get_params(m, b, np);
 	double u = ldexp(1.0, -24), L = (D + 1) / 2.0;
-	double tol = pow(1.0 + lr * L, T) * T * lr * (2.0 * B + D) * u;
-	double worst = 0.0;
-	for (size_t i = 0; i < np; i++)
-		worst = fmax(worst, fabs((double)a[i] - b[i]));
-	if (size_ == 1) /* one rank: the same operations, the same bits */
-		CHECK(memcmp(a, b, np * sizeof *a) == 0,
-		      "one rank differs from a plain fit by %g", worst);
-	else
-		CHECK(worst <= tol, "ranks differ by %g > tolerance %g", worst,
-		      tol);
-	if (rank_ == 0)
-		printf("global batch: max |difference| %g, tolerance %g\n",
-		       worst, tol);
-	/* every rank holds the same bits */
-	float *r0 = malloc(np * sizeof *r0);
-	memcpy(r0, b, np * sizeof *b);
-	MPI_Bcast(r0, (int)np, MPI_FLOAT, 0, MPI_COMM_WORLD);
-	CHECK(memcmp(r0, b, np * sizeof *b) == 0, "ranks hold different "
-	      "models");
-	free(r0);
-	free(a);
-	free(b);
+	check_parallel_fit(ref, m,
+			   pow(1.0 + lr * L, T) * T * lr * (2.0 * B + D) * u,
+			   "rank", "global batch");
 	lupi_model_free(m);
 	lupi_model_free(ref);
 	lupi_dataset_free(sh);
@@ -231,32 +241,10 @@ static void test_shares(lupi_mpi *c, const lupi_dataset *ds)
 	const double T = 3.0 * 6, lr = 0.05; /* 3 epochs of 6 batches */
 	CHECK(calls1 - calls0 == (uint64_t)T, "%llu reductions for %g steps",
 	      (unsigned long long)(calls1 - calls0), T);
-	size_t np = lupi_model_num_params(m);
-	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
-	lupi_model_get_params(ref, a, np);
-	lupi_model_get_params(m, b, np);
 	double u = ldexp(1.0, -24), L = (D + 1) / 2.0;
-	double tol = pow(1.0 + lr * L, T) * T * lr * (2.0 * B + 2 + D) * u;
-	double worst = 0.0;
-	for (size_t i = 0; i < np; i++)
-		worst = fmax(worst, fabs((double)a[i] - b[i]));
-	if (size_ == 1) /* one share: a plain fit, the same bits */
-		CHECK(memcmp(a, b, np * sizeof *a) == 0,
-		      "one share differs from a plain fit by %g", worst);
-	else
-		CHECK(worst <= tol, "shares differ by %g > tolerance %g",
-		      worst, tol);
-	if (rank_ == 0)
-		printf("shares, shuffled: max |difference| %g, tolerance %g\n",
-		       worst, tol);
-	float *r0 = malloc(np * sizeof *r0);
-	memcpy(r0, b, np * sizeof *b);
-	MPI_Bcast(r0, (int)np, MPI_FLOAT, 0, MPI_COMM_WORLD);
-	CHECK(memcmp(r0, b, np * sizeof *b) == 0, "ranks hold different "
-	      "models");
-	free(r0);
-	free(a);
-	free(b);
+	check_parallel_fit(ref, m,
+			   pow(1.0 + lr * L, T) * T * lr * (2.0 * B + 2 + D) * u,
+			   "share", "shares, shuffled");
 	lupi_model_free(m);
 	lupi_model_free(ref);
 }
