@@ -122,6 +122,11 @@ void lupi__rng_shuffle(lupi__rng *r, size_t *v, size_t n);
 void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 		const float *a, size_t lda, const float *b, size_t ldb,
 		float beta, float *c, size_t ldc);
+/* The same on the calling thread alone, unsplit: for a part of a job that
+ * already runs on the library's threads. */
+void lupi__gemm_serial(int ta, int tb, size_t m, size_t n, size_t k,
+		       float alpha, const float *a, size_t lda, const float *b,
+		       size_t ldb, float beta, float *c, size_t ldc);
 
 /* ---- the library's threads (pool.c) ------------------------------------- */
 

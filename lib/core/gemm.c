@@ -211,6 +211,14 @@ void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 	lupi__parallel(gemm_part, &g, parts);
 }
 
+void lupi__gemm_serial(int ta, int tb, size_t m, size_t n, size_t k,
+		       float alpha, const float *a, size_t lda, const float *b,
+		       size_t ldb, float beta, float *c, size_t ldc)
+{
+	blas_set_threads(1);
+	sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 int lupi_blas_info(char *buf, size_t size)
 {
 	LUPI__CHECK_NULL(buf);

@@ -89,6 +89,12 @@ struct lupi_model {
 	                          output layer) */
 	uint8_t **drop;        /* unused: masks are folded into pre */
 	float *delta, *delta2; /* backward scratch, batch_cap x widest */
+	/* Row blocks of the last forward pass, each through every layer on
+	 * its own thread (a small model; network.c), 1 otherwise; and the
+	 * gradients of blocks 1.. before they are summed into grads,
+	 * (batch_parts - 1) x n_params in the arena, room for parts_cap. */
+	unsigned batch_parts, parts_cap;
+	float *part_grads;
 	/* Targets of the rows of the last forward pass, gathered from the
 	 * dataset when it has them (else NULL), and the loss gradient buffer
 	 * (batch_n x n_out), all in the arena. */

@@ -502,7 +502,7 @@ static size_t widest(const lupi_model *m)
 	return w;
 }
 
-static void carve(lupi_model *m, size_t n, struct plan *p)
+static void carve(lupi_model *m, size_t n, unsigned parts, struct plan *p)
 {
 	size_t w = widest(m);
 	m->acts[0] = take(p, n, m->n_in, sizeof(float));
@@ -518,23 +518,30 @@ static void carve(lupi_model *m, size_t n, struct plan *p)
 	m->y_labels = take(p, n, 1, sizeof(int32_t));
 	m->y_targets = take(p, n, m->n_out, sizeof(float));
 	m->y_weights = take(p, n, 1, sizeof(float));
+	m->part_grads = parts > 1 ? take(p, parts - 1, m->n_params,
+					 sizeof(float)) : NULL;
 }
 
-/* Makes the arena hold n rows, allocating only when n exceeds every earlier
- * batch, and points the buffers into it. */
-static int reserve_batch(lupi_model *m, size_t n)
+/* Makes the arena hold n rows in `parts` row blocks, allocating only when
+ * n or parts exceeds every earlier batch, and points the buffers into
+ * it. */
+static int reserve_batch(lupi_model *m, size_t n, unsigned parts)
 {
-	if (n > m->batch_cap || m->arena.base == NULL) {
+	if (n > m->batch_cap || parts > m->parts_cap ||
+	    m->arena.base == NULL) {
+		size_t rows = n > m->batch_cap ? n : m->batch_cap;
+		unsigned most = parts > m->parts_cap ? parts : m->parts_cap;
 		struct plan p = {NULL, 0, 0};
-		carve(m, n, &p);
+		carve(m, rows, most, &p);
 		if (p.overflow)
 			return lupi__err(LUPI_ENOMEM,
 					 "a batch of %zu rows is too large", n);
 		LUPI__TRY(lupi__arena_reserve(&m->arena, p.used));
-		m->batch_cap = n;
+		m->batch_cap = rows;
+		m->parts_cap = most;
 	}
 	struct plan p = {m->arena.base, 0, 0};
-	carve(m, n, &p);
+	carve(m, n, parts, &p);
 	return LUPI_OK;
 }
 
@@ -656,12 +663,9 @@ struct gather_job {
 /* Rows of the batch into acts[0]. Shuffled rows come from memory one by
  * one: each is prefetched a few rows ahead of its copy, so that several
  * loads are in flight. */
-static void gather_part(void *ctx, unsigned part, unsigned parts)
+static void gather_rows(const struct gather_job *j, size_t r0, size_t r1)
 {
-	const struct gather_job *j = ctx;
 	const lupi_model *m = j->m;
-	size_t r0, r1;
-	lupi__split(j->n, part, parts, 1, &r0, &r1);
 	for (size_t i = r0; i < r1 && i < r0 + GATHER_AHEAD; i++)
 		lupi__view_prefetch(j->ds, m->opt.view, j->idx[i]);
 	for (size_t i = r0; i < r1; i++) {
@@ -670,6 +674,59 @@ static void gather_part(void *ctx, unsigned part, unsigned parts)
 					    j->idx[i + GATHER_AHEAD]);
 		lupi__model_gather_row(m, j->ds, j->idx[i],
 				       m->acts[0] + i * m->n_in);
+	}
+}
+
+static void gather_part(void *ctx, unsigned part, unsigned parts)
+{
+	const struct gather_job *j = ctx;
+	size_t r0, r1;
+	lupi__split(j->n, part, parts, 1, &r0, &r1);
+	gather_rows(j, r0, r1);
+}
+
+/* A small model on several threads: splitting each GEMM and each
+ * element-wise pass of a step costs more than it saves, because every
+ * pass moves the half of the batch the other core wrote last through the
+ * caches (a 49-256-10 student ran 0.7 x as fast on 2 threads as on one).
+ * So the batch is cut once into row blocks, each taken by one part through
+ * the gather, every layer and back, and the blocks' weight gradients are
+ * summed at the end: one hand-off per pass, not five. Worth it when the
+ * sum is cheap against the work: at most ROW_PARAMS parameters, at least
+ * ROW_MACS multiply-adds of forward pass per block. The partition depends
+ * on the thread count and the shapes alone, as every split does. */
+#define ROW_PARAMS 65536
+#define ROW_MACS (1u << 17)
+#define ROW_ALIGN 16
+
+static unsigned row_parts(const lupi_model *m, size_t n, int dropout)
+{
+	if (dropout || m->n_params > ROW_PARAMS)
+		return 1;
+	double macs = 0.0;
+	for (size_t l = 0; l < m->n_layers; l++)
+		macs += (double)m->layers[l].in * (double)m->layers[l].out;
+	unsigned parts = lupi__parallel_parts(macs * (double)n, ROW_MACS);
+	size_t blocks = n / ROW_ALIGN;
+	return blocks < parts ? (blocks > 1 ? (unsigned)blocks : 1) : parts;
+}
+
+static void forward_rows_part(void *ctx, unsigned part, unsigned parts)
+{
+	const struct gather_job *j = ctx;
+	const lupi_model *m = j->m;
+	size_t r0, r1;
+	lupi__split(j->n, part, parts, ROW_ALIGN, &r0, &r1);
+	if (r0 == r1)
+		return;
+	gather_rows(j, r0, r1);
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		lupi__gemm_serial(0, 1, r1 - r0, ly->out, ly->in, 1.0f,
+				  m->acts[l] + r0 * ly->in, ly->in, ly->w,
+				  ly->in, 0.0f, m->acts[l + 1] + r0 * ly->out,
+				  ly->out);
+		finish_rows(ly, &m->opt, m->acts[l + 1], m->pre[l], r0, r1);
 	}
 }
 
@@ -691,13 +748,21 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 		return lupi__err(LUPI_ESTATE, "the model is not initialised");
 	LUPI__TRY(check_batch(m, ds, idx, n));
 	m->batch_n = 0;
-	LUPI__TRY(reserve_batch(m, n));
+	double p = train ? m->opt.dropout : 0.0;
+	unsigned rows = row_parts(m, n, p > 0.0);
+	LUPI__TRY(reserve_batch(m, n, rows));
+	m->batch_parts = rows;
 	struct gather_job gj = {m, ds, idx, n};
+	gather_targets(m, ds, idx, n);
+	if (rows > 1) {
+		lupi__parallel(forward_rows_part, &gj, rows);
+		m->batch_n = n;
+		*logits = m->acts[m->n_layers];
+		return LUPI_OK;
+	}
 	unsigned parts = lupi__parallel_parts((double)n * (double)m->n_in,
 					      PART_ELEMS);
 	lupi__parallel(gather_part, &gj, parts > n ? (unsigned)n : parts);
-	gather_targets(m, ds, idx, n);
-	double p = train ? m->opt.dropout : 0.0;
 	for (size_t l = 0; l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];
 		layer_forward(ly, &m->opt, m->acts[l], n, m->acts[l + 1],
@@ -769,6 +834,87 @@ static void back_elementwise(struct back_job *j)
 	lupi__parallel(back_part, j, lupi__parallel_parts(work, PART_ELEMS));
 }
 
+struct back_rows_job {
+	lupi_model *m;
+	const float *dlogits, *dhidden;
+	size_t layer;
+};
+
+/* Block `part` of the rows of the last forward pass, back through every
+ * layer: the input gradients of its rows, and the weight and bias
+ * gradients of its rows alone, into grads (block 0) or part_grads. */
+static void backward_rows_part(void *ctx, unsigned part, unsigned parts)
+{
+	const struct back_rows_job *j = ctx;
+	lupi_model *m = j->m;
+	size_t r0, r1;
+	lupi__split(m->batch_n, part, parts, ROW_ALIGN, &r0, &r1);
+	float *g = part == 0 ? m->grads :
+		   m->part_grads + (size_t)(part - 1) * m->n_params;
+	size_t nr = r1 - r0;
+	const float *cur = j->dlogits + r0 * m->n_out;
+	for (size_t l = m->n_layers; l-- > 0;) {
+		const lupi__layer *ly = &m->layers[l];
+		float *gw = g + (ly->w - m->params);
+		float *gb = ly->b ? g + (ly->b - m->params) : NULL;
+		if (!ly->frozen && nr == 0) {
+			memset(gw, 0, ly->in * ly->out * sizeof *gw);
+			if (gb)
+				memset(gb, 0, ly->out * sizeof *gb);
+		} else if (!ly->frozen) {
+			lupi__gemm_serial(1, 0, ly->out, ly->in, nr, 1.0f, cur,
+					  ly->out, m->acts[l] + r0 * ly->in,
+					  ly->in, 0.0f, gw, ly->in);
+			if (gb)
+				column_sums(cur, nr, ly->out, gb, 0, ly->out);
+		}
+		if (l == 0 || nr == 0)
+			break;
+		/* the same buffers as the whole-batch pass, this block's rows */
+		float *nxt = ((m->n_layers - 1 - l) % 2 ? m->delta2 :
+			      m->delta) + r0 * ly->in;
+		lupi__gemm_serial(0, 0, nr, ly->in, ly->out, 1.0f, cur, ly->out,
+				  ly->w, ly->in, 0.0f, nxt, ly->in);
+		const float *d = m->pre[l - 1] + r0 * ly->in;
+		const float *dh = j->dhidden && j->layer == l - 1 ?
+				  j->dhidden + r0 * ly->in : NULL;
+		size_t cnt = nr * ly->in;
+		if (dh)
+#pragma omp simd
+			for (size_t i = 0; i < cnt; i++)
+				nxt[i] = (nxt[i] + dh[i]) * d[i];
+		else
+#pragma omp simd
+			for (size_t i = 0; i < cnt; i++)
+				nxt[i] *= d[i];
+		cur = nxt;
+	}
+}
+
+/* grads += the other blocks' gradients, block by block, on the trainable
+ * layers; frozen layers' entries 0. */
+static void sum_row_blocks(lupi_model *m, unsigned parts)
+{
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		size_t at = (size_t)(ly->w - m->params);
+		size_t cnt = ly->in * ly->out + (ly->b ? ly->out : 0);
+		float *restrict g = m->grads + at;
+		if (ly->frozen) {
+			memset(g, 0, cnt * sizeof *g);
+			continue;
+		}
+		for (unsigned p = 1; p < parts; p++) {
+			const float *restrict q =
+				m->part_grads + (size_t)(p - 1) * m->n_params +
+				at;
+#pragma omp simd
+			for (size_t i = 0; i < cnt; i++)
+				g[i] += q[i];
+		}
+	}
+}
+
 int lupi__model_backward(lupi_model *m, const float *dlogits,
 			 const float *dhidden, size_t layer)
 {
@@ -781,6 +927,12 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 		return lupi__err(LUPI_ERANGE,
 				 "hidden layer %zu, the model has %zu", layer,
 				 m->n_layers - 1);
+	if (m->batch_parts > 1) {
+		struct back_rows_job j = {m, dlogits, dhidden, layer};
+		lupi__parallel(backward_rows_part, &j, m->batch_parts);
+		sum_row_blocks(m, m->batch_parts);
+		return LUPI_OK;
+	}
 	size_t n = m->batch_n;
 	const float *cur = dlogits; /* d loss / d pre-activation of layer l */
 	for (size_t l = m->n_layers; l-- > 0;) {

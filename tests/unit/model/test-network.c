@@ -2,6 +2,8 @@
  * written here in double precision, with central finite differences. */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "model/model_internal.h"
 #include "testutil.h"
@@ -472,6 +474,142 @@ START_TEST(frozen_layer_gradient_is_zero)
 }
 END_TEST
 
+/* ---- row blocks: a small model's pass split by rows over 2 threads ------ */
+
+#define RN 200 /* rows: not a multiple of the blocks' 16 */
+#define RD 32
+
+/* Logits, gradients and the number of row blocks of one forward and
+ * backward pass (hint gradient G on hidden layer 0) at `threads`. */
+static unsigned row_pass(lupi_model *m, const lupi_dataset *ds,
+			 const size_t *idx, const float *G, int threads,
+			 float *logits, float *grads)
+{
+	ck_assert_int_eq(lupi_set_num_threads(threads), LUPI_OK);
+	const float *s;
+	ck_assert_int_eq(lupi__model_forward(m, ds, idx, RN, 1, &s), LUPI_OK);
+	memcpy(logits, s, RN * m->n_out * sizeof *logits);
+	double loss;
+	ck_assert_int_eq(lupi__objective_hard(m->task, RN, m->n_out, s,
+					      m->y_labels, NULL, NULL, &loss,
+					      m->dlogits),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi__model_backward(m, m->dlogits, G, 0), LUPI_OK);
+	memcpy(grads, m->grads, m->n_params * sizeof *grads);
+	unsigned parts = m->batch_parts;
+	ck_assert_int_eq(lupi_set_num_threads(0), LUPI_OK);
+	return parts;
+}
+
+/* The logits of row i of x (RD inputs) in double, for model m. */
+static void ref_logits(const lupi_model *m, const float *x, double *out)
+{
+	double a[64], b[64];
+	for (size_t j = 0; j < RD; j++)
+		a[j] = x[j];
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		for (size_t o = 0; o < ly->out; o++) {
+			double z = ly->b ? ly->b[o] : 0.0;
+			for (size_t j = 0; j < ly->in; j++)
+				z += (double)ly->w[o * ly->in + j] * a[j];
+			b[o] = l + 1 < m->n_layers ? ref_act(ly->act, z) : z;
+		}
+		memcpy(a, b, ly->out * sizeof *a);
+	}
+	memcpy(out, a, m->n_out * sizeof *out);
+}
+
+/* _i: 0 plain, 1 a frozen hidden layer, 2 no bias on layer 1, 3 with
+ * dropout (no row blocks). */
+START_TEST(row_blocks_match_the_whole_batch)
+{
+	static const size_t hidden[2] = {64, 16};
+	static float x[RN * RD], G[RN * 64];
+	static int32_t y[RN];
+	lupi__rng rng;
+	lupi__rng_seed(&rng, 23);
+	fill(x, RN * RD, &rng, 1.0);
+	fill(G, RN * 64, &rng, 0.01);
+	for (size_t i = 0; i < RN; i++)
+		y[i] = (int32_t)lupi__rng_below(&rng, 5);
+	lupi_dataset *ds;
+	ck_assert_int_eq(lupi_dataset_create(RN, RD, x, &ds), LUPI_OK);
+	ck_assert_int_eq(lupi_dataset_set_labels(ds, 5, y), LUPI_OK);
+	lupi_model *m;
+	ck_assert_int_eq(lupi_model_create(LUPI_TASK_CLASSIFICATION, RD,
+					   hidden, 2, 5, &m),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_STANDARDIZE, 0),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_ACTIVATION,
+					    LUPI_ACT_TANH),
+			 LUPI_OK);
+	if (_i == 1)
+		ck_assert_int_eq(lupi_model_set_layer_int(
+					 m, 1, LUPI_LAYER_OPT_FROZEN, 1),
+				 LUPI_OK);
+	if (_i == 2)
+		ck_assert_int_eq(lupi_model_set_layer_int(m, 1,
+							  LUPI_LAYER_OPT_BIAS,
+							  0),
+				 LUPI_OK);
+	ck_assert_int_eq(lupi_model_init(m), LUPI_OK);
+	ck_assert_int_eq(lupi__model_prepare(m, ds), LUPI_OK);
+	size_t idx[RN];
+	for (size_t i = 0; i < RN; i++)
+		idx[i] = (i * 37) % RN; /* shuffled */
+	size_t np = m->n_params, nl = RN * m->n_out;
+	float *l1 = malloc(nl * sizeof *l1), *l2 = malloc(nl * sizeof *l2);
+	float *g1 = malloc(np * sizeof *g1), *g2 = malloc(np * sizeof *g2);
+	if (_i == 3) {
+		/* dropout draws masks over the whole batch in order: no
+		 * blocks, and the same bits at 2 threads as at 1 */
+		ck_assert_int_eq(lupi_model_set_double(
+					 m, LUPI_MODEL_OPT_DROPOUT, 0.3),
+				 LUPI_OK);
+		lupi__rng keep = m->rng;
+		ck_assert_uint_eq(row_pass(m, ds, idx, G, 1, l1, g1), 1);
+		m->rng = keep;
+		ck_assert_uint_eq(row_pass(m, ds, idx, G, 2, l2, g2), 1);
+		ck_assert_mem_eq(l1, l2, nl * sizeof *l1);
+		goto done;
+	}
+	ck_assert_uint_eq(row_pass(m, ds, idx, G, 1, l1, g1), 1);
+	ck_assert_uint_eq(row_pass(m, ds, idx, G, 2, l2, g2), 2);
+	for (size_t i = 0; i < RN; i++) {
+		double r[5];
+		ref_logits(m, x + idx[i] * RD, r);
+		for (size_t c = 0; c < 5; c++) {
+			double tol = 1e-5 * (1.0 + fabs(r[c]));
+			ck_assert_double_eq_tol(l1[i * 5 + c], r[c], tol);
+			ck_assert_double_eq_tol(l2[i * 5 + c], r[c], tol);
+		}
+	}
+	/* the whole-batch pass is checked against finite differences above;
+	 * the blocks differ from it only in summation order */
+	double ss = 0.0;
+	for (size_t p = 0; p < np; p++) {
+		if (in_frozen_layer(m, p)) {
+			ck_assert_float_eq(g2[p], 0.0f);
+			continue;
+		}
+		ss += (double)g1[p] * g1[p];
+		if (fabs(g1[p] - g2[p]) > 1e-6 + 1e-4 * fabs(g1[p]))
+			ck_abort_msg("case %d: grad[%zu] whole batch %.8g, "
+				     "row blocks %.8g", _i, p, g1[p], g2[p]);
+	}
+	ck_assert(ss > 1e-6);
+done:
+	free(l1);
+	free(l2);
+	free(g1);
+	free(g2);
+	lupi_model_free(m);
+	lupi_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(backward_needs_forward_and_valid_layer)
 {
 	lupi_dataset *ds = make_ds(LUPI_TASK_CLASSIFICATION, 0);
@@ -568,6 +706,7 @@ int main(void)
 	tcase_add_loop_test(tc, no_bias_gradients_match_finite_differences, 0,
 			    9);
 	tcase_add_loop_test(tc, frozen_layer_gradient_is_zero, 0, 3);
+	tcase_add_loop_test(tc, row_blocks_match_the_whole_batch, 0, 4);
 	tcase_add_test(tc, backward_needs_forward_and_valid_layer);
 	tcase_add_test(tc, alloc_rejects_bad_shapes);
 	tcase_add_test(tc, alloc_failure_is_enomem);
