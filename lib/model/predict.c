@@ -41,6 +41,7 @@
  * second core saves. */
 #define PART_MACS (2u << 20)
 #define MAX_PARTS 64
+#define PARTS_PER_THREAD 8
 
 /* ---- the portable kernel ------------------------------------------------ */
 
@@ -395,8 +396,16 @@ int lupi__model_predict_apply(const lupi_model *m, const float *x, size_t n,
 		macs += m->layers[l].in * m->layers[l].out;
 	/* parts of whole blocks; the partition changes no bit */
 	size_t blocks = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
-	unsigned nt = lupi__parallel_parts((double)macs * (double)n,
-					   (double)PART_MACS);
+	double work = (double)macs * (double)n;
+	unsigned nt = lupi__parallel_parts(work, (double)PART_MACS);
+	/* a few parts per thread: a worker that wakes late (a sleeping
+	 * virtual CPU takes tens of microseconds) still finds parts left,
+	 * where with one part each the caller would run both */
+	if (nt > 1) {
+		double most = work / (double)PART_MACS;
+		nt = (double)nt * PARTS_PER_THREAD < most ?
+		     nt * PARTS_PER_THREAD : (unsigned)most;
+	}
 	nt = nt > MAX_PARTS ? MAX_PARTS : nt;
 	nt = nt > blocks ? (unsigned)blocks : nt;
 	size_t per = thread_scratch(m, n < BLOCK_ROWS ? n : BLOCK_ROWS);
