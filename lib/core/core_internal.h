@@ -101,6 +101,11 @@ void lupi__arena_free(lupi__arena *a);
 /* Bytes an arena needs for a block of `bytes` (rounded up to alignment). */
 size_t lupi__arena_size(size_t bytes);
 
+/* 1 when LUPI_CHECK_INVARIANTS=1 in the environment (read once): internal
+ * consistency checks too costly for every run, which abort with a message
+ * when they fail. The test suite sets it. */
+int lupi__check_invariants(void);
+
 /* ---- random numbers (rng.c): xoshiro256** seeded by splitmix64 ---------- */
 
 typedef struct lupi__rng {

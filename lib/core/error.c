@@ -1,5 +1,7 @@
 /* Status codes, their texts and the thread's last error message. */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core_internal.h"
@@ -77,4 +79,19 @@ int lupi__err_prefix(int code, const char *prefix)
 	errmsg[len] = ':';
 	errmsg[len + 1] = ' ';
 	return code;
+}
+
+static int invariants = -1; /* -1: not read yet */
+static pthread_once_t invariants_once = PTHREAD_ONCE_INIT;
+
+static void read_invariants(void)
+{
+	const char *v = getenv("LUPI_CHECK_INVARIANTS");
+	invariants = v != NULL && strcmp(v, "1") == 0;
+}
+
+int lupi__check_invariants(void)
+{
+	pthread_once(&invariants_once, read_invariants);
+	return invariants;
 }

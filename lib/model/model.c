@@ -197,6 +197,7 @@ int lupi_model_set_int(lupi_model *m, int key, int64_t value)
 	LUPI__TRY(lupi__option_lookup(t, key, LUPI_TYPE_INT, &o));
 	LUPI__TRY(shaping_check(t, o, m));
 	LUPI__TRY(lupi__option_store_int(t, o, &m->opt, value));
+	lupi__model_touch(m); /* e.g. the optimiser: another rule */
 	if (key == LUPI_MODEL_OPT_ACTIVATION)
 		for (size_t l = 0; l + 1 < m->n_layers; l++)
 			m->layers[l].act = (int)value;
@@ -220,7 +221,9 @@ int lupi_model_set_double(lupi_model *m, int key, double value)
 	const lupi__option *o;
 	LUPI__TRY(lupi__option_lookup(t, key, LUPI_TYPE_DOUBLE, &o));
 	LUPI__TRY(shaping_check(t, o, m));
-	return lupi__option_store_double(t, o, &m->opt, value);
+	LUPI__TRY(lupi__option_store_double(t, o, &m->opt, value));
+	lupi__model_touch(m);
+	return LUPI_OK;
 }
 
 int lupi_model_get_double(const lupi_model *m, int key, double *value)
@@ -286,6 +289,7 @@ int lupi_model_set_layer_int(lupi_model *m, size_t layer, int key,
 		return LUPI_OK;
 	default: /* LUPI_LAYER_OPT_FROZEN: at any time */
 		ly->frozen = v.frozen;
+		lupi__model_touch(m); /* the trainable runs changed */
 		return LUPI_OK;
 	}
 }
@@ -409,6 +413,7 @@ int lupi_model_set_params(lupi_model *m, const float *params, size_t n)
 	LUPI__CHECK_NULL(params);
 	LUPI__TRY(check_count(m, n));
 	memcpy(m->params, params, n * sizeof *params);
+	lupi__model_touch(m);
 	m->initialized = 1;
 	/* the privacy record no longer describes these parameters */
 	m->privacy.accounted = 0;

@@ -19,6 +19,13 @@ typedef struct lupi__layer {
 	float *b;     /* out, or NULL without a bias */
 } lupi__layer;
 
+/* Largest magnitudes as float bit patterns without the sign (ordered like
+ * the magnitudes; >= 0x7f800000 is an infinity or NaN) of parameters p,
+ * gradients g and moments m, v, and the OR of v's sign bits (optim.c). */
+typedef struct lupi__extent {
+	uint32_t p, g, m, v, v_sign;
+} lupi__extent;
+
 /* Options, with the defaults of lupi.h. */
 typedef struct lupi__model_opts {
 	int activation, init, optimizer, schedule;
@@ -75,6 +82,11 @@ struct lupi_model {
 	                          Adam(W) and RMSprop */
 	uint64_t t;            /* optimiser steps taken; > 0 means "training
 	                          started" for the shaping options */
+	/* The largest magnitudes of the trainable layers' parameters and
+	 * moments as the last update stored them (optim.c), for the next
+	 * update's safety bound: valid while ext_t == t != 0. */
+	lupi__extent ext;
+	uint64_t ext_t;
 	unsigned epoch;        /* current epoch for the schedule (0-based) */
 	lupi__rng rng;         /* dropout and shuffling */
 	lupi__arena arena;     /* activations of the last forward pass */
@@ -127,6 +139,13 @@ struct lupi_model {
 	void *resume;
 	void (*resume_free)(void *resume);
 };
+
+/* Parameters, moments or frozen flags changed outside an update: the
+ * extents the last update cached no longer hold (optim.c). */
+static inline void lupi__model_touch(lupi_model *m)
+{
+	m->ext_t = 0;
+}
 
 /* The option tables of a model and of its layers (model.c). */
 extern const lupi__option_table lupi__model_options;

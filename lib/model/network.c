@@ -97,6 +97,7 @@ int lupi__model_relayout(lupi_model *m)
 	lupi__free(m->opt_m);
 	lupi__free(m->opt_v);
 	m->grads = m->opt_m = m->opt_v = NULL;
+	lupi__model_touch(m);
 	m->params = p;
 	m->n_params = n;
 	m->batch_n = 0;
@@ -189,6 +190,7 @@ void lupi_model_free(lupi_model *m)
 
 void lupi__model_init_weights(lupi_model *m)
 {
+	lupi__model_touch(m);
 	lupi__rng_seed(&m->rng, m->opt.seed);
 	for (size_t l = 0; l < m->n_layers; l++) {
 		lupi__layer *ly = &m->layers[l];

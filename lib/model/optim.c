@@ -11,6 +11,8 @@
  * are. */
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model_internal.h"
@@ -93,13 +95,40 @@ static inline uint32_t nonfinite_bits(float x)
 	return (b & 0x7f800000u) + 0x00800000u;
 }
 
+static inline uint32_t float_bits(float x)
+{
+	uint32_t b;
+	memcpy(&b, &x, sizeof b);
+	return b;
+}
+
+static inline uint32_t abs_bits(float x)
+{
+	return float_bits(x) & 0x7fffffffu;
+}
+
+static inline uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+static void extent_merge(lupi__extent *e, const lupi__extent *x)
+{
+	e->p = max_u32(e->p, x->p);
+	e->g = max_u32(e->g, x->g);
+	e->m = max_u32(e->m, x->m);
+	e->v = max_u32(e->v, x->v);
+	e->v_sign |= x->v_sign;
+}
+
 /* Each optimiser computes the new parameters and moments of the n elements
  * from offset off. With commit 0 it only tells whether they are all finite,
  * so that a step that would overflow fails before it changes anything; with
- * commit 1 it stores them. The branch on commit is loop-invariant (GCC
- * unswitches it at -O3; see below). */
+ * commit 1 it stores them and puts the extents of what it stored in *e
+ * (the next update's bound, see below). The branch on commit is
+ * loop-invariant (GCC unswitches it at -O3; see below). */
 typedef int (*rule_fn)(lupi_model *m, size_t off, size_t n, float lr,
-		       float gs, int commit);
+		       float gs, int commit, lupi__extent *e);
 
 /* The loops must vectorise at -O2 too (Debian's flags): GCC unswitches the
  * commit branch only at -O3 (-funswitch-loops), and at -O2 its very-cheap
@@ -115,21 +144,25 @@ typedef int (*rule_fn)(lupi_model *m, size_t off, size_t n, float lr,
 #endif
 
 RULE_BODY int sgd(lupi_model *m, size_t off, size_t n, float lr, float gs,
-		  int commit)
+		  int commit, lupi__extent *e)
 {
 	float *restrict p = m->params + off;
 	const float *restrict g = m->grads + off;
 	float wd = (float)m->opt.weight_decay;
-	uint32_t bad = 0;
+	uint32_t bad = 0, xp = 0, xm = 0;
 	if (m->opt_m == NULL) {
-#pragma omp simd reduction(| : bad)
+#pragma omp simd reduction(| : bad) reduction(max : xp)
 		for (size_t i = 0; i < n; i++) {
 			float pi = p[i] - lr * (g[i] * gs + wd * p[i]);
-			if (commit)
+			if (commit) {
 				p[i] = pi;
-			else
+				xp = max_u32(xp, abs_bits(pi));
+			} else {
 				bad |= nonfinite_bits(pi);
+			}
 		}
+		if (commit)
+			*e = (lupi__extent){xp, 0, 0, 0, 0};
 		return !(bad & 0x80000000u);
 	}
 	/* PyTorch's form (no dampening): v = mu v + g; the step is v, or
@@ -138,7 +171,7 @@ RULE_BODY int sgd(lupi_model *m, size_t off, size_t n, float lr, float gs,
 	float mu = (float)m->opt.momentum;
 	float a = m->opt.nesterov ? 1.0f : 0.0f;
 	float c = m->opt.nesterov ? mu : 1.0f;
-#pragma omp simd reduction(| : bad)
+#pragma omp simd reduction(| : bad) reduction(max : xp, xm)
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + wd * p[i];
 		float vi = mu * v[i] + gi;
@@ -146,18 +179,23 @@ RULE_BODY int sgd(lupi_model *m, size_t off, size_t n, float lr, float gs,
 		if (commit) {
 			v[i] = vi;
 			p[i] = pi;
+			xp = max_u32(xp, abs_bits(pi));
+			xm = max_u32(xm, abs_bits(vi));
 		} else {
 			bad |= nonfinite_bits(vi) | nonfinite_bits(pi);
 		}
 	}
+	if (commit)
+		*e = (lupi__extent){xp, 0, xm, 0, 0};
 	return !(bad & 0x80000000u);
 }
 
 LUPI__VEC_CLONES static int sgd_rule(lupi_model *m, size_t off,
-				     size_t n, float lr, float gs, int commit)
+				     size_t n, float lr, float gs, int commit,
+				     lupi__extent *e)
 {
-	return commit ? sgd(m, off, n, lr, gs, 1)
-		      : sgd(m, off, n, lr, gs, 0);
+	return commit ? sgd(m, off, n, lr, gs, 1, e)
+		      : sgd(m, off, n, lr, gs, 0, e);
 }
 
 /* Adam (Kingma & Ba 2015) in PyTorch's form:
@@ -165,7 +203,7 @@ LUPI__VEC_CLONES static int sgd_rule(lupi_model *m, size_t off,
  * multiplies p by 1 - lr wd and adds no L2 term. The loop vectorises only
  * with -fno-math-errno (otherwise sqrtf may set errno). */
 RULE_BODY int adam(lupi_model *m, size_t off, size_t n, float lr, float gs,
-		   int commit)
+		   int commit, lupi__extent *e)
 {
 	float *restrict p = m->params + off;
 	const float *restrict g = m->grads + off;
@@ -180,8 +218,8 @@ RULE_BODY int adam(lupi_model *m, size_t off, size_t n, float lr, float gs,
 	float step = (float)((double)lr / (1.0 - pow(o->beta1, t)));
 	float ibc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, t)));
 	float eps = (float)o->epsilon;
-	uint32_t bad = 0;
-#pragma omp simd reduction(| : bad)
+	uint32_t bad = 0, xp = 0, xm = 0, xv = 0, sv = 0;
+#pragma omp simd reduction(| : bad, sv) reduction(max : xp, xm, xv)
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + l2 * p[i];
 		float mi = b1 * mo[i] + c1 * gi;
@@ -191,26 +229,33 @@ RULE_BODY int adam(lupi_model *m, size_t off, size_t n, float lr, float gs,
 			mo[i] = mi;
 			vo[i] = vi;
 			p[i] = pi;
+			xp = max_u32(xp, abs_bits(pi));
+			xm = max_u32(xm, abs_bits(mi));
+			xv = max_u32(xv, abs_bits(vi));
+			sv |= float_bits(vi);
 		} else {
 			bad |= nonfinite_bits(mi) | nonfinite_bits(vi) |
 			       nonfinite_bits(pi);
 		}
 	}
+	if (commit)
+		*e = (lupi__extent){xp, 0, xm, xv, sv & 0x80000000u};
 	return !(bad & 0x80000000u);
 }
 
 LUPI__VEC_CLONES static int adam_rule(lupi_model *m, size_t off,
-				      size_t n, float lr, float gs, int commit)
+				      size_t n, float lr, float gs, int commit,
+				      lupi__extent *e)
 {
-	return commit ? adam(m, off, n, lr, gs, 1)
-		      : adam(m, off, n, lr, gs, 0);
+	return commit ? adam(m, off, n, lr, gs, 1, e)
+		      : adam(m, off, n, lr, gs, 0, e);
 }
 
 /* RMSprop (Tieleman & Hinton 2012) as PyTorch's torch.optim.RMSprop with
  * its defaults (not centred, no momentum): v = a v + (1 - a) g^2,
  * p -= lr g / (sqrt(v) + eps), with the L2 term in g. */
 RULE_BODY int rmsprop(lupi_model *m, size_t off, size_t n, float lr,
-		      float gs, int commit)
+		      float gs, int commit, lupi__extent *e)
 {
 	float *restrict p = m->params + off;
 	const float *restrict g = m->grads + off;
@@ -219,8 +264,8 @@ RULE_BODY int rmsprop(lupi_model *m, size_t off, size_t n, float lr,
 	float wd = (float)o->weight_decay;
 	float a = (float)o->rms_decay, c = (float)(1.0 - o->rms_decay);
 	float eps = (float)o->epsilon;
-	uint32_t bad = 0;
-#pragma omp simd reduction(| : bad)
+	uint32_t bad = 0, xp = 0, xv = 0, sv = 0;
+#pragma omp simd reduction(| : bad, sv) reduction(max : xp, xv)
 	for (size_t i = 0; i < n; i++) {
 		float gi = g[i] * gs + wd * p[i];
 		float vi = a * vo[i] + c * gi * gi;
@@ -228,18 +273,24 @@ RULE_BODY int rmsprop(lupi_model *m, size_t off, size_t n, float lr,
 		if (commit) {
 			vo[i] = vi;
 			p[i] = pi;
+			xp = max_u32(xp, abs_bits(pi));
+			xv = max_u32(xv, abs_bits(vi));
+			sv |= float_bits(vi);
 		} else {
 			bad |= nonfinite_bits(vi) | nonfinite_bits(pi);
 		}
 	}
+	if (commit)
+		*e = (lupi__extent){xp, 0, 0, xv, sv & 0x80000000u};
 	return !(bad & 0x80000000u);
 }
 
 LUPI__VEC_CLONES static int rmsprop_rule(lupi_model *m, size_t off,
-					 size_t n, float lr, float gs, int commit)
+					 size_t n, float lr, float gs, int commit,
+					 lupi__extent *e)
 {
-	return commit ? rmsprop(m, off, n, lr, gs, 1)
-		      : rmsprop(m, off, n, lr, gs, 0);
+	return commit ? rmsprop(m, off, n, lr, gs, 1, e)
+		      : rmsprop(m, off, n, lr, gs, 0, e);
 }
 
 /* Elements per part of an element-wise pass on the library's threads:
@@ -254,6 +305,7 @@ struct rule_job {
 	float lr, gs;
 	int commit;
 	atomic_int bad;
+	lupi__extent part[MAX_PARTS];
 };
 
 static void rule_part(void *ctx, unsigned part, unsigned parts)
@@ -261,29 +313,41 @@ static void rule_part(void *ctx, unsigned part, unsigned parts)
 	struct rule_job *j = ctx;
 	size_t lo, hi;
 	lupi__split(j->n, part, parts, 16, &lo, &hi);
+	j->part[part] = (lupi__extent){0, 0, 0, 0, 0};
 	if (hi > lo && !j->rule(j->m, j->off + lo, hi - lo, j->lr, j->gs,
-				j->commit))
+				j->commit, &j->part[part]))
 		atomic_store(&j->bad, 1);
 }
 
 /* A rule over [off, off + n) split over the library's threads: the same
- * element-wise arithmetic, so the same bits for any split. */
+ * element-wise arithmetic, so the same bits for any split. The extents of
+ * a commit are merged into *e. */
 static int run_parallel(lupi_model *m, rule_fn rule, size_t off, size_t n,
-			float lr, float gs, int commit)
+			float lr, float gs, int commit, lupi__extent *e)
 {
 	unsigned parts = lupi__parallel_parts((double)n, PART_ELEMS);
-	if (parts <= 1)
-		return rule(m, off, n, lr, gs, commit);
-	struct rule_job j = {m, rule, off, n, lr, gs, commit, 0};
+	if (parts > MAX_PARTS)
+		parts = MAX_PARTS;
+	if (parts <= 1) {
+		lupi__extent x = {0, 0, 0, 0, 0};
+		int ok = rule(m, off, n, lr, gs, commit, &x);
+		extent_merge(e, &x);
+		return ok;
+	}
+	struct rule_job j = {m, rule, off, n, lr, gs, commit, 0, {{0}}};
 	lupi__parallel(rule_part, &j, parts);
+	for (unsigned k = 0; k < parts; k++)
+		extent_merge(e, &j.part[k]);
 	return !atomic_load(&j.bad);
 }
 
 /* Runs a rule over each run of consecutive layers that are not frozen;
- * 1 when every run was finite. */
+ * 1 when every run was finite. A commit leaves the extents of what it
+ * stored in *e. */
 static int each_run(lupi_model *m, rule_fn rule, float lr, float gs,
-		    int commit)
+		    int commit, lupi__extent *e)
 {
+	*e = (lupi__extent){0, 0, 0, 0, 0};
 	int ok = 1;
 	size_t l = 0;
 	while (l < m->n_layers) {
@@ -297,7 +361,7 @@ static int each_run(lupi_model *m, rule_fn rule, float lr, float gs,
 		size_t end = l < m->n_layers ?
 			(size_t)(m->layers[l].w - m->params) : m->n_params;
 		ok &= run_parallel(m, rule, begin, end - begin, lr, gs,
-				   commit);
+				   commit, e);
 	}
 	return ok;
 }
@@ -380,34 +444,33 @@ static int check_grads(const lupi_model *m, double *sumsq)
  * 0 * inf or 0 / 0 without an infinity, and the denominators are >= eps
  * > 0; square roots take b2 v + c2 g^2 >= 0 when no v is negative). Only
  * when a bound fails does the exact read-only pass run. Results are the
- * same bits either way: the commit pass is unchanged. */
+ * same bits either way: the commit pass is unchanged.
+ *
+ * The magnitudes of p and the moments need not even be read: the commit
+ * pass of the last update computed them as it stored the values
+ * (m->ext), and they hold until something else writes the parameters,
+ * the moments or the layers' frozen flags, which calls
+ * lupi__model_touch(). Then the read before an update is of g alone,
+ * a quarter of the memory traffic (the pass over four arrays was 10 % of
+ * a teacher epoch). With LUPI_CHECK_INVARIANTS=1 in the environment (the
+ * test suite sets it) every update checks the cached values against a
+ * fresh read. */
 #define LIMIT 1e36
 
-/* Largest magnitudes as float bit patterns without the sign (ordered like
- * the magnitudes; >= 0x7f800000 is an infinity or NaN), and the OR of the
- * second moment's sign bits. */
-struct extent {
-	uint32_t p, g, m, v, v_sign;
-};
-
-static inline uint32_t abs_bits(float x)
-{
-	uint32_t b;
-	memcpy(&b, &x, sizeof b);
-	return b & 0x7fffffffu;
-}
-
-static inline uint32_t max_u32(uint32_t a, uint32_t b)
-{
-	return a > b ? a : b;
-}
-
-/* One read of the arrays of elements [off, off + n). */
+/* One read of the arrays of elements [off, off + n); of g alone with
+ * grads_only. */
 LUPI__VEC_CLONES static void extents(const lupi_model *m, size_t off,
-				     size_t n, struct extent *e)
+				     size_t n, int grads_only, lupi__extent *e)
 {
 	const float *restrict p = m->params + off, *restrict g = m->grads + off;
 	uint32_t xp = 0, xg = 0, xm = 0, xv = 0, sv = 0;
+	if (grads_only) {
+#pragma omp simd reduction(max : xg)
+		for (size_t i = 0; i < n; i++)
+			xg = max_u32(xg, abs_bits(g[i]));
+		*e = (lupi__extent){0, xg, 0, 0, 0};
+		return;
+	}
 #pragma omp simd reduction(max : xp, xg)
 	for (size_t i = 0; i < n; i++) {
 		xp = max_u32(xp, abs_bits(p[i]));
@@ -441,7 +504,7 @@ static double bits_value(uint32_t b)
 
 /* 1 when the bounds prove that the update with these coefficients keeps
  * every element finite; 0 when the exact pass must decide. */
-static int provably_finite(const lupi_model *m, const struct extent *e,
+static int provably_finite(const lupi_model *m, const lupi__extent *e,
 			   float lr, float gs)
 {
 	const lupi__model_opts *o = &m->opt;
@@ -518,7 +581,8 @@ static int provably_finite(const lupi_model *m, const struct extent *e,
 
 struct extent_job {
 	const lupi_model *m;
-	struct extent part[MAX_PARTS];
+	int grads_only;
+	lupi__extent part[MAX_PARTS];
 };
 
 static void extent_part(void *ctx, unsigned part, unsigned parts)
@@ -526,30 +590,71 @@ static void extent_part(void *ctx, unsigned part, unsigned parts)
 	struct extent_job *j = ctx;
 	size_t lo, hi;
 	lupi__split(j->m->n_params, part, parts, 16, &lo, &hi);
-	extents(j->m, lo, hi - lo, &j->part[part]);
+	extents(j->m, lo, hi - lo, j->grads_only, &j->part[part]);
 }
 
 /* extents() of all parameters on the library's threads. */
-static void all_extents(const lupi_model *m, struct extent *e)
+static void all_extents(const lupi_model *m, int grads_only, lupi__extent *e)
 {
 	unsigned parts = lupi__parallel_parts((double)m->n_params, PART_ELEMS);
 	if (parts <= 1) {
-		extents(m, 0, m->n_params, e);
+		extents(m, 0, m->n_params, grads_only, e);
 		return;
 	}
 	if (parts > MAX_PARTS)
 		parts = MAX_PARTS;
 	struct extent_job j;
 	j.m = m;
+	j.grads_only = grads_only;
 	lupi__parallel(extent_part, &j, parts);
 	*e = j.part[0];
-	for (unsigned k = 1; k < parts; k++) {
-		const struct extent *x = &j.part[k];
-		e->p = max_u32(e->p, x->p);
-		e->g = max_u32(e->g, x->g);
-		e->m = max_u32(e->m, x->m);
-		e->v = max_u32(e->v, x->v);
-		e->v_sign |= x->v_sign;
+	for (unsigned k = 1; k < parts; k++)
+		extent_merge(e, &j.part[k]);
+}
+
+/* 1 when the commit pass of the model's rule writes every array
+ * extents() reads but g: the moments the rule does not use must not
+ * exist (an optimiser changed after training started leaves them). */
+static int rule_writes_all(const lupi_model *m)
+{
+	switch (m->opt.optimizer) {
+	case LUPI_OPTIM_SGD:
+		return m->opt_v == NULL;
+	case LUPI_OPTIM_RMSPROP:
+		return m->opt_m == NULL;
+	default:
+		return 1;
+	}
+}
+
+/* The cached extents against a fresh read of the trainable layers' runs,
+ * which is what the commit pass saw: a writer that forgot
+ * lupi__model_touch() would make the bound unsound. */
+static void check_cached_extents(const lupi_model *m)
+{
+	lupi__extent e = {0, 0, 0, 0, 0};
+	size_t l = 0;
+	while (l < m->n_layers) {
+		if (m->layers[l].frozen) {
+			l++;
+			continue;
+		}
+		size_t begin = (size_t)(m->layers[l].w - m->params);
+		while (l < m->n_layers && !m->layers[l].frozen)
+			l++;
+		size_t end = l < m->n_layers ?
+			(size_t)(m->layers[l].w - m->params) : m->n_params;
+		lupi__extent x;
+		extents(m, begin, end - begin, 0, &x);
+		extent_merge(&e, &x);
+	}
+	const lupi__extent *c = &m->ext;
+	if (e.p != c->p || e.m != c->m || e.v != c->v ||
+	    e.v_sign != c->v_sign) {
+		fprintf(stderr, "liblupi: internal error: the parameters or "
+			"moments changed after update %llu without "
+			"lupi__model_touch()\n", (unsigned long long)m->t);
+		abort();
 	}
 }
 
@@ -565,8 +670,17 @@ int lupi__model_update(lupi_model *m)
 	if (m->grads == NULL)
 		return lupi__err(LUPI_ESTATE, "update without gradients");
 	double sumsq = 0.0;
-	struct extent e; /* moments not allocated yet read as zeros */
-	all_extents(m, &e);
+	/* moments not allocated yet read as zeros */
+	int cached = m->ext_t != 0 && m->ext_t == m->t;
+	lupi__extent e;
+	all_extents(m, cached, &e);
+	if (cached) {
+		if (lupi__check_invariants())
+			check_cached_extents(m);
+		uint32_t g = e.g;
+		e = m->ext;
+		e.g = g;
+	}
 	if (m->opt.clip_norm > 0.0 || e.g >= 0x7f800000u)
 		LUPI__TRY(check_grads(m, &sumsq)); /* the norm, or the message */
 	LUPI__TRY(lupi__model_optim_state(m));
@@ -574,13 +688,17 @@ int lupi__model_update(lupi_model *m)
 	float lr = (float)lupi__model_lr(m);
 	rule_fn rule = rule_of(m->opt.optimizer);
 	m->t++;
-	if (!provably_finite(m, &e, lr, gs) && !each_run(m, rule, lr, gs, 0)) {
+	lupi__extent stored;
+	if (!provably_finite(m, &e, lr, gs) &&
+	    !each_run(m, rule, lr, gs, 0, &stored)) {
 		m->t--;
 		return lupi__err(LUPI_ENONFINITE,
 				 "the update would make the weights or the "
 				 "optimiser state not finite (learning rate "
 				 "%g)", (double)lr);
 	}
-	each_run(m, rule, lr, gs, 1);
+	each_run(m, rule, lr, gs, 1, &stored);
+	m->ext = stored;
+	m->ext_t = rule_writes_all(m) ? m->t : 0;
 	return LUPI_OK;
 }

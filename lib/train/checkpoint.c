@@ -296,6 +296,7 @@ static void commit(lupi_model *m, parsed *c)
 	m->initialized = 1;
 	m->privacy = ld->privacy;
 	m->t = c->t;
+	lupi__model_touch(m);
 	m->epoch = c->epoch;
 	for (int i = 0; i < 4; i++)
 		m->rng.s[i] = c->rng[i];

@@ -317,8 +317,10 @@ int lupi__fit(lupi_model *m, const lupi_dataset *train,
 		m->reduce_user = share.user;
 	}
 	if ((rc == LUPI_OK || rc == LUPI_ENONFINITE) && st.best &&
-	    st.have_best)
+	    st.have_best) {
 		memcpy(m->params, st.best, m->n_params * sizeof *m->params);
+		lupi__model_touch(m);
+	}
 	lupi__free(st.best);
 	lupi__free(st.idx);
 	if (rc == LUPI_OK && stop == 2)

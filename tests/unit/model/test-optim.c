@@ -1,7 +1,10 @@
 /* Optimiser updates against values computed by hand (in double, from the
  * textbook formulas), schedules, clipping and the non-finite guard. */
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "model/model_internal.h"
 #include "testutil.h"
@@ -355,6 +358,7 @@ START_TEST(overflow_from_finite_inputs_changes_nothing)
 		ck_assert_uint_eq(m->t, 1);
 		/* a finite step that carries the weight past FLT_MAX: fails */
 		m->params[0] = 3.4e38f;
+		lupi__model_touch(m); /* a write outside an update */
 		m->grads[0] = -3e38f;
 		float p[NP];
 		memcpy(p, m->params, sizeof p);
@@ -364,6 +368,66 @@ START_TEST(overflow_from_finite_inputs_changes_nothing)
 		ck_assert_uint_eq(m->t, 1);
 		lupi_model_free(m);
 	}
+}
+END_TEST
+
+/* The bound's magnitudes of p and the moments come from the previous
+ * update's commit pass when nothing touched them since: the same updates,
+ * bit for bit, as reading them afresh every time, and an overflow after a
+ * cached step is still refused. */
+START_TEST(cached_extents_give_the_same_updates)
+{
+	static const int opt[] = {LUPI_OPTIM_SGD, LUPI_OPTIM_SGD,
+				  LUPI_OPTIM_ADAM, LUPI_OPTIM_ADAMW,
+				  LUPI_OPTIM_RMSPROP};
+	for (size_t o = 0; o < sizeof opt / sizeof *opt; o++) {
+		lupi_model *a = make(opt[o], 0.05), *b = make(opt[o], 0.05);
+		if (o == 1)
+			for (int k = 0; k < 2; k++)
+				ck_assert_int_eq(lupi_model_set_double(
+					k ? b : a, LUPI_MODEL_OPT_MOMENTUM,
+					0.9), LUPI_OK);
+		for (int step = 0; step < 6; step++) {
+			for (size_t i = 0; i < NP; i++)
+				a->grads[i] = b->grads[i] =
+					G0[i] * (float)(step - 2);
+			lupi__model_touch(b); /* b reads afresh */
+			ck_assert_int_eq(lupi__model_update(a), LUPI_OK);
+			ck_assert_int_eq(lupi__model_update(b), LUPI_OK);
+			ck_assert_uint_eq(a->ext_t, a->t); /* a cached */
+		}
+		ck_assert_mem_eq(a->params, b->params, sizeof P0);
+		if (a->opt_m)
+			ck_assert_mem_eq(a->opt_m, b->opt_m, sizeof P0);
+		if (a->opt_v)
+			ck_assert_mem_eq(a->opt_v, b->opt_v, sizeof P0);
+		/* the public setter touches: a weight at FLT_MAX and a
+		 * gradient that carries it past are refused */
+		float p[NP];
+		memcpy(p, a->params, sizeof p);
+		p[0] = 3.4e38f;
+		ck_assert_int_eq(lupi_model_set_params(a, p, NP), LUPI_OK);
+		ck_assert_uint_eq(a->ext_t, 0);
+		a->grads[0] = -3e38f;
+		uint64_t t = a->t;
+		ck_assert_int_eq(lupi__model_update(a), LUPI_ENONFINITE);
+		ck_assert_mem_eq(p, a->params, sizeof p);
+		ck_assert_uint_eq(a->t, t);
+		lupi_model_free(a);
+		lupi_model_free(b);
+	}
+}
+END_TEST
+
+/* With LUPI_CHECK_INVARIANTS=1 (set by main) every update checks the
+ * cache: a write that forgets lupi__model_touch() stops the program
+ * there. */
+START_TEST(untouched_write_is_caught)
+{
+	lupi_model *m = make(LUPI_OPTIM_ADAM, 0.01);
+	ck_assert_int_eq(lupi__model_update(m), LUPI_OK);
+	m->params[1] = 1e30f;
+	lupi__model_update(m);
 }
 END_TEST
 
@@ -400,6 +464,7 @@ END_TEST
 
 int main(void)
 {
+	setenv("LUPI_CHECK_INVARIANTS", "1", 1);
 	Suite *s = suite_create("optim");
 	TCase *tc = tcase_create("optim");
 	tcase_add_test(tc, sgd_plain_and_weight_decay);
@@ -413,6 +478,12 @@ int main(void)
 	tcase_add_test(tc, schedules);
 	tcase_add_test(tc, nonfinite_gradient_changes_nothing);
 	tcase_add_test(tc, overflow_from_finite_inputs_changes_nothing);
+	tcase_add_test(tc, cached_extents_give_the_same_updates);
+	/* the abort needs a test process of its own */
+	const char *fork = getenv("CK_FORK");
+	if (fork == NULL || strcmp(fork, "no") != 0)
+		tcase_add_test_raise_signal(tc, untouched_write_is_caught,
+					    SIGABRT);
 	tcase_add_test(tc, state_allocation_failure_changes_nothing);
 	tcase_add_test(tc, update_needs_gradients);
 	suite_add_tcase(s, tc);
