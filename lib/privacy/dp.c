@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -148,30 +149,14 @@ static void zig_tables(lupi__dp_rng *g)
 	x[LUPI__ZIG_LAYERS] = 0.0;
 	for (int i = 0; i <= LUPI__ZIG_LAYERS; i++)
 		g->zf[i] = zig_f(x[i]);
-}
-
-int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed)
-{
-	memset(g, 0, sizeof *g);
-	zig_tables(g);
-	if (seed != 0) {
-		lupi__rng_seed(&g->rng, seed);
-		return LUPI_OK;
+	for (int i = 0; i < LUPI__ZIG_LAYERS; i++) {
+		g->zpair[i][0] = x[i];
+		g->zpair[i][1] = x[i + 1];
 	}
-	do
-		LUPI__TRY(os_random(g->rng.s, sizeof g->rng.s));
-	while ((g->rng.s[0] | g->rng.s[1] | g->rng.s[2] | g->rng.s[3]) == 0);
-	return LUPI_OK;
 }
 
-/* A uniform in (0, 1]. */
-static double open_uniform(lupi__dp_rng *g)
-{
-	return 1.0 - lupi__rng_uniform(&g->rng);
-}
-
-/* xoshiro256** on a copy of the state, as lupi__rng_next computes it,
- * inlined so the state stays in registers across a block of draws. */
+/* xoshiro256** on a state in local variables, as lupi__rng_next computes
+ * it, inlined so the state stays in registers. */
 static inline uint64_t rotl64(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
@@ -190,11 +175,74 @@ static inline uint64_t next_local(uint64_t s[4])
 	return result;
 }
 
-/* What lupi__dp_normal does after its draw b failed the fast test: the
+/* The jump function of xoshiro256 (Blackman & Vigna 2018, the reference
+ * code's jump()): s becomes the state 2^128 draws ahead. */
+static void rng_jump(uint64_t s[4])
+{
+	static const uint64_t poly[4] = {
+		0x180ec6d33cfd0abaULL, 0xd5a61266f0c9392cULL,
+		0xa9582618e03fc9aaULL, 0x39abdc4529b1661cULL};
+	uint64_t t[4] = {0, 0, 0, 0};
+	for (int i = 0; i < 4; i++)
+		for (int b = 0; b < 64; b++) {
+			if (poly[i] & UINT64_C(1) << b)
+				for (int c = 0; c < 4; c++)
+					t[c] ^= s[c];
+			next_local(s);
+		}
+	memcpy(s, t, sizeof t);
+}
+
+/* Lane j of the bulk noise starts j jumps after the master state, the
+ * slow stream 8 jumps: nine streams 2^128 draws apart, which no fit can
+ * exhaust. */
+static void init_lanes(lupi__dp_rng *g)
+{
+	uint64_t s[4];
+	memcpy(s, g->rng.s, sizeof s);
+	for (int j = 0; j < LUPI__DP_LANES; j++) {
+		for (int c = 0; c < 4; c++)
+			g->lane[c][j] = s[c];
+		rng_jump(s);
+	}
+	memcpy(g->slow.s, s, sizeof s);
+}
+
+int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed)
+{
+	memset(g, 0, sizeof *g);
+	zig_tables(g);
+	if (seed != 0)
+		lupi__rng_seed(&g->rng, seed);
+	else
+		do
+			LUPI__TRY(os_random(g->rng.s, sizeof g->rng.s));
+		while ((g->rng.s[0] | g->rng.s[1] | g->rng.s[2] |
+			g->rng.s[3]) == 0);
+	init_lanes(g);
+	return LUPI_OK;
+}
+
+/* lupi__rng_uniform, inlined: a uniform in [0, 1). */
+static inline double uniform(lupi__rng *r)
+{
+	return (double)(next_local(r->s) >> 11) * 0x1.0p-53;
+}
+
+/* A uniform in (0, 1]. */
+static inline double open_uniform(lupi__rng *r)
+{
+	return 1.0 - uniform(r);
+}
+
+static double zig_normal(const lupi__dp_rng *g, lupi__rng *r);
+
+/* What zig_normal does after its draw b from r failed the fast test: the
  * tail, or a wedge (one more uniform), and on a wedge rejection the
- * following draws until one is accepted. Rare (under 2% of draws), so
- * out of line. */
-static double zig_after_reject(lupi__dp_rng *g, uint64_t b)
+ * following draws until one is accepted, all from r. Rare (under 2% of
+ * draws), so out of line. */
+static double zig_after_reject(const lupi__dp_rng *g, lupi__rng *r,
+			       uint64_t b)
 {
 	int i = (int)(b & 0xff);
 	double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
@@ -202,56 +250,436 @@ static double zig_after_reject(lupi__dp_rng *g, uint64_t b)
 	if (i == 0) {
 		double a, c;
 		do {
-			a = -log(open_uniform(g)) / ZIG_R;
-			c = -log(open_uniform(g));
+			a = -log(open_uniform(r)) / ZIG_R;
+			c = -log(open_uniform(r));
 		} while (c + c < a * a);
 		return u < 0.0 ? -(ZIG_R + a) : ZIG_R + a;
 	}
-	double y = g->zf[i + 1] +
-		   lupi__rng_uniform(&g->rng) * (g->zf[i] - g->zf[i + 1]);
+	double y = g->zf[i + 1] + uniform(r) * (g->zf[i] - g->zf[i + 1]);
 	if (y < zig_f(x))
 		return x;
-	return lupi__dp_normal(g);
+	return zig_normal(g, r);
 }
 
-/* Marsaglia & Tsang's ziggurat: a draw b passing the fast test is the
- * normal; otherwise the tail or a wedge, and on a wedge rejection the
- * following draws until one is accepted. */
-double lupi__dp_normal(lupi__dp_rng *g)
+/* Marsaglia & Tsang's ziggurat with g's tables on the stream r: a draw b
+ * passing the fast test is the normal; otherwise zig_after_reject. */
+static inline double zig_normal(const lupi__dp_rng *g, lupi__rng *r)
 {
-	uint64_t b = lupi__rng_next(&g->rng);
+	uint64_t b = next_local(r->s);
 	int i = (int)(b & 0xff);
 	/* the top 53 bits: u uniform in [-1, 1) */
 	double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
 	double x = u * g->zx[i];
 	if (fabs(x) < g->zx[i + 1])
 		return x;
-	return zig_after_reject(g, b);
+	return zig_after_reject(g, r, b);
 }
 
-/* x[i] = (float)(x[i] + stddev * z_i) * scale with z_0, z_1, ... exactly
- * the normals that successive lupi__dp_normal(g) calls return (the same
- * draws in the same order, the same tables and tests): only the fast path
- * is inlined, with the generator's state in local variables. */
+double lupi__dp_normal(lupi__dp_rng *g)
+{
+	return zig_normal(g, &g->rng);
+}
+
+/* ---- the bulk noise: eight lanes and a slow stream ---------------------- */
+
+/* Where element k's normal z goes: x[k] = (float)(x[k] + sd z) * scale,
+ * or z[k] = z itself when z is not NULL (lupi__dp_bulk_normals). */
+typedef struct noise_dst {
+	float *x;
+	double *z;
+	double sd;
+	float scale;
+} noise_dst;
+
+static noise_dst dst_at(noise_dst d, size_t k)
+{
+	if (d.z)
+		d.z += k;
+	else
+		d.x += k;
+	return d;
+}
+
+static void put(noise_dst d, size_t k, double z)
+{
+	if (d.z)
+		d.z[k] = z;
+	else
+		d.x[k] = (float)((double)d.x[k] + d.sd * z) * d.scale;
+}
+
+/* The definition of the bulk noise, and the kernel of CPUs without a
+ * vector one: element k draws b from lane k % 8; when b fails the fast
+ * test, the slow path (zig_after_reject) takes its further draws from
+ * the slow stream, in element order. Each lane draws exactly once per
+ * element, so the vector kernels can leave the rare slow paths (1.5% of
+ * the draws) to a scalar pass after their loop. */
+static void noise_portable(lupi__dp_rng *g, noise_dst d, size_t n)
+{
+	/* each lane's state contiguous, in local variables */
+	uint64_t ls[LUPI__DP_LANES][4];
+	for (int j = 0; j < LUPI__DP_LANES; j++)
+		for (int c = 0; c < 4; c++)
+			ls[j][c] = g->lane[c][j];
+	for (size_t k = 0; k < n; k++) {
+		uint64_t b = next_local(ls[k % LUPI__DP_LANES]);
+		int i = (int)(b & 0xff);
+		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
+		double z = u * g->zx[i];
+		if (!(fabs(z) < g->zx[i + 1]))
+			z = zig_after_reject(g, &g->slow, b);
+		put(d, k, z);
+	}
+	for (int j = 0; j < LUPI__DP_LANES; j++)
+		for (int c = 0; c < 4; c++)
+			g->lane[c][j] = ls[j][c];
+}
+
+/* The elements off[f] of d whose draws b[f] failed the fast test and
+ * that the vector loop left as they were, in element order. */
+static void finish_rejects(lupi__dp_rng *g, noise_dst d, const uint64_t *off,
+			   const uint64_t *b, size_t nf)
+{
+	for (size_t f = 0; f < nf; f++)
+		put(d, off[f], zig_after_reject(g, &g->slow, b[f]));
+}
+
+/* The vector kernels compute the fast path of the eight lanes at once
+ * with the same integer operations and the same exactly rounded double
+ * operations as noise_portable (no fused multiply-adds:
+ * -ffp-contract=off), so they give the same bits. Chosen at run time
+ * (__builtin_cpu_supports), as lib/model/predict.c does. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_X86_KERNELS 1
+#include <immintrin.h>
+
+#define TGT_AVX512 __attribute__((target("avx512f,avx512dq")))
+#define TGT_AVX2 __attribute__((target("avx2")))
+/* elements per vector pass before its rejects are finished */
+#define CHUNK 1024
+
+/* zx[i] and zx[i + 1] of the eight layers i: 16-byte loads of
+ * g->zpair, which beat two gathers. */
+TGT_AVX512 static inline __attribute__((always_inline)) void
+pairs8(const lupi__dp_rng *g, __m512i i, __m512d *xi, __m512d *xi1)
+{
+	uint64_t at[LUPI__DP_LANES];
+	_mm512_storeu_si512(at, i);
+	const double(*zp)[2] = g->zpair;
+	/* q0 holds the pairs of lanes 0, 2, 4, 6 and q1 those of 1, 3, 5,
+	 * 7, so that unpacking each 128-bit lane puts them in order */
+	__m512d q0 = _mm512_castpd128_pd512(_mm_loadu_pd(zp[at[0]]));
+	__m512d q1 = _mm512_castpd128_pd512(_mm_loadu_pd(zp[at[1]]));
+	__m256d h0 = _mm256_insertf128_pd(_mm512_castpd512_pd256(q0),
+					  _mm_loadu_pd(zp[at[2]]), 1);
+	__m256d h1 = _mm256_insertf128_pd(_mm512_castpd512_pd256(q1),
+					  _mm_loadu_pd(zp[at[3]]), 1);
+	__m256d t0 = _mm256_insertf128_pd(
+		_mm256_castpd128_pd256(_mm_loadu_pd(zp[at[4]])),
+		_mm_loadu_pd(zp[at[6]]), 1);
+	__m256d t1 = _mm256_insertf128_pd(
+		_mm256_castpd128_pd256(_mm_loadu_pd(zp[at[5]])),
+		_mm_loadu_pd(zp[at[7]]), 1);
+	q0 = _mm512_insertf64x4(_mm512_castpd256_pd512(h0), t0, 1);
+	q1 = _mm512_insertf64x4(_mm512_castpd256_pd512(h1), t1, 1);
+	*xi = _mm512_unpacklo_pd(q0, q1);
+	*xi1 = _mm512_unpackhi_pd(q0, q1);
+}
+
+/* raw: d.z gets the normals (a constant: each caller below gets its
+ * own copy of the loop). */
+TGT_AVX512 static inline __attribute__((always_inline)) void
+avx512_body(lupi__dp_rng *g, noise_dst d, size_t blocks, int raw)
+{
+	float *x = d.x;
+	__m512i s0 = _mm512_loadu_si512(g->lane[0]);
+	__m512i s1 = _mm512_loadu_si512(g->lane[1]);
+	__m512i s2 = _mm512_loadu_si512(g->lane[2]);
+	__m512i s3 = _mm512_loadu_si512(g->lane[3]);
+	const __m512i low8 = _mm512_set1_epi64(0xff);
+	const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+	const __m512d k52 = _mm512_set1_pd(0x1.0p-52);
+	const __m512d one = _mm512_set1_pd(1.0), vsd = _mm512_set1_pd(d.sd);
+	const __m256 vscale = _mm256_set1_ps(d.scale);
+	/* room for a whole vector store past the last reject */
+	uint64_t off[CHUNK + LUPI__DP_LANES], rb[CHUNK + LUPI__DP_LANES];
+	for (size_t blk0 = 0; blk0 < blocks; blk0 += CHUNK / LUPI__DP_LANES) {
+		size_t end = blocks - blk0 < CHUNK / LUPI__DP_LANES ?
+			blocks : blk0 + CHUNK / LUPI__DP_LANES;
+		size_t nf = 0;
+		for (size_t blk = blk0; blk < end; blk++) {
+			/* xoshiro256**: rotl(s1 * 5, 7) * 9, the products as
+			 * shifts and adds */
+			__m512i m5 = _mm512_add_epi64(_mm512_slli_epi64(s1, 2),
+						      s1);
+			__m512i r7 = _mm512_rol_epi64(m5, 7);
+			__m512i b = _mm512_add_epi64(_mm512_slli_epi64(r7, 3),
+						     r7);
+			__m512i t = _mm512_slli_epi64(s1, 17);
+			s2 = _mm512_xor_si512(s2, s0);
+			s3 = _mm512_xor_si512(s3, s1);
+			s1 = _mm512_xor_si512(s1, s2);
+			s0 = _mm512_xor_si512(s0, s3);
+			s2 = _mm512_xor_si512(s2, t);
+			s3 = _mm512_rol_epi64(s3, 45);
+			/* b >> 11 < 2^53 converts exactly */
+			__m512i i = _mm512_and_si512(b, low8);
+			__m512d u = _mm512_sub_pd(
+				_mm512_mul_pd(_mm512_cvtepu64_pd(
+						      _mm512_srli_epi64(b, 11)),
+					      k52),
+				one);
+			__m512d xi, xi1;
+			pairs8(g, i, &xi, &xi1);
+			__m512d z = _mm512_mul_pd(u, xi);
+			__mmask8 ok = _mm512_cmp_pd_mask(_mm512_abs_pd(z), xi1,
+							 _CMP_LT_OQ);
+			size_t k = (blk - blk0) * LUPI__DP_LANES;
+			if (raw) {
+				_mm512_storeu_pd(d.z + blk * LUPI__DP_LANES, z);
+			} else {
+				float *p = x + blk * LUPI__DP_LANES;
+				__m256 x0 = _mm256_loadu_ps(p);
+				__m512d v = _mm512_cvtps_pd(x0);
+				v = _mm512_add_pd(v, _mm512_mul_pd(vsd, z));
+				__m256 y = _mm256_mul_ps(_mm512_cvtpd_ps(v),
+							 vscale);
+				/* a rejected lane keeps its element for
+				 * the scalar pass: no branch in the loop */
+				__m512 y16 = _mm512_mask_blend_ps(
+					ok, _mm512_castps256_ps512(x0),
+					_mm512_castps256_ps512(y));
+				_mm256_storeu_ps(p,
+						 _mm512_castps512_ps256(y16));
+			}
+			__mmask8 bad = (__mmask8)~ok;
+			__m512i at = _mm512_add_epi64(
+				iota, _mm512_set1_epi64((long long)k));
+			_mm512_storeu_si512(
+				off + nf, _mm512_maskz_compress_epi64(bad, at));
+			_mm512_storeu_si512(
+				rb + nf, _mm512_maskz_compress_epi64(bad, b));
+			nf += (size_t)__builtin_popcount(bad);
+		}
+		finish_rejects(g, dst_at(d, blk0 * LUPI__DP_LANES), off, rb,
+			       nf);
+	}
+	_mm512_storeu_si512(g->lane[0], s0);
+	_mm512_storeu_si512(g->lane[1], s1);
+	_mm512_storeu_si512(g->lane[2], s2);
+	_mm512_storeu_si512(g->lane[3], s3);
+}
+
+TGT_AVX512 static void noise_avx512(lupi__dp_rng *g, noise_dst d,
+				    size_t blocks)
+{
+	if (d.z)
+		avx512_body(g, d, blocks, 1);
+	else
+		avx512_body(g, d, blocks, 0);
+}
+
+#define ROTL256(x, k) \
+	_mm256_or_si256(_mm256_slli_epi64(x, k), _mm256_srli_epi64(x, 64 - (k)))
+
+/* Four lanes (of s[0..3]) one draw ahead: the draw into *b, the fast
+ * path's value into *z; returns the lanes that passed, one bit each. */
+TGT_AVX2 static inline __attribute__((always_inline)) unsigned
+fast4(__m256i s[4], const lupi__dp_rng *g, __m256i *b, __m256d *z)
+{
+	__m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(s[1], 2), s[1]);
+	__m256i r7 = ROTL256(m5, 7);
+	__m256i d = _mm256_add_epi64(_mm256_slli_epi64(r7, 3), r7);
+	__m256i t = _mm256_slli_epi64(s[1], 17);
+	s[2] = _mm256_xor_si256(s[2], s[0]);
+	s[3] = _mm256_xor_si256(s[3], s[1]);
+	s[1] = _mm256_xor_si256(s[1], s[2]);
+	s[0] = _mm256_xor_si256(s[0], s[3]);
+	s[2] = _mm256_xor_si256(s[2], t);
+	s[3] = ROTL256(s[3], 45);
+	/* (b >> 11) 2^-52 - 1 = (2 w - 3) + bit11 2^-52 with w = 1 + (b >>
+	 * 12) 2^-52 made from its bits (no u64 -> double before AVX-512):
+	 * every step is exact */
+	const __m256i bit11 = _mm256_set1_epi64x(1 << 11);
+	__m256d w = _mm256_castsi256_pd(_mm256_or_si256(
+		_mm256_srli_epi64(d, 12),
+		_mm256_set1_epi64x(0x3ff0000000000000LL)));
+	__m256d lo = _mm256_and_pd(
+		_mm256_castsi256_pd(_mm256_cmpeq_epi64(
+			_mm256_and_si256(d, bit11), bit11)),
+		_mm256_set1_pd(0x1.0p-52));
+	__m256d u = _mm256_add_pd(
+		_mm256_sub_pd(_mm256_add_pd(w, w), _mm256_set1_pd(3.0)), lo);
+	const double(*zp)[2] = g->zpair;
+	uint64_t at[4];
+	_mm256_storeu_si256((__m256i *)at,
+			    _mm256_and_si256(d, _mm256_set1_epi64x(0xff)));
+	/* pairs of lanes 0, 2 and 1, 3: unpacking puts them in order */
+	__m256d q0 = _mm256_insertf128_pd(
+		_mm256_castpd128_pd256(_mm_loadu_pd(zp[at[0]])),
+		_mm_loadu_pd(zp[at[2]]), 1);
+	__m256d q1 = _mm256_insertf128_pd(
+		_mm256_castpd128_pd256(_mm_loadu_pd(zp[at[1]])),
+		_mm_loadu_pd(zp[at[3]]), 1);
+	__m256d xi = _mm256_unpacklo_pd(q0, q1);
+	__m256d xi1 = _mm256_unpackhi_pd(q0, q1);
+	*z = _mm256_mul_pd(u, xi);
+	*b = d;
+	__m256d az = _mm256_andnot_pd(_mm256_set1_pd(-0.0), *z);
+	return (unsigned)_mm256_movemask_pd(
+		_mm256_cmp_pd(az, xi1, _CMP_LT_OQ));
+}
+
+/* (float)(x + sd z) * scale of four elements where ok, x elsewhere; or
+ * z into zout. */
+TGT_AVX2 static inline __attribute__((always_inline)) void
+apply4(float *p, double *zout, __m256d z, unsigned ok, __m256d vsd,
+       __m128 vscale)
+{
+	if (zout) {
+		_mm256_storeu_pd(zout, z);
+		return;
+	}
+	__m128 x0 = _mm_loadu_ps(p);
+	__m256d v = _mm256_add_pd(_mm256_cvtps_pd(x0), _mm256_mul_pd(vsd, z));
+	__m128 y = _mm_mul_ps(_mm256_cvtpd_ps(v), vscale);
+	if (ok != 0xfu) {
+		__m128i keep = _mm_cmpeq_epi32(
+			_mm_and_si128(_mm_set1_epi32((int)ok),
+				      _mm_setr_epi32(1, 2, 4, 8)),
+			_mm_setzero_si128());
+		y = _mm_blendv_ps(y, x0, _mm_castsi128_ps(keep));
+	}
+	_mm_storeu_ps(p, y);
+}
+
+TGT_AVX2 static inline __attribute__((always_inline)) void
+avx2_body(lupi__dp_rng *g, noise_dst d, size_t blocks, int raw)
+{
+	__m256i a[4], c[4];
+	for (int w = 0; w < 4; w++) {
+		a[w] = _mm256_loadu_si256((const __m256i *)g->lane[w]);
+		c[w] = _mm256_loadu_si256((const __m256i *)(g->lane[w] + 4));
+	}
+	const __m256d vsd = _mm256_set1_pd(d.sd);
+	const __m128 vscale = _mm_set1_ps(d.scale);
+	uint64_t off[CHUNK], rb[CHUNK];
+	for (size_t blk0 = 0; blk0 < blocks; blk0 += CHUNK / LUPI__DP_LANES) {
+		size_t end = blocks - blk0 < CHUNK / LUPI__DP_LANES ?
+			blocks : blk0 + CHUNK / LUPI__DP_LANES;
+		size_t nf = 0;
+		for (size_t blk = blk0; blk < end; blk++) {
+			size_t k = (blk - blk0) * LUPI__DP_LANES;
+			size_t e = blk * LUPI__DP_LANES;
+			float *p = raw ? NULL : d.x + e;
+			double *zo = raw ? d.z + e : NULL;
+			__m256i ba, bc;
+			__m256d za, zc;
+			unsigned oka = fast4(a, g, &ba, &za);
+			unsigned okc = fast4(c, g, &bc, &zc);
+			apply4(p, zo, za, oka, vsd, vscale);
+			apply4(p ? p + 4 : NULL, zo ? zo + 4 : NULL, zc, okc,
+			       vsd, vscale);
+			unsigned ok = oka | okc << 4;
+			if (ok == 0xffu)
+				continue;
+			uint64_t bb[LUPI__DP_LANES];
+			_mm256_storeu_si256((__m256i *)bb, ba);
+			_mm256_storeu_si256((__m256i *)(bb + 4), bc);
+			for (unsigned bad = ~ok & 0xffu; bad; bad &= bad - 1) {
+				int j = __builtin_ctz(bad);
+				off[nf] = (uint64_t)k + (uint64_t)j;
+				rb[nf++] = bb[j];
+			}
+		}
+		finish_rejects(g, dst_at(d, blk0 * LUPI__DP_LANES), off, rb,
+			       nf);
+	}
+	for (int w = 0; w < 4; w++) {
+		_mm256_storeu_si256((__m256i *)g->lane[w], a[w]);
+		_mm256_storeu_si256((__m256i *)(g->lane[w] + 4), c[w]);
+	}
+}
+
+TGT_AVX2 static void noise_avx2(lupi__dp_rng *g, noise_dst d, size_t blocks)
+{
+	if (d.z)
+		avx2_body(g, d, blocks, 1);
+	else
+		avx2_body(g, d, blocks, 0);
+}
+
+static int best_kernel(void)
+{
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512dq"))
+		return LUPI__DP_NOISE_AVX512;
+	if (__builtin_cpu_supports("avx2"))
+		return LUPI__DP_NOISE_AVX2;
+	return LUPI__DP_NOISE_PORTABLE;
+}
+#else
+static int best_kernel(void)
+{
+	return LUPI__DP_NOISE_PORTABLE;
+}
+#endif
+
+/* -1: not decided yet. */
+static _Atomic int noise_kernel = -1;
+
+int lupi__dp_noise_kernel(int which)
+{
+	int best = best_kernel();
+	int k = which < 0 || which > best ? best : which;
+	atomic_store_explicit(&noise_kernel, k, memory_order_relaxed);
+	return k;
+}
+
+static int use_kernel(void)
+{
+	int k = atomic_load_explicit(&noise_kernel, memory_order_relaxed);
+	if (k < 0) { /* every thread that races here computes the same */
+		k = best_kernel();
+		atomic_store_explicit(&noise_kernel, k, memory_order_relaxed);
+	}
+	return k;
+}
+
+static void bulk(lupi__dp_rng *g, noise_dst d, size_t n)
+{
+	/* lane 0 is the master stream */
+	for (int c = 0; c < 4; c++)
+		g->lane[c][0] = g->rng.s[c];
+	size_t body = 0;
+#ifdef HAVE_X86_KERNELS
+	int k = use_kernel();
+	if (k != LUPI__DP_NOISE_PORTABLE)
+		body = n - n % LUPI__DP_LANES;
+	if (k == LUPI__DP_NOISE_AVX512)
+		noise_avx512(g, d, body / LUPI__DP_LANES);
+	else if (k == LUPI__DP_NOISE_AVX2)
+		noise_avx2(g, d, body / LUPI__DP_LANES);
+#else
+	(void)use_kernel;
+#endif
+	/* the tail: element body + k is element k of the lane pattern, as
+	 * body is a multiple of 8 */
+	noise_portable(g, dst_at(d, body), n - body);
+	for (int c = 0; c < 4; c++)
+		g->rng.s[c] = g->lane[c][0];
+}
+
 void lupi__dp_add_noise_scaled(lupi__dp_rng *g, float *x, size_t n,
 			       double stddev, float scale)
 {
-	const double *zx = g->zx;
-	uint64_t s[4];
-	memcpy(s, g->rng.s, sizeof s);
-	for (size_t k = 0; k < n; k++) {
-		uint64_t b = next_local(s);
-		int i = (int)(b & 0xff);
-		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
-		double z = u * zx[i];
-		if (!(fabs(z) < zx[i + 1])) {
-			memcpy(g->rng.s, s, sizeof s);
-			z = zig_after_reject(g, b);
-			memcpy(s, g->rng.s, sizeof s);
-		}
-		x[k] = (float)((double)x[k] + stddev * z) * scale;
-	}
-	memcpy(g->rng.s, s, sizeof s);
+	bulk(g, (noise_dst){.x = x, .sd = stddev, .scale = scale}, n);
+}
+
+void lupi__dp_bulk_normals(lupi__dp_rng *g, double *z, size_t n)
+{
+	bulk(g, (noise_dst){.z = z}, n);
 }
 
 void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev)
@@ -626,8 +1054,10 @@ static int run(dp_run *r, const lupi_dp *dp, lupi_progress_fn progress,
 	}
 	int rc = run_epochs(r, progress, user);
 	if ((rc == LUPI_OK || rc == LUPI_ECANCELLED ||
-	     rc == LUPI_ENONFINITE) && r->have_best)
+	     rc == LUPI_ENONFINITE) && r->have_best) {
 		memcpy(m->params, r->best, m->n_params * sizeof *m->params);
+		lupi__model_touch(m);
+	}
 	/* whatever stopped the run, the steps taken are spent */
 	record(r);
 	return rc;

@@ -24,12 +24,29 @@ struct lupi_dp {
 extern const lupi__option_table lupi__dp_options;
 
 /* The generator of the noise and of the Poisson sampling: xoshiro256**
- * with all 256 bits of state from getrandom(), or from a seed (tests). */
+ * with all 256 bits of state from getrandom(), or from a seed (tests).
+ * rng is the master stream (sampling, lupi__dp_normal); the bulk noise of
+ * lupi__dp_add_noise_scaled draws from LUPI__DP_LANES lanes and a slow
+ * stream, all jumps of the master (doc/privacy.md, "The noise generator,
+ * honestly"). */
 #define LUPI__ZIG_LAYERS 256
+#define LUPI__DP_LANES 8
 typedef struct lupi__dp_rng {
 	lupi__rng rng;
+	/* The bulk noise's streams, word c of lane j in lane[c][j]: at
+	 * lupi__dp_rng_init lane j is the master state advanced by j calls
+	 * of xoshiro256's jump (j 2^128 draws). Lane 0 IS rng: its column
+	 * here is a copy during lupi__dp_add_noise_scaled only. */
+	uint64_t lane[4][LUPI__DP_LANES];
+	/* The further draws that finish the bulk noise's draws failing the
+	 * ziggurat's fast test, in element order: 8 jumps after the master
+	 * state. */
+	lupi__rng slow;
 	/* Ziggurat tables (dp.c): layer edges x[0..256] and f(x) = e^(-x^2/2) */
 	double zx[LUPI__ZIG_LAYERS + 1], zf[LUPI__ZIG_LAYERS + 1];
+	/* zx[i], zx[i + 1] side by side: one load per layer in the vector
+	 * kernels */
+	double zpair[LUPI__ZIG_LAYERS][2];
 } lupi__dp_rng;
 
 /* Seeds g from the OS when seed is 0 (LUPI_EIO when the OS gives no
@@ -38,12 +55,25 @@ int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed);
 /* A standard normal: the ziggurat method on 64-bit draws (53 bits for the
  * value, 8 independent bits for the layer). */
 double lupi__dp_normal(lupi__dp_rng *g);
-/* x[i] += stddev * N(0, 1) for i < n. */
+/* lupi__dp_add_noise_scaled with scale 1: x[i] += stddev * N(0, 1). */
 void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev);
-/* x[i] = (float)(x[i] + stddev * N(0, 1)) * scale for i < n, in one pass;
- * the normals are exactly those successive lupi__dp_normal(g) calls give. */
+/* x[i] = (float)(x[i] + stddev * z_i) * scale for i < n, in one pass.
+ * z_i is the ziggurat of lupi__dp_normal (the same tables and tests) on
+ * one draw b from lane i % LUPI__DP_LANES: u x_j when b passes the fast
+ * test, else finished with further draws from g->slow. Every kernel
+ * gives the same bits. */
 void lupi__dp_add_noise_scaled(lupi__dp_rng *g, float *x, size_t n,
 			       double stddev, float scale);
+/* The normals z_0 .. z_(n-1) that lupi__dp_add_noise_scaled would add,
+ * into z (tests: every bit of them, not only what a float keeps). */
+void lupi__dp_bulk_normals(lupi__dp_rng *g, double *z, size_t n);
+/* The kernel of lupi__dp_add_noise_scaled from now on (tests): which, or
+ * the best the CPU has when which is -1 or beyond it; returns the one
+ * chosen. */
+#define LUPI__DP_NOISE_PORTABLE 0
+#define LUPI__DP_NOISE_AVX2 1
+#define LUPI__DP_NOISE_AVX512 2
+int lupi__dp_noise_kernel(int which);
 /* Poisson sampling: each of pool[0..n) independently with probability q
  * (by geometric gaps), in pool order, into out; returns the count. */
 size_t lupi__dp_sample(lupi__dp_rng *g, double q, const size_t *pool,

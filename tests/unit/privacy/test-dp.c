@@ -306,35 +306,322 @@ START_TEST(noise_statistics)
 }
 END_TEST
 
-/* The block noise of a private step: for a seed, exactly the values the
- * scalar normals give (bit for bit, and the generator ends in the same
- * state), so deterministic; with the scale applied after rounding, and
- * with the moments and tail masses of sd * scale * N(0, 1) (5 standard
- * errors). 400000 draws take the tail and wedge paths hundreds of times. */
-START_TEST(block_noise_matches_scalar_normals)
+/* ---- the bulk noise ------------------------------------------------------ */
+
+/* An independent statement of the bulk noise (privacy_internal.h): nine
+ * xoshiro256** streams made by the reference code's jump(); element k
+ * draws b from lane k % 8 and keeps u zx[i] when it passes the fast test,
+ * else finishes the ziggurat (Marsaglia & Tsang, tail from R =
+ * 3.6541528853610088) on the slow stream. */
+typedef struct ref_gen {
+	lupi__rng lane[LUPI__DP_LANES], slow;
+	const lupi__dp_rng *tables;
+	size_t rejects, tails;
+} ref_gen;
+
+static void ref_jump(lupi__rng *r)
 {
-	size_t n = 400000;
-	float *x = malloc(n * sizeof *x), *ref = malloc(n * sizeof *ref);
+	static const uint64_t poly[4] = {
+		0x180ec6d33cfd0abaULL, 0xd5a61266f0c9392cULL,
+		0xa9582618e03fc9aaULL, 0x39abdc4529b1661cULL};
+	uint64_t t[4] = {0, 0, 0, 0};
+	for (int i = 0; i < 4; i++)
+		for (int b = 0; b < 64; b++) {
+			if (poly[i] & UINT64_C(1) << b)
+				for (int c = 0; c < 4; c++)
+					t[c] ^= r->s[c];
+			lupi__rng_next(r);
+		}
+	memcpy(r->s, t, sizeof t);
+}
+
+/* The streams of a generator seeded with master state s. */
+static void ref_init(ref_gen *rg, const lupi__dp_rng *tables,
+		     const uint64_t s[4])
+{
+	memset(rg, 0, sizeof *rg);
+	rg->tables = tables;
+	lupi__rng r;
+	memcpy(r.s, s, sizeof r.s);
+	for (int j = 0; j < LUPI__DP_LANES; j++) {
+		rg->lane[j] = r;
+		ref_jump(&r);
+	}
+	rg->slow = r;
+}
+
+static double ref_f(double x)
+{
+	return exp(-0.5 * x * x);
+}
+
+static double ref_slow(ref_gen *rg, uint64_t b);
+
+static double ref_normal_on(ref_gen *rg, lupi__rng *r, int count)
+{
+	const double *zx = rg->tables->zx;
+	uint64_t b = lupi__rng_next(r);
+	int i = (int)(b & 0xff);
+	double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
+	double z = u * zx[i];
+	if (fabs(z) < zx[i + 1])
+		return z;
+	rg->rejects += count;
+	return ref_slow(rg, b);
+}
+
+static double ref_slow(ref_gen *rg, uint64_t b)
+{
+	const double R = 3.6541528853610088, *zx = rg->tables->zx,
+		     *zf = rg->tables->zf;
+	int i = (int)(b & 0xff);
+	double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
+	double x = u * zx[i];
+	if (i == 0) {
+		rg->tails++;
+		double a, c;
+		do {
+			a = -log(1.0 - lupi__rng_uniform(&rg->slow)) / R;
+			c = -log(1.0 - lupi__rng_uniform(&rg->slow));
+		} while (c + c < a * a);
+		return u < 0.0 ? -(R + a) : R + a;
+	}
+	double y = zf[i + 1] +
+		   lupi__rng_uniform(&rg->slow) * (zf[i] - zf[i + 1]);
+	if (y < ref_f(x))
+		return x;
+	return ref_normal_on(rg, &rg->slow, 0);
+}
+
+static void ref_noise(ref_gen *rg, float *x, size_t n, double sd, float scale)
+{
+	for (size_t k = 0; k < n; k++) {
+		double z = ref_normal_on(rg, &rg->lane[k % LUPI__DP_LANES], 1);
+		x[k] = (float)((double)x[k] + sd * z) * scale;
+	}
+}
+
+static void ref_normals(ref_gen *rg, double *z, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		z[k] = ref_normal_on(rg, &rg->lane[k % LUPI__DP_LANES], 1);
+}
+
+/* The generator's streams equal the reference's. */
+static void assert_same_streams(const lupi__dp_rng *g, const ref_gen *rg)
+{
+	ck_assert(memcmp(g->rng.s, rg->lane[0].s, sizeof g->rng.s) == 0);
+	for (int j = 1; j < LUPI__DP_LANES; j++)
+		for (int c = 0; c < 4; c++)
+			ck_assert_msg(g->lane[c][j] == rg->lane[j].s[c],
+				      "lane %d word %d", j, c);
+	ck_assert(memcmp(g->slow.s, rg->slow.s, sizeof g->slow.s) == 0);
+}
+
+/* Lane 0 is the master stream (splitmix64 seeding, then each lane one
+ * jump further, the slow stream 8 jumps): checked against lupi__rng_seed
+ * and the reference jump, and lane 0 goes on as the master: after n
+ * elements without rejects the master is ceil(n / 8) draws on. */
+START_TEST(bulk_noise_streams_are_jumps_of_the_master)
+{
+	static const uint64_t seeds[3] = {1, 777, UINT64_C(0x8000000000000005)};
+	for (int s = 0; s < 3; s++) {
+		lupi__dp_rng g;
+		ck_assert_int_eq(lupi__dp_rng_init(&g, seeds[s]), LUPI_OK);
+		lupi__rng master;
+		lupi__rng_seed(&master, seeds[s]);
+		ck_assert(memcmp(g.rng.s, master.s, sizeof master.s) == 0);
+		ref_gen rg;
+		ref_init(&rg, &g, master.s);
+		assert_same_streams(&g, &rg);
+		/* distinct streams (a jump is not the identity) */
+		for (int j = 1; j < LUPI__DP_LANES; j++)
+			ck_assert(g.lane[1][j] != g.lane[1][j - 1]);
+	}
+	/* lane 0 continues the master's own sequence */
+	lupi__dp_rng g;
+	ck_assert_int_eq(lupi__dp_rng_init(&g, 777), LUPI_OK);
+	lupi__rng master = g.rng;
+	ref_gen rg;
+	ref_init(&rg, &g, g.rng.s);
+	float x[17] = {0};
+	ref_noise(&rg, x, 17, 1.0, 1.0f);
+	ck_assert_uint_eq(rg.rejects, 0); /* seed 777's first 17 all pass */
+	lupi__dp_add_noise_scaled(&g, x, 17, 1.0, 1.0f);
+	for (int d = 0; d < 3; d++) /* elements 0, 8 and 16 */
+		lupi__rng_next(&master);
+	ck_assert(memcmp(g.rng.s, master.s, sizeof master.s) == 0);
+	/* and so does a scalar normal after it */
+	ck_assert_uint_eq(lupi__rng_next(&g.rng), lupi__rng_next(&master));
+}
+END_TEST
+
+/* Every kernel the CPU has gives the reference's values bit for bit
+ * (the normals in double, and the noised floats) and leaves the streams
+ * where the reference does, for many lengths (tails of 0 to 7, several
+ * vector passes) in consecutive calls, on several seeds; 203530 is the
+ * benchmark teacher's parameter count. */
+START_TEST(bulk_noise_matches_the_reference)
+{
+	static const size_t lens[] = {0, 1, 7, 8, 9, 15, 16, 17, 63, 1023,
+				      1024, 1025, 4099, 203530};
+	static const uint64_t seeds[3] = {1, 777, UINT64_C(0x8000000000000005)};
+	size_t nl = sizeof lens / sizeof lens[0], total = 0;
+	for (size_t l = 0; l < nl; l++)
+		total += lens[l];
+	float *x = malloc(total * sizeof *x), *ref = malloc(total * sizeof *ref);
+	double *z = malloc(total * sizeof *z), *zr = malloc(total * sizeof *zr);
 	ck_assert_ptr_nonnull(x);
 	ck_assert_ptr_nonnull(ref);
-	for (size_t i = 0; i < n; i++)
-		x[i] = ref[i] = (float)((double)(i % 7) - 3.0) * 0.25f;
+	ck_assert_ptr_nonnull(z);
+	ck_assert_ptr_nonnull(zr);
+	int kernels = 0;
+	for (int k = LUPI__DP_NOISE_PORTABLE; k <= LUPI__DP_NOISE_AVX512; k++) {
+		if (lupi__dp_noise_kernel(k) != k)
+			continue;
+		kernels++;
+		for (int s = 0; s < 3; s++) {
+			lupi__dp_rng g;
+			ck_assert_int_eq(lupi__dp_rng_init(&g, seeds[s]), LUPI_OK);
+			ref_gen rg;
+			ref_init(&rg, &g, g.rng.s);
+			for (size_t i = 0; i < total; i++)
+				x[i] = ref[i] = (float)((double)(i % 7) - 3.0) *
+						0.25f;
+			double sd = 2.5;
+			float scale = 0.125f;
+			size_t at = 0;
+			for (size_t l = 0; l < nl; l++) {
+				lupi__dp_add_noise_scaled(&g, x + at, lens[l], sd,
+							  scale);
+				ref_noise(&rg, ref + at, lens[l], sd, scale);
+				ck_assert_msg(memcmp(x + at, ref + at,
+						     lens[l] * sizeof *x) == 0,
+					      "kernel %d seed %d n %zu", k, s,
+					      lens[l]);
+				assert_same_streams(&g, &rg);
+				at += lens[l];
+			}
+			/* hundreds of wedges and a few tails taken */
+			ck_assert(rg.rejects > 2000 && rg.tails > 20);
+			/* the normals themselves, every bit */
+			ck_assert_int_eq(lupi__dp_rng_init(&g, seeds[s]), LUPI_OK);
+			ref_init(&rg, &g, g.rng.s);
+			at = 0;
+			for (size_t l = 0; l < nl; l++) {
+				lupi__dp_bulk_normals(&g, z + at, lens[l]);
+				ref_normals(&rg, zr + at, lens[l]);
+				ck_assert_msg(memcmp(z + at, zr + at,
+						     lens[l] * sizeof *z) == 0,
+					      "normals: kernel %d seed %d n %zu",
+					      k, s, lens[l]);
+				assert_same_streams(&g, &rg);
+				at += lens[l];
+			}
+		}
+	}
+	lupi__dp_noise_kernel(-1);
+	ck_assert_int_ge(kernels, 1);
+	free(zr);
+	free(z);
+	free(ref);
+	free(x);
+}
+END_TEST
+
+/* s[1] such that the next xoshiro256** output is b: b = rotl(5 s1, 7) 9,
+ * so s1 = 5^-1 rotr(9^-1 b, 7) modulo 2^64. */
+static uint64_t s1_for_output(uint64_t b)
+{
+	uint64_t inv5 = 5, inv9 = 9; /* Newton: x (2 - a x) doubles the bits */
+	for (int i = 0; i < 6; i++) {
+		inv5 *= 2 - 5 * inv5;
+		inv9 *= 2 - 9 * inv9;
+	}
+	uint64_t r = b * inv9;
+	return ((r >> 7) | (r << 57)) * inv5;
+}
+
+/* Lanes forced to fail the fast test in one block, and in the same lane
+ * in consecutive blocks: b = 0 (layer 0, u = -1: the tail) and b = 5 or
+ * 200 (u = -1: |u x_i| = x_i >= x_(i+1), a wedge). Every kernel equals
+ * the reference, which took those slow paths. */
+START_TEST(bulk_noise_forced_rejects)
+{
+	lupi__dp_rng g0;
+	ck_assert_int_eq(lupi__dp_rng_init(&g0, 4242), LUPI_OK);
+	/* block 0: lanes 2 (wedge), 5 (tail), 7 (wedge); s1 only sets the
+	 * first output */
+	g0.lane[1][2] = s1_for_output(5);
+	g0.lane[1][5] = s1_for_output(0);
+	g0.lane[1][7] = s1_for_output(200);
+	g0.lane[1][0] = g0.rng.s[1] = s1_for_output(0);
+	for (int j = 0; j < LUPI__DP_LANES; j++) { /* outputs as intended */
+		lupi__rng r = {{g0.lane[0][j], g0.lane[1][j], g0.lane[2][j],
+				g0.lane[3][j]}};
+		uint64_t b = lupi__rng_next(&r);
+		if (j == 0 || j == 5)
+			ck_assert_uint_eq(b, 0);
+		if (j == 2)
+			ck_assert_uint_eq(b, 5);
+		if (j == 7)
+			ck_assert_uint_eq(b, 200);
+	}
+	size_t n = 8 * 3 + 5;
+	for (int k = LUPI__DP_NOISE_PORTABLE; k <= LUPI__DP_NOISE_AVX512; k++) {
+		if (lupi__dp_noise_kernel(k) != k)
+			continue;
+		lupi__dp_rng g = g0;
+		ref_gen rg;
+		ref_init(&rg, &g, g.rng.s);
+		for (int j = 1; j < LUPI__DP_LANES; j++)
+			for (int c = 0; c < 4; c++)
+				rg.lane[j].s[c] = g.lane[c][j];
+		rg.slow = g.slow; /* the jumps of the unforced master */
+		float x[8 * 3 + 5], ref[8 * 3 + 5];
+		for (size_t i = 0; i < n; i++)
+			x[i] = ref[i] = (float)i;
+		lupi__dp_add_noise_scaled(&g, x, n, 1.0, 1.0f);
+		ref_noise(&rg, ref, n, 1.0, 1.0f);
+		ck_assert_uint_ge(rg.rejects, 4);
+		ck_assert_uint_ge(rg.tails, 2);
+		ck_assert_msg(memcmp(x, ref, sizeof x) == 0, "kernel %d", k);
+		assert_same_streams(&g, &rg);
+		double z[8 * 3 + 5], zr[8 * 3 + 5];
+		g = g0;
+		ref_init(&rg, &g, g.rng.s);
+		for (int j = 1; j < LUPI__DP_LANES; j++)
+			for (int c = 0; c < 4; c++)
+				rg.lane[j].s[c] = g.lane[c][j];
+		rg.slow = g.slow;
+		lupi__dp_bulk_normals(&g, z, n);
+		ref_normals(&rg, zr, n);
+		ck_assert_msg(memcmp(z, zr, sizeof z) == 0, "normals: kernel %d",
+			      k);
+		/* the tails are beyond R: |z| > 3.654 */
+		ck_assert(fabs(x[0]) > 3.654 && fabs(x[5] - 5.0f) > 3.654);
+	}
+	lupi__dp_noise_kernel(-1);
+}
+END_TEST
+
+/* The bulk noise of the best kernel: moments and tail masses of sd *
+ * scale * N(0, 1), no correlation between neighbours (other lanes) or
+ * elements 8 apart (the same lane), each within 5 standard errors;
+ * the same seed gives the same output. */
+START_TEST(bulk_noise_statistics)
+{
+	size_t n = 400000;
+	float *x = calloc(n, sizeof *x), *y = calloc(n, sizeof *y);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_nonnull(y);
 	lupi__dp_rng a, b;
 	ck_assert_int_eq(lupi__dp_rng_init(&a, 777), LUPI_OK);
-	ck_assert_int_eq(lupi__dp_rng_init(&b, 777), LUPI_OK);
 	double sd = 2.5;
 	float scale = 0.125f;
 	lupi__dp_add_noise_scaled(&a, x, n, sd, scale);
-	for (size_t i = 0; i < n; i++)
-		ref[i] = (float)((double)ref[i] + sd * lupi__dp_normal(&b)) *
-			 scale;
-	ck_assert(memcmp(x, ref, n * sizeof *x) == 0);
-	ck_assert(memcmp(a.rng.s, b.rng.s, sizeof a.rng.s) == 0);
-	/* statistics of the noise alone: sd * scale = 0.3125 */
-	double s = sd * scale, s1 = 0, s2 = 0, s4 = 0;
+	double s = sd * scale, s1 = 0, s2 = 0, s4 = 0, c1 = 0, c8 = 0;
 	size_t beyond2 = 0, beyond37 = 0;
-	memset(x, 0, n * sizeof *x);
-	lupi__dp_add_noise_scaled(&a, x, n, sd, scale);
 	for (size_t i = 0; i < n; i++) {
 		double z = (double)x[i] / s;
 		s1 += z;
@@ -342,6 +629,10 @@ START_TEST(block_noise_matches_scalar_normals)
 		s4 += z * z * z * z;
 		beyond2 += fabs(z) > 2.0;
 		beyond37 += fabs(z) > 3.7;
+		if (i + 1 < n)
+			c1 += z * (double)x[i + 1] / s;
+		if (i + 8 < n)
+			c8 += z * (double)x[i + 8] / s;
 	}
 	double p2 = erfc(2.0 / sqrt(2.0)), p37 = erfc(3.7 / sqrt(2.0));
 	ck_assert(fabs(beyond2 - n * p2) < 5.0 * sqrt(n * p2));
@@ -349,19 +640,68 @@ START_TEST(block_noise_matches_scalar_normals)
 	ck_assert(fabs(s1 / n) < 5.0 / sqrt((double)n));
 	ck_assert(fabs(s2 / n - 1.0) < 5.0 * sqrt(2.0 / n));
 	ck_assert(fabs(s4 / n - 3.0) < 5.0 * sqrt(96.0 / n));
-	/* the same seed again: the same output */
-	float *y = calloc(n, sizeof *y);
-	ck_assert_ptr_nonnull(y);
+	ck_assert(fabs(c1 / n) < 5.0 / sqrt((double)n));
+	ck_assert(fabs(c8 / n) < 5.0 / sqrt((double)n));
+	/* the same seed again, in two calls: the same output */
 	ck_assert_int_eq(lupi__dp_rng_init(&b, 777), LUPI_OK);
-	lupi__dp_add_noise_scaled(&b, ref, 0, sd, scale); /* n = 0: no draw */
-	lupi__dp_add_noise_scaled(&b, y, n, sd, scale);
-	ck_assert_int_eq(lupi__dp_rng_init(&a, 777), LUPI_OK);
-	memset(x, 0, n * sizeof *x);
-	lupi__dp_add_noise_scaled(&a, x, n, sd, scale);
+	lupi__dp_add_noise_scaled(&b, y, 1000, sd, scale);
+	lupi__dp_add_noise_scaled(&b, y + 1000, n - 1000, sd, scale);
 	ck_assert(memcmp(x, y, n * sizeof *x) == 0);
 	free(y);
-	free(ref);
 	free(x);
+}
+END_TEST
+
+/* A private fit with a seed gives the same model bits again, and with
+ * every noise kernel. */
+START_TEST(private_fit_is_reproducible_on_every_kernel)
+{
+	lupi_dataset *ds = blobs(300, 8);
+	lupi_dp *dp = dp_config(1.0, 1.0, 0.0, 11);
+	float *first = NULL;
+	size_t np = 0;
+	int runs = 0;
+	for (int k = LUPI__DP_NOISE_PORTABLE; k <= LUPI__DP_NOISE_AVX512; k++) {
+		if (lupi__dp_noise_kernel(k) != k)
+			continue;
+		for (int rep = 0; rep < 2; rep++) {
+			lupi_model *m = wide();
+			ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS,
+							    2), LUPI_OK);
+			ck_assert_int_eq(lupi_model_fit_dp(m, dp, ds, NULL, NULL,
+							   NULL), LUPI_OK);
+			np = m->n_params;
+			float *p = malloc(np * sizeof *p);
+			ck_assert_int_eq(lupi_model_get_params(m, p, np), LUPI_OK);
+			if (first == NULL)
+				first = p;
+			else {
+				ck_assert_msg(memcmp(first, p, np * sizeof *p) == 0,
+					      "kernel %d run %d", k, rep);
+				free(p);
+			}
+			lupi_model_free(m);
+			runs++;
+		}
+	}
+	lupi__dp_noise_kernel(-1);
+	ck_assert_int_ge(runs, 2);
+	/* and another seed gives another model */
+	lupi_dp *other = dp_config(1.0, 1.0, 0.0, 12);
+	lupi_model *m = wide();
+	ck_assert_int_eq(lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 2),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_fit_dp(m, other, ds, NULL, NULL, NULL),
+			 LUPI_OK);
+	float *p = malloc(np * sizeof *p);
+	ck_assert_int_eq(lupi_model_get_params(m, p, np), LUPI_OK);
+	ck_assert(memcmp(first, p, np * sizeof *p) != 0);
+	free(p);
+	free(first);
+	lupi_model_free(m);
+	lupi_dp_free(other);
+	lupi_dp_free(dp);
+	lupi_dataset_free(ds);
 }
 END_TEST
 
@@ -763,7 +1103,10 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("noise");
 	tcase_add_test(tc, noise_statistics);
-	tcase_add_test(tc, block_noise_matches_scalar_normals);
+	tcase_add_test(tc, bulk_noise_streams_are_jumps_of_the_master);
+	tcase_add_test(tc, bulk_noise_matches_the_reference);
+	tcase_add_test(tc, bulk_noise_forced_rejects);
+	tcase_add_test(tc, bulk_noise_statistics);
 	tcase_add_test(tc, poisson_sampling);
 	tcase_add_test(tc, private_step_adds_calibrated_noise);
 	tcase_add_test(tc, divides_by_the_expected_batch);
@@ -771,6 +1114,7 @@ int main(void)
 	tc = tcase_create("fit");
 	tcase_add_test(tc, unaccountable_configurations_are_refused);
 	tcase_add_test(tc, private_fit_reports_its_epsilon);
+	tcase_add_test(tc, private_fit_is_reproducible_on_every_kernel);
 	tcase_add_test(tc, target_epsilon_and_student_fit);
 	tcase_add_test(tc, tempered_sigmoid_is_tanh_at_2_2_1);
 	suite_add_tcase(s, tc);
