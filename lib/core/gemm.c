@@ -186,9 +186,10 @@ static void gemm_part(void *ctx, unsigned part, unsigned parts)
 	}
 }
 
-void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
-		const float *a, size_t lda, const float *b, size_t ldb,
-		float beta, float *c, size_t ldc)
+/* by_rows: -1 chooses (below), 1 rows, 0 columns. */
+static void gemm_split(int ta, int tb, size_t m, size_t n, size_t k,
+		       float alpha, const float *a, size_t lda, const float *b,
+		       size_t ldb, float beta, float *c, size_t ldc, int by_rows)
 {
 	if (m == 0 || n == 0)
 		return;
@@ -198,7 +199,8 @@ void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 	/* Each part packs the whole of the operand it shares with the
 	 * others: split the side that makes that operand the smaller one
 	 * (columns of C share op(A), m x k; rows share op(B), k x n). */
-	int by_rows = m > n;
+	if (by_rows < 0)
+		by_rows = m > n;
 	size_t len = by_rows ? m : n;
 	if (parts > (len + 15) / 16)
 		parts = (unsigned)((len + 15) / 16);
@@ -209,6 +211,20 @@ void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 	struct gemm_job g = {ta, tb, by_rows, m, n, k, lda, ldb, ldc,
 			     alpha, beta, a, b, c};
 	lupi__parallel(gemm_part, &g, parts);
+}
+
+void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+		const float *a, size_t lda, const float *b, size_t ldb,
+		float beta, float *c, size_t ldc)
+{
+	gemm_split(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, -1);
+}
+
+void lupi__gemm_rows(int ta, int tb, size_t m, size_t n, size_t k,
+		     float alpha, const float *a, size_t lda, const float *b,
+		     size_t ldb, float beta, float *c, size_t ldc)
+{
+	gemm_split(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1);
 }
 
 void lupi__gemm_serial(int ta, int tb, size_t m, size_t n, size_t k,

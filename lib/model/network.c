@@ -947,8 +947,9 @@ int lupi__model_backward(lupi_model *m, const float *dlogits,
 				memset(gb, 0, ly->out * sizeof *gb);
 			gb = NULL;
 		} else {
-			gemm(1, 0, ly->out, ly->in, n, cur, ly->out, m->acts[l],
-			     ly->in, gw, ly->in);
+			lupi__gemm_rows(1, 0, ly->out, ly->in, n, 1.0f, cur,
+					ly->out, m->acts[l], ly->in, 0.0f, gw,
+					ly->in);
 		}
 		struct back_job j = {cur, NULL, NULL, gb, NULL, n, ly->out,
 				     ly->in};

@@ -128,8 +128,8 @@ int lupi__model_backward_clipped(lupi_model *m, const float *dsample,
 			if (factor[i] != 1.0f)
 				for (size_t j = 0; j < ly->out; j++)
 					x[i * ly->out + j] *= factor[i];
-		gemm(1, 0, ly->out, ly->in, n, x, ly->out, m->acts[l], ly->in,
-		     gw, ly->in);
+		lupi__gemm_rows(1, 0, ly->out, ly->in, n, 1.0f, x, ly->out,
+				m->acts[l], ly->in, 0.0f, gw, ly->in);
 		if (gb) {
 			memset(gb, 0, ly->out * sizeof *gb);
 			for (size_t i = 0; i < n; i++)

@@ -106,8 +106,9 @@ START_TEST(parts_follow_the_work)
 END_TEST
 
 /* C = alpha op(A) op(B) + beta C on shapes large enough to be split
- * (by rows when m > n, by columns otherwise), with leading dimensions
- * wider than the matrices. */
+ * (lupi__gemm: by rows when m > n, by columns otherwise; _i 1:
+ * lupi__gemm_rows, always by rows), with leading dimensions wider than the
+ * matrices. */
 START_TEST(split_gemm_against_loops)
 {
 	static const size_t shapes[][3] = {{300, 70, 90}, {70, 300, 90},
@@ -130,8 +131,9 @@ START_TEST(split_gemm_against_loops)
 					b[i] = (float)((i * 5) % 11) * 0.25f;
 				for (size_t i = 0; i < m * ldc; i++)
 					c[i] = (float)(i % 3);
-				lupi__gemm(ta, tb, m, n, k, 0.5f, a, lda, b,
-					   ldb, 2.0f, c, ldc);
+				(_i ? lupi__gemm_rows : lupi__gemm)(
+					ta, tb, m, n, k, 0.5f, a, lda, b, ldb,
+					2.0f, c, ldc);
 				for (size_t i = 0; i < m; i++)
 					for (size_t j = 0; j < n; j++) {
 						double acc = 0;
@@ -164,7 +166,7 @@ int main(void)
 	tcase_add_test(tc, every_part_runs_once);
 	tcase_add_test(tc, two_host_threads_share_the_pool);
 	tcase_add_test(tc, parts_follow_the_work);
-	tcase_add_test(tc, split_gemm_against_loops);
+	tcase_add_loop_test(tc, split_gemm_against_loops, 0, 2);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }
