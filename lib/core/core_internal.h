@@ -132,7 +132,7 @@ void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
  * so that each thread writes the range of parameters the optimiser's split
  * gives it; split by columns, every row's cache lines went back and forth
  * between the cores each step (a 784-256-10 teacher epoch on 2 threads
- * was 9 % slower). */
+ * took about 10 % longer). */
 void lupi__gemm_rows(int ta, int tb, size_t m, size_t n, size_t k,
 		     float alpha, const float *a, size_t lda, const float *b,
 		     size_t ldb, float beta, float *c, size_t ldc);
