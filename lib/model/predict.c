@@ -398,9 +398,9 @@ int lupi__model_predict_apply(const lupi_model *m, const float *x, size_t n,
 	size_t blocks = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
 	double work = (double)macs * (double)n;
 	unsigned nt = lupi__parallel_parts(work, (double)PART_MACS);
-	/* a few parts per thread: a worker that wakes late (a sleeping
-	 * virtual CPU takes tens of microseconds) still finds parts left,
-	 * where with one part each the caller would run both */
+	/* a few parts per thread: a worker that wakes late (a batch after
+	 * an idle moment took about 0.1 ms longer here) still finds parts
+	 * left, where with one part each the caller would run both */
 	if (nt > 1) {
 		double most = work / (double)PART_MACS;
 		nt = (double)nt * PARTS_PER_THREAD < most ?
