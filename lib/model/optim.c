@@ -341,6 +341,24 @@ static int run_parallel(lupi_model *m, rule_fn rule, size_t off, size_t n,
 	return !atomic_load(&j.bad);
 }
 
+/* The next run of consecutive layers that are not frozen, from layer *l
+ * on: its parameters [*begin, *end), and *l after it; 0 when none is
+ * left. */
+static int next_run(const lupi_model *m, size_t *l, size_t *begin,
+		    size_t *end)
+{
+	while (*l < m->n_layers && m->layers[*l].frozen)
+		(*l)++;
+	if (*l == m->n_layers)
+		return 0;
+	*begin = (size_t)(m->layers[*l].w - m->params);
+	while (*l < m->n_layers && !m->layers[*l].frozen)
+		(*l)++;
+	*end = *l < m->n_layers ? (size_t)(m->layers[*l].w - m->params)
+				: m->n_params;
+	return 1;
+}
+
 /* Runs a rule over each run of consecutive layers that are not frozen;
  * 1 when every run was finite. A commit leaves the extents of what it
  * stored in *e. */
@@ -349,20 +367,10 @@ static int each_run(lupi_model *m, rule_fn rule, float lr, float gs,
 {
 	*e = (lupi__extent){0, 0, 0, 0, 0};
 	int ok = 1;
-	size_t l = 0;
-	while (l < m->n_layers) {
-		if (m->layers[l].frozen) {
-			l++;
-			continue;
-		}
-		size_t begin = (size_t)(m->layers[l].w - m->params);
-		while (l < m->n_layers && !m->layers[l].frozen)
-			l++;
-		size_t end = l < m->n_layers ?
-			(size_t)(m->layers[l].w - m->params) : m->n_params;
+	size_t l = 0, begin, end;
+	while (next_run(m, &l, &begin, &end))
 		ok &= run_parallel(m, rule, begin, end - begin, lr, gs,
 				   commit, e);
-	}
 	return ok;
 }
 
@@ -633,17 +641,8 @@ static int rule_writes_all(const lupi_model *m)
 static void check_cached_extents(const lupi_model *m)
 {
 	lupi__extent e = {0, 0, 0, 0, 0};
-	size_t l = 0;
-	while (l < m->n_layers) {
-		if (m->layers[l].frozen) {
-			l++;
-			continue;
-		}
-		size_t begin = (size_t)(m->layers[l].w - m->params);
-		while (l < m->n_layers && !m->layers[l].frozen)
-			l++;
-		size_t end = l < m->n_layers ?
-			(size_t)(m->layers[l].w - m->params) : m->n_params;
+	size_t l = 0, begin, end;
+	while (next_run(m, &l, &begin, &end)) {
 		lupi__extent x;
 		extents(m, begin, end - begin, 0, &x);
 		extent_merge(&e, &x);
