@@ -73,25 +73,25 @@ static void find_info(void)
 		memcpy(&blas_core, &f, sizeof f);
 }
 
-/* What the BLAS was last told (0: nothing yet), so that it is told again
- * only when the count changes. */
-static atomic_int blas_threads;
+/* Whether another BLAS than OpenBLAS was told its one thread. */
+static atomic_int blas_told;
 
-static void blas_set_threads(int n)
+/* Every GEMM, on any of the library's threads, so only loads when nothing
+ * is to be done. OpenBLAS is asked (a load of a global): a host that
+ * changed its count behind liblupi's back must not make each part of a
+ * split GEMM start threads of its own. */
+static void blas_one_thread(void)
 {
 	pthread_once(&setter_once, find_setter);
-	/* OpenBLAS is asked (a load of a global): a host that changed its
-	 * count behind liblupi's back must not make each part of a split
-	 * GEMM start threads of its own */
-	if (get_openblas && get_openblas() != n)
-		atomic_store_explicit(&blas_threads, 0, memory_order_relaxed);
-	if (atomic_exchange_explicit(&blas_threads, n, memory_order_relaxed) ==
-	    n)
+	if (get_openblas ? get_openblas() == 1
+			 : atomic_load_explicit(&blas_told,
+						memory_order_relaxed))
 		return;
 	if (set_int)
-		set_int(n);
+		set_int(1);
 	else if (set_dim)
-		set_dim(n);
+		set_dim(1);
+	atomic_store_explicit(&blas_told, 1, memory_order_relaxed);
 }
 
 /* 0 = not set by the host: the environment's count, else all cores. Read
@@ -191,9 +191,7 @@ static void gemm_split(int ta, int tb, size_t m, size_t n, size_t k,
 		       float alpha, const float *a, size_t lda, const float *b,
 		       size_t ldb, float beta, float *c, size_t ldc, int by_rows)
 {
-	if (m == 0 || n == 0)
-		return;
-	blas_set_threads(1);
+	blas_one_thread();
 	double macs = (double)m * (double)n * (double)k;
 	unsigned parts = lupi__parallel_parts(macs, PART_MACS);
 	/* Each part packs the whole of the operand it shares with the
@@ -231,7 +229,7 @@ void lupi__gemm_serial(int ta, int tb, size_t m, size_t n, size_t k,
 		       float alpha, const float *a, size_t lda, const float *b,
 		       size_t ldb, float beta, float *c, size_t ldc)
 {
-	blas_set_threads(1);
+	blas_one_thread();
 	sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

@@ -157,6 +157,32 @@ START_TEST(split_gemm_against_loops)
 }
 END_TEST
 
+/* OpenBLAS's own (NULL under another BLAS). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+/* The BLAS runs on one thread inside every GEMM, serial or split, even
+ * after a host set OpenBLAS's count behind the library's back. */
+START_TEST(blas_kept_at_one_thread)
+{
+	if (!openblas_set_num_threads || !openblas_get_num_threads)
+		return; /* not OpenBLAS: nothing to ask */
+	static float a[64 * 64], b[64 * 64], c[64 * 64];
+	for (int split = 0; split < 3; split++) {
+		openblas_set_num_threads(2);
+		ck_assert_int_eq(openblas_get_num_threads(), 2);
+		if (split == 0)
+			lupi__gemm_serial(0, 0, 64, 64, 64, 1.0f, a, 64, b, 64,
+					  0.0f, c, 64);
+		else
+			(split == 1 ? lupi__gemm : lupi__gemm_rows)(
+				0, 0, 64, 64, 64, 1.0f, a, 64, b, 64, 0.0f, c,
+				64);
+		ck_assert_int_eq(openblas_get_num_threads(), 1);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pool");
@@ -167,6 +193,7 @@ int main(void)
 	tcase_add_test(tc, two_host_threads_share_the_pool);
 	tcase_add_test(tc, parts_follow_the_work);
 	tcase_add_loop_test(tc, split_gemm_against_loops, 0, 2);
+	tcase_add_test(tc, blas_kept_at_one_thread);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }
