@@ -416,7 +416,8 @@ static int run_repeat(run *r, unsigned rep, uint64_t seed)
 	lupi_loss *hl = NULL;
 	tab->values[0 * R + rep] = baseline(r->train, r->test);
 	/* the cells of other shares stay NaN; a share trains the teacher and
-	   the hard student's initial weights its distilled cells need */
+	   the hard student's initial weights its distilled cells need (a
+	   repetition without a cell of this share: run_all skips it) */
 	int distilled = 0;
 	for (size_t row = 1; row < tab->rows; row++) {
 		if (!owns(r, rep, row))
@@ -424,8 +425,6 @@ static int run_repeat(run *r, unsigned rep, uint64_t seed)
 		else if (row >= 3)
 			distilled = 1;
 	}
-	if (!distilled && !owns(r, rep, 1) && !owns(r, rep, 2))
-		return LUPI_OK;
 	int rc = fresh_clone(r->c->tproto, seed, &tm);
 	if (rc == LUPI_OK && (distilled || owns(r, rep, 1)))
 		rc = fit_score(tm, NULL, NULL, r, owns(r, rep, 1) ?
@@ -525,9 +524,7 @@ static int run_all(lupi_compare *c, const lupi_dataset *train,
 int lupi_compare_set_share(lupi_compare *c, unsigned index, unsigned count)
 {
 	LUPI__CHECK_NULL(c);
-	if (count == 0 || index >= count)
-		return lupi__err(LUPI_ERANGE, "share %u of %u: need count >= 1 "
-				 "and index < count", index, count);
+	LUPI__TRY(lupi__check_share(index, count));
 	c->share = index;
 	c->shares = count;
 	return LUPI_OK;

@@ -79,12 +79,18 @@ static int track_best(lupi_model *m, fit_state *st, unsigned epoch,
 
 /* ---- a share of every batch -------------------------------------------- */
 
-int lupi_model_set_share(lupi_model *m, unsigned index, unsigned count)
+int lupi__check_share(unsigned index, unsigned count)
 {
-	LUPI__CHECK_NULL(m);
 	if (count == 0 || index >= count)
 		return lupi__err(LUPI_ERANGE, "share %u of %u: need count >= 1 "
 				 "and index < count", index, count);
+	return LUPI_OK;
+}
+
+int lupi_model_set_share(lupi_model *m, unsigned index, unsigned count)
+{
+	LUPI__CHECK_NULL(m);
+	LUPI__TRY(lupi__check_share(index, count));
 	m->share = index;
 	m->shares = count;
 	return LUPI_OK;

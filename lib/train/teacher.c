@@ -177,7 +177,7 @@ int lupi__teacher_push(lupi_teacher *t, const lupi__member *mb, int task,
 	return member_push(t, mb, task, k);
 }
 
-static int check_weight(double weight)
+int lupi__check_member_weight(double weight)
 {
 	if (!(weight > 0.0) || !isfinite(weight))
 		return lupi__err(LUPI_EINVAL,
@@ -190,7 +190,7 @@ int lupi_teacher_add_model(lupi_teacher *t, const lupi_model *m,
 {
 	LUPI__CHECK_NULL(t);
 	LUPI__CHECK_NULL(m);
-	LUPI__TRY(check_weight(weight));
+	LUPI__TRY(lupi__check_member_weight(weight));
 	if (!m->initialized)
 		return lupi__err(LUPI_ESTATE, "teacher model is not trained "
 				 "nor initialised: train it, or call "
@@ -281,7 +281,7 @@ int lupi_teacher_add_outputs(lupi_teacher *t, const lupi_dataset *ds,
 		return lupi__err(LUPI_EINVAL, "k is 0");
 	if (kind != LUPI_OUTPUTS_LOGITS && kind != LUPI_OUTPUTS_PROBS)
 		return lupi__err(LUPI_EINVAL, "unknown outputs kind %d", kind);
-	LUPI__TRY(check_weight(weight));
+	LUPI__TRY(lupi__check_member_weight(weight));
 	int task;
 	LUPI__TRY(external_task(ds, k, kind, &task));
 	LUPI__TRY(check_member_shape(t, task, k));
@@ -419,18 +419,20 @@ static int add_model_member(const lupi_teacher *t, const lupi__member *mb,
 			    const lupi_dataset *ds, const size_t *idx,
 			    size_t n, lupi__combine *w, float *out)
 {
-	size_t nv;
-	if (mb->reg != NULL) {
-		LUPI__TRY(lupi__transfer_logits(mb, ds, idx, n, w, &nv));
-	} else {
-		nv = gather_visible(mb->model, ds, idx, n, w->rows, w->sub);
-		if (nv > 0)
-			LUPI__TRY(lupi__model_predict_logits(mb->model,
-							     w->rows, nv,
-							     w->mout));
-	}
+	/* a transfer member sees what its regressor sees */
+	const lupi_model *first = mb->reg ? mb->reg : mb->model;
+	size_t nv = gather_visible(first, ds, idx, n, w->rows, w->sub);
 	if (nv == 0)
 		return LUPI_OK;
+	if (mb->reg != NULL) { /* the X*-model at the regressor's X-hat* */
+		LUPI__TRY(lupi__model_predict_logits(mb->reg, w->rows, nv,
+						     w->mid));
+		LUPI__TRY(lupi__model_predict_logits(mb->xstar, w->mid, nv,
+						     w->mout));
+	} else {
+		LUPI__TRY(lupi__model_predict_logits(mb->model, w->rows, nv,
+						     w->mout));
+	}
 	count_forward(t);
 	for (size_t q = 0; q < nv; q++)
 		accumulate(t, w, w->sub[q], w->mout + q * t->k, mb->weight,
@@ -704,6 +706,30 @@ int lupi__crossfit_check(const lupi_model *proto, const lupi_dataset *ds,
 	return LUPI_OK;
 }
 
+/* Deals the folds into fold (n) and writes the logits of the samples of
+ * folds [f0, f1) into z, each from the model of its fold. */
+static int crossfit_folds_fit(const lupi_model *proto, const lupi_dataset *ds,
+			      unsigned k_folds, uint64_t seed, unsigned f0,
+			      unsigned f1, size_t *fold, float *z)
+{
+	size_t n = ds->n, k = proto->n_out;
+	size_t *idx = lupi__malloc_array(n, sizeof *idx);
+	float *rows = lupi__malloc_array(n, proto->n_in * sizeof(float));
+	float *zf = lupi__malloc_array(n, k * sizeof(float));
+	int rc = LUPI_OK;
+	if (!idx || !rows || !zf)
+		rc = lupi__err(LUPI_ENOMEM, "out of memory (cross-fitting)");
+	if (rc == LUPI_OK)
+		rc = lupi__crossfit_folds(ds, proto->opt.view, k_folds, seed,
+					  fold);
+	for (unsigned f = f0; rc == LUPI_OK && f < f1; f++)
+		rc = fit_fold(proto, ds, fold, f, idx, rows, zf, z);
+	lupi__free(idx);
+	lupi__free(rows);
+	lupi__free(zf);
+	return rc;
+}
+
 /* The cross-fitted logits of every sample into mb; present marks the
  * samples the proto's view can see (only those are in a fold). */
 static int crossfit_outputs(const lupi_model *proto, const lupi_dataset *ds,
@@ -711,25 +737,17 @@ static int crossfit_outputs(const lupi_model *proto, const lupi_dataset *ds,
 {
 	size_t n = ds->n, k = proto->n_out;
 	size_t *fold = lupi__malloc_array(n, sizeof *fold);
-	size_t *idx = lupi__malloc_array(n, sizeof *idx);
-	float *rows = lupi__malloc_array(n, proto->n_in * sizeof(float));
-	float *zf = lupi__malloc_array(n, k * sizeof(float));
 	mb->logits = lupi__calloc(n, k * sizeof(float));
 	mb->present = lupi__malloc(n);
 	int rc = LUPI_OK;
-	if (!fold || !idx || !rows || !zf || !mb->logits || !mb->present)
+	if (!fold || !mb->logits || !mb->present)
 		rc = lupi__err(LUPI_ENOMEM, "out of memory (cross-fitting)");
 	if (rc == LUPI_OK)
-		rc = lupi__crossfit_folds(ds, proto->opt.view, k_folds, seed,
-					  fold);
-	for (unsigned f = 0; rc == LUPI_OK && f < k_folds; f++)
-		rc = fit_fold(proto, ds, fold, f, idx, rows, zf, mb->logits);
+		rc = crossfit_folds_fit(proto, ds, k_folds, seed, 0, k_folds,
+					fold, mb->logits);
 	for (size_t i = 0; rc == LUPI_OK && i < n; i++)
 		mb->present[i] = fold[i] != SIZE_MAX;
 	lupi__free(fold);
-	lupi__free(idx);
-	lupi__free(rows);
-	lupi__free(zf);
 	return rc;
 }
 
@@ -748,26 +766,16 @@ int lupi_teacher_crossfit_fold(const lupi_model *proto, const lupi_dataset *ds,
 	if (fold >= k_folds)
 		return lupi__err(LUPI_ERANGE, "fold %u of %u folds (0..%u)",
 				 fold, k_folds, k_folds - 1);
-	size_t n = ds->n, k = proto->n_out;
+	size_t n = ds->n;
 	size_t *fo = lupi__malloc_array(n, sizeof *fo);
-	size_t *idx = lupi__malloc_array(n, sizeof *idx);
-	float *rows = lupi__malloc_array(n, proto->n_in * sizeof(float));
-	float *zf = lupi__malloc_array(n, k * sizeof(float));
-	int rc = LUPI_OK;
-	if (!fo || !idx || !rows || !zf)
-		rc = lupi__err(LUPI_ENOMEM, "out of memory (cross-fitting)");
-	if (rc == LUPI_OK)
-		rc = lupi__crossfit_folds(ds, proto->opt.view, k_folds, seed,
-					  fo);
-	if (rc == LUPI_OK)
-		rc = fit_fold(proto, ds, fo, fold, idx, rows, zf, out);
+	if (fo == NULL)
+		return lupi__err(LUPI_ENOMEM, "out of memory (cross-fitting)");
+	int rc = crossfit_folds_fit(proto, ds, k_folds, seed, fold, fold + 1,
+				    fo, out);
 	for (size_t i = 0; rc == LUPI_OK && i < n; i++)
 		if (fo[i] == fold)
 			in_fold[i] = 1;
 	lupi__free(fo);
-	lupi__free(idx);
-	lupi__free(rows);
-	lupi__free(zf);
 	return rc;
 }
 
@@ -781,7 +789,7 @@ int lupi_teacher_add_outputs_masked(lupi_teacher *t, const lupi_dataset *ds,
 	LUPI__CHECK_NULL(present);
 	if (k == 0)
 		return lupi__err(LUPI_EINVAL, "k is 0");
-	LUPI__TRY(check_weight(weight));
+	LUPI__TRY(lupi__check_member_weight(weight));
 	int task;
 	LUPI__TRY(external_task(ds, k, LUPI_OUTPUTS_LOGITS, &task));
 	LUPI__TRY(check_member_shape(t, task, k));

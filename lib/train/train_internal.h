@@ -125,30 +125,31 @@ void lupi__member_free(lupi__member *mb);
 int lupi__teacher_push(lupi_teacher *t, const lupi__member *mb, int task,
 		       size_t k);
 
+/* A member's weight: finite and > 0 (LUPI_EINVAL). */
+int lupi__check_member_weight(double weight);
+
 /* Transfer members (transfer.c). Fails unless ds's view of member j's
- * regressor has its inputs (LUPI_ESHAPE). */
+ * regressor has its inputs (LUPI_ESHAPE). Their logits are computed with
+ * the model members' (teacher.c, add_model_member). */
 int lupi__transfer_check(const lupi__member *mb, const lupi_dataset *ds,
 			 size_t j);
-/* A transfer member's logits for the samples of idx[0..n) it sees: the
- * X*-model on the regressor's outputs, into w->mout (rows in order of the
- * positions written to w->sub); *nv is how many. w is reserved for n
- * samples and inputs of the member's widths. */
-int lupi__transfer_logits(const lupi__member *mb, const lupi_dataset *ds,
-			  const size_t *idx, size_t n, lupi__combine *w,
-			  size_t *nv);
 
 /* The model of a single-model teacher, or NULL. */
 const lupi_model *lupi__teacher_model(const lupi_teacher *t);
 
-/* The fold of each sample for cross-fitting (fold[i] in [0, k), or SIZE_MAX
- * when `view` cannot see sample i): the visible samples are shuffled with
- * seed and dealt round-robin. LUPI_ERANGE when fewer than k are visible. */
 /* k_folds in [2, n] and proto's inputs match ds's view: the checks every
  * cross-fit makes before it trains anything. */
 int lupi__crossfit_check(const lupi_model *proto, const lupi_dataset *ds,
 			 unsigned k_folds);
+/* The fold of each sample for cross-fitting (fold[i] in [0, k), or SIZE_MAX
+ * when `view` cannot see sample i): the visible samples are shuffled with
+ * seed and dealt round-robin. LUPI_ERANGE when fewer than k are visible. */
 int lupi__crossfit_folds(const lupi_dataset *ds, int view, unsigned k,
 			 uint64_t seed, size_t *fold);
+
+/* A share `index` of `count` (of a fit or a comparison): count >= 1 and
+ * index < count (LUPI_ERANGE; fit.c). */
+int lupi__check_share(unsigned index, unsigned count);
 
 /* The training loop shared by lupi_model_fit and lupi_student_fit: prepares
  * m on train, lists the samples that have the X* the view needs once, and

@@ -3,18 +3,9 @@
  * are the X*-model applied to the regressor's prediction X-hat*(x); and its
  * cross-fitted form, where the regressor's outputs on the training set come
  * from fold models that did not see the sample. */
-#include <math.h>
 #include <string.h>
 
 #include "train_internal.h"
-
-static int check_weight(double weight)
-{
-	if (!(weight > 0.0) || !isfinite(weight))
-		return lupi__err(LUPI_EINVAL,
-				 "weight %g: must be finite and > 0", weight);
-	return LUPI_OK;
-}
 
 /* The regressor (trained or a prototype): a regression model on a view
  * without X*. */
@@ -56,7 +47,7 @@ int lupi_teacher_add_transfer(lupi_teacher *t, const lupi_model *regressor,
 	LUPI__CHECK_NULL(t);
 	LUPI__CHECK_NULL(regressor);
 	LUPI__CHECK_NULL(xstar_model);
-	LUPI__TRY(check_weight(weight));
+	LUPI__TRY(lupi__check_member_weight(weight));
 	LUPI__TRY(check_regressor(regressor));
 	if (!regressor->initialized)
 		return lupi__err(LUPI_ESTATE, "the regressor is not trained "
@@ -86,23 +77,6 @@ int lupi__transfer_check(const lupi__member *mb, const lupi_dataset *ds,
 				 "view has %zu features", j, r->n_in,
 				 lupi__view_name(r->opt.view), dim);
 	return LUPI_OK;
-}
-
-int lupi__transfer_logits(const lupi__member *mb, const lupi_dataset *ds,
-			  const size_t *idx, size_t n, lupi__combine *w,
-			  size_t *nv)
-{
-	const lupi_model *r = mb->reg;
-	size_t v = 0;
-	for (size_t p = 0; p < n; p++)
-		if (lupi__dataset_row(ds, r->opt.view, idx[p],
-				      w->rows + v * r->n_in))
-			w->sub[v++] = p;
-	*nv = v;
-	if (v == 0)
-		return LUPI_OK;
-	LUPI__TRY(lupi__model_predict_logits(r, w->rows, v, w->mid));
-	return lupi__model_predict_logits(mb->xstar, w->mid, v, w->mout);
 }
 
 /* ---- cross-fitting ------------------------------------------------------ */
