@@ -523,10 +523,8 @@ static double mean_total(const lupi_loss *l, size_t n, const sample_in *in,
 typedef struct eval {
 	const lupi_loss *l;
 	size_t k;
-	const float *s, *t, *targets, *weights;
-	const int32_t *labels;
-	const uint8_t *has_teacher;
-	sample_in in;
+	const float *s, *weights;
+	sample_in in; /* teacher outputs, labels, targets, rows */
 	double total;
 	int binary;
 	float *grad;
@@ -538,11 +536,11 @@ typedef struct eval {
 static int eval_row(const eval *e, const ctx *cx, size_t i, double *term)
 {
 	size_t k = e->k;
-	const float *t = e->t;
+	const sample_in *in = &e->in;
 	double w = (e->weights ? e->weights[i] : 1.0) *
-		   sample_factor(e->l, &e->in, i);
-	const float *ti = t && (!e->has_teacher || e->has_teacher[i])
-				  ? t + i * k
+		   sample_factor(e->l, in, i);
+	const float *ti = in->t && (!in->has_teacher || in->has_teacher[i])
+				  ? in->t + i * k
 				  : NULL;
 	float *g = e->grad ? e->grad + i * k : NULL;
 	if (w == 0.0) {
@@ -552,11 +550,11 @@ static int eval_row(const eval *e, const ctx *cx, size_t i, double *term)
 		return 0;
 	}
 	double li;
-	size_t y = e->labels && e->labels[i] != -1 ? (size_t)e->labels[i]
-						   : NO_LABEL;
-	if (e->targets || (!e->labels && e->l->kind == LUPI_LOSS_REGRESSION))
+	size_t y = in->labels && in->labels[i] != -1 ? (size_t)in->labels[i]
+						     : NO_LABEL;
+	if (in->targets || (!in->labels && e->l->kind == LUPI_LOSS_REGRESSION))
 		li = sample_regression(cx, e->s + i * k, ti,
-				       e->targets ? e->targets + i * k : NULL,
+				       in->targets ? in->targets + i * k : NULL,
 				       w / e->total, g);
 	else if (e->binary)
 		li = sample_binary(cx, e->s + i, ti, y, w / e->total, g);
@@ -612,8 +610,7 @@ int lupi__loss_eval_output(const lupi_loss *l, size_t n, size_t k,
 	int binary = k == 1 && (labels != NULL ||
 				(targets == NULL &&
 				 l->kind != LUPI_LOSS_REGRESSION));
-	eval e = {l, k, s, t, targets, weights, labels, has_teacher, in,
-		  total, binary, grad, NULL};
+	eval e = {l, k, s, weights, in, total, binary, grad, NULL};
 	double sum = 0.0;
 	unsigned parts = n <= MAX_SPLIT_ROWS ?
 		lupi__parallel_parts((double)n * (double)k, PART_LOGITS) : 1;
