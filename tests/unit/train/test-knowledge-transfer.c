@@ -91,6 +91,26 @@ static void trained_pair(const lupi_dataset *ds, lupi_model **reg,
 	lupi_dataset_free(rd);
 }
 
+/* The X*-model's logits z at the regressor's outputs xhat for the N rows
+ * of x: the two models applied by hand. */
+static void composed(const lupi_model *reg, const lupi_model *xs,
+		     const float *x, float *xhat, float *z)
+{
+	ck_assert_int_eq(lupi_model_predict(reg, x, N, 3, LUPI_PREDICT_OUTPUT,
+					    xhat),
+			 LUPI_OK);
+	ck_assert_int_eq(lupi_model_predict(xs, xhat, N, 2,
+					    LUPI_PREDICT_LOGITS, z),
+			 LUPI_OK);
+}
+
+/* idx = 0, 1, ..., N - 1. */
+static void all_rows(size_t *idx)
+{
+	for (size_t i = 0; i < N; i++)
+		idx[i] = i;
+}
+
 /* The member's logits are the X*-model's logits at the regressor's
  * outputs, bit for bit, for every sample (X* or not), from the cache and
  * without; the host's models may be freed. */
@@ -103,13 +123,8 @@ START_TEST(member_outputs_are_the_two_models_composed)
 	lupi_model *reg, *xs;
 	trained_pair(ds, &reg, &xs);
 	float xhat[N * 2], want[N * 2];
-	ck_assert_int_eq(lupi_model_predict(reg, lupi_dataset_features(
-						  ds, LUPI_VIEW_REGULAR),
-					    N, 3, LUPI_PREDICT_OUTPUT, xhat),
-			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_predict(xs, xhat, N, 2,
-					    LUPI_PREDICT_LOGITS, want),
-			 LUPI_OK);
+	composed(reg, xs, lupi_dataset_features(ds, LUPI_VIEW_REGULAR), xhat,
+		 want);
 
 	lupi_teacher *t = NULL;
 	ck_assert_int_eq(lupi_teacher_create(&t), LUPI_OK);
@@ -173,12 +188,7 @@ START_TEST(member_combines_with_a_model_member)
 	const float *x = lupi_dataset_features(ds, LUPI_VIEW_REGULAR);
 	const float *xst = lupi_dataset_features(ds, LUPI_VIEW_PRIVILEGED);
 	float xhat[N * 2], zt[N * 2], zm[N * 2];
-	ck_assert_int_eq(lupi_model_predict(reg, x, N, 3, LUPI_PREDICT_OUTPUT,
-					    xhat),
-			 LUPI_OK);
-	ck_assert_int_eq(lupi_model_predict(xs, xhat, N, 2,
-					    LUPI_PREDICT_LOGITS, zt),
-			 LUPI_OK);
+	composed(reg, xs, x, xhat, zt);
 	ck_assert_int_eq(lupi_model_predict(xs, xst, N, 2,
 					    LUPI_PREDICT_LOGITS, zm),
 			 LUPI_OK);
@@ -187,8 +197,7 @@ START_TEST(member_combines_with_a_model_member)
 	ck_assert_int_eq(lupi_teacher_add_model(t, xs, 1.0), LUPI_OK);
 	ck_assert_int_eq(lupi_teacher_add_transfer(t, reg, xs, 3.0), LUPI_OK);
 	size_t idx[N];
-	for (size_t i = 0; i < N; i++)
-		idx[i] = i;
+	all_rows(idx);
 	float out[N * 2];
 	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, N, out, NULL),
 			 LUPI_OK);
@@ -282,8 +291,7 @@ START_TEST(crossfit_uses_held_out_regressors)
 			 LUPI_OK);
 	size_t idx[N];
 	uint8_t has[N];
-	for (size_t i = 0; i < N; i++)
-		idx[i] = i;
+	all_rows(idx);
 	ck_assert_int_eq(lupi_teacher_outputs(t, ds, idx, N, out, has),
 			 LUPI_OK);
 	ck_assert_mem_eq(out, want, sizeof out);
@@ -339,8 +347,7 @@ START_TEST(student_distils_from_a_transfer_teacher)
 		size_t idx[N], agree = 0;
 		float z[N * 2];
 		int32_t cls[N];
-		for (size_t i = 0; i < N; i++)
-			idx[i] = i;
+		all_rows(idx);
 		ck_assert_int_eq(lupi_teacher_outputs(ts[q], ds, idx, N, z,
 						      NULL),
 				 LUPI_OK);
@@ -533,8 +540,7 @@ START_TEST(allocation_failures)
 	ck_assert_int_eq(lupi_model_set_int(proto, LUPI_MODEL_OPT_EPOCHS, 2),
 			 LUPI_OK);
 	size_t idx[N];
-	for (size_t i = 0; i < N; i++)
-		idx[i] = i;
+	all_rows(idx);
 	int ok = 0;
 	for (int fail = 0; fail < 400 && !ok; fail++) {
 		int budget = fail;
