@@ -481,13 +481,13 @@ static double fit_shares(lupi_model *ref, lupi_model *m0, lupi_model *m1,
 	}
 	pthread_barrier_destroy(&p.bar);
 	float *a = p.slot[0], *b = p.slot[1];
-	ck_assert_int_eq(lupi_model_get_params(m0, a, np), LUPI_OK);
-	ck_assert_int_eq(lupi_model_get_params(m1, b, np), LUPI_OK);
+	params_of(m0, a);
+	params_of(m1, b);
 	ck_assert_mem_eq(a, b, np * sizeof *a);
 	/* the permutations of one process: its generator, on both */
 	ck_assert_mem_eq(&m0->rng, &ref->rng, sizeof ref->rng);
 	ck_assert_mem_eq(&m1->rng, &ref->rng, sizeof ref->rng);
-	ck_assert_int_eq(lupi_model_get_params(ref, b, np), LUPI_OK);
+	params_of(ref, b);
 	double worst = 0.0;
 	for (size_t i = 0; i < np; i++)
 		worst = fmax(worst, fabs((double)a[i] - b[i]));
@@ -527,8 +527,8 @@ START_TEST(shares_train_the_model_of_one_process)
 	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(b);
-	lupi_model_get_params(ref, a, np);
-	lupi_model_get_params(ns, b, np);
+	params_of(ref, a);
+	params_of(ns, b);
 	double other = 0.0;
 	for (size_t i = 0; i < np; i++)
 		other = fmax(other, fabs((double)a[i] - b[i]));
@@ -578,8 +578,8 @@ START_TEST(share_arguments)
 	float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(b);
-	lupi_model_get_params(m, a, np);
-	lupi_model_get_params(ref, b, np);
+	params_of(m, a);
+	params_of(ref, b);
 	ck_assert_mem_eq(a, b, np * sizeof *a);
 	free(a);
 	free(b);
