@@ -1,6 +1,7 @@
 /* The public lupi_model_* API: creation, options, parameters, training
  * steps, prediction and evaluation. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -712,16 +713,35 @@ static void to_output(int task, float *s, size_t k)
 	}
 }
 
-/* to_output on each row whose logits are all finite, in the threads of
- * the prediction pass; a row that is not stays as it is, for the check
- * after the pass (the probabilities of finite logits are finite). */
-static void output_rows(void *ctx, float *s, size_t nr)
+/* The rows of a lupi_model_predict, checked in the threads of the
+ * prediction pass: to_output on each row whose logits are all finite when
+ * `output`; the first row that is not is kept in `bad` (n when none) for
+ * the error, and stays as it is. */
+struct predict_check {
+	const lupi_model *m;
+	const float *out;
+	int output;
+	_Atomic size_t bad;
+};
+
+static void check_rows_out(void *ctx, float *s, size_t nr)
 {
-	const lupi_model *m = ctx;
-	size_t where;
-	for (size_t i = 0; i < nr; i++, s += m->n_out)
-		if (lupi__all_finite(s, m->n_out, &where))
-			to_output(m->task, s, m->n_out);
+	struct predict_check *c = ctx;
+	size_t k = c->m->n_out, where;
+	for (size_t i = 0; i < nr; i++, s += k) {
+		if (lupi__all_finite(s, k, &where)) {
+			if (c->output)
+				to_output(c->m->task, s, k);
+			continue;
+		}
+		/* the lowest bad row over all threads */
+		size_t row = (size_t)(s - c->out) / k;
+		size_t seen = atomic_load(&c->bad);
+		while (row < seen &&
+		       !atomic_compare_exchange_weak(&c->bad, &seen, row))
+			;
+		return;
+	}
 }
 
 int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
@@ -732,14 +752,11 @@ int lupi_model_predict(const lupi_model *m, const float *x, size_t n,
 	if (what != LUPI_PREDICT_OUTPUT && what != LUPI_PREDICT_LOGITS)
 		return lupi__err(LUPI_EINVAL, "unknown prediction kind %d",
 				 what);
-	LUPI__TRY(lupi__model_predict_apply(
-		m, x, n, out, what == LUPI_PREDICT_OUTPUT ? output_rows : NULL,
-		(void *)m));
-	size_t where;
-	if (!lupi__all_finite(out, n * m->n_out, &where))
-		return finite_row(out + where / m->n_out * m->n_out, m->n_out,
-				  where / m->n_out);
-	return LUPI_OK;
+	struct predict_check c = {m, out, what == LUPI_PREDICT_OUTPUT, n};
+	LUPI__TRY(lupi__model_predict_apply(m, x, n, out, check_rows_out, &c));
+	size_t bad = atomic_load(&c.bad);
+	return bad < n ? finite_row(out + bad * m->n_out, m->n_out, bad)
+		       : LUPI_OK;
 }
 
 static int32_t class_of(const lupi_model *m, const float *s)

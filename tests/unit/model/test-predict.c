@@ -253,6 +253,12 @@ START_TEST(public_predict_batch_equals_single)
 					    LUPI_PREDICT_OUTPUT, a),
 			 LUPI_ENONFINITE);
 	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "sample 500:"));
+	/* two of them in different parts: the error names the first */
+	x[90 * m->n_in] = INFINITY;
+	ck_assert_int_eq(lupi_model_predict(m, x, n, m->n_in,
+					    LUPI_PREDICT_LOGITS, a),
+			 LUPI_ENONFINITE);
+	ck_assert_ptr_nonnull(strstr(lupi_errmsg(), "sample 90:"));
 	ck_assert_int_eq(lupi_set_num_threads(0), LUPI_OK);
 	free(ca);
 	free(a);
