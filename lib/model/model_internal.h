@@ -265,6 +265,24 @@ void lupi__model_zero_frozen(const lupi_model *m, float *g);
 double lupi__model_lr(const lupi_model *m);
 
 
+/* A scratch layout in one arena: carved once with base NULL to measure
+ * (used: the bytes to reserve; overflow set when they do not fit size_t),
+ * then again from the reserved base. lupi__plan_take returns the next
+ * 64-byte aligned block of rows x cols elements of elt bytes (NULL while
+ * measuring). */
+typedef struct lupi__plan {
+	unsigned char *base;
+	size_t used;
+	int overflow;
+} lupi__plan;
+void *lupi__plan_take(lupi__plan *p, size_t rows, size_t cols, size_t elt);
+/* One layer of the training forward pass on rows x (n x ly->in): y (n x
+ * ly->out) = act(x W^T + b), d = act'(pre-activation) when not NULL (an
+ * output layer: NULL); o gives the tempered sigmoid's parameters. For a
+ * network whose input is not a dataset's rows (TRAM's privileged head). */
+void lupi__model_layer_forward(const lupi__layer *ly,
+			       const lupi__model_opts *o, const float *x,
+			       size_t n, float *y, float *d);
 /* y = act(y) over count values of layer ly's outputs (its activation,
  * the tempered sigmoid with m's parameters). */
 void lupi__model_activate(const lupi_model *m, const lupi__layer *ly,

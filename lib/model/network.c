@@ -474,14 +474,7 @@ int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,
 
 /* ---- training forward and backward -------------------------------------- */
 
-/* Carves the arena for n rows; with base NULL only measures. */
-struct plan {
-	unsigned char *base;
-	size_t used;
-	int overflow;
-};
-
-static void *take(struct plan *p, size_t rows, size_t cols, size_t elt)
+void *lupi__plan_take(lupi__plan *p, size_t rows, size_t cols, size_t elt)
 {
 	size_t cells, bytes;
 	if (lupi__mul_overflow(rows, cols, &cells) ||
@@ -504,24 +497,26 @@ static size_t widest(const lupi_model *m)
 	return w;
 }
 
-static void carve(lupi_model *m, size_t n, unsigned parts, struct plan *p)
+/* Carves the arena for n rows; with base NULL only measures. */
+static void carve(lupi_model *m, size_t n, unsigned parts, lupi__plan *p)
 {
 	size_t w = widest(m);
-	m->acts[0] = take(p, n, m->n_in, sizeof(float));
+	m->acts[0] = lupi__plan_take(p, n, m->n_in, sizeof(float));
 	for (size_t l = 0; l < m->n_layers; l++) {
 		size_t k = m->layers[l].out;
-		m->acts[l + 1] = take(p, n, k, sizeof(float));
+		m->acts[l + 1] = lupi__plan_take(p, n, k, sizeof(float));
 		m->pre[l] = l + 1 < m->n_layers ?
-			take(p, n, k, sizeof(float)) : NULL;
+			lupi__plan_take(p, n, k, sizeof(float)) : NULL;
 	}
-	m->delta = take(p, n, w, sizeof(float));
-	m->delta2 = take(p, n, w, sizeof(float));
-	m->dlogits = take(p, n, m->n_out, sizeof(float));
-	m->y_labels = take(p, n, 1, sizeof(int32_t));
-	m->y_targets = take(p, n, m->n_out, sizeof(float));
-	m->y_weights = take(p, n, 1, sizeof(float));
-	m->part_grads = parts > 1 ? take(p, parts - 1, m->n_params,
-					 sizeof(float)) : NULL;
+	m->delta = lupi__plan_take(p, n, w, sizeof(float));
+	m->delta2 = lupi__plan_take(p, n, w, sizeof(float));
+	m->dlogits = lupi__plan_take(p, n, m->n_out, sizeof(float));
+	m->y_labels = lupi__plan_take(p, n, 1, sizeof(int32_t));
+	m->y_targets = lupi__plan_take(p, n, m->n_out, sizeof(float));
+	m->y_weights = lupi__plan_take(p, n, 1, sizeof(float));
+	m->part_grads = parts > 1 ?
+		lupi__plan_take(p, parts - 1, m->n_params, sizeof(float)) :
+		NULL;
 }
 
 /* Makes the arena hold n rows in `parts` row blocks, allocating only when
@@ -533,7 +528,7 @@ static int reserve_batch(lupi_model *m, size_t n, unsigned parts)
 	    m->arena.base == NULL) {
 		size_t rows = n > m->batch_cap ? n : m->batch_cap;
 		unsigned most = parts > m->parts_cap ? parts : m->parts_cap;
-		struct plan p = {NULL, 0, 0};
+		lupi__plan p = {NULL, 0, 0};
 		carve(m, rows, most, &p);
 		if (p.overflow)
 			return lupi__err(LUPI_ENOMEM,
@@ -542,7 +537,7 @@ static int reserve_batch(lupi_model *m, size_t n, unsigned parts)
 		m->batch_cap = rows;
 		m->parts_cap = most;
 	}
-	struct plan p = {m->arena.base, 0, 0};
+	lupi__plan p = {m->arena.base, 0, 0};
 	carve(m, n, parts, &p);
 	return LUPI_OK;
 }
@@ -643,8 +638,9 @@ static void finish_part(void *ctx, unsigned part, unsigned parts)
 
 /* y (n x out) = act(x W^T + b); d gets the derivative when not NULL. o:
  * the model's options, for the tempered sigmoid's parameters. */
-static void layer_forward(const lupi__layer *ly, const lupi__model_opts *o,
-			  const float *x, size_t n, float *y, float *d)
+void lupi__model_layer_forward(const lupi__layer *ly,
+			       const lupi__model_opts *o, const float *x,
+			       size_t n, float *y, float *d)
 {
 	gemm(0, 1, n, ly->out, ly->in, x, ly->in, ly->w, ly->in, y, ly->out);
 	unsigned parts = lupi__parallel_parts((double)n * (double)ly->out,
@@ -732,6 +728,25 @@ static void forward_rows_part(void *ctx, unsigned part, unsigned parts)
 	}
 }
 
+/* The whole batch, pass by pass, each pass split over the threads; dropout
+ * with probability p after each hidden layer. */
+static void forward_whole(lupi_model *m, struct gather_job *gj,
+			  double p)
+{
+	size_t n = gj->n;
+	unsigned parts = lupi__parallel_parts((double)n * (double)m->n_in,
+					      PART_ELEMS);
+	lupi__parallel(gather_part, gj, parts > n ? (unsigned)n : parts);
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		lupi__model_layer_forward(ly, &m->opt, m->acts[l], n,
+					  m->acts[l + 1], m->pre[l]);
+		if (m->pre[l] && p > 0.0)
+			dropout(&m->rng, m->acts[l + 1], m->pre[l],
+				n * ly->out, p);
+	}
+}
+
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 			const size_t *idx, size_t n, int train,
 			const float **logits)
@@ -756,23 +771,10 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 	m->batch_parts = rows;
 	struct gather_job gj = {m, ds, idx, n};
 	gather_targets(m, ds, idx, n);
-	if (rows > 1) {
+	if (rows > 1)
 		lupi__parallel(forward_rows_part, &gj, rows);
-		m->batch_n = n;
-		*logits = m->acts[m->n_layers];
-		return LUPI_OK;
-	}
-	unsigned parts = lupi__parallel_parts((double)n * (double)m->n_in,
-					      PART_ELEMS);
-	lupi__parallel(gather_part, &gj, parts > n ? (unsigned)n : parts);
-	for (size_t l = 0; l < m->n_layers; l++) {
-		const lupi__layer *ly = &m->layers[l];
-		layer_forward(ly, &m->opt, m->acts[l], n, m->acts[l + 1],
-			      m->pre[l]);
-		if (m->pre[l] && p > 0.0)
-			dropout(&m->rng, m->acts[l + 1], m->pre[l],
-				n * ly->out, p);
-	}
+	else
+		forward_whole(m, &gj, p);
 	m->batch_n = n;
 	*logits = m->acts[m->n_layers];
 	return LUPI_OK;

@@ -15,9 +15,10 @@
  * Here phi and h are a host's lupi_model (phi: every layer but the last;
  * h: the last one), so the deployed model saves, loads and predicts as any
  * other; the lupi_tram handle owns g, a dense network on [phi(x), x*]
- * trained with the model's optimiser options. g's training pass is here
- * (the model's network.c has no gradient for its input); its prediction is
- * the model layer's prediction pass on the rows [phi(x), x*]. */
+ * trained with the model's optimiser options. g's forward pass is the model
+ * layer's (lupi__model_layer_forward) on the rows [phi(x), x*]; its backward
+ * is here (network.c's has no gradient for the network's input); its
+ * prediction is the model's prediction pass on those rows. */
 #include <math.h>
 #include <string.h>
 
@@ -67,7 +68,7 @@ void lupi_tram_free(lupi_tram *t)
 		return;
 	lupi_model_free(t->g);
 	lupi__free(t->mean);
-	lupi__free(t->block);
+	lupi__arena_free(&t->arena);
 	lupi__free(t);
 }
 
@@ -211,53 +212,33 @@ static int create_head(lupi_tram *t, const lupi_model *m,
 
 /* ---- step scratch -------------------------------------------------------- */
 
-struct plan {
-	unsigned char *base;
-	size_t used;
-	int overflow;
-};
-
-static void *take(struct plan *p, size_t rows, size_t cols, size_t elt)
-{
-	size_t cells, bytes;
-	if (lupi__mul_overflow(rows, cols, &cells) ||
-	    lupi__mul_overflow(cells, elt, &bytes) ||
-	    bytes > SIZE_MAX / 2 - p->used - 64) {
-		p->overflow = 1;
-		return NULL;
-	}
-	void *r = p->base ? p->base + p->used : NULL;
-	p->used += (bytes + 63) / 64 * 64;
-	return r;
-}
-
-static void carve(lupi_tram *t, size_t n, struct plan *p)
+static void carve(lupi_tram *t, size_t n, lupi__plan *p)
 {
 	const lupi_model *g = t->g;
 	size_t wide = g->n_in;
 	for (size_t l = 0; l < g->n_layers; l++)
 		if (g->layers[l].out > wide)
 			wide = g->layers[l].out;
-	t->acts = take(p, g->n_layers + 1, 1, sizeof *t->acts);
-	t->der = take(p, g->n_layers, 1, sizeof *t->der);
-	float *a0 = take(p, n, g->n_in, sizeof(float));
+	t->acts = lupi__plan_take(p, g->n_layers + 1, 1, sizeof *t->acts);
+	t->der = lupi__plan_take(p, g->n_layers, 1, sizeof *t->der);
+	float *a0 = lupi__plan_take(p, n, g->n_in, sizeof(float));
 	float *al[LUPI__MAX_LAYERS], *dl[LUPI__MAX_LAYERS];
 	for (size_t l = 0; l < g->n_layers; l++) {
-		al[l] = take(p, n, g->layers[l].out, sizeof(float));
-		dl[l] = l + 1 < g->n_layers
-				? take(p, n, g->layers[l].out, sizeof(float))
-				: NULL;
+		size_t w = g->layers[l].out;
+		al[l] = lupi__plan_take(p, n, w, sizeof(float));
+		dl[l] = l + 1 < g->n_layers ?
+			lupi__plan_take(p, n, w, sizeof(float)) : NULL;
 	}
-	t->delta = take(p, n, wide, sizeof(float));
-	t->delta2 = take(p, n, wide, sizeof(float));
-	t->dlog = take(p, n, t->k, sizeof(float));
-	t->lab = take(p, n, 1, sizeof(int32_t));
-	t->tgt = take(p, n, t->k, sizeof(float));
-	t->wt = take(p, n, 1, sizeof(float));
-	t->dinput = take(p, n, g->n_in, sizeof(float));
-	t->dphi = take(p, n, t->phi, sizeof(float));
-	t->zero = take(p, n, t->k, sizeof(float));
-	t->sel = take(p, n, 1, sizeof(size_t));
+	t->delta = lupi__plan_take(p, n, wide, sizeof(float));
+	t->delta2 = lupi__plan_take(p, n, wide, sizeof(float));
+	t->dlog = lupi__plan_take(p, n, t->k, sizeof(float));
+	t->lab = lupi__plan_take(p, n, 1, sizeof(int32_t));
+	t->tgt = lupi__plan_take(p, n, t->k, sizeof(float));
+	t->wt = lupi__plan_take(p, n, 1, sizeof(float));
+	t->dinput = lupi__plan_take(p, n, g->n_in, sizeof(float));
+	t->dphi = lupi__plan_take(p, n, t->phi, sizeof(float));
+	t->zero = lupi__plan_take(p, n, t->k, sizeof(float));
+	t->sel = lupi__plan_take(p, n, 1, sizeof(size_t));
 	if (p->base == NULL)
 		return;
 	t->acts[0] = a0;
@@ -272,81 +253,28 @@ static int reserve(lupi_tram *t, size_t n)
 {
 	if (n <= t->cap_n)
 		return LUPI_OK;
-	struct plan p = {NULL, 0, 0};
+	lupi__plan p = {NULL, 0, 0};
 	carve(t, n, &p);
 	if (p.overflow)
 		return lupi__err(LUPI_ENOMEM, "TRAM: a batch of %zu rows is too "
 				 "large", n);
-	unsigned char *b = lupi__malloc(p.used + 64);
-	if (b == NULL)
-		return lupi__err(LUPI_ENOMEM, "TRAM: cannot allocate %zu bytes "
-				 "of scratch", p.used);
-	lupi__free(t->block);
-	t->block = b;
+	LUPI__TRY(lupi__arena_reserve(&t->arena, p.used));
 	t->cap_n = n;
-	/* 64-byte alignment of the first block */
-	size_t mis = (size_t)((uintptr_t)b % 64);
-	p = (struct plan){b + (mis ? 64 - mis : 0), 0, 0};
+	p = (lupi__plan){t->arena.base, 0, 0};
 	carve(t, n, &p);
 	return LUPI_OK;
 }
 
 /* ---- g's training pass --------------------------------------------------- */
 
-#define GELU_C 0.7978845608028654f /* sqrt(2 / pi) */
-#define GELU_A 0.044715f
-
-/* y = act(y), d = act'(pre-activation), as the model layer's training
- * pass has them (GELU: the tanh approximation of Hendrycks & Gimpel). */
-static void activate_train(float *y, float *d, size_t count, int act)
-{
-	for (size_t i = 0; i < count; i++) {
-		float z = y[i], s, t;
-		switch (act) {
-		case LUPI_ACT_RELU:
-			y[i] = z < 0.0f ? 0.0f : z;
-			d[i] = z > 0.0f ? 1.0f : 0.0f;
-			break;
-		case LUPI_ACT_TANH:
-			t = tanhf(z);
-			y[i] = t;
-			d[i] = 1.0f - t * t;
-			break;
-		case LUPI_ACT_SIGMOID:
-			s = 1.0f / (1.0f + expf(-z));
-			y[i] = s;
-			d[i] = s * (1.0f - s);
-			break;
-		case LUPI_ACT_GELU:
-			t = tanhf(GELU_C * (z + GELU_A * z * z * z));
-			y[i] = 0.5f * z * (1.0f + t);
-			d[i] = 0.5f * (1.0f + t) +
-			       0.5f * z * (1.0f - t * t) * GELU_C *
-				       (1.0f + 3.0f * GELU_A * z * z);
-			break;
-		default:
-			d[i] = 1.0f;
-			break;
-		}
-	}
-}
-
-/* Forward of g over the n rows of t->acts[0]; returns its logits. */
+/* Forward of g over the n rows of t->acts[0] (the model layer's training
+ * pass, keeping act' of each hidden layer); returns its logits. */
 static const float *head_forward(lupi_tram *t, size_t n)
 {
 	const lupi_model *g = t->g;
-	for (size_t l = 0; l < g->n_layers; l++) {
-		const lupi__layer *ly = &g->layers[l];
-		float *y = t->acts[l + 1];
-		lupi__gemm(0, 1, n, ly->out, ly->in, 1.0f, t->acts[l], ly->in,
-			   ly->w, ly->in, 0.0f, y, ly->out);
-		if (ly->b)
-			for (size_t i = 0; i < n; i++)
-				for (size_t j = 0; j < ly->out; j++)
-					y[i * ly->out + j] += ly->b[j];
-		if (l + 1 < g->n_layers)
-			activate_train(y, t->der[l], n * ly->out, ly->act);
-	}
+	for (size_t l = 0; l < g->n_layers; l++)
+		lupi__model_layer_forward(&g->layers[l], &g->opt, t->acts[l], n,
+					  t->acts[l + 1], t->der[l]);
 	return t->acts[g->n_layers];
 }
 

@@ -33,8 +33,8 @@ struct lupi_tram {
 	/* Standardisation of X* for g (STANDARDIZE): d_priv each, or NULL. */
 	float *mean, *inv_std;
 
-	/* Scratch of a step, grown on demand (one allocation, `block`). */
-	void *block;
+	/* Scratch of a step, grown on demand (one allocation). */
+	lupi__arena arena;
 	size_t cap_n;
 	size_t *sel;     /* batch positions whose sample has X* */
 	float **acts;    /* g: acts[0] its input rows [phi, x*] (cap_n x
