@@ -112,6 +112,27 @@ typedef struct lupi__rng {
 	uint64_t s[4];
 } lupi__rng;
 
+/* One step of xoshiro256** on the state s, returning its output: inline
+ * so that a loop keeps the state in registers (lupi__rng_next, the DP
+ * noise's lanes in lib/privacy/dp.c). */
+static inline uint64_t lupi__xoshiro_rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static inline uint64_t lupi__xoshiro_next(uint64_t s[4])
+{
+	uint64_t result = lupi__xoshiro_rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = lupi__xoshiro_rotl(s[3], 45);
+	return result;
+}
+
 void lupi__rng_seed(lupi__rng *r, uint64_t seed);
 uint64_t lupi__rng_next(lupi__rng *r);
 double lupi__rng_uniform(lupi__rng *r);          /* [0, 1) */

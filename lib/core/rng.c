@@ -4,11 +4,6 @@
 
 #include "core_internal.h"
 
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
 static uint64_t splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -25,16 +20,7 @@ void lupi__rng_seed(lupi__rng *r, uint64_t seed)
 
 uint64_t lupi__rng_next(lupi__rng *r)
 {
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
+	return lupi__xoshiro_next(r->s);
 }
 
 double lupi__rng_uniform(lupi__rng *r)

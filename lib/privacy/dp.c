@@ -155,26 +155,6 @@ static void zig_tables(lupi__dp_rng *g)
 	}
 }
 
-/* xoshiro256** on a state in local variables, as lupi__rng_next computes
- * it, inlined so the state stays in registers. */
-static inline uint64_t rotl64(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t next_local(uint64_t s[4])
-{
-	uint64_t result = rotl64(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl64(s[3], 45);
-	return result;
-}
-
 /* The jump function of xoshiro256 (Blackman & Vigna 2018, the reference
  * code's jump()): s becomes the state 2^128 draws ahead. */
 static void rng_jump(uint64_t s[4])
@@ -188,7 +168,7 @@ static void rng_jump(uint64_t s[4])
 			if (poly[i] & UINT64_C(1) << b)
 				for (int c = 0; c < 4; c++)
 					t[c] ^= s[c];
-			next_local(s);
+			lupi__xoshiro_next(s);
 		}
 	memcpy(s, t, sizeof t);
 }
@@ -226,7 +206,7 @@ int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed)
 /* lupi__rng_uniform, inlined: a uniform in [0, 1). */
 static inline double uniform(lupi__rng *r)
 {
-	return (double)(next_local(r->s) >> 11) * 0x1.0p-53;
+	return (double)(lupi__xoshiro_next(r->s) >> 11) * 0x1.0p-53;
 }
 
 /* A uniform in (0, 1]. */
@@ -265,7 +245,7 @@ static double zig_after_reject(const lupi__dp_rng *g, lupi__rng *r,
  * passing the fast test is the normal; otherwise zig_after_reject. */
 static inline double zig_normal(const lupi__dp_rng *g, lupi__rng *r)
 {
-	uint64_t b = next_local(r->s);
+	uint64_t b = lupi__xoshiro_next(r->s);
 	int i = (int)(b & 0xff);
 	/* the top 53 bits: u uniform in [-1, 1) */
 	double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
@@ -322,7 +302,7 @@ static void noise_portable(lupi__dp_rng *g, noise_dst d, size_t n)
 		for (int c = 0; c < 4; c++)
 			ls[j][c] = g->lane[c][j];
 	for (size_t k = 0; k < n; k++) {
-		uint64_t b = next_local(ls[k % LUPI__DP_LANES]);
+		uint64_t b = lupi__xoshiro_next(ls[k % LUPI__DP_LANES]);
 		int i = (int)(b & 0xff);
 		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;
 		double z = u * g->zx[i];
@@ -680,12 +660,6 @@ void lupi__dp_add_noise_scaled(lupi__dp_rng *g, float *x, size_t n,
 void lupi__dp_bulk_normals(lupi__dp_rng *g, double *z, size_t n)
 {
 	bulk(g, (noise_dst){.z = z}, n);
-}
-
-void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev)
-{
-	/* (float)v * 1.0f == (float)v exactly */
-	lupi__dp_add_noise_scaled(g, x, n, stddev, 1.0f);
 }
 
 size_t lupi__dp_sample(lupi__dp_rng *g, double q, const size_t *pool,

@@ -55,8 +55,6 @@ int lupi__dp_rng_init(lupi__dp_rng *g, uint64_t seed);
 /* A standard normal: the ziggurat method on 64-bit draws (53 bits for the
  * value, 8 independent bits for the layer). */
 double lupi__dp_normal(lupi__dp_rng *g);
-/* lupi__dp_add_noise_scaled with scale 1: x[i] += stddev * N(0, 1). */
-void lupi__dp_add_noise(lupi__dp_rng *g, float *x, size_t n, double stddev);
 /* x[i] = (float)(x[i] + stddev * z_i) * scale for i < n, in one pass.
  * z_i is the ziggurat of lupi__dp_normal (the same tables and tests) on
  * one draw b from lane i % LUPI__DP_LANES: u x_j when b passes the fast
@@ -118,9 +116,9 @@ int lupi__dp_clipped_sum(lupi_model *m, lupi__dp_objective *ob,
 /* The orders alpha the accountant minimises over, into orders[0..cap);
  * returns how many there are. */
 size_t lupi__dp_orders(double *orders, size_t cap);
-/* log erfc(x), also where erfc(x) underflows (an asymptotic series). */
 /* log(e^a + e^b), -inf standing for log 0. */
 double lupi__log_add(double a, double b);
+/* log erfc(x), also where erfc(x) underflows (an asymptotic series). */
 double lupi__dp_log_erfc(double x);
 /* RDP of order alpha of one step of the sampled Gaussian mechanism. */
 double lupi__dp_rdp(double q, double sigma, double alpha);
