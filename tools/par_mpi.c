@@ -2,7 +2,7 @@
  * par_mpi.c - the processes of a run of lupi-mpi: every rank of an mpirun
  * job runs the command line. Rank 0 reads the files (data, teacher model,
  * teacher outputs, checkpoint) and the others receive them
- * (lupi_mpi_bcast_dataset, model bytes); in teacher and distill every
+ * (lupi_mpi_bcast_dataset, model bytes); in train, teacher and distill every
  * rank draws the permutations and batches of one process and steps on
  * its share of each batch (lupi_model_set_share), the gradient averaged
  * every step (liblupi-mpi), so that the model is that of one process up
@@ -20,7 +20,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -57,12 +56,12 @@ int cli_par_init(int *argc, char ***argv)
 	return 0;
 }
 
-/* The commands that run on every rank. */
+/* The commands that run on every rank: by handler, so that `train`
+ * (cmd_teacher too, with its collective loads) is one of them. */
 static int parallel(const struct cli *c)
 {
-	return strcmp(c->command, "teacher") == 0 ||
-	       strcmp(c->command, "distill") == 0 ||
-	       strcmp(c->command, "compare") == 0;
+	return c->cmd->run == cmd_teacher || c->cmd->run == cmd_distill ||
+	       c->cmd->run == cmd_compare;
 }
 
 int cli_par_command(struct cli *c)

@@ -11,8 +11,8 @@
 # prints the same table at 1 and 2 ranks (its cells shared; the bits are
 # checked in test-mpi.c); and plain lupi refuses to run as 2 processes.
 # Each mpirun takes about a second to start, so the checks are in two
-# parts: PART `ranks` (teacher, distill, compare at 1 and 2 ranks, plain
-# lupi, the batch) and `resume` (stop and resume, rank 0's errors).
+# parts: PART `ranks` (teacher, distill, train, compare at 1 and 2 ranks,
+# plain lupi, the batch) and `resume` (stop and resume, rank 0's errors).
 # usage: test-tool-mpi.sh ranks|resume MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI
 set -u
 PART=${1:?usage: test-tool-mpi.sh ranks|resume MPIRUN LUPI-MPI TOOL-MPI-COMPARE LUPI}
@@ -91,6 +91,15 @@ plain distill "$T/d.csv" $LIN -T 1 --lambda 0.5 --teacher "$T/t1.lupi" \
 	-o "$T/s0.lupi"
 cmp "$T/s0.lupi" "$T/s1.lupi" && ok ||
 	fail "distill: lupi-mpi at 1 rank differs from lupi"
+# train (the handler of teacher, on X) runs on every rank too
+for np in 1 2; do
+	run 0 "train np $np" "$np" train "$T/d.csv" $LIN -o "$T/m$np.lupi"
+done
+if "$CMP" "$T/m1.lupi" "$T/m2.lupi" "$T/d.csv" 0 3 $steps; then ok; else
+	fail "train: 2 ranks differ from 1 beyond the tolerance"; fi
+plain train "$T/d.csv" $LIN -o "$T/m0.lupi"
+cmp "$T/m0.lupi" "$T/m1.lupi" && ok ||
+	fail "train: lupi-mpi at 1 rank differs from lupi"
 # the two ranks' models are not the same bits (else the test above
 # would not see the reduction at all)
 cmp -s "$T/t1.lupi" "$T/t2.lupi" && echo "note: np 1 and 2 teachers equal"
