@@ -1,9 +1,11 @@
 # The projection of doc/scaling.md: awk -f mpi/project-scaling.awk
 # Inputs: t1 = seconds per step on 1 rank (global batch B), S = bytes per
 # step, a = latency per message (s), bw = bytes/s of one link (from the
-# 2-rank minimum: at p = 2 the ring moves S once, T = S / bw)
+# 2-rank minimum: at p = 2 the ring moves S once, T = S / bw). Other
+# measurements: -v steps=STEPS_PER_S_AT_1_RANK -v min_us=ALLREDUCE_MIN_US
 BEGIN {
-  t1 = 1 / 44.3; S = 1077288; a = 1.0e-6; bw = S / 126.4e-6; B = 256
+  if (!steps) steps = 44.3; if (!min_us) min_us = 126.4
+  t1 = 1 / steps; S = 1077288; a = 1.0e-6; bw = S / (min_us * 1e-6); B = 256
   printf "%5s %8s %10s %10s %10s %8s %8s\n", "ranks", "rows/rk", "compute_ms", "allred_ms", "steps/s", "comm", "speedup"
   n = split("1 2 8 64 512", P, " ")
   for (i = 1; i <= n; i++) {
