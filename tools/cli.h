@@ -231,6 +231,8 @@ void cli_json_int(struct cli_json *j, const char *key, int64_t v);
 void cli_json_str(struct cli_json *j, const char *key, const char *s);
 int cli_print_metrics(struct cli_json *j, const char *set,
 		      const lupi_model *m, const lupi_dataset *ds);
+/* loads the model file path: 0, or an exit status after a message */
+int cli_load_model(const char *path, lupi_model **out);
 /* saves m to path (atomically, by the library) and says so; 0 or an exit
  * status */
 int cli_save_model(const struct cli *c, struct cli_json *j,

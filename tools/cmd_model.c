@@ -10,13 +10,6 @@
 
 #include "cli.h"
 
-static int load_model(const char *path, lupi_model **m)
-{
-	int rc = lupi_model_load(path, m);
-
-	return rc == LUPI_OK ? 0 : cli_fail(rc, path);
-}
-
 static int64_t get_int(const lupi_model *m, int key)
 {
 	int64_t v = -1;
@@ -38,7 +31,7 @@ int cmd_eval(struct cli *c)
 	struct cli_json json, *j = c->json ? &json : NULL;
 	int rc = CLI_EXIT_ERROR;
 
-	if (load_model(c->args[0], &m) ||
+	if (cli_load_model(c->args[0], &m) ||
 	    cli_load_data(c, c->args[1], m, &ds))
 		goto out;
 	if (j) {
@@ -179,7 +172,7 @@ int cmd_predict(struct cli *c)
 				"predictions are CSV");
 		return CLI_EXIT_USAGE;
 	}
-	if (!load_model(c->args[0], &m) &&
+	if (!cli_load_model(c->args[0], &m) &&
 	    !cli_load_data(c, c->args[1], m, &ds))
 		rc = predict(c, m, ds);
 	lupi_dataset_free(ds);
@@ -267,7 +260,7 @@ int cmd_info(struct cli *c)
 	char layers[1024], name[32];
 	int task;
 
-	if (load_model(c->args[0], &m))
+	if (cli_load_model(c->args[0], &m))
 		return CLI_EXIT_ERROR;
 	if (c->json) {
 		info_json(m, c->args[0], size);

@@ -214,13 +214,6 @@ static int json_finish(struct cli_json *j, int rc)
 	return rc;
 }
 
-static int load_model(const char *path, lupi_model **m)
-{
-	int rc = lupi_model_load(path, m);
-
-	return rc == LUPI_OK ? 0 : cli_fail(rc, path);
-}
-
 /* An untrained copy of m, with its options: the prototype the library
  * trains shards, shadows or a retrained model from. */
 static int untrained_clone(const lupi_model *m, lupi_model **out)
@@ -684,7 +677,7 @@ static int unlearn_sets(const struct cli *c, struct unlearn_run *r)
 	size_t n;
 	int rc;
 
-	if (load_model(c->args[0], &r->m) ||
+	if (cli_load_model(c->args[0], &r->m) ||
 	    cli_load_data(c, c->args[1], r->m, &r->ds) ||
 	    (c->test && cli_load_data(c, c->test, r->m, &r->test)))
 		return CLI_EXIT_ERROR;
@@ -729,6 +722,7 @@ static int unlearn_sisa(const struct cli *c, struct unlearn_run *r)
 	cli_progress_done(&r->prog);
 	r->train_seconds = cli_now() - t0;
 	if (rc == LUPI_OK) {
+		cli_progress_free(&r->prog); /* the curves of the shards */
 		cli_progress_init(&r->prog, c, "forget",
 				  lupi_dataset_rows(r->ds) /
 				  (size_t)c->shards);
@@ -1030,7 +1024,7 @@ static int audit_one(const struct cli *c, const char *path,
 	int rc = CLI_EXIT_ERROR, lrc;
 
 	am->path = path;
-	if (load_model(path, &m) ||
+	if (cli_load_model(path, &m) ||
 	    cli_load_data(c, c->members, m, &in) ||
 	    cli_load_data(c, c->nonmembers, m, &out) ||
 	    (c->reference && cli_load_data(c, c->reference, m, &ref)))

@@ -63,9 +63,7 @@ int cli_par_read_matrix(const char *path, lupi_dataset **out)
 
 int cli_par_load_model(const char *path, lupi_model **out)
 {
-	int rc = lupi_model_load(path, out);
-
-	return rc == LUPI_OK ? 0 : cli_fail(rc, path);
+	return cli_load_model(path, out);
 }
 
 int cli_par_fit_setup(lupi_model *m, int resumed)

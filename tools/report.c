@@ -150,6 +150,13 @@ int cli_print_metrics(struct cli_json *j, const char *set,
 	return 0;
 }
 
+int cli_load_model(const char *path, lupi_model **out)
+{
+	int rc = lupi_model_load(path, out);
+
+	return rc == LUPI_OK ? 0 : cli_fail(rc, path);
+}
+
 int cli_save_model(const struct cli *c, struct cli_json *j,
 		   const lupi_model *m, const char *path)
 {
