@@ -16,32 +16,15 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_REPS 32
+#include "bench.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#define MAX_REPS 32
 
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "dp_step: %s: %s (%s)\n", what, lupi_strerror(rc),
 		lupi_errmsg());
 	exit(1);
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static lupi_model *teacher(size_t hidden)
@@ -117,19 +100,20 @@ int main(int argc, char **argv)
 		/* a fresh model each time: a private fit refuses to go on
 		 * from another fit's record at other parameters */
 		lupi_model *a = teacher(hidden), *b = teacher(hidden);
-		double t0 = now();
+		double t0 = bench_now();
 		if ((rc = lupi_model_fit(a, ds, NULL, NULL, NULL)))
 			die("fit", rc);
-		double t1 = now();
+		double t1 = bench_now();
 		if ((rc = lupi_model_fit_dp(b, dp, ds, NULL, NULL, NULL)))
 			die("fit_dp", rc);
-		double t2 = now();
+		double t2 = bench_now();
 		plain[k] = (t1 - t0) / (double)steps;
 		priv[k] = (t2 - t1) / (double)steps;
 		lupi_model_free(a);
 		lupi_model_free(b);
 	}
-	double p = median(plain, reps), q = median(priv, reps);
+	double p = bench_median(plain, (size_t)reps);
+	double q = bench_median(priv, (size_t)reps);
 	fprintf(stderr, "liblupi %s, n=%zu, 784-%zu-10, batch 128, %zu steps, "
 		"threads=%d, median of %d epochs\n"
 		"normal step  %8.3f ms\nprivate step %8.3f ms\nratio        "

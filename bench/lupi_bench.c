@@ -31,6 +31,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench.h"
+
 #define MAX_EPOCHS 1000
 
 struct args {
@@ -56,37 +58,11 @@ struct timing {
 	unsigned n;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof *v, cmp_double);
-	return n == 0 ? NAN : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 static int on_progress(void *user, const lupi_progress *p)
 {
 	struct timing *tm = user;
 	if (p->epoch_end && tm->n < MAX_EPOCHS) {
-		double t = now(), c = cpu_now();
+		double t = bench_now(), c = bench_cpu_now();
 		tm->epoch_s[tm->n] = t - tm->t_last;
 		tm->epoch_cpu_s[tm->n++] = c - tm->c_last;
 		tm->t_last = t;
@@ -182,7 +158,7 @@ static double gemm_epoch_seconds(const struct args *a, size_t d_in,
 	size_t steps = (a->n + b - 1) / b;
 	double wall[5], cpus[5];
 	for (int rep = 0; rep < 5; rep++) {
-		double t0 = now(), c0 = cpu_now();
+		double t0 = bench_now(), c0 = bench_cpu_now();
 		for (size_t s = 0; s < steps; s++) {
 			for (size_t l = 0; l + 1 < nl; l++) { /* forward */
 				int in = (int)widths[l], out = (int)widths[l + 1];
@@ -199,13 +175,13 @@ static double gemm_epoch_seconds(const struct args *a, size_t d_in,
 						    x, in);
 			}
 		}
-		wall[rep] = now() - t0;
-		cpus[rep] = cpu_now() - c0;
+		wall[rep] = bench_now() - t0;
+		cpus[rep] = bench_cpu_now() - c0;
 	}
 	free(x), free(y), free(w), free(g);
 	set_blas_threads(1);
-	*cpu = median(cpus, 5);
-	return median(wall, 5);
+	*cpu = bench_median(cpus, 5);
+	return bench_median(wall, 5);
 }
 
 static double epoch_flops(const struct args *a, size_t d_in)
@@ -332,13 +308,13 @@ static lupi_dataset *load(const struct args *a, const char *split, size_t max)
 static double train(lupi_model *m, const lupi_teacher *t, lupi_loss *loss,
 		    const lupi_dataset *ds, double *cpu)
 {
-	struct timing tm = {now(), cpu_now(), {0}, {0}, 0};
+	struct timing tm = {bench_now(), bench_cpu_now(), {0}, {0}, 0};
 	int rc = t ? lupi_student_fit(m, t, loss, ds, NULL, on_progress, &tm)
 		   : lupi_model_fit(m, ds, NULL, on_progress, &tm);
 	if (rc != LUPI_OK)
 		die("fit", rc);
-	*cpu = median(tm.epoch_cpu_s, tm.n);
-	return median(tm.epoch_s, tm.n);
+	*cpu = bench_median(tm.epoch_cpu_s, tm.n);
+	return bench_median(tm.epoch_s, tm.n);
 }
 
 /* Mean microseconds of one single-sample predict, as the peer measures. */
@@ -355,11 +331,11 @@ static double latency_us(const lupi_model *m, const lupi_dataset *test)
 			die("predict", rc);
 	}
 	const int reps = 20000;
-	double t0 = now();
+	double t0 = bench_now();
 	for (int i = 0; i < reps; i++)
 		lupi_model_predict(m, x + (size_t)(i % n) * d, 1, d,
 				   LUPI_PREDICT_OUTPUT, out);
-	return (now() - t0) / reps * 1e6;
+	return (bench_now() - t0) / reps * 1e6;
 }
 
 static double throughput(const lupi_model *m, const lupi_dataset *test)
@@ -372,11 +348,11 @@ static double throughput(const lupi_model *m, const lupi_dataset *test)
 		die("predict buffer", LUPI_ENOMEM);
 	double best = INFINITY;
 	for (int rep = 0; rep < 5; rep++) {
-		double t0 = now();
+		double t0 = bench_now();
 		int rc = lupi_model_predict(m, x, n, d, LUPI_PREDICT_OUTPUT, out);
 		if (rc != LUPI_OK)
 			die("predict", rc);
-		double t = now() - t0;
+		double t = bench_now() - t0;
 		best = t < best ? t : best;
 	}
 	free(out);

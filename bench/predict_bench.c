@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
+
 /* OpenBLAS's kernel choice (its own symbol; NULL under another BLAS). */
 extern char *openblas_get_corename(void) __attribute__((weak));
 
@@ -26,24 +28,11 @@ extern char *openblas_get_corename(void) __attribute__((weak));
  * every thread's time). */
 static clockid_t clock_id = CLOCK_MONOTONIC;
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(clock_id, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "predict_bench: %s: %s (%d)\n", what, lupi_errmsg(),
 		rc);
 	exit(1);
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 /* --best 1: the best repetition instead of the median (a loaded machine
@@ -53,10 +42,9 @@ static int best;
 /* Median, or with --best the largest (rates; latencies are negated). */
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof *v, cmp);
-	if (best)
-		return v[n - 1];
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+	double m = bench_median(v, (size_t)n); /* sorts v */
+
+	return best ? v[n - 1] : m;
 }
 
 static lupi_model *mlp(size_t n_in)
@@ -83,22 +71,22 @@ static double latency_us(const lupi_model *m, const float *x, size_t n,
 		if (lupi_model_predict(m, x + (size_t)i % n * d, 1, d,
 				       LUPI_PREDICT_OUTPUT, out) != LUPI_OK)
 			die("predict", -1);
-	double t0 = now();
+	double t0 = bench_clock(clock_id);
 	for (int i = 0; i < calls; i++)
 		lupi_model_predict(m, x + (size_t)i % n * d, 1, d,
 				   LUPI_PREDICT_OUTPUT, out);
-	return (now() - t0) / calls * 1e6;
+	return (bench_clock(clock_id) - t0) / calls * 1e6;
 }
 
 /* Samples per second of one call on all n rows. */
 static double batch_rate(const lupi_model *m, const float *x, size_t n,
 			 size_t d, float *out)
 {
-	double t0 = now();
+	double t0 = bench_clock(clock_id);
 	int rc = lupi_model_predict(m, x, n, d, LUPI_PREDICT_OUTPUT, out);
 	if (rc != LUPI_OK)
 		die("predict", rc);
-	return (double)n / (now() - t0);
+	return (double)n / (bench_clock(clock_id) - t0);
 }
 
 int main(int argc, char **argv)

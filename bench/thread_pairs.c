@@ -14,26 +14,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench.h"
+
 #define MAX_PAIRS 64
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what)
 {
@@ -55,10 +38,10 @@ static double epoch(const lupi_dataset *ds, int view, int threads)
 	    lupi_model_set_int(m, LUPI_MODEL_OPT_EPOCHS, 1) ||
 	    lupi_model_init(m))
 		die("model");
-	double t0 = now();
+	double t0 = bench_now();
 	if (lupi_model_fit(m, ds, NULL, NULL, NULL) != LUPI_OK)
 		die("fit");
-	double t = now() - t0;
+	double t = bench_now() - t0;
 	lupi_model_free(m);
 	return t;
 }
@@ -104,10 +87,12 @@ int main(int argc, char **argv)
 		snprintf(blas, sizeof blas, "?");
 	printf("%s; %d pairs, %ld samples, medians\n", blas, pairs, n);
 	for (int k = 0; k < 2; k++) {
-		double a = median(one[k], pairs), b = median(many[k], pairs);
+		double a = bench_median(one[k], (size_t)pairs);
+		double b = bench_median(many[k], (size_t)pairs);
 		printf("%-26s 1 thread %.4f s, %d threads %.4f s, "
 		       "speed-up (median of pairs) %.3f\n",
-		       names[k], a, threads, b, median(ratio[k], pairs));
+		       names[k], a, threads, b,
+		       bench_median(ratio[k], (size_t)pairs));
 	}
 	lupi_dataset_free(ds);
 	return 0;
