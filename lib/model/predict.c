@@ -5,11 +5,12 @@
  * bit; a cache may store either). So no path here uses GEMM, whose
  * summation order changes with the number of rows and the BLAS kernel:
  * each output is one dot product of a weight row with an input row, summed
- * in a fixed order (DOT ORDER below), for one row or a million. Two
+ * in a fixed order (DOT ORDER below), for one row or a million. Three
  * implementations of that order give the same bits: a portable one (one
- * row at a time, vector clones) and an AVX-512 one that computes a block of
- * up to BLOCK_ROWS rows x BLOCK_OUTS outputs at once and reduces 4 dot
- * products together (CPUs with AVX-512 F and VL, chosen at run time).
+ * row at a time, vector clones) and, on CPUs with AVX-512 F and VL (chosen
+ * at run time), one that computes a block of up to BLOCK_ROWS rows x
+ * BLOCK_OUTS outputs at once and reduces 4 dot products together, and one
+ * for groups of 16 rows of narrow models with a row in each vector lane.
  * Large batches are split into row ranges over the library's threads
  * (lupi__parallel); the partition changes no bit. */
 #include <stdatomic.h>
@@ -41,6 +42,9 @@
  * second core saves. */
 #define PART_MACS (2u << 20)
 #define MAX_PARTS 64
+/* Rows of a part are a multiple of this: whole groups of 16 rows and
+ * whole blocks of 6 (below). */
+#define SPLIT_ROWS 48
 #define PARTS_PER_THREAD 8
 
 /* ---- the portable kernel ------------------------------------------------ */
@@ -163,6 +167,111 @@ TGT static INLINE void block(int R, const float *x, size_t ldx,
 	}
 }
 
+/* ---- the AVX-512 kernel, rows in the lanes ------------------------------ */
+
+/* Rows of a group: one vector holds one value of each of 16 rows. */
+#define GROUP_ROWS 16
+/* Outputs of a group computed together: they share each input load, and
+ * their tree stacks (4 x 4), sums and the input fit the registers. */
+#define GROUP_OUTS 4
+
+/* Widest layer input of a model the group kernel takes: its 16 transposed
+ * rows (16 KB) stay in the first-level cache while every output block
+ * reads them 16 times; wider inputs (the 784-input teacher: 50 KB) ran
+ * at 0.6x the block kernel's speed from the second level. */
+#define GROUP_MAX_IN 256
+
+/* yt[o][r] for outputs o.. o+O-1 of a group of 16 rows r, from xt[i][r]
+ * (rows of 16 floats, aligned). The same DOT ORDER with one row per lane:
+ * acc[j] of a row is a vector (one per j), so the tree is 15 whole-vector
+ * additions per 16 rows instead of shuffles per row (the 6-row kernel
+ * spent a third of a 49-input layer reducing). The 16 acc[j] are made in
+ * the order that lets each level of the tree be added as soon as both its
+ * halves exist (j = 4-bit reversal of k), so at most 4 partial sums per
+ * output are live. */
+TGT static INLINE void group_block(int O, const float *const w[GROUP_OUTS],
+				   size_t in, const float *xt,
+				   const float *b, int relu, float *yt)
+{
+	size_t body = in - in % LANES;
+	__m512 stack[5][GROUP_OUTS], a[GROUP_OUTS];
+#pragma GCC unroll 16
+	for (int k = 0; k < LANES; k++) {
+		size_t j = (size_t)((k & 1) << 3 | (k & 2) << 1 | (k & 4) >> 1 |
+				    (k & 8) >> 3);
+		/* acc[j] starts from the first product, not from 0 + it: the
+		 * two differ only when every product is -0 (-0, not +0), and
+		 * the + 0 after the tree makes that +0 and changes nothing else
+		 * (a zero sum of nonzero terms is already +0) */
+		size_t i = j;
+		if (i < body) {
+			__m512 xv = _mm512_load_ps(xt + i * GROUP_ROWS);
+#pragma GCC unroll 4
+			for (int o = 0; o < O; o++)
+				a[o] = _mm512_mul_ps(_mm512_set1_ps(w[o][i]),
+						     xv);
+		} else {
+#pragma GCC unroll 4
+			for (int o = 0; o < O; o++)
+				a[o] = _mm512_setzero_ps();
+		}
+		for (i += LANES; i < body; i += LANES) {
+			__m512 xv = _mm512_load_ps(xt + i * GROUP_ROWS);
+#pragma GCC unroll 4
+			for (int o = 0; o < O; o++)
+				a[o] = _mm512_add_ps(a[o], _mm512_mul_ps(
+					_mm512_set1_ps(w[o][i]), xv));
+		}
+		/* a binary counter: leaf k closes the levels of its low 1s */
+		int lvl = 0;
+#pragma GCC unroll 4
+		for (; k >> lvl & 1; lvl++)
+#pragma GCC unroll 4
+			for (int o = 0; o < O; o++)
+				a[o] = _mm512_add_ps(stack[lvl][o], a[o]);
+#pragma GCC unroll 4
+		for (int o = 0; o < O; o++)
+			stack[lvl][o] = a[o];
+	}
+#pragma GCC unroll 4
+	for (int o = 0; o < O; o++) {
+		__m512 s = _mm512_add_ps(stack[4][o], _mm512_setzero_ps());
+		for (size_t i = body; i < in; i++)
+			s = _mm512_add_ps(s, _mm512_mul_ps(
+				_mm512_set1_ps(w[o][i]),
+				_mm512_load_ps(xt + i * GROUP_ROWS)));
+		if (b) /* s + 0 would turn a -0 sum into +0 */
+			s = _mm512_add_ps(s, _mm512_set1_ps(b[o]));
+		if (relu) /* as activate(): keeps a NaN and -0 */
+			s = _mm512_max_ps(_mm512_setzero_ps(), s);
+		_mm512_store_ps(yt + (size_t)o * GROUP_ROWS, s);
+	}
+}
+
+/* One layer for a group: yt (out rows of 16 floats) from xt (in rows).
+ * w: the layer's weights, rows of stride ldw. Returns 1 when it applied
+ * the activation (ReLU). */
+TGT static int group_layer(const lupi__layer *ly, const float *wl,
+			   size_t ldw, const float *xt, float *yt)
+{
+	size_t in = ly->in, out = ly->out;
+	int relu = ly->act == LUPI_ACT_RELU;
+	for (size_t o = 0; o < out; o += GROUP_OUTS) {
+		const float *w[GROUP_OUTS];
+		for (size_t k = 0; k < GROUP_OUTS; k++)
+			w[k] = wl + (o + k < out ? o + k : o) * ldw;
+		const float *b = ly->b ? ly->b + o : NULL;
+		float *y = yt + o * GROUP_ROWS;
+		switch (out - o < GROUP_OUTS ? out - o : GROUP_OUTS) {
+		case 4: group_block(4, w, in, xt, b, relu, y); break;
+		case 3: group_block(3, w, in, xt, b, relu, y); break;
+		case 2: group_block(2, w, in, xt, b, relu, y); break;
+		default: group_block(1, w, in, xt, b, relu, y); break;
+		}
+	}
+	return relu;
+}
+
 /* The weights of the tail columns (in % 16 of them) of a layer,
  * transposed in groups of 4 outputs: tail[(o / 4 * nt + t) * 4 + k] is
  * the weight of output o + k (the last one past the end) at column
@@ -278,12 +387,19 @@ static size_t padded(size_t width)
 	return (width + LANES - 1) / LANES * LANES;
 }
 
-/* Floats of scratch of one thread for blocks of `rows` rows: the
- * input rows (standardised or aligned) and two blocks of hidden rows.
- * Bounded: widths are at most 2^20. */
+/* Width of the kernels' hidden and output buffers. */
+static size_t widest_out(const lupi_model *m)
+{
+	size_t wh = widest_hidden(m);
+	return padded(wh > m->n_out ? wh : m->n_out);
+}
+
+/* Floats of scratch of one thread for blocks or groups of `rows` rows:
+ * the input rows (standardised, aligned or transposed) and two blocks of
+ * hidden or output rows. Bounded: widths are at most 2^20. */
 static size_t thread_scratch(const lupi_model *m, size_t rows)
 {
-	return rows * (padded(m->n_in) + 2 * padded(widest_hidden(m)));
+	return rows * (padded(m->n_in) + 2 * widest_out(m));
 }
 
 /* What the threads of one call share: per layer the weights the kernel
@@ -296,11 +412,49 @@ struct plan {
 	const float *w[LUPI__MAX_LAYERS];
 	size_t ldw[LUPI__MAX_LAYERS];
 	const float *tail[LUPI__MAX_LAYERS];
+	int groups; /* rows in groups of 16 (predict_group) */
 };
+
+#ifdef HAVE_AVX512
+/* 16 rows of x into logits through all layers with the rows in the lanes:
+ * the input transposed (and standardised) once, each layer's output a
+ * row of 16 floats per unit, the logits transposed back. */
+TGT static void predict_group(const struct plan *p, const float *x,
+			      float *logits, float *scratch)
+{
+	const lupi_model *m = p->m;
+	size_t wo = widest_out(m), in = m->n_in, k = m->n_out;
+	float *h[2] = {scratch, scratch + GROUP_ROWS * wo};
+	float *xt = h[1] + GROUP_ROWS * wo;
+	for (size_t r = 0; r < GROUP_ROWS; r++) {
+		const float *xr = x + r * in;
+		if (m->has_std) /* lupi__standardize_copy's arithmetic */
+			for (size_t i = 0; i < in; i++)
+				xt[i * GROUP_ROWS + r] =
+					(xr[i] - m->mean[i]) * m->inv_std[i];
+		else
+			for (size_t i = 0; i < in; i++)
+				xt[i * GROUP_ROWS + r] = xr[i];
+	}
+	const float *cur = xt;
+	for (size_t l = 0; l < m->n_layers; l++) {
+		const lupi__layer *ly = &m->layers[l];
+		float *o = h[l & 1];
+		if (!group_layer(ly, p->w[l], p->ldw[l], cur, o))
+			lupi__model_activate(m, ly, o, ly->out * GROUP_ROWS);
+		cur = o;
+	}
+	for (size_t r = 0; r < GROUP_ROWS; r++)
+		for (size_t j = 0; j < k; j++)
+			logits[r * k + j] = cur[j * GROUP_ROWS + r];
+	if (p->finish)
+		p->finish(p->ctx, logits, GROUP_ROWS);
+}
+#endif
 
 /* n rows of x into logits, one block of rows at a time through all layers
  * (the hidden rows stay in the first-level cache). */
-static void predict_range(const struct plan *p, const float *x, size_t n,
+static void predict_blocks(const struct plan *p, const float *x, size_t n,
 			  float *logits, float *scratch)
 {
 	const lupi_model *m = p->m;
@@ -356,6 +510,23 @@ static void predict_range(const struct plan *p, const float *x, size_t n,
 	}
 }
 
+/* n rows of x into logits: groups of 16 rows with the AVX-512 kernel, the
+ * rest in blocks (the same bits either way). */
+static void predict_range(const struct plan *p, const float *x, size_t n,
+			  float *logits, float *scratch)
+{
+	size_t r = 0;
+#ifdef HAVE_AVX512
+	if (p->groups)
+		for (; n - r >= GROUP_ROWS; r += GROUP_ROWS)
+			predict_group(p, x + r * p->m->n_in,
+				      logits + r * p->m->n_out, scratch);
+#endif
+	if (r < n)
+		predict_blocks(p, x + r * p->m->n_in, n - r,
+			       logits + r * p->m->n_out, scratch);
+}
+
 struct job {
 	const struct plan *plan;
 	const float *x;
@@ -370,7 +541,7 @@ static void run_part(void *ctx, unsigned part, unsigned parts)
 	const struct job *j = ctx;
 	const lupi_model *m = j->plan->m;
 	size_t r0, r1;
-	lupi__split(j->n, part, parts, BLOCK_ROWS, &r0, &r1);
+	lupi__split(j->n, part, parts, SPLIT_ROWS, &r0, &r1);
 	if (r1 > r0)
 		predict_range(j->plan, j->x + r0 * m->n_in, r1 - r0,
 			      j->logits + r0 * m->n_out,
@@ -394,8 +565,8 @@ int lupi__model_predict_apply(const lupi_model *m, const float *x, size_t n,
 	size_t macs = 0;
 	for (size_t l = 0; l < m->n_layers; l++)
 		macs += m->layers[l].in * m->layers[l].out;
-	/* parts of whole blocks; the partition changes no bit */
-	size_t blocks = (n + BLOCK_ROWS - 1) / BLOCK_ROWS;
+	/* parts of whole groups and blocks; the partition changes no bit */
+	size_t blocks = (n + SPLIT_ROWS - 1) / SPLIT_ROWS;
 	double work = (double)macs * (double)n;
 	unsigned nt = lupi__parallel_parts(work, (double)PART_MACS);
 	/* a few parts per thread: a worker that wakes late (a batch after
@@ -408,9 +579,13 @@ int lupi__model_predict_apply(const lupi_model *m, const float *x, size_t n,
 	}
 	nt = nt > MAX_PARTS ? MAX_PARTS : nt;
 	nt = nt > blocks ? (unsigned)blocks : nt;
-	size_t per = thread_scratch(m, n < BLOCK_ROWS ? n : BLOCK_ROWS);
-	int fast = use_avx512();
-	int align = fast && n >= ALIGN_ROWS;
+	int fast = use_avx512(), groups = fast && n >= GROUP_ROWS;
+	for (size_t l = 0; l < m->n_layers; l++)
+		groups = groups && m->layers[l].in <= GROUP_MAX_IN;
+	size_t per = thread_scratch(m, groups ? GROUP_ROWS :
+				    n < BLOCK_ROWS ? n : BLOCK_ROWS);
+	/* the group kernel reads the weights one at a time: no copy */
+	int align = fast && n >= ALIGN_ROWS && !groups;
 	/* bounded: 64 parts * 6 * 3 * 2^20, 64 layers * 2^20 * 16,
 	 * 64 * 2^40 (but n_params fits in memory) */
 	size_t need = per * (size_t)nt + LANES;
@@ -434,6 +609,7 @@ int lupi__model_predict_apply(const lupi_model *m, const float *x, size_t n,
 	plan.m = m;
 	plan.finish = finish;
 	plan.ctx = ctx;
+	plan.groups = groups;
 	float *next = scratch + per * (size_t)nt;
 	for (size_t l = 0; l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];

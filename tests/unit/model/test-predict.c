@@ -268,6 +268,48 @@ START_TEST(public_predict_batch_equals_single)
 }
 END_TEST
 
+/* Signed zeros: row r's inputs are +0 or -0, chosen so that every product
+ * of output r % out is -0. The DOT ORDER sums from +0, so that output is
+ * +0 (and ReLU keeps the sign of a zero): the kernels that start a sum
+ * from its first product must give the same bits as the portable one. */
+START_TEST(zero_sums_have_the_dot_orders_sign)
+{
+	static const struct shape s = {40, {20, 0}, 1, 3, LUPI_ACT_RELU, 0, 0};
+	lupi_model *m = make(&s);
+	const lupi__layer *ly = &m->layers[0];
+	size_t n = 35, k = m->n_out, h = ly->out;
+	float *x = inputs(n, s.in);
+	for (size_t r = 0; r < n; r += 2) /* every other row: zeros */
+		for (size_t i = 0; i < s.in; i++)
+			x[r * s.in + i] =
+				ly->w[(r / 2 % h) * s.in + i] > 0 ? -0.0f
+								  : 0.0f;
+	int was = lupi__predict_kernel(-1);
+	lupi__predict_kernel(0);
+	float *ref = singles(m, x, n);
+	float *hid = malloc(n * h * sizeof *hid),
+	      *hid_ref = malloc(n * h * sizeof *hid_ref);
+	ck_assert_int_eq(lupi__model_predict_hidden(m, 0, x, n, hid_ref),
+			 LUPI_OK);
+	for (size_t r = 0; r < n; r += 2) /* the case is there */
+		ck_assert(signbit(hid_ref[r * h + r / 2 % h]) == 0 &&
+			  hid_ref[r * h + r / 2 % h] == 0.0f);
+	lupi__predict_kernel(1);
+	float *y = malloc(n * k * sizeof *y);
+	ck_assert_int_eq(lupi__model_predict_logits(m, x, n, y), LUPI_OK);
+	assert_same_bits(y, ref, n * k);
+	ck_assert_int_eq(lupi__model_predict_hidden(m, 0, x, n, hid), LUPI_OK);
+	assert_same_bits(hid, hid_ref, n * h);
+	lupi__predict_kernel(was);
+	free(y);
+	free(hid);
+	free(hid_ref);
+	free(ref);
+	free(x);
+	lupi_model_free(m);
+}
+END_TEST
+
 /* A hidden layer's outputs (the feature-loss path) are the same pass cut
  * short: the first layer of the teacher shape against the reference. */
 START_TEST(hidden_layer_matches_reference)
@@ -305,6 +347,7 @@ int main(void)
 			    (int)N_SHAPES);
 	tcase_add_test(tc, public_predict_batch_equals_single);
 	tcase_add_test(tc, hidden_layer_matches_reference);
+	tcase_add_test(tc, zero_sums_have_the_dot_orders_sign);
 	suite_add_tcase(s, tc);
 	return lupi_test_run(s);
 }
