@@ -3,8 +3,15 @@
  * with two host threads using the pool at once; the blocks of a split GEMM
  * land where they belong, for every transposition, against a loop in
  * double. */
+#define _GNU_SOURCE
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -105,6 +112,64 @@ START_TEST(parts_follow_the_work)
 }
 END_TEST
 
+#ifdef __linux__
+struct where {
+	atomic_int arrived;
+	int cpu[2];
+	pid_t tid[2];
+};
+
+/* Records where it runs, then waits (at most 2 s) for the other part to
+ * start: each of the two parts runs on its own thread. */
+static void where_part(void *ctx, unsigned part, unsigned parts)
+{
+	struct where *w = ctx;
+	(void)parts;
+	w->cpu[part] = sched_getcpu();
+	w->tid[part] = (pid_t)syscall(SYS_gettid);
+	atomic_fetch_add(&w->arrived, 1);
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while (atomic_load(&w->arrived) < 2 && t.tv_sec - t0.tv_sec < 2);
+}
+
+/* A worker woken from its sleep runs off the caller's CPU (Linux queues
+ * it behind the caller when the other CPU looks busy, pool.c), and has its
+ * own affinity back by the time it runs its part. */
+START_TEST(a_woken_worker_runs_off_the_callers_cpu)
+{
+	cpu_set_t all, one;
+	ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+	if (CPU_COUNT(&all) < 2)
+		return; /* one CPU: nothing to steer */
+	ck_assert_int_eq(lupi_set_num_threads(2), LUPI_OK);
+	run_counted(2); /* the worker exists, with every CPU allowed */
+	int c0 = 0;
+	while (!CPU_ISSET(c0, &all))
+		c0++;
+	CPU_ZERO(&one);
+	CPU_SET(c0, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+	usleep(100000); /* the worker goes to sleep */
+	struct where w;
+	atomic_init(&w.arrived, 0);
+	lupi__parallel(where_part, &w, 2);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+	ck_assert_int_eq(atomic_load(&w.arrived), 2);
+	pid_t me = (pid_t)syscall(SYS_gettid);
+	int k = w.tid[0] == me ? 1 : 0; /* the worker's part */
+	ck_assert_int_ne(w.tid[k], me);
+	ck_assert_int_ne(w.cpu[k], c0);
+	cpu_set_t now;
+	ck_assert_int_eq(sched_getaffinity(w.tid[k], sizeof now, &now), 0);
+	ck_assert(CPU_EQUAL(&now, &all));
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+}
+END_TEST
+#endif
+
 /* C = alpha op(A) op(B) + beta C on shapes large enough to be split
  * (lupi__gemm: by rows when m > n, by columns otherwise; _i 1:
  * lupi__gemm_rows, always by rows), with leading dimensions wider than the
@@ -192,6 +257,9 @@ int main(void)
 	tcase_add_test(tc, every_part_runs_once);
 	tcase_add_test(tc, two_host_threads_share_the_pool);
 	tcase_add_test(tc, parts_follow_the_work);
+#ifdef __linux__
+	tcase_add_test(tc, a_woken_worker_runs_off_the_callers_cpu);
+#endif
 	tcase_add_loop_test(tc, split_gemm_against_loops, 0, 2);
 	tcase_add_test(tc, blas_kept_at_one_thread);
 	suite_add_tcase(s, tc);
