@@ -4,13 +4,16 @@
  * and the 784-256-10 teacher, random weights (He initialisation) and inputs
  * uniform in [0, 1) (speed does not depend on the values). Per shape: the
  * single-sample latency (mean of a loop of calls, as the peer measures)
- * and the batch throughput (one lupi_model_predict of --batch rows).
+ * and the batch throughput (one lupi_model_predict of --batch rows, right
+ * after the latency loop, so that the library's worker threads have gone
+ * to sleep; with --calls K, K calls back to back, the first of them
+ * untimed: the rate while the workers are awake).
  * Each figure is the median of --reps repetitions (--best 1: the best). bench/torch_predict.py
  * measures PyTorch the same way; bench/compare runs both.
  * Prints a table on stderr and one JSON line on stdout.
  *
  * usage: lupi_predict_bench [--threads 1] [--batch 10000] [--reps 7]
- *                           [--cpu 0|1] [--best 0|1]
+ *                           [--cpu 0|1] [--best 0|1] [--calls 1]
  */
 #include <lupi.h>
 #include <stdio.h>
@@ -78,20 +81,26 @@ static double latency_us(const lupi_model *m, const float *x, size_t n,
 	return (bench_clock(clock_id) - t0) / calls * 1e6;
 }
 
-/* Samples per second of one call on all n rows. */
+/* Samples per second of a call on all n rows: one call, or with calls > 1
+ * the calls after an untimed first one. */
 static double batch_rate(const lupi_model *m, const float *x, size_t n,
-			 size_t d, float *out)
+			 size_t d, float *out, int calls)
 {
-	double t0 = bench_clock(clock_id);
-	int rc = lupi_model_predict(m, x, n, d, LUPI_PREDICT_OUTPUT, out);
-	if (rc != LUPI_OK)
-		die("predict", rc);
-	return (double)n / (bench_clock(clock_id) - t0);
+	double t0 = 0.0;
+	for (int c = calls > 1 ? -1 : 0; c < calls; c++) {
+		if (c == 0)
+			t0 = bench_clock(clock_id);
+		int rc = lupi_model_predict(m, x, n, d, LUPI_PREDICT_OUTPUT,
+					    out);
+		if (rc != LUPI_OK)
+			die("predict", rc);
+	}
+	return (double)n * calls / (bench_clock(clock_id) - t0);
 }
 
 int main(int argc, char **argv)
 {
-	int threads = 1, reps = 7;
+	int threads = 1, reps = 7, calls = 1;
 	size_t batch = 10000;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--threads"))
@@ -100,6 +109,8 @@ int main(int argc, char **argv)
 			batch = (size_t)strtoul(argv[i + 1], NULL, 10);
 		else if (!strcmp(argv[i], "--reps"))
 			reps = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--calls"))
+			calls = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--best"))
 			best = atoi(argv[i + 1]) != 0;
 		else if (!strcmp(argv[i], "--cpu"))
@@ -108,12 +119,13 @@ int main(int argc, char **argv)
 		else {
 			fputs("usage: lupi_predict_bench [--threads 1] "
 			      "[--batch 10000] [--reps 7] [--cpu 0|1] "
-			      "[--best 0|1]\n",
+			      "[--best 0|1] [--calls 1]\n",
 			      stderr);
 			return 2;
 		}
 	}
-	if (reps < 1 || reps > 999 || batch < 1 || batch > 1000000)
+	if (reps < 1 || reps > 999 || batch < 1 || batch > 1000000 ||
+	    calls < 1 || calls > 1000)
 		return 2;
 	int rc = lupi_set_num_threads(threads);
 	if (rc != LUPI_OK)
@@ -132,11 +144,11 @@ int main(int argc, char **argv)
 	for (int s = 0; s < 2; s++) {
 		lupi_model *m = mlp(dims[s]);
 		static double l[999], r[999];
-		batch_rate(m, x, batch, dims[s], out); /* warm-up */
+		batch_rate(m, x, batch, dims[s], out, 1); /* warm-up */
 		for (int k = 0; k < reps; k++) {
 			l[k] = latency_us(m, x, batch, dims[s],
 					  s == 0 ? 20000 : 2000);
-			r[k] = batch_rate(m, x, batch, dims[s], out);
+			r[k] = batch_rate(m, x, batch, dims[s], out, calls);
 		}
 		for (int k = 0; k < reps; k++)
 			l[k] = -l[k];
@@ -147,21 +159,22 @@ int main(int argc, char **argv)
 	const char *core = openblas_get_corename ? openblas_get_corename()
 						 : "unknown";
 	fprintf(stderr,
-		"liblupi %s, threads %d, batch %zu, OpenBLAS core %s, medians "
-		"%s %d, %s time\n%-8s %14s %16s\n%-8s %14.3f %16.0f\n"
+		"liblupi %s, threads %d, batch %zu x %d calls, OpenBLAS core "
+		"%s, %s %d, %s time\n%-8s %14s %16s\n%-8s %14.3f %16.0f\n"
 		"%-8s %14.3f %16.0f\n",
-		lupi_version_string(), threads, batch, core,
+		lupi_version_string(), threads, batch, calls, core,
 		best ? "best of" : "medians of", reps,
 		clock_id == CLOCK_MONOTONIC ? "wall" : "CPU", "model",
 		"single us", "batch samples/s", names[0], lat[0], rate[0],
 		names[1], lat[1], rate[1]);
 	printf("{\"lib\": \"liblupi %s\", \"threads\": %d, \"batch\": %zu, "
+	       "\"calls\": %d, "
 	       "\"core\": \"%s\", \"clock\": \"%s\", \"stat\": \"%s\", "
 	       "\"student_predict_latency_us\": %.4f, "
 	       "\"student_batch_samples_per_s\": %.0f, "
 	       "\"teacher_predict_latency_us\": %.4f, "
 	       "\"teacher_batch_samples_per_s\": %.0f}\n",
-	       lupi_version_string(), threads, batch, core,
+	       lupi_version_string(), threads, batch, calls, core,
 	       clock_id == CLOCK_MONOTONIC ? "wall" : "cpu",
 	       best ? "best" : "median", lat[0], rate[0],
 	       lat[1], rate[1]);
