@@ -225,10 +225,14 @@ TGT static INLINE void group_block(int O, const float *const w[GROUP_OUTS],
 		/* a binary counter: leaf k closes the levels of its low 1s */
 		int lvl = 0;
 #pragma GCC unroll 4
-		for (; k >> lvl & 1; lvl++)
+		for (int l = 0; l < 4; l++)
+			if (lvl == l && (k >> l & 1)) {
 #pragma GCC unroll 4
-			for (int o = 0; o < O; o++)
-				a[o] = _mm512_add_ps(stack[lvl][o], a[o]);
+				for (int o = 0; o < O; o++)
+					a[o] = _mm512_add_ps(stack[l][o],
+							     a[o]);
+				lvl = l + 1;
+			}
 #pragma GCC unroll 4
 		for (int o = 0; o < O; o++)
 			stack[lvl][o] = a[o];
