@@ -1,9 +1,10 @@
 /* The library's own worker threads: a job of `parts` independent parts,
- * part 0 claimed first by the calling thread, the others by whichever
- * thread (the caller or a worker) is free first. The BLAS runs on one
- * thread inside each part (lib/core/gemm.c splits a large GEMM into
- * parts), so there is one set of threads in the process, ours, and it
- * sleeps when idle: a worker spins for a short while after a job (the
+ * part 0 run by the calling thread (what a part writes, a row block's
+ * buffers say, stays in one core's caches from call to call), the others
+ * by whichever thread (the caller or a worker) is free first. The BLAS
+ * runs on one thread inside each part (lib/core/gemm.c splits a large
+ * GEMM into parts), so there is one set of threads in the process, ours,
+ * and it sleeps when idle: a worker spins for a short while after a job (the
  * next part of a training step comes within microseconds), then waits on
  * a condition variable. OpenBLAS's own workers, which yield in a loop for
  * tens of milliseconds after every threaded call, are never woken.
@@ -256,13 +257,16 @@ void lupi__parallel(lupi__task_fn fn, void *ctx, unsigned parts)
 	atomic_store_explicit(&pool.parts, parts, memory_order_relaxed);
 	atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
 	uint64_t gen = (atomic_load(&pool.state) >> 32) + 1;
-	atomic_store(&pool.state, gen << 32); /* publishes the fields */
+	/* publishes the fields, part 0 taken: it is always this thread's */
+	atomic_store(&pool.state, gen << 32 | 1);
 	if (atomic_load(&pool.sleepers) > 0) {
 		steer_sleepers();
 		pthread_mutex_lock(&pool.m);
 		pthread_cond_broadcast(&pool.cv);
 		pthread_mutex_unlock(&pool.m);
 	}
+	fn(ctx, 0, parts);
+	atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
 	run_parts(gen);
 	/* a worker is finishing its part; one that was preempted gets the
 	 * core back sooner when this thread yields */

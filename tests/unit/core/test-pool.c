@@ -99,6 +99,38 @@ START_TEST(two_host_threads_share_the_pool)
 }
 END_TEST
 
+struct owner_check {
+	pthread_t caller;
+	atomic_int bad;
+};
+
+static void part0_on_caller(void *ctx, unsigned part, unsigned parts)
+{
+	struct owner_check *c = ctx;
+	(void)parts;
+	if (part == 0 && !pthread_equal(pthread_self(), c->caller))
+		atomic_store(&c->bad, 1);
+}
+
+/* Part 0 is always the calling thread's (a row block's buffers stay in
+ * one core's caches from step to step), with workers spinning or asleep. */
+START_TEST(part_zero_runs_on_the_caller)
+{
+	for (int threads = 2; threads <= 3; threads++) {
+		ck_assert_int_eq(lupi_set_num_threads(threads), LUPI_OK);
+		struct owner_check c = {pthread_self(), 0};
+		for (int rep = 0; rep < 2000; rep++) {
+			lupi__parallel(part0_on_caller, &c, 2 + rep % 5);
+			if (rep % 500 == 0)
+				usleep(2000); /* the workers fall asleep */
+		}
+		ck_assert_msg(atomic_load(&c.bad) == 0,
+			      "part 0 ran on a worker (%d threads)", threads);
+	}
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+}
+END_TEST
+
 START_TEST(parts_follow_the_work)
 {
 	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
@@ -257,6 +289,7 @@ int main(void)
 	tcase_add_test(tc, every_part_runs_once);
 	tcase_add_test(tc, two_host_threads_share_the_pool);
 	tcase_add_test(tc, parts_follow_the_work);
+	tcase_add_test(tc, part_zero_runs_on_the_caller);
 #ifdef __linux__
 	tcase_add_test(tc, a_woken_worker_runs_off_the_callers_cpu);
 #endif
