@@ -489,7 +489,7 @@ static int label_gradient(lupi_model *m, const lupi_dataset *ds,
 	LUPI__TRY(lupi__model_check_batch(m, n));
 	LUPI__TRY(lupi__model_prepare(m, ds));
 	const float *s;
-	LUPI__TRY(lupi__model_forward(m, ds, idx, n, 1, &s));
+	LUPI__TRY(lupi__model_forward(m, ds, idx, n, LUPI__FWD_TRAIN, &s));
 	LUPI__TRY(lupi__objective_hard(m->task, n, m->n_out, s, m->y_labels,
 				       m->y_targets, m->y_weights, value,
 				       m->dlogits));

@@ -107,6 +107,10 @@ struct lupi_model {
 	 * (batch_parts - 1) x n_params in the arena, room for parts_cap. */
 	unsigned batch_parts, parts_cap;
 	float *part_grads;
+	/* Floats between the row blocks of acts[0..n_layers-1], pre, delta and
+	 * delta2 after each block (0: the arrays are whole-batch, n x width):
+	 * block p's row r is at buf + p * block_gap + r * width. */
+	size_t block_gap;
 	/* Targets of the rows of the last forward pass, gathered from the
 	 * dataset when it has them (else NULL), and the loss gradient buffer
 	 * (batch_n x n_out), all in the arena. */
@@ -203,8 +207,14 @@ int lupi__model_check_batch(const lupi_model *m, size_t n);
  * need_targets (a distillation step whose loss reads no labels). */
 int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,
 				int need_targets);
+/* Flags of lupi__model_forward: dropout (a training pass); and the caller
+ * reads the hidden activations or backward's buffers as whole-batch arrays
+ * afterwards (lupi__model_hidden, per-sample gradients), so row blocks
+ * must not be kept apart. */
+#define LUPI__FWD_TRAIN 1
+#define LUPI__FWD_WHOLE 2
 /* Gathers rows idx[0..n) of ds (standardised) and runs the forward pass with
- * dropout when train is set. Returns the logits (n x n_out) in *logits.
+ * dropout when train has LUPI__FWD_TRAIN. Returns the logits (n x n_out) in *logits.
  * Checks the indices (LUPI_ERANGE) and that their X* is present when the
  * view needs it (LUPI_ESTATE). Also gathers the rows' labels, targets and
  * weights into m->y_* when ds has them. Allocates only when n is larger
@@ -213,7 +223,8 @@ int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 			const size_t *idx, size_t n, int train,
 			const float **logits);
-/* Output of hidden layer `layer` of the last forward pass (n x width). */
+/* Output of hidden layer `layer` of the last forward pass (n x width);
+ * NULL unless that pass had LUPI__FWD_WHOLE or ran as one block. */
 const float *lupi__model_hidden(const lupi_model *m, size_t layer);
 /* Backward pass of the last forward: dlogits (n x n_out), and optionally an
  * extra gradient dhidden (n x width) added at the output of hidden layer

@@ -497,19 +497,34 @@ static size_t widest(const lupi_model *m)
 	return w;
 }
 
-/* Carves the arena for n rows; with base NULL only measures. */
-static void carve(lupi_model *m, size_t n, unsigned parts, lupi__plan *p)
+/* A row-block array: n rows of k floats and `gap` floats after each of
+ * the `parts` blocks (lupi__plan_take checks the products). */
+static float *take_blocks(lupi__plan *p, size_t n, size_t k, unsigned parts,
+			  size_t gap)
+{
+	float *a = lupi__plan_take(p, n, k, sizeof(float));
+	if (gap > 0)
+		lupi__plan_take(p, parts, gap, sizeof(float));
+	return a;
+}
+
+/* Carves the arena for n rows in `parts` row blocks, `gap` floats after
+ * each block of the arrays the blocks write; with base NULL only
+ * measures. */
+static void carve(lupi_model *m, size_t n, unsigned parts, size_t gap,
+		  lupi__plan *p)
 {
 	size_t w = widest(m);
-	m->acts[0] = lupi__plan_take(p, n, m->n_in, sizeof(float));
+	m->acts[0] = take_blocks(p, n, m->n_in, parts, gap);
 	for (size_t l = 0; l < m->n_layers; l++) {
 		size_t k = m->layers[l].out;
-		m->acts[l + 1] = lupi__plan_take(p, n, k, sizeof(float));
-		m->pre[l] = l + 1 < m->n_layers ?
-			lupi__plan_take(p, n, k, sizeof(float)) : NULL;
+		int hidden = l + 1 < m->n_layers;
+		m->acts[l + 1] = hidden ? take_blocks(p, n, k, parts, gap) :
+				 lupi__plan_take(p, n, k, sizeof(float));
+		m->pre[l] = hidden ? take_blocks(p, n, k, parts, gap) : NULL;
 	}
-	m->delta = lupi__plan_take(p, n, w, sizeof(float));
-	m->delta2 = lupi__plan_take(p, n, w, sizeof(float));
+	m->delta = take_blocks(p, n, w, parts, gap);
+	m->delta2 = take_blocks(p, n, w, parts, gap);
 	m->dlogits = lupi__plan_take(p, n, m->n_out, sizeof(float));
 	m->y_labels = lupi__plan_take(p, n, 1, sizeof(int32_t));
 	m->y_targets = lupi__plan_take(p, n, m->n_out, sizeof(float));
@@ -519,17 +534,25 @@ static void carve(lupi_model *m, size_t n, unsigned parts, lupi__plan *p)
 		NULL;
 }
 
-/* Makes the arena hold n rows in `parts` row blocks, allocating only when
- * n or parts exceeds every earlier batch, and points the buffers into
- * it. */
-static int reserve_batch(lupi_model *m, size_t n, unsigned parts)
+/* Floats (64 KB) kept free after each row block in the arrays the blocks
+ * write: a core's hardware prefetcher runs tens of KB past the end of its
+ * block into the next one and takes the other core's lines away while it
+ * writes them (the bias-and-ReLU pass of a 49-256-10 student's 64-row
+ * block ran several times slower on 2 threads than on 1; a 16 KB gap
+ * helped by half, 64 KB fully). */
+#define BLOCK_GAP 16384
+
+/* Makes the arena hold n rows in `parts` row blocks (with BLOCK_GAP after
+ * each unless whole), allocating only when n or parts exceeds every
+ * earlier batch, and points the buffers into it. */
+static int reserve_batch(lupi_model *m, size_t n, unsigned parts, int whole)
 {
 	if (n > m->batch_cap || parts > m->parts_cap ||
 	    m->arena.base == NULL) {
 		size_t rows = n > m->batch_cap ? n : m->batch_cap;
 		unsigned most = parts > m->parts_cap ? parts : m->parts_cap;
 		lupi__plan p = {NULL, 0, 0};
-		carve(m, rows, most, &p);
+		carve(m, rows, most, most > 1 ? BLOCK_GAP : 0, &p);
 		if (p.overflow)
 			return lupi__err(LUPI_ENOMEM,
 					 "a batch of %zu rows is too large", n);
@@ -537,9 +560,17 @@ static int reserve_batch(lupi_model *m, size_t n, unsigned parts)
 		m->batch_cap = rows;
 		m->parts_cap = most;
 	}
+	m->block_gap = parts > 1 && !whole ? BLOCK_GAP : 0;
 	lupi__plan p = {m->arena.base, 0, 0};
-	carve(m, n, parts, &p);
+	carve(m, n, parts, m->block_gap, &p);
 	return LUPI_OK;
+}
+
+/* Row 0 of row block `part` of a blocked array (rows keep their batch
+ * index: row r of the block is at the result + r * width). */
+static float *block_base(const lupi_model *m, float *buf, unsigned part)
+{
+	return buf + part * m->block_gap;
 }
 
 static int check_batch(const lupi_model *m, const lupi_dataset *ds,
@@ -658,10 +689,11 @@ struct gather_job {
 	size_t n;
 };
 
-/* Rows of the batch into acts[0]. Shuffled rows come from memory one by
- * one: each is prefetched a few rows ahead of its copy, so that several
- * loads are in flight. */
-static void gather_rows(const struct gather_job *j, size_t r0, size_t r1)
+/* Rows [r0, r1) of the batch into dst (row i at dst + i * n_in).
+ * Shuffled rows come from memory one by one: each is prefetched a few rows
+ * ahead of its copy, so that several loads are in flight. */
+static void gather_rows(const struct gather_job *j, size_t r0, size_t r1,
+			float *dst)
 {
 	const lupi_model *m = j->m;
 	for (size_t i = r0; i < r1 && i < r0 + GATHER_AHEAD; i++)
@@ -671,7 +703,7 @@ static void gather_rows(const struct gather_job *j, size_t r0, size_t r1)
 			lupi__view_prefetch(j->ds, m->opt.view,
 					    j->idx[i + GATHER_AHEAD]);
 		lupi__model_gather_row(m, j->ds, j->idx[i],
-				       m->acts[0] + i * m->n_in);
+				       dst + i * m->n_in);
 	}
 }
 
@@ -680,7 +712,7 @@ static void gather_part(void *ctx, unsigned part, unsigned parts)
 	const struct gather_job *j = ctx;
 	size_t r0, r1;
 	lupi__split(j->n, part, parts, 1, &r0, &r1);
-	gather_rows(j, r0, r1);
+	gather_rows(j, r0, r1, j->m->acts[0]);
 }
 
 /* A small model on several threads: splitting each GEMM and each
@@ -717,14 +749,19 @@ static void forward_rows_part(void *ctx, unsigned part, unsigned parts)
 	lupi__split(j->n, part, parts, ROW_ALIGN, &r0, &r1);
 	if (r0 == r1)
 		return;
-	gather_rows(j, r0, r1);
+	float *in = block_base(m, m->acts[0], part);
+	gather_rows(j, r0, r1, in);
 	for (size_t l = 0; l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];
+		int hidden = l + 1 < m->n_layers; /* the logits have no gaps */
+		float *out = hidden ? block_base(m, m->acts[l + 1], part) :
+				      m->acts[l + 1];
+		float *d = hidden ? block_base(m, m->pre[l], part) : NULL;
 		lupi__gemm_serial(0, 1, r1 - r0, ly->out, ly->in, 1.0f,
-				  m->acts[l] + r0 * ly->in, ly->in, ly->w,
-				  ly->in, 0.0f, m->acts[l + 1] + r0 * ly->out,
-				  ly->out);
-		finish_rows(ly, &m->opt, m->acts[l + 1], m->pre[l], r0, r1);
+				  in + r0 * ly->in, ly->in, ly->w, ly->in, 0.0f,
+				  out + r0 * ly->out, ly->out);
+		finish_rows(ly, &m->opt, out, d, r0, r1);
+		in = out;
 	}
 }
 
@@ -765,9 +802,9 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 		return lupi__err(LUPI_ESTATE, "the model is not initialised");
 	LUPI__TRY(check_batch(m, ds, idx, n));
 	m->batch_n = 0;
-	double p = train ? m->opt.dropout : 0.0;
+	double p = train & LUPI__FWD_TRAIN ? m->opt.dropout : 0.0;
 	unsigned rows = row_parts(m, n, p > 0.0);
-	LUPI__TRY(reserve_batch(m, n, rows));
+	LUPI__TRY(reserve_batch(m, n, rows, train & LUPI__FWD_WHOLE));
 	m->batch_parts = rows;
 	struct gather_job gj = {m, ds, idx, n};
 	gather_targets(m, ds, idx, n);
@@ -782,7 +819,8 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 
 const float *lupi__model_hidden(const lupi_model *m, size_t layer)
 {
-	if (m == NULL || layer + 1 >= m->n_layers || m->batch_n == 0)
+	if (m == NULL || layer + 1 >= m->n_layers || m->batch_n == 0 ||
+	    m->block_gap > 0)
 		return NULL;
 	return m->acts[layer + 1];
 }
@@ -867,7 +905,9 @@ static void backward_rows_part(void *ctx, unsigned part, unsigned parts)
 				memset(gb, 0, ly->out * sizeof *gb);
 		} else if (!ly->frozen) {
 			lupi__gemm_serial(1, 0, ly->out, ly->in, nr, 1.0f, cur,
-					  ly->out, m->acts[l] + r0 * ly->in,
+					  ly->out,
+					  block_base(m, m->acts[l], part) +
+						  r0 * ly->in,
 					  ly->in, 0.0f, gw, ly->in);
 			if (gb)
 				column_sums(cur, nr, ly->out, gb, 0, ly->out);
@@ -875,11 +915,13 @@ static void backward_rows_part(void *ctx, unsigned part, unsigned parts)
 		if (l == 0 || nr == 0)
 			break;
 		/* the same buffers as the whole-batch pass, this block's rows */
-		float *nxt = ((m->n_layers - 1 - l) % 2 ? m->delta2 :
-			      m->delta) + r0 * ly->in;
+		float *nxt = block_base(m, (m->n_layers - 1 - l) % 2 ?
+					       m->delta2 : m->delta, part) +
+			     r0 * ly->in;
 		lupi__gemm_serial(0, 0, nr, ly->in, ly->out, 1.0f, cur, ly->out,
 				  ly->w, ly->in, 0.0f, nxt, ly->in);
-		const float *d = m->pre[l - 1] + r0 * ly->in;
+		const float *d = block_base(m, m->pre[l - 1], part) +
+				 r0 * ly->in;
 		const float *dh = j->dhidden && j->layer == l - 1 ?
 				  j->dhidden + r0 * ly->in : NULL;
 		size_t cnt = nr * ly->in;

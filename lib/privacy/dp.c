@@ -749,7 +749,9 @@ int lupi__dp_clipped_sum(lupi_model *m, lupi__dp_objective *ob,
 	size_t k = m->n_out;
 	LUPI__TRY(lupi__dp_work_reserve(w, m, n));
 	const float *s;
-	LUPI__TRY(lupi__model_forward(m, ds, idx, n, 1, &s));
+	/* per-sample gradients read the activations as whole arrays */
+	LUPI__TRY(lupi__model_forward(m, ds, idx, n,
+				      LUPI__FWD_TRAIN | LUPI__FWD_WHOLE, &s));
 	int use_t = ob->loss != NULL && ob->teacher != NULL &&
 		    lupi__loss_needs_teacher_outputs(ob->loss);
 	if (use_t)

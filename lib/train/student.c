@@ -297,7 +297,11 @@ static int forward_backward(lupi_model *s, const lupi_teacher *t,
 						     fp.t_width, fp.s_width,
 						     fp.t_inputs));
 	const float *logits;
-	LUPI__TRY(lupi__model_forward(s, ds, idx, n, 1, &logits));
+	/* feature terms read the hidden rows as one array */
+	LUPI__TRY(lupi__model_forward(s, ds, idx, n,
+				      LUPI__FWD_TRAIN |
+					      (fp.on ? LUPI__FWD_WHOLE : 0),
+				      &logits));
 	if (use_t)
 		LUPI__TRY(batch_outputs(t, ds, idx, n, pre, sc));
 	double v = 0.0;
@@ -495,7 +499,8 @@ static int whole_forward(lupi_model *s, const lupi_teacher *t,
 		size_t m = w->nv - off < LOSS_CHUNK ? w->nv - off : LOSS_CHUNK;
 		const size_t *idx = w->idx + off;
 		const float *logits;
-		LUPI__TRY(lupi__model_forward(s, ds, idx, m, 0, &logits));
+		LUPI__TRY(lupi__model_forward(
+			s, ds, idx, m, fp->on ? LUPI__FWD_WHOLE : 0, &logits));
 		memcpy(w->s + off * k, logits, m * k * sizeof *w->s);
 		if (fp->on)
 			memcpy(w->fs + off * fp->s_width,

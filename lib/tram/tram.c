@@ -379,7 +379,8 @@ int lupi__tram_gradient(lupi_tram *t, lupi_model *m, const lupi_dataset *ds,
 	LUPI__TRY(lupi__model_prepare(m, ds));
 	/* the forward pass checks the indices before the head is made */
 	const float *s;
-	LUPI__TRY(lupi__model_forward(m, ds, idx, n, 1, &s));
+	LUPI__TRY(lupi__model_forward(m, ds, idx, n,
+				      LUPI__FWD_TRAIN | LUPI__FWD_WHOLE, &s));
 	if (t->g == NULL)
 		LUPI__TRY(create_head(t, m, ds));
 	sync_opts(t->g, m);

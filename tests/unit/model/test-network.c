@@ -586,6 +586,28 @@ START_TEST(row_blocks_match_the_whole_batch)
 			ck_assert_double_eq_tol(l2[i * 5 + c], r[c], tol);
 		}
 	}
+	/* the blocks' arrays keep a gap after each block (the other core's
+	 * prefetches), so the hidden rows are only one array on request */
+	const float *s;
+	ck_assert_uint_ge(m->block_gap, 16384);
+	ck_assert_ptr_null(lupi__model_hidden(m, 0));
+	ck_assert_int_eq(lupi_set_num_threads(1), LUPI_OK);
+	ck_assert_int_eq(lupi__model_forward(m, ds, idx, RN, 0, &s), LUPI_OK);
+	size_t nh = RN * m->layers[0].out;
+	float *h1 = malloc(nh * sizeof *h1);
+	memcpy(h1, lupi__model_hidden(m, 0), nh * sizeof *h1);
+	ck_assert_int_eq(lupi_set_num_threads(2), LUPI_OK);
+	ck_assert_int_eq(lupi__model_forward(m, ds, idx, RN, LUPI__FWD_WHOLE,
+					     &s),
+			 LUPI_OK);
+	ck_assert_uint_eq(m->batch_parts, 2);
+	ck_assert_uint_eq(m->block_gap, 0);
+	const float *h2 = lupi__model_hidden(m, 0);
+	ck_assert_ptr_nonnull(h2);
+	for (size_t i = 0; i < nh; i++)
+		ck_assert_float_eq_tol(h2[i], h1[i], 1e-6f * (1 + fabsf(h1[i])));
+	ck_assert_int_eq(lupi_set_num_threads(0), LUPI_OK);
+	free(h1);
 	/* the whole-batch pass is checked against finite differences above;
 	 * the blocks differ from it only in summation order */
 	double ss = 0.0;

@@ -192,7 +192,9 @@ START_TEST(unclipped_backward_is_bit_identical)
 	for (size_t i = 0; i < 17; i++)
 		idx[i] = i;
 	const float *s;
-	ck_assert_int_eq(lupi__model_forward(m, ds, idx, 17, 1, &s), LUPI_OK);
+	ck_assert_int_eq(lupi__model_forward(m, ds, idx, 17,
+				      LUPI__FWD_TRAIN | LUPI__FWD_WHOLE, &s),
+			 LUPI_OK);
 	float dl[17 * K];
 	for (size_t i = 0; i < 17 * K; i++)
 		dl[i] = (float)sin((double)i);
