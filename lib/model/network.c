@@ -937,20 +937,40 @@ static void backward_rows_part(void *ctx, unsigned part, unsigned parts)
 	}
 }
 
-/* grads += the other blocks' gradients, block by block, on the trainable
- * layers; frozen layers' entries 0. */
-static void sum_row_blocks(lupi_model *m, unsigned parts)
+/* Parameters per part of the sum of the blocks' gradients, split as the
+ * optimiser splits its update (lib/model/optim.c), so that each thread
+ * sums the range it then updates. */
+#define SUM_ELEMS 4096
+
+struct sum_job {
+	lupi_model *m;
+	unsigned blocks;
+};
+
+/* grads[lo, hi) += the other blocks' gradients, block by block, on the
+ * trainable layers; frozen layers' entries 0. The same order of additions
+ * for any split. */
+static void sum_part(void *ctx, unsigned part, unsigned parts)
 {
+	const struct sum_job *j = ctx;
+	lupi_model *m = j->m;
+	size_t lo, hi;
+	lupi__split(m->n_params, part, parts, 16, &lo, &hi);
 	for (size_t l = 0; l < m->n_layers; l++) {
 		const lupi__layer *ly = &m->layers[l];
 		size_t at = (size_t)(ly->w - m->params);
-		size_t cnt = ly->in * ly->out + (ly->b ? ly->out : 0);
+		size_t end = at + ly->in * ly->out + (ly->b ? ly->out : 0);
+		at = at > lo ? at : lo;
+		end = end < hi ? end : hi;
+		if (end <= at)
+			continue;
+		size_t cnt = end - at;
 		float *restrict g = m->grads + at;
 		if (ly->frozen) {
 			memset(g, 0, cnt * sizeof *g);
 			continue;
 		}
-		for (unsigned p = 1; p < parts; p++) {
+		for (unsigned p = 1; p < j->blocks; p++) {
 			const float *restrict q =
 				m->part_grads + (size_t)(p - 1) * m->n_params +
 				at;
@@ -959,6 +979,13 @@ static void sum_row_blocks(lupi_model *m, unsigned parts)
 				g[i] += q[i];
 		}
 	}
+}
+
+static void sum_row_blocks(lupi_model *m, unsigned blocks)
+{
+	struct sum_job j = {m, blocks};
+	lupi__parallel(sum_part, &j,
+		       lupi__parallel_parts((double)m->n_params, SUM_ELEMS));
 }
 
 int lupi__model_backward(lupi_model *m, const float *dlogits,
