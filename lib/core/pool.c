@@ -43,8 +43,8 @@
 #endif
 
 /* The job: the caller writes the fields, then publishes a new generation
- * in the high half of `state` with 0 parts claimed in the low half. A
- * thread claims part k by a compare-and-swap of (gen, k) to (gen, k + 1),
+ * in the high half of `state` with 1 part claimed in the low half (part
+ * 0, which the caller runs). A thread claims part k by a compare-and-swap of (gen, k) to (gen, k + 1),
  * which fails if the job changed since it read the fields. The fields
  * are rewritten only after every claimed part is done. */
 static struct {
@@ -96,15 +96,15 @@ static unsigned run_parts(uint64_t gen)
 }
 
 #ifdef STEER
-/* A worker woken from its sleep is queued by Linux on the waking CPU when
- * the idle one looks busy (in a virtual machine a halted virtual CPU
- * counts as preempted): it then waits until the caller's whole job is
- * done. Seen here: a 10,000-row prediction right after an idle moment took
- * as long on 2 threads as on 1 (3.4 ms), and 1.9 ms with the worker kept
- * off the caller's CPU. So before waking the sleepers the caller takes its
- * own CPU out of their affinity, and each worker restores what it had as
- * soon as it runs. Never with a single allowed CPU; a failed call only
- * costs speed. */
+/* A worker woken from its sleep was queued by Linux on the waking CPU
+ * (probably because in a virtual machine a halted virtual CPU counts as
+ * preempted, so the idle one looked busy): it then waited until the
+ * caller's whole job was done. bench/idle_batch, a 10,000-row prediction
+ * after an idle moment: 3.6 ms on 2 threads, as on 1; 1.8 ms with the
+ * worker kept off the caller's CPU (doc/performance.md, Round 4). So
+ * before waking the sleepers the caller takes its own CPU out of their
+ * affinity, and each worker restores what it had as soon as it runs.
+ * Never with a single allowed CPU; a failed call only costs speed. */
 static void steer_sleepers(void)
 {
 	int cpu = sched_getcpu();
