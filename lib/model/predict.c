@@ -459,7 +459,7 @@ TGT static void predict_group(const struct plan *p, const float *x,
 /* n rows of x into logits, one block of rows at a time through all layers
  * (the hidden rows stay in the first-level cache). */
 static void predict_blocks(const struct plan *p, const float *x, size_t n,
-			  float *logits, float *scratch)
+			   float *logits, float *scratch)
 {
 	const lupi_model *m = p->m;
 	size_t wh = padded(widest_hidden(m));
