@@ -181,8 +181,10 @@ LUPI_API const lupi_option *lupi_option_next(int handle,
  * the BLAS itself is kept at one thread (liblupi sets OpenBLAS's count to
  * 1 when it first multiplies). 0, and a host that never calls this, mean
  * OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else all cores. Idle
- * workers sleep. Results are the same bits for the same count on the same
- * BLAS kernels (lupi_blas_info()).
+ * workers sleep; on Linux a sleeping worker is woken with the waking
+ * thread's CPU taken out of its affinity for the moment, and restores the
+ * affinity it had as soon as it runs (never a wider one). Results are the
+ * same bits for the same count on the same BLAS kernels (lupi_blas_info()).
  * @return LUPI_OK, LUPI_ERANGE when n < 0 or n > 1024. @since 0.1
  */
 LUPI_API int lupi_set_num_threads(int n);
