@@ -213,15 +213,16 @@ int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,
  * must not be kept apart. */
 #define LUPI__FWD_TRAIN 1
 #define LUPI__FWD_WHOLE 2
-/* Gathers rows idx[0..n) of ds (standardised) and runs the forward pass with
- * dropout when train has LUPI__FWD_TRAIN. Returns the logits (n x n_out) in *logits.
+/* Gathers rows idx[0..n) of ds (standardised) and runs the forward pass,
+ * with dropout when flags has LUPI__FWD_TRAIN. Returns the logits
+ * (n x n_out) in *logits.
  * Checks the indices (LUPI_ERANGE) and that their X* is present when the
  * view needs it (LUPI_ESTATE). Also gathers the rows' labels, targets and
  * weights into m->y_* when ds has them. Allocates only when n is larger
- * than any earlier batch. Without train there is no dropout, and backward
- * still works. */
+ * than any earlier batch. Without LUPI__FWD_TRAIN there is no dropout,
+ * and backward still works. */
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
-			const size_t *idx, size_t n, int train,
+			const size_t *idx, size_t n, int flags,
 			const float **logits);
 /* Output of hidden layer `layer` of the last forward pass (n x width);
  * NULL unless that pass had LUPI__FWD_WHOLE or ran as one block. */

@@ -785,7 +785,7 @@ static void forward_whole(lupi_model *m, struct gather_job *gj,
 }
 
 int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
-			const size_t *idx, size_t n, int train,
+			const size_t *idx, size_t n, int flags,
 			const float **logits)
 {
 	LUPI__CHECK_NULL(m);
@@ -802,9 +802,9 @@ int lupi__model_forward(lupi_model *m, const lupi_dataset *ds,
 		return lupi__err(LUPI_ESTATE, "the model is not initialised");
 	LUPI__TRY(check_batch(m, ds, idx, n));
 	m->batch_n = 0;
-	double p = train & LUPI__FWD_TRAIN ? m->opt.dropout : 0.0;
+	double p = flags & LUPI__FWD_TRAIN ? m->opt.dropout : 0.0;
 	unsigned rows = row_parts(m, n, p > 0.0);
-	LUPI__TRY(reserve_batch(m, n, rows, train & LUPI__FWD_WHOLE));
+	LUPI__TRY(reserve_batch(m, n, rows, flags & LUPI__FWD_WHOLE));
 	m->batch_parts = rows;
 	struct gather_job gj = {m, ds, idx, n};
 	gather_targets(m, ds, idx, n);
