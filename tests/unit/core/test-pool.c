@@ -1,8 +1,9 @@
 /* The library's threads (lib/core/pool.c) and the GEMM split over them
  * (lib/core/gemm.c): every part runs exactly once, on any thread count and
- * with two host threads using the pool at once; the blocks of a split GEMM
- * land where they belong, for every transposition, against a loop in
- * double. */
+ * with two host threads using the pool at once; part 0 is the caller's; a
+ * woken worker runs off the caller's CPU and gets its affinity back; the
+ * blocks of a split GEMM land where they belong, for every transposition,
+ * against a loop in double. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <pthread.h>
