@@ -837,6 +837,22 @@ static void column_sums(const float *restrict delta, size_t n, size_t k,
 			gb[j] += delta[j];
 }
 
+/* nxt[lo, hi) = (nxt + dh) * d, or nxt * d without dh: the input gradient
+ * of a layer times the derivative of the layer below, plus an extra
+ * gradient at that layer's output. */
+static void times_derivative(float *restrict nxt, const float *restrict d,
+			     const float *restrict dh, size_t lo, size_t hi)
+{
+	if (dh)
+#pragma omp simd
+		for (size_t i = lo; i < hi; i++)
+			nxt[i] = (nxt[i] + dh[i]) * d[i];
+	else
+#pragma omp simd
+		for (size_t i = lo; i < hi; i++)
+			nxt[i] *= d[i];
+}
+
 /* The backward pass's element-wise work after the input-gradient GEMM of
  * layer l: the bias gradient of layer l (cur, n x out), and nxt (n x in)
  * times the derivative of layer l - 1, plus dhidden when given. */
@@ -858,16 +874,7 @@ static void back_part(void *ctx, unsigned part, unsigned parts)
 	if (j->nxt == NULL)
 		return;
 	lupi__split(j->n * j->in, part, parts, 16, &lo, &hi);
-	float *restrict nxt = j->nxt;
-	const float *restrict d = j->d, *restrict dh = j->dhidden;
-	if (dh)
-#pragma omp simd
-		for (size_t i = lo; i < hi; i++)
-			nxt[i] = (nxt[i] + dh[i]) * d[i];
-	else
-#pragma omp simd
-		for (size_t i = lo; i < hi; i++)
-			nxt[i] *= d[i];
+	times_derivative(j->nxt, j->d, j->dhidden, lo, hi);
 }
 
 static void back_elementwise(struct back_job *j)
@@ -924,15 +931,7 @@ static void backward_rows_part(void *ctx, unsigned part, unsigned parts)
 				 r0 * ly->in;
 		const float *dh = j->dhidden && j->layer == l - 1 ?
 				  j->dhidden + r0 * ly->in : NULL;
-		size_t cnt = nr * ly->in;
-		if (dh)
-#pragma omp simd
-			for (size_t i = 0; i < cnt; i++)
-				nxt[i] = (nxt[i] + dh[i]) * d[i];
-		else
-#pragma omp simd
-			for (size_t i = 0; i < cnt; i++)
-				nxt[i] *= d[i];
+		times_derivative(nxt, d, dh, 0, nr * ly->in);
 		cur = nxt;
 	}
 }
