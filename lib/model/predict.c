@@ -178,14 +178,16 @@ TGT static INLINE void block(int R, const float *x, size_t ldx,
 /* Widest layer input of a model the group kernel takes: its 16 transposed
  * rows (16 KB) stay in the first-level cache while every output block
  * reads them 16 times; wider inputs (the 784-input teacher: 50 KB) ran
- * at 0.6x the block kernel's speed from the second level. */
+ * at 0.6x the block kernel's speed from the second level
+ * (lupi_predict_bench, doc/performance.md Round 4). */
 #define GROUP_MAX_IN 256
 
 /* yt[o][r] for outputs o.. o+O-1 of a group of 16 rows r, from xt[i][r]
  * (rows of 16 floats, aligned). The same DOT ORDER with one row per lane:
  * acc[j] of a row is a vector (one per j), so the tree is 15 whole-vector
- * additions per 16 rows instead of shuffles per row (the 6-row kernel
- * spent a third of a 49-input layer reducing). The 16 acc[j] are made in
+ * additions per 16 rows instead of shuffles per row (in the 6-row kernel
+ * the reduction is, by a count of the vector operations, a third of a
+ * 49-input layer). The 16 acc[j] are made in
  * the order that lets each level of the tree be added as soon as both its
  * halves exist (j = 4-bit reversal of k), so at most 4 partial sums per
  * output are live. */
