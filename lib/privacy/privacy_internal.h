@@ -36,7 +36,8 @@ typedef struct lupi__dp_rng {
 	/* The bulk noise's streams, word c of lane j in lane[c][j]: at
 	 * lupi__dp_rng_init lane j is the master state advanced by j calls
 	 * of xoshiro256's jump (j 2^128 draws). Lane 0 IS rng: its column
-	 * here is a copy during lupi__dp_add_noise_scaled only. */
+	 * here is a copy while bulk noise is drawn (lupi__dp_add_noise_scaled,
+	 * lupi__dp_bulk_normals) only. */
 	uint64_t lane[4][LUPI__DP_LANES];
 	/* The further draws that finish the bulk noise's draws failing the
 	 * ziggurat's fast test, in element order: 8 jumps after the master
