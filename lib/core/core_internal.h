@@ -150,10 +150,11 @@ void lupi__gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
 		float beta, float *c, size_t ldc);
 /* The same, split by rows of C whatever the shapes: for a weight gradient
  * (a row of C is an output unit's weights, contiguous in the parameters),
- * so that each thread writes the range of parameters the optimiser's split
- * gives it; split by columns, every row's cache lines went back and forth
- * between the cores each step (a 784-256-10 teacher epoch on 2 threads
- * took about 10 % longer). */
+ * so that a part writes whole rows, about the parameters that the
+ * optimiser's part of the same index updates; split by columns, every
+ * row's cache lines went back and forth between the cores each step (a
+ * 784-256-10 teacher epoch on 2 threads took about 10 % longer:
+ * doc/performance.md, "Weight gradients split by rows"). */
 void lupi__gemm_rows(int ta, int tb, size_t m, size_t n, size_t k,
 		     float alpha, const float *a, size_t lda, const float *b,
 		     size_t ldb, float beta, float *c, size_t ldc);

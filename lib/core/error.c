@@ -1,4 +1,5 @@
-/* Status codes, their texts and the thread's last error message. */
+/* Status codes, their texts and the thread's last error message; the
+ * switch of the self-checks for internal errors (LUPI_CHECK_INVARIANTS). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ int lupi__err_prefix(int code, const char *prefix)
 	return code;
 }
 
-static int invariants = -1; /* -1: not read yet */
+static int invariants; /* set by read_invariants() before any read */
 static pthread_once_t invariants_once = PTHREAD_ONCE_INIT;
 
 static void read_invariants(void)

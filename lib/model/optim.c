@@ -461,8 +461,8 @@ static int check_grads(const lupi_model *m, double *sumsq)
  * (m->ext), and they hold until something else writes the parameters,
  * the moments or the layers' frozen flags, which calls
  * lupi__model_touch(). Then the read before an update is of g alone,
- * a quarter of the memory traffic (the pass over four arrays was 10 % of
- * a teacher epoch). With LUPI_CHECK_INVARIANTS=1 in the environment (the
+ * a quarter of the memory traffic (doc/performance.md, "The optimiser's
+ * safety read"). With LUPI_CHECK_INVARIANTS=1 in the environment (the
  * test suite sets it) every update checks the cached values against a
  * fresh read. */
 #define LIMIT 1e36
