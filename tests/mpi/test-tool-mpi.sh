@@ -65,41 +65,35 @@ plain() {
 		fail "plain lupi $1: exit $?"
 }
 
+# ranks CMD NAME FIRST LAST ARGS...: CMD at 1 and 2 ranks into
+# $T/NAME1.lupi and NAME2.lupi, within the tolerance (its inputs: columns
+# FIRST..LAST of d.csv), and at 1 rank plain lupi's file NAME0.lupi
+ranks() {
+	cmd=$1 f=$T/$2 first=$3 last=$4
+	shift 4
+	for np in 1 2; do
+		run 0 "$cmd np $np" "$np" "$cmd" "$T/d.csv" "$@" \
+			-o "${f}$np.lupi"
+	done
+	"$CMP" "${f}1.lupi" "${f}2.lupi" "$T/d.csv" "$first" "$last" $steps &&
+		ok || fail "$cmd: 2 ranks differ from 1 beyond the tolerance"
+	plain "$cmd" "$T/d.csv" "$@" -o "${f}0.lupi"
+	cmp "${f}0.lupi" "${f}1.lupi" && ok ||
+		fail "$cmd: lupi-mpi at 1 rank differs from lupi"
+}
+
 export LUPI_STOP_AFTER_STEPS=
 if [ "$PART" = ranks ]; then
-for np in 1 2; do
-	run 0 "teacher np $np" "$np" teacher "$T/d.csv" $LIN -o "$T/t$np.lupi"
-done
-if "$CMP" "$T/t1.lupi" "$T/t2.lupi" "$T/d.csv" 4 6 $steps; then ok; else
-	fail "teacher: 2 ranks differ from 1 beyond the tolerance"; fi
-plain teacher "$T/d.csv" $LIN -o "$T/t0.lupi"
-cmp "$T/t0.lupi" "$T/t1.lupi" && ok ||
-	fail "teacher: lupi-mpi at 1 rank differs from lupi"
+ranks teacher t 4 6 $LIN
 # without shuffling the same model would be far outside the tolerance
 # (the tolerance can tell other batches apart)
 plain teacher "$T/d.csv" $LIN --no-shuffle -o "$T/t0n.lupi"
 "$CMP" "$T/t1.lupi" "$T/t0n.lupi" "$T/d.csv" 4 6 $steps >/dev/null
 [ $? -eq 1 ] && ok ||
 	fail "teacher: shuffled and unshuffled agree within the tolerance"
-for np in 1 2; do
-	run 0 "distill np $np" "$np" distill "$T/d.csv" $LIN -T 1 \
-		--lambda 0.5 --teacher "$T/t1.lupi" -o "$T/s$np.lupi"
-done
-if "$CMP" "$T/s1.lupi" "$T/s2.lupi" "$T/d.csv" 0 3 $steps; then ok; else
-	fail "distill: 2 ranks differ from 1 beyond the tolerance"; fi
-plain distill "$T/d.csv" $LIN -T 1 --lambda 0.5 --teacher "$T/t1.lupi" \
-	-o "$T/s0.lupi"
-cmp "$T/s0.lupi" "$T/s1.lupi" && ok ||
-	fail "distill: lupi-mpi at 1 rank differs from lupi"
+ranks distill s 0 3 $LIN -T 1 --lambda 0.5 --teacher "$T/t1.lupi"
 # train (the handler of teacher, on X) runs on every rank too
-for np in 1 2; do
-	run 0 "train np $np" "$np" train "$T/d.csv" $LIN -o "$T/m$np.lupi"
-done
-if "$CMP" "$T/m1.lupi" "$T/m2.lupi" "$T/d.csv" 0 3 $steps; then ok; else
-	fail "train: 2 ranks differ from 1 beyond the tolerance"; fi
-plain train "$T/d.csv" $LIN -o "$T/m0.lupi"
-cmp "$T/m0.lupi" "$T/m1.lupi" && ok ||
-	fail "train: lupi-mpi at 1 rank differs from lupi"
+ranks train m 0 3 $LIN
 # the two ranks' models are not the same bits (else the test above
 # would not see the reduction at all)
 cmp -s "$T/t1.lupi" "$T/t2.lupi" && echo "note: np 1 and 2 teachers equal"
