@@ -193,6 +193,9 @@ size_t lupi__argmax(const float *x, size_t k);
 int lupi__all_finite(const float *x, size_t n, size_t *where);
 /* Sum of squares in double. */
 double lupi__sumsq(const float *x, size_t n);
+/* The same in eight interleaved partial sums (vectorised; a different
+ * order of additions from lupi__sumsq, the same on every CPU). */
+double lupi__sumsq_lanes(const float *x, size_t n);
 
 /* ---- checksums (crc32c.c) ----------------------------------------------- */
 

@@ -53,3 +53,23 @@ double lupi__sumsq(const float *x, size_t n)
 		s += (double)x[i] * x[i];
 	return s;
 }
+
+/* Eight independent accumulators, so that the loop vectorises without
+ * reassociating (lupi__sumsq is one serial chain of dependent additions),
+ * added in a fixed order: the same bits on every CPU. */
+#define SUMSQ_LANES 8
+LUPI__VEC_CLONES double lupi__sumsq_lanes(const float *restrict x, size_t n)
+{
+	double acc[SUMSQ_LANES] = {0};
+	size_t i = 0;
+	for (; i + SUMSQ_LANES <= n; i += SUMSQ_LANES)
+#pragma omp simd
+		for (size_t j = 0; j < SUMSQ_LANES; j++)
+			acc[j] += (double)x[i + j] * x[i + j];
+	double s = 0.0;
+	for (; i < n; i++)
+		s += (double)x[i] * x[i];
+	for (size_t j = 0; j < SUMSQ_LANES; j++)
+		s += acc[j];
+	return s;
+}

@@ -399,27 +399,6 @@ LUPI__VEC_CLONES static int all_finite_fast(const float *restrict x,
 	return !(bad & 0x80000000u);
 }
 
-/* Sum of squares in double over LANES independent accumulators, so that the
- * loop vectorises without reassociating (lupi__sumsq is one serial chain of
- * dependent additions). */
-#define LANES 8
-LUPI__VEC_CLONES static double sumsq_lanes(const float *restrict x,
-					     size_t n)
-{
-	double acc[LANES] = {0};
-	size_t i = 0;
-	for (; i + LANES <= n; i += LANES)
-#pragma omp simd
-		for (size_t j = 0; j < LANES; j++)
-			acc[j] += (double)x[i + j] * x[i + j];
-	double s = 0.0;
-	for (; i < n; i++)
-		s += (double)x[i] * x[i];
-	for (size_t j = 0; j < LANES; j++)
-		s += acc[j];
-	return s;
-}
-
 /* One read of the gradients before the update: the finiteness check, and
  * with clipping the norm too (a sum of squares of finite floats is finite
  * in double, so a non-finite sum means a NaN or infinity somewhere). */
@@ -428,7 +407,7 @@ static int check_grads(const lupi_model *m, double *sumsq)
 	int ok;
 	*sumsq = 0.0;
 	if (m->opt.clip_norm > 0.0) {
-		*sumsq = sumsq_lanes(m->grads, m->n_params);
+		*sumsq = lupi__sumsq_lanes(m->grads, m->n_params);
 		ok = isfinite(*sumsq);
 	} else {
 		ok = all_finite_fast(m->grads, m->n_params);

@@ -55,24 +55,6 @@ static void all_deltas(const lupi_model *m, const float *dsample, float **dl)
 	}
 }
 
-/* sum x[i]^2 in double, like lupi__sumsq, but in eight interleaved
- * partial sums added in a fixed order: the same bits on every CPU, and
- * not one serial chain of additions (the per-sample norms read every
- * input row of the batch). */
-static double sumsq8(const float *x, size_t n)
-{
-	double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8)
-		for (size_t j = 0; j < 8; j++)
-			a[j] += (double)x[i + j] * x[i + j];
-	double s = ((a[0] + a[4]) + (a[1] + a[5])) +
-		   ((a[2] + a[6]) + (a[3] + a[7]));
-	for (; i < n; i++)
-		s += (double)x[i] * x[i];
-	return s;
-}
-
 static void clip_factors(const lupi_model *m, float **dl, double clip,
 			 double *norms, float *factor)
 {
@@ -82,8 +64,10 @@ static void clip_factors(const lupi_model *m, float **dl, double clip,
 			const lupi__layer *ly = &m->layers[l];
 			if (ly->frozen)
 				continue;
-			double a2 = sumsq8(m->acts[l] + i * ly->in, ly->in);
-			sq += sumsq8(dl[l] + i * ly->out, ly->out) *
+			double a2 = lupi__sumsq_lanes(m->acts[l] + i * ly->in,
+						      ly->in);
+			sq += lupi__sumsq_lanes(dl[l] + i * ly->out,
+						ly->out) *
 			      (a2 + (ly->b ? 1.0 : 0.0));
 		}
 		double norm = sqrt(sq);

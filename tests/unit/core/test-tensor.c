@@ -41,6 +41,17 @@ START_TEST(finite_checks)
 	ck_assert_uint_eq(where, 2);
 	ck_assert_int_eq(lupi__all_finite(x, 2, &where), 1);
 	ck_assert_double_eq(lupi__sumsq(x, 2), 5.0);
+	/* the eight-lane sum: every element, the tail included (integers, so
+	 * any order of the additions is exact) */
+	float v[41];
+	for (size_t i = 0; i < 41; i++)
+		v[i] = (float)i - 17.0f;
+	for (size_t n = 0; n <= 41; n++) {
+		double want = 0.0;
+		for (size_t i = 0; i < n; i++)
+			want += (double)v[i] * v[i];
+		ck_assert_double_eq(lupi__sumsq_lanes(v, n), want);
+	}
 }
 END_TEST
 
