@@ -3,6 +3,7 @@
 #define LUPI_CORE_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -105,6 +106,19 @@ size_t lupi__arena_size(size_t bytes);
  * consistency checks too costly for every run, which abort with a message
  * when they fail. The test suite sets it. */
 int lupi__check_invariants(void);
+
+/* A kernel chosen at run time, once: *slot holds -1 until the first call,
+ * which stores probe()'s choice (threads racing there compute the same);
+ * tests may store another. Prediction and the DP noise use it. */
+static inline int lupi__kernel_once(_Atomic int *slot, int (*probe)(void))
+{
+	int k = atomic_load_explicit(slot, memory_order_relaxed);
+	if (k < 0) {
+		k = probe();
+		atomic_store_explicit(slot, k, memory_order_relaxed);
+	}
+	return k;
+}
 
 /* ---- random numbers (rng.c): xoshiro256** seeded by splitmix64 ---------- */
 

@@ -353,12 +353,7 @@ static _Atomic int kernel = -1;
 
 static int use_avx512(void)
 {
-	int k = atomic_load_explicit(&kernel, memory_order_relaxed);
-	if (k < 0) { /* every thread that races here computes the same */
-		k = cpu_has_avx512();
-		atomic_store_explicit(&kernel, k, memory_order_relaxed);
-	}
-	return k;
+	return lupi__kernel_once(&kernel, cpu_has_avx512);
 }
 
 int lupi__predict_kernel(int which)

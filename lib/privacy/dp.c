@@ -619,12 +619,7 @@ int lupi__dp_noise_kernel(int which)
 
 static int use_kernel(void)
 {
-	int k = atomic_load_explicit(&noise_kernel, memory_order_relaxed);
-	if (k < 0) { /* every thread that races here computes the same */
-		k = best_kernel();
-		atomic_store_explicit(&noise_kernel, k, memory_order_relaxed);
-	}
-	return k;
+	return lupi__kernel_once(&noise_kernel, best_kernel);
 }
 
 static void bulk(lupi__dp_rng *g, noise_dst d, size_t n)
