@@ -213,6 +213,13 @@ int lupi__model_prepare_targets(lupi_model *m, const lupi_dataset *ds,
  * must not be kept apart. */
 #define LUPI__FWD_TRAIN 1
 #define LUPI__FWD_WHOLE 2
+/* Parameters per part of a pass over the parameters on the library's
+ * threads (the optimiser's update, the sum of row blocks' gradients): a
+ * few microseconds of work, against a hand-off to a spinning worker of
+ * well under one (a 15,370-parameter student's update is split in two:
+ * its steps come back to back, so the worker spins). One value for both,
+ * so that each thread sums the range it then updates. */
+#define LUPI__PARAMS_PER_PART 4096
 /* Gathers rows idx[0..n) of ds (standardised) and runs the forward pass,
  * with dropout when flags has LUPI__FWD_TRAIN. Returns the logits
  * (n x n_out) in *logits.

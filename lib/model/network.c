@@ -936,11 +936,6 @@ static void backward_rows_part(void *ctx, unsigned part, unsigned parts)
 	}
 }
 
-/* Parameters per part of the sum of the blocks' gradients, split as the
- * optimiser splits its update (lib/model/optim.c), so that each thread
- * sums the range it then updates. */
-#define SUM_ELEMS 4096
-
 struct sum_job {
 	lupi_model *m;
 	unsigned blocks;
@@ -948,7 +943,8 @@ struct sum_job {
 
 /* grads[lo, hi) += the other blocks' gradients, block by block, on the
  * trainable layers; frozen layers' entries 0. The same order of additions
- * for any split. */
+ * for any split; split as the optimiser's update is (lib/model/optim.c),
+ * so that each thread sums the range it then updates. */
 static void sum_part(void *ctx, unsigned part, unsigned parts)
 {
 	const struct sum_job *j = ctx;
@@ -984,7 +980,8 @@ static void sum_row_blocks(lupi_model *m, unsigned blocks)
 {
 	struct sum_job j = {m, blocks};
 	lupi__parallel(sum_part, &j,
-		       lupi__parallel_parts((double)m->n_params, SUM_ELEMS));
+		       lupi__parallel_parts((double)m->n_params,
+					    LUPI__PARAMS_PER_PART));
 }
 
 int lupi__model_backward(lupi_model *m, const float *dlogits,

@@ -293,11 +293,7 @@ LUPI__VEC_CLONES static int rmsprop_rule(lupi_model *m, size_t off,
 		      : rmsprop(m, off, n, lr, gs, 0, e);
 }
 
-/* Elements per part of an element-wise pass on the library's threads: a
- * few microseconds of work, against a hand-off to a spinning worker of
- * well under one (a 15,370-parameter student's update is split in two:
- * its steps come back to back, so the worker spins). */
-#define PART_ELEMS 4096
+#define PART_ELEMS LUPI__PARAMS_PER_PART
 #define MAX_PARTS 64
 
 struct rule_job {
